@@ -1,0 +1,1 @@
+//! Serve the node's HTTP API and the web UI.

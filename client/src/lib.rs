@@ -1,0 +1,1 @@
+//! Talk to a node's API with typed requests.

@@ -1,0 +1,1 @@
+//! Yuma consensus (placeholder, being written).

@@ -1,0 +1,1 @@
+//! Order blocks with BFT consensus and feed finalized blocks to the ledger.

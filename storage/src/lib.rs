@@ -1,0 +1,1 @@
+//! Persist state with a Merkle commitment and archive finalized blocks.

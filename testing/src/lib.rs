@@ -1,0 +1,1 @@
+//! Simulation harness, fixtures and test vectors (dev-dependency only).

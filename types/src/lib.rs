@@ -1,0 +1,1 @@
+//! Share ids, amounts, keys, transactions, blocks and bounded codecs.
