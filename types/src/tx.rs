@@ -1,0 +1,419 @@
+//! Transactions: what a signer asks the ledger to do, and the signature that authorises it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    AccountId, Amount, Hash, Netuid, Signature,
+    codec::{CodecError, Decode, Encode, Reader, WriteExt},
+    keys::{KeyError, Keypair},
+    subnet::{Endpoint, Hyperparams, Mechanism},
+};
+
+/// Domain separator for transaction signatures.
+pub const TX_SIGNING_DOMAIN: &[u8] = b"plexus/tx/v1";
+/// Largest encoded signed transaction accepted anywhere.
+pub const MAX_TX_BYTES: usize = 64 * 1024;
+/// Most `(uid, weight)` entries in one weights transaction.
+pub const MAX_WEIGHT_ENTRIES: usize = 4096;
+/// Longest subnet name, in bytes.
+pub const MAX_SUBNET_NAME: usize = 64;
+
+/// What a transaction does. Tags are part of the signed encoding and never reused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Payload {
+    /// Move funds from the signing coldkey to `to`.
+    Transfer {
+        /// The receiving account.
+        to: AccountId,
+        /// Base units to move.
+        amount: Amount,
+    },
+    /// Create a subnet owned by the signer, paying the subnet lock cost.
+    CreateSubnet {
+        /// A human name, at most [`MAX_SUBNET_NAME`] bytes.
+        name: String,
+        /// What kind of work the subnet pays for.
+        mechanism: Mechanism,
+        /// Initial hyperparameters.
+        hyperparams: Hyperparams,
+    },
+    /// Change a subnet's hyperparameters (owner coldkey only).
+    SetHyperparams {
+        /// The subnet.
+        netuid: Netuid,
+        /// The new hyperparameters.
+        hyperparams: Hyperparams,
+    },
+    /// Register `hotkey` (owned by the signing coldkey) on a subnet at the current burn price.
+    Register {
+        /// The subnet.
+        netuid: Netuid,
+        /// The hotkey to register; bound to the signer on first use.
+        hotkey: AccountId,
+    },
+    /// Publish the signing hotkey's endpoint on a subnet.
+    Serve {
+        /// The subnet.
+        netuid: Netuid,
+        /// Where and what the hotkey serves.
+        endpoint: Endpoint,
+    },
+    /// Stake coldkey funds to a hotkey (own or delegated).
+    AddStake {
+        /// The hotkey staked to.
+        hotkey: AccountId,
+        /// Base units to stake.
+        amount: Amount,
+    },
+    /// Withdraw stake from a hotkey back to the signing coldkey.
+    RemoveStake {
+        /// The hotkey staked to.
+        hotkey: AccountId,
+        /// Base units to unstake.
+        amount: Amount,
+    },
+    /// Set the share of dividends a validator hotkey keeps before paying nominators.
+    SetTake {
+        /// The validator hotkey (owned by the signer).
+        hotkey: AccountId,
+        /// The take as a proportion of 65535.
+        take: u16,
+    },
+    /// Commit to weights that will be revealed in the next epoch.
+    CommitWeights {
+        /// The subnet.
+        netuid: Netuid,
+        /// `weights_commit_hash(...)` of the weights to be revealed.
+        commit: Hash,
+    },
+    /// Reveal weights committed in the previous epoch.
+    RevealWeights {
+        /// The subnet.
+        netuid: Netuid,
+        /// Target UIDs.
+        uids: Vec<u16>,
+        /// Weights, parallel to `uids`.
+        weights: Vec<u16>,
+        /// The salt mixed into the commit.
+        salt: [u8; 32],
+        /// The weights version key.
+        version: u64,
+    },
+    /// Set weights directly, where the subnet has commit-reveal disabled.
+    SetWeights {
+        /// The subnet.
+        netuid: Netuid,
+        /// Target UIDs.
+        uids: Vec<u16>,
+        /// Weights, parallel to `uids`.
+        weights: Vec<u16>,
+        /// The weights version key.
+        version: u64,
+    },
+}
+
+impl Payload {
+    /// A short, stable name for logs, metrics and the API.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Payload::Transfer { .. } => "transfer",
+            Payload::CreateSubnet { .. } => "create_subnet",
+            Payload::SetHyperparams { .. } => "set_hyperparams",
+            Payload::Register { .. } => "register",
+            Payload::Serve { .. } => "serve",
+            Payload::AddStake { .. } => "add_stake",
+            Payload::RemoveStake { .. } => "remove_stake",
+            Payload::SetTake { .. } => "set_take",
+            Payload::CommitWeights { .. } => "commit_weights",
+            Payload::RevealWeights { .. } => "reveal_weights",
+            Payload::SetWeights { .. } => "set_weights",
+        }
+    }
+
+    fn tag(&self) -> u8 {
+        match self {
+            Payload::Transfer { .. } => 0,
+            Payload::CreateSubnet { .. } => 1,
+            Payload::SetHyperparams { .. } => 2,
+            Payload::Register { .. } => 3,
+            Payload::Serve { .. } => 4,
+            Payload::AddStake { .. } => 5,
+            Payload::RemoveStake { .. } => 6,
+            Payload::SetTake { .. } => 7,
+            Payload::CommitWeights { .. } => 8,
+            Payload::RevealWeights { .. } => 9,
+            Payload::SetWeights { .. } => 10,
+        }
+    }
+}
+
+fn put_weights(out: &mut Vec<u8>, uids: &[u16], weights: &[u16]) {
+    out.put_len(uids.len());
+    uids.iter().for_each(|u| out.put_u16(*u));
+    out.put_len(weights.len());
+    weights.iter().for_each(|w| out.put_u16(*w));
+}
+
+fn read_u16s(r: &mut Reader<'_>, field: &'static str) -> Result<Vec<u16>, CodecError> {
+    r.list(MAX_WEIGHT_ENTRIES, field, |r| r.u16(field))
+}
+
+impl Encode for Payload {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        out.put_u8(self.tag());
+        match self {
+            Payload::Transfer { to, amount } => {
+                to.encode_to(out);
+                out.put_u64(*amount);
+            }
+            Payload::CreateSubnet {
+                name,
+                mechanism,
+                hyperparams,
+            } => {
+                out.put_bytes(name.as_bytes());
+                mechanism.encode_to(out);
+                hyperparams.encode_to(out);
+            }
+            Payload::SetHyperparams {
+                netuid,
+                hyperparams,
+            } => {
+                out.put_u16(*netuid);
+                hyperparams.encode_to(out);
+            }
+            Payload::Register { netuid, hotkey } => {
+                out.put_u16(*netuid);
+                hotkey.encode_to(out);
+            }
+            Payload::Serve { netuid, endpoint } => {
+                out.put_u16(*netuid);
+                endpoint.encode_to(out);
+            }
+            Payload::AddStake { hotkey, amount } | Payload::RemoveStake { hotkey, amount } => {
+                hotkey.encode_to(out);
+                out.put_u64(*amount);
+            }
+            Payload::SetTake { hotkey, take } => {
+                hotkey.encode_to(out);
+                out.put_u16(*take);
+            }
+            Payload::CommitWeights { netuid, commit } => {
+                out.put_u16(*netuid);
+                commit.encode_to(out);
+            }
+            Payload::RevealWeights {
+                netuid,
+                uids,
+                weights,
+                salt,
+                version,
+            } => {
+                out.put_u16(*netuid);
+                put_weights(out, uids, weights);
+                out.extend_from_slice(salt);
+                out.put_u64(*version);
+            }
+            Payload::SetWeights {
+                netuid,
+                uids,
+                weights,
+                version,
+            } => {
+                out.put_u16(*netuid);
+                put_weights(out, uids, weights);
+                out.put_u64(*version);
+            }
+        }
+    }
+}
+
+impl Decode for Payload {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        let tag = r.u8("payload tag")?;
+        Ok(match tag {
+            0 => Payload::Transfer {
+                to: AccountId::decode_from(r)?,
+                amount: r.u64("amount")?,
+            },
+            1 => Payload::CreateSubnet {
+                name: r.string(MAX_SUBNET_NAME, "subnet name")?,
+                mechanism: Mechanism::decode_from(r)?,
+                hyperparams: Hyperparams::decode_from(r)?,
+            },
+            2 => Payload::SetHyperparams {
+                netuid: r.u16("netuid")?,
+                hyperparams: Hyperparams::decode_from(r)?,
+            },
+            3 => Payload::Register {
+                netuid: r.u16("netuid")?,
+                hotkey: AccountId::decode_from(r)?,
+            },
+            4 => Payload::Serve {
+                netuid: r.u16("netuid")?,
+                endpoint: Endpoint::decode_from(r)?,
+            },
+            5 => Payload::AddStake {
+                hotkey: AccountId::decode_from(r)?,
+                amount: r.u64("amount")?,
+            },
+            6 => Payload::RemoveStake {
+                hotkey: AccountId::decode_from(r)?,
+                amount: r.u64("amount")?,
+            },
+            7 => Payload::SetTake {
+                hotkey: AccountId::decode_from(r)?,
+                take: r.u16("take")?,
+            },
+            8 => Payload::CommitWeights {
+                netuid: r.u16("netuid")?,
+                commit: Hash::decode_from(r)?,
+            },
+            9 => Payload::RevealWeights {
+                netuid: r.u16("netuid")?,
+                uids: read_u16s(r, "uids")?,
+                weights: read_u16s(r, "weights")?,
+                salt: r.array("salt")?,
+                version: r.u64("version")?,
+            },
+            10 => Payload::SetWeights {
+                netuid: r.u16("netuid")?,
+                uids: read_u16s(r, "uids")?,
+                weights: read_u16s(r, "weights")?,
+                version: r.u64("version")?,
+            },
+            tag => {
+                return Err(CodecError::UnknownTag {
+                    field: "payload",
+                    tag,
+                });
+            }
+        })
+    }
+}
+
+/// The hash a hotkey commits to before revealing weights:
+/// `blake3("plexus/weights/v1" ‖ hotkey ‖ netuid ‖ uids ‖ weights ‖ salt ‖ version)`.
+pub fn weights_commit_hash(
+    hotkey: &AccountId,
+    netuid: Netuid,
+    uids: &[u16],
+    weights: &[u16],
+    salt: &[u8; 32],
+    version: u64,
+) -> Hash {
+    let mut buf = b"plexus/weights/v1".to_vec();
+    hotkey.encode_to(&mut buf);
+    buf.put_u16(netuid);
+    put_weights(&mut buf, uids, weights);
+    buf.extend_from_slice(salt);
+    buf.put_u64(version);
+    Hash(*blake3::hash(&buf).as_bytes())
+}
+
+/// An unsigned transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transaction {
+    /// The chain this transaction is valid on (replay protection across chains).
+    pub chain_id: u64,
+    /// The signing account.
+    pub sender: AccountId,
+    /// The sender's next nonce; strictly sequential.
+    pub nonce: u64,
+    /// Fee in base units, burned.
+    pub fee: Amount,
+    /// What to do.
+    pub payload: Payload,
+}
+
+impl Encode for Transaction {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        out.put_u64(self.chain_id);
+        self.sender.encode_to(out);
+        out.put_u64(self.nonce);
+        out.put_u64(self.fee);
+        self.payload.encode_to(out);
+    }
+}
+
+impl Decode for Transaction {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        Ok(Self {
+            chain_id: r.u64("chain id")?,
+            sender: AccountId::decode_from(r)?,
+            nonce: r.u64("nonce")?,
+            fee: r.u64("fee")?,
+            payload: Payload::decode_from(r)?,
+        })
+    }
+}
+
+impl Transaction {
+    /// The bytes the sender signs: a domain separator, then the canonical encoding.
+    pub fn signing_bytes(&self) -> Vec<u8> {
+        let mut out = TX_SIGNING_DOMAIN.to_vec();
+        self.encode_to(&mut out);
+        out
+    }
+
+    /// Sign with `key`, which must control `self.sender`.
+    pub fn sign(self, key: &Keypair) -> SignedTransaction {
+        let signature = key.sign(&self.signing_bytes());
+        SignedTransaction {
+            tx: self,
+            signature,
+        }
+    }
+}
+
+/// A transaction with its sender's signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedTransaction {
+    /// The transaction.
+    pub tx: Transaction,
+    /// ed25519 signature by `tx.sender` over [`Transaction::signing_bytes`].
+    pub signature: Signature,
+}
+
+impl SignedTransaction {
+    /// Check the signature (strict ed25519).
+    pub fn verify(&self) -> Result<(), KeyError> {
+        self.tx
+            .sender
+            .verify(&self.tx.signing_bytes(), &self.signature)
+    }
+
+    /// The transaction id: blake3 over the signed encoding.
+    pub fn hash(&self) -> Hash {
+        Hash(*blake3::hash(&self.encode()).as_bytes())
+    }
+
+    /// Decode untrusted bytes, refusing anything above [`MAX_TX_BYTES`].
+    pub fn decode_bounded(bytes: &[u8]) -> Result<Self, CodecError> {
+        if bytes.len() > MAX_TX_BYTES {
+            return Err(CodecError::TooLong {
+                field: "transaction",
+                len: bytes.len(),
+                max: MAX_TX_BYTES,
+            });
+        }
+        Self::decode(bytes)
+    }
+}
+
+impl Encode for SignedTransaction {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.tx.encode_to(out);
+        self.signature.encode_to(out);
+    }
+}
+
+impl Decode for SignedTransaction {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        Ok(Self {
+            tx: Transaction::decode_from(r)?,
+            signature: Signature::decode_from(r)?,
+        })
+    }
+}
