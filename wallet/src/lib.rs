@@ -1,0 +1,1 @@
+//! Derive keys from mnemonics and keep them encrypted at rest.
