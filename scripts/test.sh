@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite, exactly as CI runs it: formatting, lints, docs, tests, bounded fuzzing.
+# FUZZ_SECONDS (default 60) bounds each fuzz target.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "rustfmt"
+cargo fmt --all -- --check
+
+step "clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "docs (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+
+step "tests"
+cargo nextest run --workspace --locked --no-fail-fast
+cargo test --workspace --doc --locked
+
+step "benchmarks compile"
+cargo bench --workspace --no-run --locked
+
+step "fuzzing (${FUZZ_SECONDS:-60}s per target)"
+for target in $(cd fuzz && cargo fuzz list 2>/dev/null || ls fuzz_targets | sed 's/\.rs$//'); do
+  RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" --fuzz-dir fuzz -- \
+    -max_total_time="${FUZZ_SECONDS:-60}" -rss_limit_mb=2048 2>&1 | tail -n 3
+done
+
+step "all checks passed"
