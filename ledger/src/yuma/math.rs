@@ -1,0 +1,422 @@
+//! Fixed-point arithmetic behind Yuma consensus: conversions, normalisation, the
+//! stake-weighted median, clipping and the liquid-alpha sigmoid.
+//!
+//! Every function here is total and deterministic: arithmetic saturates, a division
+//! by zero (or one that overflows) yields zero, and no floating point is used. The
+//! rounding of each operation is that of the [`fixed`] crate, which is the rounding
+//! subtensor gets from `substrate_fixed`: a product is floored, a quotient is
+//! truncated toward zero, and a conversion to fewer fractional bits is floored.
+//!
+//! Sparse matrices are `&[Vec<(u16, I32F32)>]`: one row per UID, each row a list of
+//! `(column, value)` pairs. Absent entries are zero.
+
+pub use fixed::types::{I32F32, I64F64};
+
+/// 96 integer bits and 32 fractional bits: wide enough to multiply an `I32F32`
+/// share by any `u64` amount without overflow.
+pub type I96F32 = fixed::FixedI128<fixed::types::extra::U32>;
+
+/// One sparse row: `(column, value)` pairs.
+pub type SparseRow = Vec<(u16, I32F32)>;
+
+/// Zero.
+pub const ZERO: I32F32 = I32F32::ZERO;
+/// One.
+pub const ONE: I32F32 = I32F32::ONE;
+/// `u16::MAX` as a fixed-point number, the scale of every stored proportion.
+pub const U16_MAX: I32F32 = I32F32::const_from_int(65_535);
+
+/// `a / b`, or zero when `b` is zero or the quotient overflows (subtensor's
+/// `safe_div`). The quotient is truncated toward zero.
+#[must_use]
+pub fn safe_div(a: I32F32, b: I32F32) -> I32F32 {
+    a.checked_div(b).unwrap_or(ZERO)
+}
+
+/// Saturating sum of a slice.
+#[must_use]
+pub fn sum(values: &[I32F32]) -> I32F32 {
+    values.iter().fold(ZERO, |acc, v| acc.saturating_add(*v))
+}
+
+/// A stored `u16` proportion (`x / 65535`) as a fixed-point number.
+#[must_use]
+pub fn u16_proportion_to_fixed(x: u16) -> I32F32 {
+    safe_div(I32F32::from_num(x), U16_MAX)
+}
+
+/// A proportion in `[0, 1]` as the stored `u16`: `floor(x * 65535)`, saturating to
+/// `[0, 65535]`.
+#[must_use]
+pub fn fixed_proportion_to_u16(x: I32F32) -> u16 {
+    x.saturating_mul(U16_MAX).saturating_to_num::<u16>()
+}
+
+/// A `u16` hyperparameter (kappa, bonds penalty, alpha bounds) as a proportion.
+#[must_use]
+pub fn u16_param_to_fixed(x: u16) -> I32F32 {
+    u16_proportion_to_fixed(x)
+}
+
+/// Normalise in place so the values sum to one; a zero-sum vector is left as is.
+pub fn normalize(values: &mut [I32F32]) {
+    let total = sum(values);
+    if total == ZERO {
+        return;
+    }
+    for v in values.iter_mut() {
+        *v = safe_div(*v, total);
+    }
+}
+
+/// Raw stakes as proportions: stakes under `threshold` count as zero, the rest are
+/// divided by their sum in `I64F64` and then floored to `I32F32`.
+///
+/// The quotient is computed exactly in 128-bit integers, which gives subtensor's
+/// `I64F64` result bit for bit whenever subtensor's own sum does not overflow, and
+/// a correct result for any `u64` stakes where subtensor would saturate.
+#[must_use]
+pub fn normalize_stake(raw: &[u64], threshold: u64) -> Vec<I32F32> {
+    let filtered = raw.iter().map(|&s| if s < threshold { 0 } else { s });
+    let total: u128 = filtered.clone().map(u128::from).sum();
+    if total == 0 {
+        return vec![ZERO; raw.len()];
+    }
+    filtered
+        .map(|s| {
+            // floor(floor(s * 2^64 / total) / 2^32) == floor(s * 2^32 / total) <= 2^32.
+            let bits = (u128::from(s) << 32) / total;
+            I32F32::from_bits(i64::try_from(bits).unwrap_or(i64::MAX))
+        })
+        .collect()
+}
+
+/// Flags the `k` largest non-zero values. Ties are broken as subtensor's stable
+/// ascending sort breaks them: among equal values the higher index wins.
+#[must_use]
+pub fn is_topk_nonzero(values: &[I32F32], k: usize) -> Vec<bool> {
+    let mut result: Vec<bool> = values.iter().map(|v| *v != ZERO).collect();
+    let n = values.len();
+    if n <= k {
+        return result;
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| values[a].cmp(&values[b]).then(a.cmp(&b)));
+    for &idx in order.iter().take(n - k) {
+        result[idx] = false;
+    }
+    result
+}
+
+/// Max-upscale to `u16` so the largest value becomes 65535 (subtensor's
+/// `vec_max_upscale_to_u16`, including its rounding and its large-value branch).
+#[must_use]
+pub fn vec_max_upscale_to_u16(values: &[I32F32]) -> Vec<u16> {
+    let Some(&max) = values.iter().max() else {
+        return Vec::new();
+    };
+    if max == ZERO {
+        return values
+            .iter()
+            .map(|e| e.saturating_mul(U16_MAX).saturating_to_num())
+            .collect();
+    }
+    if max > I32F32::const_from_int(32_768) {
+        let ratio = safe_div(U16_MAX, max);
+        return values
+            .iter()
+            .map(|e| e.saturating_mul(ratio).round().saturating_to_num())
+            .collect();
+    }
+    values
+        .iter()
+        .map(|e| {
+            safe_div(e.saturating_mul(U16_MAX), max)
+                .round()
+                .saturating_to_num()
+        })
+        .collect()
+}
+
+/// Max-upscale a `u16` row so its largest value becomes 65535, as a chain does when
+/// it stores a validator's weights.
+#[must_use]
+pub fn vec_u16_max_upscale_to_u16(values: &[u16]) -> Vec<u16> {
+    let fixed: Vec<I32F32> = values.iter().map(|&v| I32F32::from_num(v)).collect();
+    vec_max_upscale_to_u16(&fixed)
+}
+
+/// Median of `(score, stake)` pairs: the smallest score `v` whose cumulative stake
+/// `S(score <= v)` exceeds `minority`, or the largest score if none does, or zero
+/// for an empty set.
+///
+/// This is exactly the value subtensor's pivot search (`weighted_median`) returns:
+/// its partitions are contiguous score ranges whose stake sums are computed exactly,
+/// so the search stops at the first score whose cumulative stake passes `minority`.
+fn median_of_sorted_groups(
+    zero_group: Option<I32F32>,
+    entries: &mut [(I32F32, I32F32)],
+    minority: I32F32,
+) -> I32F32 {
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut cumulative = ZERO;
+    let mut last = None;
+    if let Some(mass) = zero_group {
+        cumulative = cumulative.saturating_add(mass);
+        last = Some(ZERO);
+        if cumulative > minority {
+            return ZERO;
+        }
+    }
+    let mut idx = 0;
+    while idx < entries.len() {
+        let score = entries[idx].0;
+        while idx < entries.len() && entries[idx].0 == score {
+            cumulative = cumulative.saturating_add(entries[idx].1);
+            idx += 1;
+        }
+        last = Some(score);
+        if cumulative > minority {
+            return score;
+        }
+    }
+    last.unwrap_or(ZERO)
+}
+
+/// Stake-weighted median of `score` with majority ratio `majority`: the smallest
+/// score `v` such that the stake scoring at most `v` exceeds `sum(stake) - majority`;
+/// equivalently, the largest `x` such that at least `majority` of the stake scores at
+/// least `x`. Returns zero for empty input or mismatched lengths.
+#[must_use]
+pub fn weighted_median(stake: &[I32F32], score: &[I32F32], majority: I32F32) -> I32F32 {
+    if stake.len() != score.len() {
+        return ZERO;
+    }
+    let minority = sum(stake).saturating_sub(majority);
+    let mut entries: Vec<(I32F32, I32F32)> =
+        score.iter().copied().zip(stake.iter().copied()).collect();
+    median_of_sorted_groups(None, &mut entries, minority)
+}
+
+/// Consensus: for each of `columns` columns, the stake-weighted `kappa`-median of
+/// the weights the rows with positive stake give it (subtensor's
+/// `weighted_median_col_sparse`). Rows with zero stake are ignored; the others'
+/// stakes are renormalised to sum to one; absent entries score zero.
+///
+/// Cost: `O(nnz log nnz + rows + columns)`; the zero scores are never materialised.
+#[must_use]
+pub fn weighted_median_col(
+    stake: &[I32F32],
+    weights: &[SparseRow],
+    columns: usize,
+    kappa: I32F32,
+) -> Vec<I32F32> {
+    let mut use_stake: Vec<I32F32> = stake.iter().copied().filter(|s| *s > ZERO).collect();
+    normalize(&mut use_stake);
+    let stake_sum = sum(&use_stake);
+    let minority = stake_sum.saturating_sub(kappa);
+    let voters = use_stake.len();
+
+    // Row stakes after renormalisation, indexed by row; zero for ignored rows.
+    let mut row_stake = vec![ZERO; stake.len()];
+    let mut k = 0;
+    for (i, s) in stake.iter().enumerate() {
+        if *s > ZERO {
+            row_stake[i] = use_stake[k];
+            k += 1;
+        }
+    }
+
+    // Transpose the positive entries of voting rows into per-column buckets.
+    let mut counts = vec![0usize; columns + 1];
+    for (i, row) in weights.iter().enumerate().take(stake.len()) {
+        if row_stake[i] > ZERO {
+            for &(j, w) in row {
+                if usize::from(j) < columns && w > ZERO {
+                    counts[usize::from(j) + 1] += 1;
+                }
+            }
+        }
+    }
+    for j in 0..columns {
+        counts[j + 1] += counts[j];
+    }
+    let mut fill = counts.clone();
+    let mut flat = vec![(ZERO, ZERO); counts[columns]];
+    for (i, row) in weights.iter().enumerate().take(stake.len()) {
+        if row_stake[i] > ZERO {
+            for &(j, w) in row {
+                let j = usize::from(j);
+                if j < columns && w > ZERO {
+                    flat[fill[j]] = (w, row_stake[i]);
+                    fill[j] += 1;
+                }
+            }
+        }
+    }
+
+    (0..columns)
+        .map(|j| {
+            if voters == 0 {
+                return ZERO;
+            }
+            let bucket = &mut flat[counts[j]..counts[j + 1]];
+            let explicit = bucket.iter().fold(ZERO, |acc, e| acc.saturating_add(e.1));
+            let zero_group = (bucket.len() < voters).then(|| stake_sum.saturating_sub(explicit));
+            median_of_sorted_groups(zero_group, bucket, minority)
+        })
+        .collect()
+}
+
+/// Clip each entry to its column's threshold: `min(w_ij, threshold_j)`. An entry
+/// clipped to a non-positive threshold is dropped (subtensor's `col_clip_sparse`).
+#[must_use]
+pub fn col_clip(weights: &[SparseRow], thresholds: &[I32F32]) -> Vec<SparseRow> {
+    weights
+        .iter()
+        .map(|row| {
+            row.iter()
+                .filter_map(|&(j, w)| {
+                    let th = thresholds.get(usize::from(j)).copied().unwrap_or(ZERO);
+                    if th < w {
+                        (th > ZERO).then_some((j, th))
+                    } else {
+                        Some((j, w))
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// `ln 2` with 64 fractional bits, rounded to nearest.
+const LN2_Q64: i128 = 12_786_308_645_202_655_660;
+
+/// `e^x` for `x` clamped to `[-20, 20]` (subtensor's `exp_safe`), computed with
+/// integers only: `x = k ln 2 + r` with `|r| <= ln 2 / 2`, a Taylor series for `e^r`
+/// with 64 fractional bits, a shift by `k`, and a final floor to `I32F32`.
+#[must_use]
+pub fn exp_safe(x: I32F32) -> I32F32 {
+    let x = x.clamp(I32F32::const_from_int(-20), I32F32::const_from_int(20));
+    let x_q64 = i128::from(x.to_bits()) << 32;
+    let k = (x_q64 + LN2_Q64 / 2).div_euclid(LN2_Q64);
+    let r = x_q64 - k * LN2_Q64;
+    let one_q64: i128 = 1 << 64;
+    let mut total = one_q64;
+    let mut term = one_q64;
+    for i in 1..=40 {
+        term = ((term * r) >> 64) / i;
+        if term == 0 {
+            break;
+        }
+        total += term;
+    }
+    let shifted = if k >= 0 { total << k } else { total >> (-k) };
+    I32F32::from_bits(i64::try_from(shifted >> 32).unwrap_or(i64::MAX))
+}
+
+/// Liquid alpha for one bond: a sigmoid of how far the weight is from consensus
+/// (when buying) or from the bond (when selling), mapped to `[low, high]`:
+/// `low + (high - low) / (1 + e^(-steepness/100 * (d - 1/2)))`, as subtensor's
+/// `alpha_sigmoid`.
+#[must_use]
+pub fn alpha_sigmoid(
+    consensus: I32F32,
+    weight: I32F32,
+    bond: I32F32,
+    low: I32F32,
+    high: I32F32,
+    steepness: I32F32,
+) -> I32F32 {
+    let half = I32F32::lit("0.5");
+    let diff_buy = weight.saturating_sub(consensus).clamp(ZERO, ONE);
+    let diff_sell = bond.saturating_sub(weight).clamp(ZERO, ONE);
+    let combined = if weight >= bond { diff_buy } else { diff_sell };
+    let rate = steepness.saturating_div(I32F32::const_from_int(-100));
+    let exponent = rate.saturating_mul(combined.saturating_sub(half));
+    let sigmoid = ONE.saturating_div(ONE.saturating_add(exp_safe(exponent)));
+    let alpha = low.saturating_add(sigmoid.saturating_mul(high.saturating_sub(low)));
+    alpha.min(high).max(low)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lit(s: &str) -> I32F32 {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn exp_is_accurate_and_clamped() {
+        for (x, expected) in [
+            ("0", 1.0_f64),
+            ("1", std::f64::consts::E),
+            ("-1", (-1.0f64).exp()),
+            ("5", 5.0f64.exp()),
+            ("-5", (-5.0f64).exp()),
+            ("20", 20.0f64.exp()),
+            ("-20", (-20.0f64).exp()),
+            ("0.3465", 0.3465f64.exp()),
+        ] {
+            let got = exp_safe(lit(x)).to_num::<f64>();
+            let tolerance = expected * 1e-9 + 2.0 / 4_294_967_296.0;
+            assert!(
+                (got - expected).abs() <= tolerance,
+                "exp({x}) = {got}, want {expected}"
+            );
+        }
+        assert_eq!(exp_safe(I32F32::MAX), exp_safe(lit("20")));
+        assert_eq!(exp_safe(I32F32::MIN), exp_safe(lit("-20")));
+    }
+
+    #[test]
+    fn topk_prefers_higher_uids_on_ties_and_skips_zero() {
+        let v: Vec<I32F32> = [0, 1, 2, 3, 4, 5, 5, 5, 5, 6]
+            .iter()
+            .map(|&x| I32F32::from_num(x))
+            .collect();
+        assert_eq!(
+            is_topk_nonzero(&v, 5),
+            [
+                false, false, false, false, false, true, true, true, true, true
+            ]
+        );
+        let v: Vec<I32F32> = [0, 0, 1].iter().map(|&x| I32F32::from_num(x)).collect();
+        assert_eq!(is_topk_nonzero(&v, 5), [false, false, true]);
+        assert_eq!(is_topk_nonzero(&v, 0), [false, false, false]);
+    }
+
+    #[test]
+    fn max_upscale_matches_subtensor_cases() {
+        let f = |xs: &[&str]| xs.iter().map(|x| lit(x)).collect::<Vec<_>>();
+        assert_eq!(
+            vec_max_upscale_to_u16(&f(&["0", "0.000000001"])),
+            [0, 65535]
+        );
+        assert_eq!(
+            vec_max_upscale_to_u16(&f(&["0", "0.5", "1", "1.5", "2", "32768"])),
+            [0, 1, 2, 3, 4, 65535]
+        );
+        assert_eq!(
+            vec_max_upscale_to_u16(&f(&["0", "0.5", "1", "1.5", "2", "32768", "32769"])),
+            [0, 1, 2, 3, 4, 65533, 65535]
+        );
+        assert_eq!(vec_u16_max_upscale_to_u16(&[0, 1, 65534]), [0, 1, 65535]);
+        assert_eq!(vec_u16_max_upscale_to_u16(&[1]), [65535]);
+        assert_eq!(
+            vec_u16_max_upscale_to_u16(&[16383, 32767, 49149, 65535]),
+            [16383, 32767, 49149, 65535]
+        );
+    }
+
+    #[test]
+    fn stake_normalization_floors_like_i64f64_then_i32f32() {
+        let s = normalize_stake(&[1, 1, 1], 0);
+        assert_eq!(s[0].to_bits(), (1i64 << 32) / 3);
+        let s = normalize_stake(&[5, 10], 6);
+        assert_eq!(s, [ZERO, ONE]);
+        let s = normalize_stake(&[u64::MAX, u64::MAX], 0);
+        assert_eq!(s[0], ONE / 2);
+    }
+}
