@@ -1,0 +1,174 @@
+//! The math helpers against the golden vectors of LEDGER.md (from subtensor's
+//! `tests/math.rs`), and the sorted-median shortcut against subtensor's pivot search.
+
+use plexus_ledger::yuma::dense;
+use plexus_ledger::yuma::math::{self, I32F32, SparseRow};
+use proptest::prelude::*;
+
+fn fx(s: &str) -> I32F32 {
+    s.parse().expect("decimal literal")
+}
+
+fn fxs(xs: &[&str]) -> Vec<I32F32> {
+    xs.iter().map(|x| fx(x)).collect()
+}
+
+/// Dense rows to sparse rows, dropping zeros (subtensor's `vec_to_sparse_mat_fixed`).
+fn sparse(rows: &[&[&str]]) -> Vec<SparseRow> {
+    rows.iter()
+        .map(|row| {
+            row.iter()
+                .enumerate()
+                .map(|(j, x)| (u16::try_from(j).unwrap(), fx(x)))
+                .filter(|(_, v)| *v > I32F32::ZERO)
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn weighted_median_follows_the_majority() {
+    let majority = fx("0.51");
+    let cases: [(&[&str], &[&str], &str); 3] = [
+        (&["0.49", "0.51"], &["0.5", "1.0"], "1.0"),
+        (&["0.51", "0.49"], &["0.5", "1.0"], "0.5"),
+        (&["0.49", "0.01", "0.5"], &["0.5", "0.7", "1.0"], "0.7"),
+    ];
+    for (stake, score, expected) in cases {
+        let (stake, score) = (fxs(stake), fxs(score));
+        assert_eq!(
+            math::weighted_median(&stake, &score, majority),
+            fx(expected),
+            "{stake:?}"
+        );
+        assert_eq!(
+            dense::weighted_median(&stake, &score, majority),
+            fx(expected),
+            "{stake:?}"
+        );
+    }
+}
+
+#[test]
+fn weighted_median_handles_subtensors_edge_cases() {
+    let majority = fx("0.51");
+    let cases: [(&[&str], &[&str], &str); 7] = [
+        (&[], &[], "0"),
+        (&["0.49", "0", "0.51"], &["0.5", "0.7", "1"], "1"),
+        (&["0.49", "0.51", "0"], &["0.5", "0.7", "1"], "0.7"),
+        (&["0", "0.49", "0.51"], &["0.5", "0.7", "1"], "1"),
+        (&["0", "0.49", "0", "0.51"], &["0.5", "0.5", "1", "1"], "1"),
+        (
+            &["0.2", "0.2", "0.2", "0.2", "0.2"],
+            &["0.8", "0.2", "1", "0.6", "0.4"],
+            "0.6",
+        ),
+        (
+            &[
+                "0.1", "0.1", "0.1", "0.1", "0.1", "0.1", "0.1", "0.1", "0.1", "0.1",
+            ],
+            &[
+                "0.8", "0.8", "0.2", "0.2", "1.0", "1.0", "0.6", "0.6", "0.4", "0.4",
+            ],
+            "0.6",
+        ),
+    ];
+    for (stake, score, expected) in cases {
+        let (stake, score) = (fxs(stake), fxs(score));
+        assert_eq!(
+            math::weighted_median(&stake, &score, majority),
+            fx(expected),
+            "{stake:?}"
+        );
+    }
+}
+
+#[test]
+fn column_median_depends_on_kappa() {
+    let stake = fxs(&["0", "0.75", "0.25", "0"]);
+    let weights = sparse(&[
+        &["0", "0.1", "0"],
+        &["0", "0.2", "0.4"],
+        &["0", "0.3", "0.1"],
+        &["0", "0.4", "0.5"],
+    ]);
+    for (kappa, expected) in [
+        ("0.24", ["0", "0.3", "0.4"]),
+        ("0.26", ["0", "0.2", "0.4"]),
+        ("0.76", ["0", "0.2", "0.1"]),
+    ] {
+        assert_eq!(
+            math::weighted_median_col(&stake, &weights, 3, fx(kappa)),
+            fxs(&expected),
+            "kappa {kappa}"
+        );
+    }
+}
+
+#[test]
+fn column_median_of_subtensors_other_cases() {
+    assert!(math::weighted_median_col(&[], &[], 0, fx("0.5")).is_empty());
+    let zero = math::weighted_median_col(&fxs(&["0", "0"]), &[vec![], vec![]], 2, fx("0.5"));
+    assert_eq!(zero, fxs(&["0", "0"]));
+    let stake = fxs(&["0", "0.3", "0.2", "0.5"]);
+    let weights = sparse(&[
+        &["0", "0.1", "0"],
+        &["0", "0.2", "0.4"],
+        &["0", "0.3", "0.1"],
+        &["0", "0", "0.5"],
+    ]);
+    assert_eq!(
+        math::weighted_median_col(&stake, &weights, 3, fx("0.51")),
+        fxs(&["0", "0", "0.4"])
+    );
+}
+
+#[test]
+fn column_clip_caps_each_column_at_its_threshold() {
+    let thresholds = fxs(&["0", "5", "12"]);
+    let weights = sparse(&[
+        &["0", "2", "3"],
+        &["4", "5", "6"],
+        &["7", "8", "9"],
+        &["10", "11", "12"],
+    ]);
+    let expected = sparse(&[
+        &["0", "2", "3"],
+        &["0", "5", "6"],
+        &["0", "5", "9"],
+        &["0", "5", "12"],
+    ]);
+    assert_eq!(math::col_clip(&weights, &thresholds), expected);
+
+    let weights = sparse(&[
+        &["0", "2", "3"],
+        &["4", "5", "6"],
+        &["0", "0", "0"],
+        &["10", "11", "12"],
+    ]);
+    let expected = sparse(&[
+        &["0", "2", "3"],
+        &["0", "5", "6"],
+        &["0", "0", "0"],
+        &["0", "5", "12"],
+    ]);
+    assert_eq!(math::col_clip(&weights, &thresholds), expected);
+}
+
+proptest! {
+    /// The sort-based median equals subtensor's pivot search on arbitrary input,
+    /// including zero stakes, ties and majorities above the total stake.
+    #[test]
+    fn sorted_median_equals_subtensors_pivot_search(
+        entries in prop::collection::vec((0u8..4, 0u8..6), 0..40),
+        majority in 0u64..=(1u64 << 33),
+    ) {
+        let stake: Vec<I32F32> = entries.iter().map(|(s, _)| I32F32::from_num(*s) / 8).collect();
+        let score: Vec<I32F32> = entries.iter().map(|(_, x)| I32F32::from_num(*x) / 5).collect();
+        let majority = I32F32::from_bits(i64::try_from(majority).unwrap());
+        prop_assert_eq!(
+            math::weighted_median(&stake, &score, majority),
+            dense::weighted_median(&stake, &score, majority)
+        );
+    }
+}
