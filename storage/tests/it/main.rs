@@ -1,0 +1,12 @@
+//! The storage crate's integration tests, one file per behaviour.
+
+mod support;
+
+mod a_block_that_does_not_extend_the_committed_chain_is_refused;
+mod a_killed_process_leaves_the_last_durable_commit_and_commits_resume;
+mod finalized_blocks_and_transactions_are_found_by_height_digest_and_hash;
+mod inclusion_and_exclusion_proofs_verify_and_tampering_fails;
+mod random_write_sets_reach_the_root_of_one_block_and_every_proof_verifies;
+mod recommitting_a_height_is_a_no_op_and_a_different_block_is_refused;
+mod roots_depend_only_on_content_not_on_how_writes_are_split_into_blocks;
+mod the_root_of_pending_writes_equals_the_root_their_commit_yields;
