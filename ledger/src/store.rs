@@ -42,7 +42,10 @@ pub struct Overlay<R> {
 impl<R: StateReader> Overlay<R> {
     /// Start an empty overlay on `base`.
     pub fn new(base: R) -> Self {
-        Self { base, writes: WriteSet::new() }
+        Self {
+            base,
+            writes: WriteSet::new(),
+        }
     }
 
     /// Start an overlay on `base` that already holds `writes`.

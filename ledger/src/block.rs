@@ -1,0 +1,351 @@
+//! Entry points: mempool admission, single transactions, and whole blocks (verify
+//! and propose).
+//!
+//! A block runs: begin block (emission accrual), every transaction in order (a
+//! block is valid only if every transaction applies), end block (the epochs due at
+//! this height). Each transaction runs its three phases (stateless, read-only,
+//! execute) in a nested overlay, so a rejected transaction leaves nothing behind.
+
+use plexus_types::{AccountId, Hash, Payload, SignedTransaction, block::MAX_BLOCK_TXS};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::{
+    TxError, accounts, emission,
+    events::Event,
+    neurons,
+    params::{self, ChainConfig},
+    sig, staking,
+    state::StateError,
+    store::{Overlay, StateReader, WriteSet},
+    subnets, weights,
+};
+
+/// What the block being applied says about itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockEnv {
+    /// The block's height.
+    pub height: u64,
+    /// The proposer's timestamp in milliseconds (not read by any rule yet).
+    pub timestamp_ms: u64,
+    /// The proposer.
+    pub proposer: AccountId,
+}
+
+/// What applying a block produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BlockOutput {
+    /// State changes to commit.
+    pub writes: WriteSet,
+    /// What happened, in order.
+    pub events: Vec<Event>,
+}
+
+/// What [`build_block`] proposes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuiltBlock {
+    /// The state changes and events of the proposed block.
+    pub output: BlockOutput,
+    /// The transactions included, in order.
+    pub included: Vec<SignedTransaction>,
+    /// Candidates left out, with why.
+    pub rejected: Vec<(Hash, TxError)>,
+}
+
+/// Why a block is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum BlockError {
+    /// A transaction does not apply.
+    #[error("transaction {index} ({hash}) is invalid: {error}")]
+    Tx {
+        /// Position in the block.
+        index: usize,
+        /// Transaction id.
+        hash: Hash,
+        /// Why it does not apply.
+        error: TxError,
+    },
+    /// The block has more transactions than allowed.
+    #[error("block has {count} transactions, above the limit of {max}")]
+    TooManyTxs {
+        /// Transactions in the block.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Block hooks (emission, epochs) failed.
+    #[error("block hook failed: {0}")]
+    Hook(TxError),
+    /// The ledger could not read its state.
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+/// Phase 1: checks that need no state beyond the chain configuration.
+fn check_stateless(config: &ChainConfig, tx: &SignedTransaction) -> Result<(), TxError> {
+    let t = &tx.tx;
+    if t.chain_id != config.chain_id {
+        return Err(TxError::WrongChain {
+            expected: config.chain_id,
+            got: t.chain_id,
+        });
+    }
+    let min = config.params.min_fee_for(&t.payload);
+    if t.fee < min {
+        return Err(TxError::FeeTooLow { fee: t.fee, min });
+    }
+    match &t.payload {
+        Payload::Transfer { amount, .. } => accounts::check_transfer(*amount),
+        Payload::CreateSubnet {
+            name, hyperparams, ..
+        } => subnets::check_create(name, hyperparams),
+        Payload::SetHyperparams { hyperparams, .. } => subnets::validate_hyperparams(hyperparams),
+        Payload::Register { .. } | Payload::CommitWeights { .. } => Ok(()),
+        Payload::Serve { endpoint, .. } => neurons::validate_endpoint(endpoint),
+        Payload::AddStake { amount, .. } | Payload::RemoveStake { amount, .. } => {
+            staking::check_amount(*amount)
+        }
+        Payload::SetTake { take, .. } => staking::check_take(&config.params, *take),
+        Payload::RevealWeights { uids, weights, .. }
+        | Payload::SetWeights { uids, weights, .. } => weights::check_shape(uids, weights),
+    }
+}
+
+/// Phases 2 and 3 of a transaction whose signature was verified, in a nested overlay.
+fn apply_verified<R: StateReader>(
+    overlay: &mut Overlay<R>,
+    env: &BlockEnv,
+    config: &ChainConfig,
+    tx: &SignedTransaction,
+    events: &mut Vec<Event>,
+) -> Result<(), TxError> {
+    check_stateless(config, tx)?;
+    let mut inner = Overlay::new(&*overlay);
+    let mut ev = Vec::new();
+    execute(&mut inner, env, config, tx, &mut ev)?;
+    let writes = inner.into_writes();
+    overlay.extend(writes);
+    events.extend(ev);
+    Ok(())
+}
+
+fn execute<R: StateReader>(
+    ov: &mut Overlay<R>,
+    env: &BlockEnv,
+    config: &ChainConfig,
+    stx: &SignedTransaction,
+    events: &mut Vec<Event>,
+) -> Result<(), TxError> {
+    let tx = &stx.tx;
+    let sender = &tx.sender;
+    let height = env.height;
+    let params = &config.params;
+
+    // Phase 2: nonce, and funds for the fee plus what the payload spends from the balance.
+    let acct = accounts::account(ov, sender)?;
+    let (spend, what) = match &tx.payload {
+        Payload::Transfer { amount, .. } => (*amount, "amount + fee"),
+        Payload::AddStake { amount, .. } => (*amount, "stake amount + fee"),
+        Payload::CreateSubnet { .. } => (params.subnet_lock_cost, "subnet lock cost + fee"),
+        Payload::Register { netuid, .. } => (
+            neurons::registration_price(ov, *netuid, height)?,
+            "burn price + fee",
+        ),
+        _ => (0, "fee"),
+    };
+    accounts::check_nonce_and_funds(&acct, tx.nonce, tx.fee, spend, what)?;
+
+    events.push(Event::TxApplied {
+        tx: stx.hash(),
+        sender: *sender,
+        nonce: tx.nonce,
+        fee: tx.fee,
+        kind: tx.payload.kind().to_string(),
+    });
+    // Phase 3 (each handler makes its own read-only checks before writing).
+    match &tx.payload {
+        Payload::Transfer { to, amount } => accounts::transfer(ov, sender, to, *amount, events)?,
+        Payload::CreateSubnet {
+            name,
+            mechanism,
+            hyperparams,
+        } => subnets::create(
+            ov,
+            params,
+            sender,
+            name,
+            *mechanism,
+            hyperparams,
+            height,
+            events,
+        )?,
+        Payload::SetHyperparams {
+            netuid,
+            hyperparams,
+        } => subnets::set_hyperparams(ov, sender, *netuid, hyperparams, events)?,
+        Payload::Register { netuid, hotkey } => {
+            neurons::register(ov, params, sender, *netuid, hotkey, height, events)?
+        }
+        Payload::Serve { netuid, endpoint } => {
+            neurons::serve(ov, sender, *netuid, endpoint, events)?
+        }
+        Payload::AddStake { hotkey, amount } => {
+            staking::add_stake(ov, sender, hotkey, *amount, events)?
+        }
+        Payload::RemoveStake { hotkey, amount } => {
+            staking::remove_stake(ov, sender, hotkey, *amount, events)?
+        }
+        Payload::SetTake { hotkey, take } => staking::set_take(ov, sender, hotkey, *take, events)?,
+        Payload::CommitWeights { netuid, commit } => {
+            weights::commit_weights(ov, sender, *netuid, *commit, height, events)?
+        }
+        Payload::RevealWeights {
+            netuid,
+            uids,
+            weights,
+            salt,
+            version,
+        } => weights::reveal_weights(
+            ov, sender, *netuid, uids, weights, salt, *version, height, events,
+        )?,
+        Payload::SetWeights {
+            netuid,
+            uids,
+            weights,
+            ..
+        } => weights::set_weights(ov, sender, *netuid, uids, weights, height, events)?,
+    }
+    accounts::charge_fee_and_bump_nonce(ov, sender, tx.fee)
+}
+
+/// Mempool admission: stateless checks, the signature, and the read-only checks that
+/// do not depend on ordering: the chain id, fee ≥ minimum, nonce ≥ the account's next
+/// nonce (future nonces are allowed), and a balance that covers the fee.
+pub fn check_transaction<R: StateReader>(state: &R, tx: &SignedTransaction) -> Result<(), TxError> {
+    let config = params::load(state)?;
+    check_stateless(&config, tx)?;
+    tx.verify().map_err(|_| TxError::BadSignature {
+        sender: tx.tx.sender,
+    })?;
+    let acct = accounts::account(state, &tx.tx.sender)?;
+    if tx.tx.nonce < acct.nonce {
+        return Err(TxError::StaleNonce {
+            nonce: tx.tx.nonce,
+            expected: acct.nonce,
+        });
+    }
+    if acct.balance < tx.tx.fee {
+        return Err(TxError::InsufficientBalance {
+            have: acct.balance,
+            need: tx.tx.fee,
+            what: "fee",
+        });
+    }
+    Ok(())
+}
+
+/// Apply one transaction (all three phases, signature included). On error the
+/// overlay is unchanged.
+pub fn apply_transaction<R: StateReader>(
+    overlay: &mut Overlay<R>,
+    env: &BlockEnv,
+    tx: &SignedTransaction,
+) -> Result<(), TxError> {
+    let config = params::load(overlay)?;
+    check_stateless(&config, tx)?;
+    tx.verify().map_err(|_| TxError::BadSignature {
+        sender: tx.tx.sender,
+    })?;
+    apply_verified(overlay, env, &config, tx, &mut Vec::new())
+}
+
+/// Verify and apply a block: begin block, every transaction (all must apply), end block.
+pub fn execute_block<R: StateReader>(
+    state: &R,
+    env: &BlockEnv,
+    txs: &[SignedTransaction],
+) -> Result<BlockOutput, BlockError> {
+    if txs.len() > MAX_BLOCK_TXS {
+        return Err(BlockError::TooManyTxs {
+            count: txs.len(),
+            max: MAX_BLOCK_TXS,
+        });
+    }
+    let config = params::load(state)?;
+    let refs: Vec<&SignedTransaction> = txs.iter().collect();
+    let signatures = sig::verify_all(&refs);
+    let mut ov = Overlay::new(state);
+    let mut events = Vec::new();
+    emission::begin_block(&mut ov, &config.params, env.height, &mut events)
+        .map_err(BlockError::Hook)?;
+    for (index, (tx, sig_ok)) in txs.iter().zip(signatures).enumerate() {
+        let result = if sig_ok {
+            apply_verified(&mut ov, env, &config, tx, &mut events)
+        } else {
+            Err(TxError::BadSignature {
+                sender: tx.tx.sender,
+            })
+        };
+        result.map_err(|error| BlockError::Tx {
+            index,
+            hash: tx.hash(),
+            error,
+        })?;
+    }
+    emission::end_block(&mut ov, env.height, &mut events).map_err(BlockError::Hook)?;
+    Ok(BlockOutput {
+        writes: ov.into_writes(),
+        events,
+    })
+}
+
+/// Propose a block: take candidates in order, include each that applies (up to
+/// `max_txs`), and report the rest. `execute_block` of the included transactions
+/// gives the same output.
+pub fn build_block<R: StateReader>(
+    state: &R,
+    env: &BlockEnv,
+    candidates: impl IntoIterator<Item = SignedTransaction>,
+    max_txs: usize,
+) -> Result<BuiltBlock, BlockError> {
+    let max_txs = max_txs.min(MAX_BLOCK_TXS);
+    let config = params::load(state)?;
+    let mut ov = Overlay::new(state);
+    let mut events = Vec::new();
+    emission::begin_block(&mut ov, &config.params, env.height, &mut events)
+        .map_err(BlockError::Hook)?;
+    let mut included = Vec::new();
+    let mut rejected = Vec::new();
+    let mut candidates = candidates.into_iter().peekable();
+    // Verify signatures in chunks no larger than the room left, so a huge mempool
+    // costs no more verification than the block can use.
+    while included.len() < max_txs && candidates.peek().is_some() {
+        let room = max_txs - included.len();
+        let chunk: Vec<SignedTransaction> = candidates.by_ref().take(room).collect();
+        let refs: Vec<&SignedTransaction> = chunk.iter().collect();
+        let signatures = sig::verify_all(&refs);
+        for (tx, sig_ok) in chunk.into_iter().zip(signatures) {
+            let result = if sig_ok {
+                apply_verified(&mut ov, env, &config, &tx, &mut events)
+            } else {
+                Err(TxError::BadSignature {
+                    sender: tx.tx.sender,
+                })
+            };
+            match result {
+                Ok(()) => included.push(tx),
+                Err(TxError::State(e)) => return Err(BlockError::State(e)),
+                Err(e) => rejected.push((tx.hash(), e)),
+            }
+        }
+    }
+    emission::end_block(&mut ov, env.height, &mut events).map_err(BlockError::Hook)?;
+    Ok(BuiltBlock {
+        output: BlockOutput {
+            writes: ov.into_writes(),
+            events,
+        },
+        included,
+        rejected,
+    })
+}

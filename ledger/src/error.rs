@@ -1,0 +1,350 @@
+//! Why a transaction was rejected: one typed reason per rule, with a stable code.
+
+use plexus_types::{AccountId, Amount, Netuid, Uid, format_plx};
+use thiserror::Error;
+
+use crate::state::StateError;
+
+/// Why a transaction was rejected. Messages say what to do; [`TxError::code`] is stable for APIs.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TxError {
+    /// The signature does not verify for the sender over the transaction's signing bytes.
+    #[error(
+        "signature does not verify for sender {sender}: sign the transaction with the sender's key"
+    )]
+    BadSignature {
+        /// The claimed sender.
+        sender: AccountId,
+    },
+    /// The transaction names another chain.
+    #[error("transaction is for chain {got}, but this is chain {expected}")]
+    WrongChain {
+        /// This chain's id.
+        expected: u64,
+        /// The chain id in the transaction.
+        got: u64,
+    },
+    /// The fee is below the minimum for this payload.
+    #[error("fee {} PLX is below the minimum of {} PLX", format_plx(*fee), format_plx(*min))]
+    FeeTooLow {
+        /// The fee offered.
+        fee: Amount,
+        /// The minimum fee.
+        min: Amount,
+    },
+    /// The nonce was already used.
+    #[error("nonce {nonce} is stale: the account's next nonce is {expected}")]
+    StaleNonce {
+        /// The nonce in the transaction.
+        nonce: u64,
+        /// The account's next nonce.
+        expected: u64,
+    },
+    /// The nonce skips ahead of the account's next nonce.
+    #[error("nonce {nonce} is in the future: the account's next nonce is {expected}")]
+    FutureNonce {
+        /// The nonce in the transaction.
+        nonce: u64,
+        /// The account's next nonce.
+        expected: u64,
+    },
+    /// The sender's free balance does not cover what the transaction spends.
+    #[error("insufficient balance: have {} PLX, need {} PLX ({what})", format_plx(*have), format_plx(*need))]
+    InsufficientBalance {
+        /// The sender's free balance.
+        have: Amount,
+        /// What the transaction needs.
+        need: Amount,
+        /// What the amount is made of, e.g. "amount + fee".
+        what: &'static str,
+    },
+    /// An amount that must be positive is zero.
+    #[error("{0} must be greater than zero")]
+    ZeroAmount(&'static str),
+    /// Arithmetic would overflow; the transaction is rejected rather than wrapped.
+    #[error("{0} would overflow")]
+    Overflow(&'static str),
+    /// No subnet has this netuid.
+    #[error("subnet {netuid} does not exist")]
+    UnknownSubnet {
+        /// The netuid.
+        netuid: Netuid,
+    },
+    /// Only the subnet's owner coldkey may do this.
+    #[error("only the owner of subnet {netuid} ({owner}) may change it")]
+    NotSubnetOwner {
+        /// The subnet.
+        netuid: Netuid,
+        /// Its owner coldkey.
+        owner: AccountId,
+    },
+    /// A hyperparameter is outside its allowed range.
+    #[error("invalid hyperparameters: {0}")]
+    InvalidHyperparams(String),
+    /// The subnet name is empty or too long.
+    #[error("invalid subnet name: {0}")]
+    InvalidSubnetName(&'static str),
+    /// The chain already has the most subnets it allows.
+    #[error("the chain already has the maximum of {max} subnets")]
+    TooManySubnets {
+        /// The limit.
+        max: u16,
+    },
+    /// The subnet does not accept registrations now.
+    #[error("subnet {netuid} does not accept registrations (its owner disabled them)")]
+    RegistrationClosed {
+        /// The subnet.
+        netuid: Netuid,
+    },
+    /// The hotkey is bound to a different coldkey.
+    #[error(
+        "hotkey {hotkey} is owned by coldkey {owner}; sign with that coldkey or use another hotkey"
+    )]
+    HotkeyOwnedByAnother {
+        /// The hotkey.
+        hotkey: AccountId,
+        /// Its owner coldkey.
+        owner: AccountId,
+    },
+    /// The hotkey already holds a UID on this subnet.
+    #[error("hotkey {hotkey} is already registered on subnet {netuid} as uid {uid}")]
+    AlreadyRegistered {
+        /// The subnet.
+        netuid: Netuid,
+        /// The hotkey.
+        hotkey: AccountId,
+        /// Its UID.
+        uid: Uid,
+    },
+    /// The hotkey holds no UID on this subnet.
+    #[error("hotkey {hotkey} is not registered on subnet {netuid}: register it first")]
+    NotRegistered {
+        /// The subnet.
+        netuid: Netuid,
+        /// The hotkey.
+        hotkey: AccountId,
+    },
+    /// The hotkey was never bound to a coldkey (it has never been registered).
+    #[error("hotkey {hotkey} has no owner yet: register it on a subnet first")]
+    UnknownHotkey {
+        /// The hotkey.
+        hotkey: AccountId,
+    },
+    /// Only the hotkey's owner coldkey may do this.
+    #[error("only the owner coldkey of hotkey {hotkey} ({owner}) may do this")]
+    NotHotkeyOwner {
+        /// The hotkey.
+        hotkey: AccountId,
+        /// Its owner coldkey.
+        owner: AccountId,
+    },
+    /// The requested take is above the maximum.
+    #[error("take {take}/65535 is above the maximum of {max}/65535")]
+    TakeTooHigh {
+        /// The requested take.
+        take: u16,
+        /// The maximum take.
+        max: u16,
+    },
+    /// The coldkey has less stake on the hotkey than it tries to remove.
+    #[error("insufficient stake: have {} PLX on hotkey {hotkey}, asked to remove {} PLX", format_plx(*have), format_plx(*need))]
+    InsufficientStake {
+        /// The hotkey.
+        hotkey: AccountId,
+        /// The stake the coldkey holds on it.
+        have: Amount,
+        /// The stake asked for.
+        need: Amount,
+    },
+    /// The endpoint is malformed.
+    #[error("invalid endpoint: {0}")]
+    InvalidEndpoint(&'static str),
+    /// The subnet uses commit-reveal, so weights must be committed and revealed.
+    #[error(
+        "subnet {netuid} uses commit-reveal: send CommitWeights, then RevealWeights in the next epoch"
+    )]
+    CommitRevealEnabled {
+        /// The subnet.
+        netuid: Netuid,
+    },
+    /// The subnet does not use commit-reveal, so weights are set directly.
+    #[error("subnet {netuid} has commit-reveal disabled: use SetWeights")]
+    CommitRevealDisabled {
+        /// The subnet.
+        netuid: Netuid,
+    },
+    /// A reveal came without a pending commit.
+    #[error("no pending weights commit for this hotkey on subnet {netuid}: commit first")]
+    NoCommit {
+        /// The subnet.
+        netuid: Netuid,
+    },
+    /// A reveal came in the same epoch as its commit.
+    #[error("reveal too early: committed in epoch {committed}, reveal in epoch {}", committed + 1)]
+    RevealTooEarly {
+        /// The epoch of the commit.
+        committed: u64,
+        /// The current epoch.
+        current: u64,
+    },
+    /// A reveal came after the epoch following its commit.
+    #[error("reveal too late: committed in epoch {committed}, the reveal window was epoch {}, now epoch {current}; commit again", committed + 1)]
+    RevealTooLate {
+        /// The epoch of the commit.
+        committed: u64,
+        /// The current epoch.
+        current: u64,
+    },
+    /// The revealed weights do not hash to the commit.
+    #[error("revealed weights do not match the commit: check uids, weights, salt and version")]
+    CommitMismatch,
+    /// `uids` and `weights` have different lengths.
+    #[error("{uids} uids but {weights} weights: the lists must be parallel")]
+    WeightsLengthMismatch {
+        /// Number of uids.
+        uids: usize,
+        /// Number of weights.
+        weights: usize,
+    },
+    /// No weights were given.
+    #[error("no weights given")]
+    EmptyWeights,
+    /// More weight entries than a transaction may carry.
+    #[error("{len} weight entries, above the limit of {max}")]
+    TooManyWeights {
+        /// Entries given.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A UID appears twice.
+    #[error("uid {uid} appears more than once")]
+    DuplicateUid {
+        /// The repeated UID.
+        uid: Uid,
+    },
+    /// A UID is not on the subnet.
+    #[error("uid {uid} does not exist: subnet {netuid} has {n} uids")]
+    UidOutOfRange {
+        /// The subnet.
+        netuid: Netuid,
+        /// The UID.
+        uid: Uid,
+        /// How many UIDs the subnet has.
+        n: u16,
+    },
+    /// Fewer non-zero weights than the subnet requires.
+    #[error("{have} non-zero weights, the subnet requires at least {min}")]
+    TooFewWeights {
+        /// Non-zero weights given.
+        have: usize,
+        /// The minimum.
+        min: usize,
+    },
+    /// Every weight is zero.
+    #[error("every weight is zero")]
+    AllWeightsZero,
+    /// Weighting other UIDs needs a validator permit.
+    #[error(
+        "hotkey has no validator permit on subnet {netuid}: stake more, or only set a self-weight"
+    )]
+    NoValidatorPermit {
+        /// The subnet.
+        netuid: Netuid,
+    },
+    /// The hotkey set or committed weights too recently.
+    #[error("weights rate limit: next allowed at block {next_block}")]
+    RateLimited {
+        /// The first block at which the action is allowed.
+        next_block: u64,
+    },
+    /// The ledger could not read its own state (an operator problem, not the sender's).
+    #[error("internal state error: {0}")]
+    State(#[from] StateError),
+}
+
+impl TxError {
+    /// A stable machine-readable code for the API (`snake_case`, never reused).
+    pub fn code(&self) -> &'static str {
+        match self {
+            TxError::BadSignature { .. } => "bad_signature",
+            TxError::WrongChain { .. } => "wrong_chain",
+            TxError::FeeTooLow { .. } => "fee_too_low",
+            TxError::StaleNonce { .. } => "stale_nonce",
+            TxError::FutureNonce { .. } => "future_nonce",
+            TxError::InsufficientBalance { .. } => "insufficient_balance",
+            TxError::ZeroAmount(_) => "zero_amount",
+            TxError::Overflow(_) => "overflow",
+            TxError::UnknownSubnet { .. } => "unknown_subnet",
+            TxError::NotSubnetOwner { .. } => "not_subnet_owner",
+            TxError::InvalidHyperparams(_) => "invalid_hyperparams",
+            TxError::InvalidSubnetName(_) => "invalid_subnet_name",
+            TxError::TooManySubnets { .. } => "too_many_subnets",
+            TxError::RegistrationClosed { .. } => "registration_closed",
+            TxError::HotkeyOwnedByAnother { .. } => "hotkey_owned_by_another",
+            TxError::AlreadyRegistered { .. } => "already_registered",
+            TxError::NotRegistered { .. } => "not_registered",
+            TxError::UnknownHotkey { .. } => "unknown_hotkey",
+            TxError::NotHotkeyOwner { .. } => "not_hotkey_owner",
+            TxError::TakeTooHigh { .. } => "take_too_high",
+            TxError::InsufficientStake { .. } => "insufficient_stake",
+            TxError::InvalidEndpoint(_) => "invalid_endpoint",
+            TxError::CommitRevealEnabled { .. } => "commit_reveal_enabled",
+            TxError::CommitRevealDisabled { .. } => "commit_reveal_disabled",
+            TxError::NoCommit { .. } => "no_commit",
+            TxError::RevealTooEarly { .. } => "reveal_too_early",
+            TxError::RevealTooLate { .. } => "reveal_too_late",
+            TxError::CommitMismatch => "commit_mismatch",
+            TxError::WeightsLengthMismatch { .. } => "weights_length_mismatch",
+            TxError::EmptyWeights => "empty_weights",
+            TxError::TooManyWeights { .. } => "too_many_weights",
+            TxError::DuplicateUid { .. } => "duplicate_uid",
+            TxError::UidOutOfRange { .. } => "uid_out_of_range",
+            TxError::TooFewWeights { .. } => "too_few_weights",
+            TxError::AllWeightsZero => "all_weights_zero",
+            TxError::NoValidatorPermit { .. } => "no_validator_permit",
+            TxError::RateLimited { .. } => "rate_limited",
+            TxError::State(_) => "internal",
+        }
+    }
+
+    /// Whether the transaction may become valid later without changes (a future nonce,
+    /// a reveal that is early, a rate limit): mempools keep these and drop the rest.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            TxError::FutureNonce { .. }
+                | TxError::RevealTooEarly { .. }
+                | TxError::RateLimited { .. }
+                | TxError::InsufficientBalance { .. }
+                | TxError::State(_)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_say_what_to_do() {
+        let e = TxError::StaleNonce {
+            nonce: 5,
+            expected: 7,
+        };
+        assert_eq!(
+            e.to_string(),
+            "nonce 5 is stale: the account's next nonce is 7"
+        );
+        assert_eq!(e.code(), "stale_nonce");
+        let e = TxError::InsufficientBalance {
+            have: 1_500_000_000,
+            need: 2_000_000_001,
+            what: "amount + fee",
+        };
+        assert_eq!(
+            e.to_string(),
+            "insufficient balance: have 1.500000000 PLX, need 2.000000001 PLX (amount + fee)"
+        );
+    }
+}

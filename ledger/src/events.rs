@@ -1,0 +1,137 @@
+//! What a block did, for the explorer, the API and the node's logs.
+
+use plexus_types::{AccountId, Amount, Hash, Netuid, Uid};
+use serde::{Deserialize, Serialize};
+
+/// One effect of a block. Transaction effects follow their [`Event::TxApplied`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// A transaction was applied; the events after it (until the next one) are its effects.
+    TxApplied {
+        /// Transaction id.
+        tx: Hash,
+        /// The signer.
+        sender: AccountId,
+        /// Its nonce.
+        nonce: u64,
+        /// Fee burned.
+        fee: Amount,
+        /// Payload kind (`Payload::kind`).
+        kind: String,
+    },
+    /// Funds moved.
+    Transfer {
+        /// Sender.
+        from: AccountId,
+        /// Receiver.
+        to: AccountId,
+        /// Base units.
+        amount: Amount,
+    },
+    /// Stake added from a coldkey's balance to a hotkey.
+    StakeAdded {
+        /// The coldkey.
+        coldkey: AccountId,
+        /// The hotkey.
+        hotkey: AccountId,
+        /// Base units.
+        amount: Amount,
+    },
+    /// Stake removed back to a coldkey's balance.
+    StakeRemoved {
+        /// The coldkey.
+        coldkey: AccountId,
+        /// The hotkey.
+        hotkey: AccountId,
+        /// Base units.
+        amount: Amount,
+    },
+    /// A hotkey's take changed.
+    TakeSet {
+        /// The hotkey.
+        hotkey: AccountId,
+        /// New take out of 65535.
+        take: u16,
+    },
+    /// A subnet was created.
+    SubnetCreated {
+        /// Its netuid.
+        netuid: Netuid,
+        /// Owner coldkey.
+        owner: AccountId,
+        /// Lock cost burned.
+        burned: Amount,
+    },
+    /// A subnet's hyperparameters changed.
+    HyperparamsSet {
+        /// The subnet.
+        netuid: Netuid,
+    },
+    /// A hotkey was registered.
+    Registered {
+        /// The subnet.
+        netuid: Netuid,
+        /// Its UID.
+        uid: Uid,
+        /// The hotkey.
+        hotkey: AccountId,
+        /// The owner coldkey that paid.
+        coldkey: AccountId,
+        /// Burn price paid.
+        burned: Amount,
+        /// The hotkey that held the UID before, if it was pruned.
+        replaced: Option<AccountId>,
+    },
+    /// An endpoint was published.
+    Served {
+        /// The subnet.
+        netuid: Netuid,
+        /// The UID.
+        uid: Uid,
+    },
+    /// Weights were committed.
+    WeightsCommitted {
+        /// The subnet.
+        netuid: Netuid,
+        /// The UID.
+        uid: Uid,
+        /// The commit.
+        commit: Hash,
+    },
+    /// Weights were stored (set directly or revealed).
+    WeightsSet {
+        /// The subnet.
+        netuid: Netuid,
+        /// The UID.
+        uid: Uid,
+        /// Non-zero entries stored.
+        entries: u32,
+        /// Whether this was a reveal.
+        revealed: bool,
+    },
+    /// Block emission accrued to subnets.
+    EmissionAccrued {
+        /// Base units minted this block.
+        amount: Amount,
+    },
+    /// A subnet's epoch ran and paid out.
+    EpochRun {
+        /// The subnet.
+        netuid: Netuid,
+        /// The epoch's index on this subnet (0 is the first).
+        epoch: u64,
+        /// Pending emission available.
+        emission: Amount,
+        /// Paid to the owner coldkey.
+        owner_cut: Amount,
+        /// Paid to miners (as stake).
+        miners: Amount,
+        /// Paid to validators and their nominators (as stake).
+        validators: Amount,
+        /// Left pending for the next epoch (rounding, or nobody to pay).
+        carried: Amount,
+        /// Per-UID `(uid, miner emission, validator emission)`, non-zero ones only.
+        payouts: Vec<(Uid, Amount, Amount)>,
+    },
+}

@@ -1,0 +1,368 @@
+//! Genesis: the JSON file a chain starts from, and the state it writes.
+//!
+//! ```json
+//! {
+//!   "chain_id": 1337,
+//!   "genesis_time_ms": 0,
+//!   "params": { "block_emission": 1000000000, "min_fee": 1000, ... },
+//!   "accounts": [ { "address": "plx1...", "balance": 1000000000000000 } ],
+//!   "validators": [ { "public_key": "plx1...", "address": "127.0.0.1:30300" } ],
+//!   "subnets": []
+//! }
+//! ```
+
+use std::{collections::BTreeSet, net::SocketAddr};
+
+use plexus_types::{
+    AccountId, Amount, CodecError, Decode, Encode, Hyperparams, Keypair, Mechanism, PLX,
+    SUPPLY_CAP,
+    codec::{Reader, WriteExt},
+};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::{
+    accounts::{self, Account, Supply},
+    params::{self, ChainConfig, ChainParams},
+    state::{self, Value},
+    store::{MemStore, Overlay, StateReader, WriteSet},
+    subnets::{self, SubnetInfo},
+};
+
+/// The label whose blake3 hash seeds the development faucet key
+/// (`Keypair::from_label(DEV_FAUCET_LABEL)`). It is published here, so anyone can
+/// sign for the faucet: **insecure, for development chains only**.
+pub const DEV_FAUCET_LABEL: &str = "plexus/dev/faucet (INSECURE: published key, development only)";
+/// The development chain id.
+pub const DEV_CHAIN_ID: u64 = 1337;
+/// What the development faucet holds at genesis: 1,000,000 PLX.
+pub const DEV_FAUCET_BALANCE: Amount = 1_000_000 * PLX;
+/// Longest validator socket address string.
+const MAX_ADDRESS: usize = 256;
+/// Most validators in the stored list.
+const MAX_VALIDATORS: usize = 1024;
+
+/// Why a genesis cannot start a chain.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum GenesisError {
+    /// An account appears twice.
+    #[error("account {0} appears twice in genesis")]
+    DuplicateAccount(AccountId),
+    /// Balances add up past the supply cap.
+    #[error("genesis balances add up to more than the 21M PLX supply cap")]
+    AboveSupplyCap,
+    /// No validator is listed.
+    #[error("genesis lists no validator")]
+    NoValidators,
+    /// A validator appears twice.
+    #[error("validator {0} appears twice in genesis")]
+    DuplicateValidator(AccountId),
+    /// A validator's address is not `host:port` with an IP host.
+    #[error(
+        "validator {key} has address {address:?}, expected an IP socket address like 127.0.0.1:30300"
+    )]
+    BadValidatorAddress {
+        /// The validator.
+        key: AccountId,
+        /// The address given.
+        address: String,
+    },
+    /// A chain parameter is out of range.
+    #[error("invalid chain parameter: {0}")]
+    BadParams(&'static str),
+    /// A genesis subnet is invalid.
+    #[error("invalid genesis subnet {name:?}: {reason}")]
+    BadSubnet {
+        /// Its name.
+        name: String,
+        /// Why.
+        reason: String,
+    },
+    /// The JSON does not parse.
+    #[error("genesis JSON does not parse: {0}")]
+    Json(String),
+}
+
+/// An account funded at genesis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisAccount {
+    /// The account.
+    pub address: AccountId,
+    /// Its balance in base units.
+    pub balance: Amount,
+}
+
+/// A consensus validator at genesis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisValidator {
+    /// Its consensus public key (ed25519).
+    pub public_key: AccountId,
+    /// Its p2p socket address, e.g. `127.0.0.1:30300`.
+    pub address: String,
+}
+
+impl Value for Vec<GenesisValidator> {
+    fn put(&self, out: &mut Vec<u8>) {
+        out.put_len(self.len());
+        for v in self {
+            v.public_key.encode_to(out);
+            out.put_bytes(v.address.as_bytes());
+        }
+    }
+    fn take(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        r.list(MAX_VALIDATORS, "validators", |r| {
+            Ok(GenesisValidator {
+                public_key: AccountId::decode_from(r)?,
+                address: r.string(MAX_ADDRESS, "validator address")?,
+            })
+        })
+    }
+}
+
+/// A subnet that exists from genesis (no lock cost is burned).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisSubnet {
+    /// Human name.
+    pub name: String,
+    /// What it pays for.
+    pub mechanism: Mechanism,
+    /// Owner coldkey.
+    pub owner: AccountId,
+    /// Hyperparameters.
+    #[serde(default)]
+    pub hyperparams: Hyperparams,
+}
+
+/// A chain's starting point, as a JSON file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Genesis {
+    /// The chain id every transaction carries.
+    pub chain_id: u64,
+    /// Timestamp of the genesis block, milliseconds since the Unix epoch.
+    #[serde(default)]
+    pub genesis_time_ms: u64,
+    /// Chain parameters.
+    #[serde(default)]
+    pub params: ChainParams,
+    /// Funded accounts.
+    #[serde(default)]
+    pub accounts: Vec<GenesisAccount>,
+    /// The consensus validator set.
+    pub validators: Vec<GenesisValidator>,
+    /// Subnets that exist from the start, netuids 1, 2, ... in order.
+    #[serde(default)]
+    pub subnets: Vec<GenesisSubnet>,
+}
+
+/// Key of the genesis validator list (`Vec<GenesisValidator>`): `[0x00, 0x01]`.
+pub fn validators_key() -> Vec<u8> {
+    vec![params::keys::PREFIX, 0x01]
+}
+
+/// The stored genesis validator set.
+pub fn validators(state: &impl StateReader) -> Result<Vec<GenesisValidator>, crate::StateError> {
+    state::get_or_default(state, &validators_key())
+}
+
+/// The development faucet key (published, insecure: development chains only).
+pub fn dev_faucet() -> Keypair {
+    Keypair::from_label(DEV_FAUCET_LABEL)
+}
+
+impl Genesis {
+    /// A one-validator development chain with the published faucet
+    /// ([`dev_faucet`]) holding [`DEV_FAUCET_BALANCE`].
+    pub fn development(validator_key: AccountId) -> Self {
+        Self::development_with_faucet(validator_key, dev_faucet().account())
+    }
+
+    /// A one-validator development chain whose faucet is `faucet` (e.g. a key derived
+    /// from a published mnemonic), holding [`DEV_FAUCET_BALANCE`].
+    pub fn development_with_faucet(validator_key: AccountId, faucet: AccountId) -> Self {
+        Self {
+            chain_id: DEV_CHAIN_ID,
+            genesis_time_ms: 0,
+            params: ChainParams {
+                faucet: Some(faucet),
+                ..ChainParams::default()
+            },
+            accounts: vec![GenesisAccount {
+                address: faucet,
+                balance: DEV_FAUCET_BALANCE,
+            }],
+            validators: vec![GenesisValidator {
+                public_key: validator_key,
+                address: "127.0.0.1:30300".into(),
+            }],
+            subnets: Vec::new(),
+        }
+    }
+
+    /// Parse a genesis JSON document.
+    pub fn from_json(text: &str) -> Result<Self, GenesisError> {
+        serde_json::from_str(text).map_err(|e| GenesisError::Json(e.to_string()))
+    }
+
+    /// The genesis as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Check the genesis without writing anything.
+    pub fn validate(&self) -> Result<(), GenesisError> {
+        let p = &self.params;
+        if p.default_take > p.max_take {
+            return Err(GenesisError::BadParams(
+                "default_take must not exceed max_take",
+            ));
+        }
+        if p.max_subnets == 0 {
+            return Err(GenesisError::BadParams("max_subnets must be at least 1"));
+        }
+        if p.block_interval_ms == 0 {
+            return Err(GenesisError::BadParams(
+                "block_interval_ms must be at least 1",
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        let mut total: Amount = 0;
+        for a in &self.accounts {
+            if !seen.insert(a.address) {
+                return Err(GenesisError::DuplicateAccount(a.address));
+            }
+            total = total
+                .checked_add(a.balance)
+                .ok_or(GenesisError::AboveSupplyCap)?;
+        }
+        if total > SUPPLY_CAP {
+            return Err(GenesisError::AboveSupplyCap);
+        }
+        if self.validators.is_empty() {
+            return Err(GenesisError::NoValidators);
+        }
+        if self.validators.len() > MAX_VALIDATORS {
+            return Err(GenesisError::BadParams("more than 1024 validators"));
+        }
+        let mut keys = BTreeSet::new();
+        for v in &self.validators {
+            if !keys.insert(v.public_key) {
+                return Err(GenesisError::DuplicateValidator(v.public_key));
+            }
+            if v.address.len() > MAX_ADDRESS || v.address.parse::<SocketAddr>().is_err() {
+                return Err(GenesisError::BadValidatorAddress {
+                    key: v.public_key,
+                    address: v.address.clone(),
+                });
+            }
+        }
+        if self.subnets.len() > usize::from(p.max_subnets) {
+            return Err(GenesisError::BadParams(
+                "more genesis subnets than max_subnets",
+            ));
+        }
+        for s in &self.subnets {
+            subnets::check_create(&s.name, &s.hyperparams).map_err(|e| {
+                GenesisError::BadSubnet {
+                    name: s.name.clone(),
+                    reason: e.to_string(),
+                }
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// The state a genesis writes (height 0).
+pub fn writes(genesis: &Genesis) -> Result<WriteSet, GenesisError> {
+    genesis.validate()?;
+    let empty = MemStore::new();
+    let mut ov = Overlay::new(&empty);
+    let config = ChainConfig {
+        chain_id: genesis.chain_id,
+        params: genesis.params.clone(),
+    };
+    state::put(&mut ov, params::keys::config_key(), &config);
+    state::put(&mut ov, validators_key(), &genesis.validators);
+    let mut total: Amount = 0;
+    for a in &genesis.accounts {
+        accounts::put_account(
+            &mut ov,
+            &a.address,
+            &Account {
+                balance: a.balance,
+                nonce: 0,
+            },
+        );
+        total += a.balance;
+    }
+    accounts::put_supply(
+        &mut ov,
+        &Supply {
+            genesis: total,
+            emitted: 0,
+            burned: 0,
+        },
+    );
+    for s in &genesis.subnets {
+        let info = SubnetInfo {
+            name: s.name.clone(),
+            mechanism: s.mechanism,
+            owner: s.owner,
+            created_at: 0,
+            lock_cost: 0,
+        };
+        subnets::insert(&mut ov, &genesis.params, &info, &s.hyperparams, 0).map_err(|e| {
+            GenesisError::BadSubnet {
+                name: s.name.clone(),
+                reason: e.to_string(),
+            }
+        })?;
+    }
+    Ok(ov.into_writes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_development_genesis_round_trips_through_json_and_funds_the_faucet() {
+        let g = Genesis::development(Keypair::from_label("validator").account());
+        let parsed = Genesis::from_json(&g.to_json()).unwrap();
+        assert_eq!(parsed, g);
+        let mut store = MemStore::new();
+        store.commit(writes(&g).unwrap());
+        let faucet = accounts::account(&store, &dev_faucet().account()).unwrap();
+        assert_eq!(faucet.balance, DEV_FAUCET_BALANCE);
+        assert_eq!(
+            accounts::supply(&store).unwrap().genesis,
+            DEV_FAUCET_BALANCE
+        );
+        assert_eq!(params::load(&store).unwrap().chain_id, DEV_CHAIN_ID);
+        assert_eq!(validators(&store).unwrap(), g.validators);
+    }
+
+    #[test]
+    fn a_genesis_with_bad_validators_or_too_much_money_is_rejected() {
+        let v = Keypair::from_label("validator").account();
+        let mut g = Genesis::development(v);
+        g.validators[0].address = "localhost".into();
+        assert!(matches!(
+            writes(&g),
+            Err(GenesisError::BadValidatorAddress { .. })
+        ));
+        let mut g = Genesis::development(v);
+        g.accounts[0].balance = SUPPLY_CAP + 1;
+        assert_eq!(writes(&g), Err(GenesisError::AboveSupplyCap));
+        let mut g = Genesis::development(v);
+        g.accounts.push(g.accounts[0].clone());
+        assert!(matches!(writes(&g), Err(GenesisError::DuplicateAccount(_))));
+        let mut g = Genesis::development(v);
+        g.validators.clear();
+        assert_eq!(writes(&g), Err(GenesisError::NoValidators));
+    }
+}

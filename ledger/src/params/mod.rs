@@ -1,0 +1,152 @@
+//! Chain parameters fixed at genesis: chain id, emission, fees, costs, pacing.
+
+pub mod keys;
+
+use plexus_types::{
+    AccountId, Amount, CodecError, Decode, Encode, PLX, Payload,
+    codec::{Reader, WriteExt},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    state::{self, StateError, Value},
+    store::StateReader,
+};
+
+/// The validator take every hotkey starts with: 18% (11796/65535), as in Bittensor.
+pub const DEFAULT_TAKE: u16 = 11796;
+/// The subnet owner's cut of each epoch's emission: 18% (11796/65535).
+pub const OWNER_CUT: u16 = 11796;
+
+/// Tunable chain parameters, set in genesis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChainParams {
+    /// Block emission before any halving (E0), in base units.
+    pub block_emission: Amount,
+    /// Least fee a coldkey transaction pays, in base units (burned).
+    pub min_fee: Amount,
+    /// Burned to create a subnet, in base units.
+    pub subnet_lock_cost: Amount,
+    /// Take a hotkey starts with, out of 65535.
+    pub default_take: u16,
+    /// Largest take a hotkey may set, out of 65535.
+    pub max_take: u16,
+    /// Target block interval for proposers, in milliseconds.
+    pub block_interval_ms: u64,
+    /// Most subnets the chain holds.
+    pub max_subnets: u16,
+    /// The development faucet account, if this chain has one (insecure, dev only).
+    pub faucet: Option<AccountId>,
+}
+
+impl Default for ChainParams {
+    /// Development defaults: 1 PLX per block, 1-second blocks, cheap subnets.
+    fn default() -> Self {
+        Self {
+            block_emission: PLX,
+            min_fee: 1_000,
+            subnet_lock_cost: 100 * PLX,
+            default_take: DEFAULT_TAKE,
+            max_take: DEFAULT_TAKE,
+            block_interval_ms: 1_000,
+            max_subnets: 64,
+            faucet: None,
+        }
+    }
+}
+
+impl ChainParams {
+    /// The least fee a transaction with `payload` must pay. Hotkey housekeeping
+    /// (serving, committing, revealing and setting weights) is fee-free, as in
+    /// subtensor: hotkeys rarely hold funds, and registration cost plus rate limits
+    /// bound the spam. A fee offered anyway is charged.
+    pub fn min_fee_for(&self, payload: &Payload) -> Amount {
+        match payload {
+            Payload::Serve { .. }
+            | Payload::CommitWeights { .. }
+            | Payload::RevealWeights { .. }
+            | Payload::SetWeights { .. } => 0,
+            _ => self.min_fee,
+        }
+    }
+}
+
+/// The chain id and parameters, stored under [`keys::config_key`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainConfig {
+    /// Chain id every transaction must carry.
+    pub chain_id: u64,
+    /// The parameters.
+    pub params: ChainParams,
+}
+
+impl Encode for ChainConfig {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        let p = &self.params;
+        out.put_u64(self.chain_id);
+        out.put_u64(p.block_emission);
+        out.put_u64(p.min_fee);
+        out.put_u64(p.subnet_lock_cost);
+        out.put_u16(p.default_take);
+        out.put_u16(p.max_take);
+        out.put_u64(p.block_interval_ms);
+        out.put_u16(p.max_subnets);
+        match &p.faucet {
+            None => out.put_bool(false),
+            Some(a) => {
+                out.put_bool(true);
+                a.encode_to(out);
+            }
+        }
+    }
+}
+
+impl Decode for ChainConfig {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        Ok(Self {
+            chain_id: r.u64("chain id")?,
+            params: ChainParams {
+                block_emission: r.u64("block emission")?,
+                min_fee: r.u64("min fee")?,
+                subnet_lock_cost: r.u64("subnet lock cost")?,
+                default_take: r.u16("default take")?,
+                max_take: r.u16("max take")?,
+                block_interval_ms: r.u64("block interval")?,
+                max_subnets: r.u16("max subnets")?,
+                faucet: r.option("faucet", AccountId::decode_from)?,
+            },
+        })
+    }
+}
+
+impl Value for ChainConfig {
+    fn put(&self, out: &mut Vec<u8>) {
+        self.encode_to(out);
+    }
+    fn take(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        Self::decode_from(r)
+    }
+}
+
+/// Read the chain configuration; genesis always writes it.
+pub fn load(state: &impl StateReader) -> Result<ChainConfig, StateError> {
+    state::get(state, &keys::config_key())?.ok_or(StateError::Missing("chain configuration"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chain_config_encoding_is_pinned() {
+        let config = ChainConfig {
+            chain_id: 7,
+            params: ChainParams::default(),
+        };
+        let bytes = config.to_bytes();
+        assert_eq!(bytes.len(), 8 * 5 + 2 * 3 + 1);
+        assert_eq!(ChainConfig::from_bytes(&bytes).unwrap(), config);
+        assert_eq!(&bytes[..8], &7u64.to_le_bytes());
+    }
+}

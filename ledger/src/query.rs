@@ -1,0 +1,1 @@
+//! Typed reads of the state for the API and the CLI.
