@@ -1,0 +1,17 @@
+//! Integration tests for plexus-wallet: one binary, one file per behaviour, each named
+//! as the sentence it checks.
+
+mod support;
+
+mod a_created_wallet_unlocks_to_the_key_its_mnemonic_derives;
+mod a_leftover_temp_file_is_ignored_and_corrupts_nothing;
+mod a_regenerated_wallet_has_the_same_keys;
+mod a_tampered_keystore_is_rejected;
+mod a_wrong_password_is_rejected_as_a_wrong_password;
+mod existing_keys_are_never_overwritten_without_the_flag;
+mod hostile_names_are_rejected_before_touching_the_disk;
+mod key_files_are_readable_only_by_their_owner;
+mod keys_round_trip_through_disk_with_any_password;
+mod missing_wallets_and_keys_are_named_in_errors;
+mod the_plexus_derivation_path_is_pinned;
+mod wallets_and_hotkeys_are_listed_by_name;
