@@ -19,9 +19,6 @@ step "tests"
 cargo nextest run --workspace --locked --no-fail-fast
 cargo test --workspace --doc --locked
 
-step "benchmarks compile"
-cargo bench --workspace --no-run --locked
-
 step "fuzzing (${FUZZ_SECONDS:-60}s per target)"
 for target in $(cd fuzz && cargo fuzz list 2>/dev/null || ls fuzz_targets | sed 's/\.rs$//'); do
   RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" --fuzz-dir fuzz -- \
