@@ -1,0 +1,74 @@
+use plexus_ledger::{
+    BlockError, Overlay, TxError, apply_transaction, check_transaction, execute_block,
+};
+use plexus_types::{PLX, Payload, Signature, Transaction};
+use proptest::prelude::*;
+
+use crate::support::{Chain, key, snapshot};
+
+fn assert_rejected_without_trace(chain: &Chain, tx: &plexus_types::SignedTransaction) -> TxError {
+    let before = snapshot(&chain.store);
+    let mut overlay = Overlay::new(&chain.store);
+    let err = apply_transaction(&mut overlay, &chain.env(), tx).unwrap_err();
+    assert!(
+        overlay.writes().is_empty(),
+        "a rejected transaction left writes: {err}"
+    );
+    match execute_block(&chain.store, &chain.env(), std::slice::from_ref(tx)) {
+        Err(BlockError::Tx {
+            index: 0, error, ..
+        }) => assert_eq!(error.code(), err.code()),
+        other => panic!("block with a bad transaction was not rejected: {other:?}"),
+    }
+    assert_eq!(snapshot(&chain.store), before);
+    err
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn replayed_mis_signed_wrong_chain_and_out_of_order_transactions_change_nothing(
+        amount in 1u64..1_000 * PLX,
+        skip in 1u64..5,
+        wrong_chain in any::<u64>(),
+        byte in 0usize..64,
+    ) {
+        let mut chain = Chain::new();
+        let alice = key("alice");
+        let bob = key("bob").account();
+        chain.fund(&alice.account(), 10_000 * PLX);
+        let transfer = Payload::Transfer { to: bob, amount };
+
+        // Replay: the same signed transaction twice.
+        let tx = chain.tx(&alice, transfer.clone());
+        chain.block(vec![tx.clone()]).unwrap();
+        let err = assert_rejected_without_trace(&chain, &tx);
+        prop_assert!(matches!(err, TxError::StaleNonce { .. }), "{err}");
+        let ok = matches!(check_transaction(&chain.store, &tx), Err(TxError::StaleNonce { .. }));
+        prop_assert!(ok);
+
+        // Mis-signed: one flipped signature bit, or another key's signature.
+        let mut bad = chain.tx(&alice, transfer.clone());
+        bad.signature.0[byte] ^= 1;
+        let err = assert_rejected_without_trace(&chain, &bad);
+        prop_assert!(matches!(err, TxError::BadSignature { .. }), "{err}");
+        let mut other = chain.tx(&alice, transfer.clone());
+        other.signature = Signature(key("mallory").sign(&other.tx.signing_bytes()).0);
+        let ok = matches!(assert_rejected_without_trace(&chain, &other), TxError::BadSignature { .. });
+        prop_assert!(ok);
+
+        // Wrong chain, properly signed.
+        if wrong_chain != chain.chain_id {
+            let t = Transaction { chain_id: wrong_chain, ..chain.tx(&alice, transfer.clone()).tx }.sign(&alice);
+            let ok = matches!(assert_rejected_without_trace(&chain, &t), TxError::WrongChain { .. });
+        prop_assert!(ok);
+        }
+
+        // Out of order: a future nonce is rejected by blocks, admitted by the mempool.
+        let future = chain.tx_n(&alice, transfer, skip);
+        let ok = matches!(assert_rejected_without_trace(&chain, &future), TxError::FutureNonce { .. });
+        prop_assert!(ok);
+        prop_assert!(check_transaction(&chain.store, &future).is_ok());
+    }
+}
