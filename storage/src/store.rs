@@ -3,10 +3,13 @@
 //! transaction per finalized block.
 
 use std::{
+    collections::VecDeque,
     ops::{Bound, RangeBounds},
     path::Path,
-    sync::{PoisonError, RwLock},
+    sync::{Mutex, PoisonError, RwLock},
 };
+
+use jmt::{RootHash, storage::TreeUpdateBatch};
 
 use plexus_ledger::store::{StateReader, StoreError, WriteSet};
 use plexus_types::{Block, BlockHeader, Decode, Encode, Hash, SignedTransaction};
@@ -24,6 +27,10 @@ use crate::{
 
 /// Most blocks [`Store::blocks_range`] returns in one call.
 pub const MAX_BLOCKS_PER_RANGE: usize = 256;
+
+/// How many tree updates computed by [`Store::root_with`] are kept for reuse by a
+/// commit of the same writes on the same committed height.
+const PREPARED_SLOTS: usize = 4;
 
 /// Why the store could not do what was asked.
 #[derive(Debug, Error)]
@@ -154,10 +161,36 @@ pub struct IndexedTx {
 ///
 /// Retention: every tree version, value version and block is kept (no pruning), so
 /// [`Store::get_at`] and [`Store::prove`] answer at any committed height.
-#[derive(Debug)]
+///
+/// Memory: the last few tree updates computed by [`Store::root_with`] are kept (each
+/// about as large as the nodes its writes touch, ~15 MB for 10k writes) so that the
+/// commit of the same writes skips recomputing them.
 pub struct Store {
     db: Database,
     tip: RwLock<Option<Committed>>,
+    prepared: Mutex<VecDeque<Prepared>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("tip", &self.committed())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A tree update [`Store::root_with`] computed, which a commit of the same writes on
+/// the same committed height can write as is: the tree at that height is immutable,
+/// so the update is exactly what the commit would compute.
+struct Prepared {
+    /// The committed height the update was computed on.
+    base: Option<u64>,
+    /// The writes it applies.
+    writes: WriteSet,
+    /// The resulting root.
+    root: RootHash,
+    /// The nodes and values to persist.
+    batch: TreeUpdateBatch,
 }
 
 impl Store {
@@ -196,6 +229,7 @@ impl Store {
         Ok(Self {
             db,
             tip: RwLock::new(tip),
+            prepared: Mutex::new(VecDeque::new()),
         })
     }
 
@@ -234,7 +268,8 @@ impl Store {
     /// under later ones changes nothing.
     pub fn root_with(&self, pending: &WriteSet) -> Result<Hash, StorageError> {
         let txn = self.db.begin_read()?;
-        let next = match read_committed(&txn.open_table(META)?)? {
+        let base = read_committed(&txn.open_table(META)?)?;
+        let next = match base {
             Some(height) => next_height(height)?,
             None => 0,
         };
@@ -242,7 +277,17 @@ impl Store {
             nodes: txn.open_table(NODES)?,
             values: txn.open_table(VALUES)?,
         };
-        let (root, _batch) = view.apply(pending, next).map_err(StorageError::Tree)?;
+        let (root, batch) = view.apply(pending, next).map_err(StorageError::Tree)?;
+        let mut prepared = self.prepared.lock().unwrap_or_else(PoisonError::into_inner);
+        if prepared.len() == PREPARED_SLOTS {
+            prepared.pop_front();
+        }
+        prepared.push_back(Prepared {
+            base,
+            writes: pending.clone(),
+            root,
+            batch,
+        });
         Ok(Hash(root.0))
     }
 
@@ -268,7 +313,7 @@ impl Store {
     pub fn commit_block(&self, block: &Block, writes: &WriteSet) -> Result<Hash, StorageError> {
         let mut txn = self.db.begin_write()?;
         txn.set_durability(Durability::Immediate)?;
-        let staged = stage(&txn, block, writes)?;
+        let staged = stage(&txn, block, writes, &self.prepared)?;
         if let Staged::New(tip) = staged {
             txn.commit()?;
             *self.tip.write().unwrap_or_else(PoisonError::into_inner) = Some(tip);
@@ -480,7 +525,12 @@ impl Staged {
 
 /// Check `block` against the committed chain and write it and its state into `txn`,
 /// without committing. Dropping `txn` afterwards discards everything.
-fn stage(txn: &WriteTransaction, block: &Block, writes: &WriteSet) -> Result<Staged, StorageError> {
+fn stage(
+    txn: &WriteTransaction,
+    block: &Block,
+    writes: &WriteSet,
+    prepared: &Mutex<VecDeque<Prepared>>,
+) -> Result<Staged, StorageError> {
     let height = block.header.height;
     let digest = block.digest();
     let mut meta = txn.open_table(META)?;
@@ -539,12 +589,16 @@ fn stage(txn: &WriteTransaction, block: &Block, writes: &WriteSet) -> Result<Sta
         }
     }
 
-    // The tree: compute the new version, check it against the header, persist it.
+    // The tree: take the update root_with computed for these writes on this committed
+    // height, or compute it; check it against the header; persist it.
     let view = TreeView {
         nodes: txn.open_table(NODES)?,
         values: txn.open_table(VALUES)?,
     };
-    let (root, batch) = view.apply(writes, height).map_err(StorageError::Tree)?;
+    let (root, batch) = match take_prepared(prepared, committed, writes) {
+        Some(update) => update,
+        None => view.apply(writes, height).map_err(StorageError::Tree)?,
+    };
     let root = Hash(root.0);
     if root != block.header.state_root {
         return Err(StorageError::RootMismatch {
@@ -599,6 +653,21 @@ fn stage(txn: &WriteTransaction, block: &Block, writes: &WriteSet) -> Result<Sta
         root,
         digest,
     }))
+}
+
+/// Remove and return the prepared update for `writes` on the committed height `base`.
+fn take_prepared(
+    prepared: &Mutex<VecDeque<Prepared>>,
+    base: Option<u64>,
+    writes: &WriteSet,
+) -> Option<(RootHash, TreeUpdateBatch)> {
+    let mut prepared = prepared.lock().unwrap_or_else(PoisonError::into_inner);
+    // Updates computed on an older committed height can never be used again.
+    prepared.retain(|p| p.base >= base);
+    let index = prepared
+        .iter()
+        .position(|p| p.base == base && p.writes == *writes)?;
+    prepared.remove(index).map(|p| (p.root, p.batch))
 }
 
 /// The committed height recorded in `meta`.
@@ -703,6 +772,63 @@ mod tests {
             .collect()
     }
 
+    /// Every entry of a byte table, in order.
+    fn dump(
+        store: &Store,
+        table: redb::TableDefinition<'static, &[u8], &[u8]>,
+    ) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let txn = store.db.begin_read().expect("read");
+        let table = txn.open_table(table).expect("table");
+        table
+            .iter()
+            .expect("iter")
+            .map(|e| {
+                let (k, v) = e.expect("entry");
+                (k.value().to_vec(), v.value().to_vec())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_commit_reusing_the_update_root_with_prepared_writes_what_a_fresh_computation_writes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let warm = Store::open(dir.path().join("warm.redb")).expect("open");
+        let cold = Store::open(dir.path().join("cold.redb")).expect("open");
+        let chain = [
+            writes(&[("a", Some("1")), ("b", Some("2")), ("c", Some("3"))]),
+            writes(&[("b", None), ("d", Some("4")), ("zz", None)]),
+            writes(&[]),
+            writes(&[("a", Some("5")), ("e", Some("6"))]),
+            writes(&[("a", None), ("c", None), ("d", None), ("e", None)]),
+        ];
+        let mut parent = Hash::ZERO;
+        for (height, w) in chain.iter().enumerate() {
+            // Another pending set beside the one committed, as a fork would leave.
+            warm.root_with(&writes(&[("fork", Some("x"))]))
+                .expect("root_with");
+            let root = warm.root_with(w).expect("root_with");
+            let b = block(height as u64, parent, root);
+            assert_eq!(warm.commit_block(&b, w).expect("warm commit"), root);
+            // The prepared update was used, and stale ones were dropped.
+            let left = warm.prepared.lock().expect("lock");
+            assert!(left.iter().all(|p| p.writes != *w));
+            drop(left);
+            assert!(cold.prepared.lock().expect("lock").is_empty());
+            assert_eq!(cold.commit_block(&b, w).expect("cold commit"), root);
+            parent = b.digest();
+        }
+        assert_eq!(dump(&warm, NODES), dump(&cold, NODES));
+        assert_eq!(dump(&warm, VALUES), dump(&cold, VALUES));
+        assert_eq!(dump(&warm, LATEST), dump(&cold, LATEST));
+    }
+
+    #[test]
+    fn the_store_and_its_snapshots_can_be_shared_between_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Store>();
+        shareable::<Snapshot>();
+    }
+
     #[test]
     fn a_staged_block_dropped_before_commit_leaves_the_store_as_it_was() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -719,7 +845,7 @@ mod tests {
             let mut txn = store.db.begin_write().expect("begin");
             txn.set_durability(Durability::Immediate)
                 .expect("durability");
-            let staged = stage(&txn, &b1, &w1).expect("stage");
+            let staged = stage(&txn, &b1, &w1, &store.prepared).expect("stage");
             assert!(matches!(staged, Staged::New(_)));
             drop(txn);
         }

@@ -94,3 +94,69 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use redb::{Database, ReadableDatabase};
+
+    use super::*;
+    use crate::tables::{NODES, VALUES};
+
+    fn set(range: std::ops::Range<u32>, tag: &str) -> WriteSet {
+        range
+            .map(|i| {
+                (
+                    format!("k{i}").into_bytes(),
+                    Some(format!("{tag}{i}").into_bytes()),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_batch_path_and_the_per_key_path_give_the_same_root_on_a_populated_tree() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Database::create(dir.path().join("t.redb")).expect("db");
+        let txn = db.begin_write().expect("write");
+        {
+            let view = TreeView {
+                nodes: txn.open_table(NODES).expect("nodes"),
+                values: txn.open_table(VALUES).expect("values"),
+            };
+            let (_, batch) = view.apply(&set(0..300, "a"), 0).expect("apply");
+            let TreeView {
+                mut nodes,
+                mut values,
+            } = view;
+            for (key, node) in batch.node_batch.nodes() {
+                let key = tables::node_key(key).expect("key");
+                let node = borsh::to_vec(node).expect("node");
+                nodes
+                    .insert(key.as_slice(), node.as_slice())
+                    .expect("insert");
+            }
+            for ((version, key_hash), value) in batch.node_batch.values() {
+                let key = tables::value_key(*key_hash, *version);
+                let value = tables::encode_value(value.as_deref());
+                values
+                    .insert(key.as_slice(), value.as_slice())
+                    .expect("insert");
+            }
+        }
+        txn.commit().expect("commit");
+
+        let txn = db.begin_read().expect("read");
+        let view = TreeView {
+            nodes: txn.open_table(NODES).expect("nodes"),
+            values: txn.open_table(VALUES).expect("values"),
+        };
+        // Updates of half the keys and as many new keys, inserts only: the batch path.
+        let writes = set(150..450, "b");
+        let (batch_root, _) = view.apply(&writes, 1).expect("batch path");
+        let per_key = writes.iter().map(|(k, v)| (key_hash(k), v.clone()));
+        let (per_key_root, _) = Sha256Jmt::new(&view)
+            .put_value_set(per_key, 1)
+            .expect("per-key path");
+        assert_eq!(batch_root, per_key_root);
+    }
+}
