@@ -1,1 +1,378 @@
 //! Order blocks with BFT consensus and feed finalized blocks to the ledger.
+//!
+//! A node runs commonware's simplex consensus with marshal (see [`engine`], the only
+//! module that touches commonware): proposers build blocks from the [`mempool`] on a
+//! possibly unfinalized parent's post-state, verifiers re-execute them, and finalized
+//! blocks are committed durably to the [`plexus_storage::Store`] in height order
+//! before consensus is told they are processed. One validator on 127.0.0.1 and many
+//! validators run the same code path; only the genesis differs.
+//!
+//! Binaries call [`run_blocking`]; libraries and tests call [`start`] (authenticated
+//! p2p) or [`engine::start_with`] (any p2p, e.g. the simulated one) with a runtime
+//! context, and talk to the node through a [`NodeHandle`].
+
+pub mod chain;
+pub mod engine;
+pub mod mempool;
+
+use std::{
+    fs,
+    io::Write as _,
+    net::{Ipv4Addr, SocketAddr},
+    path::{Path, PathBuf},
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use plexus_ledger::{Event, Genesis};
+use plexus_storage::{StorageError, Store};
+use plexus_types::{AccountId, Block, Hash, Keypair, SignedTransaction};
+use thiserror::Error;
+use tokio::sync::broadcast;
+
+pub use chain::{Chain, ChainError};
+pub use engine::{run_blocking, start};
+pub use mempool::{Mempool, MempoolConfig, MempoolError};
+
+/// The p2p port a node listens on when neither the genesis nor the caller names one.
+pub const DEFAULT_P2P_PORT: u16 = 30_300;
+/// File in the data directory holding the node's ed25519 seed (hex).
+pub const KEY_FILE: &str = "node.key";
+/// File in the data directory holding the genesis the node was started with.
+pub const GENESIS_FILE: &str = "genesis.json";
+/// The redb state file in the data directory.
+pub const STATE_FILE: &str = "state.redb";
+/// Folder in the data directory for consensus journals and block archives.
+pub const CONSENSUS_DIR: &str = "consensus";
+/// Most transactions a proposer puts in one block.
+pub const DEFAULT_MAX_BLOCK_TXS: usize = 5_000;
+/// Finalized blocks buffered for each subscriber before it starts missing some.
+const SUBSCRIBER_BUFFER: usize = 1_024;
+
+/// Why a node could not start.
+#[derive(Debug, Error)]
+pub enum NodeError {
+    /// A file in the data directory could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The key file does not hold a 32-byte hex seed.
+    #[error("key file {0} is not a 64-character hex ed25519 seed")]
+    BadKey(PathBuf),
+    /// The genesis file does not parse, or the genesis is unusable.
+    #[error("genesis is invalid: {0}")]
+    Genesis(String),
+    /// A genesis validator's key is not a valid ed25519 public key.
+    #[error("genesis validator {0} has an invalid ed25519 key")]
+    BadValidatorKey(AccountId),
+    /// This node's key is not among the genesis validators.
+    #[error("this node's key {0} is not a genesis validator")]
+    NotAValidator(AccountId),
+    /// The store could not be opened.
+    #[error("storage: {0}")]
+    Storage(#[from] StorageError),
+    /// The chain could not be opened (genesis mismatch, storage failure).
+    #[error("chain: {0}")]
+    Chain(#[from] ChainError),
+    /// The runtime failed.
+    #[error("runtime: {0}")]
+    Runtime(String),
+}
+
+/// What a node needs to start.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// Folder for the key, the genesis, the state and the consensus journals.
+    pub data_dir: PathBuf,
+    /// The chain's genesis (validators, parameters, initial accounts).
+    pub genesis: Genesis,
+    /// The node's ed25519 identity; it signs consensus messages and authenticates p2p.
+    pub key: Keypair,
+    /// The p2p listen address.
+    pub listen: SocketAddr,
+    /// Mempool bounds.
+    pub mempool: MempoolConfig,
+    /// Most transactions in a block this node proposes.
+    pub max_block_txs: usize,
+}
+
+impl NodeConfig {
+    /// A configuration for `key` and `genesis`, listening where the genesis places
+    /// this validator (or on 127.0.0.1 with the default port).
+    pub fn new(data_dir: impl Into<PathBuf>, genesis: Genesis, key: Keypair) -> Self {
+        let listen = validator_address(&genesis, &key.account())
+            .unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_P2P_PORT)));
+        Self {
+            data_dir: data_dir.into(),
+            genesis,
+            key,
+            listen,
+            mempool: MempoolConfig::default(),
+            max_block_txs: DEFAULT_MAX_BLOCK_TXS,
+        }
+    }
+
+    /// Load a node's configuration from `data_dir`: the key from [`KEY_FILE`] (created
+    /// on first run), and the genesis given, else the one saved in [`GENESIS_FILE`],
+    /// else a one-validator development genesis for this key on 127.0.0.1 (saved so
+    /// later runs reuse it). The genesis used is saved to [`GENESIS_FILE`].
+    pub fn load(data_dir: impl Into<PathBuf>, genesis: Option<Genesis>) -> Result<Self, NodeError> {
+        let data_dir = data_dir.into();
+        fs::create_dir_all(&data_dir).map_err(|source| NodeError::Io {
+            path: data_dir.clone(),
+            source,
+        })?;
+        let key = load_or_create_key(&data_dir.join(KEY_FILE))?;
+        let genesis_path = data_dir.join(GENESIS_FILE);
+        let genesis = match genesis {
+            Some(genesis) => genesis,
+            None if genesis_path.exists() => {
+                let text = fs::read_to_string(&genesis_path).map_err(|source| NodeError::Io {
+                    path: genesis_path.clone(),
+                    source,
+                })?;
+                Genesis::from_json(&text).map_err(|e| NodeError::Genesis(e.to_string()))?
+            }
+            None => Genesis::development(key.account()),
+        };
+        genesis
+            .validate()
+            .map_err(|e| NodeError::Genesis(e.to_string()))?;
+        write_atomically(&genesis_path, genesis.to_json().as_bytes())?;
+        Ok(Self::new(data_dir, genesis, key))
+    }
+}
+
+/// Where the genesis places validator `account`.
+fn validator_address(genesis: &Genesis, account: &AccountId) -> Option<SocketAddr> {
+    genesis
+        .validators
+        .iter()
+        .find(|v| &v.public_key == account)
+        .and_then(|v| v.address.parse().ok())
+}
+
+/// Read the hex seed in `path`, or create one from the OS's randomness.
+fn load_or_create_key(path: &Path) -> Result<Keypair, NodeError> {
+    if path.exists() {
+        let text = fs::read_to_string(path).map_err(|source| NodeError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut seed = [0u8; 32];
+        hex_decode(text.trim(), &mut seed).ok_or_else(|| NodeError::BadKey(path.to_path_buf()))?;
+        return Ok(Keypair::from_seed(seed));
+    }
+    let key = Keypair::generate(&mut rand::rng());
+    let text = format!("{}\n", hex_encode(&key.secret_bytes()));
+    write_atomically(path, text.as_bytes())?;
+    Ok(key)
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn hex_decode(text: &str, out: &mut [u8; 32]) -> Option<()> {
+    if text.len() != 64 {
+        return None;
+    }
+    for (i, slot) in out.iter_mut().enumerate() {
+        *slot = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(())
+}
+
+/// Write `bytes` to `path` through a temporary file and a rename; owner-only on unix.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), NodeError> {
+    let io = |source| NodeError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let tmp = path.with_extension("tmp");
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&tmp).map_err(io)?;
+    file.write_all(bytes).map_err(io)?;
+    file.sync_all().map_err(io)?;
+    fs::rename(&tmp, path).map_err(io)
+}
+
+/// A block the node committed, with the events its execution emitted.
+#[derive(Debug, Clone)]
+pub struct FinalizedBlock {
+    /// Its height.
+    pub height: u64,
+    /// Its digest.
+    pub digest: Hash,
+    /// The block.
+    pub block: Arc<Block>,
+    /// Events, in execution order.
+    pub events: Arc<Vec<Event>>,
+}
+
+/// A snapshot of the node's progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeStatus {
+    /// Height of the last committed block.
+    pub finalized_height: u64,
+    /// Consensus view of the latest finalization seen.
+    pub view: u64,
+    /// Highest finalized height consensus knows of (may be ahead of the committed one
+    /// while catching up).
+    pub tip_height: u64,
+    /// Other validators this node connects to.
+    pub peers: usize,
+    /// Validators in the current set.
+    pub validators: usize,
+    /// Transactions waiting in the mempool.
+    pub mempool_size: usize,
+    /// Why the node stopped following the chain, if it did.
+    pub halted: Option<String>,
+}
+
+/// Progress shared between the finalizer and handles.
+#[derive(Debug, Default)]
+pub(crate) struct StatusCell {
+    finalized_height: AtomicU64,
+    view: AtomicU64,
+    tip_height: AtomicU64,
+    halted: Mutex<Option<String>>,
+}
+
+impl StatusCell {
+    pub(crate) fn set_finalized(&self, height: u64) {
+        self.finalized_height.fetch_max(height, Ordering::Relaxed);
+    }
+
+    pub(crate) fn set_tip(&self, view: u64, height: u64) {
+        self.view.fetch_max(view, Ordering::Relaxed);
+        self.tip_height.fetch_max(height, Ordering::Relaxed);
+    }
+
+    pub(crate) fn set_halted(&self, reason: String) {
+        *self.halted.lock().unwrap_or_else(PoisonError::into_inner) = Some(reason);
+    }
+}
+
+/// A running node: submit transactions, follow finalized blocks, read state.
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct NodeHandle {
+    inner: Arc<HandleInner>,
+}
+
+struct HandleInner {
+    account: AccountId,
+    genesis: Arc<Genesis>,
+    chain: Arc<Chain>,
+    mempool: Arc<Mutex<Mempool>>,
+    events: broadcast::Sender<FinalizedBlock>,
+    status: Arc<StatusCell>,
+    metrics: Arc<engine::NodeMetrics>,
+    peers: usize,
+    finalizer: engine::FinalizerMailbox,
+}
+
+impl std::fmt::Debug for NodeHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeHandle")
+            .field("account", &self.inner.account)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NodeHandle {
+    /// Check `tx` against the latest committed state and queue it for a block.
+    pub fn submit(&self, tx: SignedTransaction) -> Result<Hash, MempoolError> {
+        let store = self.inner.chain.store();
+        plexus_ledger::check_transaction(store.as_ref(), &tx)?;
+        let nonce = plexus_ledger::query::account(store.as_ref(), &tx.tx.sender)
+            .map_err(|e| MempoolError::State(e.to_string()))?
+            .nonce;
+        let mut mempool = self
+            .inner
+            .mempool
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let hash = mempool.insert(tx, nonce)?;
+        self.inner.metrics.set_mempool_size(mempool.len());
+        Ok(hash)
+    }
+
+    /// Follow finalized blocks from now on (a slow subscriber misses blocks and is
+    /// told so by `RecvError::Lagged`; read them from the store).
+    pub fn subscribe(&self) -> broadcast::Receiver<FinalizedBlock> {
+        self.inner.events.subscribe()
+    }
+
+    /// The committed state and block archive.
+    pub fn store(&self) -> Arc<Store> {
+        Arc::clone(self.inner.chain.store())
+    }
+
+    /// The genesis the node runs.
+    pub fn genesis(&self) -> &Genesis {
+        &self.inner.genesis
+    }
+
+    /// This node's account (its validator key).
+    pub fn account(&self) -> AccountId {
+        self.inner.account
+    }
+
+    /// Progress, peers, mempool size.
+    pub fn status(&self) -> NodeStatus {
+        let status = &self.inner.status;
+        NodeStatus {
+            finalized_height: status.finalized_height.load(Ordering::Relaxed),
+            view: status.view.load(Ordering::Relaxed),
+            tip_height: status.tip_height.load(Ordering::Relaxed),
+            peers: self.inner.peers,
+            validators: self.inner.genesis.validators.len(),
+            mempool_size: self
+                .inner
+                .mempool
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .len(),
+            halted: status
+                .halted
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
+        }
+    }
+
+    /// Transactions waiting in the mempool.
+    pub fn mempool_len(&self) -> usize {
+        self.inner
+            .mempool
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Every runtime metric (consensus, p2p, storage and the node's own), in the
+    /// Prometheus text format.
+    pub fn metrics(&self) -> String {
+        self.inner.metrics.encode()
+    }
+
+    /// The reporter marshal hands finalized blocks to. Exposed so tests can deliver a
+    /// block again, as marshal does after a restart.
+    pub fn finalizer(&self) -> engine::FinalizerMailbox {
+        self.inner.finalizer.clone()
+    }
+}

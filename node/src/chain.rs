@@ -1,0 +1,491 @@
+//! Track the post-states of unfinalized blocks and commit finalized ones.
+//!
+//! Consensus builds and verifies blocks on parents that may not be final yet, and on
+//! more than one fork at a time. [`Chain`] keeps, for every block it built or
+//! verified above the committed height, that block's own write set; the state a
+//! block sees is the committed store overlaid with the writes of its unfinalized
+//! ancestors (oldest first). The state root of block `h` is
+//! `store.root_with(cumulative writes up to and including h)`. When a block is
+//! finalized its writes are committed in one durable transaction, and the overlays of
+//! forks that can no longer be finalized are dropped. Plain logic: no consensus types.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::{Arc, Mutex, PoisonError, RwLock},
+};
+
+use plexus_ledger::{
+    BlockEnv, BlockError as LedgerBlockError, Event, Genesis, TxError,
+    store::{Overlay, WriteSet},
+};
+use plexus_storage::{StorageError, Store};
+use plexus_types::{AccountId, Block, BlockHeader, Hash, SignedTransaction, block::tx_root};
+use thiserror::Error;
+
+/// Why a block could not be built, verified or committed.
+#[derive(Debug, Error)]
+pub enum ChainError {
+    /// The ledger rejects the block: it is invalid on this parent, permanently.
+    #[error("block is invalid: {0}")]
+    Invalid(#[from] LedgerBlockError),
+    /// The block's header names a state root other than the one its execution gives.
+    #[error("block at height {height} claims state root {claimed}, execution gives {computed}")]
+    RootMismatch {
+        /// Height of the block.
+        height: u64,
+        /// The root in the header.
+        claimed: Hash,
+        /// The root computed here.
+        computed: Hash,
+    },
+    /// The block breaks a rule checked before execution (chain id, height, time, tx root).
+    #[error("block is malformed: {0}")]
+    Malformed(&'static str),
+    /// The parent's post-state is not known here (not built, verified or committed).
+    #[error("the post-state of parent {0} is not known")]
+    UnknownParent(Hash),
+    /// The block builds on a fork that conflicts with the committed chain.
+    #[error("block builds on {0}, which conflicts with the committed chain")]
+    DeadFork(Hash),
+    /// The store failed.
+    #[error("storage failed: {0}")]
+    Storage(#[from] StorageError),
+    /// The genesis could not be turned into a state.
+    #[error("genesis is invalid: {0}")]
+    Genesis(String),
+    /// The store holds a different genesis than the configured one.
+    #[error(
+        "the store was created from another genesis (stored {stored}, configured {configured})"
+    )]
+    GenesisMismatch {
+        /// Digest of the stored genesis block.
+        stored: Hash,
+        /// Digest of the genesis block built from the configuration.
+        configured: Hash,
+    },
+}
+
+impl ChainError {
+    /// Whether the block is invalid for good (a verifier may vote against it).
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            // A state read failure says nothing about the block.
+            ChainError::Invalid(LedgerBlockError::State(_)) => false,
+            ChainError::Invalid(_)
+            | ChainError::RootMismatch { .. }
+            | ChainError::Malformed(_)
+            | ChainError::DeadFork(_) => true,
+            ChainError::UnknownParent(_)
+            | ChainError::Storage(_)
+            | ChainError::Genesis(_)
+            | ChainError::GenesisMismatch { .. } => false,
+        }
+    }
+}
+
+/// What one unfinalized block did to the state.
+#[derive(Debug, Clone)]
+struct Pending {
+    height: u64,
+    parent: Hash,
+    timestamp_ms: u64,
+    writes: Arc<WriteSet>,
+    events: Arc<Vec<Event>>,
+    txs: Arc<Vec<Hash>>,
+}
+
+/// A block built by [`Chain::build`], ready to be wrapped with its consensus context.
+#[derive(Debug)]
+pub struct Built {
+    /// The header, with `consensus` left empty for the caller to fill.
+    pub header: BlockHeader,
+    /// The transactions included.
+    pub txs: Vec<SignedTransaction>,
+    /// Candidates the ledger refused, with the reason.
+    pub rejected: Vec<(Hash, TxError)>,
+    writes: WriteSet,
+    events: Vec<Event>,
+}
+
+/// The outcome of [`Chain::finalize`].
+#[derive(Debug, Clone)]
+pub enum Finalized {
+    /// The block was committed now.
+    Committed {
+        /// The new state root.
+        root: Hash,
+        /// Events the block emitted.
+        events: Arc<Vec<Event>>,
+    },
+    /// The block was already committed (a redelivery after a restart).
+    AlreadyCommitted,
+}
+
+/// The view of the state a child of `parent` executes on.
+struct ParentState {
+    height: u64,
+    timestamp_ms: u64,
+    cumulative: WriteSet,
+    txs: BTreeSet<Hash>,
+}
+
+/// Committed state plus the post-states of unfinalized blocks, by digest.
+#[derive(Debug)]
+pub struct Chain {
+    store: Arc<Store>,
+    chain_id: u64,
+    genesis_digest: Hash,
+    pending: Mutex<BTreeMap<Hash, Pending>>,
+    /// Held shared while executing on an overlay, exclusively while committing, so an
+    /// execution never reads across a commit.
+    commit_lock: RwLock<()>,
+}
+
+impl Chain {
+    /// Open the chain over `store`, committing the genesis block and state on first
+    /// use. `consensus` is the genesis header's consensus context.
+    pub fn open(
+        store: Arc<Store>,
+        genesis: &Genesis,
+        consensus: Vec<u8>,
+    ) -> Result<(Self, Block), ChainError> {
+        let writes = plexus_ledger::genesis::writes(genesis)
+            .map_err(|e| ChainError::Genesis(e.to_string()))?;
+        let genesis_block = Block {
+            header: BlockHeader {
+                chain_id: genesis.chain_id,
+                height: 0,
+                parent: Hash::ZERO,
+                timestamp_ms: genesis.genesis_time_ms,
+                proposer: AccountId::default(),
+                tx_root: tx_root(&[]),
+                state_root: Hash::ZERO,
+                consensus,
+            },
+            txs: Vec::new(),
+        };
+        let genesis_block = match store.block(0)? {
+            Some(stored) => {
+                let mut expected = genesis_block;
+                expected.header.state_root = stored.header.state_root;
+                if stored.digest() != expected.digest() {
+                    return Err(ChainError::GenesisMismatch {
+                        stored: stored.digest(),
+                        configured: expected.digest(),
+                    });
+                }
+                stored
+            }
+            None => {
+                let mut block = genesis_block;
+                block.header.state_root = store.root_with(&writes)?;
+                store.commit_genesis(&block, &writes)?;
+                block
+            }
+        };
+        let chain = Self {
+            store,
+            chain_id: genesis.chain_id,
+            genesis_digest: genesis_block.digest(),
+            pending: Mutex::new(BTreeMap::new()),
+            commit_lock: RwLock::new(()),
+        };
+        Ok((chain, genesis_block))
+    }
+
+    /// The store under the chain.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// The genesis block's digest.
+    pub fn genesis_digest(&self) -> Hash {
+        self.genesis_digest
+    }
+
+    /// The committed height and digest.
+    pub fn committed(&self) -> (u64, Hash) {
+        self.store
+            .committed()
+            .map_or((0, self.genesis_digest), |tip| (tip.height, tip.digest))
+    }
+
+    /// Unfinalized blocks whose post-state is held.
+    pub fn pending_len(&self) -> usize {
+        self.lock_pending().len()
+    }
+
+    /// Whether `digest`'s post-state is available: committed, or held as pending.
+    pub fn knows(&self, digest: &Hash) -> Result<bool, ChainError> {
+        if self.lock_pending().contains_key(digest) {
+            return Ok(true);
+        }
+        Ok(self.store.height_of(digest)?.is_some())
+    }
+
+    /// Whether `digest` is a committed block.
+    pub fn is_committed(&self, digest: &Hash) -> Result<bool, ChainError> {
+        Ok(self.store.height_of(digest)?.is_some())
+    }
+
+    /// Hashes of the transactions in the unfinalized ancestors of a child of `parent`
+    /// (inclusive), which a new block must not include again.
+    pub fn pending_txs(&self, parent: &Hash) -> BTreeSet<Hash> {
+        self.parent_state(parent).map(|s| s.txs).unwrap_or_default()
+    }
+
+    /// Build a block on `parent` from `candidates` (in priority order), at most
+    /// `max_txs` of them, and remember its post-state under the returned header's
+    /// digest once the caller fills the consensus context (see [`Chain::remember`]).
+    pub fn build(
+        &self,
+        parent: &Hash,
+        env: &BlockEnv,
+        candidates: Vec<SignedTransaction>,
+        max_txs: usize,
+    ) -> Result<Built, ChainError> {
+        let _guard = self
+            .commit_lock
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let state = self.parent_state(parent)?;
+        if env.height != state.height + 1 {
+            return Err(ChainError::Malformed("height does not follow the parent"));
+        }
+        let overlay = Overlay::with_writes(self.store.as_ref(), state.cumulative);
+        let built = plexus_ledger::build_block(&overlay, env, candidates, max_txs)?;
+        let (output, txs, rejected) = (built.output, built.included, built.rejected);
+        let mut cumulative = overlay.into_writes();
+        cumulative.extend(output.writes.clone());
+        let state_root = self.store.root_with(&cumulative)?;
+        let header = BlockHeader {
+            chain_id: self.chain_id,
+            height: env.height,
+            parent: *parent,
+            timestamp_ms: env.timestamp_ms,
+            proposer: env.proposer,
+            tx_root: tx_root(&txs),
+            state_root,
+            consensus: Vec::new(),
+        };
+        Ok(Built {
+            header,
+            txs,
+            rejected,
+            writes: output.writes,
+            events: output.events,
+        })
+    }
+
+    /// Remember the post-state of a block built by [`Chain::build`] whose header got
+    /// its consensus context and so its digest.
+    pub fn remember(&self, block: &Block, built: Built) {
+        let pending = Pending {
+            height: block.header.height,
+            parent: block.header.parent,
+            timestamp_ms: block.header.timestamp_ms,
+            writes: Arc::new(built.writes),
+            events: Arc::new(built.events),
+            txs: Arc::new(block.txs.iter().map(SignedTransaction::hash).collect()),
+        };
+        self.lock_pending().insert(block.digest(), pending);
+    }
+
+    /// The parent's timestamp and height, if its post-state is known.
+    pub fn parent_info(&self, parent: &Hash) -> Result<(u64, u64), ChainError> {
+        if let Some(p) = self.lock_pending().get(parent) {
+            return Ok((p.height, p.timestamp_ms));
+        }
+        let height = self
+            .store
+            .height_of(parent)?
+            .ok_or(ChainError::UnknownParent(*parent))?;
+        let header = self
+            .store
+            .header(height)?
+            .ok_or(ChainError::UnknownParent(*parent))?;
+        Ok((header.height, header.timestamp_ms))
+    }
+
+    /// Check `block` against the rules that need no state (chain id, transaction root,
+    /// time after the parent).
+    pub fn precheck(&self, block: &Block, parent_timestamp_ms: u64) -> Result<(), ChainError> {
+        if block.header.chain_id != self.chain_id {
+            return Err(ChainError::Malformed("wrong chain id"));
+        }
+        if !block.tx_root_matches() {
+            return Err(ChainError::Malformed("transaction root does not match"));
+        }
+        if block.header.timestamp_ms <= parent_timestamp_ms {
+            return Err(ChainError::Malformed("timestamp does not increase"));
+        }
+        Ok(())
+    }
+
+    /// Execute `block` on its parent's post-state, check its state root and remember
+    /// its post-state. The parent's post-state must be known.
+    pub fn execute(&self, block: &Block) -> Result<(), ChainError> {
+        let digest = block.digest();
+        if self.knows(&digest)? {
+            return Ok(());
+        }
+        let _guard = self
+            .commit_lock
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let state = self.parent_state(&block.header.parent)?;
+        if block.header.height != state.height + 1 {
+            return Err(ChainError::Malformed("height does not follow the parent"));
+        }
+        self.precheck(block, state.timestamp_ms)?;
+        let env = env_of(block);
+        let overlay = Overlay::with_writes(self.store.as_ref(), state.cumulative);
+        let output = plexus_ledger::execute_block(&overlay, &env, &block.txs)?;
+        let mut cumulative = overlay.into_writes();
+        cumulative.extend(output.writes.clone());
+        let computed = self.store.root_with(&cumulative)?;
+        if computed != block.header.state_root {
+            return Err(ChainError::RootMismatch {
+                height: block.header.height,
+                claimed: block.header.state_root,
+                computed,
+            });
+        }
+        let pending = Pending {
+            height: block.header.height,
+            parent: block.header.parent,
+            timestamp_ms: block.header.timestamp_ms,
+            writes: Arc::new(output.writes),
+            events: Arc::new(output.events),
+            txs: Arc::new(block.txs.iter().map(SignedTransaction::hash).collect()),
+        };
+        self.lock_pending().insert(digest, pending);
+        Ok(())
+    }
+
+    /// Commit a finalized block durably: idempotent by height, reusing the post-state
+    /// computed when the block was built or verified, else executing it on the
+    /// committed state. Drops the overlays of forks that can no longer be finalized.
+    pub fn finalize(&self, block: &Block) -> Result<Finalized, ChainError> {
+        let digest = block.digest();
+        let _guard = self
+            .commit_lock
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let (committed, _) = self.committed();
+        if block.header.height <= committed {
+            // Idempotent: the store answers with the stored root or a conflict.
+            self.store.commit_block(block, &WriteSet::new())?;
+            return Ok(Finalized::AlreadyCommitted);
+        }
+        let cached = self.lock_pending().get(&digest).cloned();
+        let (writes, events) = match cached {
+            Some(p) => (p.writes, p.events),
+            None => {
+                let env = env_of(block);
+                let output = plexus_ledger::execute_block(self.store.as_ref(), &env, &block.txs)?;
+                (Arc::new(output.writes), Arc::new(output.events))
+            }
+        };
+        let root = match self.store.commit_block(block, &writes) {
+            Ok(root) => root,
+            Err(StorageError::RootMismatch {
+                height,
+                claimed,
+                computed,
+            }) => {
+                return Err(ChainError::RootMismatch {
+                    height,
+                    claimed,
+                    computed,
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.prune(block.header.height, digest);
+        Ok(Finalized::Committed { root, events })
+    }
+
+    /// Drop every pending state at or below `height`, and every one that does not
+    /// descend from `digest` (the block just committed at `height`).
+    fn prune(&self, height: u64, digest: Hash) {
+        let mut pending = self.lock_pending();
+        pending.retain(|_, p| p.height > height);
+        // Pending entries form trees rooted just above the committed block; keep
+        // those whose ancestry reaches `digest`.
+        let mut alive: BTreeSet<Hash> = BTreeSet::from([digest]);
+        let mut by_height: Vec<(u64, Hash, Hash)> = pending
+            .iter()
+            .map(|(d, p)| (p.height, *d, p.parent))
+            .collect();
+        by_height.sort();
+        for (_, d, parent) in by_height {
+            if alive.contains(&parent) {
+                alive.insert(d);
+            }
+        }
+        pending.retain(|d, _| alive.contains(d));
+    }
+
+    /// The state a child of `parent` sees: the writes of `parent` and its unfinalized
+    /// ancestors, merged oldest first.
+    fn parent_state(&self, parent: &Hash) -> Result<ParentState, ChainError> {
+        let (committed_height, committed_digest) = self.committed();
+        let pending = self.lock_pending();
+        let mut chain = Vec::new();
+        let mut cursor = *parent;
+        while cursor != committed_digest {
+            match pending.get(&cursor) {
+                Some(p) if p.height > committed_height => {
+                    chain.push(p);
+                    cursor = p.parent;
+                }
+                _ => break,
+            }
+        }
+        if cursor != committed_digest {
+            drop(pending);
+            // Not pending above the committed tip: either the tip's history (then the
+            // child conflicts with the committed chain) or unknown.
+            return match self.store.height_of(&cursor)? {
+                Some(_) => Err(ChainError::DeadFork(*parent)),
+                None => Err(ChainError::UnknownParent(cursor)),
+            };
+        }
+        let (height, timestamp_ms) = match chain.first() {
+            Some(p) => (p.height, p.timestamp_ms),
+            None => {
+                let header = self
+                    .store
+                    .header(committed_height)?
+                    .ok_or(ChainError::UnknownParent(*parent))?;
+                (header.height, header.timestamp_ms)
+            }
+        };
+        let mut cumulative = WriteSet::new();
+        let mut txs = BTreeSet::new();
+        for p in chain.iter().rev() {
+            cumulative.extend(p.writes.iter().map(|(k, v)| (k.clone(), v.clone())));
+            txs.extend(p.txs.iter().copied());
+        }
+        Ok(ParentState {
+            height,
+            timestamp_ms,
+            cumulative,
+            txs,
+        })
+    }
+
+    fn lock_pending(&self) -> std::sync::MutexGuard<'_, BTreeMap<Hash, Pending>> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The ledger environment a block's header describes.
+pub fn env_of(block: &Block) -> BlockEnv {
+    BlockEnv {
+        height: block.header.height,
+        timestamp_ms: block.header.timestamp_ms,
+        proposer: block.header.proposer,
+    }
+}

@@ -1,0 +1,543 @@
+//! Wire commonware's consensus, marshal, broadcast, resolver and p2p around the chain.
+//!
+//! This is the only module that imports `commonware_*`. The shape:
+//!
+//! ```text
+//! mempool ─► App::propose / App::verify        (app.rs: build on / re-execute over the
+//!              ▲ wrapped by marshal Deferred     parent's post-state, chain.rs)
+//!              │ (automaton, relay, reporter)
+//!            simplex::Engine ── votes / certificates / resolver channels ──► p2p
+//!            marshal Actor ◄── buffered broadcast (blocks) + resolver (backfill)
+//!              │ Update::Block(block, ack), height order, at least once
+//!              ▼
+//!            Finalizer: commit durably → ack → publish (finalizer.rs)
+//! ```
+//!
+//! p2p channels (each with a per-peer [`channel_quota`]): [`VOTES`], [`CERTIFICATES`],
+//! [`RESOLVER`] for simplex, [`BROADCAST`] for blocks, [`BACKFILL`] for marshal's
+//! resolver. Marshal keeps two immutable archives: finalizations by height and
+//! finalized blocks. The validator set comes from the genesis and is fixed; epochs are
+//! one long epoch for now (see [`EPOCH_LENGTH`], [`validator_set`]).
+
+mod app;
+pub mod block;
+mod finalizer;
+mod metrics;
+
+use std::{
+    net::SocketAddr,
+    num::{NonZeroU64, NonZeroUsize},
+    path::Path,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use commonware_broadcast::buffered;
+use commonware_consensus::{
+    marshal::{
+        self,
+        core::Actor as MarshalActor,
+        resolver::p2p as marshal_resolver,
+        standard::{Deferred, Standard},
+    },
+    simplex::{
+        self,
+        config::{Floor, ForwardPolicy, SkipBudget, SkipPolicy},
+        elector::RoundRobin,
+    },
+    types::{Epoch, FixedEpocher, ViewDelta},
+};
+use commonware_cryptography::{
+    ChaCha20Poly1305, Digested, Digestible as _, Sha256, Signer as _,
+    certificate::ConstantProvider, ed25519,
+};
+use commonware_p2p::{
+    Address, AddressableManager as _, Blocker, Provider, Receiver, Sender, authenticated::lookup,
+};
+use commonware_parallel::Sequential;
+use commonware_runtime::{
+    Clock, Metrics, Network as RuntimeNetwork, Quota, Resolver, Runner as _, Spawner, Storage,
+    Supervisor as _, buffer::paged::CacheRef, tokio as tokio_runtime,
+};
+use commonware_storage::archive::immutable;
+use commonware_stream::{
+    cups::{self, Cups},
+    sake::{self, Sake},
+};
+use commonware_utils::{NZDuration, NZU16, NZU32, NZU64, NZUsize, ordered::Set};
+use plexus_storage::Store;
+use plexus_types::AccountId;
+use rand_core::CryptoRng;
+use tokio::sync::broadcast;
+use tracing::{info, warn};
+
+pub use block::{ConsensusBlock, Digest};
+pub use finalizer::FinalizerMailbox;
+pub use metrics::NodeMetrics;
+
+use crate::{
+    CONSENSUS_DIR, NodeConfig, NodeError, NodeHandle, STATE_FILE, SUBSCRIBER_BUFFER, StatusCell,
+    chain::Chain, mempool::Mempool,
+};
+
+/// Identity and consensus key type (ed25519, the same keys as accounts).
+pub type PublicKey = ed25519::PublicKey;
+/// The certificate scheme: ed25519 signatures, attributable, no DKG.
+pub type Scheme = simplex::scheme::ed25519::Scheme;
+/// The context simplex hands the application, embedded in every block header.
+pub type ConsensusContext = simplex::types::Context<Digest, PublicKey>;
+/// A finalization certificate.
+pub type Finalization = simplex::types::Finalization<Scheme, Digest>;
+
+/// p2p channel for simplex votes.
+pub const VOTES: u64 = 0;
+/// p2p channel for simplex certificates.
+pub const CERTIFICATES: u64 = 1;
+/// p2p channel for simplex's certificate resolver.
+pub const RESOLVER: u64 = 2;
+/// p2p channel for block broadcast.
+pub const BROADCAST: u64 = 3;
+/// p2p channel for marshal's block backfill.
+pub const BACKFILL: u64 = 4;
+
+/// Heights per consensus epoch. One epoch spans the whole chain while the validator
+/// set is fixed by the genesis; per-epoch sets from stake will shorten it and run one
+/// simplex instance per epoch (as commonware's `examples/reshare`).
+pub const EPOCH_LENGTH: NonZeroU64 = NZU64!(u64::MAX);
+
+/// Messages per second each peer may send on each channel (a realistic bound: far
+/// above what consensus needs, far below what would let start-up stall).
+pub fn channel_quota() -> Quota {
+    Quota::per_second(NZU32!(1_024))
+}
+
+/// The largest message any channel carries, for `validators` validators.
+pub fn max_message_size(validators: usize) -> u32 {
+    let n = u32::try_from(validators.max(1)).unwrap_or(u32::MAX);
+    let consensus = simplex::max_payload_size::<Scheme, Digest>(n);
+    let blocks = marshal::max_payload_size::<Standard<ConsensusBlock>, Scheme>(n, &());
+    commonware_p2p::max_message_size(&[consensus, blocks])
+}
+
+/// The consensus signing namespace of a chain.
+fn namespace(chain_id: u64) -> Vec<u8> {
+    format!("plexus/consensus/v1/{chain_id}").into_bytes()
+}
+
+/// The validator set (consensus identities) of the genesis. The seam for per-epoch
+/// sets: today every epoch uses this one.
+pub fn validator_set(genesis: &plexus_ledger::Genesis) -> Result<Set<PublicKey>, NodeError> {
+    let keys = genesis
+        .validators
+        .iter()
+        .map(|v| public_key(&v.public_key))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Set::from_iter_dedup(keys))
+}
+
+/// The consensus public key of an account.
+pub fn public_key(account: &AccountId) -> Result<PublicKey, NodeError> {
+    use commonware_codec::DecodeExt as _;
+    PublicKey::decode(account.0.to_vec()).map_err(|_| NodeError::BadValidatorKey(*account))
+}
+
+fn private_key(config: &NodeConfig) -> Result<ed25519::PrivateKey, NodeError> {
+    use commonware_codec::DecodeExt as _;
+    ed25519::PrivateKey::decode(config.key.secret_bytes().to_vec())
+        .map_err(|_| NodeError::BadValidatorKey(config.key.account()))
+}
+
+/// The channels a node's consensus runs over, one sender/receiver pair each.
+pub struct Channels<S, R> {
+    /// [`VOTES`].
+    pub votes: (S, R),
+    /// [`CERTIFICATES`].
+    pub certificates: (S, R),
+    /// [`RESOLVER`].
+    pub resolver: (S, R),
+    /// [`BROADCAST`].
+    pub broadcast: (S, R),
+    /// [`BACKFILL`].
+    pub backfill: (S, R),
+}
+
+/// Timeouts derived from the block interval: a leader waits out the interval before
+/// proposing, so every timeout allows for it.
+struct Timing {
+    leader: Duration,
+    certification: Duration,
+    retry: Duration,
+    skip: Duration,
+}
+
+impl Timing {
+    fn for_interval(interval_ms: u64) -> Self {
+        let interval = Duration::from_millis(interval_ms);
+        let leader = interval + Duration::from_secs(1);
+        let certification = leader + Duration::from_secs(1);
+        let retry = Duration::from_secs(5);
+        let skip = certification.max(retry) + Duration::from_secs(5);
+        Self {
+            leader,
+            certification,
+            retry,
+            skip,
+        }
+    }
+}
+
+const MAILBOX_SIZE: NonZeroUsize = NZUsize!(1_024);
+const PAGE_SIZE: std::num::NonZeroU16 = NZU16!(4_096);
+const PAGE_CACHE_PAGES: NonZeroUsize = NZUsize!(1_024);
+const REPLAY_BUFFER: NonZeroUsize = NZUsize!(1024 * 1024);
+const WRITE_BUFFER: NonZeroUsize = NZUsize!(64 * 1024);
+const IMMUTABLE_ITEMS_PER_SECTION: NonZeroU64 = NZU64!(65_536);
+const PRUNABLE_ITEMS_PER_SECTION: NonZeroU64 = NZU64!(4_096);
+const FREEZER_TABLE_INITIAL_SIZE: u32 = 4_096;
+const FREEZER_TABLE_RESIZE_FREQUENCY: u8 = 4;
+const FREEZER_TABLE_RESIZE_CHUNK_SIZE: u32 = 4_096;
+const FREEZER_VALUE_TARGET_SIZE: u64 = 256 * 1024 * 1024;
+const VIEW_RETENTION: ViewDelta = ViewDelta::new(256);
+const MAX_REPAIR: NonZeroUsize = NZUsize!(16);
+const MAX_PENDING_ACKS: NonZeroUsize = NZUsize!(16);
+const FETCH_TIMEOUT: Duration = Duration::from_secs(2);
+const FETCH_RETRY_DELAY: Duration = Duration::from_millis(100);
+
+/// Start a node whose consensus runs over `channels`, blocking misbehaving peers with
+/// `blocker` and learning the peer set from `peers`. Works with any runtime and any
+/// p2p (authenticated in [`start`], simulated in tests).
+///
+/// The node's tasks are children of `context`: they run until the task that called
+/// this function ends or is aborted (a crash, in tests).
+pub async fn start_with<E, S, R, B, P>(
+    context: E,
+    config: NodeConfig,
+    channels: Channels<S, R>,
+    blocker: B,
+    peers: P,
+) -> Result<NodeHandle, NodeError>
+where
+    E: Spawner + Metrics + Clock + Storage + CryptoRng + rand_core::Rng,
+    S: Sender<PublicKey = PublicKey>,
+    R: Receiver<PublicKey = PublicKey>,
+    B: Blocker<PublicKey = PublicKey>,
+    P: Provider<PublicKey = PublicKey>,
+{
+    let genesis = Arc::new(config.genesis.clone());
+    let signer = private_key(&config)?;
+    let me = signer.public_key();
+    let participants = validator_set(&genesis)?;
+    let scheme = Scheme::signer(&namespace(genesis.chain_id), participants.clone(), signer)
+        .ok_or(NodeError::NotAValidator(config.key.account()))?;
+    let leader = participants
+        .iter()
+        .next()
+        .cloned()
+        .ok_or_else(|| NodeError::Genesis("the genesis has no validators".into()))?;
+    let partition = format!("plexus_{}", &hex_prefix(&config.key.account()));
+
+    // State.
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| NodeError::Io {
+        path: config.data_dir.clone(),
+        source,
+    })?;
+    let store = Arc::new(Store::open(config.data_dir.join(STATE_FILE))?);
+    let (chain, genesis_block) = Chain::open(
+        store,
+        &genesis,
+        block::encode_context(&block::genesis_context(leader)),
+    )?;
+    let chain = Arc::new(chain);
+    let genesis_block = ConsensusBlock::new(genesis_block)
+        .map_err(|e| NodeError::Genesis(format!("genesis block: {e}")))?;
+    let genesis_digest = genesis_block.digest();
+
+    let metrics = Arc::new(NodeMetrics::new(&context));
+    let (committed, _) = chain.committed();
+    metrics.set_finalized_height(committed);
+    let mempool = Arc::new(Mutex::new(Mempool::new(config.mempool)));
+    let (events, _) = broadcast::channel(SUBSCRIBER_BUFFER);
+    let status = Arc::new(StatusCell::default());
+    status.set_finalized(committed);
+    let (finalizer_mailbox, updates) = FinalizerMailbox::new();
+
+    let interval_ms = genesis.params.block_interval_ms.max(1);
+    let timing = Timing::for_interval(interval_ms);
+    let application = app::App::new(
+        chain.clone(),
+        mempool.clone(),
+        config.key.account(),
+        interval_ms,
+        config.max_block_txs,
+        metrics.clone(),
+    );
+
+    // Blocks travel by buffered broadcast; missing ones are fetched by the resolver.
+    let (buffer, buffer_mailbox) = buffered::Engine::new(
+        context.child("buffer"),
+        buffered::Config {
+            public_key: me.clone(),
+            mailbox_size: MAILBOX_SIZE,
+            deque_size: 16,
+            priority: false,
+            codec_config: (),
+            peer_provider: peers.clone(),
+            strategy: Sequential,
+        },
+    );
+    buffer.start(channels.broadcast);
+    let (resolver_rx, resolver) = marshal_resolver::init(
+        context.child("backfill"),
+        marshal_resolver::Config {
+            public_key: me.clone(),
+            peer_provider: peers,
+            blocker: blocker.clone(),
+            mailbox_size: MAILBOX_SIZE,
+            fetch_timeout: NZDuration!(FETCH_TIMEOUT),
+            fetch_retry_delay: FETCH_RETRY_DELAY,
+            priority_requests: false,
+            priority_responses: false,
+        },
+        channels.backfill,
+    );
+
+    // Marshal: finalizations by height and finalized blocks, in immutable archives.
+    let page_cache = CacheRef::new(PAGE_SIZE, PAGE_CACHE_PAGES);
+    let finalizations_by_height = immutable::Archive::init(
+        context.child("finalizations_by_height"),
+        archive_config(
+            &format!("{partition}-finalizations"),
+            &page_cache,
+            <Scheme as commonware_cryptography::certificate::Verifier>::certificate_codec_config_unbounded(),
+        ),
+    )
+    .await
+    .map_err(|e| NodeError::Runtime(format!("finalizations archive: {e}")))?;
+    let finalized_blocks = immutable::Archive::init(
+        context.child("finalized_blocks"),
+        archive_config(&format!("{partition}-blocks"), &page_cache, ()),
+    )
+    .await
+    .map_err(|e| NodeError::Runtime(format!("blocks archive: {e}")))?;
+    let epocher = FixedEpocher::new(EPOCH_LENGTH);
+    let genesis_digested = Digested::precomputed(genesis_block, genesis_digest);
+    let (marshal, marshal_mailbox, _floor) =
+        MarshalActor::<_, Standard<ConsensusBlock>, _, _, _, _, _>::init(
+            context.child("marshal"),
+            finalizations_by_height,
+            finalized_blocks,
+            marshal::Config {
+                provider: ConstantProvider::<Scheme, Epoch>::new(scheme.clone()),
+                epocher: epocher.clone(),
+                start: marshal::Start::Genesis(genesis_digested),
+                partition_prefix: format!("{partition}-marshal"),
+                mailbox_size: MAILBOX_SIZE,
+                view_retention: VIEW_RETENTION,
+                prunable_items_per_section: PRUNABLE_ITEMS_PER_SECTION,
+                page_cache: page_cache.clone(),
+                replay_buffer: REPLAY_BUFFER,
+                key_write_buffer: WRITE_BUFFER,
+                value_write_buffer: WRITE_BUFFER,
+                block_codec_config: (),
+                max_repair: MAX_REPAIR,
+                max_pending_acks: MAX_PENDING_ACKS,
+                strategy: Sequential,
+            },
+        )
+        .await;
+
+    let deferred = Deferred::new(
+        context.child("application"),
+        application,
+        marshal_mailbox,
+        epocher,
+    );
+    let consensus = simplex::Engine::new(
+        context.child("consensus"),
+        simplex::Config {
+            scheme,
+            elector: RoundRobin::<Sha256>::default(),
+            blocker,
+            automaton: deferred.clone(),
+            relay: deferred.clone(),
+            reporter: deferred,
+            track_historical_votes: false,
+            strategy: Sequential,
+            partition: format!("{partition}-simplex-epoch0"),
+            mailbox_size: MAILBOX_SIZE,
+            epoch: Epoch::zero(),
+            floor: Floor::Genesis(genesis_digest),
+            replay_buffer: REPLAY_BUFFER,
+            write_buffer: WRITE_BUFFER,
+            page_cache,
+            leader_timeout: timing.leader,
+            certification_timeout: timing.certification,
+            timeout_retry: timing.retry,
+            view_retention: VIEW_RETENTION,
+            skip: SkipPolicy::Enabled {
+                timeout: timing.skip,
+                budget: SkipBudget::Participants,
+            },
+            fetch_timeout: NZDuration!(FETCH_TIMEOUT),
+            fetch_retry_delay: FETCH_RETRY_DELAY,
+            forward: ForwardPolicy::SilentLeader,
+        },
+    );
+
+    // Start the finalizer and marshal before consensus, so replayed consensus events
+    // find their consumers running.
+    let finalizer = finalizer::Finalizer {
+        chain: chain.clone(),
+        mempool: mempool.clone(),
+        events: events.clone(),
+        status: status.clone(),
+        metrics: metrics.clone(),
+    };
+    context
+        .child("finalizer")
+        .spawn(move |context| finalizer.run(context, updates));
+    marshal.start(
+        finalizer_mailbox.clone(),
+        buffer_mailbox,
+        (resolver_rx, resolver),
+    );
+    consensus.start(channels.votes, channels.certificates, channels.resolver);
+
+    info!(
+        account = %config.key.account(),
+        validators = participants.len(),
+        committed,
+        "node started"
+    );
+    Ok(NodeHandle {
+        inner: Arc::new(crate::HandleInner {
+            account: config.key.account(),
+            genesis,
+            chain,
+            mempool,
+            events,
+            status,
+            metrics,
+            peers: participants.len().saturating_sub(1),
+            finalizer: finalizer_mailbox,
+        }),
+    })
+}
+
+fn archive_config<C>(prefix: &str, page_cache: &CacheRef, codec_config: C) -> immutable::Config<C> {
+    immutable::Config {
+        metadata_partition: format!("{prefix}-metadata"),
+        freezer_table_partition: format!("{prefix}-freezer-table"),
+        freezer_table_initial_size: FREEZER_TABLE_INITIAL_SIZE,
+        freezer_table_resize_frequency: FREEZER_TABLE_RESIZE_FREQUENCY,
+        freezer_table_resize_chunk_size: FREEZER_TABLE_RESIZE_CHUNK_SIZE,
+        freezer_key_partition: format!("{prefix}-freezer-key"),
+        freezer_key_page_cache: page_cache.clone(),
+        freezer_value_partition: format!("{prefix}-freezer-value"),
+        freezer_value_target_size: FREEZER_VALUE_TARGET_SIZE,
+        freezer_value_compression: None,
+        ordinal_partition: format!("{prefix}-ordinal"),
+        items_per_section: IMMUTABLE_ITEMS_PER_SECTION,
+        freezer_key_write_buffer: WRITE_BUFFER,
+        freezer_value_write_buffer: WRITE_BUFFER,
+        ordinal_write_buffer: WRITE_BUFFER,
+        replay_buffer: REPLAY_BUFFER,
+        codec_config,
+    }
+}
+
+fn hex_prefix(account: &AccountId) -> String {
+    account.0[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Start a node on authenticated p2p (`lookup`: every validator's address comes from
+/// the genesis), listening on `config.listen`.
+pub async fn start<E>(context: E, config: NodeConfig) -> Result<NodeHandle, NodeError>
+where
+    E: Spawner + Metrics + Clock + Storage + CryptoRng + rand_core::Rng + RuntimeNetwork + Resolver,
+{
+    let signer = private_key(&config)?;
+    let me = signer.public_key();
+    let mut addresses = Vec::new();
+    for validator in &config.genesis.validators {
+        let address: SocketAddr = validator.address.parse().map_err(|_| {
+            NodeError::Genesis(format!(
+                "validator {} has address {:?}, not an IP socket address",
+                validator.public_key, validator.address
+            ))
+        })?;
+        addresses.push((public_key(&validator.public_key)?, Address::from(address)));
+    }
+    if !addresses.iter().any(|(key, _)| key == &me) {
+        return Err(NodeError::NotAValidator(config.key.account()));
+    }
+    let peers = commonware_utils::ordered::Map::from_iter_dedup(addresses);
+    let validators = peers.len();
+    let mut p2p = lookup::Config::local(
+        Cups::<_, ChaCha20Poly1305>::new(
+            Sake {
+                signer,
+                synchrony_bound: Duration::from_secs(5),
+                max_handshake_age: Duration::from_secs(10),
+                version: sake::Version::V1,
+            },
+            cups::Version::V1,
+        ),
+        &namespace(config.genesis.chain_id),
+        config.listen,
+        NZUsize!(validators.max(1) + 1),
+        max_message_size(validators),
+        MAILBOX_SIZE,
+    );
+    p2p.allow_private_ips = true;
+    let (mut network, mut oracle) = lookup::Network::new(context.child("network"), p2p);
+    let _ = oracle.track(0, peers);
+    let quota = channel_quota();
+    let channels = Channels {
+        votes: network.register(VOTES, quota),
+        certificates: network.register(CERTIFICATES, quota),
+        resolver: network.register(RESOLVER, quota),
+        broadcast: network.register(BROADCAST, quota),
+        backfill: network.register(BACKFILL, quota),
+    };
+    network.start();
+    start_with(context, config, channels, oracle.clone(), oracle).await
+}
+
+/// Run a node on commonware's tokio runtime until `on_ready` returns, then stop it.
+///
+/// `on_ready` runs inside the same tokio runtime with the started node, so a binary
+/// can serve its HTTP API there (`tokio::spawn` works) and return when asked to stop
+/// (for example on Ctrl-C). Consensus storage lives under `data_dir/consensus`.
+pub fn run_blocking<F, Fut>(config: NodeConfig, on_ready: F) -> Result<(), NodeError>
+where
+    F: FnOnce(NodeHandle) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let storage = config.data_dir.join(CONSENSUS_DIR);
+    ensure_dir(&storage)?;
+    let runtime = tokio_runtime::Config::new()
+        .with_storage_directory(storage)
+        .with_catch_panics(false);
+    let runner = tokio_runtime::Runner::new(runtime);
+    runner.start(|context| async move {
+        let handle = start(context.child("node"), config).await?;
+        on_ready(handle).await;
+        if let Err(error) = context.stop(0, Some(Duration::from_secs(10))).await {
+            warn!(?error, "node did not stop cleanly");
+        }
+        Ok(())
+    })
+}
+
+fn ensure_dir(path: &Path) -> Result<(), NodeError> {
+    std::fs::create_dir_all(path).map_err(|source| NodeError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The loopback address on `port`.
+pub fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
