@@ -1,5 +1,11 @@
 //! Integration tests of the ledger; each module is named as the sentence it checks.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::needless_pass_by_value
+)]
+
 mod support;
 
 mod a_block_is_valid_only_if_every_transaction_applies;

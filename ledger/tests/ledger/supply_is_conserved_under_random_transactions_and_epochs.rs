@@ -27,7 +27,7 @@ fn op() -> impl Strategy<Value = Op> {
         (who.clone(), 0usize..6, 1u16..3).prop_map(|(a, h, n)| Op::Register(a, h, n)),
         (who.clone(), 0usize..6, amount.clone()).prop_map(|(a, h, x)| Op::AddStake(a, h, x)),
         (who.clone(), 0usize..6, amount).prop_map(|(a, h, x)| Op::RemoveStake(a, h, x)),
-        (who.clone(), 0usize..6, any::<u16>()).prop_map(|(a, h, t)| Op::SetTake(a, h, t)),
+        (who, 0usize..6, any::<u16>()).prop_map(|(a, h, t)| Op::SetTake(a, h, t)),
         (
             0usize..6,
             1u16..3,

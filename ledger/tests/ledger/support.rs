@@ -161,7 +161,7 @@ impl Chain {
 /// Σ balances + Σ stake + Σ pending, by scanning every key.
 pub(crate) fn total_held(store: &MemStore) -> u128 {
     let mut total: u128 = 0;
-    for (k, _) in store.entries() {
+    for k in store.entries().keys() {
         if k.len() == 34 && k[0] == 0x01 && k[1] == 0x00 {
             let id = AccountId(k[2..34].try_into().unwrap());
             total += u128::from(accounts::account(store, &id).unwrap().balance);
