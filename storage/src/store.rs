@@ -316,7 +316,12 @@ impl Store {
         let staged = stage(&txn, block, writes, &self.prepared)?;
         if let Staged::New(tip) = staged {
             txn.commit()?;
-            *self.tip.write().unwrap_or_else(PoisonError::into_inner) = Some(tip);
+            // Commits are serialized by redb, but this update runs after the writer
+            // lock is released: never let a slower thread move the tip back.
+            let mut current = self.tip.write().unwrap_or_else(PoisonError::into_inner);
+            if current.is_none_or(|current| current.height < tip.height) {
+                *current = Some(tip);
+            }
         }
         Ok(staged.root())
     }
