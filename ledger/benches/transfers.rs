@@ -63,7 +63,11 @@ fn main() {
         .collect();
 
     // Peer: verify_strict, one signature at a time, over the same transactions.
-    let prepared: Vec<(ed25519_dalek::VerifyingKey, Vec<u8>, ed25519_dalek::Signature)> = blocks
+    let prepared: Vec<(
+        ed25519_dalek::VerifyingKey,
+        Vec<u8>,
+        ed25519_dalek::Signature,
+    )> = blocks
         .iter()
         .flatten()
         .map(|t| {
@@ -99,11 +103,16 @@ fn main() {
     let total = BLOCKS * BLOCK_TXS;
     let ours = per_second(total, exec);
     let with_commit = per_second(total, exec + commit);
-    println!("signed transfers, {BLOCKS} blocks of {BLOCK_TXS} among {ACCOUNTS} accounts, one thread");
+    println!(
+        "signed transfers, {BLOCKS} blocks of {BLOCK_TXS} among {ACCOUNTS} accounts, one thread"
+    );
     println!("  peer  ed25519_dalek verify_strict loop : {peer:>9.0} signatures/s");
     println!("  ours  execute_block                    : {ours:>9.0} transfers/s");
     println!("  ours  execute_block + MemStore commit  : {with_commit:>9.0} transfers/s");
-    println!("  ratio ours / peer                      : {:>9.2}", ours / peer);
+    println!(
+        "  ratio ours / peer                      : {:>9.2}",
+        ours / peer
+    );
     println!(
         "  target 10,000 transfers/s             : {}",
         if ours >= 10_000.0 { "met" } else { "NOT met" }

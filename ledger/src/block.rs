@@ -227,6 +227,13 @@ pub fn check_transaction<R: StateReader>(state: &R, tx: &SignedTransaction) -> R
     tx.verify().map_err(|_| TxError::BadSignature {
         sender: tx.tx.sender,
     })?;
+    // Fee-free hotkey housekeeping must at least come from a registered hotkey, so
+    // strangers cannot fill the mempool for nothing.
+    if let Some(netuid) = hotkey_payload_netuid(&tx.tx.payload) {
+        if tx.tx.fee < config.params.min_fee {
+            neurons::require_registered(state, netuid, &tx.tx.sender)?;
+        }
+    }
     let acct = accounts::account(state, &tx.tx.sender)?;
     if tx.tx.nonce < acct.nonce {
         return Err(TxError::StaleNonce {
@@ -242,6 +249,17 @@ pub fn check_transaction<R: StateReader>(state: &R, tx: &SignedTransaction) -> R
         });
     }
     Ok(())
+}
+
+/// The subnet of a payload that a registered hotkey signs, if it is one.
+fn hotkey_payload_netuid(payload: &Payload) -> Option<plexus_types::Netuid> {
+    match payload {
+        Payload::Serve { netuid, .. }
+        | Payload::CommitWeights { netuid, .. }
+        | Payload::RevealWeights { netuid, .. }
+        | Payload::SetWeights { netuid, .. } => Some(*netuid),
+        _ => None,
+    }
 }
 
 /// Apply one transaction (all three phases, signature included). On error the

@@ -72,3 +72,31 @@ proptest! {
         prop_assert!(check_transaction(&chain.store, &future).is_ok());
     }
 }
+
+#[test]
+fn the_mempool_refuses_fee_free_hotkey_transactions_from_unregistered_keys() {
+    let chain = Chain::new();
+    let stranger = key("stranger");
+    let tx = chain.tx(
+        &stranger,
+        Payload::CommitWeights {
+            netuid: 1,
+            commit: plexus_types::Hash::ZERO,
+        },
+    );
+    assert_eq!(tx.tx.fee, 0);
+    let err = check_transaction(&chain.store, &tx).unwrap_err();
+    assert!(matches!(err, TxError::NotRegistered { .. }), "{err}");
+    // Paying the ordinary minimum fee gets it into the mempool (it fails in a block).
+    let fee = plexus_ledger::query::chain(&chain.store)
+        .unwrap()
+        .params
+        .min_fee;
+    let paid = Transaction {
+        fee,
+        ..tx.tx.clone()
+    }
+    .sign(&stranger);
+    let err = check_transaction(&chain.store, &paid).unwrap_err();
+    assert!(matches!(err, TxError::InsufficientBalance { .. }), "{err}");
+}
