@@ -351,6 +351,55 @@ pub(crate) fn all(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::MemStore;
+
+    fn subnet_with(registered_at: &[u64], emission: &[u64]) -> MemStore {
+        let base = MemStore::new();
+        let mut ov = Overlay::new(&base);
+        for (uid, (r, e)) in (0u16..).zip(registered_at.iter().zip(emission)) {
+            let hotkey = AccountId([uid as u8; 32]);
+            let n = Neuron {
+                hotkey,
+                coldkey: hotkey,
+                registered_at: *r,
+                last_update: *r,
+                weights_set_at: None,
+                weights_committed_at: 0,
+            };
+            put_neuron(&mut ov, 1, uid, &n);
+            let scores = NeuronScores {
+                emission: *e,
+                ..NeuronScores::default()
+            };
+            put_scores(&mut ov, 1, uid, &scores);
+        }
+        let mut store = MemStore::new();
+        store.commit(ov.into_writes());
+        store
+    }
+
+    #[test]
+    fn pruning_skips_immune_uids_only_while_ten_non_immune_remain() {
+        let hp = Hyperparams {
+            immunity_period: 100,
+            ..Hyperparams::default()
+        };
+        // Ten old UIDs earning 10, two immune newcomers earning nothing.
+        let mut reg = vec![0u64; 10];
+        reg.extend([150, 150]);
+        let mut em = vec![10u64; 10];
+        em.extend([0, 0]);
+        em[4] = 3;
+        let store = subnet_with(&reg, &em);
+        assert_eq!(uid_to_prune(&store, 1, &hp, 12, 200).unwrap(), Some(4));
+        // Nine non-immune left: immune UIDs become candidates, lowest emission first.
+        reg[9] = 150;
+        let store = subnet_with(&reg, &em);
+        assert_eq!(uid_to_prune(&store, 1, &hp, 12, 200).unwrap(), Some(10));
+        // Ties on emission go to the oldest registration, then the lowest uid.
+        let store = subnet_with(&[5, 3, 3, 9], &[0, 0, 0, 0]);
+        assert_eq!(uid_to_prune(&store, 1, &hp, 4, 1_000).unwrap(), Some(1));
+    }
 
     #[test]
     fn endpoints_must_be_http_urls_without_spaces() {

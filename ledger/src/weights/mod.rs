@@ -6,7 +6,9 @@
 //! needs a validator permit from the last epoch; uids must exist and be unique,
 //! the lists parallel, at least `min(min_allowed_weights, n)` weights non-zero,
 //! and the rate limit respected. Rows are stored sorted by uid, zeros dropped,
-//! max-upscaled so the largest weight is 65535.
+//! max-upscaled so the largest weight is 65535. The `version` of a weights payload
+//! is bound into the commit hash but not otherwise checked (no subnet sets a
+//! required weights version yet).
 
 pub mod keys;
 
