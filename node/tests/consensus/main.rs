@@ -1,0 +1,7 @@
+//! Consensus scenarios in commonware's deterministic runtime and simulated network.
+
+mod harness;
+
+mod a_block_delivered_twice_is_applied_once;
+mod four_validators_on_lossy_links_agree_on_every_state_root_through_crashes_and_restarts;
+mod one_validator_finalizes_transactions_and_each_header_commits_the_stored_root;
