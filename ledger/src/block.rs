@@ -304,10 +304,14 @@ pub fn execute_block<R: StateReader>(
                 sender: tx.tx.sender,
             })
         };
-        result.map_err(|error| BlockError::Tx {
-            index,
-            hash: tx.hash(),
-            error,
+        result.map_err(|error| match error {
+            // The store failing is the node's problem, not the block's.
+            TxError::State(e) => BlockError::State(e),
+            error => BlockError::Tx {
+                index,
+                hash: tx.hash(),
+                error,
+            },
         })?;
     }
     emission::end_block(&mut ov, env.height, &mut events).map_err(BlockError::Hook)?;
