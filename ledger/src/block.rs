@@ -229,10 +229,10 @@ pub fn check_transaction<R: StateReader>(state: &R, tx: &SignedTransaction) -> R
     })?;
     // Fee-free hotkey housekeeping must at least come from a registered hotkey, so
     // strangers cannot fill the mempool for nothing.
-    if let Some(netuid) = hotkey_payload_netuid(&tx.tx.payload) {
-        if tx.tx.fee < config.params.min_fee {
-            neurons::require_registered(state, netuid, &tx.tx.sender)?;
-        }
+    if let Some(netuid) = hotkey_payload_netuid(&tx.tx.payload)
+        && tx.tx.fee < config.params.min_fee
+    {
+        neurons::require_registered(state, netuid, &tx.tx.sender)?;
     }
     let acct = accounts::account(state, &tx.tx.sender)?;
     if tx.tx.nonce < acct.nonce {

@@ -92,11 +92,7 @@ fn the_mempool_refuses_fee_free_hotkey_transactions_from_unregistered_keys() {
         .unwrap()
         .params
         .min_fee;
-    let paid = Transaction {
-        fee,
-        ..tx.tx.clone()
-    }
-    .sign(&stranger);
+    let paid = Transaction { fee, ..tx.tx }.sign(&stranger);
     let err = check_transaction(&chain.store, &paid).unwrap_err();
     assert!(matches!(err, TxError::InsufficientBalance { .. }), "{err}");
 }
