@@ -10,7 +10,7 @@ const STAKE: u64 = 328_125_000_000_000; // 21e15 / 64
 /// Validator and server UIDs: blockwise, regularly interleaved, or shuffled by a
 /// fixed permutation (subtensor's `distribute_nodes`, with a deterministic shuffle).
 fn distribute(interleave: usize) -> (Vec<u16>, Vec<u16>) {
-    let all: Vec<u16> = (0..u16::try_from(N).unwrap()).collect();
+    let all: Vec<u16> = (0..u16::try_from(N).expect("512 fits")).collect();
     match interleave {
         0 => (all[..VALIDATORS].to_vec(), all[VALIDATORS..].to_vec()),
         1 => all

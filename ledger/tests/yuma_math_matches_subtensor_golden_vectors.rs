@@ -19,7 +19,7 @@ fn sparse(rows: &[&[&str]]) -> Vec<SparseRow> {
         .map(|row| {
             row.iter()
                 .enumerate()
-                .map(|(j, x)| (u16::try_from(j).unwrap(), fx(x)))
+                .map(|(j, x)| (u16::try_from(j).expect("few columns"), fx(x)))
                 .filter(|(_, v)| *v > I32F32::ZERO)
                 .collect()
         })

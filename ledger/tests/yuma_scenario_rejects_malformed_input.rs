@@ -3,7 +3,10 @@
 use plexus_ledger::yuma::scenario::{self, ScenarioError};
 
 fn err(json: &str) -> String {
-    scenario::run_json(json).unwrap_err().to_string()
+    match scenario::run_json(json) {
+        Ok(out) => panic!("accepted: {out}"),
+        Err(e) => e.to_string(),
+    }
 }
 
 const OK: &str = r#"{"variant":"original","stake":[1,0],"emission_per_epoch":10,"epochs":[{"weights":{"0":[[1,5]]}}]}"#;

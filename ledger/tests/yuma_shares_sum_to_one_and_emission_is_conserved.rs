@@ -15,11 +15,15 @@ struct Subnet {
     emission: u64,
 }
 
+fn uid(i: usize) -> u16 {
+    u16::try_from(i).expect("fewer than 65536 UIDs")
+}
+
 fn subnet() -> impl Strategy<Value = Subnet> {
     (2usize..64)
         .prop_flat_map(|n| (Just(n), 1..n))
         .prop_flat_map(|(n, validators)| {
-            let miners = u16::try_from(validators).unwrap()..u16::try_from(n).unwrap();
+            let miners = uid(validators)..uid(n);
             (
                 prop_oneof![Just(Variant::Original), Just(Variant::Yuma3)],
                 any::<u16>(),
@@ -40,7 +44,7 @@ fn subnet() -> impl Strategy<Value = Subnet> {
                     move |(variant, kappa, penalty, bma, la, vstake, vweights, emission)| {
                         let mut stake = vec![0; n];
                         stake[..validators].copy_from_slice(&vstake);
-                        let common = u16::try_from(validators).unwrap();
+                        let common = uid(validators);
                         let weights = (0..n)
                             .map(|i| {
                                 let Some((w0, extra)) = vweights.get(i) else {
@@ -63,7 +67,7 @@ fn subnet() -> impl Strategy<Value = Subnet> {
                                 kappa,
                                 bonds_penalty: penalty,
                                 bonds_moving_average: bma,
-                                max_allowed_validators: u16::try_from(n).unwrap(),
+                                max_allowed_validators: uid(n),
                                 liquid_alpha: la.filter(|_| variant == Variant::Yuma3).map(
                                     |(a, b, steepness)| LiquidAlpha {
                                         alpha_low: a.min(b),

@@ -66,7 +66,7 @@ fn params() -> impl Strategy<Value = Params> {
 }
 
 fn rows(n: usize) -> impl Strategy<Value = Vec<Vec<(u16, u16)>>> {
-    let uid = 0..u16::try_from(n + 1).unwrap(); // one past the end on purpose
+    let uid = 0..u16::try_from(n + 1).expect("few UIDs"); // one past the end on purpose
     prop::collection::vec(
         prop::collection::vec(
             (uid, prop_oneof![Just(u16::MAX), Just(0u16), any::<u16>()]),
@@ -139,7 +139,7 @@ proptest! {
     #[test]
     fn chained_epochs_agree_bit_for_bit(s in subnet()) {
         // Feed each epoch's bonds and permits into the next, as a chain would.
-        let mut state = s.clone();
+        let mut state = s;
         for _ in 0..4 {
             let out = yuma::epoch(&state.params, &state.input());
             prop_assert_eq!(&out, &yuma::dense::epoch(&state.params, &state.input()));

@@ -30,7 +30,7 @@ fn params(liquid: bool) -> Params {
 fn run(stakes: &[u64], liquid: bool, schedule: &[Option<Vec<Vec<u16>>>]) -> Vec<EpochOutput> {
     let n = stakes.len();
     let params = params(liquid);
-    let servers: Vec<u16> = (3..u16::try_from(n).unwrap()).collect();
+    let servers: Vec<u16> = (3..u16::try_from(n).expect("few UIDs")).collect();
     let mut weights = vec![Vec::new(); n];
     let mut bonds = vec![Vec::new(); n];
     let mut permits = vec![false; n];
@@ -39,7 +39,7 @@ fn run(stakes: &[u64], liquid: bool, schedule: &[Option<Vec<Vec<u16>>>]) -> Vec<
     let mut outputs = Vec::new();
     for block in 0..=schedule.len() as u64 {
         if block > 0
-            && let Some(rows) = &schedule[usize::try_from(block).unwrap() - 1]
+            && let Some(rows) = &schedule[usize::try_from(block).expect("small block") - 1]
         {
             for (v, row) in rows.iter().enumerate() {
                 weights[v] = servers.iter().copied().zip(row.iter().copied()).collect();
@@ -357,10 +357,10 @@ fn the_kappa_moves_first_scenario_file_reproduces_subtensors_dividends() {
     ];
     assert_eq!(reports.len(), targets.len());
     for (r, t) in reports.iter().zip(targets) {
-        for v in 0..3 {
+        for (v, want) in t.iter().enumerate() {
             close(
                 proportion(r.dividends[v]),
-                t[v],
+                *want,
                 &format!("epoch {} dividend {v}", r.epoch),
             );
         }

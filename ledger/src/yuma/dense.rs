@@ -152,7 +152,7 @@ fn weighted_median_col(stake: &[I32F32], weights: &Matrix, n: usize, kappa: I32F
 pub fn epoch(params: &Params, input: &EpochInput<'_>) -> EpochOutput {
     let p = epoch::prepare(params, input);
     let core = core(params, input, &p);
-    epoch::finish(input, &p, core)
+    epoch::finish(input, &p, &core)
 }
 
 fn core(params: &Params, input: &EpochInput<'_>, p: &Prepared) -> Core {

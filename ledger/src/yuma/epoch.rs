@@ -2,8 +2,8 @@
 //! matrix path.
 
 use super::math::{
-    self, I32F32, I64F64, I96F32, ONE, SparseRow, ZERO, fixed_proportion_to_u16, normalize,
-    safe_div, u16_proportion_to_fixed,
+    self, Divisor, I32F32, I64F64, I96F32, ONE, SparseRow, U16_MAX, ZERO, fixed_proportion_to_u16,
+    normalize, safe_div, u16_proportion_to_fixed,
 };
 use super::sparse::{self, LiquidAlphaFixed};
 use super::{EpochInput, EpochOutput, Params, Variant};
@@ -102,24 +102,21 @@ pub(crate) fn stored_bonds(
     p: &Prepared,
     variant: Variant,
 ) -> Vec<SparseRow> {
-    let fresh =
-        |j: usize| input.registered_at.get(j).copied().unwrap_or(0) > input.last_epoch_block;
+    let kept: Vec<bool> = (0..p.n)
+        .map(|j| input.registered_at.get(j).copied().unwrap_or(0) <= input.last_epoch_block)
+        .collect();
+    let proportion = Divisor::new(U16_MAX);
+    let value = |b: u16| match (variant, proportion) {
+        (Variant::Original, _) | (Variant::Yuma3, None) => I32F32::from_num(b),
+        (Variant::Yuma3, Some(d)) => d.divide(I32F32::from_num(b)),
+    };
     (0..p.n)
         .map(|i| {
-            let mut row: SparseRow = input
-                .bonds
-                .get(i)
-                .map(|r| r.as_slice())
-                .unwrap_or_default()
+            let stored = input.bonds.get(i).map(|r| r.as_slice()).unwrap_or_default();
+            let mut row: SparseRow = stored
                 .iter()
-                .filter(|&&(j, _)| usize::from(j) < p.n && !fresh(usize::from(j)))
-                .map(|&(j, b)| {
-                    let value = match variant {
-                        Variant::Original => I32F32::from_num(b),
-                        Variant::Yuma3 => u16_proportion_to_fixed(b),
-                    };
-                    (j, value)
-                })
+                .filter(|&&(j, _)| kept.get(usize::from(j)).copied().unwrap_or(false))
+                .map(|&(j, b)| (j, value(b)))
                 .collect();
             sort_dedup(&mut row);
             row
@@ -245,7 +242,7 @@ pub(crate) fn yuma3_dividends(per_validator: &[I32F32], active_stake: &[I32F32])
 }
 
 /// Step 11 and the conversions to stored form.
-pub(crate) fn finish(input: &EpochInput<'_>, p: &Prepared, core: Core) -> EpochOutput {
+pub(crate) fn finish(input: &EpochInput<'_>, p: &Prepared, core: &Core) -> EpochOutput {
     let emission_sum = core
         .incentive
         .iter()
@@ -317,5 +314,5 @@ pub(crate) fn finish(input: &EpochInput<'_>, p: &Prepared, core: Core) -> EpochO
 pub(crate) fn run(params: &Params, input: &EpochInput<'_>) -> EpochOutput {
     let p = prepare(params, input);
     let core = core(params, input, &p);
-    finish(input, &p, core)
+    finish(input, &p, &core)
 }

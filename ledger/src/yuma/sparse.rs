@@ -6,15 +6,17 @@
 //! subtensor's dense and sparse versions do; since fixed-point addition is exact,
 //! the order in which entries are summed never changes a result.
 
-use super::math::{I32F32, ONE, SparseRow, ZERO, alpha_sigmoid, safe_div};
+use super::math::{
+    Divisor, I32F32, ONE, SparseRow, ZERO, alpha_sigmoid_at_rate, safe_div, sigmoid_rate,
+};
 
 /// Divide every row by its sum, where that sum is positive.
 pub(crate) fn row_normalize(m: &mut [SparseRow]) {
     for row in m.iter_mut() {
         let total = row.iter().fold(ZERO, |acc, e| acc.saturating_add(e.1));
-        if total > ZERO {
+        if let Some(d) = Divisor::new(total) {
             for e in row.iter_mut() {
-                e.1 = safe_div(e.1, total);
+                e.1 = d.divide(e.1);
             }
         }
     }
@@ -37,14 +39,7 @@ pub(crate) fn col_normalize(m: &mut [SparseRow], columns: usize) {
             }
         }
     }
-    for row in m.iter_mut() {
-        for e in row.iter_mut() {
-            let t = totals.get(usize::from(e.0)).copied().unwrap_or(ZERO);
-            if t != ZERO {
-                e.1 = safe_div(e.1, t);
-            }
-        }
-    }
+    divide_columns(m, &totals);
 }
 
 /// Divide every column by its maximum, where that maximum is non-zero.
@@ -59,11 +54,22 @@ pub(crate) fn col_max_upscale(m: &mut [SparseRow], columns: usize) {
             }
         }
     }
+    divide_columns(m, &maxima);
+}
+
+/// Divide every entry by its column's divisor, where that divisor is non-zero.
+fn divide_columns(m: &mut [SparseRow], divisors: &[I32F32]) {
+    let fast: Vec<Option<Divisor>> = divisors.iter().map(|d| Divisor::new(*d)).collect();
     for row in m.iter_mut() {
         for e in row.iter_mut() {
-            let x = maxima.get(usize::from(e.0)).copied().unwrap_or(ZERO);
-            if x != ZERO {
-                e.1 = safe_div(e.1, x);
+            let j = usize::from(e.0);
+            match (
+                fast.get(j).copied().flatten(),
+                divisors.get(j).copied().unwrap_or(ZERO),
+            ) {
+                (Some(d), _) => e.1 = d.divide(e.1),
+                (None, t) if t != ZERO => e.1 = safe_div(e.1, t),
+                _ => {}
             }
         }
     }
@@ -204,6 +210,7 @@ pub(crate) fn ema_liquid(
     la: LiquidAlphaFixed,
 ) -> Vec<SparseRow> {
     let empty = Vec::new();
+    let rate = sigmoid_rate(la.steepness);
     new.iter()
         .enumerate()
         .map(|(i, rn)| {
@@ -211,7 +218,7 @@ pub(crate) fn ema_liquid(
             let mut out = Vec::with_capacity(rn.len().max(ro.len()));
             merge(rn, ro, |j, w, b| {
                 let c = consensus.get(usize::from(j)).copied().unwrap_or(ZERO);
-                let a = alpha_sigmoid(c, w, b, la.low, la.high, la.steepness);
+                let a = alpha_sigmoid_at_rate(c, w, b, la.low, la.high, rate);
                 let decayed = ONE.saturating_sub(a).saturating_mul(b);
                 let bought = a.saturating_mul(w).max(ZERO);
                 let v = decayed.saturating_add(bought).min(ONE);
