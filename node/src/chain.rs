@@ -489,3 +489,182 @@ pub fn env_of(block: &Block) -> BlockEnv {
         proposer: block.header.proposer,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use plexus_ledger::genesis::GenesisAccount;
+    use plexus_types::{Keypair, PLX, Payload, Transaction};
+
+    use super::*;
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        chain: Chain,
+        genesis: Genesis,
+        user: Keypair,
+        proposer: AccountId,
+    }
+
+    fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path().join("state.redb")).unwrap());
+        let proposer = Keypair::from_label("validator").account();
+        let user = Keypair::from_label("user");
+        let mut genesis = Genesis::development(proposer);
+        genesis.accounts.push(GenesisAccount {
+            address: user.account(),
+            balance: 100 * PLX,
+        });
+        let (chain, block) = Chain::open(store, &genesis, b"context".to_vec()).unwrap();
+        assert_eq!(block.header.height, 0);
+        Fixture {
+            _dir: dir,
+            chain,
+            genesis,
+            user,
+            proposer,
+        }
+    }
+
+    fn transfer(f: &Fixture, nonce: u64) -> SignedTransaction {
+        let payload = Payload::Transfer {
+            to: f.proposer,
+            amount: 1,
+        };
+        Transaction {
+            chain_id: f.genesis.chain_id,
+            sender: f.user.account(),
+            nonce,
+            fee: f.genesis.params.min_fee_for(&payload),
+            payload,
+        }
+        .sign(&f.user)
+    }
+
+    /// Build a block on `parent` with `txs` at `timestamp_ms`, remember it, return it.
+    fn build(f: &Fixture, parent: Hash, txs: Vec<SignedTransaction>, timestamp_ms: u64) -> Block {
+        let (height, _) = f.chain.parent_info(&parent).unwrap();
+        let env = BlockEnv {
+            height: height + 1,
+            timestamp_ms,
+            proposer: f.proposer,
+        };
+        let mut built = f.chain.build(&parent, &env, txs, 100).unwrap();
+        built.header.consensus = timestamp_ms.to_le_bytes().to_vec();
+        let block = Block {
+            header: built.header.clone(),
+            txs: std::mem::take(&mut built.txs),
+        };
+        f.chain.remember(&block, built);
+        block
+    }
+
+    #[test]
+    fn blocks_build_on_unfinalized_parents_and_commit_the_root_they_announced() {
+        let f = fixture();
+        let genesis = f.chain.genesis_digest();
+        let one = build(&f, genesis, vec![transfer(&f, 0)], 10);
+        let two = build(&f, one.digest(), vec![transfer(&f, 1)], 20);
+        assert_eq!(one.txs.len(), 1);
+        assert_eq!(two.txs.len(), 1);
+        // The second block did not include the first one's transaction again.
+        assert!(
+            f.chain
+                .pending_txs(&two.digest())
+                .contains(&one.txs[0].hash())
+        );
+
+        for block in [&one, &two] {
+            match f.chain.finalize(block).unwrap() {
+                Finalized::Committed { root, .. } => assert_eq!(root, block.header.state_root),
+                Finalized::AlreadyCommitted => panic!("first delivery must commit"),
+            }
+        }
+        assert_eq!(f.chain.committed(), (2, two.digest()));
+        assert_eq!(f.chain.pending_len(), 0);
+        // Redelivery changes nothing.
+        assert!(matches!(
+            f.chain.finalize(&one).unwrap(),
+            Finalized::AlreadyCommitted
+        ));
+    }
+
+    #[test]
+    fn a_verifier_re_executes_a_block_and_refuses_a_wrong_root() {
+        let proposer_side = fixture();
+        let verifier_side = fixture();
+        let block = build(
+            &proposer_side,
+            proposer_side.chain.genesis_digest(),
+            vec![transfer(&proposer_side, 0)],
+            10,
+        );
+        verifier_side.chain.execute(&block).unwrap();
+        assert!(verifier_side.chain.knows(&block.digest()).unwrap());
+
+        let mut forged = block.clone();
+        forged.header.state_root = Hash([7; 32]);
+        let error = verifier_side.chain.execute(&forged).unwrap_err();
+        assert!(matches!(error, ChainError::RootMismatch { .. }));
+        assert!(error.is_permanent());
+
+        let mut stale = block;
+        stale.header.timestamp_ms = 0;
+        let error = verifier_side.chain.execute(&stale).unwrap_err();
+        assert!(matches!(error, ChainError::Malformed(_)));
+    }
+
+    #[test]
+    fn a_block_on_an_unknown_parent_waits_and_one_on_a_dead_fork_is_refused() {
+        let f = fixture();
+        let genesis = f.chain.genesis_digest();
+        let mut orphan = build(&f, genesis, vec![], 10);
+        orphan.header.parent = Hash([9; 32]);
+        let error = f.chain.execute(&orphan).unwrap_err();
+        assert!(matches!(error, ChainError::UnknownParent(_)));
+        assert!(!error.is_permanent());
+
+        // Two forks on genesis; finalizing one drops the other and its child.
+        let left = build(&f, genesis, vec![], 10);
+        let right = build(&f, genesis, vec![], 11);
+        let right_child = build(&f, right.digest(), vec![], 12);
+        let left_child = build(&f, left.digest(), vec![], 13);
+        f.chain.finalize(&left).unwrap();
+        assert!(!f.chain.knows(&right.digest()).unwrap());
+        assert!(!f.chain.knows(&right_child.digest()).unwrap());
+        assert!(f.chain.knows(&left_child.digest()).unwrap());
+
+        let mut late = right_child;
+        late.header.parent = genesis;
+        late.header.height = 1;
+        let error = f.chain.execute(&late).unwrap_err();
+        assert!(matches!(error, ChainError::DeadFork(_)));
+        assert!(error.is_permanent());
+    }
+
+    #[test]
+    fn a_finalized_block_nobody_verified_is_executed_on_the_committed_state() {
+        let builder = fixture();
+        let follower = fixture();
+        let block = build(
+            &builder,
+            builder.chain.genesis_digest(),
+            vec![transfer(&builder, 0)],
+            10,
+        );
+        assert!(matches!(
+            follower.chain.finalize(&block).unwrap(),
+            Finalized::Committed { .. }
+        ));
+        assert_eq!(follower.chain.committed(), (1, block.digest()));
+    }
+
+    #[test]
+    fn a_store_from_another_genesis_is_refused() {
+        let f = fixture();
+        let mut other = f.genesis.clone();
+        other.chain_id += 1;
+        let error = Chain::open(f.chain.store().clone(), &other, b"context".to_vec()).unwrap_err();
+        assert!(matches!(error, ChainError::GenesisMismatch { .. }));
+    }
+}

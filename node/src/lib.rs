@@ -376,3 +376,44 @@ impl NodeHandle {
         self.inner.finalizer.clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fresh_data_dir_gets_a_key_and_a_one_validator_development_genesis() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = NodeConfig::load(dir.path(), None).unwrap();
+        assert_eq!(first.genesis.validators.len(), 1);
+        assert_eq!(first.genesis.validators[0].public_key, first.key.account());
+        assert_eq!(first.listen.ip(), Ipv4Addr::LOCALHOST);
+        assert!(dir.path().join(KEY_FILE).exists());
+        assert!(dir.path().join(GENESIS_FILE).exists());
+
+        let again = NodeConfig::load(dir.path(), None).unwrap();
+        assert_eq!(again.key.account(), first.key.account());
+        assert_eq!(again.genesis, first.genesis);
+    }
+
+    #[test]
+    fn a_damaged_key_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(KEY_FILE), "not hex").unwrap();
+        assert!(matches!(
+            NodeConfig::load(dir.path(), None),
+            Err(NodeError::BadKey(_))
+        ));
+    }
+
+    #[test]
+    fn a_given_genesis_wins_and_is_saved() {
+        let dir = tempfile::tempdir().unwrap();
+        let validator = Keypair::from_label("someone else").account();
+        let genesis = Genesis::development(validator);
+        let config = NodeConfig::load(dir.path(), Some(genesis.clone())).unwrap();
+        assert_eq!(config.genesis, genesis);
+        let saved = fs::read_to_string(dir.path().join(GENESIS_FILE)).unwrap();
+        assert_eq!(Genesis::from_json(&saved).unwrap(), genesis);
+    }
+}
