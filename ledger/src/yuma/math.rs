@@ -374,44 +374,82 @@ pub fn col_clip(weights: &[SparseRow], thresholds: &[I32F32]) -> Vec<SparseRow> 
         .collect()
 }
 
-/// `ln 2` with 64 fractional bits, rounded to nearest.
-const LN2_Q64: i128 = 12_786_308_645_202_655_660;
+/// `ln 2 / 16` with 80 fractional bits, rounded to nearest.
+const LN2_OVER_16_Q80: i128 = 52_372_720_210_750_077_582_494;
 
-/// Number of Taylor terms of `e^r`, `|r| <= ln 2 / 2`: `1/20!` is the last
-/// coefficient that is non-zero with 64 fractional bits.
-const EXP_TERMS: usize = 21;
+/// `16 / ln 2` with 32 fractional bits, rounded to nearest.
+const SIXTEEN_OVER_LN2_Q32: i128 = 99_141_248_300;
 
-/// `floor(2^64 / k!)` for `k < EXP_TERMS`.
-const EXP_COEFFICIENTS: [i128; EXP_TERMS] = {
-    let mut c = [0i128; EXP_TERMS];
-    let mut factorial: i128 = 1;
+/// `2^(j/16)` for `j` in `0..16`, with 62 fractional bits, rounded to nearest.
+const EXP2_SIXTEENTHS_Q62: [i64; 16] = [
+    4_611_686_018_427_387_904,
+    4_815_862_801_830_788_490,
+    5_029_079_263_719_320_435,
+    5_251_735_624_851_448_219,
+    5_484_249_825_272_419_512,
+    5_727_058_308_814_112_983,
+    5_980_616_842_327_661_685,
+    6_245_401_371_186_603_363,
+    6_521_908_912_666_391_106,
+    6_810_658_488_877_194_079,
+    7_112_192_101_001_162_095,
+    7_427_075_746_662_858_866,
+    7_755_900_482_342_532_474,
+    8_099_283_532_826_439_817,
+    8_457_869_449_776_733_335,
+    8_832_331_321_595_618_838,
+];
+
+/// Taylor terms of `e^r` for `|r| <= ln 2 / 32`: the tenth, `r^9/9!`, is below
+/// `2^-70`.
+const EXP_TERMS: usize = 10;
+
+/// `floor(2^62 / k!)` for `k < EXP_TERMS`.
+const EXP_COEFFICIENTS_Q62: [i64; EXP_TERMS] = {
+    let mut c = [0i64; EXP_TERMS];
+    let mut factorial: i64 = 1;
     let mut k = 0;
     while k < EXP_TERMS {
         if k > 0 {
-            factorial *= k as i128;
+            factorial *= k as i64;
         }
-        c[k] = (1i128 << 64) / factorial;
+        c[k] = (1i64 << 62) / factorial;
         k += 1;
     }
     c
 };
 
-/// `e^x` for `x` clamped to `[-20, 20]` (subtensor's `exp_safe`), computed with
-/// integers only: `x = k ln 2 + r` with `|r| <= ln 2 / 2`, the Taylor polynomial of
-/// `e^r` by Horner's rule with 64 fractional bits, a shift by `k`, and a final
-/// floor to `I32F32`. The relative error is below `2^-58`, far under the last bit.
+/// `a * b` with 62 fractional bits, floored. Both operands are below `2^63` in
+/// magnitude, so the 128-bit product cannot overflow, and the callers keep the
+/// result below `2^63` as well.
+fn mul_q62(a: i64, b: i64) -> i64 {
+    (i128::from(a).wrapping_mul(i128::from(b)) >> 62) as i64
+}
+
+/// `e^x` for `x` clamped to `[-20, 20]` (subtensor's `exp_safe`), with integers
+/// only: `x = (16q + j) ln 2 / 16 + r` with `|r| <= ln 2 / 32`, so
+/// `e^x = 2^q 2^(j/16) e^r`; `e^r` is a Taylor polynomial evaluated by Horner's rule
+/// with 62 fractional bits, and the result is floored to `I32F32`. The error is a
+/// few units of the last place at most.
 #[must_use]
 pub fn exp_safe(x: I32F32) -> I32F32 {
-    let x = x.clamp(I32F32::const_from_int(-20), I32F32::const_from_int(20));
-    let x_q64 = i128::from(x.to_bits()) << 32;
-    let k = (x_q64 + LN2_Q64 / 2).div_euclid(LN2_Q64);
-    let r = x_q64 - k * LN2_Q64;
-    let mut acc = EXP_COEFFICIENTS[EXP_TERMS - 1];
-    for c in EXP_COEFFICIENTS.iter().rev().skip(1) {
-        acc = ((acc * r) >> 64) + c;
+    let x = i128::from(
+        x.clamp(I32F32::const_from_int(-20), I32F32::const_from_int(20))
+            .to_bits(),
+    );
+    // k = round(16 x / ln 2), |k| <= 462; r = x - k ln 2 / 16 with 62 fractional
+    // bits, |r| < 2^57.
+    let k = (x * SIXTEEN_OVER_LN2_Q32 + (1 << 63)) >> 64;
+    let r = (((x << 48) - k * LN2_OVER_16_Q80) >> 18) as i64;
+    let mut acc = EXP_COEFFICIENTS_Q62[EXP_TERMS - 1];
+    for c in EXP_COEFFICIENTS_Q62.iter().rev().skip(1) {
+        acc = mul_q62(acc, r) + c;
     }
-    let shifted = if k >= 0 { acc << k } else { acc >> (-k) };
-    I32F32::from_bits(i64::try_from(shifted >> 32).unwrap_or(i64::MAX))
+    let k = k as i64;
+    let mantissa = mul_q62(EXP2_SIXTEENTHS_Q62[(k & 15) as usize], acc);
+    // mantissa is in [1, 2) with 62 fractional bits; scale by 2^q, q = floor(k/16)
+    // in [-29, 28], and keep 32 fractional bits.
+    I32F32::from_bits(mantissa >> (30 - (k >> 4)))
 }
 
 /// Liquid alpha for one bond: a sigmoid of how far the weight is from consensus
@@ -445,11 +483,11 @@ pub(crate) fn alpha_sigmoid_at_rate(
     high: I32F32,
     rate: I32F32,
 ) -> I32F32 {
-    let half = I32F32::lit("0.5");
+    const HALF: I32F32 = I32F32::lit("0.5");
     let diff_buy = weight.saturating_sub(consensus).clamp(ZERO, ONE);
     let diff_sell = bond.saturating_sub(weight).clamp(ZERO, ONE);
     let combined = if weight >= bond { diff_buy } else { diff_sell };
-    let exponent = rate.saturating_mul(combined.saturating_sub(half));
+    let exponent = rate.saturating_mul(combined.saturating_sub(HALF));
     let sigmoid = ONE.saturating_div(ONE.saturating_add(exp_safe(exponent)));
     let alpha = low.saturating_add(sigmoid.saturating_mul(high.saturating_sub(low)));
     alpha.min(high).max(low)
@@ -484,6 +522,20 @@ mod tests {
         }
         assert_eq!(exp_safe(I32F32::MAX), exp_safe(lit("20")));
         assert_eq!(exp_safe(I32F32::MIN), exp_safe(lit("-20")));
+    }
+
+    #[test]
+    fn exp_agrees_with_f64_across_its_range() {
+        for i in -4_000..=4_000 {
+            let x = I32F32::from_num(i) / 200;
+            let expected = x.to_num::<f64>().exp();
+            let got = exp_safe(x).to_num::<f64>();
+            let tolerance = expected * 1e-14 + 2.0 / 4_294_967_296.0;
+            assert!(
+                (got - expected).abs() <= tolerance,
+                "exp({x}) = {got}, want {expected}"
+            );
+        }
     }
 
     #[test]
