@@ -172,3 +172,64 @@ proptest! {
         );
     }
 }
+
+/// Subtensor's `weighted_median_col`, column by column, through the pivot search.
+fn column_medians_by_pivot_search(
+    stake: &[I32F32],
+    rows: &[SparseRow],
+    columns: usize,
+    kappa: I32F32,
+) -> Vec<I32F32> {
+    let voters: Vec<usize> = (0..stake.len())
+        .filter(|&i| stake[i] > I32F32::ZERO)
+        .collect();
+    let mut use_stake: Vec<I32F32> = voters.iter().map(|&i| stake[i]).collect();
+    math::normalize(&mut use_stake);
+    (0..columns)
+        .map(|j| {
+            let score: Vec<I32F32> = voters
+                .iter()
+                .map(|&i| {
+                    rows.get(i)
+                        .and_then(|r| r.iter().find(|e| usize::from(e.0) == j))
+                        .map_or(I32F32::ZERO, |e| e.1)
+                })
+                .collect();
+            dense::weighted_median(&use_stake, &score, kappa)
+        })
+        .collect()
+}
+
+proptest! {
+    /// Both gathering strategies (dense blocks, sparse transposition; sorted or
+    /// unsorted rows) give subtensor's column medians.
+    #[test]
+    fn column_medians_equal_subtensors_column_by_column(
+        stake in prop::collection::vec(prop_oneof![Just(0u32), 1u32..1000], 1..12),
+        rows in prop::collection::vec(
+            prop::collection::btree_map(0u16..100, 0u32..6, 0..40),
+            1..12,
+        ),
+        shuffle in any::<bool>(),
+        columns in prop_oneof![Just(40usize), Just(100usize)],
+        kappa in 0u32..=(1 << 16),
+    ) {
+        let stake: Vec<I32F32> = stake.iter().map(|s| I32F32::from_num(*s) / 1000).collect();
+        let rows: Vec<SparseRow> = rows
+            .iter()
+            .map(|r| {
+                let mut row: SparseRow =
+                    r.iter().map(|(j, w)| (*j, I32F32::from_num(*w) / 5)).collect();
+                if shuffle {
+                    row.reverse();
+                }
+                row
+            })
+            .collect();
+        let kappa = I32F32::from_num(kappa) / 65_536;
+        prop_assert_eq!(
+            math::weighted_median_col(&stake, &rows, columns, kappa),
+            column_medians_by_pivot_search(&stake, &rows, columns, kappa)
+        );
+    }
+}

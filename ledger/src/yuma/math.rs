@@ -10,8 +10,6 @@
 //! Sparse matrices are `&[Vec<(u16, I32F32)>]`: one row per UID, each row a list of
 //! `(column, value)` pairs. Absent entries are zero.
 
-use std::borrow::Cow;
-
 pub use fixed::types::{I32F32, I64F64};
 
 /// 96 integer bits and 32 fractional bits: wide enough to multiply an `I32F32`
@@ -40,7 +38,7 @@ pub fn safe_div(a: I32F32, b: I32F32) -> I32F32 {
 /// precomputed reciprocal of `b` and corrected by one remainder check. The result
 /// is bit-identical to `a / b`; dividends outside `[0, b]` take the plain path.
 #[derive(Clone, Copy, Debug)]
-pub struct Divisor {
+pub(crate) struct Divisor {
     bits: i64,
     reciprocal: u128,
 }
@@ -48,7 +46,7 @@ pub struct Divisor {
 impl Divisor {
     /// A divisor, or `None` if it is not positive.
     #[must_use]
-    pub fn new(divisor: I32F32) -> Option<Self> {
+    pub(crate) fn new(divisor: I32F32) -> Option<Self> {
         let bits = divisor.to_bits();
         let positive = u128::try_from(bits).ok().filter(|b| *b > 0)?;
         Some(Self {
@@ -59,7 +57,7 @@ impl Divisor {
 
     /// `dividend / divisor`, as [`safe_div`] computes it.
     #[must_use]
-    pub fn divide(&self, dividend: I32F32) -> I32F32 {
+    pub(crate) fn divide(&self, dividend: I32F32) -> I32F32 {
         let a = dividend.to_bits();
         if a < 0 || a > self.bits {
             return safe_div(dividend, I32F32::from_bits(self.bits));
@@ -92,12 +90,6 @@ pub fn u16_proportion_to_fixed(x: u16) -> I32F32 {
 #[must_use]
 pub fn fixed_proportion_to_u16(x: I32F32) -> u16 {
     x.saturating_mul(U16_MAX).saturating_to_num::<u16>()
-}
-
-/// A `u16` hyperparameter (kappa, bonds penalty, alpha bounds) as a proportion.
-#[must_use]
-pub fn u16_param_to_fixed(x: u16) -> I32F32 {
-    u16_proportion_to_fixed(x)
 }
 
 /// Normalise in place so the values sum to one; a zero-sum vector is left as is.
@@ -271,15 +263,12 @@ pub fn weighted_median(stake: &[I32F32], score: &[I32F32], majority: I32F32) -> 
     weighted_select(None, &mut entries, minority)
 }
 
-/// A voting row, sorted by column, with its renormalised stake.
-type VotingRow<'a> = (Cow<'a, [(u16, I32F32)]>, I32F32);
-
 /// Consensus: for each of `columns` columns, the stake-weighted `kappa`-median of
 /// the weights the rows with positive stake give it (subtensor's
 /// `weighted_median_col_sparse`). Rows with zero stake are ignored; the others'
 /// stakes are renormalised to sum to one; absent entries score zero.
 ///
-/// Cost: `O(nnz log nnz + rows + columns)`; the zero scores are never materialised.
+/// Cost: `O(nnz + rows + columns)`; the zero scores are never materialised.
 #[must_use]
 pub fn weighted_median_col(
     stake: &[I32F32],
@@ -292,66 +281,88 @@ pub fn weighted_median_col(
     let stake_sum = sum(&use_stake);
     let minority = stake_sum.saturating_sub(kappa);
     let voters = use_stake.len();
-
-    // Row stakes after renormalisation, indexed by row; zero for ignored rows.
-    let mut row_stake = vec![ZERO; stake.len()];
-    let mut k = 0;
-    for (i, s) in stake.iter().enumerate() {
-        if *s > ZERO {
-            row_stake[i] = use_stake[k];
-            k += 1;
-        }
-    }
-
     if voters == 0 {
         return vec![ZERO; columns];
     }
 
-    // Voting rows, each sorted by column (rows that are not get a sorted copy).
-    let rows: Vec<VotingRow<'_>> = weights
+    // The voting rows (positive stake) with their renormalised stake.
+    let empty = Vec::new();
+    let rows: Vec<(&[(u16, I32F32)], I32F32)> = stake
         .iter()
-        .zip(&row_stake)
+        .enumerate()
         .filter(|(_, s)| **s > ZERO)
-        .map(|(row, s)| {
-            if row.is_sorted_by_key(|e| e.0) {
-                (Cow::Borrowed(row.as_slice()), *s)
-            } else {
-                let mut sorted = row.clone();
-                sorted.sort_by_key(|e| e.0);
-                (Cow::Owned(sorted), *s)
-            }
-        })
+        .zip(use_stake)
+        .map(|((i, _), s)| (weights.get(i).unwrap_or(&empty).as_slice(), s))
         .collect();
 
-    // Gather a block of columns at a time, walking each row's entries in order, so
-    // the buckets stay in cache; then take each column's median.
-    const BLOCK: usize = 32;
-    let mut cursors = vec![0usize; rows.len()];
-    let mut buckets: Vec<Vec<(I32F32, I32F32)>> = vec![Vec::new(); BLOCK];
     let mut median = Vec::with_capacity(columns);
-    for start in (0..columns).step_by(BLOCK) {
-        let end = (start + BLOCK).min(columns);
-        buckets.iter_mut().for_each(Vec::clear);
-        for ((row, s), cursor) in rows.iter().zip(cursors.iter_mut()) {
-            while let Some(&(j, w)) = row.get(*cursor) {
-                let j = usize::from(j);
-                if j >= end {
-                    break;
+    let mut take_median = |bucket: &mut [(I32F32, I32F32)]| {
+        let explicit = bucket.iter().fold(ZERO, |acc, e| acc.saturating_add(e.1));
+        let zero_group = (bucket.len() < voters).then(|| stake_sum.saturating_sub(explicit));
+        median.push(weighted_select(zero_group, bucket, minority));
+    };
+
+    let nnz: usize = rows.iter().map(|(row, _)| row.len()).sum();
+    let blocks = columns.div_ceil(GATHER_BLOCK);
+    let sorted = rows.iter().all(|(row, _)| row.is_sorted_by_key(|e| e.0));
+    if sorted && rows.len().saturating_mul(blocks) <= nnz.saturating_mul(4) {
+        // Dense enough: gather a block of columns at a time by walking each row in
+        // order, so the buckets stay in cache.
+        let mut cursors = vec![0usize; rows.len()];
+        let mut buckets: Vec<Vec<(I32F32, I32F32)>> = vec![Vec::new(); GATHER_BLOCK];
+        for start in (0..columns).step_by(GATHER_BLOCK) {
+            let end = (start + GATHER_BLOCK).min(columns);
+            buckets.iter_mut().for_each(Vec::clear);
+            for ((row, s), cursor) in rows.iter().zip(cursors.iter_mut()) {
+                while let Some(&(j, w)) = row.get(*cursor) {
+                    let j = usize::from(j);
+                    if j >= end {
+                        break;
+                    }
+                    if w > ZERO {
+                        buckets[j - start].push((w, *s));
+                    }
+                    *cursor += 1;
                 }
-                if w > ZERO {
-                    buckets[j - start].push((w, *s));
+            }
+            buckets
+                .iter_mut()
+                .take(end - start)
+                .for_each(|b| take_median(b));
+        }
+    } else {
+        // Sparse (or unsorted) rows: transpose by counting, in O(nnz + columns).
+        let mut offsets = vec![0usize; columns + 1];
+        for (row, _) in &rows {
+            for &(j, w) in *row {
+                if usize::from(j) < columns && w > ZERO {
+                    offsets[usize::from(j) + 1] += 1;
                 }
-                *cursor += 1;
             }
         }
-        for bucket in buckets.iter_mut().take(end - start) {
-            let explicit = bucket.iter().fold(ZERO, |acc, e| acc.saturating_add(e.1));
-            let zero_group = (bucket.len() < voters).then(|| stake_sum.saturating_sub(explicit));
-            median.push(weighted_select(zero_group, bucket, minority));
+        for j in 0..columns {
+            offsets[j + 1] += offsets[j];
+        }
+        let mut fill = offsets.clone();
+        let mut flat = vec![(ZERO, ZERO); offsets[columns]];
+        for (row, s) in &rows {
+            for &(j, w) in *row {
+                let j = usize::from(j);
+                if j < columns && w > ZERO {
+                    flat[fill[j]] = (w, *s);
+                    fill[j] += 1;
+                }
+            }
+        }
+        for j in 0..columns {
+            take_median(&mut flat[offsets[j]..offsets[j + 1]]);
         }
     }
     median
 }
+
+/// Columns gathered per pass by [`weighted_median_col`] on dense input.
+const GATHER_BLOCK: usize = 32;
 
 /// Clip each entry to its column's threshold: `min(w_ij, threshold_j)`. An entry
 /// clipped to a non-positive threshold is dropped (subtensor's `col_clip_sparse`).
