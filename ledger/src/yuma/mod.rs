@@ -27,17 +27,25 @@
 //!
 //! Stored vectors are `floor(x * 65535)` as `u16`.
 //!
+//! Bond columns of UIDs registered after `last_epoch_block` are reset in both
+//! variants, as subtensor does. [`EpochOutput::ranks`] and [`EpochOutput::trust`]
+//! are computed as subtensor computed them before it stopped storing them.
+//!
 //! # Deviations from subtensor
 //! - Yuma3: a bond whose weight entry has disappeared decays, `(1 - alpha) B0`,
 //!   whether or not liquid alpha is on. Subtensor's sparse path with liquid alpha
 //!   drops such a bond (its dense path decays it, as we do).
-//! - Bond columns of UIDs registered after `last_epoch_block` are reset in both
-//!   variants (as subtensor does).
+//! - `e^x` in the liquid-alpha sigmoid is our own integer-only function; it can
+//!   differ from `substrate_fixed`'s `exp` in the last bits of an `I32F32`.
+//! - Liquid-alpha steepness is a `u16` (subtensor allows a negative `i16`), and a
+//!   `bonds_moving_average` above 1,000,000 is treated as 1,000,000 (alpha 0)
+//!   rather than giving a negative alpha.
 //! - There is no subnet owner UID with a forced permit and an allowed self-weight.
 //! - Raw stake is normalised exactly in 128-bit integers (subtensor's `I64F64` sum
 //!   would overflow on stakes near `u64::MAX`; below that the results are equal).
 //! - Stored bonds keep only non-zero `u16` entries (subtensor also stores zeros,
-//!   which read back as zero).
+//!   which read back as zero), and weight and bond rows are read sorted by UID with
+//!   duplicates dropped (subtensor's extrinsics never store either).
 
 pub mod math;
 pub mod scenario;
@@ -266,7 +274,8 @@ impl EpochInput<'_> {
 
 /// Run one epoch of Yuma consensus.
 ///
-/// Cost is `O(nnz log nnz + n log n)` where `nnz` counts stored weights and bonds.
+/// Cost is `O(nnz + n log n)`, where `nnz` counts the stored weights and bonds and
+/// the `n log n` is the ranking of stakes for permits.
 #[must_use]
 pub fn epoch(params: &Params, input: &EpochInput<'_>) -> EpochOutput {
     epoch::run(params, input)
