@@ -1,0 +1,104 @@
+//! Handlers, one module per resource, and the parsing and reading they share.
+
+pub(crate) mod blocks;
+pub(crate) mod chain;
+pub(crate) mod node;
+pub(crate) mod proofs;
+pub(crate) mod transactions;
+
+use plexus_storage::{Snapshot, Store};
+use plexus_types::{AccountId, Hash, Netuid, Uid};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::{error::ApiError, state::ApiState};
+
+/// Run a store read on the blocking pool (redb reads may touch the disk).
+pub(crate) async fn read<T, F>(state: &ApiState, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let store = state.backend().store();
+    tokio::task::spawn_blocking(move || f(&store))
+        .await
+        .map_err(|e| ApiError::internal(format!("read task failed: {e}")))?
+}
+
+/// A consistent view of the latest committed state and the height it shows.
+pub(crate) fn snapshot(store: &Store) -> Result<(Snapshot, u64), ApiError> {
+    let snap = store.snapshot()?;
+    let height = snap.height().ok_or_else(ApiError::not_ready)?;
+    Ok((snap, height))
+}
+
+/// Parse an account: bech32m `plx1…` or 64 hex characters.
+pub(crate) fn parse_account(text: &str) -> Result<AccountId, ApiError> {
+    AccountId::parse(text).map_err(|_| {
+        ApiError::invalid(
+            "invalid_address",
+            format!(
+                "{:?} is not an account: expected a bech32m address starting with `plx1` or 64 hex characters",
+                truncate(text)
+            ),
+        )
+    })
+}
+
+/// Parse a 64-hex-character hash.
+pub(crate) fn parse_hash(text: &str) -> Result<Hash, ApiError> {
+    if text.len() != 64 {
+        return Err(bad_hash(text));
+    }
+    Hash::from_hex(text).map_err(|_| bad_hash(text))
+}
+
+fn bad_hash(text: &str) -> ApiError {
+    ApiError::invalid(
+        "invalid_hash",
+        format!(
+            "{:?} is not a hash: expected 64 hex characters",
+            truncate(text)
+        ),
+    )
+}
+
+/// Parse a netuid (0..=65535).
+pub(crate) fn parse_netuid(text: &str) -> Result<Netuid, ApiError> {
+    text.parse().map_err(|_| {
+        ApiError::invalid(
+            "invalid_netuid",
+            format!(
+                "{:?} is not a netuid: expected an integer from 0 to 65535",
+                truncate(text)
+            ),
+        )
+    })
+}
+
+/// Parse a UID (0..=65535).
+pub(crate) fn parse_uid(text: &str) -> Result<Uid, ApiError> {
+    text.parse().map_err(|_| {
+        ApiError::invalid(
+            "invalid_uid",
+            format!(
+                "{:?} is not a uid: expected an integer from 0 to 65535",
+                truncate(text)
+            ),
+        )
+    })
+}
+
+/// At most 80 characters of untrusted input, for error messages.
+pub(crate) fn truncate(text: &str) -> String {
+    text.chars().take(80).collect()
+}
+
+/// `?height=`: read at a committed height instead of the latest one.
+#[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AtHeight {
+    /// A committed height; the latest one when absent.
+    pub(crate) height: Option<u64>,
+}

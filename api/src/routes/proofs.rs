@@ -1,0 +1,113 @@
+//! State proofs (inclusion, or exclusion for absent keys) with the header they
+//! verify against.
+
+use axum::{Json, extract::State};
+use plexus_ledger::{account_key, registration_key, stake_key};
+
+use super::{AtHeight, parse_account, parse_netuid, read};
+use crate::{
+    error::{ApiError, ApiPath, ApiQuery},
+    state::ApiState,
+    wire::{ErrorBody, Header, Proof, ProofResponse},
+};
+
+async fn prove(
+    state: &ApiState,
+    key: Vec<u8>,
+    height: Option<u64>,
+) -> Result<Json<ProofResponse>, ApiError> {
+    read(state, move |store| {
+        let proof = store.prove(&key, height)?;
+        let header = store.header(proof.height)?.ok_or_else(|| {
+            ApiError::internal(format!("no header at committed height {}", proof.height))
+        })?;
+        if header.state_root != proof.root {
+            return Err(ApiError::internal(format!(
+                "header root {} differs from the stored root {} at height {}",
+                header.state_root, proof.root, proof.height
+            )));
+        }
+        Ok(ProofResponse {
+            proof: Proof::from(&proof),
+            header: Header::from(&header),
+        })
+    })
+    .await
+    .map(Json)
+}
+
+/// Prove an account's balance and nonce (or that it holds nothing).
+#[utoipa::path(
+    get,
+    path = "/v1/proofs/account/{address}",
+    tag = "proofs",
+    params(
+        ("address" = String, Path, description = "The account: bech32m or hex"),
+        AtHeight,
+    ),
+    responses(
+        (status = 200, description = "Proof of the key `account_key(address)`: inclusion if the account is non-zero, exclusion otherwise", body = ProofResponse),
+        (status = 400, description = "Not an address", body = ErrorBody),
+        (status = 404, description = "Height not committed (`unknown_height`)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn account(
+    State(state): State<ApiState>,
+    ApiPath(address): ApiPath<String>,
+    ApiQuery(at): ApiQuery<AtHeight>,
+) -> Result<Json<ProofResponse>, ApiError> {
+    let id = parse_account(&address)?;
+    prove(&state, account_key(&id), at.height).await
+}
+
+/// Prove the stake of a coldkey on a hotkey (or that there is none).
+#[utoipa::path(
+    get,
+    path = "/v1/proofs/stake/{hotkey}/{coldkey}",
+    tag = "proofs",
+    params(
+        ("hotkey" = String, Path, description = "The hotkey: bech32m or hex"),
+        ("coldkey" = String, Path, description = "The coldkey: bech32m or hex"),
+        AtHeight,
+    ),
+    responses(
+        (status = 200, description = "Proof of the key `stake_key(hotkey, coldkey)`", body = ProofResponse),
+        (status = 400, description = "Not an address", body = ErrorBody),
+        (status = 404, description = "Height not committed (`unknown_height`)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn stake(
+    State(state): State<ApiState>,
+    ApiPath((hotkey, coldkey)): ApiPath<(String, String)>,
+    ApiQuery(at): ApiQuery<AtHeight>,
+) -> Result<Json<ProofResponse>, ApiError> {
+    let hotkey = parse_account(&hotkey)?;
+    let coldkey = parse_account(&coldkey)?;
+    prove(&state, stake_key(&hotkey, &coldkey), at.height).await
+}
+
+/// Prove a hotkey's UID on a subnet (or that it is not registered there).
+#[utoipa::path(
+    get,
+    path = "/v1/proofs/registration/{netuid}/{hotkey}",
+    tag = "proofs",
+    params(
+        ("netuid" = u16, Path, description = "The subnet id"),
+        ("hotkey" = String, Path, description = "The hotkey: bech32m or hex"),
+        AtHeight,
+    ),
+    responses(
+        (status = 200, description = "Proof of the key `registration_key(netuid, hotkey)`", body = ProofResponse),
+        (status = 400, description = "Not a netuid or address", body = ErrorBody),
+        (status = 404, description = "Height not committed (`unknown_height`)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn registration(
+    State(state): State<ApiState>,
+    ApiPath((netuid, hotkey)): ApiPath<(String, String)>,
+    ApiQuery(at): ApiQuery<AtHeight>,
+) -> Result<Json<ProofResponse>, ApiError> {
+    let netuid = parse_netuid(&netuid)?;
+    let hotkey = parse_account(&hotkey)?;
+    prove(&state, registration_key(netuid, &hotkey), at.height).await
+}
