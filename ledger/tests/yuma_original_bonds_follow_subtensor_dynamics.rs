@@ -115,6 +115,10 @@ fn original_bonds_follow_subtensors_seven_steps_through_the_api() {
         let got: Vec<u16> = (0..4).map(|v| bond(&out, v, column)).collect();
         assert_eq!(got, expected, "step {step}");
         if step == 1 {
+            // Subtensor's log for this step: T = [0, 0, 0, 0, 1, 1, 1, 1], rank = I.
+            assert_eq!(out.trust, [0, 0, 0, 0, 65535, 65535, 65535, 65535]);
+            assert_eq!(out.ranks, out.incentive);
+            assert_eq!(out.incentive, [0, 0, 0, 0, 6553, 13107, 19660, 26214]);
             let emission: Vec<u64> = out
                 .miner_emission
                 .iter()

@@ -182,7 +182,7 @@ fn core(params: &Params, input: &EpochInput<'_>, p: &Prepared) -> Core {
         .zip(&preranks)
         .map(|(r, q)| safe_div(*r, *q))
         .collect();
-    let mut incentive = ranks.clone();
+    let mut incentive = ranks;
     normalize(&mut incentive);
 
     let penalty = p.bonds_penalty;
@@ -297,7 +297,6 @@ fn core(params: &Params, input: &EpochInput<'_>, p: &Prepared) -> Core {
         incentive,
         dividends,
         validator_trust,
-        ranks,
         trust,
         bonds,
     }

@@ -151,8 +151,6 @@ pub(crate) struct Core {
     pub(crate) dividends: Vec<I32F32>,
     /// Validator trust per UID.
     pub(crate) validator_trust: Vec<I32F32>,
-    /// Unnormalised rank per UID.
-    pub(crate) ranks: Vec<I32F32>,
     /// Trust per UID.
     pub(crate) trust: Vec<I32F32>,
     /// New bonds, in the form the variant stores them, as proportions.
@@ -175,7 +173,7 @@ fn core(params: &Params, input: &EpochInput<'_>, p: &Prepared) -> Core {
         .zip(&preranks)
         .map(|(r, q)| safe_div(*r, *q))
         .collect();
-    let mut incentive = ranks.clone();
+    let mut incentive = ranks;
     normalize(&mut incentive);
 
     let weights_for_bonds = sparse::interpolate(&weights, &clipped, p.bonds_penalty);
@@ -225,7 +223,6 @@ fn core(params: &Params, input: &EpochInput<'_>, p: &Prepared) -> Core {
         incentive,
         dividends,
         validator_trust,
-        ranks,
         trust,
         bonds,
     }
@@ -301,7 +298,7 @@ pub(crate) fn finish(input: &EpochInput<'_>, p: &Prepared, core: &Core) -> Epoch
         incentive: to_u16(&core.incentive),
         dividends: to_u16(&core.dividends),
         validator_trust: to_u16(&core.validator_trust),
-        ranks: to_u16(&core.ranks),
+        ranks: to_u16(&core.incentive),
         trust: to_u16(&core.trust),
         permits: p.new_permits.clone(),
         bonds,

@@ -29,7 +29,8 @@
 //!
 //! Bond columns of UIDs registered after `last_epoch_block` are reset in both
 //! variants, as subtensor does. [`EpochOutput::ranks`] and [`EpochOutput::trust`]
-//! are computed as subtensor computed them before it stopped storing them.
+//! are computed as subtensor computed them before it stopped storing them (rank
+//! normalised, hence equal to incentive; trust unnormalised).
 //!
 //! # Deviations from subtensor
 //! - Yuma3: a bond whose weight entry has disappeared decays, `(1 - alpha) B0`,
@@ -184,7 +185,8 @@ pub struct EpochOutput {
     pub dividends: Vec<u16>,
     /// Validator trust (sum of clipped weights) per UID.
     pub validator_trust: Vec<u16>,
-    /// Rank (clipped, stake-weighted, before normalisation) per UID.
+    /// Rank per UID: the stake-weighted sum of clipped weights, normalised, as
+    /// subtensor stored it (so equal to the incentive).
     pub ranks: Vec<u16>,
     /// Trust: rank after clipping over rank before clipping, per UID.
     pub trust: Vec<u16>,
