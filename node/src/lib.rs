@@ -266,6 +266,29 @@ impl StatusCell {
     }
 }
 
+/// Admits transactions into the mempool: from the API and from peers.
+#[derive(Clone)]
+pub(crate) struct Admission {
+    chain: Arc<Chain>,
+    mempool: Arc<Mutex<Mempool>>,
+    metrics: Arc<engine::NodeMetrics>,
+}
+
+impl Admission {
+    /// Check `tx` against the latest committed state and queue it.
+    pub(crate) fn admit(&self, tx: SignedTransaction) -> Result<Hash, MempoolError> {
+        let store = self.chain.store();
+        plexus_ledger::check_transaction(store.as_ref(), &tx)?;
+        let nonce = plexus_ledger::query::account(store.as_ref(), &tx.tx.sender)
+            .map_err(|e| MempoolError::State(e.to_string()))?
+            .nonce;
+        let mut mempool = self.mempool.lock().unwrap_or_else(PoisonError::into_inner);
+        let hash = mempool.insert(tx, nonce)?;
+        self.metrics.set_mempool_size(mempool.len());
+        Ok(hash)
+    }
+}
+
 /// A running node: submit transactions, follow finalized blocks, read state.
 /// Cheap to clone.
 #[derive(Clone)]
@@ -278,6 +301,8 @@ struct HandleInner {
     genesis: Arc<Genesis>,
     chain: Arc<Chain>,
     mempool: Arc<Mutex<Mempool>>,
+    admission: Admission,
+    gossip: futures::channel::mpsc::UnboundedSender<SignedTransaction>,
     events: broadcast::Sender<FinalizedBlock>,
     status: Arc<StatusCell>,
     metrics: Arc<engine::NodeMetrics>,
@@ -294,20 +319,12 @@ impl std::fmt::Debug for NodeHandle {
 }
 
 impl NodeHandle {
-    /// Check `tx` against the latest committed state and queue it for a block.
+    /// Check `tx` against the latest committed state, queue it for a block and relay
+    /// it to the other validators.
     pub fn submit(&self, tx: SignedTransaction) -> Result<Hash, MempoolError> {
-        let store = self.inner.chain.store();
-        plexus_ledger::check_transaction(store.as_ref(), &tx)?;
-        let nonce = plexus_ledger::query::account(store.as_ref(), &tx.tx.sender)
-            .map_err(|e| MempoolError::State(e.to_string()))?
-            .nonce;
-        let mut mempool = self
-            .inner
-            .mempool
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let hash = mempool.insert(tx, nonce)?;
-        self.inner.metrics.set_mempool_size(mempool.len());
+        let hash = self.inner.admission.admit(tx.clone())?;
+        // The relay stops only with the node; then nobody needs the transaction.
+        let _ = self.inner.gossip.unbounded_send(tx);
         Ok(hash)
     }
 

@@ -15,13 +15,14 @@
 //!
 //! p2p channels (each with a per-peer [`channel_quota`]): [`VOTES`], [`CERTIFICATES`],
 //! [`RESOLVER`] for simplex, [`BROADCAST`] for blocks, [`BACKFILL`] for marshal's
-//! resolver. Marshal keeps two immutable archives: finalizations by height and
+//! resolver, [`TRANSACTIONS`] to relay admitted transactions to the next leaders. Marshal keeps two immutable archives: finalizations by height and
 //! finalized blocks. The validator set comes from the genesis and is fixed; epochs are
 //! one long epoch for now (see [`EPOCH_LENGTH`], [`validator_set`]).
 
 mod app;
 pub mod block;
 mod finalizer;
+mod gossip;
 mod metrics;
 
 use std::{
@@ -99,6 +100,8 @@ pub const RESOLVER: u64 = 2;
 pub const BROADCAST: u64 = 3;
 /// p2p channel for marshal's block backfill.
 pub const BACKFILL: u64 = 4;
+/// p2p channel for relaying transactions between validators.
+pub const TRANSACTIONS: u64 = 5;
 
 /// Heights per consensus epoch. One epoch spans the whole chain while the validator
 /// set is fixed by the genesis; per-epoch sets from stake will shorten it and run one
@@ -116,7 +119,7 @@ pub fn max_message_size(validators: usize) -> u32 {
     let n = u32::try_from(validators.max(1)).unwrap_or(u32::MAX);
     let consensus = simplex::max_payload_size::<Scheme, Digest>(n);
     let blocks = marshal::max_payload_size::<Standard<ConsensusBlock>, Scheme>(n, &());
-    commonware_p2p::max_message_size(&[consensus, blocks])
+    commonware_p2p::max_message_size(&[consensus, blocks, gossip::MAX_GOSSIP_BYTES])
 }
 
 /// The consensus signing namespace of a chain.
@@ -159,6 +162,8 @@ pub struct Channels<S, R> {
     pub broadcast: (S, R),
     /// [`BACKFILL`].
     pub backfill: (S, R),
+    /// [`TRANSACTIONS`].
+    pub transactions: (S, R),
 }
 
 /// Timeouts derived from the block interval: a leader waits out the interval before
@@ -260,6 +265,12 @@ where
     let status = Arc::new(StatusCell::default());
     status.set_finalized(committed);
     let (finalizer_mailbox, updates) = FinalizerMailbox::new();
+    let admission = crate::Admission {
+        chain: chain.clone(),
+        mempool: mempool.clone(),
+        metrics: metrics.clone(),
+    };
+    let (gossip_sender, gossip_receiver) = futures::channel::mpsc::unbounded();
 
     let interval_ms = genesis.params.block_interval_ms.max(1);
     let timing = Timing::for_interval(interval_ms);
@@ -401,6 +412,10 @@ where
         buffer_mailbox,
         (resolver_rx, resolver),
     );
+    let relay = admission.clone();
+    context
+        .child("gossip")
+        .spawn(move |_| gossip::run(channels.transactions, gossip_receiver, relay));
     consensus.start(channels.votes, channels.certificates, channels.resolver);
 
     info!(
@@ -415,6 +430,8 @@ where
             genesis,
             chain,
             mempool,
+            admission,
+            gossip: gossip_sender,
             events,
             status,
             metrics,
@@ -499,6 +516,7 @@ where
         resolver: network.register(RESOLVER, quota),
         broadcast: network.register(BROADCAST, quota),
         backfill: network.register(BACKFILL, quota),
+        transactions: network.register(TRANSACTIONS, quota),
     };
     network.start();
     start_with(context, config, channels, oracle.clone(), oracle).await

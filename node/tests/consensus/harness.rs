@@ -9,7 +9,9 @@ use futures::channel::oneshot;
 use plexus_ledger::{Genesis, genesis::GenesisAccount, genesis::GenesisValidator};
 use plexus_node::{
     NodeConfig, NodeHandle,
-    engine::{self, BACKFILL, BROADCAST, CERTIFICATES, Channels, PublicKey, RESOLVER, VOTES},
+    engine::{
+        self, BACKFILL, BROADCAST, CERTIFICATES, Channels, PublicKey, RESOLVER, TRANSACTIONS, VOTES,
+    },
 };
 use plexus_types::{AccountId, Hash, Keypair, PLX, Payload, SignedTransaction, Transaction};
 
@@ -134,6 +136,10 @@ pub(crate) async fn start(
         resolver: control.register(RESOLVER, quota).await.expect("channel"),
         broadcast: control.register(BROADCAST, quota).await.expect("channel"),
         backfill: control.register(BACKFILL, quota).await.expect("channel"),
+        transactions: control
+            .register(TRANSACTIONS, quota)
+            .await
+            .expect("channel"),
     };
     let manager = oracle.manager();
     let (ready, started) = oneshot::channel();
