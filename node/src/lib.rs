@@ -10,6 +10,22 @@
 //! Binaries call [`run_blocking`]; libraries and tests call [`start`] (authenticated
 //! p2p) or [`engine::start_with`] (any p2p, e.g. the simulated one) with a runtime
 //! context, and talk to the node through a [`NodeHandle`].
+//!
+//! ```no_run
+//! # fn main() -> Result<(), plexus_node::NodeError> {
+//! // No genesis given: the one saved in the folder, else a one-validator development
+//! // chain for this node's key (created on first run) on 127.0.0.1.
+//! let config = plexus_node::NodeConfig::load("/var/lib/plexus", None)?;
+//! plexus_node::run_blocking(config, |node| async move {
+//!     // Runs inside the node's tokio runtime: serve the HTTP API here.
+//!     let mut blocks = node.subscribe();
+//!     while let Ok(block) = blocks.recv().await {
+//!         println!("finalized {} with {} transactions", block.height, block.block.txs.len());
+//!     }
+//! })?;
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod chain;
 pub mod engine;

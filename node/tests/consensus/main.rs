@@ -1,8 +1,10 @@
-//! Consensus scenarios in commonware's deterministic runtime and simulated network.
+//! Consensus scenarios in commonware's deterministic runtime and simulated network,
+//! and one on the tokio runtime with real sockets and files.
 
 mod harness;
 
 mod a_block_delivered_twice_is_applied_once;
 mod a_development_node_on_the_tokio_runtime_finalizes_blocks_and_resumes_after_a_restart;
+mod a_proposer_waits_out_the_block_interval_unless_a_full_block_is_waiting;
 mod four_validators_on_lossy_links_agree_on_every_state_root_through_crashes_and_restarts;
 mod one_validator_finalizes_transactions_and_each_header_commits_the_stored_root;
