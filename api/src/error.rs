@@ -180,12 +180,15 @@ impl From<QueryError> for ApiError {
 impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
         match e {
-            StorageError::NotCommitted { height, committed } => Self::not_found(
+            StorageError::NotCommitted {
+                committed: None, ..
+            } => Self::not_ready(),
+            StorageError::NotCommitted {
+                height,
+                committed: Some(committed),
+            } => Self::not_found(
                 "unknown_height",
-                match committed {
-                    Some(c) => format!("height {height} is not committed yet (committed: {c})"),
-                    None => format!("height {height} is not committed yet (no genesis yet)"),
-                },
+                format!("height {height} is not committed yet (the tip is {committed})"),
             ),
             other => Self::internal(other),
         }

@@ -128,21 +128,14 @@ pub(crate) async fn metrics(State(state): State<ApiState>) -> Response {
 
 /// Concatenate two OpenMetrics expositions, keeping one `# EOF` at the end.
 pub(crate) fn join_metrics(node: &str, api: &str) -> String {
-    let strip = |text: &str| {
-        let trimmed = text.trim_end();
-        trimmed
-            .strip_suffix("# EOF")
-            .unwrap_or(trimmed)
-            .trim_end()
-            .to_string()
-    };
-    let mut out = strip(node);
-    if !out.is_empty() {
-        out.push('\n');
-    }
-    out.push_str(&strip(api));
-    if !out.is_empty() {
-        out.push('\n');
+    let mut out = String::new();
+    for part in [node, api] {
+        let trimmed = part.trim_end();
+        let body = trimmed.strip_suffix("# EOF").unwrap_or(trimmed).trim_end();
+        if !body.is_empty() {
+            out.push_str(body);
+            out.push('\n');
+        }
     }
     out.push_str("# EOF\n");
     out

@@ -1,0 +1,17 @@
+//! Integration tests of the API, driving the router with `oneshot` over a real store
+//! and the real ledger; each module is named as the sentence it checks.
+
+// Helpers outside `#[test]` functions (the event reader) unwrap too: a test crate.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+mod a_valid_transaction_is_accepted_and_then_finalized;
+mod accounts_subnets_and_metagraphs_reflect_committed_blocks;
+mod blocks_are_served_by_height_digest_and_page;
+mod metrics_count_requests_by_route_and_status;
+mod proofs_verify_against_the_state_root_of_the_header_served_with_them;
+mod rejected_transactions_are_answered_with_a_typed_code;
+mod the_event_stream_yields_blocks_after_commits_and_reports_lag;
+mod the_openapi_document_covers_every_route;
+mod the_server_keeps_serving_after_hostile_input;

@@ -1,0 +1,384 @@
+//! A real chain for the API to serve: a redb `Store` in a temporary directory with a
+//! development genesis, real ledger admission (`check_transaction`) into a plain
+//! queue, and blocks executed by the ledger and committed by the store.
+//!
+//! `plexus-client`'s tests include this file too (`#[path]`), so both crates test
+//! against the same backend.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::{
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
+
+use axum::{
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use http_body_util::BodyExt as _;
+use plexus_api::{ApiState, Backend, FinalizedBlock, NodeStatus, SubmitError};
+use plexus_ledger::{BlockEnv, Genesis, execute_block, genesis, query};
+use plexus_storage::Store;
+use plexus_types::{
+    Block, BlockHeader, Hash, Keypair, Payload, SignedTransaction, Transaction, block::tx_root,
+};
+use serde_json::Value;
+use tempfile::TempDir;
+use tokio::sync::broadcast;
+use tower::ServiceExt as _;
+
+/// Finalized blocks buffered per subscriber in tests.
+pub const SUBSCRIBER_BUFFER: usize = 16;
+
+/// The validator key that proposes every block.
+pub fn validator() -> Keypair {
+    Keypair::from_label("validator")
+}
+
+/// A key for tests, derived from a label.
+pub fn key(label: &str) -> Keypair {
+    Keypair::from_label(label)
+}
+
+struct Inner {
+    _dir: TempDir,
+    store: Arc<Store>,
+    queue: Mutex<Vec<SignedTransaction>>,
+    events: broadcast::Sender<FinalizedBlock>,
+    genesis: Genesis,
+    /// Serialises block production.
+    producing: Mutex<()>,
+}
+
+/// A backend over a real store and the real ledger. Cheap to clone.
+#[derive(Clone)]
+pub struct TestChain {
+    inner: Arc<Inner>,
+}
+
+impl TestChain {
+    /// A fresh development chain with its genesis committed.
+    pub fn new() -> Self {
+        Self::with_buffer(SUBSCRIBER_BUFFER)
+    }
+
+    /// Like [`TestChain::new`], with `buffer` blocks per subscriber before it lags.
+    pub fn with_buffer(buffer: usize) -> Self {
+        let chain = Self::without_genesis(buffer);
+        chain.commit_genesis();
+        chain
+    }
+
+    /// A chain whose store has no genesis yet (a node still starting).
+    pub fn without_genesis(buffer: usize) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path().join("state.redb")).expect("open store");
+        let genesis = Genesis::development(validator().account());
+        let (events, _) = broadcast::channel(buffer);
+        Self {
+            inner: Arc::new(Inner {
+                _dir: dir,
+                store: Arc::new(store),
+                queue: Mutex::new(Vec::new()),
+                events,
+                genesis,
+                producing: Mutex::new(()),
+            }),
+        }
+    }
+
+    /// Commit the development genesis as block 0.
+    pub fn commit_genesis(&self) {
+        let store = &self.inner.store;
+        let genesis = &self.inner.genesis;
+        let writes = genesis::writes(genesis).expect("genesis writes");
+        let block = Block {
+            header: BlockHeader {
+                chain_id: genesis.chain_id,
+                height: 0,
+                parent: Hash::ZERO,
+                timestamp_ms: genesis.genesis_time_ms,
+                proposer: validator().account(),
+                tx_root: tx_root(&[]),
+                state_root: store.root_with(&writes).expect("root"),
+                consensus: Vec::new(),
+            },
+            txs: Vec::new(),
+        };
+        store
+            .commit_genesis(&block, &writes)
+            .expect("commit genesis");
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> u64 {
+        self.inner.genesis.chain_id
+    }
+
+    /// The development faucet key.
+    pub fn faucet(&self) -> Keypair {
+        genesis::dev_faucet()
+    }
+
+    /// API state over this chain.
+    pub fn state(&self) -> ApiState {
+        ApiState::new(self.clone())
+    }
+
+    /// The account's next nonce in the committed state.
+    pub fn nonce(&self, key: &Keypair) -> u64 {
+        query::account(self.inner.store.as_ref(), &key.account())
+            .expect("account")
+            .nonce
+    }
+
+    /// `payload` signed by `signer` with the committed next nonce plus `offset`.
+    pub fn tx(&self, signer: &Keypair, payload: Payload, offset: u64) -> SignedTransaction {
+        let config = query::chain(self.inner.store.as_ref()).expect("chain config");
+        Transaction {
+            chain_id: self.chain_id(),
+            sender: signer.account(),
+            nonce: self.nonce(signer) + offset,
+            fee: config.params.min_fee_for(&payload),
+            payload,
+        }
+        .sign(signer)
+    }
+
+    /// Execute the queued transactions as the next block, commit it and announce it.
+    pub fn produce_block(&self) -> FinalizedBlock {
+        let _producing = self
+            .inner
+            .producing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let txs = std::mem::take(
+            &mut *self
+                .inner
+                .queue
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        let store = &self.inner.store;
+        let tip = store.committed().expect("genesis committed");
+        let height = tip.height + 1;
+        let env = BlockEnv {
+            height,
+            timestamp_ms: 1_700_000_000_000 + height * 1_000,
+            proposer: validator().account(),
+        };
+        let output = execute_block(store.as_ref(), &env, &txs).expect("queued transactions apply");
+        let block = Block {
+            header: BlockHeader {
+                chain_id: self.chain_id(),
+                height,
+                parent: tip.digest,
+                timestamp_ms: env.timestamp_ms,
+                proposer: env.proposer,
+                tx_root: tx_root(&txs),
+                state_root: store.root_with(&output.writes).expect("root"),
+                consensus: Vec::new(),
+            },
+            txs,
+        };
+        store.commit_block(&block, &output.writes).expect("commit");
+        let finalized = FinalizedBlock {
+            height,
+            digest: block.digest(),
+            block: Arc::new(block),
+            events: Arc::new(output.events),
+        };
+        // No subscriber is fine.
+        let _ = self.inner.events.send(finalized.clone());
+        finalized
+    }
+
+    /// Produce `n` empty-or-not blocks.
+    pub fn produce_blocks(&self, n: usize) {
+        for _ in 0..n {
+            self.produce_block();
+        }
+    }
+
+    /// Transactions waiting.
+    pub fn queued(&self) -> usize {
+        self.inner
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
+
+impl Backend for TestChain {
+    fn store(&self) -> Arc<Store> {
+        Arc::clone(&self.inner.store)
+    }
+
+    fn submit(&self, tx: SignedTransaction) -> Result<Hash, SubmitError> {
+        plexus_ledger::check_transaction(self.inner.store.as_ref(), &tx)?;
+        let hash = tx.hash();
+        let mut queue = self
+            .inner
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if queue.iter().any(|q| q.hash() == hash) {
+            return Err(SubmitError::Duplicate(hash));
+        }
+        queue.push(tx);
+        Ok(hash)
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<FinalizedBlock> {
+        self.inner.events.subscribe()
+    }
+
+    fn status(&self) -> NodeStatus {
+        let height = self.inner.store.committed_height().unwrap_or(0);
+        NodeStatus {
+            finalized_height: height,
+            view: height,
+            tip_height: height,
+            peers: 0,
+            validators: self.inner.genesis.validators.len(),
+            mempool_size: self.queued(),
+            halted: None,
+        }
+    }
+
+    fn metrics(&self) -> String {
+        let height = self.inner.store.committed_height().unwrap_or(0);
+        format!(
+            "# HELP plexus_node_finalized_height Height of the last committed block.\n\
+             # TYPE plexus_node_finalized_height gauge\n\
+             plexus_node_finalized_height {height}\n# EOF\n"
+        )
+    }
+}
+
+/// Send `request` through a fresh router over `state`.
+pub async fn send(state: &ApiState, request: Request<Body>) -> (StatusCode, Vec<u8>) {
+    let response = plexus_api::router(state.clone())
+        .oneshot(request)
+        .await
+        .expect("the router is infallible");
+    let status = response.status();
+    let body = tokio::time::timeout(Duration::from_secs(10), response.into_body().collect())
+        .await
+        .expect("body within 10 s")
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    (status, body)
+}
+
+/// `GET path`, parsed as JSON.
+pub async fn get(state: &ApiState, path: &str) -> (StatusCode, Value) {
+    let request = Request::get(path).body(Body::empty()).expect("request");
+    let (status, body) = send(state, request).await;
+    (status, json(&body))
+}
+
+/// `POST path` with a JSON body, parsed as JSON.
+pub async fn post_json(state: &ApiState, path: &str, body: &Value) -> (StatusCode, Value) {
+    post_raw(state, path, body.to_string().into_bytes()).await
+}
+
+/// `POST path` with raw bytes labelled as JSON, parsed as JSON.
+pub async fn post_raw(state: &ApiState, path: &str, body: Vec<u8>) -> (StatusCode, Value) {
+    let request = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .expect("request");
+    let (status, body) = send(state, request).await;
+    (status, json(&body))
+}
+
+/// Submit `tx` in its canonical hex form.
+pub async fn submit(state: &ApiState, tx: &SignedTransaction) -> (StatusCode, Value) {
+    let body = serde_json::to_value(plexus_api::wire::SubmitRequest::new(tx)).expect("json");
+    post_json(state, "/v1/transactions", &body).await
+}
+
+/// Parse a body as JSON, failing the test with the body if it is not.
+pub fn json(body: &[u8]) -> Value {
+    serde_json::from_slice(body).unwrap_or_else(|e| {
+        panic!(
+            "body is not JSON ({e}): {:?}",
+            String::from_utf8_lossy(body)
+        )
+    })
+}
+
+/// The error code of an error body.
+pub fn code(body: &Value) -> &str {
+    body["error"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not an error body: {body}"))
+}
+
+/// What [`TestChain::setup_subnet`] created.
+pub struct SubnetSetup {
+    /// The subnet's netuid.
+    pub netuid: u16,
+    /// The owner coldkey (the faucet).
+    pub owner: Keypair,
+    /// A hotkey registered as uid 0, staked and serving.
+    pub hotkey: Keypair,
+    /// The stake the owner put on the hotkey.
+    pub stake: u64,
+}
+
+impl TestChain {
+    /// Create subnet 1 from the faucet, register a hotkey on it, stake to it, and
+    /// have it serve an endpoint: two blocks.
+    pub fn setup_subnet(&self) -> SubnetSetup {
+        use plexus_types::{Endpoint, Hyperparams, Mechanism, PLX};
+        let owner = self.faucet();
+        let hotkey = key("miner-hotkey");
+        let netuid = 1;
+        let stake = 10 * PLX;
+        let txs = [
+            Payload::CreateSubnet {
+                name: "inference".into(),
+                mechanism: Mechanism::Inference,
+                hyperparams: Hyperparams::default(),
+            },
+            Payload::Register {
+                netuid,
+                hotkey: hotkey.account(),
+            },
+            Payload::AddStake {
+                hotkey: hotkey.account(),
+                amount: stake,
+            },
+        ];
+        for (offset, payload) in (0u64..).zip(txs) {
+            let tx = self.tx(&owner, payload, offset);
+            self.submit(tx).expect("setup transaction admitted");
+        }
+        self.produce_block();
+        let serve = self.tx(
+            &hotkey,
+            Payload::Serve {
+                netuid,
+                endpoint: Endpoint {
+                    url: "http://127.0.0.1:8090".into(),
+                    model: "SmolLM2-135M-Instruct".into(),
+                    ..Endpoint::default()
+                },
+            },
+            0,
+        );
+        self.submit(serve).expect("serve admitted");
+        self.produce_block();
+        SubnetSetup {
+            netuid,
+            owner,
+            hotkey,
+            stake,
+        }
+    }
+}
