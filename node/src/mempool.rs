@@ -257,11 +257,14 @@ impl Mempool {
         Ok(hash)
     }
 
-    /// Up to `max` transactions for a block, skipping those in `exclude` (already in
-    /// unfinalized ancestors): fee priority across senders, nonce order within one.
+    /// Up to `max` transactions, of at most `max_bytes` encoded bytes together (each
+    /// counted with a 4-byte length prefix), for a block, skipping those in `exclude`
+    /// (already in unfinalized ancestors): fee priority across senders, nonce order
+    /// within one. A sender whose next transaction does not fit contributes no more.
     pub fn candidates(
         &self,
         max: usize,
+        max_bytes: usize,
         exclude: &std::collections::BTreeSet<Hash>,
     ) -> Vec<SignedTransaction> {
         // Each sender contributes its ready run; a heap picks the best head each time.
@@ -292,10 +295,17 @@ impl Mempool {
             }
         }
         let mut out = Vec::new();
+        let mut bytes = 0usize;
         while out.len() < max {
             let Some(head) = heap.pop() else { break };
             let run = &runs[head.run];
-            out.push(run[head.index].tx.clone());
+            let entry = run[head.index];
+            let cost = entry.size + 4;
+            if bytes + cost > max_bytes {
+                continue;
+            }
+            bytes += cost;
+            out.push(entry.tx.clone());
             if let Some(next) = run.get(head.index + 1) {
                 heap.push(Head {
                     fee: next.tx.tx.fee,
@@ -520,10 +530,14 @@ mod tests {
         mempool.insert(tx(&alice, 1, 10), 0).unwrap();
         mempool.insert(tx(&alice, 2, 10), 0).unwrap();
         assert_eq!(mempool.ready_len(), 0);
-        assert!(mempool.candidates(10, &BTreeSet::new()).is_empty());
+        assert!(
+            mempool
+                .candidates(10, usize::MAX, &BTreeSet::new())
+                .is_empty()
+        );
         mempool.insert(tx(&alice, 0, 10), 0).unwrap();
         let picked: Vec<u64> = mempool
-            .candidates(10, &BTreeSet::new())
+            .candidates(10, usize::MAX, &BTreeSet::new())
             .iter()
             .map(|t| t.tx.nonce)
             .collect();
@@ -540,7 +554,7 @@ mod tests {
         mempool.insert(tx(&bob, 0, 50), 0).unwrap();
         mempool.insert(tx(&bob, 1, 1), 0).unwrap();
         let picked: Vec<(AccountId, u64)> = mempool
-            .candidates(10, &BTreeSet::new())
+            .candidates(10, usize::MAX, &BTreeSet::new())
             .iter()
             .map(|t| (t.tx.sender, t.tx.nonce))
             .collect();
@@ -553,7 +567,7 @@ mod tests {
                 (bob.account(), 1)
             ]
         );
-        assert_eq!(mempool.candidates(2, &BTreeSet::new()).len(), 2);
+        assert_eq!(mempool.candidates(2, usize::MAX, &BTreeSet::new()).len(), 2);
     }
 
     #[test]
@@ -562,9 +576,24 @@ mod tests {
         let mut mempool = pool(MempoolConfig::default());
         let first = mempool.insert(tx(&alice, 0, 5), 0).unwrap();
         mempool.insert(tx(&alice, 1, 5), 0).unwrap();
-        let picked = mempool.candidates(10, &BTreeSet::from([first]));
+        let picked = mempool.candidates(10, usize::MAX, &BTreeSet::from([first]));
         assert_eq!(picked.len(), 1);
         assert_eq!(picked[0].tx.nonce, 1);
+    }
+
+    #[test]
+    fn candidates_fit_the_byte_budget() {
+        let alice = Keypair::from_label("alice");
+        let bob = Keypair::from_label("bob");
+        let mut mempool = pool(MempoolConfig::default());
+        mempool.insert(tx(&alice, 0, 9), 0).unwrap();
+        mempool.insert(tx(&alice, 1, 9), 0).unwrap();
+        mempool.insert(tx(&bob, 0, 1), 0).unwrap();
+        let one = plexus_types::Encode::encode(&tx(&alice, 0, 9)).len() + 4;
+        let picked = mempool.candidates(10, 2 * one, &BTreeSet::new());
+        assert_eq!(picked.len(), 2);
+        assert!(picked.iter().all(|t| t.tx.sender == alice.account()));
+        assert!(mempool.candidates(10, one - 1, &BTreeSet::new()).is_empty());
     }
 
     #[test]

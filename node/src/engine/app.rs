@@ -11,8 +11,8 @@ use commonware_cryptography::{Digested, Digestible};
 use commonware_runtime::{Clock, Metrics, Spawner};
 use futures::StreamExt;
 use plexus_ledger::BlockEnv;
-use plexus_types::{AccountId, Block};
-use tracing::{debug, info, warn};
+use plexus_types::{AccountId, Block, block::MAX_BLOCK_BYTES};
+use tracing::{debug, warn};
 
 use super::{
     ConsensusContext, Scheme,
@@ -29,6 +29,9 @@ use crate::{
 const MAX_FUTURE_DRIFT_MS: u64 = 500;
 /// How often a pacing proposer looks whether the mempool filled up.
 const PACING_POLL_MS: u64 = 50;
+/// Bytes of transactions a proposed block may hold: the block bound less room for the
+/// header and framing.
+const MAX_TX_BYTES_PER_BLOCK: usize = MAX_BLOCK_BYTES - 16 * 1024;
 
 /// Block production and verification over the [`Chain`] and the mempool.
 #[derive(Clone)]
@@ -152,7 +155,9 @@ where
             proposer: self.me,
         };
         let exclude = self.chain.pending_txs(&parent_hash);
-        let candidates = self.mempool().candidates(self.max_block_txs, &exclude);
+        let candidates =
+            self.mempool()
+                .candidates(self.max_block_txs, MAX_TX_BYTES_PER_BLOCK, &exclude);
         let mut built = match self
             .chain
             .build(&parent_hash, &env, candidates, self.max_block_txs)
@@ -193,7 +198,7 @@ where
             }
         }
         timer.observe(&runtime);
-        info!(
+        debug!(
             height = wrapped.number(),
             txs = wrapped.block().txs.len(),
             view = %context.round,

@@ -39,6 +39,9 @@ pub enum BlockError {
     /// The header's consensus bytes are not an encoded simplex context.
     #[error("header does not carry a valid consensus context: {0}")]
     Context(CodecError),
+    /// The block encodes to more than [`MAX_BLOCK_BYTES`].
+    #[error("block of {0} bytes exceeds the limit of {MAX_BLOCK_BYTES}")]
+    TooLarge(usize),
     /// The block does not decode or exceeds its bounds.
     #[error("block does not decode: {0}")]
     Decode(#[from] plexus_types::CodecError),
@@ -71,6 +74,9 @@ impl ConsensusBlock {
         let context = decode_context(&block.header.consensus)?;
         let digest = to_digest(block.digest());
         let encoded_len = plexus_types::Encode::encode(&block).len();
+        if encoded_len > MAX_BLOCK_BYTES {
+            return Err(BlockError::TooLarge(encoded_len));
+        }
         Ok(Self {
             block: Arc::new(block),
             digest,
