@@ -554,8 +554,3 @@ fn ensure_dir(path: &Path) -> Result<(), NodeError> {
         source,
     })
 }
-
-/// The loopback address on `port`.
-pub fn loopback(port: u16) -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], port))
-}
