@@ -1,1 +1,72 @@
-fn main() {}
+//! The plexus binary: thin wiring over the libraries.
+
+mod chain;
+mod context;
+mod node;
+mod output;
+mod sim;
+mod wallet;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::context::Context;
+
+/// Plexus: an open, private, incentivized network for AI.
+#[derive(Debug, Parser)]
+#[command(name = "plexus", version, about, propagate_version = true)]
+struct Cli {
+    /// The node's HTTP API.
+    #[arg(long, global = true, env = "PLEXUS_NODE", default_value = context::DEFAULT_NODE_URL)]
+    node: String,
+    /// Where wallets live (default: ~/.plexus/wallets).
+    #[arg(long, global = true, env = "PLEXUS_WALLETS")]
+    wallets: Option<std::path::PathBuf>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create, restore and use wallets (coldkey and hotkeys).
+    #[command(subcommand)]
+    Wallet(wallet::WalletCommand),
+    /// Create, inspect and join subnets.
+    #[command(subcommand)]
+    Subnet(chain::SubnetCommand),
+    /// Stake to hotkeys and withdraw stake.
+    #[command(subcommand)]
+    Stake(chain::StakeCommand),
+    /// Commit, reveal and set a validator's weights.
+    #[command(subcommand)]
+    Weights(chain::WeightsCommand),
+    /// Run a validator node (with no configuration: a one-validator devnet on 127.0.0.1).
+    Node(node::NodeArgs),
+    /// Offline simulations.
+    #[command(subcommand)]
+    Sim(sim::SimCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ctx = Context::new(cli.node, cli.wallets, cli.json);
+    let result = match cli.command {
+        Command::Wallet(cmd) => wallet::run(&ctx, cmd),
+        Command::Subnet(cmd) => chain::run_subnet(&ctx, cmd),
+        Command::Stake(cmd) => chain::run_stake(&ctx, cmd),
+        Command::Weights(cmd) => chain::run_weights(&ctx, cmd),
+        Command::Node(args) => node::run(&ctx, args),
+        Command::Sim(cmd) => sim::run(&ctx, cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            output::error(&ctx, &error);
+            ExitCode::FAILURE
+        }
+    }
+}

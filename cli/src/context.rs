@@ -1,0 +1,68 @@
+//! What every command shares: where the node and the wallets are, and how to talk.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+
+/// The node API a fresh `plexus node` serves.
+pub(crate) const DEFAULT_NODE_URL: &str = "http://127.0.0.1:7070";
+
+/// Settings shared by every command.
+#[derive(Debug)]
+pub(crate) struct Context {
+    pub(crate) node_url: String,
+    wallets: Option<PathBuf>,
+    pub(crate) json: bool,
+}
+
+impl Context {
+    pub(crate) fn new(node_url: String, wallets: Option<PathBuf>, json: bool) -> Self {
+        Self { node_url, wallets, json }
+    }
+
+    /// The wallet root folder.
+    pub(crate) fn wallets(&self) -> anyhow::Result<PathBuf> {
+        match &self.wallets {
+            Some(path) => Ok(path.clone()),
+            None => plexus_wallet::default_root()
+                .context("no home folder found: pass --wallets DIR or set PLEXUS_WALLETS"),
+        }
+    }
+
+    /// A password: `PLEXUS_PASSWORD` if set (for scripts), else asked on the terminal.
+    pub(crate) fn password(&self, prompt: &str) -> anyhow::Result<String> {
+        if let Ok(password) = std::env::var("PLEXUS_PASSWORD") {
+            return Ok(password);
+        }
+        rpassword::prompt_password(prompt)
+            .context("cannot read a password from the terminal: set PLEXUS_PASSWORD instead")
+    }
+
+    /// A new password, asked twice on the terminal unless `PLEXUS_PASSWORD` is set.
+    pub(crate) fn new_password(&self, what: &str) -> anyhow::Result<String> {
+        if let Ok(password) = std::env::var("PLEXUS_PASSWORD") {
+            return Ok(password);
+        }
+        let first = self.password(&format!("Choose a password for {what}: "))?;
+        let second = self.password("Repeat it: ")?;
+        if first != second {
+            bail!("the passwords differ; run the command again");
+        }
+        Ok(first)
+    }
+
+    /// A client for the node API.
+    pub(crate) fn client(&self) -> anyhow::Result<plexus_client::Client> {
+        plexus_client::Client::new(&self.node_url)
+            .with_context(|| format!("invalid node URL {}", self.node_url))
+    }
+
+    /// Run an async call to completion on a small runtime.
+    pub(crate) fn block_on<F: std::future::Future>(&self, future: F) -> anyhow::Result<F::Output> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        Ok(runtime.block_on(future))
+    }
+}

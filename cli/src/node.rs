@@ -1,0 +1,227 @@
+//! `plexus node`: run a validator node and serve its HTTP API.
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+
+use anyhow::Context as _;
+use clap::Args;
+use plexus_api::{ApiState, Backend};
+use plexus_ledger::Genesis;
+use plexus_node::{NodeConfig, NodeHandle};
+use plexus_types::{Hash, SignedTransaction};
+use serde_json::json;
+use tokio::sync::broadcast;
+
+use crate::{context::Context, output};
+
+/// Where the node keeps its key, genesis, state and consensus journals by default.
+const DEFAULT_DIR_IN_HOME: &str = ".plexus/node";
+
+/// Flags of `plexus node`.
+#[derive(Debug, Args)]
+pub(crate) struct NodeArgs {
+    /// Data folder (key, genesis, state, consensus journals). Default: ~/.plexus/node.
+    #[arg(long, env = "PLEXUS_NODE_DIR")]
+    dir: Option<PathBuf>,
+    /// A genesis file (JSON). Without one, the genesis saved in the data folder is used,
+    /// or a new one-validator development genesis on 127.0.0.1.
+    #[arg(long)]
+    genesis: Option<PathBuf>,
+    /// Where to serve the HTTP API (loopback by default).
+    #[arg(long, default_value = "127.0.0.1:7070")]
+    api: SocketAddr,
+    /// The p2p listen address (default: this validator's address in the genesis).
+    #[arg(long)]
+    p2p: Option<SocketAddr>,
+    /// Print this node's validator public key (creating the key if needed) and exit.
+    #[arg(long)]
+    show_key: bool,
+}
+
+pub(crate) fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<()> {
+    let dir = match args.dir {
+        Some(dir) => dir,
+        None => std::env::var_os("HOME")
+            .map(|home| PathBuf::from(home).join(DEFAULT_DIR_IN_HOME))
+            .context("no home folder: pass --dir")?,
+    };
+    let genesis = match &args.genesis {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Some(Genesis::from_json(&text).with_context(|| format!("{} is not a valid genesis", path.display()))?)
+        }
+        None => None,
+    };
+    let mut config = NodeConfig::load(&dir, genesis)?;
+    if let Some(p2p) = args.p2p {
+        config.listen = p2p;
+    }
+    if args.show_key {
+        output::print(ctx, &json!({ "public_key": config.key.account(), "p2p": config.listen }), || {
+            format!("{}\np2p {}", config.key.account(), config.listen)
+        });
+        return Ok(());
+    }
+    init_logging();
+    let api = args.api;
+    let faucet = config.genesis.params.faucet;
+    let summary = json!({
+        "chain_id": config.genesis.chain_id,
+        "validator": config.key.account(),
+        "validators": config.genesis.validators.len(),
+        "p2p": config.listen,
+        "api": format!("http://{api}"),
+        "dir": dir,
+        "faucet": faucet,
+    });
+    let json_mode = ctx.json;
+    let (failed_tx, mut failed_rx) = tokio::sync::oneshot::channel::<anyhow::Error>();
+    plexus_node::run_blocking(config, move |handle| async move {
+        let listener = match tokio::net::TcpListener::bind(api).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                let _ = failed_tx.send(anyhow::Error::new(error).context(format!(
+                    "cannot serve the API on {api}: is another node running? pass --api 127.0.0.1:PORT"
+                )));
+                return;
+            }
+        };
+        if json_mode {
+            println!("{summary}");
+        } else {
+            println!(
+                "Plexus node running: chain {} with {} validator(s)\n  API       http://{api}/v1  (OpenAPI at /openapi.json, metrics at /metrics)\n  p2p       {}\n  data      {}\n{}Stop with Ctrl-C.",
+                summary["chain_id"],
+                summary["validators"],
+                summary["p2p"].as_str().unwrap_or_default(),
+                summary["dir"].as_str().unwrap_or_default(),
+                faucet.map_or(String::new(), |f| format!(
+                    "  faucet    {f} (development only: `plexus wallet faucet`)\n"
+                )),
+            );
+        }
+        let state = ApiState::new(NodeBackend::new(handle));
+        if let Err(error) = plexus_api::serve(listener, state, shutdown_signal()).await {
+            let _ = failed_tx.send(anyhow::Error::new(error).context("the API server failed"));
+        }
+    })?;
+    if let Ok(error) = failed_rx.try_recv() {
+        return Err(error);
+    }
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PLEXUS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,plexus=info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// How many finalized blocks the API's subscribers may fall behind before lagging.
+const BLOCK_FEED_CAPACITY: usize = 256;
+
+/// The node, as the API sees it.
+struct NodeBackend {
+    node: NodeHandle,
+    blocks: broadcast::Sender<plexus_api::FinalizedBlock>,
+}
+
+impl NodeBackend {
+    /// Wrap `node`, forwarding its finalized blocks to the API's subscribers.
+    fn new(node: NodeHandle) -> Self {
+        let (blocks, _) = broadcast::channel(BLOCK_FEED_CAPACITY);
+        let mut from_node = node.subscribe();
+        let to_api = blocks.clone();
+        tokio::spawn(async move {
+            loop {
+                match from_node.recv().await {
+                    Ok(b) => {
+                        // No subscriber is fine: the send error only means nobody listens.
+                        let _ = to_api.send(plexus_api::FinalizedBlock {
+                            height: b.height,
+                            digest: b.digest,
+                            block: b.block,
+                            events: b.events,
+                        });
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+        Self { node, blocks }
+    }
+}
+
+impl Backend for NodeBackend {
+    fn store(&self) -> Arc<plexus_storage::Store> {
+        self.node.store()
+    }
+
+    fn submit(&self, tx: SignedTransaction) -> Result<Hash, plexus_api::SubmitError> {
+        self.node.submit(tx).map_err(submit_error)
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<plexus_api::FinalizedBlock> {
+        self.blocks.subscribe()
+    }
+
+    fn status(&self) -> plexus_api::NodeStatus {
+        let s = self.node.status();
+        plexus_api::NodeStatus {
+            finalized_height: s.finalized_height,
+            view: s.view,
+            tip_height: s.tip_height,
+            peers: s.peers,
+            validators: s.validators,
+            mempool_size: s.mempool_size,
+            halted: s.halted,
+        }
+    }
+
+    fn metrics(&self) -> String {
+        self.node.metrics()
+    }
+}
+
+/// The API's view of a mempool refusal.
+fn submit_error(error: plexus_node::MempoolError) -> plexus_api::SubmitError {
+    use plexus_api::SubmitError as S;
+    use plexus_node::MempoolError as M;
+    match error {
+        M::Rejected(e) => S::Rejected(e),
+        M::State(reason) => S::Unavailable(reason),
+        M::Duplicate(hash) => S::Duplicate(hash),
+        M::Full(n) => S::PoolFull(n),
+        M::SenderFull(n) => S::SenderFull(n),
+        M::NonceTooLow { nonce, expected } => {
+            S::Rejected(plexus_ledger::TxError::StaleNonce { nonce, expected })
+        }
+        M::NonceTooFarAhead { nonce, expected, max_gap } => {
+            S::NonceTooFarAhead { nonce, expected, max_gap }
+        }
+        M::FeeTooLowToReplace { min_fee } => S::ReplacementUnderpriced { min_fee },
+        M::TooLarge(n) => S::TooLarge(n),
+    }
+}

@@ -1,0 +1,255 @@
+//! `plexus wallet`: create, restore, list and use wallets.
+
+use anyhow::{Context as _, bail};
+use clap::Subcommand;
+use plexus_types::{AccountId, Payload, format_plx};
+use plexus_wallet::{Mnemonic, Wallet, WordCount, list_wallets};
+use serde_json::json;
+
+use crate::{
+    chain::{self, Amount, FeeArg},
+    context::Context,
+    output,
+};
+
+/// Wallet commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum WalletCommand {
+    /// Create a wallet: a coldkey and, optionally, a first hotkey, each with its own mnemonic.
+    Create {
+        /// Wallet name.
+        #[arg(long, default_value = "default")]
+        name: String,
+        /// Also create a hotkey with this name (or only it, if the coldkey exists).
+        #[arg(long)]
+        hotkey: Option<String>,
+        /// Mnemonic length: 12 or 24 words.
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u8).range(12..=24))]
+        words: u8,
+        /// Replace existing keys with the same names.
+        #[arg(long)]
+        overwrite: bool,
+    },
+    /// Restore a coldkey (or, with --hotkey, a hotkey) from its mnemonic.
+    Regen {
+        /// Wallet name.
+        #[arg(long, default_value = "default")]
+        name: String,
+        /// Restore this hotkey instead of the coldkey.
+        #[arg(long)]
+        hotkey: Option<String>,
+        /// The mnemonic (read from PLEXUS_MNEMONIC if not given).
+        #[arg(long, env = "PLEXUS_MNEMONIC", hide_env_values = true)]
+        mnemonic: String,
+        /// Replace an existing key.
+        #[arg(long)]
+        overwrite: bool,
+    },
+    /// List wallets with their coldkey and hotkey addresses.
+    List,
+    /// Show an account's balance and nonce.
+    Balance {
+        /// Wallet name (its coldkey).
+        #[arg(long, default_value = "default", conflicts_with = "address")]
+        name: String,
+        /// Any address instead of a wallet's coldkey.
+        #[arg(long)]
+        address: Option<AccountId>,
+    },
+    /// Send PLX from a wallet's coldkey.
+    Transfer {
+        /// Wallet name (its coldkey signs).
+        #[arg(long, default_value = "default")]
+        name: String,
+        /// Receiving address (`plx1…`).
+        #[arg(long)]
+        to: AccountId,
+        /// Amount in PLX, e.g. `1.5`.
+        #[arg(long)]
+        amount: Amount,
+        #[command(flatten)]
+        fee: FeeArg,
+    },
+    /// Development chains only: take PLX from the published faucet key.
+    Faucet {
+        /// Wallet name (its coldkey receives).
+        #[arg(long, default_value = "default")]
+        name: String,
+        /// Amount in PLX.
+        #[arg(long, default_value = "1000")]
+        amount: Amount,
+    },
+}
+
+pub(crate) fn run(ctx: &Context, cmd: WalletCommand) -> anyhow::Result<()> {
+    let root = ctx.wallets()?;
+    match cmd {
+        WalletCommand::Create { name, hotkey, words, overwrite } => {
+            let words = WordCount::try_from(usize::from(words))
+                .context("--words must be 12 or 24")?;
+            let existing = Wallet::open(&root, &name).ok().filter(|_| !overwrite);
+            let (wallet, coldkey_words) = match existing {
+                Some(wallet) if hotkey.is_some() => (wallet, None),
+                _ => {
+                    let password = ctx.new_password(&format!("wallet '{name}'"))?;
+                    let (wallet, mnemonic) =
+                        Wallet::create(&root, &name, &password, words, overwrite)?;
+                    (wallet, Some(mnemonic))
+                }
+            };
+            let mut hotkey_out = None;
+            if let Some(hotkey) = &hotkey {
+                let password = ctx.password(&format!("Password for wallet '{name}': "))?;
+                // Check the password against the coldkey so hotkeys share it.
+                wallet.unlock_coldkey(&password)?;
+                let (address, mnemonic) =
+                    wallet.create_hotkey(hotkey, &password, words, overwrite)?;
+                hotkey_out = Some((hotkey.clone(), address, mnemonic));
+            }
+            print_created(ctx, &wallet, coldkey_words.as_ref(), hotkey_out.as_ref());
+            Ok(())
+        }
+        WalletCommand::Regen { name, hotkey, mnemonic, overwrite } => {
+            let mnemonic = Mnemonic::parse(&mnemonic)?;
+            let (what, address) = match &hotkey {
+                None => {
+                    let password = ctx.new_password(&format!("wallet '{name}'"))?;
+                    let wallet = Wallet::regen_coldkey(
+                        &root,
+                        &name,
+                        &mnemonic.phrase(),
+                        &password,
+                        overwrite,
+                    )?;
+                    ("coldkey".to_string(), wallet.coldkey_address())
+                }
+                Some(hotkey) => {
+                    let wallet = Wallet::open(&root, &name)?;
+                    let password = ctx.password(&format!("Password for wallet '{name}': "))?;
+                    wallet.unlock_coldkey(&password)?;
+                    let address =
+                        wallet.regen_hotkey(hotkey, &mnemonic.phrase(), &password, overwrite)?;
+                    (format!("hotkey '{hotkey}'"), address)
+                }
+            };
+            output::print(ctx, &json!({ "wallet": name, "key": what, "address": address }), || {
+                format!("Restored {what} of wallet '{name}': {address}")
+            });
+            Ok(())
+        }
+        WalletCommand::List => {
+            let wallets = list_wallets(&root)?;
+            let value: Vec<_> = wallets
+                .iter()
+                .map(|w| {
+                    json!({
+                        "name": w.name,
+                        "coldkey": w.coldkey,
+                        "hotkeys": w.hotkeys.iter().map(|(n, a)| json!({"name": n, "address": a})).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            output::print(ctx, &value, || {
+                if wallets.is_empty() {
+                    return format!(
+                        "No wallets in {}. Create one with `plexus wallet create --name NAME`.",
+                        root.display()
+                    );
+                }
+                let mut out = String::new();
+                for w in &wallets {
+                    out.push_str(&format!("{}  coldkey {}\n", w.name, w.coldkey));
+                    for (hotkey, address) in &w.hotkeys {
+                        out.push_str(&format!("  └─ hotkey {hotkey}  {address}\n"));
+                    }
+                }
+                out
+            });
+            Ok(())
+        }
+        WalletCommand::Balance { name, address } => {
+            let address = match address {
+                Some(address) => address,
+                None => Wallet::open(&root, &name)?.coldkey_address(),
+            };
+            let client = ctx.client()?;
+            let account = ctx.block_on(client.account(&address))??;
+            let stakes = ctx.block_on(client.stakes(&address))??;
+            let staked = stakes.total;
+            output::print(
+                ctx,
+                &json!({ "address": address, "balance": account.balance, "staked": staked, "nonce": account.nonce }),
+                || {
+                    format!(
+                        "{address}\n  free    {} PLX\n  staked  {} PLX\n  nonce   {}",
+                        format_plx(account.balance),
+                        format_plx(staked),
+                        account.nonce
+                    )
+                },
+            );
+            Ok(())
+        }
+        WalletCommand::Transfer { name, to, amount, fee } => {
+            let wallet = Wallet::open(&root, &name)?;
+            let password = ctx.password(&format!("Password for wallet '{name}': "))?;
+            let key = wallet.unlock_coldkey(&password)?;
+            let receipt =
+                chain::send(ctx, &key, Payload::Transfer { to, amount: amount.0 }, fee.fee)?;
+            chain::print_receipt(ctx, &receipt, &format!("Sent {} PLX to {to}", format_plx(amount.0)));
+            Ok(())
+        }
+        WalletCommand::Faucet { name, amount } => {
+            let to = Wallet::open(&root, &name)?.coldkey_address();
+            let client = ctx.client()?;
+            let config = ctx.block_on(client.chain())??;
+            let faucet = plexus_ledger::genesis::dev_faucet();
+            if config.params.faucet != Some(faucet.account()) {
+                bail!(
+                    "this chain has no development faucet (only `plexus node` devnets do); \
+                     ask someone with funds to `plexus wallet transfer` to {to}"
+                );
+            }
+            let receipt =
+                chain::send(ctx, &faucet, Payload::Transfer { to, amount: amount.0 }, None)?;
+            chain::print_receipt(
+                ctx,
+                &receipt,
+                &format!("Faucet sent {} PLX to wallet '{name}' ({to})", format_plx(amount.0)),
+            );
+            Ok(())
+        }
+    }
+}
+
+fn print_created(
+    ctx: &Context,
+    wallet: &Wallet,
+    coldkey: Option<&Mnemonic>,
+    hotkey: Option<&(String, AccountId, Mnemonic)>,
+) {
+    let value = json!({
+        "wallet": wallet.name(),
+        "path": wallet.path(),
+        "coldkey": wallet.coldkey_address(),
+        "coldkey_mnemonic": coldkey.map(|m| m.phrase().to_string()),
+        "hotkey": hotkey.map(|(name, address, m)| json!({"name": name, "address": address, "mnemonic": m.phrase().to_string()})),
+    });
+    output::print(ctx, &value, || {
+        let mut out = format!("Wallet '{}' in {}\n", wallet.name(), wallet.path().display());
+        if let Some(m) = coldkey {
+            out.push_str(&format!(
+                "  coldkey  {}\n  mnemonic (write it down; it is the only way to restore this key):\n    {}\n",
+                wallet.coldkey_address(),
+                m.phrase().as_str()
+            ));
+        }
+        if let Some((name, address, m)) = hotkey {
+            out.push_str(&format!("  hotkey '{name}'  {address}\n  hotkey mnemonic:\n    {}\n", m.phrase().as_str()));
+        }
+        out.push_str("Next: `plexus wallet balance --name ");
+        out.push_str(wallet.name());
+        out.push('`');
+        out
+    });
+}
