@@ -445,7 +445,7 @@ pub(crate) enum WeightsCommand {
         weights: WeightList,
         /// Weights version key.
         #[arg(long, default_value_t = 0)]
-        version: u64,
+        version_key: u64,
     },
     /// Reveal the weights committed earlier by this hotkey on this subnet.
     Reveal {
@@ -467,7 +467,7 @@ pub(crate) enum WeightsCommand {
         weights: WeightList,
         /// Weights version key.
         #[arg(long, default_value_t = 0)]
-        version: u64,
+        version_key: u64,
     },
 }
 
@@ -524,7 +524,7 @@ fn commit_path(wallet: &Wallet, hotkey: &str, netuid: Netuid) -> PathBuf {
 
 pub(crate) fn run_weights(ctx: &Context, cmd: WeightsCommand) -> anyhow::Result<()> {
     match cmd {
-        WeightsCommand::Commit { key, netuid, weights, version } => {
+        WeightsCommand::Commit { key, netuid, weights, version_key: version } => {
             let wallet = key.wallet(ctx)?;
             let hotkey = key.hotkey_key(ctx)?;
             let mut salt = [0u8; 32];
@@ -586,7 +586,7 @@ Reveal after block {} with `plexus weights reveal --name {} --hotkey {} --netuid
             print_receipt(ctx, &receipt, &format!("Revealed weights on subnet {netuid}"));
             Ok(())
         }
-        WeightsCommand::Set { key, netuid, weights, version } => {
+        WeightsCommand::Set { key, netuid, weights, version_key: version } => {
             let hotkey = key.hotkey_key(ctx)?;
             let receipt = send(
                 ctx,
