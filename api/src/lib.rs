@@ -49,5 +49,6 @@ pub use error::ApiError;
 pub use server::{Route, router, routes, serve};
 #[cfg(feature = "server")]
 pub use state::{
-    ApiConfig, ApiState, Cors, DEFAULT_BODY_LIMIT, DEFAULT_MAX_STREAMS, DEFAULT_REQUEST_TIMEOUT,
+    ApiConfig, ApiState, Cors, DEFAULT_BODY_LIMIT, DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_STREAMS, DEFAULT_REQUEST_TIMEOUT,
 };

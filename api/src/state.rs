@@ -27,6 +27,11 @@ pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Most concurrent event streams by default.
 pub const DEFAULT_MAX_STREAMS: usize = 256;
+/// Most open connections by default; further ones wait in the listen backlog.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// How long a connection may take to send a request's headers (or sit idle between
+/// requests) by default.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How many accepted transaction ids the API remembers as pending.
 const PENDING_CAPACITY: usize = 8_192;
 /// How long an accepted transaction counts as pending before it is forgotten.
@@ -56,6 +61,11 @@ pub struct ApiConfig {
     pub request_timeout: Duration,
     /// Most concurrent `GET /v1/events` streams.
     pub max_streams: usize,
+    /// Most open connections ([`crate::serve`] only); further ones wait to be accepted.
+    pub max_connections: usize,
+    /// Longest a connection may take to send a request's headers, or sit idle
+    /// between requests, before it is closed ([`crate::serve`] only).
+    pub header_timeout: Duration,
     /// Cross-origin policy.
     pub cors: Cors,
 }
@@ -66,6 +76,8 @@ impl Default for ApiConfig {
             body_limit: DEFAULT_BODY_LIMIT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_streams: DEFAULT_MAX_STREAMS,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
             cors: Cors::default(),
         }
     }
