@@ -20,6 +20,7 @@ use tokio::sync::{Semaphore, watch};
 use tower_http::{
     catch_panic::CatchPanicLayer,
     cors::{AllowOrigin, CorsLayer},
+    trace::TraceLayer,
 };
 
 use crate::{
@@ -122,6 +123,7 @@ pub fn router(state: ApiState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), deadline))
         .layer(cors(&config.cors))
         .layer(CatchPanicLayer::custom(node::panicked))
+        .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 

@@ -6,7 +6,7 @@ use std::{convert::Infallible, time::Duration};
 use axum::{
     Json,
     extract::State,
-    http::{StatusCode, header},
+    http::{Method, StatusCode, header},
     response::{
         IntoResponse, Response,
         sse::{Event as SseEvent, KeepAlive, Sse},
@@ -19,7 +19,7 @@ use utoipa::OpenApi as _;
 use crate::{
     backend::FinalizedBlock,
     error::ApiError,
-    state::ApiState,
+    state::{ApiState, RequestLabels},
     wire::{BlockEvent, ErrorBody, Header, LaggedEvent, Status, Tip},
 };
 
@@ -152,8 +152,17 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(crate::openapi::ApiDoc::openapi())
 }
 
-/// Any path no route matches.
-pub(crate) async fn not_found() -> ApiError {
+/// Any path no route matches (counted under the route label `unmatched`).
+pub(crate) async fn not_found(State(state): State<ApiState>, method: Method) -> ApiError {
+    state
+        .metrics()
+        .requests
+        .get_or_create(&RequestLabels {
+            route: "unmatched".into(),
+            method: method.as_str().to_string(),
+            status: StatusCode::NOT_FOUND.as_u16(),
+        })
+        .inc();
     ApiError::not_found(
         "no_route",
         "no such endpoint: see /openapi.json for the routes this node serves",

@@ -14,6 +14,7 @@ async fn metrics_hold_the_node_metrics_and_api_counters_by_route_and_status() {
     get(&state, &format!("/v1/accounts/{faucet}")).await;
     get(&state, "/v1/accounts/nope").await;
     get(&state, "/v1/subnets/9").await;
+    get(&state, "/nowhere").await;
     let tx = chain.tx(
         &chain.faucet(),
         plexus_types::Payload::Transfer {

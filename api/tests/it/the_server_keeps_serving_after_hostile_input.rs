@@ -153,3 +153,61 @@ async fn a_loopback_page_may_call_the_api_across_origins_and_others_may_not() {
             .is_none()
     );
 }
+
+/// A backend whose `status` panics, as a buggy node might.
+struct Panicky(TestChain);
+
+impl plexus_api::Backend for Panicky {
+    fn store(&self) -> std::sync::Arc<plexus_storage::Store> {
+        self.0.store()
+    }
+    fn submit(
+        &self,
+        tx: plexus_types::SignedTransaction,
+    ) -> Result<plexus_types::Hash, plexus_api::SubmitError> {
+        Err(plexus_api::SubmitError::Unavailable(format!(
+            "secret operator detail for {}",
+            tx.hash()
+        )))
+    }
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<plexus_api::FinalizedBlock> {
+        self.0.subscribe()
+    }
+    fn status(&self) -> plexus_api::NodeStatus {
+        panic!("secret panic detail")
+    }
+    fn metrics(&self) -> String {
+        self.0.metrics()
+    }
+}
+
+#[tokio::test]
+async fn internal_failures_are_plain_json_500s_and_503s_without_details() {
+    let chain = TestChain::new();
+    let state = plexus_api::ApiState::new(Panicky(chain.clone()));
+    let (status, body) = get(&state, "/v1/status").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+    );
+    assert!(!body.to_string().contains("secret"), "{body}");
+
+    let tx = chain.tx(
+        &chain.faucet(),
+        plexus_types::Payload::Transfer {
+            to: crate::support::key("bob").account(),
+            amount: 1,
+        },
+        0,
+    );
+    let (status, body) = crate::support::submit(&state, &tx).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    );
+    assert!(!body.to_string().contains("secret"), "{body}");
+
+    // The server is still up.
+    let (status, _) = get(&state, "/v1/supply").await;
+    assert_eq!(status, StatusCode::OK);
+}
