@@ -176,22 +176,38 @@ fn parse_mechanism(s: &str) -> Result<Mechanism, String> {
 pub(crate) fn run_subnet(ctx: &Context, cmd: SubnetCommand) -> anyhow::Result<()> {
     let client = ctx.client()?;
     match cmd {
-        SubnetCommand::Create { name, subnet_name, mechanism, hyperparams, production, fee } => {
+        SubnetCommand::Create {
+            name,
+            subnet_name,
+            mechanism,
+            hyperparams,
+            production,
+            fee,
+        } => {
             let hyperparams = match hyperparams {
                 Some(path) => {
                     let text = std::fs::read_to_string(&path)
                         .with_context(|| format!("cannot read {}", path.display()))?;
-                    serde_json::from_str(&text)
-                        .with_context(|| format!("{} is not a hyperparameters file", path.display()))?
+                    serde_json::from_str(&text).with_context(|| {
+                        format!("{} is not a hyperparameters file", path.display())
+                    })?
                 }
                 None if production => Hyperparams::production(),
                 None => Hyperparams::default(),
             };
-            let key = KeyArgs { name: name.clone(), hotkey: String::new() }.coldkey(ctx)?;
+            let key = KeyArgs {
+                name: name.clone(),
+                hotkey: String::new(),
+            }
+            .coldkey(ctx)?;
             let receipt = send(
                 ctx,
                 &key,
-                Payload::CreateSubnet { name: subnet_name.clone(), mechanism, hyperparams },
+                Payload::CreateSubnet {
+                    name: subnet_name.clone(),
+                    mechanism,
+                    hyperparams,
+                },
                 fee.fee,
             )?;
             let subnets = ctx.block_on(client.subnets())??.subnets;
@@ -200,15 +216,19 @@ pub(crate) fn run_subnet(ctx: &Context, cmd: SubnetCommand) -> anyhow::Result<()
                 .filter(|s| s.owner == key.account() && s.name == subnet_name)
                 .map(|s| s.netuid)
                 .max();
-            output::print(ctx, &json!({ "receipt": receipt, "netuid": netuid }), || {
-                format!(
-                    "Created subnet '{subnet_name}' as netuid {} (tx {} in block {}).\nNext: `plexus subnet register --name {name} --hotkey HOTKEY --netuid {}`",
-                    netuid.map_or("?".into(), |n| n.to_string()),
-                    receipt.hash,
-                    receipt.height,
-                    netuid.map_or("N".into(), |n| n.to_string()),
-                )
-            });
+            output::print(
+                ctx,
+                &json!({ "receipt": receipt, "netuid": netuid }),
+                || {
+                    format!(
+                        "Created subnet '{subnet_name}' as netuid {} (tx {} in block {}).\nNext: `plexus subnet register --name {name} --hotkey HOTKEY --netuid {}`",
+                        netuid.map_or("?".into(), |n| n.to_string()),
+                        receipt.hash,
+                        receipt.height,
+                        netuid.map_or("N".into(), |n| n.to_string()),
+                    )
+                },
+            );
             Ok(())
         }
         SubnetCommand::List => {
@@ -231,53 +251,83 @@ pub(crate) fn run_subnet(ctx: &Context, cmd: SubnetCommand) -> anyhow::Result<()
                         ]
                     })
                     .collect::<Vec<_>>();
-                output::table(&["NETUID", "NAME", "MECHANISM", "UIDS", "TEMPO", "BURN", "OWNER"], &rows)
+                output::table(
+                    &[
+                        "NETUID",
+                        "NAME",
+                        "MECHANISM",
+                        "UIDS",
+                        "TEMPO",
+                        "BURN",
+                        "OWNER",
+                    ],
+                    &rows,
+                )
             });
             Ok(())
         }
         SubnetCommand::Show { netuid } => {
             let subnet = ctx.block_on(client.subnet(netuid))??.subnet;
             let metagraph = ctx.block_on(client.metagraph(netuid))??;
-            output::print(ctx, &json!({ "subnet": subnet, "metagraph": metagraph }), || {
-                let mut out = format!(
-                    "Subnet {} '{}' ({:?}), owner {}\n  uids {}/{}  tempo {}  epoch {} (next at block {})  burn {} PLX\n  pending emission {} PLX  last epoch paid {} PLX\n\n",
-                    subnet.netuid,
-                    subnet.name,
-                    subnet.mechanism,
-                    subnet.owner,
-                    subnet.n,
-                    subnet.hyperparams.max_uids,
-                    subnet.hyperparams.tempo,
-                    subnet.epoch_index,
-                    subnet.next_epoch_block,
-                    format_plx(subnet.burn_price),
-                    format_plx(subnet.pending_emission),
-                    format_plx(subnet.last_epoch_emission),
-                );
-                let rows = metagraph
-                    .neurons
-                    .iter()
-                    .map(|n| {
-                        vec![
-                            n.uid.to_string(),
-                            short(&n.hotkey),
-                            format_plx(n.stake),
-                            ratio(n.incentive),
-                            ratio(n.dividends),
-                            ratio(n.consensus),
-                            ratio(n.validator_trust),
-                            if n.validator_permit { "yes".into() } else { "".into() },
-                            format_plx(n.emission),
-                            n.endpoint.as_ref().map_or(String::new(), |e| e.url.clone()),
-                        ]
-                    })
-                    .collect::<Vec<_>>();
-                out.push_str(&output::table(
-                    &["UID", "HOTKEY", "STAKE", "INCENTIVE", "DIVIDENDS", "CONSENSUS", "VTRUST", "PERMIT", "EMISSION", "ENDPOINT"],
-                    &rows,
-                ));
-                out
-            });
+            output::print(
+                ctx,
+                &json!({ "subnet": subnet, "metagraph": metagraph }),
+                || {
+                    let mut out = format!(
+                        "Subnet {} '{}' ({:?}), owner {}\n  uids {}/{}  tempo {}  epoch {} (next at block {})  burn {} PLX\n  pending emission {} PLX  last epoch paid {} PLX\n\n",
+                        subnet.netuid,
+                        subnet.name,
+                        subnet.mechanism,
+                        subnet.owner,
+                        subnet.n,
+                        subnet.hyperparams.max_uids,
+                        subnet.hyperparams.tempo,
+                        subnet.epoch_index,
+                        subnet.next_epoch_block,
+                        format_plx(subnet.burn_price),
+                        format_plx(subnet.pending_emission),
+                        format_plx(subnet.last_epoch_emission),
+                    );
+                    let rows = metagraph
+                        .neurons
+                        .iter()
+                        .map(|n| {
+                            vec![
+                                n.uid.to_string(),
+                                short(&n.hotkey),
+                                format_plx(n.stake),
+                                ratio(n.incentive),
+                                ratio(n.dividends),
+                                ratio(n.consensus),
+                                ratio(n.validator_trust),
+                                if n.validator_permit {
+                                    "yes".into()
+                                } else {
+                                    "".into()
+                                },
+                                format_plx(n.emission),
+                                n.endpoint.as_ref().map_or(String::new(), |e| e.url.clone()),
+                            ]
+                        })
+                        .collect::<Vec<_>>();
+                    out.push_str(&output::table(
+                        &[
+                            "UID",
+                            "HOTKEY",
+                            "STAKE",
+                            "INCENTIVE",
+                            "DIVIDENDS",
+                            "CONSENSUS",
+                            "VTRUST",
+                            "PERMIT",
+                            "EMISSION",
+                            "ENDPOINT",
+                        ],
+                        &rows,
+                    ));
+                    out
+                },
+            );
             Ok(())
         }
         SubnetCommand::Register { key, netuid, fee } => {
@@ -286,20 +336,33 @@ pub(crate) fn run_subnet(ctx: &Context, cmd: SubnetCommand) -> anyhow::Result<()
             let subnet = ctx.block_on(client.subnet(netuid))??.subnet;
             let receipt = send(ctx, &coldkey, Payload::Register { netuid, hotkey }, fee.fee)?;
             let metagraph = ctx.block_on(client.metagraph(netuid))??;
-            let uid = metagraph.neurons.iter().find(|n| n.hotkey == hotkey).map(|n| n.uid);
-            output::print(ctx, &json!({ "receipt": receipt, "uid": uid, "netuid": netuid }), || {
-                format!(
-                    "Registered hotkey '{}' ({hotkey}) on subnet {netuid} as UID {} for about {} PLX (tx {} in block {}).",
-                    key.hotkey,
-                    uid.map_or("?".into(), |u| u.to_string()),
-                    format_plx(subnet.burn_price),
-                    receipt.hash,
-                    receipt.height,
-                )
-            });
+            let uid = metagraph
+                .neurons
+                .iter()
+                .find(|n| n.hotkey == hotkey)
+                .map(|n| n.uid);
+            output::print(
+                ctx,
+                &json!({ "receipt": receipt, "uid": uid, "netuid": netuid }),
+                || {
+                    format!(
+                        "Registered hotkey '{}' ({hotkey}) on subnet {netuid} as UID {} for about {} PLX (tx {} in block {}).",
+                        key.hotkey,
+                        uid.map_or("?".into(), |u| u.to_string()),
+                        format_plx(subnet.burn_price),
+                        receipt.hash,
+                        receipt.height,
+                    )
+                },
+            );
             Ok(())
         }
-        SubnetCommand::Hyperparams { netuid, name, set, fee } => {
+        SubnetCommand::Hyperparams {
+            netuid,
+            name,
+            set,
+            fee,
+        } => {
             let subnet = ctx.block_on(client.subnet(netuid))??.subnet;
             if set.is_empty() {
                 output::print(ctx, &subnet.hyperparams, || {
@@ -321,7 +384,9 @@ pub(crate) fn run_subnet(ctx: &Context, cmd: SubnetCommand) -> anyhow::Result<()
                 let (k, v) = change
                     .split_once('=')
                     .ok_or_else(|| anyhow!("`{change}` is not KEY=VALUE"))?;
-                let object = value.as_object_mut().context("hyperparameters are an object")?;
+                let object = value
+                    .as_object_mut()
+                    .context("hyperparameters are an object")?;
                 if !object.contains_key(k) {
                     bail!(
                         "unknown hyperparameter `{k}`; known: {}",
@@ -333,10 +398,25 @@ pub(crate) fn run_subnet(ctx: &Context, cmd: SubnetCommand) -> anyhow::Result<()
             }
             let hyperparams: Hyperparams =
                 serde_json::from_value(value).context("the new hyperparameters are invalid")?;
-            let key = KeyArgs { name, hotkey: String::new() }.coldkey(ctx)?;
-            let receipt =
-                send(ctx, &key, Payload::SetHyperparams { netuid, hyperparams }, fee.fee)?;
-            print_receipt(ctx, &receipt, &format!("Updated hyperparameters of subnet {netuid}"));
+            let key = KeyArgs {
+                name,
+                hotkey: String::new(),
+            }
+            .coldkey(ctx)?;
+            let receipt = send(
+                ctx,
+                &key,
+                Payload::SetHyperparams {
+                    netuid,
+                    hyperparams,
+                },
+                fee.fee,
+            )?;
+            print_receipt(
+                ctx,
+                &receipt,
+                &format!("Updated hyperparameters of subnet {netuid}"),
+            );
             Ok(())
         }
     }
@@ -381,19 +461,27 @@ pub(crate) enum StakeCommand {
 
 pub(crate) fn run_stake(ctx: &Context, cmd: StakeCommand) -> anyhow::Result<()> {
     match cmd {
-        StakeCommand::Add { key, hotkey_address, amount, fee } => {
-            change_stake(ctx, &key, hotkey_address, amount, fee, false)
-        }
-        StakeCommand::Remove { key, hotkey_address, amount, fee } => {
-            change_stake(ctx, &key, hotkey_address, amount, fee, true)
-        }
+        StakeCommand::Add {
+            key,
+            hotkey_address,
+            amount,
+            fee,
+        } => change_stake(ctx, &key, hotkey_address, amount, &fee, false),
+        StakeCommand::Remove {
+            key,
+            hotkey_address,
+            amount,
+            fee,
+        } => change_stake(ctx, &key, hotkey_address, amount, &fee, true),
         StakeCommand::List { name } => {
             let coldkey = Wallet::open(&ctx.wallets()?, &name)?.coldkey_address();
             let client = ctx.client()?;
             let stakes = ctx.block_on(client.stakes(&coldkey))??.stakes;
             output::print(ctx, &stakes, || {
                 if stakes.is_empty() {
-                    return format!("Wallet '{name}' has no stake. Add some with `plexus stake add`.");
+                    return format!(
+                        "Wallet '{name}' has no stake. Add some with `plexus stake add`."
+                    );
                 }
                 let rows = stakes
                     .iter()
@@ -411,7 +499,7 @@ fn change_stake(
     key: &KeyArgs,
     hotkey_address: Option<AccountId>,
     amount: Amount,
-    fee: FeeArg,
+    fee: &FeeArg,
     remove: bool,
 ) -> anyhow::Result<()> {
     let hotkey = match hotkey_address {
@@ -420,12 +508,28 @@ fn change_stake(
     };
     let coldkey = key.coldkey(ctx)?;
     let (payload, what) = if remove {
-        (Payload::RemoveStake { hotkey, amount: amount.0 }, "Unstaked")
+        (
+            Payload::RemoveStake {
+                hotkey,
+                amount: amount.0,
+            },
+            "Unstaked",
+        )
     } else {
-        (Payload::AddStake { hotkey, amount: amount.0 }, "Staked")
+        (
+            Payload::AddStake {
+                hotkey,
+                amount: amount.0,
+            },
+            "Staked",
+        )
     };
     let receipt = send(ctx, &coldkey, payload, fee.fee)?;
-    print_receipt(ctx, &receipt, &format!("{what} {} PLX on {hotkey}", format_plx(amount.0)));
+    print_receipt(
+        ctx,
+        &receipt,
+        &format!("{what} {} PLX on {hotkey}", format_plx(amount.0)),
+    );
     Ok(())
 }
 
@@ -481,21 +585,32 @@ pub(crate) struct WeightList {
 impl FromStr for WeightList {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let mut out = WeightList { uids: Vec::new(), weights: Vec::new() };
+        let mut out = WeightList {
+            uids: Vec::new(),
+            weights: Vec::new(),
+        };
         for pair in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (uid, weight) =
-                pair.split_once(':').ok_or_else(|| format!("`{pair}` is not uid:weight"))?;
-            let uid: u16 = uid.trim().parse().map_err(|_| format!("`{uid}` is not a UID"))?;
+            let (uid, weight) = pair
+                .split_once(':')
+                .ok_or_else(|| format!("`{pair}` is not uid:weight"))?;
+            let uid: u16 = uid
+                .trim()
+                .parse()
+                .map_err(|_| format!("`{uid}` is not a UID"))?;
             let weight = weight.trim();
             let weight = if weight.contains('.') {
-                let x: f64 = weight.parse().map_err(|_| format!("`{weight}` is not a number"))?;
+                let x: f64 = weight
+                    .parse()
+                    .map_err(|_| format!("`{weight}` is not a number"))?;
                 if !(0.0..=1.0).contains(&x) {
                     return Err(format!("fraction `{weight}` must be within 0 and 1"));
                 }
                 // Client-side convenience only: the chain sees the u16.
                 (x * 65535.0).floor() as u16
             } else {
-                weight.parse().map_err(|_| format!("`{weight}` is not a u16 weight"))?
+                weight
+                    .parse()
+                    .map_err(|_| format!("`{weight}` is not a u16 weight"))?
             };
             out.uids.push(uid);
             out.weights.push(weight);
@@ -519,12 +634,20 @@ struct PendingCommit {
 }
 
 fn commit_path(wallet: &Wallet, hotkey: &str, netuid: Netuid) -> PathBuf {
-    wallet.path().join("commits").join(format!("{hotkey}-{netuid}.json"))
+    wallet
+        .path()
+        .join("commits")
+        .join(format!("{hotkey}-{netuid}.json"))
 }
 
 pub(crate) fn run_weights(ctx: &Context, cmd: WeightsCommand) -> anyhow::Result<()> {
     match cmd {
-        WeightsCommand::Commit { key, netuid, weights, version_key: version } => {
+        WeightsCommand::Commit {
+            key,
+            netuid,
+            weights,
+            version_key: version,
+        } => {
             let wallet = key.wallet(ctx)?;
             let hotkey = key.hotkey_key(ctx)?;
             let mut salt = [0u8; 32];
@@ -548,22 +671,34 @@ pub(crate) fn run_weights(ctx: &Context, cmd: WeightsCommand) -> anyhow::Result<
             // Save the salt before committing: without it the commit can never be revealed.
             let path = commit_path(&wallet, &key.hotkey, netuid);
             write_private(&path, &serde_json::to_vec_pretty(&pending)?)?;
-            let receipt = send(ctx, &hotkey, Payload::CommitWeights { netuid, commit }, None)?;
+            let receipt = send(
+                ctx,
+                &hotkey,
+                Payload::CommitWeights { netuid, commit },
+                None,
+            )?;
             let subnet = ctx.block_on(ctx.client()?.subnet(netuid))??.subnet;
-            output::print(ctx, &json!({ "receipt": receipt, "commit": commit, "saved": path }), || {
-                format!(
-                    "Committed weights {commit} on subnet {netuid} (block {}).
+            output::print(
+                ctx,
+                &json!({ "receipt": receipt, "commit": commit, "saved": path }),
+                || {
+                    format!(
+                        "Committed weights {commit} on subnet {netuid} (block {}).
 Reveal after block {} with `plexus weights reveal --name {} --hotkey {} --netuid {netuid}`.",
-                    receipt.height, subnet.next_epoch_block, key.name, key.hotkey
-                )
-            });
+                        receipt.height, subnet.next_epoch_block, key.name, key.hotkey
+                    )
+                },
+            );
             Ok(())
         }
         WeightsCommand::Reveal { key, netuid } => {
             let wallet = key.wallet(ctx)?;
             let path = commit_path(&wallet, &key.hotkey, netuid);
             let text = std::fs::read_to_string(&path).with_context(|| {
-                format!("no saved commit at {}: run `plexus weights commit` first", path.display())
+                format!(
+                    "no saved commit at {}: run `plexus weights commit` first",
+                    path.display()
+                )
             })?;
             let pending: PendingCommit = serde_json::from_str(&text)
                 .with_context(|| format!("{} is not a saved commit", path.display()))?;
@@ -583,15 +718,29 @@ Reveal after block {} with `plexus weights reveal --name {} --hotkey {} --netuid
                 None,
             )?;
             std::fs::remove_file(&path).ok();
-            print_receipt(ctx, &receipt, &format!("Revealed weights on subnet {netuid}"));
+            print_receipt(
+                ctx,
+                &receipt,
+                &format!("Revealed weights on subnet {netuid}"),
+            );
             Ok(())
         }
-        WeightsCommand::Set { key, netuid, weights, version_key: version } => {
+        WeightsCommand::Set {
+            key,
+            netuid,
+            weights,
+            version_key: version,
+        } => {
             let hotkey = key.hotkey_key(ctx)?;
             let receipt = send(
                 ctx,
                 &hotkey,
-                Payload::SetWeights { netuid, uids: weights.uids, weights: weights.weights, version },
+                Payload::SetWeights {
+                    netuid,
+                    uids: weights.uids,
+                    weights: weights.weights,
+                    version,
+                },
                 None,
             )?;
             print_receipt(ctx, &receipt, &format!("Set weights on subnet {netuid}"));
@@ -609,7 +758,9 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    let mut file = options
+        .open(&tmp)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
     file.write_all(bytes)?;
     file.sync_all()?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;

@@ -17,7 +17,11 @@ pub(crate) struct Context {
 
 impl Context {
     pub(crate) fn new(node_url: String, wallets: Option<PathBuf>, json: bool) -> Self {
-        Self { node_url, wallets, json }
+        Self {
+            node_url,
+            wallets,
+            json,
+        }
     }
 
     /// The wallet root folder.

@@ -48,7 +48,10 @@ pub(crate) fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<()> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
-            Some(Genesis::from_json(&text).with_context(|| format!("{} is not a valid genesis", path.display()))?)
+            Some(
+                Genesis::from_json(&text)
+                    .with_context(|| format!("{} is not a valid genesis", path.display()))?,
+            )
         }
         None => None,
     };
@@ -57,9 +60,11 @@ pub(crate) fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<()> {
         config.listen = p2p;
     }
     if args.show_key {
-        output::print(ctx, &json!({ "public_key": config.key.account(), "p2p": config.listen }), || {
-            format!("{}\np2p {}", config.key.account(), config.listen)
-        });
+        output::print(
+            ctx,
+            &json!({ "public_key": config.key.account(), "p2p": config.listen }),
+            || format!("{}\np2p {}", config.key.account(), config.listen),
+        );
         return Ok(());
     }
     init_logging();
@@ -116,13 +121,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
@@ -135,7 +141,9 @@ async fn shutdown_signal() {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PLEXUS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,plexus=info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr)
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
@@ -220,9 +228,15 @@ fn submit_error(error: plexus_node::MempoolError) -> plexus_api::SubmitError {
         M::NonceTooLow { nonce, expected } => {
             S::Rejected(plexus_ledger::TxError::StaleNonce { nonce, expected })
         }
-        M::NonceTooFarAhead { nonce, expected, max_gap } => {
-            S::NonceTooFarAhead { nonce, expected, max_gap }
-        }
+        M::NonceTooFarAhead {
+            nonce,
+            expected,
+            max_gap,
+        } => S::NonceTooFarAhead {
+            nonce,
+            expected,
+            max_gap,
+        },
         M::FeeTooLowToReplace { min_fee } => S::ReplacementUnderpriced { min_fee },
         M::TooLarge(n) => S::TooLarge(n),
     }

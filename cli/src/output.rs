@@ -23,7 +23,8 @@ pub(crate) fn print<T: Serialize>(ctx: &Context, value: &T, human: impl FnOnce()
 pub(crate) fn error(ctx: &Context, error: &anyhow::Error) {
     if ctx.json {
         let chain: Vec<String> = error.chain().map(ToString::to_string).collect();
-        let value = serde_json::json!({ "error": { "message": error.to_string(), "causes": chain } });
+        let value =
+            serde_json::json!({ "error": { "message": error.to_string(), "causes": chain } });
         eprintln!("{value}");
         return;
     }

@@ -40,7 +40,9 @@ fn read_bounded(path: &PathBuf) -> anyhow::Result<String> {
     use std::io::Read as _;
     let mut text = String::new();
     let read = if path.as_os_str() == "-" {
-        std::io::stdin().take(MAX_SCENARIO_BYTES + 1).read_to_string(&mut text)
+        std::io::stdin()
+            .take(MAX_SCENARIO_BYTES + 1)
+            .read_to_string(&mut text)
     } else {
         std::fs::File::open(path)
             .with_context(|| format!("cannot open {}", path.display()))?

@@ -84,9 +84,14 @@ pub(crate) enum WalletCommand {
 pub(crate) fn run(ctx: &Context, cmd: WalletCommand) -> anyhow::Result<()> {
     let root = ctx.wallets()?;
     match cmd {
-        WalletCommand::Create { name, hotkey, words, overwrite } => {
-            let words = WordCount::try_from(usize::from(words))
-                .context("--words must be 12 or 24")?;
+        WalletCommand::Create {
+            name,
+            hotkey,
+            words,
+            overwrite,
+        } => {
+            let words =
+                WordCount::try_from(usize::from(words)).context("--words must be 12 or 24")?;
             let existing = Wallet::open(&root, &name).ok().filter(|_| !overwrite);
             let (wallet, coldkey_words) = match existing {
                 Some(wallet) if hotkey.is_some() => (wallet, None),
@@ -109,7 +114,12 @@ pub(crate) fn run(ctx: &Context, cmd: WalletCommand) -> anyhow::Result<()> {
             print_created(ctx, &wallet, coldkey_words.as_ref(), hotkey_out.as_ref());
             Ok(())
         }
-        WalletCommand::Regen { name, hotkey, mnemonic, overwrite } => {
+        WalletCommand::Regen {
+            name,
+            hotkey,
+            mnemonic,
+            overwrite,
+        } => {
             let mnemonic = Mnemonic::parse(&mnemonic)?;
             let (what, address) = match &hotkey {
                 None => {
@@ -132,9 +142,11 @@ pub(crate) fn run(ctx: &Context, cmd: WalletCommand) -> anyhow::Result<()> {
                     (format!("hotkey '{hotkey}'"), address)
                 }
             };
-            output::print(ctx, &json!({ "wallet": name, "key": what, "address": address }), || {
-                format!("Restored {what} of wallet '{name}': {address}")
-            });
+            output::print(
+                ctx,
+                &json!({ "wallet": name, "key": what, "address": address }),
+                || format!("Restored {what} of wallet '{name}': {address}"),
+            );
             Ok(())
         }
         WalletCommand::List => {
@@ -190,13 +202,29 @@ pub(crate) fn run(ctx: &Context, cmd: WalletCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        WalletCommand::Transfer { name, to, amount, fee } => {
+        WalletCommand::Transfer {
+            name,
+            to,
+            amount,
+            fee,
+        } => {
             let wallet = Wallet::open(&root, &name)?;
             let password = ctx.password(&format!("Password for wallet '{name}': "))?;
             let key = wallet.unlock_coldkey(&password)?;
-            let receipt =
-                chain::send(ctx, &key, Payload::Transfer { to, amount: amount.0 }, fee.fee)?;
-            chain::print_receipt(ctx, &receipt, &format!("Sent {} PLX to {to}", format_plx(amount.0)));
+            let receipt = chain::send(
+                ctx,
+                &key,
+                Payload::Transfer {
+                    to,
+                    amount: amount.0,
+                },
+                fee.fee,
+            )?;
+            chain::print_receipt(
+                ctx,
+                &receipt,
+                &format!("Sent {} PLX to {to}", format_plx(amount.0)),
+            );
             Ok(())
         }
         WalletCommand::Faucet { name, amount } => {
@@ -210,12 +238,22 @@ pub(crate) fn run(ctx: &Context, cmd: WalletCommand) -> anyhow::Result<()> {
                      ask someone with funds to `plexus wallet transfer` to {to}"
                 );
             }
-            let receipt =
-                chain::send(ctx, &faucet, Payload::Transfer { to, amount: amount.0 }, None)?;
+            let receipt = chain::send(
+                ctx,
+                &faucet,
+                Payload::Transfer {
+                    to,
+                    amount: amount.0,
+                },
+                None,
+            )?;
             chain::print_receipt(
                 ctx,
                 &receipt,
-                &format!("Faucet sent {} PLX to wallet '{name}' ({to})", format_plx(amount.0)),
+                &format!(
+                    "Faucet sent {} PLX to wallet '{name}' ({to})",
+                    format_plx(amount.0)
+                ),
             );
             Ok(())
         }
@@ -236,7 +274,11 @@ fn print_created(
         "hotkey": hotkey.map(|(name, address, m)| json!({"name": name, "address": address, "mnemonic": m.phrase().to_string()})),
     });
     output::print(ctx, &value, || {
-        let mut out = format!("Wallet '{}' in {}\n", wallet.name(), wallet.path().display());
+        let mut out = format!(
+            "Wallet '{}' in {}\n",
+            wallet.name(),
+            wallet.path().display()
+        );
         if let Some(m) = coldkey {
             out.push_str(&format!(
                 "  coldkey  {}\n  mnemonic (write it down; it is the only way to restore this key):\n    {}\n",
@@ -245,7 +287,10 @@ fn print_created(
             ));
         }
         if let Some((name, address, m)) = hotkey {
-            out.push_str(&format!("  hotkey '{name}'  {address}\n  hotkey mnemonic:\n    {}\n", m.phrase().as_str()));
+            out.push_str(&format!(
+                "  hotkey '{name}'  {address}\n  hotkey mnemonic:\n    {}\n",
+                m.phrase().as_str()
+            ));
         }
         out.push_str("Next: `plexus wallet balance --name ");
         out.push_str(wallet.name());

@@ -7,12 +7,21 @@ use crate::support::{fails, ok, plexus, workspace};
 fn run(vector: &str) -> Vec<Value> {
     let dir = tempfile::tempdir().unwrap();
     let path = workspace().join("ledger/tests/vectors").join(vector);
-    let stdout = ok(plexus(dir.path()).args(["sim", "yuma", "--scenario"]).arg(path));
-    stdout.lines().map(|line| serde_json::from_str(line).expect("one JSON object per line")).collect()
+    let stdout = ok(plexus(dir.path())
+        .args(["sim", "yuma", "--scenario"])
+        .arg(path));
+    stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+        .collect()
 }
 
 fn u64s(v: &Value) -> Vec<u64> {
-    v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap())
+        .collect()
 }
 
 #[test]
@@ -32,12 +41,16 @@ fn original_bond_dynamics_match_subtensor_step_by_step() {
     for (step, column, bonds) in expected {
         let epoch = &epochs[step];
         assert_eq!(epoch["epoch"].as_u64(), Some(step as u64));
-        let got: Vec<u64> = (0..4).map(|v| epoch["bonds"][v][column].as_u64().unwrap()).collect();
+        let got: Vec<u64> = (0..4)
+            .map(|v| epoch["bonds"][v][column].as_u64().unwrap())
+            .collect();
         assert_eq!(got, bonds, "step {}", step + 1);
     }
     assert_eq!(
         u64s(&epochs[0]["emission"]),
-        [49999998, 99999999, 150000000, 200000001, 49998779, 100000610, 149996337, 200004272]
+        [
+            49999998, 99999999, 150000000, 200000001, 49998779, 100000610, 149996337, 200004272
+        ]
     );
 }
 
@@ -79,11 +92,22 @@ fn the_512_uid_graph_pays_validators_and_servers_as_subtensor_does() {
 fn a_malformed_scenario_is_refused_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.json");
-    std::fs::write(&path, r#"{"variant":"original","stake":[1,2],"epochs":[{"weights":{"0":[[9,1]]}}]}"#)
-        .unwrap();
-    let stderr = fails(plexus(dir.path()).args(["sim", "yuma", "--scenario"]).arg(&path));
+    std::fs::write(
+        &path,
+        r#"{"variant":"original","stake":[1,2],"epochs":[{"weights":{"0":[[9,1]]}}]}"#,
+    )
+    .unwrap();
+    let stderr = fails(
+        plexus(dir.path())
+            .args(["sim", "yuma", "--scenario"])
+            .arg(&path),
+    );
     assert!(stderr.contains("is invalid"), "{stderr}");
     std::fs::write(&path, "not json").unwrap();
-    let stderr = fails(plexus(dir.path()).args(["sim", "yuma", "--scenario"]).arg(&path));
+    let stderr = fails(
+        plexus(dir.path())
+            .args(["sim", "yuma", "--scenario"])
+            .arg(&path),
+    );
     assert!(stderr.contains("error"), "{stderr}");
 }
