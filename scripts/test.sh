@@ -20,7 +20,7 @@ cargo nextest run --workspace --locked --no-fail-fast
 cargo test --workspace --doc --locked
 
 step "fuzzing (${FUZZ_SECONDS:-60}s per target)"
-for target in $(cd fuzz && cargo fuzz list 2>/dev/null || ls fuzz_targets | sed 's/\.rs$//'); do
+for target in $(cargo fuzz list --fuzz-dir fuzz); do
   RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" --fuzz-dir fuzz -- \
     -max_total_time="${FUZZ_SECONDS:-60}" -rss_limit_mb=2048 2>&1 | tail -n 3
 done
