@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
-use plexus_ledger::{Event, TxError};
+pub use plexus_ledger::FinalizedBlock;
+use plexus_ledger::TxError;
 use plexus_storage::Store;
-use plexus_types::{Block, Hash, SignedTransaction};
+use plexus_types::{Hash, SignedTransaction};
 use thiserror::Error;
 use tokio::sync::broadcast;
 
@@ -29,19 +30,6 @@ pub trait Backend: Send + Sync + 'static {
     /// The node's metrics in the Prometheus (OpenMetrics) text format; the API
     /// appends its own.
     fn metrics(&self) -> String;
-}
-
-/// A block the node committed, with the events its execution emitted.
-#[derive(Debug, Clone)]
-pub struct FinalizedBlock {
-    /// Its height.
-    pub height: u64,
-    /// Its digest.
-    pub digest: Hash,
-    /// The block.
-    pub block: Arc<Block>,
-    /// Events, in execution order.
-    pub events: Arc<Vec<Event>>,
 }
 
 /// Why a node refused a transaction. Each variant has a stable [`SubmitError::code`]

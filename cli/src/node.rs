@@ -105,7 +105,7 @@ pub(crate) fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<()> {
                 )),
             );
         }
-        let state = ApiState::new(NodeBackend::new(handle));
+        let state = ApiState::new(NodeBackend(handle));
         if let Err(error) = plexus_api::serve(listener, state, shutdown_signal()).await {
             let _ = failed_tx.send(anyhow::Error::new(error).context("the API server failed"));
         }
@@ -148,57 +148,24 @@ fn init_logging() {
         .try_init();
 }
 
-/// How many finalized blocks the API's subscribers may fall behind before lagging.
-const BLOCK_FEED_CAPACITY: usize = 256;
-
 /// The node, as the API sees it.
-struct NodeBackend {
-    node: NodeHandle,
-    blocks: broadcast::Sender<plexus_api::FinalizedBlock>,
-}
-
-impl NodeBackend {
-    /// Wrap `node`, forwarding its finalized blocks to the API's subscribers.
-    fn new(node: NodeHandle) -> Self {
-        let (blocks, _) = broadcast::channel(BLOCK_FEED_CAPACITY);
-        let mut from_node = node.subscribe();
-        let to_api = blocks.clone();
-        tokio::spawn(async move {
-            loop {
-                match from_node.recv().await {
-                    Ok(b) => {
-                        // No subscriber is fine: the send error only means nobody listens.
-                        let _ = to_api.send(plexus_api::FinalizedBlock {
-                            height: b.height,
-                            digest: b.digest,
-                            block: b.block,
-                            events: b.events,
-                        });
-                    }
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => break,
-                }
-            }
-        });
-        Self { node, blocks }
-    }
-}
+struct NodeBackend(NodeHandle);
 
 impl Backend for NodeBackend {
     fn store(&self) -> Arc<plexus_storage::Store> {
-        self.node.store()
+        self.0.store()
     }
 
     fn submit(&self, tx: SignedTransaction) -> Result<Hash, plexus_api::SubmitError> {
-        self.node.submit(tx).map_err(submit_error)
+        self.0.submit(tx).map_err(submit_error)
     }
 
     fn subscribe(&self) -> broadcast::Receiver<plexus_api::FinalizedBlock> {
-        self.blocks.subscribe()
+        self.0.subscribe()
     }
 
     fn status(&self) -> plexus_api::NodeStatus {
-        let s = self.node.status();
+        let s = self.0.status();
         plexus_api::NodeStatus {
             finalized_height: s.finalized_height,
             view: s.view,
@@ -211,7 +178,7 @@ impl Backend for NodeBackend {
     }
 
     fn metrics(&self) -> String {
-        self.node.metrics()
+        self.0.metrics()
     }
 }
 

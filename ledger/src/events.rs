@@ -1,6 +1,8 @@
 //! What a block did, for the explorer, the API and the node's logs.
 
-use plexus_types::{AccountId, Amount, Hash, Netuid, Uid};
+use std::sync::Arc;
+
+use plexus_types::{AccountId, Amount, Block, Hash, Netuid, Uid};
 use serde::{Deserialize, Serialize};
 
 /// One effect of a block. Transaction effects follow their [`Event::TxApplied`].
@@ -134,4 +136,18 @@ pub enum Event {
         /// Per-UID `(uid, miner emission, validator emission)`, non-zero ones only.
         payouts: Vec<(Uid, Amount, Amount)>,
     },
+}
+
+/// A block the node committed, with the events its execution emitted: what the node
+/// publishes and the API streams.
+#[derive(Debug, Clone)]
+pub struct FinalizedBlock {
+    /// Its height.
+    pub height: u64,
+    /// Its digest.
+    pub digest: Hash,
+    /// The block.
+    pub block: Arc<Block>,
+    /// Events, in execution order.
+    pub events: Arc<Vec<Event>>,
 }

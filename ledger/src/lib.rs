@@ -41,7 +41,7 @@ pub use block::{
     check_transaction, execute_block,
 };
 pub use error::TxError;
-pub use events::Event;
+pub use events::{Event, FinalizedBlock};
 pub use genesis::{Genesis, GenesisError};
 pub use neurons::keys::{neuron_key, registration_key};
 pub use params::{ChainConfig, ChainParams};

@@ -42,9 +42,10 @@ use std::{
     },
 };
 
-use plexus_ledger::{Event, Genesis};
+pub use plexus_ledger::FinalizedBlock;
+use plexus_ledger::Genesis;
 use plexus_storage::{StorageError, Store};
-use plexus_types::{AccountId, Block, Hash, Keypair, SignedTransaction};
+use plexus_types::{AccountId, Hash, Keypair, SignedTransaction};
 use thiserror::Error;
 use tokio::sync::broadcast;
 
@@ -223,19 +224,6 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), NodeError> {
     file.write_all(bytes).map_err(io)?;
     file.sync_all().map_err(io)?;
     fs::rename(&tmp, path).map_err(io)
-}
-
-/// A block the node committed, with the events its execution emitted.
-#[derive(Debug, Clone)]
-pub struct FinalizedBlock {
-    /// Its height.
-    pub height: u64,
-    /// Its digest.
-    pub digest: Hash,
-    /// The block.
-    pub block: Arc<Block>,
-    /// Events, in execution order.
-    pub events: Arc<Vec<Event>>,
 }
 
 /// A snapshot of the node's progress.
