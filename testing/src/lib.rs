@@ -1,1 +1,0 @@
-//! Simulation harness, fixtures and test vectors (dev-dependency only).
