@@ -100,8 +100,7 @@ impl KeyArgs {
     }
 
     fn coldkey(&self, ctx: &Context) -> anyhow::Result<Keypair> {
-        let password = ctx.password(&format!("Password for wallet '{}': ", self.name))?;
-        Ok(self.wallet(ctx)?.unlock_coldkey(&password)?)
+        ctx.coldkey(&self.name)
     }
 
     fn hotkey_key(&self, ctx: &Context) -> anyhow::Result<Keypair> {
@@ -195,11 +194,7 @@ pub(crate) fn run_subnet(ctx: &Context, cmd: SubnetCommand) -> anyhow::Result<()
                 None if production => Hyperparams::production(),
                 None => Hyperparams::default(),
             };
-            let key = KeyArgs {
-                name: name.clone(),
-                hotkey: String::new(),
-            }
-            .coldkey(ctx)?;
+            let key = ctx.coldkey(&name)?;
             let receipt = send(
                 ctx,
                 &key,
@@ -398,11 +393,7 @@ pub(crate) fn run_subnet(ctx: &Context, cmd: SubnetCommand) -> anyhow::Result<()
             }
             let hyperparams: Hyperparams =
                 serde_json::from_value(value).context("the new hyperparameters are invalid")?;
-            let key = KeyArgs {
-                name,
-                hotkey: String::new(),
-            }
-            .coldkey(ctx)?;
+            let key = ctx.coldkey(&name)?;
             let receipt = send(
                 ctx,
                 &key,
@@ -670,7 +661,7 @@ pub(crate) fn run_weights(ctx: &Context, cmd: WeightsCommand) -> anyhow::Result<
             };
             // Save the salt before committing: without it the commit can never be revealed.
             let path = commit_path(&wallet, &key.hotkey, netuid);
-            write_private(&path, &serde_json::to_vec_pretty(&pending)?)?;
+            plexus_wallet::write_private(&path, &serde_json::to_vec_pretty(&pending)?)?;
             let receipt = send(
                 ctx,
                 &hotkey,
@@ -747,24 +738,6 @@ Reveal after block {} with `plexus weights reveal --name {} --hotkey {} --netuid
             Ok(())
         }
     }
-}
-
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    let dir = path.parent().context("a commit file has a folder")?;
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let tmp = path.with_extension("tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(&tmp)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }
 
 fn short(id: &AccountId) -> String {

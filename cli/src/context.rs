@@ -55,6 +55,22 @@ impl Context {
         Ok(first)
     }
 
+    /// Wallet `name` with its password, checked by unlocking the coldkey.
+    pub(crate) fn unlock(
+        &self,
+        name: &str,
+    ) -> anyhow::Result<(plexus_wallet::Wallet, String, plexus_types::Keypair)> {
+        let wallet = plexus_wallet::Wallet::open(&self.wallets()?, name)?;
+        let password = self.password(&format!("Password for wallet '{name}': "))?;
+        let coldkey = wallet.unlock_coldkey(&password)?;
+        Ok((wallet, password, coldkey))
+    }
+
+    /// The coldkey of wallet `name`, unlocked with its password.
+    pub(crate) fn coldkey(&self, name: &str) -> anyhow::Result<plexus_types::Keypair> {
+        Ok(self.unlock(name)?.2)
+    }
+
     /// A client for the node API.
     pub(crate) fn client(&self) -> anyhow::Result<plexus_client::Client> {
         plexus_client::Client::new(&self.node_url)

@@ -93,20 +93,21 @@ pub(crate) fn run(ctx: &Context, cmd: WalletCommand) -> anyhow::Result<()> {
             let words =
                 WordCount::try_from(usize::from(words)).context("--words must be 12 or 24")?;
             let existing = Wallet::open(&root, &name).ok().filter(|_| !overwrite);
-            let (wallet, coldkey_words) = match existing {
-                Some(wallet) if hotkey.is_some() => (wallet, None),
+            // Hotkeys share the coldkey's password: reuse it, checked by unlocking.
+            let (wallet, password, coldkey_words) = match existing {
+                Some(_) if hotkey.is_some() => {
+                    let (wallet, password, _) = ctx.unlock(&name)?;
+                    (wallet, password, None)
+                }
                 _ => {
                     let password = ctx.new_password(&format!("wallet '{name}'"))?;
                     let (wallet, mnemonic) =
                         Wallet::create(&root, &name, &password, words, overwrite)?;
-                    (wallet, Some(mnemonic))
+                    (wallet, password, Some(mnemonic))
                 }
             };
             let mut hotkey_out = None;
             if let Some(hotkey) = &hotkey {
-                let password = ctx.password(&format!("Password for wallet '{name}': "))?;
-                // Check the password against the coldkey so hotkeys share it.
-                wallet.unlock_coldkey(&password)?;
                 let (address, mnemonic) =
                     wallet.create_hotkey(hotkey, &password, words, overwrite)?;
                 hotkey_out = Some((hotkey.clone(), address, mnemonic));
@@ -134,9 +135,7 @@ pub(crate) fn run(ctx: &Context, cmd: WalletCommand) -> anyhow::Result<()> {
                     ("coldkey".to_string(), wallet.coldkey_address())
                 }
                 Some(hotkey) => {
-                    let wallet = Wallet::open(&root, &name)?;
-                    let password = ctx.password(&format!("Password for wallet '{name}': "))?;
-                    wallet.unlock_coldkey(&password)?;
+                    let (wallet, password, _) = ctx.unlock(&name)?;
                     let address =
                         wallet.regen_hotkey(hotkey, &mnemonic.phrase(), &password, overwrite)?;
                     (format!("hotkey '{hotkey}'"), address)
@@ -208,9 +207,7 @@ pub(crate) fn run(ctx: &Context, cmd: WalletCommand) -> anyhow::Result<()> {
             amount,
             fee,
         } => {
-            let wallet = Wallet::open(&root, &name)?;
-            let password = ctx.password(&format!("Password for wallet '{name}': "))?;
-            let key = wallet.unlock_coldkey(&password)?;
+            let key = ctx.coldkey(&name)?;
             let receipt = chain::send(
                 ctx,
                 &key,

@@ -102,3 +102,15 @@ pub use wallet::{
     COLDKEY_FILE, COLDKEYPUB_FILE, DEFAULT_ROOT_IN_HOME, HOTKEYS_DIR, MAX_NAME_LEN, Wallet,
     WalletSummary, default_root, list_wallets,
 };
+
+/// Write `contents` to `path` the way key files are written: parent folders created
+/// 0700, the file 0600, through a flushed temporary file and a rename, replacing any
+/// file already there. For other secrets kept beside a wallet (e.g. weight-commit salts).
+pub fn write_private(path: &std::path::Path, contents: &[u8]) -> Result<(), WalletError> {
+    if let Some(dir) = path.parent() {
+        fs::create_private_dir_all(dir)?;
+    }
+    // With `overwrite`, the write always lands.
+    let _ = fs::write_atomic(path, contents, true)?;
+    Ok(())
+}
