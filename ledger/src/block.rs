@@ -111,15 +111,43 @@ fn check_stateless(config: &ChainConfig, tx: &SignedTransaction) -> Result<(), T
     }
 }
 
-/// Phases 2 and 3 of a transaction whose signature was verified, in a nested overlay.
-fn apply_verified<R: StateReader>(
+/// Phase 1 and the signature of a transaction checked on its own (the mempool, or
+/// [`apply_transaction`]); blocks verify their signatures in a batch instead.
+fn check_alone(config: &ChainConfig, tx: &SignedTransaction) -> Result<(), TxError> {
+    check_stateless(config, tx)?;
+    tx.verify().map_err(|_| TxError::BadSignature {
+        sender: tx.tx.sender,
+    })
+}
+
+/// A transaction of a block whose signature the batch found `sig_ok`: phase 1, then
+/// phases 2 and 3.
+fn apply_batched<R: StateReader>(
+    overlay: &mut Overlay<R>,
+    env: &BlockEnv,
+    config: &ChainConfig,
+    tx: &SignedTransaction,
+    sig_ok: bool,
+    events: &mut Vec<Event>,
+) -> Result<(), TxError> {
+    if !sig_ok {
+        return Err(TxError::BadSignature {
+            sender: tx.tx.sender,
+        });
+    }
+    check_stateless(config, tx)?;
+    apply_checked(overlay, env, config, tx, events)
+}
+
+/// Phases 2 and 3 of a transaction that passed phase 1 and its signature check, in
+/// a nested overlay.
+fn apply_checked<R: StateReader>(
     overlay: &mut Overlay<R>,
     env: &BlockEnv,
     config: &ChainConfig,
     tx: &SignedTransaction,
     events: &mut Vec<Event>,
 ) -> Result<(), TxError> {
-    check_stateless(config, tx)?;
     let mut inner = Overlay::new(&*overlay);
     let mut ev = Vec::new();
     execute(&mut inner, env, config, tx, &mut ev)?;
@@ -223,10 +251,7 @@ fn execute<R: StateReader>(
 /// nonce (future nonces are allowed), and a balance that covers the fee.
 pub fn check_transaction<R: StateReader>(state: &R, tx: &SignedTransaction) -> Result<(), TxError> {
     let config = params::load(state)?;
-    check_stateless(&config, tx)?;
-    tx.verify().map_err(|_| TxError::BadSignature {
-        sender: tx.tx.sender,
-    })?;
+    check_alone(&config, tx)?;
     // Fee-free hotkey housekeeping must at least come from a registered hotkey, so
     // strangers cannot fill the mempool for nothing.
     if let Some(netuid) = hotkey_payload_netuid(&tx.tx.payload)
@@ -270,11 +295,8 @@ pub fn apply_transaction<R: StateReader>(
     tx: &SignedTransaction,
 ) -> Result<(), TxError> {
     let config = params::load(overlay)?;
-    check_stateless(&config, tx)?;
-    tx.verify().map_err(|_| TxError::BadSignature {
-        sender: tx.tx.sender,
-    })?;
-    apply_verified(overlay, env, &config, tx, &mut Vec::new())
+    check_alone(&config, tx)?;
+    apply_checked(overlay, env, &config, tx, &mut Vec::new())
 }
 
 /// Verify and apply a block: begin block, every transaction (all must apply), end block.
@@ -290,29 +312,23 @@ pub fn execute_block<R: StateReader>(
         });
     }
     let config = params::load(state)?;
-    let refs: Vec<&SignedTransaction> = txs.iter().collect();
-    let signatures = sig::verify_all(&refs);
+    let signatures = sig::verify_all(txs);
     let mut ov = Overlay::new(state);
     let mut events = Vec::new();
     emission::begin_block(&mut ov, &config.params, env.height, &mut events)
         .map_err(BlockError::Hook)?;
     for (index, (tx, sig_ok)) in txs.iter().zip(signatures).enumerate() {
-        let result = if sig_ok {
-            apply_verified(&mut ov, env, &config, tx, &mut events)
-        } else {
-            Err(TxError::BadSignature {
-                sender: tx.tx.sender,
-            })
-        };
-        result.map_err(|error| match error {
-            // The store failing is the node's problem, not the block's.
-            TxError::State(e) => BlockError::State(e),
-            error => BlockError::Tx {
-                index,
-                hash: tx.hash(),
-                error,
+        apply_batched(&mut ov, env, &config, tx, sig_ok, &mut events).map_err(
+            |error| match error {
+                // The store failing is the node's problem, not the block's.
+                TxError::State(e) => BlockError::State(e),
+                error => BlockError::Tx {
+                    index,
+                    hash: tx.hash(),
+                    error,
+                },
             },
-        })?;
+        )?;
     }
     emission::end_block(&mut ov, env.height, &mut events).map_err(BlockError::Hook)?;
     Ok(BlockOutput {
@@ -344,17 +360,9 @@ pub fn build_block<R: StateReader>(
     while included.len() < max_txs && candidates.peek().is_some() {
         let room = max_txs - included.len();
         let chunk: Vec<SignedTransaction> = candidates.by_ref().take(room).collect();
-        let refs: Vec<&SignedTransaction> = chunk.iter().collect();
-        let signatures = sig::verify_all(&refs);
+        let signatures = sig::verify_all(&chunk);
         for (tx, sig_ok) in chunk.into_iter().zip(signatures) {
-            let result = if sig_ok {
-                apply_verified(&mut ov, env, &config, &tx, &mut events)
-            } else {
-                Err(TxError::BadSignature {
-                    sender: tx.tx.sender,
-                })
-            };
-            match result {
+            match apply_batched(&mut ov, env, &config, &tx, sig_ok, &mut events) {
                 Ok(()) => included.push(tx),
                 Err(TxError::State(e)) => return Err(BlockError::State(e)),
                 Err(e) => rejected.push((tx.hash(), e)),

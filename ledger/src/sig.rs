@@ -39,10 +39,10 @@ fn strict_prechecks(tx: &SignedTransaction) -> Option<(VerifyingKey, Signature)>
 }
 
 /// Verify every transaction's signature; `result[i]` says whether `txs[i]` verifies.
-pub(crate) fn verify_all(txs: &[&SignedTransaction]) -> Vec<bool> {
+pub(crate) fn verify_all(txs: &[SignedTransaction]) -> Vec<bool> {
     let messages: Vec<Vec<u8>> = txs.iter().map(|t| t.tx.signing_bytes()).collect();
     let prechecked: Vec<Option<(VerifyingKey, Signature)>> =
-        txs.iter().map(|t| strict_prechecks(t)).collect();
+        txs.iter().map(strict_prechecks).collect();
     let mut ok: Vec<bool> = prechecked.iter().map(Option::is_some).collect();
     let idx: Vec<usize> = (0..txs.len()).filter(|i| ok[*i]).collect();
     if idx.is_empty() {
@@ -85,8 +85,7 @@ mod tests {
             .collect();
         let mut txs: Vec<SignedTransaction> = keys.iter().map(|k| tx(k, 0)).collect();
         txs[5].tx.nonce = 1;
-        let refs: Vec<&SignedTransaction> = txs.iter().collect();
-        let ok = verify_all(&refs);
+        let ok = verify_all(&txs);
         assert_eq!(ok, vec![true, true, true, true, true, false, true, true]);
         for (t, ok) in txs.iter().zip(ok) {
             assert_eq!(t.verify().is_ok(), ok);
@@ -104,7 +103,7 @@ mod tests {
         let mut sig = [0u8; 64];
         sig[..32].copy_from_slice(&identity);
         t.signature = plexus_types::Signature(sig);
-        assert!(!verify_all(&[&t])[0]);
+        assert!(!verify_all(std::slice::from_ref(&t))[0]);
         assert!(t.verify().is_err());
         assert!(!canonical_y(&[0xff; 32]));
         assert!(canonical_y(&identity));
