@@ -112,9 +112,13 @@ impl Encode for Block {
         self.header.encode_to(out);
         out.put_len(self.txs.len());
         for tx in &self.txs {
-            // Each transaction is length-prefixed so a decoder can bound it before parsing.
-            let bytes = tx.encode();
-            out.put_bytes(&bytes);
+            // Each transaction is length-prefixed so a decoder can bound it before parsing:
+            // reserve the prefix, encode in place, then fill the prefix in.
+            let at = out.len();
+            out.put_u32(0);
+            tx.encode_to(out);
+            let len = u32::try_from(out.len() - at - 4).unwrap_or(u32::MAX);
+            out[at..at + 4].copy_from_slice(&len.to_le_bytes());
         }
     }
 }
