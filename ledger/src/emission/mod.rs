@@ -22,7 +22,7 @@ use crate::{
     events::Event,
     neurons::{self, NeuronScores},
     params::{ChainParams, OWNER_CUT},
-    staking,
+    staking::{self, HotkeyInfo},
     store::{Overlay, StateReader},
     subnets::{self, SubnetState},
     weights, yuma,
@@ -135,10 +135,10 @@ fn mul_div(a: Amount, b: u64, c: u64) -> Amount {
 fn dividend_credits(
     state: &impl StateReader,
     hotkey: &AccountId,
+    info: &HotkeyInfo,
     amount: Amount,
     credits: &mut Vec<(AccountId, AccountId, Amount)>,
 ) -> Result<(), TxError> {
-    let info = staking::hotkey(state, hotkey)?.ok_or(TxError::UnknownHotkey { hotkey: *hotkey })?;
     let take = mul_div(amount, u64::from(info.take), 65535);
     let rest = amount - take;
     let mut paid = 0;
@@ -176,12 +176,17 @@ pub(crate) fn run_epoch<R: StateReader>(
     if st.n > 0 {
         let neurons = neurons::all(ov, netuid, &st)?;
         let n = neurons.len();
+        // Hotkey records are read once: nothing below changes them until the credits
+        // are applied at the end.
+        let mut hotkeys = Vec::with_capacity(n);
         let mut stake = Vec::with_capacity(n);
         let mut weights_rows = Vec::with_capacity(n);
         let mut bonds_rows = Vec::with_capacity(n);
         let mut permits = Vec::with_capacity(n);
         for (uid, neuron) in (0u16..).zip(&neurons) {
-            stake.push(staking::hotkey(ov, &neuron.hotkey)?.map_or(0, |h| h.total_stake));
+            let info = staking::hotkey(ov, &neuron.hotkey)?;
+            stake.push(info.map_or(0, |h| h.total_stake));
+            hotkeys.push(info);
             weights_rows.push(weights::weights_row(ov, netuid, uid)?);
             bonds_rows.push(weights::bonds_row(ov, netuid, uid)?);
             permits.push(neurons::scores(ov, netuid, uid)?.permit);
@@ -206,8 +211,8 @@ pub(crate) fn run_epoch<R: StateReader>(
 
         // Decide every credit from the pre-payout state, then apply them.
         let mut credits: Vec<(AccountId, AccountId, Amount)> = Vec::new();
-        for (i, neuron) in neurons.iter().enumerate() {
-            let uid = u16::try_from(i).map_err(|_| TxError::Overflow("uid"))?;
+        for ((uid, neuron), info) in (0u16..).zip(&neurons).zip(&hotkeys) {
+            let i = usize::from(uid);
             let miner = out.miner_emission.get(i).copied().unwrap_or(0).min(budget);
             budget -= miner;
             let validator = out
@@ -218,13 +223,15 @@ pub(crate) fn run_epoch<R: StateReader>(
                 .min(budget);
             budget -= validator;
             if miner > 0 || validator > 0 {
-                let owner =
-                    staking::hotkey(ov, &neuron.hotkey)?.map_or(neuron.coldkey, |h| h.owner);
+                let owner = info.map_or(neuron.coldkey, |h| h.owner);
                 if miner > 0 {
                     credits.push((neuron.hotkey, owner, miner));
                 }
                 if validator > 0 {
-                    dividend_credits(ov, &neuron.hotkey, validator, &mut credits)?;
+                    let info = info.ok_or(TxError::UnknownHotkey {
+                        hotkey: neuron.hotkey,
+                    })?;
+                    dividend_credits(ov, &neuron.hotkey, &info, validator, &mut credits)?;
                 }
                 payouts.push((uid, miner, validator));
             }
