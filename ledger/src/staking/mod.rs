@@ -255,14 +255,7 @@ pub(crate) fn remove_stake<R: StateReader>(
     amount: Amount,
     events: &mut Vec<Event>,
 ) -> Result<(), TxError> {
-    let have = stake(ov, hot, cold)?;
-    if have < amount {
-        return Err(TxError::InsufficientStake {
-            hotkey: *hot,
-            have,
-            need: amount,
-        });
-    }
+    // decrease_stake checks the stake covers `amount` before it writes anything.
     decrease_stake(ov, hot, cold, amount)?;
     accounts::credit(ov, cold, amount)?;
     events.push(Event::StakeRemoved {
