@@ -87,7 +87,13 @@ macro_rules! codec_value {
         }
     )*};
 }
-codec_value!(AccountId, Hash, Hyperparams, Endpoint);
+codec_value!(
+    AccountId,
+    Hash,
+    Hyperparams,
+    Endpoint,
+    crate::params::ChainConfig
+);
 
 impl Value for Vec<AccountId> {
     fn put(&self, out: &mut Vec<u8>) {

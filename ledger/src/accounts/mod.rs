@@ -86,12 +86,9 @@ pub fn supply(state: &impl StateReader) -> Result<Supply, StateError> {
     state::get_or_default(state, &keys::supply_key())
 }
 
+/// Buffer an account, or its deletion once it is empty.
 pub(crate) fn put_account<R: StateReader>(ov: &mut Overlay<R>, id: &AccountId, acct: &Account) {
-    if *acct == Account::default() {
-        ov.delete(keys::account_key(id));
-    } else {
-        state::put(ov, keys::account_key(id), acct);
-    }
+    state::put_or_delete(ov, keys::account_key(id), acct);
 }
 
 pub(crate) fn put_supply<R: StateReader>(ov: &mut Overlay<R>, supply: &Supply) {
@@ -116,6 +113,21 @@ pub(crate) fn credit<R: StateReader>(
     Ok(())
 }
 
+impl Account {
+    /// Take `amount` from the balance, or say what it lacks for `what`.
+    fn withdraw(&mut self, amount: Amount, what: &'static str) -> Result<(), TxError> {
+        self.balance = self
+            .balance
+            .checked_sub(amount)
+            .ok_or(TxError::InsufficientBalance {
+                have: self.balance,
+                need: amount,
+                what,
+            })?;
+        Ok(())
+    }
+}
+
 /// Take `amount` from a free balance.
 pub(crate) fn debit<R: StateReader>(
     ov: &mut Overlay<R>,
@@ -124,14 +136,7 @@ pub(crate) fn debit<R: StateReader>(
     what: &'static str,
 ) -> Result<(), TxError> {
     let mut acct = account(ov, id)?;
-    acct.balance = acct
-        .balance
-        .checked_sub(amount)
-        .ok_or(TxError::InsufficientBalance {
-            have: acct.balance,
-            need: amount,
-            what,
-        })?;
+    acct.withdraw(amount, what)?;
     put_account(ov, id, &acct);
     Ok(())
 }
@@ -194,14 +199,7 @@ pub(crate) fn charge_fee_and_bump_nonce<R: StateReader>(
     fee: Amount,
 ) -> Result<(), TxError> {
     let mut acct = account(ov, sender)?;
-    acct.balance = acct
-        .balance
-        .checked_sub(fee)
-        .ok_or(TxError::InsufficientBalance {
-            have: acct.balance,
-            need: fee,
-            what: "fee",
-        })?;
+    acct.withdraw(fee, "fee")?;
     acct.nonce = acct
         .nonce
         .checked_add(1)

@@ -9,7 +9,7 @@ use plexus_types::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    state::{self, StateError, Value},
+    state::{self, StateError},
     store::StateReader,
 };
 
@@ -120,15 +120,6 @@ impl Decode for ChainConfig {
     }
 }
 
-impl Value for ChainConfig {
-    fn put(&self, out: &mut Vec<u8>) {
-        self.encode_to(out);
-    }
-    fn take(r: &mut Reader<'_>) -> Result<Self, CodecError> {
-        Self::decode_from(r)
-    }
-}
-
 /// Read the chain configuration; genesis always writes it.
 pub fn load(state: &impl StateReader) -> Result<ChainConfig, StateError> {
     state::get(state, &keys::config_key())?.ok_or(StateError::Missing("chain configuration"))
@@ -137,6 +128,7 @@ pub fn load(state: &impl StateReader) -> Result<ChainConfig, StateError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::Value;
 
     #[test]
     fn the_chain_config_encoding_is_pinned() {
