@@ -333,7 +333,7 @@ pub(crate) fn serve<R: StateReader>(
     Ok(())
 }
 
-/// Subnet state after its UIDs are read, for callers that iterate a metagraph.
+/// Every UID's holder, in uid order, for callers that iterate a metagraph.
 pub(crate) fn all(
     state: &impl StateReader,
     netuid: Netuid,

@@ -343,9 +343,9 @@ pub fn run(s: &Scenario) -> Result<Vec<EpochReport>, ScenarioError> {
             weights_committed_at: None,
             emission: s.emission_per_epoch,
         };
-        let out = super::epoch(&params, &input);
-        *bonds = out.bonds.clone();
-        *permits = out.permits.clone();
+        let mut out = super::epoch(&params, &input);
+        *bonds = std::mem::take(&mut out.bonds);
+        *permits = std::mem::take(&mut out.permits);
         out
     };
 
