@@ -141,19 +141,13 @@ impl NodeConfig {
     /// later runs reuse it). The genesis used is saved to [`GENESIS_FILE`].
     pub fn load(data_dir: impl Into<PathBuf>, genesis: Option<Genesis>) -> Result<Self, NodeError> {
         let data_dir = data_dir.into();
-        fs::create_dir_all(&data_dir).map_err(|source| NodeError::Io {
-            path: data_dir.clone(),
-            source,
-        })?;
+        ensure_dir(&data_dir)?;
         let key = load_or_create_key(&data_dir.join(KEY_FILE))?;
         let genesis_path = data_dir.join(GENESIS_FILE);
         let genesis = match genesis {
             Some(genesis) => genesis,
             None if genesis_path.exists() => {
-                let text = fs::read_to_string(&genesis_path).map_err(|source| NodeError::Io {
-                    path: genesis_path.clone(),
-                    source,
-                })?;
+                let text = fs::read_to_string(&genesis_path).map_err(io_error(&genesis_path))?;
                 Genesis::from_json(&text).map_err(|e| NodeError::Genesis(e.to_string()))?
             }
             None => Genesis::development(key.account()),
@@ -178,40 +172,34 @@ fn validator_address(genesis: &Genesis, account: &AccountId) -> Option<SocketAdd
 /// Read the hex seed in `path`, or create one from the OS's randomness.
 fn load_or_create_key(path: &Path) -> Result<Keypair, NodeError> {
     if path.exists() {
-        let text = fs::read_to_string(path).map_err(|source| NodeError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = fs::read_to_string(path).map_err(io_error(path))?;
         let mut seed = [0u8; 32];
-        hex_decode(text.trim(), &mut seed).ok_or_else(|| NodeError::BadKey(path.to_path_buf()))?;
+        hex::decode_to_slice(text.trim(), &mut seed)
+            .map_err(|_| NodeError::BadKey(path.to_path_buf()))?;
         return Ok(Keypair::from_seed(seed));
     }
     let key = Keypair::generate(&mut rand::rng());
-    let text = format!("{}\n", hex_encode(&key.secret_bytes()));
+    let text = format!("{}\n", hex::encode(key.secret_bytes()));
     write_atomically(path, text.as_bytes())?;
     Ok(key)
 }
 
-fn hex_encode(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// Create `path` and its parents if missing.
+pub(crate) fn ensure_dir(path: &Path) -> Result<(), NodeError> {
+    fs::create_dir_all(path).map_err(io_error(path))
 }
 
-fn hex_decode(text: &str, out: &mut [u8; 32]) -> Option<()> {
-    if text.len() != 64 {
-        return None;
+/// Wraps an I/O error on `path` as [`NodeError::Io`].
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> NodeError + '_ {
+    move |source| NodeError::Io {
+        path: path.to_path_buf(),
+        source,
     }
-    for (i, slot) in out.iter_mut().enumerate() {
-        *slot = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(())
 }
 
 /// Write `bytes` to `path` through a temporary file and a rename; owner-only on unix.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), NodeError> {
-    let io = |source| NodeError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    let io = io_error(path);
     let tmp = path.with_extension("tmp");
     let mut options = fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -220,10 +208,10 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), NodeError> {
         use std::os::unix::fs::OpenOptionsExt as _;
         options.mode(0o600);
     }
-    let mut file = options.open(&tmp).map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    fs::rename(&tmp, path).map_err(io)
+    let mut file = options.open(&tmp).map_err(&io)?;
+    file.write_all(bytes).map_err(&io)?;
+    file.sync_all().map_err(&io)?;
+    fs::rename(&tmp, path).map_err(&io)
 }
 
 /// A snapshot of the node's progress.
@@ -362,12 +350,7 @@ impl NodeHandle {
             tip_height: status.tip_height.load(Ordering::Relaxed),
             peers: self.inner.peers,
             validators: self.inner.genesis.validators.len(),
-            mempool_size: self
-                .inner
-                .mempool
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .len(),
+            mempool_size: self.mempool_len(),
             halted: status
                 .halted
                 .lock()

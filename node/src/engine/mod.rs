@@ -28,7 +28,6 @@ mod metrics;
 use std::{
     net::SocketAddr,
     num::{NonZeroU64, NonZeroUsize},
-    path::Path,
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -78,7 +77,7 @@ pub use metrics::NodeMetrics;
 
 use crate::{
     CONSENSUS_DIR, NodeConfig, NodeError, NodeHandle, STATE_FILE, SUBSCRIBER_BUFFER, StatusCell,
-    chain::Chain, mempool::Mempool,
+    chain::Chain, ensure_dir, mempool::Mempool,
 };
 
 /// Identity and consensus key type (ed25519, the same keys as accounts).
@@ -239,13 +238,10 @@ where
         .next()
         .cloned()
         .ok_or_else(|| NodeError::Genesis("the genesis has no validators".into()))?;
-    let partition = format!("plexus_{}", &hex_prefix(&config.key.account()));
+    let partition = format!("plexus_{}", hex::encode(&config.key.account().0[..8]));
 
     // State.
-    std::fs::create_dir_all(&config.data_dir).map_err(|source| NodeError::Io {
-        path: config.data_dir.clone(),
-        source,
-    })?;
+    ensure_dir(&config.data_dir)?;
     let store = Arc::new(Store::open(config.data_dir.join(STATE_FILE))?);
     let (chain, genesis_block) = Chain::open(
         store,
@@ -463,10 +459,6 @@ fn archive_config<C>(prefix: &str, page_cache: &CacheRef, codec_config: C) -> im
     }
 }
 
-fn hex_prefix(account: &AccountId) -> String {
-    account.0[..8].iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Start a node on authenticated p2p (`lookup`: every validator's address comes from
 /// the genesis), listening on `config.listen`.
 pub async fn start<E>(context: E, config: NodeConfig) -> Result<NodeHandle, NodeError>
@@ -545,12 +537,5 @@ where
             warn!(?error, "node did not stop cleanly");
         }
         Ok(())
-    })
-}
-
-fn ensure_dir(path: &Path) -> Result<(), NodeError> {
-    std::fs::create_dir_all(path).map_err(|source| NodeError::Io {
-        path: path.to_path_buf(),
-        source,
     })
 }
