@@ -3,7 +3,7 @@
 
 use axum::{
     Json,
-    extract::{FromRequest, FromRequestParts, Path, Query, Request, rejection::JsonRejection},
+    extract::{FromRequest, FromRequestParts, Path, Query, Request},
     http::{StatusCode, request::Parts},
     response::{IntoResponse, Response},
 };
@@ -195,18 +195,6 @@ impl From<StorageError> for ApiError {
     }
 }
 
-impl From<JsonRejection> for ApiError {
-    fn from(r: JsonRejection) -> Self {
-        match r.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => Self::TooLarge {
-                limit: crate::DEFAULT_BODY_LIMIT,
-            },
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
-            _ => Self::invalid("invalid_json", r.body_text()),
-        }
-    }
-}
-
 /// `Json<T>`, answering a rejection with the API's JSON error.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ApiJson<T>(pub(crate) T);
@@ -223,13 +211,14 @@ where
             .extensions()
             .get::<BodyLimit>()
             .map_or(crate::DEFAULT_BODY_LIMIT, |l| l.0);
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(Self(value)),
-            Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::TooLarge { limit })
-            }
-            Err(r) => Err(r.into()),
-        }
+        Json::<T>::from_request(req, state)
+            .await
+            .map(|Json(v)| Self(v))
+            .map_err(|r| match r.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge { limit },
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
+                _ => ApiError::invalid("invalid_json", r.body_text()),
+            })
     }
 }
 

@@ -164,10 +164,6 @@ impl ApiState {
 
     /// Reserve an event stream slot, released when the guard drops.
     pub(crate) fn open_stream(&self) -> Result<StreamGuard, ApiError> {
-        let unavailable = |message: &str| ApiError::Unavailable {
-            code: "too_many_streams",
-            message: message.into(),
-        };
         if *self.inner.closing.borrow() {
             return Err(ApiError::Unavailable {
                 code: "shutting_down",
@@ -180,8 +176,9 @@ impl ApiState {
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
                 (n < max).then_some(n + 1)
             })
-            .map_err(|_| {
-                unavailable("too many event streams are open on this node: retry later")
+            .map_err(|_| ApiError::Unavailable {
+                code: "too_many_streams",
+                message: "too many event streams are open on this node: retry later".into(),
             })?;
         self.inner.metrics.streams.inc();
         Ok(StreamGuard {

@@ -6,23 +6,35 @@ pub(crate) mod node;
 pub(crate) mod proofs;
 pub(crate) mod transactions;
 
+use std::sync::Arc;
+
 use plexus_storage::{Snapshot, Store};
 use plexus_types::{AccountId, Hash, Netuid, Uid};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::{error::ApiError, state::ApiState};
+use crate::{backend::Backend, error::ApiError, state::ApiState};
 
-/// Run a store read on the blocking pool (redb reads may touch the disk).
+/// Call the backend on the blocking pool: its methods may block (the store reads
+/// disk, admission checks state).
+pub(crate) async fn blocking<T, F>(state: &ApiState, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&dyn Backend) -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let backend = Arc::clone(state.backend());
+    tokio::task::spawn_blocking(move || f(backend.as_ref()))
+        .await
+        .map_err(|e| ApiError::internal(format!("backend task failed: {e}")))
+}
+
+/// Run a store read on the blocking pool.
 pub(crate) async fn read<T, F>(state: &ApiState, f: F) -> Result<T, ApiError>
 where
     F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    let store = state.backend().store();
-    tokio::task::spawn_blocking(move || f(&store))
-        .await
-        .map_err(|e| ApiError::internal(format!("read task failed: {e}")))?
+    blocking(state, move |backend| f(&backend.store())).await?
 }
 
 /// A consistent view of the latest committed state and the height it shows.

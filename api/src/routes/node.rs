@@ -16,6 +16,7 @@ use futures::{Stream, StreamExt as _};
 use tokio_stream::wrappers::{BroadcastStream, errors::BroadcastStreamRecvError};
 use utoipa::OpenApi as _;
 
+use super::blocking;
 use crate::{
     backend::FinalizedBlock,
     error::ApiError,
@@ -34,8 +35,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
     responses((status = 200, description = "Progress, peers, mempool and the committed tip", body = Status))
 )]
 pub(crate) async fn status(State(state): State<ApiState>) -> Result<Json<Status>, ApiError> {
-    let backend = std::sync::Arc::clone(state.backend());
-    tokio::task::spawn_blocking(move || {
+    blocking(&state, |backend| {
         let tip = backend.store().committed().map(|c| Tip {
             height: c.height,
             digest: c.digest,
@@ -49,7 +49,6 @@ pub(crate) async fn status(State(state): State<ApiState>) -> Result<Json<Status>
     })
     .await
     .map(Json)
-    .map_err(|e| ApiError::internal(format!("status task failed: {e}")))
 }
 
 /// Server-sent events: `event: block` per finalized block, `event: lagged` when this
@@ -108,11 +107,10 @@ fn to_sse(item: Result<FinalizedBlock, BroadcastStreamRecvError>) -> SseEvent {
     responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text", body = String))
 )]
 pub(crate) async fn metrics(State(state): State<ApiState>) -> Response {
-    let backend = std::sync::Arc::clone(state.backend());
-    let node = tokio::task::spawn_blocking(move || backend.metrics())
+    let node = blocking(&state, |backend| backend.metrics())
         .await
         .unwrap_or_else(|e| {
-            tracing::error!(error = %e, "api: node metrics task failed");
+            tracing::error!(error = %e, "api: could not read the node's metrics");
             String::new()
         });
     let text = join_metrics(&node, &state.metrics().encode());
@@ -190,13 +188,11 @@ pub(crate) fn panicked(detail: Box<dyn std::any::Any + Send + 'static>) -> Respo
 
 /// The answer when a request takes longer than the configured timeout.
 pub(crate) fn timed_out() -> Response {
-    let mut response = ApiError::Unavailable {
+    ApiError::Unavailable {
         code: "timeout",
         message: "the request took too long: retry shortly".into(),
     }
-    .into_response();
-    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-    response
+    .into_response()
 }
 
 #[cfg(test)]

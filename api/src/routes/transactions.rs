@@ -7,7 +7,7 @@
 use axum::{Json, extract::State, http::StatusCode};
 use plexus_types::{Encode as _, SignedTransaction, tx::MAX_TX_BYTES};
 
-use super::{parse_hash, read};
+use super::{blocking, parse_hash, read};
 use crate::{
     error::{ApiError, ApiJson, ApiPath},
     state::{ApiState, SubmitLabels},
@@ -69,10 +69,7 @@ async fn submit_inner(state: &ApiState, tx_hex: &str) -> Result<plexus_types::Ha
         )
     })?;
     let expected = tx.hash();
-    let backend = std::sync::Arc::clone(state.backend());
-    let hash = tokio::task::spawn_blocking(move || backend.submit(tx))
-        .await
-        .map_err(|e| ApiError::internal(format!("submit task failed: {e}")))??;
+    let hash = blocking(state, move |backend| backend.submit(tx)).await??;
     if hash != expected {
         tracing::warn!(%hash, %expected, "api: backend returned another transaction id");
     }
