@@ -263,11 +263,7 @@ impl Client {
     /// The node's and the API's metrics, as OpenMetrics text.
     pub async fn metrics(&self) -> Result<String, ClientError> {
         let url = self.url(&["metrics"])?;
-        let request = self.http.get(url.clone()).timeout(self.timeout);
-        let (status, bytes) = self.exchange(&url, request).await?;
-        if !status.is_success() {
-            return Err(api_error(&url, status, &bytes));
-        }
+        let (_, bytes) = self.exchange(&url, self.http.get(url.clone())).await?;
         String::from_utf8(bytes).map_err(|_| ClientError::UnexpectedResponse {
             url: url.to_string(),
             reason: "metrics are not UTF-8".into(),
@@ -428,14 +424,13 @@ impl Client {
         coldkey: &AccountId,
     ) -> Result<Verified<Amount>, ClientError> {
         let response = self.stake_proof(hotkey, coldkey, None).await?;
-        let (proof, header) = check(&response, &stake_key(hotkey, coldkey), None)?;
-        let value = plexus_ledger::staking::stake(&proven_state(&proof), hotkey, coldkey)
-            .map_err(|e| ClientError::ProofInvalid(format!("proven stake does not decode: {e}")))?;
-        Ok(Verified {
-            value,
-            header,
-            proof,
-        })
+        verify(
+            &response,
+            &stake_key(hotkey, coldkey),
+            None,
+            "stake",
+            |state| plexus_ledger::staking::stake(state, hotkey, coldkey),
+        )
     }
 
     /// A hotkey's UID on a subnet, proven (`None` when it is not registered there).
@@ -445,15 +440,9 @@ impl Client {
         hotkey: &AccountId,
     ) -> Result<Verified<Option<Uid>>, ClientError> {
         let response = self.registration_proof(netuid, hotkey, None).await?;
-        let (proof, header) = check(&response, &registration_key(netuid, hotkey), None)?;
-        let value =
-            plexus_ledger::neurons::uid_of(&proven_state(&proof), netuid, hotkey).map_err(|e| {
-                ClientError::ProofInvalid(format!("proven registration does not decode: {e}"))
-            })?;
-        Ok(Verified {
-            value,
-            header,
-            proof,
+        let key = registration_key(netuid, hotkey);
+        verify(&response, &key, None, "registration", |state| {
+            plexus_ledger::neurons::uid_of(state, netuid, hotkey)
         })
     }
 
@@ -486,33 +475,37 @@ impl Client {
         self.send(url, request).await
     }
 
+    /// Send `request` and parse its JSON answer.
     async fn send<T: DeserializeOwned>(
         &self,
         url: Url,
         request: reqwest::RequestBuilder,
     ) -> Result<T, ClientError> {
-        let request = request.timeout(self.timeout);
         let (status, bytes) = self.exchange(&url, request).await?;
-        if !status.is_success() {
-            return Err(api_error(&url, status, &bytes));
-        }
         serde_json::from_slice(&bytes).map_err(|e| ClientError::UnexpectedResponse {
             url: url.to_string(),
             reason: format!("HTTP {status} body does not parse: {e}"),
         })
     }
 
+    /// Send `request` with the client's timeout; the status and body of a success,
+    /// or the API error of anything else.
     async fn exchange(
         &self,
         url: &Url,
         request: reqwest::RequestBuilder,
     ) -> Result<(StatusCode, Vec<u8>), ClientError> {
         let response = request
+            .timeout(self.timeout)
             .send()
             .await
             .map_err(|e| transport(url, e, self.timeout))?;
         let status = response.status();
-        Ok((status, read_limited(url, response, self.timeout).await?))
+        let bytes = read_limited(url, response, self.timeout).await?;
+        if !status.is_success() {
+            return Err(api_error(url, status, &bytes));
+        }
+        Ok((status, bytes))
     }
 }
 
@@ -630,28 +623,43 @@ fn verify_account(
     account: &AccountId,
     trusted: Option<&BlockHeader>,
 ) -> Result<Verified<AccountState>, ClientError> {
-    let (proof, header) = check(response, &account_key(account), trusted)?;
-    let view = query::account(&proven_state(&proof), account)
-        .map_err(|e| ClientError::ProofInvalid(format!("proven account does not decode: {e}")))?;
-    Ok(Verified {
-        value: AccountState {
-            balance: view.balance,
-            nonce: view.nonce,
+    verify(
+        response,
+        &account_key(account),
+        trusted,
+        "account",
+        |state| {
+            query::account(state, account).map(|view| AccountState {
+                balance: view.balance,
+                nonce: view.nonce,
+            })
         },
-        header,
-        proof,
-    })
+    )
 }
 
-/// A state holding only the proven entry, so the ledger's own decoders read it.
-fn proven_state(proof: &StateProof) -> MemStore {
+/// [`check`] a served proof, then read the proven `what` out of a state holding only
+/// the proven entry, with the ledger's own decoder `decode`.
+fn verify<T, E: std::fmt::Display>(
+    response: &ProofResponse,
+    key: &[u8],
+    trusted: Option<&BlockHeader>,
+    what: &str,
+    decode: impl FnOnce(&MemStore) -> Result<T, E>,
+) -> Result<Verified<T>, ClientError> {
+    let (proof, header) = check(response, key, trusted)?;
     let mut state = MemStore::new();
     state.commit(
         [(proof.key.clone(), proof.value.clone())]
             .into_iter()
             .collect(),
     );
-    state
+    let value = decode(&state)
+        .map_err(|e| ClientError::ProofInvalid(format!("proven {what} does not decode: {e}")))?;
+    Ok(Verified {
+        value,
+        header,
+        proof,
+    })
 }
 
 #[cfg(test)]
