@@ -1,5 +1,5 @@
 use axum::http::StatusCode;
-use plexus_types::{PLX, Payload};
+use plexus_types::PLX;
 
 use crate::support::{TestChain, get, key, submit};
 
@@ -8,14 +8,7 @@ async fn a_valid_transfer_is_accepted_pending_then_finalized_with_its_position()
     let chain = TestChain::new();
     let state = chain.state();
     let bob = key("bob");
-    let tx = chain.tx(
-        &chain.faucet(),
-        Payload::Transfer {
-            to: bob.account(),
-            amount: 5 * PLX,
-        },
-        0,
-    );
+    let tx = chain.transfer(&chain.faucet(), bob.account(), 5 * PLX);
 
     let (status, body) = submit(&state, &tx).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");

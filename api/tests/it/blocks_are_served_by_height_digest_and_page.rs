@@ -1,5 +1,5 @@
 use axum::http::StatusCode;
-use plexus_types::{PLX, Payload};
+use plexus_types::PLX;
 
 use crate::support::{TestChain, code, get, key};
 
@@ -7,14 +7,7 @@ use crate::support::{TestChain, code, get, key};
 async fn a_block_is_found_by_height_digest_and_as_latest() {
     let chain = TestChain::new();
     let state = chain.state();
-    let tx = chain.tx(
-        &chain.faucet(),
-        Payload::Transfer {
-            to: key("bob").account(),
-            amount: PLX,
-        },
-        0,
-    );
+    let tx = chain.transfer(&chain.faucet(), key("bob").account(), PLX);
     plexus_api::Backend::submit(&chain, tx.clone()).unwrap();
     let produced = chain.produce_block();
 

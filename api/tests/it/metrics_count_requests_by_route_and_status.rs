@@ -15,14 +15,7 @@ async fn metrics_hold_the_node_metrics_and_api_counters_by_route_and_status() {
     get(&state, "/v1/accounts/nope").await;
     get(&state, "/v1/subnets/9").await;
     get(&state, "/nowhere").await;
-    let tx = chain.tx(
-        &chain.faucet(),
-        plexus_types::Payload::Transfer {
-            to: faucet,
-            amount: 1,
-        },
-        0,
-    );
+    let tx = chain.transfer(&chain.faucet(), faucet, 1);
     crate::support::submit(&state, &tx).await;
 
     let response = plexus_api::router(state.clone())

@@ -2,7 +2,7 @@ use axum::http::StatusCode;
 use plexus_api::wire::{Proof, ProofResponse};
 use plexus_ledger::{MemStore, account_key, query, registration_key, stake_key};
 use plexus_storage::{ProofError, StateProof, verify_proof};
-use plexus_types::{BlockHeader, PLX, Payload};
+use plexus_types::{BlockHeader, PLX};
 
 use crate::support::{TestChain, code, get, key};
 
@@ -31,14 +31,7 @@ async fn an_account_proof_verifies_against_the_header_and_decodes_to_the_balance
     let chain = TestChain::new();
     let state = chain.state();
     let bob = key("bob");
-    let tx = chain.tx(
-        &chain.faucet(),
-        Payload::Transfer {
-            to: bob.account(),
-            amount: 3 * PLX,
-        },
-        0,
-    );
+    let tx = chain.transfer(&chain.faucet(), bob.account(), 3 * PLX);
     plexus_api::Backend::submit(&chain, tx).unwrap();
     chain.produce_block();
 
@@ -89,14 +82,7 @@ async fn proofs_at_a_past_height_verify_against_that_height_header() {
     let state = chain.state();
     let bob = key("bob");
     for _ in 0..2 {
-        let tx = chain.tx(
-            &chain.faucet(),
-            Payload::Transfer {
-                to: bob.account(),
-                amount: PLX,
-            },
-            0,
-        );
+        let tx = chain.transfer(&chain.faucet(), bob.account(), PLX);
         plexus_api::Backend::submit(&chain, tx).unwrap();
         chain.produce_block();
     }

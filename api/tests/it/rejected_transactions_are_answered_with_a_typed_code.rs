@@ -1,18 +1,11 @@
 use axum::http::StatusCode;
-use plexus_types::{Encode as _, PLX, Payload, Signature, Transaction};
+use plexus_types::{Encode as _, PLX, Signature, Transaction};
 use serde_json::json;
 
 use crate::support::{TestChain, code, key, post_json, post_raw, submit};
 
-fn transfer(chain: &TestChain, offset: u64) -> plexus_types::SignedTransaction {
-    chain.tx(
-        &chain.faucet(),
-        Payload::Transfer {
-            to: key("bob").account(),
-            amount: PLX,
-        },
-        offset,
-    )
+fn transfer(chain: &TestChain) -> plexus_types::SignedTransaction {
+    chain.transfer(&chain.faucet(), key("bob").account(), PLX)
 }
 
 #[tokio::test]
@@ -38,7 +31,7 @@ async fn malformed_bodies_get_typed_json_errors() {
     assert_eq!(code(&answer), "invalid_json");
 
     // A valid transaction with a byte appended does not decode (canonical encoding).
-    let mut bytes = transfer(&chain, 0).encode();
+    let mut bytes = transfer(&chain).encode();
     bytes.push(0);
     let body = json!({ "tx": hex::encode(bytes) });
     let (status, answer) = post_json(&state, "/v1/transactions", &body).await;
@@ -85,7 +78,7 @@ async fn ledger_rejections_pass_their_code_and_message_through() {
     let state = chain.state();
 
     // Wrong chain.
-    let mut wrong = transfer(&chain, 0).tx;
+    let mut wrong = transfer(&chain).tx;
     wrong.chain_id += 1;
     let wrong = wrong.sign(&chain.faucet());
     let (status, answer) = submit(&state, &wrong).await;
@@ -102,7 +95,7 @@ async fn ledger_rejections_pass_their_code_and_message_through() {
 
     // Bad signature: signed by someone else.
     let forged = plexus_types::SignedTransaction {
-        tx: transfer(&chain, 0).tx,
+        tx: transfer(&chain).tx,
         signature: key("mallory").sign(b"something else"),
     };
     let (status, answer) = submit(&state, &forged).await;
@@ -111,7 +104,7 @@ async fn ledger_rejections_pass_their_code_and_message_through() {
         (StatusCode::BAD_REQUEST, "bad_signature")
     );
     let zero_sig = plexus_types::SignedTransaction {
-        tx: transfer(&chain, 0).tx,
+        tx: transfer(&chain).tx,
         signature: Signature([0; 64]),
     };
     let (_, answer) = submit(&state, &zero_sig).await;
@@ -120,7 +113,7 @@ async fn ledger_rejections_pass_their_code_and_message_through() {
     // Fee too low.
     let cheap = Transaction {
         fee: 0,
-        ..transfer(&chain, 0).tx
+        ..transfer(&chain).tx
     }
     .sign(&chain.faucet());
     let (status, answer) = submit(&state, &cheap).await;
@@ -130,14 +123,7 @@ async fn ledger_rejections_pass_their_code_and_message_through() {
     );
 
     // A broke sender.
-    let broke = chain.tx(
-        &key("nobody"),
-        Payload::Transfer {
-            to: key("bob").account(),
-            amount: 1,
-        },
-        0,
-    );
+    let broke = chain.transfer(&key("nobody"), key("bob").account(), 1);
     let (status, answer) = submit(&state, &broke).await;
     assert_eq!(
         (status, code(&answer)),
@@ -145,7 +131,7 @@ async fn ledger_rejections_pass_their_code_and_message_through() {
     );
 
     // Stale nonce: nonce 0 again after a block used it.
-    let first = transfer(&chain, 0);
+    let first = transfer(&chain);
     assert_eq!(submit(&state, &first).await.0, StatusCode::ACCEPTED);
     let (status, answer) = submit(&state, &first).await;
     assert_eq!(

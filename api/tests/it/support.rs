@@ -17,11 +17,12 @@ use axum::{
     http::{Request, StatusCode, header},
 };
 use http_body_util::BodyExt as _;
-use plexus_api::{ApiState, Backend, FinalizedBlock, NodeStatus, SubmitError};
+use plexus_api::{ApiConfig, ApiState, Backend, FinalizedBlock, NodeStatus, SubmitError};
 use plexus_ledger::{BlockEnv, Genesis, execute_block, genesis, query};
 use plexus_storage::Store;
 use plexus_types::{
-    Block, BlockHeader, Hash, Keypair, Payload, SignedTransaction, Transaction, block::tx_root,
+    AccountId, Amount, Block, BlockHeader, Hash, Keypair, Payload, SignedTransaction, Transaction,
+    block::tx_root,
 };
 use serde_json::Value;
 use tempfile::TempDir;
@@ -126,6 +127,11 @@ impl TestChain {
         ApiState::new(self.clone())
     }
 
+    /// API state over this chain with `config`.
+    pub fn state_with(&self, config: ApiConfig) -> ApiState {
+        ApiState::with_config(Arc::new(self.clone()), config)
+    }
+
     /// The account's next nonce in the committed state.
     pub fn nonce(&self, key: &Keypair) -> u64 {
         query::account(self.inner.store.as_ref(), &key.account())
@@ -144,6 +150,11 @@ impl TestChain {
             payload,
         }
         .sign(signer)
+    }
+
+    /// A transfer of `amount` from `from` to `to` with the committed next nonce.
+    pub fn transfer(&self, from: &Keypair, to: AccountId, amount: Amount) -> SignedTransaction {
+        self.tx(from, Payload::Transfer { to, amount }, 0)
     }
 
     /// Execute the queued transactions as the next block, commit it and announce it.

@@ -6,7 +6,7 @@ use axum::{
 };
 use http_body_util::BodyExt as _;
 use plexus_api::wire::{BlockEvent, LaggedEvent};
-use plexus_types::{PLX, Payload};
+use plexus_types::PLX;
 use tower::ServiceExt as _;
 
 use crate::support::{TestChain, code, get, key};
@@ -72,14 +72,7 @@ async fn a_subscriber_receives_each_committed_block_with_its_transactions_and_ev
     let mut events = Events::open(&state).await;
     assert_eq!(state.open_streams(), 1);
 
-    let tx = chain.tx(
-        &chain.faucet(),
-        Payload::Transfer {
-            to: key("bob").account(),
-            amount: PLX,
-        },
-        0,
-    );
+    let tx = chain.transfer(&chain.faucet(), key("bob").account(), PLX);
     plexus_api::Backend::submit(&chain, tx.clone()).unwrap();
     let produced = chain.produce_block();
 
@@ -133,7 +126,7 @@ async fn streams_are_capped_and_closing_ends_them() {
         max_streams: 2,
         ..plexus_api::ApiConfig::default()
     };
-    let state = plexus_api::ApiState::with_config(std::sync::Arc::new(chain.clone()), config);
+    let state = chain.state_with(config);
     let mut first = Events::open(&state).await;
     let _second = Events::open(&state).await;
     let (status, body) = get(&state, "/v1/events").await;

@@ -83,14 +83,7 @@ async fn a_barrage_of_hostile_requests_leaves_the_server_answering() {
     // Still serving, and still accepting valid work.
     let (status, body) = get(&state, "/v1/status").await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let tx = chain.tx(
-        &chain.faucet(),
-        plexus_types::Payload::Transfer {
-            to: crate::support::key("bob").account(),
-            amount: 1,
-        },
-        0,
-    );
+    let tx = chain.transfer(&chain.faucet(), crate::support::key("bob").account(), 1);
     let (status, _) = crate::support::submit(&state, &tx).await;
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_eq!(chain.queued(), 1);
@@ -192,14 +185,7 @@ async fn internal_failures_are_plain_json_500s_and_503s_without_details() {
     );
     assert!(!body.to_string().contains("secret"), "{body}");
 
-    let tx = chain.tx(
-        &chain.faucet(),
-        plexus_types::Payload::Transfer {
-            to: crate::support::key("bob").account(),
-            amount: 1,
-        },
-        0,
-    );
+    let tx = chain.transfer(&chain.faucet(), crate::support::key("bob").account(), 1);
     let (status, body) = crate::support::submit(&state, &tx).await;
     assert_eq!(
         (status, code(&body)),

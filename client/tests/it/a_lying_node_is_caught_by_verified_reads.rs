@@ -69,8 +69,7 @@ async fn every_kind_of_altered_proof_is_refused() {
         Lie::Key,
         Lie::Height,
     ] {
-        let server =
-            Server::start_router(chain.state(), Some(lying_router(chain.clone(), lie))).await;
+        let server = Server::start_router(lying_router(chain.clone(), lie)).await;
         let err = server.client().verified_account(&faucet).await.unwrap_err();
         assert!(matches!(err, ClientError::ProofInvalid(_)), "{err:?}");
         assert!(err.hint().unwrap().contains("another node"));
@@ -85,7 +84,7 @@ async fn a_node_serving_another_header_than_the_trusted_one_is_refused() {
     // An honest proof at height 2 is still refused for a trusted header at height 1
     // whose digest differs, because the node must serve exactly the trusted header.
     let honest = lying_router_honest_at(chain.clone(), 2);
-    let server = Server::start_router(chain.state(), Some(honest)).await;
+    let server = Server::start_router(honest).await;
     let trusted: BlockHeader = store.header(1).unwrap().unwrap();
     let err = server
         .client()

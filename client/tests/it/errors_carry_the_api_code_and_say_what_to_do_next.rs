@@ -1,5 +1,5 @@
 use plexus_client::{Client, ClientError};
-use plexus_types::{Payload, Transaction};
+use plexus_types::Transaction;
 
 use crate::{
     node::Server,
@@ -11,14 +11,7 @@ async fn ledger_rejections_arrive_as_typed_api_errors_with_hints() {
     let chain = TestChain::new();
     let server = Server::start(chain.state()).await;
     let client = server.client();
-    let tx = chain.tx(
-        &chain.faucet(),
-        Payload::Transfer {
-            to: key("bob").account(),
-            amount: 1,
-        },
-        0,
-    );
+    let tx = chain.transfer(&chain.faucet(), key("bob").account(), 1);
     client.submit(&tx).await.unwrap();
     chain.produce_block();
 
@@ -79,7 +72,7 @@ async fn an_unreachable_node_says_so_and_suggests_checking_it_runs() {
 #[tokio::test]
 async fn a_server_that_is_not_a_plexus_node_is_an_unexpected_response() {
     let router = axum::Router::new().route("/v1/status", axum::routing::get(|| async { "hello" }));
-    let server = Server::start_router(TestChain::new().state(), Some(router)).await;
+    let server = Server::start_router(router).await;
     let client = server.client();
     let err = client.status().await.unwrap_err();
     assert!(

@@ -87,7 +87,7 @@ async fn every_read_decodes_into_its_wire_type() {
 async fn a_client_under_a_path_prefix_reaches_the_routes_below_it() {
     let chain = TestChain::new();
     let router = axum::Router::new().nest("/node", plexus_api::router(chain.state()));
-    let server = Server::start_router(chain.state(), Some(router)).await;
+    let server = Server::start_router(router).await;
     let client = plexus_client::Client::new(&format!("http://{}/node/", server.addr)).unwrap();
     assert_eq!(client.status().await.unwrap().tip.unwrap().height, 0);
 }

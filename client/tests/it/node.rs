@@ -2,9 +2,10 @@
 
 use std::net::SocketAddr;
 
+use futures::future::BoxFuture;
 use plexus_api::ApiState;
 use plexus_client::Client;
-use tokio::{sync::oneshot, task::JoinHandle};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
 /// A running server; stops when dropped or on [`Server::stop`].
 pub(crate) struct Server {
@@ -14,27 +15,33 @@ pub(crate) struct Server {
 }
 
 impl Server {
-    /// Serve `state` on an ephemeral loopback port.
+    /// Serve `state` with `plexus_api::serve` on an ephemeral loopback port.
     pub(crate) async fn start(state: ApiState) -> Self {
-        Self::start_router(state.clone(), None).await
+        Self::spawn(|listener, shutdown| plexus_api::serve(listener, state, shutdown)).await
     }
 
-    /// Serve an arbitrary router (for a lying node), or `state`'s router when `None`.
-    pub(crate) async fn start_router(state: ApiState, router: Option<axum::Router>) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// Serve an arbitrary router (a lying node, a nested API) with `axum::serve`.
+    pub(crate) async fn start_router(router: axum::Router) -> Self {
+        Self::spawn(|listener, shutdown| async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown)
+                .await
+        })
+        .await
+    }
+
+    /// Bind an ephemeral loopback port and run `serve` on it until stopped.
+    async fn spawn<F>(serve: impl FnOnce(TcpListener, BoxFuture<'static, ()>) -> F) -> Self
+    where
+        F: Future<Output = std::io::Result<()>> + Send + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let shutdown = async move {
             let _ = stopped.await;
         };
-        let task = match router {
-            None => tokio::spawn(plexus_api::serve(listener, state, shutdown)),
-            Some(router) => tokio::spawn(async move {
-                axum::serve(listener, router)
-                    .with_graceful_shutdown(shutdown)
-                    .await
-            }),
-        };
+        let task = tokio::spawn(serve(listener, Box::pin(shutdown)));
         Self {
             addr,
             stop: Some(stop),

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use futures::StreamExt as _;
 use plexus_client::StreamEvent;
-use plexus_types::{PLX, Payload};
+use plexus_types::PLX;
 
 use crate::{
     node::Server,
@@ -36,14 +36,7 @@ async fn blocks_arrive_in_order_with_their_transactions() {
     let mut stream = client.subscribe_blocks().await.unwrap();
     subscribed(&state, 1).await;
 
-    let tx = chain.tx(
-        &chain.faucet(),
-        Payload::Transfer {
-            to: key("bob").account(),
-            amount: PLX,
-        },
-        0,
-    );
+    let tx = chain.transfer(&chain.faucet(), key("bob").account(), PLX);
     client.submit(&tx).await.unwrap();
     chain.produce_block();
     chain.produce_block();

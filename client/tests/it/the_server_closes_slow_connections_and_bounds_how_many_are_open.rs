@@ -1,4 +1,4 @@
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use plexus_api::{ApiConfig, ApiState};
 use tokio::{
@@ -9,12 +9,11 @@ use tokio::{
 use crate::{node::Server, support::TestChain};
 
 fn state(chain: &TestChain, max_connections: usize) -> ApiState {
-    let config = ApiConfig {
+    chain.state_with(ApiConfig {
         max_connections,
         header_timeout: Duration::from_millis(300),
         ..ApiConfig::default()
-    };
-    ApiState::with_config(Arc::new(chain.clone()), config)
+    })
 }
 
 /// Read until the server closes the connection; the bytes it sent.

@@ -65,14 +65,7 @@ async fn waiting_for_a_transaction_that_never_lands_times_out_with_its_last_stat
     let chain = TestChain::new();
     let server = Server::start(chain.state()).await;
     let client = server.client();
-    let tx = chain.tx(
-        &chain.faucet(),
-        Payload::Transfer {
-            to: key("bob").account(),
-            amount: 1,
-        },
-        0,
-    );
+    let tx = chain.transfer(&chain.faucet(), key("bob").account(), 1);
     let hash = client.submit(&tx).await.unwrap();
     let err = client
         .wait_for_tx(&hash, Duration::from_millis(400))

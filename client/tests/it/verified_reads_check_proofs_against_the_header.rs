@@ -1,7 +1,7 @@
 use plexus_client::AccountState;
 use plexus_ledger::genesis::DEV_FAUCET_BALANCE;
 use plexus_storage::verify_proof;
-use plexus_types::{BlockHeader, PLX, Payload};
+use plexus_types::{BlockHeader, PLX};
 
 use crate::{
     node::Server,
@@ -73,26 +73,12 @@ async fn a_read_against_a_trusted_header_uses_that_height() {
     let server = Server::start(chain.state()).await;
     let client = server.client();
     let bob = key("bob").account();
-    let tx = chain.tx(
-        &chain.faucet(),
-        Payload::Transfer {
-            to: bob,
-            amount: PLX,
-        },
-        0,
-    );
+    let tx = chain.transfer(&chain.faucet(), bob, PLX);
     client.submit(&tx).await.unwrap();
     chain.produce_block();
     let trusted_view = client.block(1).await.unwrap();
     let trusted = BlockHeader::try_from(&trusted_view.header).unwrap();
-    let tx = chain.tx(
-        &chain.faucet(),
-        Payload::Transfer {
-            to: bob,
-            amount: PLX,
-        },
-        0,
-    );
+    let tx = chain.transfer(&chain.faucet(), bob, PLX);
     client.submit(&tx).await.unwrap();
     chain.produce_block();
 
