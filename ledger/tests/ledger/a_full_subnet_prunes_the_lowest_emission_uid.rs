@@ -34,24 +34,10 @@ fn a_full_subnet_prunes_the_lowest_emission_uid_and_clears_its_weights() {
     let netuid = chain.create_subnet(&owner, hp(3, 0));
     let hots: Vec<_> = (0..4).map(|i| key(&format!("h{i}"))).collect();
     for h in &hots[..3] {
-        chain
-            .submit(
-                &cold,
-                Payload::Register {
-                    netuid,
-                    hotkey: h.account(),
-                },
-            )
-            .unwrap();
+        chain.register(&cold, netuid, &h.account()).unwrap();
     }
     chain
-        .submit(
-            &cold,
-            Payload::AddStake {
-                hotkey: hots[0].account(),
-                amount: 10 * PLX,
-            },
-        )
+        .add_stake(&cold, &hots[0].account(), 10 * PLX)
         .unwrap();
     chain.next_epoch(netuid);
     // The validator (uid 0) weights uid 1 heavily and uid 2 lightly.
@@ -71,15 +57,7 @@ fn a_full_subnet_prunes_the_lowest_emission_uid_and_clears_its_weights() {
     let e: Vec<u64> = mg.neurons.iter().map(|n| n.emission).collect();
     assert!(e[2] < e[1] && e[2] < e[0], "{e:?}");
 
-    let out = chain
-        .submit(
-            &cold,
-            Payload::Register {
-                netuid,
-                hotkey: hots[3].account(),
-            },
-        )
-        .unwrap();
+    let out = chain.register(&cold, netuid, &hots[3].account()).unwrap();
     assert_eq!(replaced(&out), (2, Some(hots[2].account())));
     assert_eq!(
         crate::support::read(&chain.store, &registration_key(netuid, &hots[2].account())),
@@ -125,23 +103,9 @@ fn with_every_uid_immune_the_oldest_registration_is_replaced() {
     let netuid = chain.create_subnet(&owner, hp(2, 1_000_000));
     for i in 0..2 {
         chain
-            .submit(
-                &cold,
-                Payload::Register {
-                    netuid,
-                    hotkey: key(&format!("h{i}")).account(),
-                },
-            )
+            .register(&cold, netuid, &key(&format!("h{i}")).account())
             .unwrap();
     }
-    let out = chain
-        .submit(
-            &cold,
-            Payload::Register {
-                netuid,
-                hotkey: key("h2").account(),
-            },
-        )
-        .unwrap();
+    let out = chain.register(&cold, netuid, &key("h2").account()).unwrap();
     assert_eq!(replaced(&out), (0, Some(key("h0").account())));
 }

@@ -22,25 +22,9 @@ fn commit_reveal_rejects_early_late_and_mismatched_reveals() {
     let netuid = chain.create_subnet(&owner, fast_hp());
     assert_eq!(netuid, 1);
     for h in [&vhot, &mhot] {
-        chain
-            .submit(
-                &cold,
-                Payload::Register {
-                    netuid,
-                    hotkey: h.account(),
-                },
-            )
-            .unwrap();
+        chain.register(&cold, netuid, &h.account()).unwrap();
     }
-    chain
-        .submit(
-            &cold,
-            Payload::AddStake {
-                hotkey: vhot.account(),
-                amount: 10 * PLX,
-            },
-        )
-        .unwrap();
+    chain.add_stake(&cold, &vhot.account(), 10 * PLX).unwrap();
     chain.next_epoch(netuid);
 
     // Direct setting is refused while commit-reveal is on; revealing needs a commit.

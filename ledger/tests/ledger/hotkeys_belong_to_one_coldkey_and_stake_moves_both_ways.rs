@@ -13,65 +13,25 @@ fn hotkeys_belong_to_one_coldkey_and_stake_moves_both_ways() {
     let netuid = chain.create_subnet(&owner, fast_hp());
 
     // Staking to a hotkey nobody registered is refused.
-    let err = chain
-        .submit(
-            &bob,
-            Payload::AddStake {
-                hotkey: hot.account(),
-                amount: PLX,
-            },
-        )
-        .unwrap_err();
+    let err = chain.add_stake(&bob, &hot.account(), PLX).unwrap_err();
     assert!(matches!(err, TxError::UnknownHotkey { .. }), "{err}");
 
-    chain
-        .submit(
-            &alice,
-            Payload::Register {
-                netuid,
-                hotkey: hot.account(),
-            },
-        )
-        .unwrap();
+    chain.register(&alice, netuid, &hot.account()).unwrap();
     assert_eq!(
         query::hotkey_owner(&chain.store, &hot.account()).unwrap(),
         Some(alice.account())
     );
     // Another coldkey cannot register the same hotkey anywhere.
     let other = chain.create_subnet(&owner, fast_hp());
-    let err = chain
-        .submit(
-            &bob,
-            Payload::Register {
-                netuid: other,
-                hotkey: hot.account(),
-            },
-        )
-        .unwrap_err();
+    let err = chain.register(&bob, other, &hot.account()).unwrap_err();
     assert!(matches!(err, TxError::HotkeyOwnedByAnother { .. }), "{err}");
-    let err = chain
-        .submit(
-            &alice,
-            Payload::Register {
-                netuid,
-                hotkey: hot.account(),
-            },
-        )
-        .unwrap_err();
+    let err = chain.register(&alice, netuid, &hot.account()).unwrap_err();
     assert!(matches!(err, TxError::AlreadyRegistered { .. }), "{err}");
 
     // Delegation: bob stakes to alice's hotkey, then takes some back.
     let bob_before = chain.balance(&bob.account());
-    let fee = query::chain(&chain.store).unwrap().params.min_fee;
-    chain
-        .submit(
-            &bob,
-            Payload::AddStake {
-                hotkey: hot.account(),
-                amount: 100 * PLX,
-            },
-        )
-        .unwrap();
+    let fee = chain.min_fee();
+    chain.add_stake(&bob, &hot.account(), 100 * PLX).unwrap();
     chain
         .submit(
             &bob,

@@ -55,6 +55,11 @@ impl Chain {
         staking::stake(&self.store, hot, cold).unwrap()
     }
 
+    /// The least fee of a coldkey transaction.
+    pub(crate) fn min_fee(&self) -> Amount {
+        query::chain(&self.store).unwrap().params.min_fee
+    }
+
     /// Sign `payload` from `signer` with its next nonce and the least fee.
     pub(crate) fn tx(&self, signer: &Keypair, payload: Payload) -> plexus_types::SignedTransaction {
         self.tx_n(signer, payload, 0)
@@ -127,6 +132,28 @@ impl Chain {
         }
     }
 
+    /// One block in which `coldkey` registers `hotkey` on `netuid`.
+    pub(crate) fn register(
+        &mut self,
+        coldkey: &Keypair,
+        netuid: Netuid,
+        hotkey: &AccountId,
+    ) -> Result<BlockOutput, TxError> {
+        let hotkey = *hotkey;
+        self.submit(coldkey, Payload::Register { netuid, hotkey })
+    }
+
+    /// One block in which `coldkey` stakes `amount` to `hotkey`.
+    pub(crate) fn add_stake(
+        &mut self,
+        coldkey: &Keypair,
+        hotkey: &AccountId,
+        amount: Amount,
+    ) -> Result<BlockOutput, TxError> {
+        let hotkey = *hotkey;
+        self.submit(coldkey, Payload::AddStake { hotkey, amount })
+    }
+
     pub(crate) fn fund(&mut self, who: &AccountId, amount: Amount) {
         let faucet = self.faucet.clone();
         self.submit(&faucet, Payload::Transfer { to: *who, amount })
@@ -197,7 +224,6 @@ pub(crate) fn snapshot(store: &MemStore) -> Vec<(Vec<u8>, Vec<u8>)> {
         .collect()
 }
 
-#[allow(dead_code)]
 pub(crate) fn read(store: &MemStore, key: &[u8]) -> Option<Vec<u8>> {
     store.get(key).unwrap()
 }

@@ -1,5 +1,5 @@
 use plexus_ledger::{Event, query, subnets::decay};
-use plexus_types::{Hyperparams, PLX, Payload};
+use plexus_types::{Hyperparams, PLX};
 
 use crate::support::{Chain, key};
 
@@ -29,15 +29,9 @@ fn the_burn_price_grows_on_registration_and_decays_with_its_half_life() {
     for i in 0..4 {
         let quoted = price(&chain);
         let burned_before = query::supply(&chain.store).unwrap().burned;
-        let fee = query::chain(&chain.store).unwrap().params.min_fee;
+        let fee = chain.min_fee();
         let out = chain
-            .submit(
-                &cold,
-                Payload::Register {
-                    netuid,
-                    hotkey: key(&format!("h{i}")).account(),
-                },
-            )
+            .register(&cold, netuid, &key(&format!("h{i}")).account())
             .unwrap();
         let burned = out.events.iter().find_map(|e| match e {
             Event::Registered { burned, .. } => Some(*burned),

@@ -15,41 +15,11 @@ fn the_full_economy_runs_from_faucet_to_emission_in_the_metagraph() {
 
     let netuid = chain.create_subnet(&owner, fast_hp());
     assert_eq!(netuid, 1);
+    chain.register(&val, netuid, &vhot.account()).unwrap();
+    chain.register(&miner, netuid, &mhot.account()).unwrap();
+    chain.add_stake(&val, &vhot.account(), 1_000 * PLX).unwrap();
     chain
-        .submit(
-            &val,
-            Payload::Register {
-                netuid,
-                hotkey: vhot.account(),
-            },
-        )
-        .unwrap();
-    chain
-        .submit(
-            &miner,
-            Payload::Register {
-                netuid,
-                hotkey: mhot.account(),
-            },
-        )
-        .unwrap();
-    chain
-        .submit(
-            &val,
-            Payload::AddStake {
-                hotkey: vhot.account(),
-                amount: 1_000 * PLX,
-            },
-        )
-        .unwrap();
-    chain
-        .submit(
-            &nominator,
-            Payload::AddStake {
-                hotkey: vhot.account(),
-                amount: 500 * PLX,
-            },
-        )
+        .add_stake(&nominator, &vhot.account(), 500 * PLX)
         .unwrap();
 
     // An epoch hands out validator permits by stake.

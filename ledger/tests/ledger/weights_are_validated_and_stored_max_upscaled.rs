@@ -28,15 +28,7 @@ fn weights_are_validated_and_stored_max_upscaled() {
     let netuid = chain.create_subnet(&owner, hp);
     let hots: Vec<_> = (0..3).map(|i| key(&format!("h{i}"))).collect();
     for h in &hots {
-        chain
-            .submit(
-                &cold,
-                Payload::Register {
-                    netuid,
-                    hotkey: h.account(),
-                },
-            )
-            .unwrap();
+        chain.register(&cold, netuid, &h.account()).unwrap();
     }
     let stranger = key("stranger");
     let err = chain
@@ -61,15 +53,7 @@ fn weights_are_validated_and_stored_max_upscaled() {
         .unwrap_err();
     assert!(matches!(err, TxError::RateLimited { .. }), "{err}");
 
-    chain
-        .submit(
-            &cold,
-            Payload::AddStake {
-                hotkey: hots[0].account(),
-                amount: PLX,
-            },
-        )
-        .unwrap();
+    chain.add_stake(&cold, &hots[0].account(), PLX).unwrap();
     chain.next_epoch(netuid);
     let v = &hots[0];
     let cases: Vec<(Payload, &str)> = vec![
