@@ -94,6 +94,20 @@ struct Pending {
     txs: Arc<Vec<Hash>>,
 }
 
+impl Pending {
+    /// The post-state of `block`: its own writes and events.
+    fn new(block: &Block, writes: WriteSet, events: Vec<Event>) -> Self {
+        Self {
+            height: block.header.height,
+            parent: block.header.parent,
+            timestamp_ms: block.header.timestamp_ms,
+            writes: Arc::new(writes),
+            events: Arc::new(events),
+            txs: Arc::new(block.txs.iter().map(SignedTransaction::hash).collect()),
+        }
+    }
+}
+
 /// A block built by [`Chain::build`], ready to be wrapped with its consensus context.
 #[derive(Debug)]
 pub struct Built {
@@ -126,7 +140,6 @@ struct ParentState {
     height: u64,
     timestamp_ms: u64,
     cumulative: WriteSet,
-    txs: BTreeSet<Hash>,
 }
 
 /// Committed state plus the post-states of unfinalized blocks, by digest.
@@ -223,15 +236,12 @@ impl Chain {
         Ok(self.store.height_of(digest)?.is_some())
     }
 
-    /// Whether `digest` is a committed block.
-    pub fn is_committed(&self, digest: &Hash) -> Result<bool, ChainError> {
-        Ok(self.store.height_of(digest)?.is_some())
-    }
-
     /// Hashes of the transactions in the unfinalized ancestors of a child of `parent`
     /// (inclusive), which a new block must not include again.
     pub fn pending_txs(&self, parent: &Hash) -> BTreeSet<Hash> {
-        self.parent_state(parent).map(|s| s.txs).unwrap_or_default()
+        self.unfinalized_ancestors(parent)
+            .map(|(_, chain)| chain.iter().flat_map(|p| p.txs.iter().copied()).collect())
+            .unwrap_or_default()
     }
 
     /// Build a block on `parent` from `candidates` (in priority order), at most
@@ -255,9 +265,7 @@ impl Chain {
         let overlay = Overlay::with_writes(self.store.as_ref(), state.cumulative);
         let built = plexus_ledger::build_block(&overlay, env, candidates, max_txs)?;
         let (output, txs, rejected) = (built.output, built.included, built.rejected);
-        let mut cumulative = overlay.into_writes();
-        cumulative.extend(output.writes.clone());
-        let state_root = self.store.root_with(&cumulative)?;
+        let state_root = self.root_after(overlay, &output.writes)?;
         let header = BlockHeader {
             chain_id: self.chain_id,
             height: env.height,
@@ -280,14 +288,7 @@ impl Chain {
     /// Remember the post-state of a block built by [`Chain::build`] whose header got
     /// its consensus context and so its digest.
     pub fn remember(&self, block: &Block, built: Built) {
-        let pending = Pending {
-            height: block.header.height,
-            parent: block.header.parent,
-            timestamp_ms: block.header.timestamp_ms,
-            writes: Arc::new(built.writes),
-            events: Arc::new(built.events),
-            txs: Arc::new(block.txs.iter().map(SignedTransaction::hash).collect()),
-        };
+        let pending = Pending::new(block, built.writes, built.events);
         self.lock_pending().insert(block.digest(), pending);
     }
 
@@ -341,9 +342,7 @@ impl Chain {
         let env = env_of(block);
         let overlay = Overlay::with_writes(self.store.as_ref(), state.cumulative);
         let output = plexus_ledger::execute_block(&overlay, &env, &block.txs)?;
-        let mut cumulative = overlay.into_writes();
-        cumulative.extend(output.writes.clone());
-        let computed = self.store.root_with(&cumulative)?;
+        let computed = self.root_after(overlay, &output.writes)?;
         if computed != block.header.state_root {
             return Err(ChainError::RootMismatch {
                 height: block.header.height,
@@ -351,14 +350,7 @@ impl Chain {
                 computed,
             });
         }
-        let pending = Pending {
-            height: block.header.height,
-            parent: block.header.parent,
-            timestamp_ms: block.header.timestamp_ms,
-            writes: Arc::new(output.writes),
-            events: Arc::new(output.events),
-            txs: Arc::new(block.txs.iter().map(SignedTransaction::hash).collect()),
-        };
+        let pending = Pending::new(block, output.writes, output.events);
         self.lock_pending().insert(digest, pending);
         Ok(())
     }
@@ -427,9 +419,16 @@ impl Chain {
         pending.retain(|d, _| alive.contains(d));
     }
 
-    /// The state a child of `parent` sees: the writes of `parent` and its unfinalized
-    /// ancestors, merged oldest first.
-    fn parent_state(&self, parent: &Hash) -> Result<ParentState, ChainError> {
+    /// The state root after `writes` on top of the writes `overlay` holds.
+    fn root_after(&self, overlay: Overlay<&Store>, writes: &WriteSet) -> Result<Hash, ChainError> {
+        let mut cumulative = overlay.into_writes();
+        cumulative.extend(writes.clone());
+        Ok(self.store.root_with(&cumulative)?)
+    }
+
+    /// `parent` and its unfinalized ancestors, newest first, down to the committed
+    /// block, and the committed height they sit on.
+    fn unfinalized_ancestors(&self, parent: &Hash) -> Result<(u64, Vec<Pending>), ChainError> {
         let (committed_height, committed_digest) = self.committed();
         let pending = self.lock_pending();
         let mut chain = Vec::new();
@@ -437,14 +436,14 @@ impl Chain {
         while cursor != committed_digest {
             match pending.get(&cursor) {
                 Some(p) if p.height > committed_height => {
-                    chain.push(p);
+                    chain.push(p.clone());
                     cursor = p.parent;
                 }
                 _ => break,
             }
         }
+        drop(pending);
         if cursor != committed_digest {
-            drop(pending);
             // Not pending above the committed tip: either the tip's history (then the
             // child conflicts with the committed chain) or unknown.
             return match self.store.height_of(&cursor)? {
@@ -452,6 +451,13 @@ impl Chain {
                 None => Err(ChainError::UnknownParent(cursor)),
             };
         }
+        Ok((committed_height, chain))
+    }
+
+    /// The state a child of `parent` sees: the writes of `parent` and its unfinalized
+    /// ancestors, merged oldest first.
+    fn parent_state(&self, parent: &Hash) -> Result<ParentState, ChainError> {
+        let (committed_height, chain) = self.unfinalized_ancestors(parent)?;
         let (height, timestamp_ms) = match chain.first() {
             Some(p) => (p.height, p.timestamp_ms),
             None => {
@@ -463,16 +469,13 @@ impl Chain {
             }
         };
         let mut cumulative = WriteSet::new();
-        let mut txs = BTreeSet::new();
         for p in chain.iter().rev() {
             cumulative.extend(p.writes.iter().map(|(k, v)| (k.clone(), v.clone())));
-            txs.extend(p.txs.iter().copied());
         }
         Ok(ParentState {
             height,
             timestamp_ms,
             cumulative,
-            txs,
         })
     }
 
