@@ -254,7 +254,7 @@ pub fn check_transaction<R: StateReader>(state: &R, tx: &SignedTransaction) -> R
     check_alone(&config, tx)?;
     // Fee-free hotkey housekeeping must at least come from a registered hotkey, so
     // strangers cannot fill the mempool for nothing.
-    if let Some(netuid) = hotkey_payload_netuid(&tx.tx.payload)
+    if let Some(netuid) = params::fee_free_netuid(&tx.tx.payload)
         && tx.tx.fee < config.params.min_fee
     {
         neurons::require_registered(state, netuid, &tx.tx.sender)?;
@@ -274,17 +274,6 @@ pub fn check_transaction<R: StateReader>(state: &R, tx: &SignedTransaction) -> R
         });
     }
     Ok(())
-}
-
-/// The subnet of a payload that a registered hotkey signs, if it is one.
-fn hotkey_payload_netuid(payload: &Payload) -> Option<plexus_types::Netuid> {
-    match payload {
-        Payload::Serve { netuid, .. }
-        | Payload::CommitWeights { netuid, .. }
-        | Payload::RevealWeights { netuid, .. }
-        | Payload::SetWeights { netuid, .. } => Some(*netuid),
-        _ => None,
-    }
 }
 
 /// Apply one transaction (all three phases, signature included). On error the

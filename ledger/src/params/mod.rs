@@ -3,7 +3,7 @@
 pub mod keys;
 
 use plexus_types::{
-    AccountId, Amount, CodecError, Decode, Encode, PLX, Payload,
+    AccountId, Amount, CodecError, Decode, Encode, Netuid, PLX, Payload,
     codec::{Reader, WriteExt},
 };
 use serde::{Deserialize, Serialize};
@@ -62,13 +62,23 @@ impl ChainParams {
     /// subtensor: hotkeys rarely hold funds, and registration cost plus rate limits
     /// bound the spam. A fee offered anyway is charged.
     pub fn min_fee_for(&self, payload: &Payload) -> Amount {
-        match payload {
-            Payload::Serve { .. }
-            | Payload::CommitWeights { .. }
-            | Payload::RevealWeights { .. }
-            | Payload::SetWeights { .. } => 0,
-            _ => self.min_fee,
+        if fee_free_netuid(payload).is_some() {
+            0
+        } else {
+            self.min_fee
         }
+    }
+}
+
+/// The subnet of a fee-free hotkey payload (serve, commit, reveal or set weights),
+/// if `payload` is one.
+pub(crate) fn fee_free_netuid(payload: &Payload) -> Option<Netuid> {
+    match payload {
+        Payload::Serve { netuid, .. }
+        | Payload::CommitWeights { netuid, .. }
+        | Payload::RevealWeights { netuid, .. }
+        | Payload::SetWeights { netuid, .. } => Some(*netuid),
+        _ => None,
     }
 }
 
