@@ -348,7 +348,7 @@ impl Store {
     /// The value under `key` as of the committed `height`.
     pub fn get_at(&self, key: &[u8], height: u64) -> Result<Option<Vec<u8>>, StorageError> {
         let txn = self.db.begin_read()?;
-        check_committed(&txn, height)?;
+        check_committed(height, read_committed(&txn.open_table(META)?)?)?;
         let low = tables::value_key(key_hash(key), 0);
         let high = tables::value_key(key_hash(key), height);
         let values = txn.open_table(VALUES)?;
@@ -375,12 +375,8 @@ impl Store {
                 });
             }
         };
-        check_committed(&txn, height)?;
-        let root = txn
-            .open_table(ROOTS)?
-            .get(height)?
-            .map(|root| Hash(*root.value()))
-            .ok_or_else(|| StorageError::Corrupt(format!("no state root at height {height}")))?;
+        check_committed(height, committed)?;
+        let root = read_root(&txn.open_table(ROOTS)?, height)?;
         let view = TreeView {
             nodes: txn.open_table(NODES)?,
             values: txn.open_table(VALUES)?,
@@ -421,7 +417,7 @@ impl Store {
     /// The header of the finalized block at `height`.
     pub fn header(&self, height: u64) -> Result<Option<BlockHeader>, StorageError> {
         let txn = self.db.begin_read()?;
-        read_header(&txn, height)
+        read_header(&txn.open_table(HEADERS)?, height)
     }
 
     /// The finalized blocks whose heights fall in `range`, lowest first, at most
@@ -438,16 +434,18 @@ impl Store {
         };
         let txn = self.db.begin_read()?;
         let headers = txn.open_table(HEADERS)?;
+        let block_txs = txn.open_table(BLOCK_TXS)?;
         let mut blocks = Vec::new();
         for entry in headers.range(start..)? {
-            let (height, _) = entry?;
+            let (height, header) = entry?;
             let height = height.value();
             if !range.contains(&height) || blocks.len() == MAX_BLOCKS_PER_RANGE {
                 break;
             }
-            if let Some(block) = read_block(&txn, height)? {
-                blocks.push(block);
-            }
+            blocks.push(Block {
+                header: decode_header(header.value(), height)?,
+                txs: read_txs(&block_txs, height)?,
+            });
         }
         Ok(blocks)
     }
@@ -540,18 +538,14 @@ fn stage(
     let digest = block.digest();
     let mut meta = txn.open_table(META)?;
     let committed = read_committed(&meta)?;
+    let mut headers = txn.open_table(HEADERS)?;
 
     if let Some(committed) = committed.filter(|&c| height <= c) {
-        let stored = txn
-            .open_table(HEADERS)?
-            .get(height)?
-            .map(|bytes| decode_header(bytes.value(), height))
-            .transpose()?
-            .ok_or_else(|| {
-                StorageError::Corrupt(format!(
-                    "no block at committed height {height} (tip {committed})"
-                ))
-            })?;
+        let stored = read_header(&headers, height)?.ok_or_else(|| {
+            StorageError::Corrupt(format!(
+                "no block at committed height {height} (tip {committed})"
+            ))
+        })?;
         if stored.digest() != digest {
             return Err(StorageError::Conflict {
                 height,
@@ -559,11 +553,7 @@ fn stage(
                 offered: digest,
             });
         }
-        let root = txn
-            .open_table(ROOTS)?
-            .get(height)?
-            .map(|root| Hash(*root.value()))
-            .ok_or_else(|| StorageError::Corrupt(format!("no state root at height {height}")))?;
+        let root = read_root(&txn.open_table(ROOTS)?, height)?;
         return Ok(Staged::Existing(root));
     }
 
@@ -577,12 +567,8 @@ fn stage(
             got: height,
         });
     }
-    let mut headers = txn.open_table(HEADERS)?;
     if let Some(below) = height.checked_sub(1) {
-        let parent = headers
-            .get(below)?
-            .map(|bytes| decode_header(bytes.value(), below))
-            .transpose()?
+        let parent = read_header(&headers, below)?
             .ok_or_else(|| StorageError::Corrupt(format!("no block at committed height {below}")))?
             .digest();
         if parent != block.header.parent {
@@ -689,9 +675,8 @@ fn next_height(height: u64) -> Result<u64, StorageError> {
         .ok_or_else(|| StorageError::Corrupt("committed height is u64::MAX".into()))
 }
 
-/// Fail unless `height` is at or below the committed height.
-fn check_committed(txn: &ReadTransaction, height: u64) -> Result<(), StorageError> {
-    let committed = read_committed(&txn.open_table(META)?)?;
+/// Fail unless `height` is at or below the `committed` height.
+fn check_committed(height: u64, committed: Option<u64>) -> Result<(), StorageError> {
     match committed {
         Some(committed) if height <= committed => Ok(()),
         _ => Err(StorageError::NotCommitted { height, committed }),
@@ -703,12 +688,8 @@ fn read_tip(txn: &ReadTransaction) -> Result<Option<Committed>, StorageError> {
     let Some(height) = read_committed(&txn.open_table(META)?)? else {
         return Ok(None);
     };
-    let root = txn
-        .open_table(ROOTS)?
-        .get(height)?
-        .map(|root| Hash(*root.value()))
-        .ok_or_else(|| StorageError::Corrupt(format!("no state root at height {height}")))?;
-    let digest = read_header(txn, height)?
+    let root = read_root(&txn.open_table(ROOTS)?, height)?;
+    let digest = read_header(&txn.open_table(HEADERS)?, height)?
         .ok_or_else(|| StorageError::Corrupt(format!("no block at committed height {height}")))?
         .digest();
     Ok(Some(Committed {
@@ -723,28 +704,48 @@ fn decode_header(bytes: &[u8], height: u64) -> Result<BlockHeader, StorageError>
         .map_err(|e| StorageError::Corrupt(format!("header at {height}: {e}")))
 }
 
-fn read_header(txn: &ReadTransaction, height: u64) -> Result<Option<BlockHeader>, StorageError> {
-    txn.open_table(HEADERS)?
+/// The state root recorded for the committed `height`.
+fn read_root(
+    roots: &impl ReadableTable<u64, &'static [u8; 32]>,
+    height: u64,
+) -> Result<Hash, StorageError> {
+    roots
+        .get(height)?
+        .map(|root| Hash(*root.value()))
+        .ok_or_else(|| StorageError::Corrupt(format!("no state root at height {height}")))
+}
+
+fn read_header(
+    headers: &impl ReadableTable<u64, &'static [u8]>,
+    height: u64,
+) -> Result<Option<BlockHeader>, StorageError> {
+    headers
         .get(height)?
         .map(|bytes| decode_header(bytes.value(), height))
         .transpose()
 }
 
-fn read_block(txn: &ReadTransaction, height: u64) -> Result<Option<Block>, StorageError> {
-    let Some(header) = read_header(txn, height)? else {
-        return Ok(None);
-    };
+/// The transactions of the block at `height`, in order.
+fn read_txs(
+    block_txs: &impl ReadableTable<(u64, u32), &'static [u8]>,
+    height: u64,
+) -> Result<Vec<SignedTransaction>, StorageError> {
     let mut txs = Vec::new();
-    for entry in txn
-        .open_table(BLOCK_TXS)?
-        .range((height, 0)..=(height, u32::MAX))?
-    {
+    for entry in block_txs.range((height, 0)..=(height, u32::MAX))? {
         let (_, bytes) = entry?;
         txs.push(
             SignedTransaction::decode_bounded(bytes.value())
                 .map_err(|e| StorageError::Corrupt(format!("transaction at {height}: {e}")))?,
         );
     }
+    Ok(txs)
+}
+
+fn read_block(txn: &ReadTransaction, height: u64) -> Result<Option<Block>, StorageError> {
+    let Some(header) = read_header(&txn.open_table(HEADERS)?, height)? else {
+        return Ok(None);
+    };
+    let txs = read_txs(&txn.open_table(BLOCK_TXS)?, height)?;
     Ok(Some(Block { header, txs }))
 }
 
