@@ -496,7 +496,7 @@ pub fn env_of(block: &Block) -> BlockEnv {
 #[cfg(test)]
 mod tests {
     use plexus_ledger::genesis::GenesisAccount;
-    use plexus_types::{Keypair, PLX, Payload, Transaction};
+    use plexus_types::{Keypair, PLX};
 
     use super::*;
 
@@ -530,18 +530,8 @@ mod tests {
     }
 
     fn transfer(f: &Fixture, nonce: u64) -> SignedTransaction {
-        let payload = Payload::Transfer {
-            to: f.proposer,
-            amount: 1,
-        };
-        Transaction {
-            chain_id: f.genesis.chain_id,
-            sender: f.user.account(),
-            nonce,
-            fee: f.genesis.params.min_fee_for(&payload),
-            payload,
-        }
-        .sign(&f.user)
+        let (chain_id, fee) = (f.genesis.chain_id, f.genesis.params.min_fee);
+        crate::testing::transfer(&f.user, f.proposer, chain_id, nonce, fee)
     }
 
     /// Build a block on `parent` with `txs` at `timestamp_ms`, remember it, return it.

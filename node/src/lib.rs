@@ -381,6 +381,32 @@ impl NodeHandle {
     }
 }
 
+/// Fixtures shared by the unit tests of every module.
+#[cfg(test)]
+pub(crate) mod testing {
+    use plexus_types::{Amount, Payload, Transaction};
+
+    use super::*;
+
+    /// A transfer of one base unit from `from` to `to`, signed.
+    pub(crate) fn transfer(
+        from: &Keypair,
+        to: AccountId,
+        chain_id: u64,
+        nonce: u64,
+        fee: Amount,
+    ) -> SignedTransaction {
+        Transaction {
+            chain_id,
+            sender: from.account(),
+            nonce,
+            fee,
+            payload: Payload::Transfer { to, amount: 1 },
+        }
+        .sign(from)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -466,32 +466,19 @@ impl PartialOrd for Head {
 mod tests {
     use std::collections::BTreeSet;
 
-    use plexus_types::{Keypair, Payload, Transaction};
+    use plexus_types::Keypair;
 
     use super::*;
+    use crate::testing::transfer;
 
     fn tx(key: &Keypair, nonce: u64, fee: Amount) -> SignedTransaction {
-        Transaction {
-            chain_id: 7,
-            sender: key.account(),
-            nonce,
-            fee,
-            payload: Payload::Transfer {
-                to: Keypair::from_label("sink").account(),
-                amount: 1,
-            },
-        }
-        .sign(key)
-    }
-
-    fn pool(config: MempoolConfig) -> Mempool {
-        Mempool::new(config)
+        transfer(key, Keypair::from_label("sink").account(), 7, nonce, fee)
     }
 
     #[test]
     fn a_duplicate_is_refused() {
         let alice = Keypair::from_label("alice");
-        let mut mempool = pool(MempoolConfig::default());
+        let mut mempool = Mempool::new(MempoolConfig::default());
         let t = tx(&alice, 0, 10);
         let hash = mempool.insert(t.clone(), 0).unwrap();
         assert_eq!(mempool.insert(t, 0), Err(MempoolError::Duplicate(hash)));
@@ -501,7 +488,7 @@ mod tests {
     #[test]
     fn nonces_below_or_too_far_above_the_account_nonce_are_refused() {
         let alice = Keypair::from_label("alice");
-        let mut mempool = pool(MempoolConfig {
+        let mut mempool = Mempool::new(MempoolConfig {
             max_nonce_gap: 2,
             ..MempoolConfig::default()
         });
@@ -526,7 +513,7 @@ mod tests {
     #[test]
     fn future_nonces_wait_until_the_gap_fills() {
         let alice = Keypair::from_label("alice");
-        let mut mempool = pool(MempoolConfig::default());
+        let mut mempool = Mempool::new(MempoolConfig::default());
         mempool.insert(tx(&alice, 1, 10), 0).unwrap();
         mempool.insert(tx(&alice, 2, 10), 0).unwrap();
         assert_eq!(mempool.ready_len(), 0);
@@ -548,7 +535,7 @@ mod tests {
     fn blocks_take_higher_fees_first_and_keep_each_senders_nonce_order() {
         let alice = Keypair::from_label("alice");
         let bob = Keypair::from_label("bob");
-        let mut mempool = pool(MempoolConfig::default());
+        let mut mempool = Mempool::new(MempoolConfig::default());
         mempool.insert(tx(&alice, 0, 5), 0).unwrap();
         mempool.insert(tx(&alice, 1, 100), 0).unwrap();
         mempool.insert(tx(&bob, 0, 50), 0).unwrap();
@@ -573,7 +560,7 @@ mod tests {
     #[test]
     fn transactions_in_unfinalized_ancestors_are_skipped() {
         let alice = Keypair::from_label("alice");
-        let mut mempool = pool(MempoolConfig::default());
+        let mut mempool = Mempool::new(MempoolConfig::default());
         let first = mempool.insert(tx(&alice, 0, 5), 0).unwrap();
         mempool.insert(tx(&alice, 1, 5), 0).unwrap();
         let picked = mempool.candidates(10, usize::MAX, &BTreeSet::from([first]));
@@ -585,7 +572,7 @@ mod tests {
     fn candidates_fit_the_byte_budget() {
         let alice = Keypair::from_label("alice");
         let bob = Keypair::from_label("bob");
-        let mut mempool = pool(MempoolConfig::default());
+        let mut mempool = Mempool::new(MempoolConfig::default());
         mempool.insert(tx(&alice, 0, 9), 0).unwrap();
         mempool.insert(tx(&alice, 1, 9), 0).unwrap();
         mempool.insert(tx(&bob, 0, 1), 0).unwrap();
@@ -599,7 +586,7 @@ mod tests {
     #[test]
     fn a_replacement_must_pay_more() {
         let alice = Keypair::from_label("alice");
-        let mut mempool = pool(MempoolConfig::default());
+        let mut mempool = Mempool::new(MempoolConfig::default());
         mempool.insert(tx(&alice, 0, 100), 0).unwrap();
         assert_eq!(
             mempool.insert(tx(&alice, 0, 105), 0),
@@ -615,7 +602,7 @@ mod tests {
         let alice = Keypair::from_label("alice");
         let bob = Keypair::from_label("bob");
         let carol = Keypair::from_label("carol");
-        let mut mempool = pool(MempoolConfig {
+        let mut mempool = Mempool::new(MempoolConfig {
             max_txs: 2,
             ..MempoolConfig::default()
         });
@@ -633,7 +620,7 @@ mod tests {
     #[test]
     fn a_sender_cannot_hold_more_than_its_share() {
         let alice = Keypair::from_label("alice");
-        let mut mempool = pool(MempoolConfig {
+        let mut mempool = Mempool::new(MempoolConfig {
             max_per_sender: 2,
             ..MempoolConfig::default()
         });
@@ -649,7 +636,7 @@ mod tests {
     fn finalizing_removes_included_and_stale_transactions() {
         let alice = Keypair::from_label("alice");
         let bob = Keypair::from_label("bob");
-        let mut mempool = pool(MempoolConfig {
+        let mut mempool = Mempool::new(MempoolConfig {
             max_age_blocks: 10,
             ..MempoolConfig::default()
         });
@@ -673,7 +660,7 @@ mod tests {
     #[test]
     fn evicting_a_transaction_drops_the_senders_later_ones() {
         let alice = Keypair::from_label("alice");
-        let mut mempool = pool(MempoolConfig::default());
+        let mut mempool = Mempool::new(MempoolConfig::default());
         mempool.insert(tx(&alice, 0, 1), 0).unwrap();
         let middle = mempool.insert(tx(&alice, 1, 1), 0).unwrap();
         mempool.insert(tx(&alice, 2, 1), 0).unwrap();

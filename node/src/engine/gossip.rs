@@ -88,27 +88,16 @@ pub(crate) async fn run<S, R>(
 
 #[cfg(test)]
 mod tests {
-    use plexus_types::{Keypair, Payload, Transaction};
+    use plexus_types::Keypair;
 
     use super::*;
+    use crate::testing::transfer;
 
     #[test]
     fn a_batch_round_trips_and_trailing_or_oversized_input_is_refused() {
         let key = Keypair::from_label("gossip");
         let batch: Vec<SignedTransaction> = (0..3)
-            .map(|nonce| {
-                Transaction {
-                    chain_id: 1,
-                    sender: key.account(),
-                    nonce,
-                    fee: 1,
-                    payload: Payload::Transfer {
-                        to: key.account(),
-                        amount: 1,
-                    },
-                }
-                .sign(&key)
-            })
+            .map(|nonce| transfer(&key, key.account(), 1, nonce, 1))
             .collect();
         let bytes = encode(&batch);
         assert_eq!(decode(&bytes).unwrap(), batch);
