@@ -246,10 +246,19 @@ fn execute<R: StateReader>(
     accounts::charge_fee_and_bump_nonce(ov, sender, tx.fee)
 }
 
-/// Mempool admission: stateless checks, the signature, and the read-only checks that
-/// do not depend on ordering: the chain id, fee ≥ minimum, nonce ≥ the account's next
-/// nonce (future nonces are allowed), and a balance that covers the fee.
-pub fn check_transaction<R: StateReader>(state: &R, tx: &SignedTransaction) -> Result<(), TxError> {
+/// Mempool admission for a transaction that would land at `height` (the committed
+/// height plus one): stateless checks, the signature, the chain id, fee ≥ minimum and
+/// nonce ≥ the account's next nonce. A transaction that is next in line (its nonce is
+/// the account's next) is also executed on a throwaway overlay of the committed state,
+/// so anything a block would refuse today (an overdrawn transfer, an unknown subnet, an
+/// unregistered hotkey) is refused at submit with the same typed reason. A future nonce
+/// cannot be judged against state it has not seen yet; it needs only a balance that
+/// covers its fee.
+pub fn check_transaction<R: StateReader>(
+    state: &R,
+    height: u64,
+    tx: &SignedTransaction,
+) -> Result<(), TxError> {
     let config = params::load(state)?;
     check_alone(&config, tx)?;
     // Fee-free hotkey housekeeping must at least come from a registered hotkey, so
@@ -265,6 +274,14 @@ pub fn check_transaction<R: StateReader>(state: &R, tx: &SignedTransaction) -> R
             nonce: tx.tx.nonce,
             expected: acct.nonce,
         });
+    }
+    if tx.tx.nonce == acct.nonce {
+        let env = BlockEnv {
+            height,
+            timestamp_ms: 0,
+            proposer: tx.tx.sender,
+        };
+        return execute(&mut Overlay::new(state), &env, &config, tx, &mut Vec::new());
     }
     if acct.balance < tx.tx.fee {
         return Err(TxError::InsufficientBalance {

@@ -179,8 +179,10 @@ impl Chain {
         };
         let genesis_block = match store.block(0)? {
             Some(stored) => {
+                // The whole genesis, accounts included, must match: its root is the
+                // root of its writes on an empty tree.
                 let mut expected = genesis_block;
-                expected.header.state_root = stored.header.state_root;
+                expected.header.state_root = Store::genesis_root(&writes)?;
                 if stored.digest() != expected.digest() {
                     return Err(ChainError::GenesisMismatch {
                         stored: stored.digest(),
@@ -550,6 +552,25 @@ mod tests {
         };
         f.chain.remember(&block, built);
         block
+    }
+
+    #[test]
+    fn reopening_with_the_same_genesis_works_and_with_other_accounts_is_refused() {
+        let f = fixture();
+        let store = Arc::clone(f.chain.store());
+        drop(f.chain);
+        let (again, _) = Chain::open(Arc::clone(&store), &f.genesis, b"context".to_vec()).unwrap();
+        drop(again);
+        // Same chain id, time and validators: only an account differs.
+        let mut other = f.genesis.clone();
+        other.accounts.push(GenesisAccount {
+            address: Keypair::from_label("stranger").account(),
+            balance: PLX,
+        });
+        let err = Chain::open(store, &other, b"context".to_vec())
+            .err()
+            .unwrap();
+        assert!(matches!(err, ChainError::GenesisMismatch { .. }), "{err}");
     }
 
     #[test]

@@ -270,7 +270,8 @@ impl Admission {
     /// Check `tx` against the latest committed state and queue it.
     pub(crate) fn admit(&self, tx: SignedTransaction) -> Result<Hash, MempoolError> {
         let store = self.chain.store();
-        plexus_ledger::check_transaction(store.as_ref(), &tx)?;
+        let next = store.committed_height().map_or(0, |h| h + 1);
+        plexus_ledger::check_transaction(store.as_ref(), next, &tx)?;
         let nonce = plexus_ledger::query::account(store.as_ref(), &tx.tx.sender)
             .map_err(|e| MempoolError::State(e.to_string()))?
             .nonce;

@@ -291,6 +291,20 @@ impl Store {
         Ok(Hash(root.0))
     }
 
+    /// The root of `writes` on an empty tree: the state root a genesis with these writes
+    /// commits, whatever this store already holds. A node compares it with its stored
+    /// genesis to catch a configuration that describes another chain.
+    pub fn genesis_root(writes: &WriteSet) -> Result<Hash, StorageError> {
+        let db = Database::builder().create_with_backend(redb::backends::InMemoryBackend::new())?;
+        let txn = db.begin_write()?;
+        let view = TreeView {
+            nodes: txn.open_table(NODES)?,
+            values: txn.open_table(VALUES)?,
+        };
+        let (root, _) = view.apply(writes, 0).map_err(StorageError::Tree)?;
+        Ok(Hash(root.0))
+    }
+
     /// Commit the genesis block and the genesis state: [`Store::commit_block`] for a
     /// block that must be at height 0.
     pub fn commit_genesis(&self, genesis: &Block, writes: &WriteSet) -> Result<Hash, StorageError> {

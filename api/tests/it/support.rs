@@ -228,7 +228,8 @@ impl Backend for TestChain {
     }
 
     fn submit(&self, tx: SignedTransaction) -> Result<Hash, SubmitError> {
-        plexus_ledger::check_transaction(self.inner.store.as_ref(), &tx)?;
+        let next = self.inner.store.committed_height().map_or(0, |h| h + 1);
+        plexus_ledger::check_transaction(self.inner.store.as_ref(), next, &tx)?;
         let hash = tx.hash();
         let mut queue = self
             .inner

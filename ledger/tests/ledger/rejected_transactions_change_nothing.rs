@@ -45,7 +45,7 @@ proptest! {
         chain.block(vec![tx.clone()]).unwrap();
         let err = assert_rejected_without_trace(&chain, &tx);
         prop_assert!(matches!(err, TxError::StaleNonce { .. }), "{err}");
-        let ok = matches!(check_transaction(&chain.store, &tx), Err(TxError::StaleNonce { .. }));
+        let ok = matches!(check_transaction(&chain.store, chain.height + 1, &tx), Err(TxError::StaleNonce { .. }));
         prop_assert!(ok);
 
         // Mis-signed: one flipped signature bit, or another key's signature.
@@ -69,7 +69,7 @@ proptest! {
         let future = chain.tx_n(&alice, transfer, skip);
         let ok = matches!(assert_rejected_without_trace(&chain, &future), TxError::FutureNonce { .. });
         prop_assert!(ok);
-        prop_assert!(check_transaction(&chain.store, &future).is_ok());
+        prop_assert!(check_transaction(&chain.store, chain.height + 1, &future).is_ok());
     }
 }
 
@@ -85,14 +85,71 @@ fn the_mempool_refuses_fee_free_hotkey_transactions_from_unregistered_keys() {
         },
     );
     assert_eq!(tx.tx.fee, 0);
-    let err = check_transaction(&chain.store, &tx).unwrap_err();
+    let err = check_transaction(&chain.store, chain.height + 1, &tx).unwrap_err();
     assert!(matches!(err, TxError::NotRegistered { .. }), "{err}");
-    // Paying the ordinary minimum fee gets it into the mempool (it fails in a block).
+    // Paying the ordinary minimum fee does not help an account that cannot pay it.
     let fee = plexus_ledger::query::chain(&chain.store)
         .unwrap()
         .params
         .min_fee;
     let paid = Transaction { fee, ..tx.tx }.sign(&stranger);
-    let err = check_transaction(&chain.store, &paid).unwrap_err();
+    let err = check_transaction(&chain.store, chain.height + 1, &paid).unwrap_err();
     assert!(matches!(err, TxError::InsufficientBalance { .. }), "{err}");
+}
+
+#[test]
+fn the_mempool_refuses_what_the_next_block_would_refuse_but_queues_future_nonces() {
+    let mut chain = Chain::new();
+    let alice = key("alice");
+    let bob = key("bob").account();
+    chain.fund(&alice.account(), 10 * PLX);
+    let next = chain.height + 1;
+
+    // Next in line: judged against the committed state, with the block's own reason.
+    let overdrawn = chain.tx(
+        &alice,
+        Payload::Transfer {
+            to: bob,
+            amount: 11 * PLX,
+        },
+    );
+    let err = check_transaction(&chain.store, next, &overdrawn).unwrap_err();
+    assert!(matches!(err, TxError::InsufficientBalance { .. }), "{err}");
+    let unknown_subnet = chain.tx(
+        &alice,
+        Payload::Register {
+            netuid: 42,
+            hotkey: bob,
+        },
+    );
+    let err = check_transaction(&chain.store, next, &unknown_subnet).unwrap_err();
+    assert_eq!(
+        err.code(),
+        apply_transaction(
+            &mut Overlay::new(&chain.store),
+            &chain.env(),
+            &unknown_subnet
+        )
+        .unwrap_err()
+        .code()
+    );
+    let fine = chain.tx(
+        &alice,
+        Payload::Transfer {
+            to: bob,
+            amount: PLX,
+        },
+    );
+    check_transaction(&chain.store, next, &fine).unwrap();
+
+    // A future nonce may depend on transactions not yet committed: only its fee is checked.
+    let later = chain.tx_n(
+        &alice,
+        Payload::Transfer {
+            to: bob,
+            amount: 11 * PLX,
+        },
+        1,
+    );
+    check_transaction(&chain.store, next, &later).unwrap();
 }

@@ -186,11 +186,13 @@ where
             // Drop candidates the ledger refuses on the committed state too; those that
             // only fail on this fork stay for later blocks.
             let store = self.chain.store().clone();
+            let next = store.committed_height().map_or(0, |h| h + 1);
             let mut mempool = self.mempool();
             for (hash, error) in rejected {
                 let tx = mempool.get(&hash);
-                let still_bad = tx
-                    .is_none_or(|t| plexus_ledger::check_transaction(store.as_ref(), &t).is_err());
+                let still_bad = tx.is_none_or(|t| {
+                    plexus_ledger::check_transaction(store.as_ref(), next, &t).is_err()
+                });
                 if still_bad {
                     debug!(%hash, %error, "evicting a transaction the ledger refuses");
                     mempool.evict(&hash);
