@@ -1,0 +1,130 @@
+"""Run SDMetrics 0.32.0 for the parity tests and export the data sets they compare on.
+
+Usage:
+  sdmetrics_bridge.py report META.json REAL.csv SYNTHETIC.csv   -> JSON on stdout
+  sdmetrics_bridge.py export-demo OUTDIR      -> student_placements real/synthetic/metadata + scores
+  sdmetrics_bridge.py export-sklearn NAME OUTDIR  -> a scikit-learn bundled set as CSV + metadata
+  sdmetrics_bridge.py bench META.json REAL.csv SYNTHETIC.csv HOLDOUT.csv  -> timings as JSON
+"""
+
+import json
+import math
+import sys
+import time
+import warnings
+
+warnings.filterwarnings('ignore')
+
+import pandas as pd  # noqa: E402
+from sdmetrics.reports.single_table import QualityReport  # noqa: E402
+
+
+def _nan_to_none(x):
+    if x is None:
+        return None
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
+def _report(real, synthetic, metadata, thresholds=True):
+    report = QualityReport()
+    if not thresholds:
+        report.real_correlation_threshold = 0
+        report.real_association_threshold = 0
+    report.generate(real, synthetic, metadata, verbose=False)
+    props = report.get_properties().set_index('Property')['Score']
+    shapes = report.get_details('Column Shapes')
+    pairs = report.get_details('Column Pair Trends')
+    return {
+        'overall': _nan_to_none(report.get_score()),
+        'column_shapes': _nan_to_none(props['Column Shapes']),
+        'column_pair_trends': _nan_to_none(props['Column Pair Trends']),
+        'shapes': [
+            {'column': r['Column'], 'score': _nan_to_none(r['Score'])}
+            for _, r in shapes.iterrows()
+        ],
+        'pairs': [
+            {
+                'column_1': r['Column 1'],
+                'column_2': r['Column 2'],
+                'score': _nan_to_none(r['Score']),
+                'meets_threshold': bool(r['Meets Threshold?'])
+                if not pd.isna(r['Meets Threshold?'])
+                else False,
+            }
+            for _, r in pairs.iterrows()
+        ],
+    }
+
+
+def report(meta_path, real_path, synthetic_path):
+    with open(meta_path) as f:
+        metadata = json.load(f)
+    real = pd.read_csv(real_path)
+    synthetic = pd.read_csv(synthetic_path)
+    out = _report(real, synthetic, metadata)
+    out['no_thresholds'] = _report(real, synthetic, metadata, thresholds=False)
+    json.dump(out, sys.stdout)
+
+
+def export_demo(outdir):
+    from sdmetrics.demos import load_single_table_demo
+
+    real, synthetic, metadata = load_single_table_demo()
+    name = next(iter(metadata['tables']))
+    real, synthetic, table_meta = real[name], synthetic[name], metadata['tables'][name]
+    with open(f'{outdir}/metadata.json', 'w') as f:
+        json.dump(table_meta, f)
+    real.to_csv(f'{outdir}/real.csv', index=False)
+    synthetic.to_csv(f'{outdir}/synthetic.csv', index=False)
+    out = _report(real, synthetic, table_meta)
+    out['no_thresholds'] = _report(real, synthetic, table_meta, thresholds=False)
+    json.dump(out, sys.stdout)
+
+
+def export_sklearn(name, outdir):
+    import sklearn.datasets as ds
+
+    frame = getattr(ds, f'load_{name}')(as_frame=True).frame
+    columns = {c: {'sdtype': 'numerical'} for c in frame.columns}
+    target = 'target'
+    if name in ('iris', 'wine', 'breast_cancer'):
+        columns[target] = {'sdtype': 'categorical'}
+    frame.to_csv(f'{outdir}/real.csv', index=False)
+    with open(f'{outdir}/metadata.json', 'w') as f:
+        json.dump({'columns': columns, 'target': target}, f)
+
+
+def bench(meta_path, real_path, synthetic_path, holdout_path):
+    from sdmetrics.single_table import DCROverfittingProtection
+
+    with open(meta_path) as f:
+        metadata = json.load(f)
+    real = pd.read_csv(real_path)
+    synthetic = pd.read_csv(synthetic_path)
+    holdout = pd.read_csv(holdout_path)
+    t0 = time.perf_counter()
+    report = QualityReport()
+    report.generate(real, synthetic, metadata, verbose=False)
+    t1 = time.perf_counter()
+    dcr = DCROverfittingProtection.compute_breakdown(real, synthetic, holdout, metadata, None)
+    t2 = time.perf_counter()
+    json.dump(
+        {
+            'overall': report.get_score(),
+            'closer_to_training': dcr['synthetic_data_percentages']['closer_to_training'],
+            'quality_s': t1 - t0,
+            'dcr_s': t2 - t1,
+        },
+        sys.stdout,
+    )
+
+
+if __name__ == '__main__':
+    cmd, args = sys.argv[1], sys.argv[2:]
+    {
+        'report': report,
+        'export-demo': export_demo,
+        'export-sklearn': export_sklearn,
+        'bench': bench,
+    }[cmd](*args)
