@@ -209,7 +209,9 @@ impl DatetimeFormat {
         }
         let days = days_from_civil(year, month, day);
         let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_s;
-        secs.checked_mul(NS_PER_SEC).and_then(|v| v.checked_add(nanos)).ok_or(DatetimeMismatch)
+        secs.checked_mul(NS_PER_SEC)
+            .and_then(|v| v.checked_add(nanos))
+            .ok_or(DatetimeMismatch)
     }
 
     /// Format ns since the Unix epoch (UTC) with this format.
@@ -236,7 +238,11 @@ impl DatetimeFormat {
                 Item::AmPm => out.push_str(if hh < 12 { "AM" } else { "PM" }),
                 Item::MonthAbbr | Item::MonthName => {
                     let name = MONTHS[usize::try_from(m - 1).unwrap_or(0) % 12];
-                    let name = if matches!(item, Item::MonthAbbr) { &name[..3] } else { name };
+                    let name = if matches!(item, Item::MonthAbbr) {
+                        &name[..3]
+                    } else {
+                        name
+                    };
                     let mut cs = name.chars();
                     if let Some(f) = cs.next() {
                         out.push(f.to_ascii_uppercase());
@@ -295,7 +301,10 @@ mod tests {
     fn round_trips_dates_and_times() {
         let f = DatetimeFormat::parse("%Y-%m-%d").unwrap();
         assert_eq!(f.parse_ns("1970-01-02").unwrap(), 86_400 * NS_PER_SEC);
-        assert_eq!(f.parse_ns("2020-07-23").unwrap(), 1_595_462_400 * NS_PER_SEC);
+        assert_eq!(
+            f.parse_ns("2020-07-23").unwrap(),
+            1_595_462_400 * NS_PER_SEC
+        );
         assert_eq!(f.format_ns(1_595_462_400 * NS_PER_SEC), "2020-07-23");
         assert!(f.parse_ns("2020-02-30").is_err());
         assert!(f.parse_ns("2020-07-23x").is_err());

@@ -5,16 +5,30 @@
 //! submission with its gates ([`score_submission`]), and sample baseline data with
 //! [`GaussianCopula`]. Every random step takes an explicit seed.
 
+pub mod copula;
 mod datetime;
+pub mod dcr;
 mod parquet_io;
 pub mod quality;
+pub mod rng;
 pub mod schema;
+pub mod score;
 pub mod table;
+pub mod utility;
+pub mod validity;
 
+pub use copula::{CopulaError, GaussianCopula};
 pub use datetime::{DatetimeFormat, DatetimeMismatch};
+pub use dcr::{DcrOverfitting, dcr, dcr_overfitting_protection, dcr_scaled_by};
 pub use quality::{
     Metric, PairDetail, QualityOptions, QualityReport, ShapeDetail, quality_report,
     quality_report_with,
 };
+pub use rng::{SeededRng, derive_seed, seed_from};
 pub use schema::{ColumnKind, ColumnSpec, Schema, SchemaError};
+pub use score::{
+    Gate, GateParams, SubmissionScore, WeightInput, score_submission, split_reference,
+    uniform_noise, update_credibility, weights,
+};
 pub use table::{ColumnData, IngestError, Limits, NULL_TOKENS, Table};
+pub use validity::{DataValidity, NewRowSynthesis, data_validity, new_row_synthesis};

@@ -16,25 +16,38 @@ pub(crate) fn read(
 ) -> Result<Table, IngestError> {
     let len = file.metadata()?.len();
     if len > limits.max_bytes {
-        return Err(IngestError::TooManyBytes { limit: limits.max_bytes });
+        return Err(IngestError::TooManyBytes {
+            limit: limits.max_bytes,
+        });
     }
     let reader = SerializedFileReader::new(file).map_err(perr)?;
     let meta = reader.metadata().file_metadata();
     let total = usize::try_from(meta.num_rows()).unwrap_or(usize::MAX);
     if total > limits.max_rows {
-        return Err(IngestError::TooManyRows { limit: limits.max_rows });
+        return Err(IngestError::TooManyRows {
+            limit: limits.max_rows,
+        });
     }
-    let names: Vec<String> =
-        meta.schema_descr().root_schema().get_fields().iter().map(|f| f.name().to_owned()).collect();
+    let names: Vec<String> = meta
+        .schema_descr()
+        .root_schema()
+        .get_fields()
+        .iter()
+        .map(|f| f.name().to_owned())
+        .collect();
     if names.len() > limits.max_columns {
-        return Err(IngestError::TooManyColumns { limit: limits.max_columns });
+        return Err(IngestError::TooManyColumns {
+            limit: limits.max_columns,
+        });
     }
     let mut builder = Table::builder_parts(schema);
     let mapping = builder.header(&names)?;
     for row in reader.get_row_iter(None).map_err(perr)? {
         let row = row.map_err(perr)?;
         if builder.rows() >= limits.max_rows {
-            return Err(IngestError::TooManyRows { limit: limits.max_rows });
+            return Err(IngestError::TooManyRows {
+                limit: limits.max_rows,
+            });
         }
         let line = builder.rows() as u64 + 1;
         for (k, (_, field)) in row.get_column_iter().enumerate() {

@@ -16,14 +16,20 @@ pub struct QualityOptions {
 
 impl Default for QualityOptions {
     fn default() -> Self {
-        Self { real_correlation_threshold: 0.5, real_association_threshold: 0.3 }
+        Self {
+            real_correlation_threshold: 0.5,
+            real_association_threshold: 0.3,
+        }
     }
 }
 
 impl QualityOptions {
     /// Every pair counts (both thresholds 0).
     pub fn no_thresholds() -> Self {
-        Self { real_correlation_threshold: 0.0, real_association_threshold: 0.0 }
+        Self {
+            real_correlation_threshold: 0.0,
+            real_association_threshold: 0.0,
+        }
     }
 }
 
@@ -115,12 +121,17 @@ pub fn quality_report_with(
     synthetic: &Table,
     options: QualityOptions,
 ) -> QualityReport {
-    let scored: Vec<usize> =
-        (0..schema.columns.len()).filter(|&i| schema.columns[i].kind.is_scored()).collect();
-    let prepared_r: Vec<Prepared> =
-        scored.par_iter().map(|&i| Prepared::new(real.column(i))).collect();
-    let prepared_s: Vec<Prepared> =
-        scored.par_iter().map(|&i| Prepared::new(synthetic.column(i))).collect();
+    let scored: Vec<usize> = (0..schema.columns.len())
+        .filter(|&i| schema.columns[i].kind.is_scored())
+        .collect();
+    let prepared_r: Vec<Prepared> = scored
+        .par_iter()
+        .map(|&i| Prepared::new(real.column(i)))
+        .collect();
+    let prepared_s: Vec<Prepared> = scored
+        .par_iter()
+        .map(|&i| Prepared::new(synthetic.column(i)))
+        .collect();
     // Joint label dictionaries so codes agree between real and synthetic.
     let mut dicts: Vec<Option<(Vec<u32>, Vec<u32>)>> = Vec::with_capacity(scored.len());
     for &i in &scored {
@@ -132,16 +143,26 @@ pub fn quality_report_with(
         .map(|(k, &i)| {
             let spec = &schema.columns[i];
             let (metric, result) = if spec.kind.is_continuous() {
-                (Metric::KSComplement, ks_complement(&prepared_r[k].values, &prepared_s[k].values))
+                (
+                    Metric::KSComplement,
+                    ks_complement(&prepared_r[k].values, &prepared_s[k].values),
+                )
             } else {
-                let (r, s) = dicts[k].as_ref().map_or((&[][..], &[][..]), |(r, s)| (r, s));
+                let (r, s) = dicts[k]
+                    .as_ref()
+                    .map_or((&[][..], &[][..]), |(r, s)| (r, s));
                 (Metric::TVComplement, tv_complement(r, s))
             };
             let (score, error) = match result {
                 Ok(v) => (v, None),
                 Err(e) => (f64::NAN, Some(e)),
             };
-            ShapeDetail { column: spec.name.clone(), metric, score, error }
+            ShapeDetail {
+                column: spec.name.clone(),
+                metric,
+                score,
+                error,
+            }
         })
         .collect();
     let mut pair_idx = Vec::new();
@@ -153,7 +174,10 @@ pub fn quality_report_with(
     let pairs: Vec<PairDetail> = pair_idx
         .par_iter()
         .map(|&(a, b)| {
-            let (ka, kb) = (&schema.columns[scored[a]].kind, &schema.columns[scored[b]].kind);
+            let (ka, kb) = (
+                &schema.columns[scored[a]].kind,
+                &schema.columns[scored[b]].kind,
+            );
             let mut d = PairDetail {
                 column_1: schema.columns[scored[a]].name.clone(),
                 column_2: schema.columns[scored[b]].name.clone(),
@@ -189,19 +213,16 @@ pub fn quality_report_with(
                     if kind.is_continuous() {
                         prepared[k].bins.clone()
                     } else {
-                        let (r, s) = dicts[k].as_ref().map_or((&[][..], &[][..]), |(r, s)| (r, s));
+                        let (r, s) = dicts[k]
+                            .as_ref()
+                            .map_or((&[][..], &[][..]), |(r, s)| (r, s));
                         if real_side { r.to_vec() } else { s.to_vec() }
                     }
                 };
                 let (ra, rb) = (codes(a, &prepared_r, true), codes(b, &prepared_r, true));
                 let (sa, sb) = (codes(a, &prepared_s, false), codes(b, &prepared_s, false));
-                let (score, assoc) = contingency_similarity(
-                    &ra,
-                    &rb,
-                    &sa,
-                    &sb,
-                    options.real_association_threshold,
-                );
+                let (score, assoc) =
+                    contingency_similarity(&ra, &rb, &sa, &sb, options.real_association_threshold);
                 d.score = score;
                 d.real_association = assoc;
                 d.meets_threshold = options.real_association_threshold <= 0.0
@@ -211,8 +232,7 @@ pub fn quality_report_with(
         })
         .collect();
     let column_shapes = nanmean(shapes.iter().map(|s| s.score));
-    let column_pair_trends =
-        nanmean(pairs.iter().filter(|p| p.meets_threshold).map(|p| p.score));
+    let column_pair_trends = nanmean(pairs.iter().filter(|p| p.meets_threshold).map(|p| p.score));
     QualityReport {
         overall: nanmean([column_shapes, column_pair_trends]),
         column_shapes,
@@ -232,14 +252,22 @@ struct Prepared {
 impl Prepared {
     fn new(column: &ColumnData) -> Self {
         let Some(values) = column.as_f64() else {
-            return Self { values: Vec::new(), bins: Vec::new(), distinct_non_null: 0 };
+            return Self {
+                values: Vec::new(),
+                bins: Vec::new(),
+                distinct_non_null: 0,
+            };
         };
         let edges = histogram_bin_edges(&values);
         let bins = values.iter().map(|&v| digitize(v, &edges)).collect();
         let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
         sorted.sort_by(f64::total_cmp);
         sorted.dedup();
-        Self { values, bins, distinct_non_null: sorted.len() }
+        Self {
+            values,
+            bins,
+            distinct_non_null: sorted.len(),
+        }
     }
 }
 
@@ -296,7 +324,12 @@ fn round14(x: f64) -> f64 {
 /// KSComplement: 1 − D of scipy's `ks_2samp` on NaN-dropped, 14-decimal-rounded values.
 pub(crate) fn ks_complement(real: &[f64], synthetic: &[f64]) -> Result<f64, String> {
     let prep = |v: &[f64]| {
-        let mut out: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).map(round14).collect();
+        let mut out: Vec<f64> = v
+            .iter()
+            .copied()
+            .filter(|x| !x.is_nan())
+            .map(round14)
+            .collect();
         out.sort_by(f64::total_cmp);
         out
     };
@@ -353,7 +386,10 @@ pub(crate) fn tv_complement(real: &[u32], synthetic: &[u32]) -> Result<f64, Stri
             real_total += 1e-6;
         }
     }
-    let tv: f64 = counts.values().map(|(r, s)| (s / ns - r / real_total).abs()).sum();
+    let tv: f64 = counts
+        .values()
+        .map(|(r, s)| (s / ns - r / real_total).abs())
+        .sum();
     Ok(1.0 - 0.5 * tv)
 }
 
@@ -375,7 +411,11 @@ pub(crate) fn pearson(x: &[f64], y: &[f64]) -> f64 {
 }
 
 fn complete_pairs(a: &[f64], b: &[f64]) -> (Vec<f64>, Vec<f64>) {
-    a.iter().zip(b).filter(|(x, y)| !x.is_nan() && !y.is_nan()).map(|(x, y)| (*x, *y)).unzip()
+    a.iter()
+        .zip(b)
+        .filter(|(x, y)| !x.is_nan() && !y.is_nan())
+        .map(|(x, y)| (*x, *y))
+        .unzip()
 }
 
 /// CorrelationSimilarity: (score, ρ_R, ρ_S) or the error SDMetrics would record.
@@ -413,7 +453,11 @@ fn correlation_similarity(
 
 /// Sorted (key, count) of a two-column code table.
 fn joint_counts(a: &[u32], b: &[u32]) -> Vec<(u64, f64)> {
-    let mut keys: Vec<u64> = a.iter().zip(b).map(|(&x, &y)| (u64::from(x) << 32) | u64::from(y)).collect();
+    let mut keys: Vec<u64> = a
+        .iter()
+        .zip(b)
+        .map(|(&x, &y)| (u64::from(x) << 32) | u64::from(y))
+        .collect();
     keys.sort_unstable();
     let mut out: Vec<(u64, f64)> = Vec::new();
     for k in keys {
@@ -506,7 +550,10 @@ mod tests {
 
     #[test]
     fn ks_matches_hand_computed_statistics() {
-        assert_eq!(ks_complement(&[1.0, 2.0, 3.0], &[1.0, 2.0, 3.0]).unwrap(), 1.0);
+        assert_eq!(
+            ks_complement(&[1.0, 2.0, 3.0], &[1.0, 2.0, 3.0]).unwrap(),
+            1.0
+        );
         assert_eq!(ks_complement(&[1.0, 2.0], &[3.0, 4.0]).unwrap(), 0.0);
         // Empirical CDFs differ most at 1: 1/2 vs 0.
         assert!((ks_complement(&[1.0, 2.0], &[1.5, 2.0]).unwrap() - 0.5).abs() < 1e-15);
@@ -517,7 +564,8 @@ mod tests {
     fn tv_regularises_synthetic_only_values() {
         let s = tv_complement(&[0, 0, 1], &[0, 2]).unwrap();
         let rt: f64 = 3.0 + 1e-6;
-        let expect = 1.0 - 0.5 * ((0.5 - 2.0 / rt).abs() + (1.0 / rt).abs() + (0.5 - 1e-6 / rt).abs());
+        let expect =
+            1.0 - 0.5 * ((0.5 - 2.0 / rt).abs() + (1.0 / rt).abs() + (0.5 - 1e-6 / rt).abs());
         assert!((s - expect).abs() < 1e-15);
         assert!(tv_complement(&[u32::MAX], &[0]).is_err());
     }

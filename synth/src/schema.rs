@@ -227,7 +227,12 @@ impl Schema {
                 (None, Some(hi)) => Some((f64::NEG_INFINITY, hi)),
                 (None, None) => None,
             };
-            columns.push(ColumnSpec { name, kind, categories: c.categories, range });
+            columns.push(ColumnSpec {
+                name,
+                kind,
+                categories: c.categories,
+                range,
+            });
         }
         Self::new(columns, raw.primary_key, raw.target)
     }
@@ -259,10 +264,17 @@ impl Schema {
             if let Some(name) = name
                 && !seen.contains(name.as_str())
             {
-                return Err(SchemaError::UnknownColumn { role, name: name.clone() });
+                return Err(SchemaError::UnknownColumn {
+                    role,
+                    name: name.clone(),
+                });
             }
         }
-        Ok(Self { columns, primary_key, target })
+        Ok(Self {
+            columns,
+            primary_key,
+            target,
+        })
     }
 
     /// The index of a column by name.
@@ -294,10 +306,16 @@ impl Schema {
         }
         let mut out = format!("{{\"columns\": {{{}}}", cols.join(", "));
         if let Some(pk) = &self.primary_key {
-            out.push_str(&format!(", \"primary_key\": {}", serde_json::Value::from(pk.clone())));
+            out.push_str(&format!(
+                ", \"primary_key\": {}",
+                serde_json::Value::from(pk.clone())
+            ));
         }
         if let Some(t) = &self.target {
-            out.push_str(&format!(", \"target\": {}", serde_json::Value::from(t.clone())));
+            out.push_str(&format!(
+                ", \"target\": {}",
+                serde_json::Value::from(t.clone())
+            ));
         }
         out.push('}');
         out

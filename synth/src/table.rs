@@ -176,7 +176,9 @@ impl ColumnData {
         match self {
             Self::Categorical(v) | Self::Id(v) => Some(v.iter().map(|x| x.as_deref()).collect()),
             Self::Boolean(v) => Some(
-                v.iter().map(|x| x.map(|b| if b { "True" } else { "False" })).collect(),
+                v.iter()
+                    .map(|x| x.map(|b| if b { "True" } else { "False" }))
+                    .collect(),
             ),
             _ => None,
         }
@@ -191,7 +193,8 @@ impl ColumnData {
         }
     }
 
-    fn select(&self, rows: &[usize]) -> Self {
+    /// The values at `rows`, in that order.
+    pub fn select(&self, rows: &[usize]) -> Self {
         match self {
             Self::Numerical(v) => Self::Numerical(rows.iter().map(|&i| v[i]).collect()),
             Self::Datetime(v) => Self::Datetime(rows.iter().map(|&i| v[i]).collect()),
@@ -286,7 +289,11 @@ impl<'s> Builder<'s> {
         Self {
             schema,
             formats,
-            columns: schema.columns.iter().map(|c| ColumnData::empty_for(&c.kind)).collect(),
+            columns: schema
+                .columns
+                .iter()
+                .map(|c| ColumnData::empty_for(&c.kind))
+                .collect(),
             decimals: vec![0; schema.columns.len()],
             rows: 0,
         }
@@ -296,7 +303,11 @@ impl<'s> Builder<'s> {
         let cell = match cell {
             Cell::Text(t) => {
                 let t = t.trim();
-                if NULL_TOKENS.contains(&t) { Cell::Null } else { Cell::Text(t) }
+                if NULL_TOKENS.contains(&t) {
+                    Cell::Null
+                } else {
+                    Cell::Text(t)
+                }
             }
             Cell::Number(v) if v.is_nan() => Cell::Null,
             other => other,
@@ -382,7 +393,11 @@ impl<'s> Builder<'s> {
     }
 
     fn finish(self) -> Table {
-        Table { columns: self.columns, decimals: self.decimals, rows: self.rows }
+        Table {
+            columns: self.columns,
+            decimals: self.decimals,
+            rows: self.rows,
+        }
     }
 }
 
@@ -411,16 +426,22 @@ struct BytesExceeded(u64);
 fn csv_error(e: csv::Error) -> IngestError {
     let line = e.position().map_or(0, csv::Position::line);
     match e.into_kind() {
-        csv::ErrorKind::Io(io) => match io.get_ref().and_then(|i| i.downcast_ref::<BytesExceeded>())
-        {
-            Some(BytesExceeded(limit)) => IngestError::TooManyBytes { limit: *limit },
-            None => IngestError::Io(io),
-        },
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => IngestError::MalformedCsv {
+        csv::ErrorKind::Io(io) => {
+            match io.get_ref().and_then(|i| i.downcast_ref::<BytesExceeded>()) {
+                Some(BytesExceeded(limit)) => IngestError::TooManyBytes { limit: *limit },
+                None => IngestError::Io(io),
+            }
+        }
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => IngestError::MalformedCsv {
             line,
             message: format!("expected {expected_len} fields, found {len}"),
         },
-        other => IngestError::MalformedCsv { line, message: format!("{other:?}") },
+        other => IngestError::MalformedCsv {
+            line,
+            message: format!("{other:?}"),
+        },
     }
 }
 
@@ -436,7 +457,11 @@ impl Table {
         input: R,
         limits: Limits,
     ) -> Result<Self, IngestError> {
-        let bounded = Bounded { inner: input, left: limits.max_bytes, limit: limits.max_bytes };
+        let bounded = Bounded {
+            inner: input,
+            left: limits.max_bytes,
+            limit: limits.max_bytes,
+        };
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(false)
@@ -446,14 +471,22 @@ impl Table {
             return Err(IngestError::NoHeader);
         }
         if record.len() > limits.max_columns {
-            return Err(IngestError::TooManyColumns { limit: limits.max_columns });
+            return Err(IngestError::TooManyColumns {
+                limit: limits.max_columns,
+            });
         }
         let mut header = Vec::with_capacity(record.len());
         for (k, field) in record.iter().enumerate() {
-            let name = std::str::from_utf8(field)
-                .map_err(|_| IngestError::NonUtf8 { line: 1, column: format!("header #{k}") })?;
+            let name = std::str::from_utf8(field).map_err(|_| IngestError::NonUtf8 {
+                line: 1,
+                column: format!("header #{k}"),
+            })?;
             // A UTF-8 byte-order mark on the first name is not part of it.
-            let name = if k == 0 { name.trim_start_matches('\u{feff}') } else { name };
+            let name = if k == 0 {
+                name.trim_start_matches('\u{feff}')
+            } else {
+                name
+            };
             header.push(name.trim().to_owned());
         }
         let mapping = header_mapping(schema, &header)?;
@@ -465,12 +498,17 @@ impl Table {
                 Err(e) => return Err(csv_error(e)),
             }
             if builder.rows >= limits.max_rows {
-                return Err(IngestError::TooManyRows { limit: limits.max_rows });
+                return Err(IngestError::TooManyRows {
+                    limit: limits.max_rows,
+                });
             }
             let line = record.position().map_or(0, csv::Position::line);
             for (k, field) in record.iter().enumerate() {
                 if field.len() > limits.max_field_bytes {
-                    return Err(IngestError::FieldTooLong { line, limit: limits.max_field_bytes });
+                    return Err(IngestError::FieldTooLong {
+                        line,
+                        limit: limits.max_field_bytes,
+                    });
                 }
                 let text = std::str::from_utf8(field).map_err(|_| IngestError::NonUtf8 {
                     line,
@@ -501,7 +539,10 @@ impl Table {
                 std::mem::discriminant(c) != std::mem::discriminant(&ColumnData::empty_for(&s.kind))
             });
         if mismatch {
-            return Err(IngestError::WrongSchema { missing: Vec::new(), unexpected: Vec::new() });
+            return Err(IngestError::WrongSchema {
+                missing: Vec::new(),
+                unexpected: Vec::new(),
+            });
         }
         let mut decimals = vec![0; columns.len()];
         for (d, c) in decimals.iter_mut().zip(&columns) {
@@ -514,7 +555,20 @@ impl Table {
                     .unwrap_or(0);
             }
         }
-        Ok(Self { columns, decimals, rows })
+        Ok(Self {
+            columns,
+            decimals,
+            rows,
+        })
+    }
+
+    /// A table from columns already checked against the schema.
+    pub(crate) fn from_parts(columns: Vec<ColumnData>, decimals: Vec<u32>, rows: usize) -> Self {
+        Self {
+            columns,
+            decimals,
+            rows,
+        }
     }
 
     pub(crate) fn builder_parts(schema: &Schema) -> ParquetBuilder<'_> {
@@ -558,7 +612,12 @@ impl Table {
         }
         Self {
             columns,
-            decimals: self.decimals.iter().zip(&other.decimals).map(|(a, b)| *a.max(b)).collect(),
+            decimals: self
+                .decimals
+                .iter()
+                .zip(&other.decimals)
+                .map(|(a, b)| *a.max(b))
+                .collect(),
             rows: self.rows + other.rows,
         }
     }
@@ -566,7 +625,11 @@ impl Table {
     /// Canonical form against a reference: numerics rounded to the reference's decimals.
     pub fn canonicalize(&self, reference: &Self) -> Self {
         let mut out = self.clone();
-        for ((c, d), rd) in out.columns.iter_mut().zip(out.decimals.iter_mut()).zip(&reference.decimals)
+        for ((c, d), rd) in out
+            .columns
+            .iter_mut()
+            .zip(out.decimals.iter_mut())
+            .zip(&reference.decimals)
         {
             if let ColumnData::Numerical(v) = c {
                 let scale = 10f64.powi(i32::try_from(*rd).unwrap_or(i32::MAX).min(15));
@@ -676,7 +739,9 @@ impl Table {
 /// Escape the key separators so `a|b=c` cannot collide with another row's spelling.
 fn escape_key(s: String) -> String {
     if s.contains(['|', '=', '\\']) {
-        s.replace('\\', "\\\\").replace('|', "\\|").replace('=', "\\=")
+        s.replace('\\', "\\\\")
+            .replace('|', "\\|")
+            .replace('=', "\\=")
     } else {
         s
     }
@@ -704,7 +769,10 @@ fn header_mapping(schema: &Schema, header: &[String]) -> Result<Vec<usize>, Inge
         .map(|(c, _)| c.name.clone())
         .collect();
     if !missing.is_empty() || !unexpected.is_empty() {
-        return Err(IngestError::WrongSchema { missing, unexpected });
+        return Err(IngestError::WrongSchema {
+            missing,
+            unexpected,
+        });
     }
     Ok(mapping)
 }
@@ -749,10 +817,13 @@ mod tests {
 
     #[test]
     fn parses_typed_columns_in_schema_order() {
-        let csv = "id,b,c,d,x\n1, True ,a,2020-01-01,1.50\n2,false,NA,,NaN\n3,0,2.0,2020-01-02,-3\n";
+        let csv =
+            "id,b,c,d,x\n1, True ,a,2020-01-01,1.50\n2,false,NA,,NaN\n3,0,2.0,2020-01-02,-3\n";
         let t = Table::from_csv(&schema(), csv.as_bytes()).unwrap();
         assert_eq!(t.num_rows(), 3);
-        let ColumnData::Numerical(x) = t.column(0) else { panic!() };
+        let ColumnData::Numerical(x) = t.column(0) else {
+            panic!()
+        };
         assert_eq!(x[0], 1.5);
         assert!(x[1].is_nan());
         assert_eq!(t.decimals()[0], 2);
@@ -760,7 +831,10 @@ mod tests {
             t.column(2),
             &ColumnData::Categorical(vec![Some("a".into()), None, Some("2".into())])
         );
-        assert_eq!(t.column(3), &ColumnData::Boolean(vec![Some(true), Some(false), Some(false)]));
+        assert_eq!(
+            t.column(3),
+            &ColumnData::Boolean(vec![Some(true), Some(false), Some(false)])
+        );
         let keys = t.row_keys(&schema());
         assert_eq!(keys.len(), 3);
         assert_ne!(keys[0], keys[1]);
@@ -774,20 +848,50 @@ mod tests {
         let e = |csv: &[u8]| Table::from_csv(&s, csv).unwrap_err();
         assert!(matches!(e(b""), IngestError::NoHeader));
         assert!(matches!(e(b"x,d,c,b\n"), IngestError::WrongSchema { .. }));
-        assert!(matches!(e(b"x,d,c,b,id,zz\n"), IngestError::WrongSchema { .. }));
-        assert!(matches!(e(b"x,d,c,b,id\n1,2020-01-01,a,true\n"), IngestError::MalformedCsv { .. }));
-        assert!(matches!(e(b"x,d,c,b,id\nabc,,,,\n"), IngestError::BadValue { .. }));
-        assert!(matches!(e(b"x,d,c,b,id\n1,2020-13-01,,,\n"), IngestError::BadValue { .. }));
-        assert!(matches!(e(b"x,d,c,b,id\n1,,,maybe,\n"), IngestError::BadValue { .. }));
-        assert!(matches!(e(b"x,d,c,b,id\ninf,,,,\n"), IngestError::BadValue { .. }));
-        assert!(matches!(e(b"x,d,c,b,id\n1,,\xff,,\n"), IngestError::NonUtf8 { .. }));
-        let limits = Limits { max_rows: 1, ..Limits::default() };
+        assert!(matches!(
+            e(b"x,d,c,b,id,zz\n"),
+            IngestError::WrongSchema { .. }
+        ));
+        assert!(matches!(
+            e(b"x,d,c,b,id\n1,2020-01-01,a,true\n"),
+            IngestError::MalformedCsv { .. }
+        ));
+        assert!(matches!(
+            e(b"x,d,c,b,id\nabc,,,,\n"),
+            IngestError::BadValue { .. }
+        ));
+        assert!(matches!(
+            e(b"x,d,c,b,id\n1,2020-13-01,,,\n"),
+            IngestError::BadValue { .. }
+        ));
+        assert!(matches!(
+            e(b"x,d,c,b,id\n1,,,maybe,\n"),
+            IngestError::BadValue { .. }
+        ));
+        assert!(matches!(
+            e(b"x,d,c,b,id\ninf,,,,\n"),
+            IngestError::BadValue { .. }
+        ));
+        assert!(matches!(
+            e(b"x,d,c,b,id\n1,,\xff,,\n"),
+            IngestError::NonUtf8 { .. }
+        ));
+        let limits = Limits {
+            max_rows: 1,
+            ..Limits::default()
+        };
         let r = Table::from_csv_reader(&s, &b"x,d,c,b,id\n1,,,,\n2,,,,\n"[..], limits);
         assert!(matches!(r, Err(IngestError::TooManyRows { .. })));
-        let limits = Limits { max_bytes: 12, ..Limits::default() };
+        let limits = Limits {
+            max_bytes: 12,
+            ..Limits::default()
+        };
         let r = Table::from_csv_reader(&s, &b"x,d,c,b,id\n1,,,,\n2,,,,\n"[..], limits);
         assert!(matches!(r, Err(IngestError::TooManyBytes { .. })));
-        let limits = Limits { max_field_bytes: 3, ..Limits::default() };
+        let limits = Limits {
+            max_field_bytes: 3,
+            ..Limits::default()
+        };
         let r = Table::from_csv_reader(&s, &b"x,d,c,b,id\n1,,abcd,,\n"[..], limits);
         assert!(matches!(r, Err(IngestError::FieldTooLong { .. })));
     }

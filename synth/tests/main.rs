@@ -4,3 +4,5 @@
 mod support;
 
 mod quality_report_matches_sdmetrics_on_the_student_placements_demo;
+mod the_attacks_in_the_spec_score_zero;
+mod the_gaussian_copula_scores_above_half_on_penguins;

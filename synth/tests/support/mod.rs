@@ -10,7 +10,8 @@ pub(crate) fn penguins() -> (Schema, Table) {
     let schema =
         Schema::from_metadata_json(&std::fs::read_to_string(dir.join("penguins.json")).unwrap())
             .unwrap();
-    let table = Table::from_csv(&schema, &std::fs::read(dir.join("penguins.csv")).unwrap()).unwrap();
+    let table =
+        Table::from_csv(&schema, &std::fs::read(dir.join("penguins.csv")).unwrap()).unwrap();
     (schema, table)
 }
 
@@ -59,15 +60,27 @@ pub(crate) fn python() -> PathBuf {
         // Another process won the race; use its copy.
         let _ = std::fs::remove_dir_all(&tmp);
     }
-    assert!(dir.join("ready").exists(), "venv at {} is not ready", dir.display());
+    assert!(
+        dir.join("ready").exists(),
+        "venv at {} is not ready",
+        dir.display()
+    );
     python
 }
 
 /// Run the bridge script with arguments; its stdout parsed as JSON.
 pub(crate) fn bridge(args: &[&str]) -> serde_json::Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/sdmetrics_bridge.py");
-    let out = Command::new(python()).arg(script).args(args).output().unwrap();
-    assert!(out.status.success(), "bridge {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(python())
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "bridge {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     if out.stdout.is_empty() {
         return serde_json::Value::Null;
     }
@@ -85,20 +98,34 @@ pub(crate) fn close(a: f64, b: f64) -> bool {
 }
 
 /// Assert our report matches SDMetrics' JSON (overall, properties, every detail row).
-pub(crate) fn assert_parity(ours: &plexus_synth::QualityReport, theirs: &serde_json::Value, what: &str) {
+pub(crate) fn assert_parity(
+    ours: &plexus_synth::QualityReport,
+    theirs: &serde_json::Value,
+    what: &str,
+) {
     let pairs = [
         ("overall", ours.overall),
         ("column_shapes", ours.column_shapes),
         ("column_pair_trends", ours.column_pair_trends),
     ];
     for (key, value) in pairs {
-        assert!(close(value, num(&theirs[key])), "{what}: {key} ours {value} sdmetrics {}", theirs[key]);
+        assert!(
+            close(value, num(&theirs[key])),
+            "{what}: {key} ours {value} sdmetrics {}",
+            theirs[key]
+        );
     }
     let shapes = theirs["shapes"].as_array().unwrap();
     assert_eq!(shapes.len(), ours.shapes.len(), "{what}: shape rows");
     for (o, t) in ours.shapes.iter().zip(shapes) {
         assert_eq!(o.column, t["column"].as_str().unwrap());
-        assert!(close(o.score, num(&t["score"])), "{what}: shape {} ours {} sdmetrics {}", o.column, o.score, t["score"]);
+        assert!(
+            close(o.score, num(&t["score"])),
+            "{what}: shape {} ours {} sdmetrics {}",
+            o.column,
+            o.score,
+            t["score"]
+        );
     }
     let pairs = theirs["pairs"].as_array().unwrap();
     assert_eq!(pairs.len(), ours.pairs.len(), "{what}: pair rows");
@@ -106,9 +133,15 @@ pub(crate) fn assert_parity(ours: &plexus_synth::QualityReport, theirs: &serde_j
         assert_eq!(o.column_1, t["column_1"].as_str().unwrap());
         assert_eq!(o.column_2, t["column_2"].as_str().unwrap());
         assert!(
-            close(o.score, num(&t["score"])) && o.meets_threshold == t["meets_threshold"].as_bool().unwrap(),
+            close(o.score, num(&t["score"]))
+                && o.meets_threshold == t["meets_threshold"].as_bool().unwrap(),
             "{what}: pair {}/{} ours {} ({}) sdmetrics {} ({})",
-            o.column_1, o.column_2, o.score, o.meets_threshold, t["score"], t["meets_threshold"]
+            o.column_1,
+            o.column_2,
+            o.score,
+            o.meets_threshold,
+            t["score"],
+            t["meets_threshold"]
         );
     }
 }
