@@ -709,14 +709,8 @@ impl Table {
             for (c, data) in self.columns.iter().enumerate() {
                 let s = match data {
                     ColumnData::Numerical(v) if v[r].is_nan() => String::new(),
-                    ColumnData::Numerical(v) => {
-                        let d = usize::try_from(self.decimals[c]).unwrap_or(0);
-                        if d == 0 && v[r] == v[r].trunc() {
-                            format!("{}", v[r])
-                        } else {
-                            format!("{:.*}", d, v[r])
-                        }
-                    }
+                    // Shortest round-trip spelling: every reader gets the same double back.
+                    ColumnData::Numerical(v) => format!("{}", v[r]),
                     ColumnData::Datetime(v) => v[r].map_or(String::new(), |x| match &formats[c] {
                         Some(f) => f.format_ns(x),
                         None => x.to_string(),

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod quality_report_matches_sdmetrics_on_copula_samples_of_penguins_and_scikit_learn_sets;
 mod quality_report_matches_sdmetrics_on_the_student_placements_demo;
 mod the_attacks_in_the_spec_score_zero;
 mod the_gaussian_copula_scores_above_half_on_penguins;

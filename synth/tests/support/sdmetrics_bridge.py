@@ -60,6 +60,7 @@ def _report(real, synthetic, metadata, thresholds=True):
 def report(meta_path, real_path, synthetic_path):
     with open(meta_path) as f:
         metadata = json.load(f)
+    metadata.pop('target', None)
     real = pd.read_csv(real_path)
     synthetic = pd.read_csv(synthetic_path)
     out = _report(real, synthetic, metadata)
@@ -100,6 +101,7 @@ def bench(meta_path, real_path, synthetic_path, holdout_path):
 
     with open(meta_path) as f:
         metadata = json.load(f)
+    metadata.pop('target', None)
     real = pd.read_csv(real_path)
     synthetic = pd.read_csv(synthetic_path)
     holdout = pd.read_csv(holdout_path)
