@@ -5,7 +5,7 @@ use crate::table::{Cell, IngestError, Limits, Table};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 
-fn perr(e: parquet::errors::ParquetError) -> IngestError {
+fn perr(e: &parquet::errors::ParquetError) -> IngestError {
     IngestError::Parquet(e.to_string())
 }
 
@@ -20,7 +20,7 @@ pub(crate) fn read(
             limit: limits.max_bytes,
         });
     }
-    let reader = SerializedFileReader::new(file).map_err(perr)?;
+    let reader = SerializedFileReader::new(file).map_err(|e| perr(&e))?;
     let meta = reader.metadata().file_metadata();
     let total = usize::try_from(meta.num_rows()).unwrap_or(usize::MAX);
     if total > limits.max_rows {
@@ -42,8 +42,8 @@ pub(crate) fn read(
     }
     let mut builder = Table::builder_parts(schema);
     let mapping = builder.header(&names)?;
-    for row in reader.get_row_iter(None).map_err(perr)? {
-        let row = row.map_err(perr)?;
+    for row in reader.get_row_iter(None).map_err(|e| perr(&e))? {
+        let row = row.map_err(|e| perr(&e))?;
         if builder.rows() >= limits.max_rows {
             return Err(IngestError::TooManyRows {
                 limit: limits.max_rows,

@@ -4,7 +4,8 @@ Usage:
   sdmetrics_bridge.py report META.json REAL.csv SYNTHETIC.csv   -> JSON on stdout
   sdmetrics_bridge.py export-demo OUTDIR      -> student_placements real/synthetic/metadata + scores
   sdmetrics_bridge.py export-sklearn NAME OUTDIR  -> a scikit-learn bundled set as CSV + metadata
-  sdmetrics_bridge.py bench META.json REAL.csv SYNTHETIC.csv HOLDOUT.csv  -> timings as JSON
+  sdmetrics_bridge.py bench META REAL SYNTHETIC HOLDOUT DCR_ROWS -> timings as JSON (DCR of
+      the first DCR_ROWS synthetic rows)
 """
 
 import json
@@ -96,7 +97,7 @@ def export_sklearn(name, outdir):
         json.dump({'columns': columns, 'target': target}, f)
 
 
-def bench(meta_path, real_path, synthetic_path, holdout_path):
+def bench(meta_path, real_path, synthetic_path, holdout_path, dcr_rows):
     from sdmetrics.single_table import DCROverfittingProtection
 
     with open(meta_path) as f:
@@ -109,7 +110,10 @@ def bench(meta_path, real_path, synthetic_path, holdout_path):
     report = QualityReport()
     report.generate(real, synthetic, metadata, verbose=False)
     t1 = time.perf_counter()
-    dcr = DCROverfittingProtection.compute_breakdown(real, synthetic, holdout, metadata, None)
+    dcr_rows = int(dcr_rows)
+    dcr = DCROverfittingProtection.compute_breakdown(
+        real, synthetic.iloc[:dcr_rows], holdout, metadata, None
+    )
     t2 = time.perf_counter()
     json.dump(
         {
