@@ -1,7 +1,7 @@
 //! Score synthetic tabular data against a reference and generate it with a Gaussian copula.
 //!
 //! Parse tables against an SDV-style [`Schema`] ([`Table::from_csv`]), compare them with the
-//! SDMetrics-compatible [`quality_report`], measure privacy with [`dcr`], score a revealed
+//! SDMetrics-compatible [`quality_report`], measure privacy with [`dcr()`], score a revealed
 //! submission with its gates ([`score_submission`]), and sample baseline data with
 //! [`GaussianCopula`]. Every random step takes an explicit seed.
 

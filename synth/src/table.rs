@@ -331,7 +331,13 @@ impl<'s> Builder<'s> {
                         self.decimals[col] = self.decimals[col].max(written_decimals(t));
                         x
                     }
-                    Cell::Number(x) => x,
+                    Cell::Number(x) => {
+                        if x.is_finite() {
+                            let d = written_decimals(&format!("{x}"));
+                            self.decimals[col] = self.decimals[col].max(d);
+                        }
+                        x
+                    }
                     Cell::Bool(b) => f64::from(u8::from(b)),
                     Cell::Nanos(n) => n as f64,
                     Cell::Null => f64::NAN,

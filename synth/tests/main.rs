@@ -3,6 +3,7 @@
 
 mod support;
 
+mod a_parquet_file_reads_as_the_same_table_as_its_csv;
 mod malformed_input_gets_typed_errors_and_never_panics;
 mod quality_report_matches_sdmetrics_on_copula_samples_of_penguins_and_scikit_learn_sets;
 mod quality_report_matches_sdmetrics_on_the_student_placements_demo;

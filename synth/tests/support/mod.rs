@@ -34,18 +34,51 @@ fn run(cmd: &mut Command) {
 }
 
 /// The venv's python, creating the venv on first use (python3 -m venv; pip from PyPI).
-/// Concurrent test processes each build a private copy and rename it into place.
+/// One process builds it under a lock file while the others wait for its `ready` marker.
 pub(crate) fn python() -> PathBuf {
     let dir = venv_dir();
     let python = dir.join("bin/python");
-    if dir.join("ready").exists() {
-        return python;
+    let ready = dir.join("ready");
+    let lock = dir.with_extension("lock");
+    std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
+    let start = std::time::Instant::now();
+    while !ready.exists() {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&lock)
+        {
+            Ok(_) => {
+                let built = std::panic::catch_unwind(|| build_venv(&dir));
+                let _ = std::fs::remove_file(&lock);
+                if let Err(e) = built {
+                    std::panic::resume_unwind(e);
+                }
+            }
+            Err(_) => {
+                // Someone else is building; a lock older than 30 minutes is stale.
+                let stale = std::fs::metadata(&lock)
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t.elapsed().is_ok_and(|e| e.as_secs() > 1800));
+                if stale {
+                    let _ = std::fs::remove_file(&lock);
+                }
+                assert!(
+                    start.elapsed().as_secs() < 2400,
+                    "timed out waiting for {}",
+                    lock.display()
+                );
+                std::thread::sleep(std::time::Duration::from_secs(2));
+            }
+        }
     }
-    let tmp = dir.with_extension(format!("tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(tmp.parent().unwrap()).unwrap();
-    run(Command::new("python3").arg("-m").arg("venv").arg(&tmp));
-    run(Command::new(tmp.join("bin/python")).args([
+    python
+}
+
+fn build_venv(dir: &Path) {
+    let _ = std::fs::remove_dir_all(dir);
+    run(Command::new("python3").arg("-m").arg("venv").arg(dir));
+    run(Command::new(dir.join("bin/python")).args([
         "-m",
         "pip",
         "install",
@@ -55,17 +88,7 @@ pub(crate) fn python() -> PathBuf {
         "palmerpenguins",
         "scikit-learn",
     ]));
-    std::fs::write(tmp.join("ready"), b"sdmetrics==0.32.0\n").unwrap();
-    if std::fs::rename(&tmp, &dir).is_err() {
-        // Another process won the race; use its copy.
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    assert!(
-        dir.join("ready").exists(),
-        "venv at {} is not ready",
-        dir.display()
-    );
-    python
+    std::fs::write(dir.join("ready"), b"sdmetrics==0.32.0\n").unwrap();
 }
 
 /// Run the bridge script with arguments; its stdout parsed as JSON.
