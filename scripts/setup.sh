@@ -4,7 +4,8 @@
 set -euo pipefail
 
 need_apt=()
-for pkg in build-essential cmake libclang-dev pkg-config; do
+# python3-venv and python3-pip: the synth parity tests build a venv with sdmetrics.
+for pkg in build-essential cmake libclang-dev pkg-config python3-venv python3-pip; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
