@@ -4,9 +4,10 @@ use std::{path::PathBuf, str::FromStr, time::Duration};
 
 use anyhow::{Context as _, anyhow, bail};
 use clap::{Args, Subcommand};
+use plexus_client::ClientError;
 use plexus_types::{
-    AccountId, Hash, Hyperparams, Keypair, Mechanism, Netuid, Payload, Transaction, format_plx,
-    parse_plx, tx::weights_commit_hash,
+    AccountId, Hash, Hyperparams, Keypair, Mechanism, Netuid, Payload, format_plx, parse_plx,
+    tx::weights_commit_hash,
 };
 use plexus_wallet::Wallet;
 use serde::{Deserialize, Serialize};
@@ -55,21 +56,22 @@ pub(crate) fn send(
     fee: Option<Amount>,
 ) -> anyhow::Result<Receipt> {
     let client = ctx.client()?;
-    ctx.block_on(async {
-        let config = client.chain().await.context("cannot reach the node")?;
-        let sender = key.account();
-        let nonce = client.account(&sender).await?.nonce;
-        let fee = match fee {
-            Some(fee) => fee.0,
-            None => config.params.min_fee_for(&payload),
-        };
-        let tx = Transaction { chain_id: config.chain_id, sender, nonce, fee, payload }.sign(key);
-        let hash = client.submit(&tx).await.context("the node refused the transaction")?;
-        let included = client.wait_for_tx(&hash, INCLUSION_TIMEOUT).await.with_context(|| {
-            format!("transaction {hash} was accepted but not finalized in time; check it later with the API")
-        })?;
-        Ok(Receipt { hash, height: included.height.unwrap_or_default(), sender, fee })
-    })?
+    let sent = ctx.block_on(client.send_tx(key, payload, fee.map(|f| f.0), INCLUSION_TIMEOUT))?;
+    match sent {
+        Ok(sent) => Ok(Receipt {
+            hash: sent.hash,
+            height: sent.height,
+            sender: sent.sender,
+            fee: sent.fee,
+        }),
+        Err(e @ ClientError::Api { .. }) => {
+            Err(anyhow::Error::new(e).context("the node refused the transaction"))
+        }
+        Err(e @ ClientError::TxTimeout { .. }) => Err(anyhow::Error::new(e).context(
+            "the transaction was accepted but not finalized in time; check it later with the API",
+        )),
+        Err(e) => Err(anyhow::Error::new(e).context("cannot reach the node")),
+    }
 }
 
 pub(crate) fn print_receipt(ctx: &Context, receipt: &Receipt, what: &str) {

@@ -29,7 +29,10 @@ use std::time::{Duration, Instant};
 use futures::{StreamExt as _, stream::BoxStream};
 use plexus_ledger::{MemStore, account_key, query, registration_key, stake_key};
 use plexus_storage::{StateProof, verify_proof};
-use plexus_types::{AccountId, Amount, BlockHeader, Hash, Netuid, SignedTransaction, Uid};
+use plexus_types::{
+    AccountId, Amount, BlockHeader, Hash, Keypair, Netuid, Payload, SignedTransaction, Transaction,
+    Uid,
+};
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 
@@ -52,6 +55,19 @@ pub struct Client {
     http: reqwest::Client,
     base: Url,
     timeout: Duration,
+}
+
+/// A transaction [`Client::send_tx`] saw finalized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    /// Its id.
+    pub hash: Hash,
+    /// The height of the block that includes it.
+    pub height: u64,
+    /// Its signer.
+    pub sender: AccountId,
+    /// The fee it paid.
+    pub fee: Amount,
 }
 
 /// One item of [`Client::subscribe_blocks`].
@@ -148,6 +164,38 @@ impl Client {
         let request = self.http.post(url.clone()).json(&SubmitRequest::new(tx));
         let response: SubmitResponse = self.send(url, request).await?;
         Ok(response.hash)
+    }
+
+    /// Sign `payload` with `key` at the account's next nonce, paying `fee` or else the
+    /// least fee the chain asks for it, submit it, and wait up to `timeout` until a
+    /// finalized block includes it.
+    pub async fn send_tx(
+        &self,
+        key: &Keypair,
+        payload: Payload,
+        fee: Option<Amount>,
+        timeout: Duration,
+    ) -> Result<Sent, ClientError> {
+        let config = self.chain().await?;
+        let sender = key.account();
+        let nonce = self.next_nonce(&sender).await?;
+        let fee = fee.unwrap_or_else(|| config.params.min_fee_for(&payload));
+        let tx = Transaction {
+            chain_id: config.chain_id,
+            sender,
+            nonce,
+            fee,
+            payload,
+        }
+        .sign(key);
+        let hash = self.submit(&tx).await?;
+        let included = self.wait_for_tx(&hash, timeout).await?;
+        Ok(Sent {
+            hash,
+            height: included.height.unwrap_or_default(),
+            sender,
+            fee,
+        })
     }
 
     /// A transaction by id: finalized, or pending in the node's mempool.

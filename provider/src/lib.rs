@@ -1,0 +1,56 @@
+//! Serve a language model over the OpenAI API with bounded queues, and publish it on a subnet.
+//!
+//! [`router`] wraps any [`Engine`] (and optionally an [`Embedder`]) in
+//! `GET /v1/models`, `POST /v1/chat/completions`, `POST /v1/completions`,
+//! `POST /v1/embeddings` and `GET /metrics`. At most
+//! [`ProviderConfig::concurrency`] requests run at once and at most
+//! [`ProviderConfig::queue`] wait; beyond that the answer is a 429 with
+//! `Retry-After`. A client that disconnects cancels its generation; every request has
+//! a deadline. [`announce`] registers the provider's hotkey and publishes `Serve`.
+
+mod announce;
+mod error;
+mod gate;
+mod metrics;
+pub mod openai;
+mod server;
+
+use std::time::Duration;
+
+pub use announce::{AnnounceError, Announced, announce};
+pub use error::ProviderError;
+pub use plexus_inference::{Embedder, Engine};
+pub use server::{ENGINE_HEADER, Provider, WEIGHTS_HASH_HEADER, router};
+
+/// How the provider serves.
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    /// Requests running at once: the engine's slots.
+    pub concurrency: usize,
+    /// Requests waiting for a slot before the provider answers 429.
+    pub queue: usize,
+    /// Deadline of one request, from arrival to its last byte, queueing included.
+    pub request_timeout: Duration,
+    /// Largest request body accepted.
+    pub max_body_bytes: usize,
+    /// Largest `max_tokens` accepted (also capped by the model's context).
+    pub max_tokens: u32,
+    /// `max_tokens` of a chat request that names none.
+    pub default_chat_max_tokens: u32,
+    /// The operator, reported as `owned_by` in `/v1/models`.
+    pub operator: String,
+}
+
+impl Default for ProviderConfig {
+    fn default() -> Self {
+        Self {
+            concurrency: 1,
+            queue: 64,
+            request_timeout: Duration::from_secs(300),
+            max_body_bytes: 1 << 20,
+            max_tokens: 4096,
+            default_chat_max_tokens: 512,
+            operator: "plexus".to_owned(),
+        }
+    }
+}

@@ -1,0 +1,382 @@
+//! The OpenAI API's JSON shapes, as far as the provider speaks them: models, chat
+//! completions, completions and embeddings, streamed and not, and error objects.
+//!
+//! Requests accept and ignore fields the provider has no use for (`user`,
+//! `logit_bias`, ...), as OpenAI-compatible servers do; fields that would change the
+//! answer and are not supported (`n` > 1, tools) are refused in [`crate::server`].
+
+use serde::{Deserialize, Serialize};
+
+/// `GET /v1/models`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelList {
+    /// Always `list`.
+    pub object: String,
+    /// The served models.
+    pub data: Vec<Model>,
+}
+
+/// One model.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Model {
+    /// The id requests name.
+    pub id: String,
+    /// Always `model`.
+    pub object: String,
+    /// Unix seconds the provider started serving it.
+    pub created: u64,
+    /// The operator.
+    pub owned_by: String,
+}
+
+/// A string or a list of strings (`stop`, `prompt`, `input`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    /// One string.
+    One(String),
+    /// Several.
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    /// The strings, in order.
+    pub fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+/// Message content: a string, or a list of typed parts of which only text is served.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Content {
+    /// Plain text.
+    Text(String),
+    /// Typed parts (`{"type":"text","text":...}`).
+    Parts(Vec<ContentPart>),
+}
+
+/// One typed content part.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ContentPart {
+    /// `text` is the only type served.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The text of a `text` part.
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+/// One message of a chat request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RequestMessage {
+    /// `system`, `developer` (treated as system), `user` or `assistant`.
+    pub role: String,
+    /// What was said; `null` only for assistant tool calls, which are not served.
+    #[serde(default)]
+    pub content: Option<Content>,
+}
+
+/// `stream_options`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StreamOptions {
+    /// Send a last chunk with the usage (and `usage: null` on all others).
+    #[serde(default)]
+    pub include_usage: bool,
+}
+
+/// `POST /v1/chat/completions`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChatRequest {
+    /// The model id.
+    pub model: String,
+    /// The conversation.
+    pub messages: Vec<RequestMessage>,
+    /// Most tokens to generate (legacy name).
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
+    /// Most tokens to generate.
+    #[serde(default)]
+    pub max_completion_tokens: Option<u32>,
+    /// Sampling temperature in [0, 2]; 0 is greedy.
+    #[serde(default)]
+    pub temperature: Option<f32>,
+    /// Nucleus mass in (0, 1].
+    #[serde(default)]
+    pub top_p: Option<f32>,
+    /// Sampler seed.
+    #[serde(default)]
+    pub seed: Option<i64>,
+    /// Stop strings (at most 4).
+    #[serde(default)]
+    pub stop: Option<OneOrMany>,
+    /// Stream server-sent events.
+    #[serde(default)]
+    pub stream: bool,
+    /// Streaming options.
+    #[serde(default)]
+    pub stream_options: Option<StreamOptions>,
+    /// Number of choices; only 1 is served.
+    #[serde(default)]
+    pub n: Option<u32>,
+    /// Tools are not served; present means refused.
+    #[serde(default)]
+    pub tools: Option<serde_json::Value>,
+}
+
+/// `POST /v1/completions`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CompletionRequest {
+    /// The model id.
+    pub model: String,
+    /// The text to continue (one string, or a list of exactly one).
+    pub prompt: OneOrMany,
+    /// Most tokens to generate (OpenAI's default is 16).
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
+    /// Sampling temperature in [0, 2]; 0 is greedy.
+    #[serde(default)]
+    pub temperature: Option<f32>,
+    /// Nucleus mass in (0, 1].
+    #[serde(default)]
+    pub top_p: Option<f32>,
+    /// Sampler seed.
+    #[serde(default)]
+    pub seed: Option<i64>,
+    /// Stop strings (at most 4).
+    #[serde(default)]
+    pub stop: Option<OneOrMany>,
+    /// Stream server-sent events.
+    #[serde(default)]
+    pub stream: bool,
+    /// Streaming options.
+    #[serde(default)]
+    pub stream_options: Option<StreamOptions>,
+    /// Number of choices; only 1 is served.
+    #[serde(default)]
+    pub n: Option<u32>,
+    /// Echo the prompt back; not served.
+    #[serde(default)]
+    pub echo: Option<bool>,
+}
+
+/// `POST /v1/embeddings`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EmbeddingRequest {
+    /// The model id.
+    pub model: String,
+    /// Texts to embed (token-id arrays are not served).
+    pub input: OneOrMany,
+    /// `float` (default) or `base64` (little-endian f32, what the `openai` package asks for).
+    #[serde(default)]
+    pub encoding_format: Option<String>,
+    /// Truncating dimensions is not served.
+    #[serde(default)]
+    pub dimensions: Option<u32>,
+}
+
+/// Token counts, as OpenAI reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Tokens read.
+    pub prompt_tokens: u32,
+    /// Tokens generated.
+    pub completion_tokens: u32,
+    /// Their sum.
+    pub total_tokens: u32,
+}
+
+impl From<plexus_inference::Usage> for Usage {
+    fn from(u: plexus_inference::Usage) -> Self {
+        Self {
+            prompt_tokens: u.prompt_tokens,
+            completion_tokens: u.completion_tokens,
+            total_tokens: u.prompt_tokens.saturating_add(u.completion_tokens),
+        }
+    }
+}
+
+/// An assistant message in an answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AnswerMessage {
+    /// Always `assistant`.
+    pub role: String,
+    /// The text.
+    pub content: String,
+}
+
+/// One choice of a chat answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChatChoice {
+    /// Always 0.
+    pub index: u32,
+    /// The answer.
+    pub message: AnswerMessage,
+    /// `stop` or `length`.
+    pub finish_reason: String,
+    /// Not served: always `null`.
+    pub logprobs: Option<serde_json::Value>,
+}
+
+/// A non-streamed chat answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChatResponse {
+    /// `chatcmpl-…`.
+    pub id: String,
+    /// Always `chat.completion`.
+    pub object: String,
+    /// Unix seconds.
+    pub created: u64,
+    /// The model id.
+    pub model: String,
+    /// Engine, version, quantization, kernel level and weights hash.
+    pub system_fingerprint: String,
+    /// One choice.
+    pub choices: Vec<ChatChoice>,
+    /// Token counts.
+    pub usage: Usage,
+}
+
+/// The new part of a streamed chat message.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Delta {
+    /// `assistant` in the first chunk only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// New text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+}
+
+/// One choice of a streamed chat chunk.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChunkChoice {
+    /// Always 0.
+    pub index: u32,
+    /// What is new.
+    pub delta: Delta,
+    /// Set in the last content chunk.
+    pub finish_reason: Option<String>,
+    /// Not served: always `null`.
+    pub logprobs: Option<serde_json::Value>,
+}
+
+/// One streamed chat chunk.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChatChunk {
+    /// The same id in every chunk of a stream.
+    pub id: String,
+    /// Always `chat.completion.chunk`.
+    pub object: String,
+    /// Unix seconds.
+    pub created: u64,
+    /// The model id.
+    pub model: String,
+    /// As in [`ChatResponse`].
+    pub system_fingerprint: String,
+    /// One choice, or none in the usage chunk.
+    pub choices: Vec<ChunkChoice>,
+    /// With `include_usage`: `null`, then the counts in the last chunk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Option<Usage>>,
+}
+
+/// One choice of a text completion (streamed or not).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CompletionChoice {
+    /// The text (new text, when streamed).
+    pub text: String,
+    /// Always 0.
+    pub index: u32,
+    /// `stop` or `length`; `null` in streamed chunks before the last.
+    pub finish_reason: Option<String>,
+    /// Not served: always `null`.
+    pub logprobs: Option<serde_json::Value>,
+}
+
+/// A text completion answer or streamed chunk.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CompletionResponse {
+    /// `cmpl-…`.
+    pub id: String,
+    /// Always `text_completion`.
+    pub object: String,
+    /// Unix seconds.
+    pub created: u64,
+    /// The model id.
+    pub model: String,
+    /// As in [`ChatResponse`].
+    pub system_fingerprint: String,
+    /// One choice, or none in the usage chunk.
+    pub choices: Vec<CompletionChoice>,
+    /// Token counts (streamed: `null` until the usage chunk, with `include_usage`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Option<Usage>>,
+}
+
+/// One embedding vector, as floats or base64.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Vector {
+    /// `encoding_format: float`.
+    Float(Vec<f32>),
+    /// `encoding_format: base64`: little-endian f32 bytes.
+    Base64(String),
+}
+
+/// One embedding.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Embedding {
+    /// Always `embedding`.
+    pub object: String,
+    /// Position in the input.
+    pub index: u32,
+    /// The vector.
+    pub embedding: Vector,
+}
+
+/// Token counts of an embedding request.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct EmbeddingUsage {
+    /// Tokens read.
+    pub prompt_tokens: u32,
+    /// The same.
+    pub total_tokens: u32,
+}
+
+/// `POST /v1/embeddings` answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EmbeddingResponse {
+    /// Always `list`.
+    pub object: String,
+    /// One per input.
+    pub data: Vec<Embedding>,
+    /// The model id.
+    pub model: String,
+    /// Token counts.
+    pub usage: EmbeddingUsage,
+}
+
+/// An error answer: `{"error": {...}}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorResponse {
+    /// What went wrong.
+    pub error: ErrorObject,
+}
+
+/// OpenAI's error object.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorObject {
+    /// For people.
+    pub message: String,
+    /// `invalid_request_error`, `rate_limit_error`, `server_error`, ...
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The offending field, if one.
+    pub param: Option<String>,
+    /// A stable machine code, e.g. `model_not_found`.
+    pub code: Option<String>,
+}

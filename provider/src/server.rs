@@ -1,0 +1,835 @@
+//! The HTTP routes: OpenAI-compatible generation and embeddings over any engine.
+
+use std::{
+    convert::Infallible,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{MatchedPath, Path, Request, State, rejection::BytesRejection},
+    http::{HeaderValue, StatusCode, header},
+    middleware::{self, Next},
+    response::{
+        IntoResponse, Response,
+        sse::{Event, Sse},
+    },
+    routing::{get, post},
+};
+use base64::Engine as _;
+use futures::StreamExt;
+use plexus_inference::{
+    ChatMessage, Embedder, Engine, FinishReason, Generation, GenerationRequest, Output, Prompt,
+    Role, Sampling, Usage as EngineUsage,
+};
+use serde::de::DeserializeOwned;
+use tokio::{sync::mpsc, time::Instant};
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::{
+    ProviderConfig,
+    error::ProviderError,
+    gate::{Gate, Ticket},
+    metrics::{Metrics, RequestLabels},
+    openai::{
+        AnswerMessage, ChatChoice, ChatChunk, ChatRequest, ChatResponse, ChunkChoice,
+        CompletionChoice, CompletionRequest, CompletionResponse, Content, Delta, Embedding,
+        EmbeddingRequest, EmbeddingResponse, EmbeddingUsage, ErrorResponse, Model, ModelList,
+        OneOrMany, RequestMessage, Usage, Vector,
+    },
+};
+
+/// Most stop strings per request, as OpenAI allows.
+const MAX_STOP: usize = 4;
+/// Longest stop string, in bytes.
+const MAX_STOP_BYTES: usize = 256;
+/// Most messages in one chat request.
+const MAX_MESSAGES: usize = 1024;
+/// Most inputs in one embeddings request, as OpenAI allows.
+const MAX_EMBEDDING_INPUTS: usize = 2048;
+/// SSE events buffered per stream before the engine waits for a slow client.
+const STREAM_BUFFER: usize = 32;
+/// Header carrying the blake3 hash of the served weights.
+pub const WEIGHTS_HASH_HEADER: &str = "x-plexus-weights-hash";
+/// Header carrying engine, version, quantization and kernel level.
+pub const ENGINE_HEADER: &str = "x-plexus-engine";
+
+/// A model served over the OpenAI API. Cheap to clone.
+#[derive(Clone)]
+pub struct Provider {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Arc<dyn Engine>,
+    embedder: Option<Arc<dyn Embedder>>,
+    config: ProviderConfig,
+    gate: Arc<Gate>,
+    metrics: Metrics,
+    created: u64,
+    fingerprint: String,
+    engine_header: HeaderValue,
+    weights_header: HeaderValue,
+    ids: AtomicU64,
+}
+
+impl Provider {
+    /// Serve `engine` (and `embedder`, if any) as `config` says.
+    pub fn new(
+        engine: Arc<dyn Engine>,
+        embedder: Option<Arc<dyn Embedder>>,
+        config: ProviderConfig,
+    ) -> Self {
+        let gate = Gate::new(config.concurrency, config.queue);
+        let model = engine.model();
+        let e = &model.engine;
+        let hash = model.weights_hash.to_hex();
+        let fingerprint = format!(
+            "{}-{}-{}-{}-{}",
+            e.name,
+            e.version,
+            e.quantization,
+            e.kernel,
+            &hash[..16]
+        );
+        let engine_header = HeaderValue::from_str(&format!(
+            "{}/{}; quantization={}; kernel={}",
+            e.name, e.version, e.quantization, e.kernel
+        ))
+        .unwrap_or_else(|_| HeaderValue::from_static("unknown"));
+        let weights_header =
+            HeaderValue::from_str(&hash).unwrap_or_else(|_| HeaderValue::from_static("unknown"));
+        let created = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Self {
+            inner: Arc::new(Inner {
+                metrics: Metrics::new(Arc::clone(&gate)),
+                engine,
+                embedder,
+                config,
+                gate,
+                created,
+                fingerprint,
+                engine_header,
+                weights_header,
+                ids: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// `system_fingerprint` of every answer: engine, version, quantization, kernel
+    /// level and the start of the weights hash.
+    pub fn fingerprint(&self) -> &str {
+        &self.inner.fingerprint
+    }
+
+    /// Refuse new requests (503); running ones finish.
+    pub fn shut_down(&self) {
+        self.inner.gate.close();
+    }
+
+    /// The Prometheus text exposition of the provider's metrics.
+    pub fn metrics(&self) -> String {
+        self.inner.metrics.encode()
+    }
+}
+
+/// The provider's routes over `provider`.
+pub fn router(provider: Provider) -> Router {
+    Router::new()
+        .route("/v1/models", get(models))
+        .route("/v1/models/{id}", get(model))
+        .route("/v1/chat/completions", post(chat))
+        .route("/v1/completions", post(completions))
+        .route("/v1/embeddings", post(embeddings))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(
+            provider.inner.config.max_body_bytes,
+        ))
+        .layer(middleware::from_fn_with_state(provider.clone(), track))
+        .with_state(provider)
+}
+
+/// Count each request by route and status, and stamp the engine headers.
+async fn track(State(p): State<Provider>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let mut response = next.run(request).await;
+    let status = response.status().as_u16();
+    p.inner
+        .metrics
+        .requests
+        .get_or_create(&RequestLabels { route, status })
+        .inc();
+    let headers = response.headers_mut();
+    headers.insert(ENGINE_HEADER, p.inner.engine_header.clone());
+    headers.insert(WEIGHTS_HASH_HEADER, p.inner.weights_header.clone());
+    response
+}
+
+async fn not_found(request: Request) -> ProviderError {
+    ProviderError::NotFound(request.uri().path().to_owned())
+}
+
+async fn method_not_allowed(request: Request) -> Response {
+    let error = ProviderError::Invalid {
+        message: format!(
+            "{} is not allowed on {}",
+            request.method(),
+            request.uri().path()
+        ),
+        param: None,
+    };
+    let mut response = error.into_response();
+    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    response
+}
+
+async fn metrics(State(p): State<Provider>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        p.metrics(),
+    )
+}
+
+fn model_entry(p: &Inner, id: &str) -> Model {
+    Model {
+        id: id.to_owned(),
+        object: "model".to_owned(),
+        created: p.created,
+        owned_by: p.config.operator.clone(),
+    }
+}
+
+fn served_ids(p: &Inner) -> Vec<String> {
+    let mut ids = vec![p.engine.model().id.clone()];
+    if let Some(e) = &p.embedder {
+        ids.push(e.model().id.clone());
+    }
+    ids
+}
+
+async fn models(State(p): State<Provider>) -> Json<ModelList> {
+    Json(ModelList {
+        object: "list".to_owned(),
+        data: served_ids(&p.inner)
+            .iter()
+            .map(|id| model_entry(&p.inner, id))
+            .collect(),
+    })
+}
+
+async fn model(
+    State(p): State<Provider>,
+    Path(id): Path<String>,
+) -> Result<Json<Model>, ProviderError> {
+    if served_ids(&p.inner).contains(&id) {
+        Ok(Json(model_entry(&p.inner, &id)))
+    } else {
+        Err(ProviderError::UnknownModel(id))
+    }
+}
+
+/// Parse a JSON body, answering the body limit and bad JSON as OpenAI errors.
+fn parse<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ProviderError> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ProviderError::TooLarge
+        } else {
+            ProviderError::BadJson(rejection.body_text())
+        }
+    })?;
+    serde_json::from_slice(&body).map_err(|e| ProviderError::BadJson(e.to_string()))
+}
+
+/// The sampling settings shared by chat and text completions.
+struct SamplingInput {
+    max_tokens: Option<u32>,
+    default_max_tokens: u32,
+    temperature: Option<f32>,
+    top_p: Option<f32>,
+    seed: Option<i64>,
+    stop: Option<OneOrMany>,
+    n: Option<u32>,
+}
+
+impl Inner {
+    fn next_id(&self, prefix: &str) -> String {
+        let n = self.ids.fetch_add(1, Ordering::Relaxed);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let tag = blake3::hash(&[nanos.to_le_bytes().as_slice(), &n.to_le_bytes()].concat());
+        format!("{prefix}-{}", &tag.to_hex()[..24])
+    }
+
+    fn check_model(&self, model: &str) -> Result<(), ProviderError> {
+        if model == self.engine.model().id {
+            Ok(())
+        } else {
+            Err(ProviderError::UnknownModel(model.to_owned()))
+        }
+    }
+
+    fn sampling(&self, s: SamplingInput) -> Result<Sampling, ProviderError> {
+        if s.n.is_some_and(|n| n != 1) {
+            return Err(ProviderError::invalid("n", "only n = 1 is served"));
+        }
+        let cap = self
+            .config
+            .max_tokens
+            .min(self.engine.model().context_length);
+        let max_tokens = s.max_tokens.unwrap_or(s.default_max_tokens.min(cap));
+        if max_tokens == 0 || max_tokens > cap {
+            return Err(ProviderError::invalid(
+                "max_tokens",
+                format!("max_tokens must be between 1 and {cap}"),
+            ));
+        }
+        let temperature = s.temperature.unwrap_or(1.0);
+        if !(0.0..=2.0).contains(&temperature) {
+            return Err(ProviderError::invalid(
+                "temperature",
+                "temperature must be between 0 and 2",
+            ));
+        }
+        let top_p = s.top_p.unwrap_or(1.0);
+        if !(top_p > 0.0 && top_p <= 1.0) {
+            return Err(ProviderError::invalid(
+                "top_p",
+                "top_p must be greater than 0 and at most 1",
+            ));
+        }
+        let stop = s.stop.map(OneOrMany::into_vec).unwrap_or_default();
+        if stop.len() > MAX_STOP {
+            return Err(ProviderError::invalid(
+                "stop",
+                format!("at most {MAX_STOP} stop strings"),
+            ));
+        }
+        if stop
+            .iter()
+            .any(|s| s.is_empty() || s.len() > MAX_STOP_BYTES)
+        {
+            return Err(ProviderError::invalid(
+                "stop",
+                format!("stop strings must be 1 to {MAX_STOP_BYTES} bytes"),
+            ));
+        }
+        let seed = match s.seed {
+            Some(seed) => u64::from_le_bytes(seed.to_le_bytes()),
+            // No seed asked: a fresh one per request, as OpenAI does.
+            None => {
+                let id = self.next_id("seed");
+                u64::from_str_radix(&id[5..21], 16).unwrap_or(0)
+            }
+        };
+        Ok(Sampling {
+            max_tokens,
+            temperature,
+            top_p,
+            seed,
+            stop,
+        })
+    }
+}
+
+fn message(m: RequestMessage, index: usize) -> Result<ChatMessage, ProviderError> {
+    let role = match m.role.as_str() {
+        "system" | "developer" => Role::System,
+        "user" => Role::User,
+        "assistant" => Role::Assistant,
+        other => {
+            return Err(ProviderError::invalid(
+                "messages",
+                format!(
+                    "messages[{index}]: role '{other}' is not served (system, developer, user, assistant)"
+                ),
+            ));
+        }
+    };
+    let content = match m.content {
+        Some(Content::Text(text)) => text,
+        Some(Content::Parts(parts)) => {
+            let mut text = String::new();
+            for part in parts {
+                match (part.kind.as_str(), part.text) {
+                    ("text", Some(t)) => text.push_str(&t),
+                    (kind, _) => {
+                        return Err(ProviderError::invalid(
+                            "messages",
+                            format!(
+                                "messages[{index}]: content of type '{kind}' is not served; send text"
+                            ),
+                        ));
+                    }
+                }
+            }
+            text
+        }
+        None => {
+            return Err(ProviderError::invalid(
+                "messages",
+                format!("messages[{index}] has no content"),
+            ));
+        }
+    };
+    Ok(ChatMessage { role, content })
+}
+
+/// How a stream's events look: chat chunks or text completion chunks.
+#[derive(Clone, Copy)]
+enum Format {
+    Chat,
+    Text,
+}
+
+/// What every event of one answer shares.
+struct Frame {
+    format: Format,
+    id: String,
+    created: u64,
+    model: String,
+    fingerprint: String,
+    include_usage: bool,
+}
+
+impl Frame {
+    fn new(p: &Inner, format: Format, include_usage: bool) -> Self {
+        let prefix = match format {
+            Format::Chat => "chatcmpl",
+            Format::Text => "cmpl",
+        };
+        Self {
+            format,
+            id: p.next_id(prefix),
+            created: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            model: p.engine.model().id.clone(),
+            fingerprint: p.fingerprint.clone(),
+            include_usage,
+        }
+    }
+
+    fn usage_field(&self) -> Option<Option<Usage>> {
+        self.include_usage.then_some(None)
+    }
+
+    /// One streamed chunk: new text, a role opening, or the finish.
+    fn chunk(&self, role: bool, text: Option<String>, finish: Option<FinishReason>) -> String {
+        let finish_reason = finish.map(|f| finish_name(f).to_owned());
+        let json = match self.format {
+            Format::Chat => serde_json::to_string(&ChatChunk {
+                id: self.id.clone(),
+                object: "chat.completion.chunk".to_owned(),
+                created: self.created,
+                model: self.model.clone(),
+                system_fingerprint: self.fingerprint.clone(),
+                choices: vec![ChunkChoice {
+                    index: 0,
+                    delta: Delta {
+                        role: role.then(|| "assistant".to_owned()),
+                        content: text,
+                    },
+                    finish_reason,
+                    logprobs: None,
+                }],
+                usage: self.usage_field(),
+            }),
+            Format::Text => serde_json::to_string(&CompletionResponse {
+                id: self.id.clone(),
+                object: "text_completion".to_owned(),
+                created: self.created,
+                model: self.model.clone(),
+                system_fingerprint: self.fingerprint.clone(),
+                choices: vec![CompletionChoice {
+                    text: text.unwrap_or_default(),
+                    index: 0,
+                    finish_reason,
+                    logprobs: None,
+                }],
+                usage: self.usage_field(),
+            }),
+        };
+        json.unwrap_or_default()
+    }
+
+    /// The last chunk with `include_usage`: no choices, the counts.
+    fn usage_chunk(&self, usage: EngineUsage) -> String {
+        let usage = Some(Some(Usage::from(usage)));
+        let json = match self.format {
+            Format::Chat => serde_json::to_string(&ChatChunk {
+                id: self.id.clone(),
+                object: "chat.completion.chunk".to_owned(),
+                created: self.created,
+                model: self.model.clone(),
+                system_fingerprint: self.fingerprint.clone(),
+                choices: Vec::new(),
+                usage,
+            }),
+            Format::Text => serde_json::to_string(&CompletionResponse {
+                id: self.id.clone(),
+                object: "text_completion".to_owned(),
+                created: self.created,
+                model: self.model.clone(),
+                system_fingerprint: self.fingerprint.clone(),
+                choices: Vec::new(),
+                usage,
+            }),
+        };
+        json.unwrap_or_default()
+    }
+
+    /// The whole answer of a non-streamed request.
+    fn answer(&self, text: String, finish: FinishReason, usage: EngineUsage) -> Response {
+        let finish_reason = finish_name(finish).to_owned();
+        match self.format {
+            Format::Chat => Json(ChatResponse {
+                id: self.id.clone(),
+                object: "chat.completion".to_owned(),
+                created: self.created,
+                model: self.model.clone(),
+                system_fingerprint: self.fingerprint.clone(),
+                choices: vec![ChatChoice {
+                    index: 0,
+                    message: AnswerMessage {
+                        role: "assistant".to_owned(),
+                        content: text,
+                    },
+                    finish_reason,
+                    logprobs: None,
+                }],
+                usage: usage.into(),
+            })
+            .into_response(),
+            Format::Text => Json(CompletionResponse {
+                id: self.id.clone(),
+                object: "text_completion".to_owned(),
+                created: self.created,
+                model: self.model.clone(),
+                system_fingerprint: self.fingerprint.clone(),
+                choices: vec![CompletionChoice {
+                    text,
+                    index: 0,
+                    finish_reason: Some(finish_reason),
+                    logprobs: None,
+                }],
+                usage: Some(Some(usage.into())),
+            })
+            .into_response(),
+        }
+    }
+}
+
+fn finish_name(reason: FinishReason) -> &'static str {
+    match reason {
+        FinishReason::Stop => "stop",
+        FinishReason::Length => "length",
+    }
+}
+
+async fn chat(
+    State(p): State<Provider>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ProviderError> {
+    let deadline = Instant::now() + p.inner.config.request_timeout;
+    let request: ChatRequest = parse(body)?;
+    let inner = &p.inner;
+    inner.check_model(&request.model)?;
+    if request.tools.as_ref().is_some_and(|t| !t.is_null()) {
+        return Err(ProviderError::invalid("tools", "tools are not served"));
+    }
+    if request.messages.is_empty() || request.messages.len() > MAX_MESSAGES {
+        return Err(ProviderError::invalid(
+            "messages",
+            format!("send 1 to {MAX_MESSAGES} messages"),
+        ));
+    }
+    let sampling = inner.sampling(SamplingInput {
+        max_tokens: request.max_completion_tokens.or(request.max_tokens),
+        default_max_tokens: inner.config.default_chat_max_tokens,
+        temperature: request.temperature,
+        top_p: request.top_p,
+        seed: request.seed,
+        stop: request.stop,
+        n: request.n,
+    })?;
+    let messages = request
+        .messages
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| message(m, i))
+        .collect::<Result<Vec<_>, _>>()?;
+    let include_usage = request.stream_options.is_some_and(|o| o.include_usage);
+    let frame = Frame::new(inner, Format::Chat, include_usage);
+    let generation = GenerationRequest {
+        prompt: Prompt::Chat(messages),
+        sampling,
+    };
+    respond(p.clone(), frame, generation, request.stream, deadline).await
+}
+
+async fn completions(
+    State(p): State<Provider>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ProviderError> {
+    let deadline = Instant::now() + p.inner.config.request_timeout;
+    let request: CompletionRequest = parse(body)?;
+    let inner = &p.inner;
+    inner.check_model(&request.model)?;
+    if request.echo == Some(true) {
+        return Err(ProviderError::invalid("echo", "echo is not served"));
+    }
+    let mut prompts = request.prompt.into_vec();
+    if prompts.len() != 1 {
+        return Err(ProviderError::invalid(
+            "prompt",
+            "send one prompt per request",
+        ));
+    }
+    let prompt = prompts.pop().unwrap_or_default();
+    let sampling = inner.sampling(SamplingInput {
+        max_tokens: request.max_tokens,
+        default_max_tokens: 16,
+        temperature: request.temperature,
+        top_p: request.top_p,
+        seed: request.seed,
+        stop: request.stop,
+        n: request.n,
+    })?;
+    let include_usage = request.stream_options.is_some_and(|o| o.include_usage);
+    let frame = Frame::new(inner, Format::Text, include_usage);
+    let generation = GenerationRequest {
+        prompt: Prompt::Text(prompt),
+        sampling,
+    };
+    respond(p.clone(), frame, generation, request.stream, deadline).await
+}
+
+/// Take a slot (or answer 429 / 504), start the engine and answer: streamed as
+/// server-sent events, or collected into one JSON object.
+async fn respond(
+    p: Provider,
+    frame: Frame,
+    request: GenerationRequest,
+    stream: bool,
+    deadline: Instant,
+) -> Result<Response, ProviderError> {
+    let timeout = p.inner.config.request_timeout;
+    let ticket = tokio::time::timeout_at(deadline, p.inner.gate.enter())
+        .await
+        .map_err(|_| ProviderError::Timeout(timeout))??;
+    let generation = p.inner.engine.generate(request);
+    if stream {
+        let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+        tokio::spawn(drive(p, frame, ticket, generation, deadline, tx));
+        let events = ReceiverStream::new(rx).map(Ok::<_, Infallible>);
+        return Ok(Sse::new(events).into_response());
+    }
+    let (text, reason, usage) = collect(&p, ticket, generation, deadline).await?;
+    Ok(frame.answer(text, reason, usage))
+}
+
+/// Record a finished generation's tokens and speed.
+fn record(p: &Inner, usage: EngineUsage, took: Duration) {
+    p.metrics
+        .prompt_tokens
+        .inc_by(u64::from(usage.prompt_tokens));
+    p.metrics
+        .completion_tokens
+        .inc_by(u64::from(usage.completion_tokens));
+    let secs = took.as_secs_f64();
+    if usage.completion_tokens > 0 && secs > 0.0 {
+        p.metrics
+            .tokens_per_second
+            .observe(f64::from(usage.completion_tokens) / secs);
+    }
+}
+
+async fn collect(
+    p: &Provider,
+    ticket: Ticket,
+    mut generation: Generation,
+    deadline: Instant,
+) -> Result<(String, FinishReason, EngineUsage), ProviderError> {
+    let started = Instant::now();
+    let mut text = String::new();
+    loop {
+        let next = tokio::time::timeout_at(deadline, generation.next())
+            .await
+            .map_err(|_| ProviderError::Timeout(p.inner.config.request_timeout))?;
+        match next {
+            Some(Ok(Output::Text { text: piece, .. })) => text.push_str(&piece),
+            Some(Ok(Output::Finished { reason, usage })) => {
+                drop(ticket);
+                record(&p.inner, usage, started.elapsed());
+                return Ok((text, reason, usage));
+            }
+            Some(Err(e)) => return Err(e.into()),
+            None => {
+                return Err(ProviderError::Engine(
+                    plexus_inference::EngineError::Internal(
+                        "the generation ended without finishing".to_owned(),
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// Feed one streamed answer to its client. Returns when the answer is complete, the
+/// deadline passes or the client goes away; dropping `generation` then stops the
+/// engine, and dropping `ticket` frees the slot.
+async fn drive(
+    p: Provider,
+    frame: Frame,
+    ticket: Ticket,
+    mut generation: Generation,
+    deadline: Instant,
+    tx: mpsc::Sender<Event>,
+) {
+    let started = Instant::now();
+    let send = |data: String| {
+        let tx = tx.clone();
+        async move { tx.send(Event::default().data(data)).await.is_ok() }
+    };
+    if !send(frame.chunk(true, Some(String::new()), None)).await {
+        return;
+    }
+    loop {
+        let next = tokio::select! {
+            () = tx.closed() => return,
+            next = tokio::time::timeout_at(deadline, generation.next()) => next,
+        };
+        let error = match next {
+            Ok(Some(Ok(Output::Text { text, .. }))) => {
+                if !text.is_empty() && !send(frame.chunk(false, Some(text), None)).await {
+                    return;
+                }
+                continue;
+            }
+            Ok(Some(Ok(Output::Finished { reason, usage }))) => {
+                drop(ticket);
+                record(&p.inner, usage, started.elapsed());
+                if send(frame.chunk(false, None, Some(reason))).await
+                    && (!frame.include_usage || send(frame.usage_chunk(usage)).await)
+                {
+                    send("[DONE]".to_owned()).await;
+                }
+                return;
+            }
+            Ok(Some(Err(e))) => ProviderError::from(e),
+            Ok(None) => ProviderError::Engine(plexus_inference::EngineError::Internal(
+                "the generation ended without finishing".to_owned(),
+            )),
+            Err(_) => ProviderError::Timeout(p.inner.config.request_timeout),
+        };
+        // Headers are gone: the error travels as one last event, as OpenAI does.
+        if error.status().is_server_error() {
+            tracing::warn!(%error, "provider: a streamed answer failed");
+        }
+        let body = serde_json::to_string(&ErrorResponse {
+            error: error.object(),
+        })
+        .unwrap_or_default();
+        send(body).await;
+        return;
+    }
+}
+
+async fn embeddings(
+    State(p): State<Provider>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ProviderError> {
+    let deadline = Instant::now() + p.inner.config.request_timeout;
+    let request: EmbeddingRequest = parse(body)?;
+    let embedder = p
+        .inner
+        .embedder
+        .as_ref()
+        .ok_or(ProviderError::NoEmbeddings)?;
+    let model = embedder.model().id.clone();
+    if request.model != model {
+        return Err(ProviderError::UnknownModel(request.model));
+    }
+    if request.dimensions.is_some() {
+        return Err(ProviderError::invalid(
+            "dimensions",
+            "truncated dimensions are not served",
+        ));
+    }
+    let base64 = match request.encoding_format.as_deref() {
+        None | Some("float") => false,
+        Some("base64") => true,
+        Some(other) => {
+            return Err(ProviderError::invalid(
+                "encoding_format",
+                format!("encoding_format '{other}' is not served (float, base64)"),
+            ));
+        }
+    };
+    let inputs = request.input.into_vec();
+    if inputs.is_empty() || inputs.len() > MAX_EMBEDDING_INPUTS {
+        return Err(ProviderError::invalid(
+            "input",
+            format!("send 1 to {MAX_EMBEDDING_INPUTS} inputs"),
+        ));
+    }
+    if let Some(i) = inputs.iter().position(|s| s.is_empty()) {
+        return Err(ProviderError::invalid(
+            "input",
+            format!("input[{i}] is empty"),
+        ));
+    }
+    let timeout = p.inner.config.request_timeout;
+    let ticket = tokio::time::timeout_at(deadline, p.inner.gate.enter())
+        .await
+        .map_err(|_| ProviderError::Timeout(timeout))??;
+    let out = tokio::time::timeout_at(deadline, embedder.embed(inputs))
+        .await
+        .map_err(|_| ProviderError::Timeout(timeout))??;
+    drop(ticket);
+    p.inner
+        .metrics
+        .prompt_tokens
+        .inc_by(u64::from(out.prompt_tokens));
+    let data = out
+        .vectors
+        .into_iter()
+        .enumerate()
+        .map(|(index, v)| Embedding {
+            object: "embedding".to_owned(),
+            index: u32::try_from(index).unwrap_or(u32::MAX),
+            embedding: if base64 {
+                let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+                Vector::Base64(base64::engine::general_purpose::STANDARD.encode(bytes))
+            } else {
+                Vector::Float(v)
+            },
+        })
+        .collect();
+    Ok(Json(EmbeddingResponse {
+        object: "list".to_owned(),
+        data,
+        model,
+        usage: EmbeddingUsage {
+            prompt_tokens: out.prompt_tokens,
+            total_tokens: out.prompt_tokens,
+        },
+    })
+    .into_response())
+}

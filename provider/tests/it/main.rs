@@ -1,0 +1,10 @@
+//! The provider's HTTP behaviour over a scripted engine; the real engine and the
+//! official `openai` client are exercised in the CLI's end-to-end tests.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod a_client_that_disconnects_cancels_its_generation;
+mod a_full_queue_answers_429_with_retry_after;
+mod answers_follow_the_openai_shapes;
+mod bad_requests_get_openai_error_objects;
