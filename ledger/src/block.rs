@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::{
-    TxError, accounts, emission,
+    TxError, accounts, data, emission,
     events::Event,
     neurons,
     params::{self, ChainConfig},
@@ -108,6 +108,23 @@ fn check_stateless(config: &ChainConfig, tx: &SignedTransaction) -> Result<(), T
         Payload::SetTake { take, .. } => staking::check_take(&config.params, *take),
         Payload::RevealWeights { uids, weights, .. }
         | Payload::SetWeights { uids, weights, .. } => weights::check_shape(uids, weights),
+        Payload::CreateDataTask {
+            bounty,
+            commit_deadline,
+            reveal_deadline,
+            min_rows,
+            max_rows,
+            ..
+        } => data::check_create(
+            *bounty,
+            *commit_deadline,
+            *reveal_deadline,
+            *min_rows,
+            *max_rows,
+        ),
+        Payload::CommitData { .. }
+        | Payload::RevealData { .. }
+        | Payload::PublishDataset { .. } => Ok(()),
     }
 }
 
@@ -175,6 +192,7 @@ fn execute<R: StateReader>(
         Payload::Transfer { amount, .. } => (*amount, "amount + fee"),
         Payload::AddStake { amount, .. } => (*amount, "stake amount + fee"),
         Payload::CreateSubnet { .. } => (params.subnet_lock_cost, "subnet lock cost + fee"),
+        Payload::CreateDataTask { bounty, .. } => (*bounty, "bounty + fee"),
         Payload::Register { netuid, .. } => (
             neurons::registration_price(ov, *netuid, height)?,
             "burn price + fee",
@@ -242,6 +260,52 @@ fn execute<R: StateReader>(
             weights,
             ..
         } => weights::set_weights(ov, sender, *netuid, uids, weights, height, events)?,
+        Payload::CreateDataTask {
+            netuid,
+            schema_hash,
+            reference_commitment,
+            bounty,
+            commit_deadline,
+            reveal_deadline,
+            min_rows,
+            max_rows,
+        } => {
+            data::create(
+                ov,
+                sender,
+                *netuid,
+                *schema_hash,
+                *reference_commitment,
+                *bounty,
+                (*commit_deadline, *reveal_deadline),
+                (*min_rows, *max_rows),
+                height,
+                events,
+            )?;
+        }
+        Payload::CommitData { task, commitment } => {
+            data::commit(ov, sender, *task, *commitment, height, events)?
+        }
+        Payload::RevealData {
+            task,
+            content_hash,
+            salt,
+            rows,
+        } => data::reveal(
+            ov,
+            sender,
+            *task,
+            *content_hash,
+            salt,
+            *rows,
+            height,
+            events,
+        )?,
+        Payload::PublishDataset {
+            task,
+            merkle_root,
+            rows,
+        } => data::publish(ov, sender, *task, *merkle_root, *rows, height, events)?,
     }
     accounts::charge_fee_and_bump_nonce(ov, sender, tx.fee)
 }
@@ -266,6 +330,12 @@ pub fn check_transaction<R: StateReader>(
     if let Some(netuid) = params::fee_free_netuid(&tx.tx.payload)
         && tx.tx.fee < config.params.min_fee
     {
+        neurons::require_registered(state, netuid, &tx.tx.sender)?;
+    }
+    if let Some(task) = data::fee_free_task(&tx.tx.payload)
+        && tx.tx.fee < config.params.min_fee
+    {
+        let netuid = data::task_netuid(state, task)?;
         neurons::require_registered(state, netuid, &tx.tx.sender)?;
     }
     let acct = accounts::account(state, &tx.tx.sender)?;

@@ -1,6 +1,6 @@
 //! Why a transaction was rejected: one typed reason per rule, with a stable code.
 
-use plexus_types::{AccountId, Amount, Netuid, Uid, format_plx};
+use plexus_types::{AccountId, Amount, Mechanism, Netuid, Uid, format_plx, tx::DataTaskId};
 use thiserror::Error;
 
 use crate::state::StateError;
@@ -258,6 +258,100 @@ pub enum TxError {
         /// The first block at which the action is allowed.
         next_block: u64,
     },
+    /// No data task has this id.
+    #[error("data task {task} does not exist: list tasks with `plexus data task list`")]
+    UnknownDataTask {
+        /// The task id.
+        task: DataTaskId,
+    },
+    /// Data tasks can only be posted on data subnets.
+    #[error(
+        "subnet {netuid} is a {mechanism:?} subnet, not a data subnet: post the task on a subnet created with mechanism `data`"
+    )]
+    NotADataSubnet {
+        /// The subnet.
+        netuid: Netuid,
+        /// Its mechanism.
+        mechanism: Mechanism,
+    },
+    /// The data task's parameters are inconsistent.
+    #[error("invalid data task: {0}")]
+    InvalidDataTask(&'static str),
+    /// A deadline is already behind the chain.
+    #[error(
+        "deadline {deadline} is already past (the transaction lands at block {height}): choose a later block"
+    )]
+    DeadlinePassed {
+        /// The deadline given.
+        deadline: u64,
+        /// The block the transaction lands in.
+        height: u64,
+    },
+    /// The task's commit window has closed.
+    #[error("the commit window of data task {task} closed at block {deadline}")]
+    CommitClosed {
+        /// The task.
+        task: DataTaskId,
+        /// Its commit deadline.
+        deadline: u64,
+    },
+    /// The task's reveal window has not opened yet.
+    #[error("the reveal window of data task {task} opens at block {opens_at}: wait for it")]
+    RevealNotOpen {
+        /// The task.
+        task: DataTaskId,
+        /// The first block at which reveals land.
+        opens_at: u64,
+    },
+    /// The task's reveal window has closed.
+    #[error("the reveal window of data task {task} closed at block {deadline}")]
+    RevealClosed {
+        /// The task.
+        task: DataTaskId,
+        /// Its reveal deadline.
+        deadline: u64,
+    },
+    /// A reveal came without a commit from this hotkey.
+    #[error("this hotkey has no commit on data task {task}: commit before the commit deadline")]
+    NoDataCommit {
+        /// The task.
+        task: DataTaskId,
+    },
+    /// The hotkey already revealed on this task.
+    #[error("this hotkey already revealed its submission to data task {task}")]
+    AlreadyRevealed {
+        /// The task.
+        task: DataTaskId,
+    },
+    /// The revealed submission does not hash to the commit.
+    #[error("revealed submission does not match the commit: check the content hash and salt")]
+    DataCommitMismatch,
+    /// A row count is outside the task's bounds.
+    #[error("{rows} rows is outside the allowed range {min}..={max}")]
+    RowsOutOfBounds {
+        /// Rows given.
+        rows: u64,
+        /// Fewest allowed.
+        min: u64,
+        /// Most allowed.
+        max: u64,
+    },
+    /// The dataset cannot be published before the reveal deadline has passed.
+    #[error(
+        "data task {task} can be published from block {opens_at}: wait for the reveal deadline to pass"
+    )]
+    PublishTooEarly {
+        /// The task.
+        task: DataTaskId,
+        /// The first block at which publication lands.
+        opens_at: u64,
+    },
+    /// The task's dataset was already published.
+    #[error("data task {task} already has a published dataset")]
+    AlreadyPublished {
+        /// The task.
+        task: DataTaskId,
+    },
     /// The ledger could not read its own state (an operator problem, not the sender's).
     #[error("internal state error: {0}")]
     State(#[from] StateError),
@@ -304,6 +398,19 @@ impl TxError {
             TxError::AllWeightsZero => "all_weights_zero",
             TxError::NoValidatorPermit { .. } => "no_validator_permit",
             TxError::RateLimited { .. } => "rate_limited",
+            TxError::UnknownDataTask { .. } => "unknown_data_task",
+            TxError::NotADataSubnet { .. } => "not_a_data_subnet",
+            TxError::InvalidDataTask(_) => "invalid_data_task",
+            TxError::DeadlinePassed { .. } => "deadline_passed",
+            TxError::CommitClosed { .. } => "commit_closed",
+            TxError::RevealNotOpen { .. } => "reveal_not_open",
+            TxError::RevealClosed { .. } => "reveal_closed",
+            TxError::NoDataCommit { .. } => "no_data_commit",
+            TxError::AlreadyRevealed { .. } => "already_revealed",
+            TxError::DataCommitMismatch => "data_commit_mismatch",
+            TxError::RowsOutOfBounds { .. } => "rows_out_of_bounds",
+            TxError::PublishTooEarly { .. } => "publish_too_early",
+            TxError::AlreadyPublished { .. } => "already_published",
             TxError::State(_) => "internal",
         }
     }
@@ -315,6 +422,8 @@ impl TxError {
             self,
             TxError::FutureNonce { .. }
                 | TxError::RevealTooEarly { .. }
+                | TxError::RevealNotOpen { .. }
+                | TxError::PublishTooEarly { .. }
                 | TxError::RateLimited { .. }
                 | TxError::InsufficientBalance { .. }
                 | TxError::State(_)

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use plexus_types::{AccountId, Amount, Block, Hash, Netuid, Uid};
+use plexus_types::{AccountId, Amount, Block, Hash, Netuid, Uid, tx::DataTaskId};
 use serde::{Deserialize, Serialize};
 
 /// One effect of a block. Transaction effects follow their [`Event::TxApplied`].
@@ -135,6 +135,51 @@ pub enum Event {
         carried: Amount,
         /// Per-UID `(uid, miner emission, validator emission)`, non-zero ones only.
         payouts: Vec<(Uid, Amount, Amount)>,
+    },
+    /// A data task was posted and its bounty escrowed.
+    DataTaskCreated {
+        /// The task id.
+        task: DataTaskId,
+        /// The data subnet.
+        netuid: Netuid,
+        /// The creator coldkey.
+        creator: AccountId,
+        /// Base units escrowed.
+        bounty: Amount,
+    },
+    /// A contributor committed to a data submission.
+    DataCommitted {
+        /// The task.
+        task: DataTaskId,
+        /// The contributor's hotkey.
+        hotkey: AccountId,
+        /// The commitment.
+        commitment: Hash,
+    },
+    /// A contributor revealed its data submission.
+    DataRevealed {
+        /// The task.
+        task: DataTaskId,
+        /// The contributor's hotkey.
+        hotkey: AccountId,
+        /// The submission's content hash.
+        content_hash: Hash,
+        /// Rows declared.
+        rows: u64,
+    },
+    /// A validator published a task's accepted dataset and the escrow was released.
+    DatasetPublished {
+        /// The task.
+        task: DataTaskId,
+        /// The dataset's Merkle root.
+        merkle_root: Hash,
+        /// Rows in the dataset.
+        rows: u64,
+        /// Base units released from escrow.
+        released: Amount,
+        /// Whether they went back to the creator (nobody revealed) rather than to the
+        /// subnet's pending emission.
+        refunded: bool,
     },
 }
 

@@ -13,6 +13,7 @@
 //! | `0x03` | subnets | list, next netuid; info, hyperparameters, state per netuid |
 //! | `0x04` | neurons | holder, registration, scores, endpoint per (netuid, uid) |
 //! | `0x05` | weights | weights, bonds and commit rows per (netuid, uid) |
+//! | `0x06` | data | data tasks, their contributions and the bounty escrow |
 //!
 //! Entry points: [`check_transaction`] (mempool), [`apply_transaction`],
 //! [`execute_block`] (verify a block), [`build_block`] (propose one),
@@ -20,6 +21,7 @@
 
 pub mod accounts;
 pub mod block;
+pub mod data;
 pub mod emission;
 pub mod error;
 pub mod events;

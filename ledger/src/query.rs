@@ -1,11 +1,13 @@
 //! Typed reads of the state for the API and the CLI. Every answer is serde-serializable.
 
-use plexus_types::{AccountId, Amount, Endpoint, Hyperparams, Mechanism, Netuid, Uid};
+use plexus_types::{
+    AccountId, Amount, Endpoint, Hash, Hyperparams, Mechanism, Netuid, Uid, tx::DataTaskId,
+};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::{
-    accounts, genesis, neurons,
+    accounts, data, genesis, neurons,
     params::{self, ChainConfig},
     staking,
     state::StateError,
@@ -151,6 +153,41 @@ pub struct SupplyView {
     pub total_issuance: Amount,
     /// Of which staked.
     pub total_stake: Amount,
+    /// Of which held in escrow by open data tasks.
+    pub data_escrow: Amount,
+}
+
+/// One contribution to a data task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContributionView {
+    /// The contributor's hotkey.
+    pub hotkey: AccountId,
+    /// Its UID on the task's subnet, if it is still registered.
+    pub uid: Option<Uid>,
+    /// The commitment.
+    pub commitment: Hash,
+    /// Block of the commit.
+    pub committed_at: u64,
+    /// The revealed content hash (the blob's address in the dataset store).
+    pub content_hash: Option<Hash>,
+    /// The revealed salt, hex.
+    pub salt: Option<Hash>,
+    /// Rows revealed.
+    pub rows: Option<u64>,
+    /// Block of the reveal.
+    pub revealed_at: Option<u64>,
+}
+
+/// A data task with its contributions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataTaskView {
+    /// The task as stored.
+    #[serde(flatten)]
+    pub task: data::DataTask,
+    /// Where the task stands at the queried height: `commit`, `reveal`, `scoring` or `published`.
+    pub phase: String,
+    /// Contributions in commit order (empty in lists).
+    pub contributions: Vec<ContributionView>,
 }
 
 /// An account's balance and nonce.
@@ -336,7 +373,75 @@ pub fn supply(state: &impl StateReader) -> Result<SupplyView, QueryError> {
         burned: s.burned,
         total_issuance: s.issuance(),
         total_stake: staking::total_stake(state)?,
+        data_escrow: data::escrow_total(state)?,
     })
+}
+
+fn phase(task: &data::DataTask, height: u64) -> &'static str {
+    if task.published.is_some() {
+        "published"
+    } else if height <= task.commit_deadline {
+        "commit"
+    } else if height <= task.reveal_deadline {
+        "reveal"
+    } else {
+        "scoring"
+    }
+}
+
+/// Every data task (newest first), without contributions, as seen at `height`;
+/// at most `limit`, optionally only those of one subnet.
+pub fn data_tasks(
+    state: &impl StateReader,
+    netuid: Option<Netuid>,
+    height: u64,
+    limit: usize,
+) -> Result<Vec<DataTaskView>, QueryError> {
+    let mut out = Vec::new();
+    let mut id = data::task_count(state)?;
+    while id > 0 && out.len() < limit {
+        id -= 1;
+        if let Some(task) = data::task(state, id)?
+            && netuid.is_none_or(|n| n == task.netuid)
+        {
+            out.push(DataTaskView {
+                phase: phase(&task, height).to_string(),
+                task,
+                contributions: Vec::new(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// One data task with its contributions, as seen at `height`.
+pub fn data_task(
+    state: &impl StateReader,
+    id: DataTaskId,
+    height: u64,
+) -> Result<Option<DataTaskView>, QueryError> {
+    let Some(task) = data::task(state, id)? else {
+        return Ok(None);
+    };
+    let mut contributions = Vec::new();
+    for c in data::contributions(state, id)? {
+        let r = c.reveal;
+        contributions.push(ContributionView {
+            hotkey: c.hotkey,
+            uid: neurons::uid_of(state, task.netuid, &c.hotkey)?,
+            commitment: c.commitment,
+            committed_at: c.committed_at,
+            content_hash: r.map(|r| r.content_hash),
+            salt: r.map(|r| Hash(r.salt)),
+            rows: r.map(|r| r.rows),
+            revealed_at: r.map(|r| r.block),
+        });
+    }
+    Ok(Some(DataTaskView {
+        phase: phase(&task, height).to_string(),
+        task,
+        contributions,
+    }))
 }
 
 /// The chain id and parameters.

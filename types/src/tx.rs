@@ -17,6 +17,11 @@ pub const MAX_TX_BYTES: usize = 64 * 1024;
 pub const MAX_WEIGHT_ENTRIES: usize = 4096;
 /// Longest subnet name, in bytes.
 pub const MAX_SUBNET_NAME: usize = 64;
+/// Most rows one data submission (or one published dataset) may declare.
+pub const MAX_DATA_ROWS: u64 = 1 << 32;
+
+/// A data task's id, handed out in order from 0.
+pub type DataTaskId = u64;
 
 /// What a transaction does. Tags are part of the signed encoding and never reused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,6 +116,54 @@ pub enum Payload {
         /// The weights version key.
         version: u64,
     },
+    /// Post a data task on a data subnet, escrowing `bounty` from the signing coldkey.
+    CreateDataTask {
+        /// The data subnet whose validators score the contributions.
+        netuid: Netuid,
+        /// blake3 of the task's schema (SDV metadata JSON bytes).
+        schema_hash: Hash,
+        /// blake3 of the private reference data the validators score against.
+        reference_commitment: Hash,
+        /// Base units escrowed now and paid out through the subnet's next epoch once
+        /// the dataset is published.
+        bounty: Amount,
+        /// Last block at which contributors may commit.
+        commit_deadline: u64,
+        /// Last block at which contributors may reveal (after the commit deadline).
+        reveal_deadline: u64,
+        /// Fewest rows a submission may reveal.
+        min_rows: u64,
+        /// Most rows a submission may reveal.
+        max_rows: u64,
+    },
+    /// Commit to a data submission before the task's commit deadline (registered hotkey).
+    CommitData {
+        /// The task.
+        task: DataTaskId,
+        /// `data_commit_hash(...)` of the submission to reveal.
+        commitment: Hash,
+    },
+    /// Reveal a committed submission after the commit deadline, up to the reveal deadline.
+    RevealData {
+        /// The task.
+        task: DataTaskId,
+        /// blake3 of the submission's canonical CSV bytes: its address in the dataset store.
+        content_hash: Hash,
+        /// The salt mixed into the commitment.
+        salt: [u8; 32],
+        /// Rows in the submission.
+        rows: u64,
+    },
+    /// Publish the accepted dataset's Merkle root after the reveal deadline (a validator
+    /// hotkey with a permit on the task's subnet); releases the escrowed bounty.
+    PublishDataset {
+        /// The task.
+        task: DataTaskId,
+        /// RFC 6962 blake3 Merkle root over the accepted rows' keys, in dataset order.
+        merkle_root: Hash,
+        /// Rows in the accepted dataset.
+        rows: u64,
+    },
 }
 
 impl Payload {
@@ -128,6 +181,10 @@ impl Payload {
             Payload::CommitWeights { .. } => "commit_weights",
             Payload::RevealWeights { .. } => "reveal_weights",
             Payload::SetWeights { .. } => "set_weights",
+            Payload::CreateDataTask { .. } => "create_data_task",
+            Payload::CommitData { .. } => "commit_data",
+            Payload::RevealData { .. } => "reveal_data",
+            Payload::PublishDataset { .. } => "publish_dataset",
         }
     }
 
@@ -144,6 +201,10 @@ impl Payload {
             Payload::CommitWeights { .. } => 8,
             Payload::RevealWeights { .. } => 9,
             Payload::SetWeights { .. } => 10,
+            Payload::CreateDataTask { .. } => 11,
+            Payload::CommitData { .. } => 12,
+            Payload::RevealData { .. } => 13,
+            Payload::PublishDataset { .. } => 14,
         }
     }
 }
@@ -225,8 +286,63 @@ impl Encode for Payload {
                 put_weights(out, uids, weights);
                 out.put_u64(*version);
             }
+            Payload::CreateDataTask {
+                netuid,
+                schema_hash,
+                reference_commitment,
+                bounty,
+                commit_deadline,
+                reveal_deadline,
+                min_rows,
+                max_rows,
+            } => {
+                out.put_u16(*netuid);
+                schema_hash.encode_to(out);
+                reference_commitment.encode_to(out);
+                out.put_u64(*bounty);
+                out.put_u64(*commit_deadline);
+                out.put_u64(*reveal_deadline);
+                out.put_u64(*min_rows);
+                out.put_u64(*max_rows);
+            }
+            Payload::CommitData { task, commitment } => {
+                out.put_u64(*task);
+                commitment.encode_to(out);
+            }
+            Payload::RevealData {
+                task,
+                content_hash,
+                salt,
+                rows,
+            } => {
+                out.put_u64(*task);
+                content_hash.encode_to(out);
+                out.extend_from_slice(salt);
+                out.put_u64(*rows);
+            }
+            Payload::PublishDataset {
+                task,
+                merkle_root,
+                rows,
+            } => {
+                out.put_u64(*task);
+                merkle_root.encode_to(out);
+                out.put_u64(*rows);
+            }
         }
     }
+}
+
+/// Read a row count, refusing anything above [`MAX_DATA_ROWS`].
+fn read_rows(r: &mut Reader<'_>) -> Result<u64, CodecError> {
+    let rows = r.u64("rows")?;
+    if rows > MAX_DATA_ROWS {
+        return Err(CodecError::Invalid {
+            field: "rows",
+            reason: "above MAX_DATA_ROWS",
+        });
+    }
+    Ok(rows)
 }
 
 impl Decode for Payload {
@@ -283,6 +399,31 @@ impl Decode for Payload {
                 weights: read_u16s(r, "weights")?,
                 version: r.u64("version")?,
             },
+            11 => Payload::CreateDataTask {
+                netuid: r.u16("netuid")?,
+                schema_hash: Hash::decode_from(r)?,
+                reference_commitment: Hash::decode_from(r)?,
+                bounty: r.u64("bounty")?,
+                commit_deadline: r.u64("commit deadline")?,
+                reveal_deadline: r.u64("reveal deadline")?,
+                min_rows: read_rows(r)?,
+                max_rows: read_rows(r)?,
+            },
+            12 => Payload::CommitData {
+                task: r.u64("task")?,
+                commitment: Hash::decode_from(r)?,
+            },
+            13 => Payload::RevealData {
+                task: r.u64("task")?,
+                content_hash: Hash::decode_from(r)?,
+                salt: r.array("salt")?,
+                rows: read_rows(r)?,
+            },
+            14 => Payload::PublishDataset {
+                task: r.u64("task")?,
+                merkle_root: Hash::decode_from(r)?,
+                rows: read_rows(r)?,
+            },
             tag => {
                 return Err(CodecError::UnknownTag {
                     field: "payload",
@@ -309,6 +450,24 @@ pub fn weights_commit_hash(
     put_weights(&mut buf, uids, weights);
     buf.extend_from_slice(salt);
     buf.put_u64(version);
+    Hash(*blake3::hash(&buf).as_bytes())
+}
+
+/// The hash a contributor commits to before revealing a data submission:
+/// `blake3("plexus/data/v1" ‖ task ‖ contributor ‖ salt ‖ content_hash)`. Binding the
+/// task and the contributor's hotkey means a copied commitment cannot be revealed by
+/// anyone else.
+pub fn data_commit_hash(
+    task: DataTaskId,
+    contributor: &AccountId,
+    salt: &[u8; 32],
+    content_hash: &Hash,
+) -> Hash {
+    let mut buf = b"plexus/data/v1".to_vec();
+    buf.put_u64(task);
+    contributor.encode_to(&mut buf);
+    buf.extend_from_slice(salt);
+    content_hash.encode_to(&mut buf);
     Hash(*blake3::hash(&buf).as_bytes())
 }
 

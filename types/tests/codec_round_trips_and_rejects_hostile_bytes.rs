@@ -2,7 +2,9 @@
 
 use plexus_types::{
     AccountId, Block, BlockHeader, Decode, Encode, Endpoint, Hash, Hyperparams, Keypair, Mechanism,
-    Payload, SignedTransaction, Transaction, block::tx_root, tx::weights_commit_hash,
+    Payload, SignedTransaction, Transaction,
+    block::tx_root,
+    tx::{MAX_DATA_ROWS, data_commit_hash, weights_commit_hash},
 };
 use proptest::prelude::*;
 
@@ -70,6 +72,50 @@ fn payload() -> impl Strategy<Value = Payload> {
                 uids,
                 weights,
                 version,
+            }
+        }),
+        (
+            any::<u16>(),
+            any::<[u8; 32]>(),
+            any::<u64>(),
+            any::<(u64, u64)>(),
+            (0..=MAX_DATA_ROWS, 0..=MAX_DATA_ROWS)
+        )
+            .prop_map(
+                |(netuid, h, bounty, (commit_deadline, reveal_deadline), (min_rows, max_rows))| {
+                    Payload::CreateDataTask {
+                        netuid,
+                        schema_hash: Hash(h),
+                        reference_commitment: Hash(h.map(|b| b ^ 1)),
+                        bounty,
+                        commit_deadline,
+                        reveal_deadline,
+                        min_rows,
+                        max_rows,
+                    }
+                }
+            ),
+        (any::<u64>(), any::<[u8; 32]>()).prop_map(|(task, c)| Payload::CommitData {
+            task,
+            commitment: Hash(c)
+        }),
+        (
+            any::<u64>(),
+            any::<[u8; 32]>(),
+            any::<[u8; 32]>(),
+            0..=MAX_DATA_ROWS
+        )
+            .prop_map(|(task, c, salt, rows)| Payload::RevealData {
+                task,
+                content_hash: Hash(c),
+                salt,
+                rows
+            }),
+        (any::<u64>(), any::<[u8; 32]>(), 0..=MAX_DATA_ROWS).prop_map(|(task, r, rows)| {
+            Payload::PublishDataset {
+                task,
+                merkle_root: Hash(r),
+                rows,
             }
         }),
     ]
@@ -193,4 +239,86 @@ fn a_weights_commit_depends_on_every_field() {
         base,
         weights_commit_hash(&hk, 1, &[1, 2], &[3, 4], &[0; 32], 1)
     );
+}
+
+#[test]
+fn the_data_payload_encodings_are_pinned() {
+    // Changing these encodings is a consensus break: update the pins only with a new version.
+    let h = |b: u8| Hash([b; 32]);
+    let create = Payload::CreateDataTask {
+        netuid: 2,
+        schema_hash: h(0xaa),
+        reference_commitment: h(0xbb),
+        bounty: 5,
+        commit_deadline: 10,
+        reveal_deadline: 20,
+        min_rows: 1,
+        max_rows: 1000,
+    };
+    let bytes = create.encode();
+    assert_eq!(bytes.len(), 1 + 2 + 32 + 32 + 8 * 5);
+    assert_eq!(&bytes[..3], &[11, 2, 0]);
+    assert_eq!(
+        hex::encode(&bytes[67..]),
+        "05000000000000000a000000000000001400000000000000\
+         0100000000000000e803000000000000"
+    );
+    let commit = Payload::CommitData {
+        task: 1,
+        commitment: h(0xcc),
+    };
+    assert_eq!(
+        hex::encode(commit.encode()),
+        format!("0c0100000000000000{}", "cc".repeat(32))
+    );
+    let reveal = Payload::RevealData {
+        task: 1,
+        content_hash: h(0xdd),
+        salt: [0xee; 32],
+        rows: 300,
+    };
+    assert_eq!(
+        hex::encode(reveal.encode()),
+        format!(
+            "0d0100000000000000{}{}2c01000000000000",
+            "dd".repeat(32),
+            "ee".repeat(32)
+        )
+    );
+    let publish = Payload::PublishDataset {
+        task: 1,
+        merkle_root: h(0x11),
+        rows: 2,
+    };
+    assert_eq!(
+        hex::encode(publish.encode()),
+        format!("0e0100000000000000{}0200000000000000", "11".repeat(32))
+    );
+    for p in [create, commit, reveal, publish] {
+        assert_eq!(Payload::decode(&p.encode()).unwrap(), p);
+    }
+}
+
+#[test]
+fn a_data_payload_above_the_row_limit_is_rejected() {
+    let mut bytes = Payload::PublishDataset {
+        task: 0,
+        merkle_root: Hash::ZERO,
+        rows: 0,
+    }
+    .encode();
+    let n = bytes.len();
+    bytes[n - 8..].copy_from_slice(&(MAX_DATA_ROWS + 1).to_le_bytes());
+    assert!(Payload::decode(&bytes).is_err());
+}
+
+#[test]
+fn a_data_commit_depends_on_every_field() {
+    let a = Keypair::from_label("a").account();
+    let b = Keypair::from_label("b").account();
+    let base = data_commit_hash(1, &a, &[1; 32], &Hash([2; 32]));
+    assert_ne!(base, data_commit_hash(2, &a, &[1; 32], &Hash([2; 32])));
+    assert_ne!(base, data_commit_hash(1, &b, &[1; 32], &Hash([2; 32])));
+    assert_ne!(base, data_commit_hash(1, &a, &[3; 32], &Hash([2; 32])));
+    assert_ne!(base, data_commit_hash(1, &a, &[1; 32], &Hash([4; 32])));
 }

@@ -60,9 +60,10 @@ impl ChainParams {
     /// The least fee a transaction with `payload` must pay. Hotkey housekeeping
     /// (serving, committing, revealing and setting weights) is fee-free, as in
     /// subtensor: hotkeys rarely hold funds, and registration cost plus rate limits
-    /// bound the spam. A fee offered anyway is charged.
+    /// bound the spam. The same holds for a data contributor's commit and reveal and a
+    /// validator's dataset publication. A fee offered anyway is charged.
     pub fn min_fee_for(&self, payload: &Payload) -> Amount {
-        if fee_free_netuid(payload).is_some() {
+        if fee_free_netuid(payload).is_some() || crate::data::fee_free_task(payload).is_some() {
             0
         } else {
             self.min_fee

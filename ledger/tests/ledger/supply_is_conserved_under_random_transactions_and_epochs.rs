@@ -1,5 +1,8 @@
 use plexus_ledger::{build_block, execute_block, query};
-use plexus_types::{Hyperparams, Keypair, Mechanism, PLX, Payload, tx::weights_commit_hash};
+use plexus_types::{
+    Hash, Hyperparams, Keypair, Mechanism, PLX, Payload,
+    tx::{data_commit_hash, weights_commit_hash},
+};
 use proptest::prelude::*;
 
 use crate::support::{Chain, key, total_held};
@@ -15,6 +18,11 @@ enum Op {
     SetWeights(usize, u16, Vec<(u16, u16)>),
     Commit(usize, u16),
     Reveal(usize, u16),
+    CreateDataSubnet(usize),
+    CreateTask(usize, u16, u64, u64),
+    CommitData(usize, u64),
+    RevealData(usize, u64),
+    Publish(usize, u64),
     Empty(u8),
 }
 
@@ -36,6 +44,17 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(h, n, w)| Op::SetWeights(h, n, w)),
         (0usize..6, 1u16..3).prop_map(|(h, n)| Op::Commit(h, n)),
         (0usize..6, 1u16..3).prop_map(|(h, n)| Op::Reveal(h, n)),
+        (0usize..4).prop_map(Op::CreateDataSubnet),
+        (
+            0usize..4,
+            1u16..4,
+            prop_oneof![1u64..100 * PLX, Just(u64::MAX)],
+            1u64..6
+        )
+            .prop_map(|(a, n, b, w)| Op::CreateTask(a, n, b, w)),
+        (0usize..6, 0u64..3).prop_map(|(h, t)| Op::CommitData(h, t)),
+        (0usize..6, 0u64..3).prop_map(|(h, t)| Op::RevealData(h, t)),
+        (0usize..6, 0u64..3).prop_map(|(h, t)| Op::Publish(h, t)),
         (1u8..8).prop_map(Op::Empty),
     ]
 }
@@ -91,6 +110,29 @@ proptest! {
                 }
                 Op::Reveal(h, n) => Some((&hots[*h], Payload::RevealWeights {
                     netuid: *n, uids: vec![0], weights: vec![1], salt, version: 0,
+                })),
+                Op::CreateDataSubnet(a) => Some((&colds[*a], Payload::CreateSubnet {
+                    name: "d".into(), mechanism: Mechanism::Data, hyperparams: hp(false),
+                })),
+                Op::CreateTask(a, n, bounty, w) => Some((&colds[*a], Payload::CreateDataTask {
+                    netuid: *n,
+                    schema_hash: Hash([1; 32]),
+                    reference_commitment: Hash([2; 32]),
+                    bounty: *bounty,
+                    commit_deadline: chain.height + w,
+                    reveal_deadline: chain.height + 2 * w,
+                    min_rows: 1,
+                    max_rows: 100,
+                })),
+                Op::CommitData(h, t) => Some((&hots[*h], Payload::CommitData {
+                    task: *t,
+                    commitment: data_commit_hash(*t, &hots[*h].account(), &salt, &Hash([5; 32])),
+                })),
+                Op::RevealData(h, t) => Some((&hots[*h], Payload::RevealData {
+                    task: *t, content_hash: Hash([5; 32]), salt, rows: 10,
+                })),
+                Op::Publish(h, t) => Some((&hots[*h], Payload::PublishDataset {
+                    task: *t, merkle_root: Hash([6; 32]), rows: 10,
                 })),
                 Op::Empty(k) => {
                     chain.advance(u64::from(*k));

@@ -176,7 +176,7 @@ impl Chain {
         subnets.last().unwrap().netuid
     }
 
-    /// Σ balances + Σ stake + Σ pending emission == genesis + emitted − burned.
+    /// Σ balances + Σ stake + Σ pending emission + escrow == genesis + emitted − burned.
     pub(crate) fn assert_conserved(&self) {
         assert_eq!(
             total_held(&self.store),
@@ -185,7 +185,7 @@ impl Chain {
     }
 }
 
-/// Σ balances + Σ stake + Σ pending, by scanning every key.
+/// Σ balances + Σ stake + Σ pending + data escrow, by scanning every key.
 pub(crate) fn total_held(store: &MemStore) -> u128 {
     let mut total: u128 = 0;
     for k in store.entries().keys() {
@@ -202,7 +202,15 @@ pub(crate) fn total_held(store: &MemStore) -> u128 {
     for s in query::subnets(store, 0).unwrap() {
         total += u128::from(s.pending_emission);
     }
-    total
+    // The escrow total must equal what the tasks hold.
+    let escrow = query::supply(store).unwrap().data_escrow;
+    let held: u64 = query::data_tasks(store, None, 0, usize::MAX)
+        .unwrap()
+        .iter()
+        .map(|t| t.task.escrow)
+        .sum();
+    assert_eq!(escrow, held, "escrow total drifted from the tasks' escrow");
+    total + u128::from(escrow)
 }
 
 /// Hyperparameters for tests: small, fast epochs.
