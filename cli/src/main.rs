@@ -4,6 +4,7 @@ mod chain;
 mod context;
 mod node;
 mod output;
+mod provider;
 mod sim;
 mod wallet;
 
@@ -46,6 +47,8 @@ enum Command {
     Weights(chain::WeightsCommand),
     /// Run a validator node (with no configuration: a one-validator devnet on 127.0.0.1).
     Node(node::NodeArgs),
+    /// Serve a language model over the OpenAI API and publish it on a subnet.
+    Provider(Box<provider::ProviderArgs>),
     /// Offline simulations.
     #[command(subcommand)]
     Sim(sim::SimCommand),
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Command::Stake(cmd) => chain::run_stake(&ctx, cmd),
         Command::Weights(cmd) => chain::run_weights(&ctx, cmd),
         Command::Node(args) => node::run(&ctx, args),
+        Command::Provider(args) => provider::run(&ctx, *args),
         Command::Sim(cmd) => sim::run(&ctx, cmd),
     };
     match result {

@@ -12,6 +12,16 @@
 
 use std::pin::Pin;
 
+pub mod embed;
+pub mod llama;
+pub mod models;
+mod text;
+pub mod upstream;
+
+pub use embed::BertEmbedder;
+pub use llama::{LlamaConfig, LlamaEngine, TokenScore};
+pub use upstream::{UpstreamConfig, UpstreamEngine};
+
 use futures::{Stream, future::BoxFuture};
 use plexus_types::Hash;
 use serde::{Deserialize, Serialize};

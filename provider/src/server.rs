@@ -96,7 +96,8 @@ impl Provider {
             e.quantization,
             e.kernel,
             &hash[..16]
-        );
+        )
+        .replace(char::is_whitespace, "_");
         let engine_header = HeaderValue::from_str(&format!(
             "{}/{}; quantization={}; kernel={}",
             e.name, e.version, e.quantization, e.kernel

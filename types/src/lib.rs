@@ -48,6 +48,15 @@ impl Hash {
     }
 }
 
+impl std::str::FromStr for Hash {
+    type Err = KeyError;
+
+    /// 64 hex digits.
+    fn from_str(text: &str) -> Result<Self, KeyError> {
+        Self::from_hex(text)
+    }
+}
+
 impl fmt::Display for Hash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_hex())

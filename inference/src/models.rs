@@ -1,0 +1,272 @@
+//! Find model files on disk and compute their identity.
+//!
+//! Models load from a plain path, or from a Hugging Face-style cache directory
+//! (`models--ORG--NAME/snapshots/REV/...`). The set-up script installs the default
+//! models under [`models_dir`] (`$PLEXUS_HOME/models`, `~/.plexus/models` by default).
+
+use std::{
+    fs,
+    io::Read,
+    path::{Path, PathBuf},
+};
+
+use plexus_types::Hash;
+
+use crate::EngineError;
+
+/// Directory name of the default chat model under [`models_dir`].
+pub const DEFAULT_CHAT_MODEL: &str = "SmolLM2-135M-Instruct";
+/// File name of the default chat model's weights.
+pub const DEFAULT_CHAT_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+/// Directory name of the default embedding model under [`models_dir`].
+pub const DEFAULT_EMBEDDING_MODEL: &str = "all-MiniLM-L6-v2";
+
+/// The data directory: `$PLEXUS_HOME`, else `~/.plexus`.
+pub fn data_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("PLEXUS_HOME").filter(|h| !h.is_empty()) {
+        return PathBuf::from(home);
+    }
+    let home = std::env::var_os("HOME")
+        .or_else(|| std::env::var_os("USERPROFILE"))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    home.join(".plexus")
+}
+
+/// Where installed models live: `data_dir()/models`.
+pub fn models_dir() -> PathBuf {
+    data_dir().join("models")
+}
+
+/// The default chat model's GGUF file, as installed by `scripts/setup.sh`.
+pub fn default_chat_model() -> PathBuf {
+    models_dir()
+        .join(DEFAULT_CHAT_MODEL)
+        .join(DEFAULT_CHAT_FILE)
+}
+
+/// The default embedding model's directory, as installed by `scripts/setup.sh`.
+pub fn default_embedding_model() -> PathBuf {
+    models_dir().join(DEFAULT_EMBEDDING_MODEL)
+}
+
+fn load_error(path: &Path, reason: impl Into<String>) -> EngineError {
+    EngineError::Load {
+        path: path.display().to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// Resolve a GGUF weights file from `spec`: a `.gguf` file; a directory holding
+/// exactly one `.gguf` (searched recursively, so a Hugging Face cache entry
+/// `models--ORG--NAME` works, using its newest snapshot); or a bare name looked up
+/// under [`models_dir`] (`SmolLM2-135M-Instruct`) or as `ORG/NAME` in a Hugging Face
+/// cache (`$HF_HOME/hub`, `~/.cache/huggingface/hub`).
+pub fn locate_gguf(spec: &str) -> Result<PathBuf, EngineError> {
+    locate(spec, &|p| {
+        p.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("gguf"))
+    })
+    .and_then(|p| {
+        if p.is_file() {
+            Ok(p)
+        } else {
+            Err(load_error(&p, "no .gguf file found"))
+        }
+    })
+}
+
+/// Resolve a sentence-transformers model directory (holding `config.json`,
+/// `tokenizer.json` and `model.safetensors`) from a path, a name under
+/// [`models_dir`], or a Hugging Face cache entry.
+pub fn locate_model_dir(spec: &str) -> Result<PathBuf, EngineError> {
+    let dir = locate(spec, &|p| {
+        p.file_name().is_some_and(|n| n == "model.safetensors")
+    })?;
+    let dir = if dir.is_file() {
+        dir.parent().map(Path::to_path_buf).unwrap_or(dir)
+    } else {
+        dir
+    };
+    for needed in ["config.json", "tokenizer.json", "model.safetensors"] {
+        if !dir.join(needed).is_file() {
+            return Err(load_error(&dir, format!("{needed} is missing")));
+        }
+    }
+    Ok(dir)
+}
+
+/// Candidates for `spec`, in order: the path itself, under the models dir, in the
+/// Hugging Face caches.
+fn locate(spec: &str, wanted: &dyn Fn(&Path) -> bool) -> Result<PathBuf, EngineError> {
+    let mut candidates = vec![PathBuf::from(spec), models_dir().join(spec)];
+    let hf_name = format!("models--{}", spec.replace('/', "--"));
+    for cache in hf_caches() {
+        candidates.push(cache.join(&hf_name));
+    }
+    for candidate in &candidates {
+        if candidate.is_file() {
+            return Ok(candidate.clone());
+        }
+        if candidate.is_dir() {
+            return find_in_dir(candidate, wanted);
+        }
+    }
+    Err(load_error(
+        Path::new(spec),
+        format!(
+            "not found (looked in {}); run scripts/setup.sh to install the default models",
+            candidates
+                .iter()
+                .map(|c| c.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ))
+}
+
+fn hf_caches() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Some(cache) = std::env::var_os("HF_HUB_CACHE") {
+        out.push(PathBuf::from(cache));
+    }
+    if let Some(home) = std::env::var_os("HF_HOME") {
+        out.push(PathBuf::from(home).join("hub"));
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        out.push(PathBuf::from(home).join(".cache/huggingface/hub"));
+    }
+    out
+}
+
+/// The one file in `dir` matching `wanted`. A Hugging Face cache entry
+/// (`snapshots/REV/...`) is searched in its newest snapshot only.
+fn find_in_dir(dir: &Path, wanted: &dyn Fn(&Path) -> bool) -> Result<PathBuf, EngineError> {
+    let snapshots = dir.join("snapshots");
+    let root = if snapshots.is_dir() {
+        newest_child(&snapshots)?.ok_or_else(|| load_error(dir, "no snapshots"))?
+    } else {
+        dir.to_path_buf()
+    };
+    let mut found = Vec::new();
+    collect(&root, wanted, 0, &mut found).map_err(|e| load_error(&root, e.to_string()))?;
+    found.sort();
+    match found.len() {
+        0 => Err(load_error(dir, "no model file found")),
+        1 => Ok(found.remove(0)),
+        _ => Err(load_error(
+            dir,
+            format!(
+                "several model files, name one: {}",
+                found
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+fn newest_child(dir: &Path) -> Result<Option<PathBuf>, EngineError> {
+    let mut best: Option<(std::time::SystemTime, PathBuf)> = None;
+    let entries = fs::read_dir(dir).map_err(|e| load_error(dir, e.to_string()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !path.is_dir() {
+            continue;
+        }
+        let modified = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .unwrap_or(std::time::UNIX_EPOCH);
+        if best.as_ref().is_none_or(|(t, _)| modified > *t) {
+            best = Some((modified, path));
+        }
+    }
+    Ok(best.map(|(_, p)| p))
+}
+
+fn collect(
+    dir: &Path,
+    wanted: &dyn Fn(&Path) -> bool,
+    depth: usize,
+    out: &mut Vec<PathBuf>,
+) -> std::io::Result<()> {
+    if depth > 4 {
+        return Ok(());
+    }
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect(&path, wanted, depth + 1, out)?;
+        } else if wanted(&path) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// blake3 of the file at `path`, read in 1 MiB pieces: a model's identity on chain.
+pub fn weights_hash(path: &Path) -> Result<Hash, EngineError> {
+    let mut file = fs::File::open(path).map_err(|e| load_error(path, e.to_string()))?;
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file
+            .read(&mut buf)
+            .map_err(|e| load_error(path, e.to_string()))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(Hash(*hasher.finalize().as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hugging_face_cache_entry_resolves_to_its_newest_snapshot() {
+        let root = tempfile::tempdir().unwrap();
+        let entry = root.path().join("models--Org--Tiny");
+        let old = entry.join("snapshots/aaa");
+        fs::create_dir_all(&old).unwrap();
+        fs::write(old.join("tiny.Q8_0.gguf"), b"old").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let new = entry.join("snapshots/bbb");
+        fs::create_dir_all(&new).unwrap();
+        fs::write(new.join("tiny.Q8_0.gguf"), b"new").unwrap();
+        let found = locate_gguf(entry.to_str().unwrap()).unwrap();
+        assert_eq!(found, new.join("tiny.Q8_0.gguf"));
+    }
+
+    #[test]
+    fn a_directory_with_two_ggufs_asks_for_a_name() {
+        let root = tempfile::tempdir().unwrap();
+        fs::write(root.path().join("a.gguf"), b"a").unwrap();
+        fs::write(root.path().join("b.gguf"), b"b").unwrap();
+        let err = locate_gguf(root.path().to_str().unwrap()).unwrap_err();
+        assert!(err.to_string().contains("several"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_model_points_at_the_setup_script() {
+        let err = locate_gguf("/nonexistent/model.gguf").unwrap_err();
+        assert!(err.to_string().contains("scripts/setup.sh"), "{err}");
+    }
+
+    #[test]
+    fn the_weights_hash_is_blake3_of_the_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.bin");
+        let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        fs::write(&path, &bytes).unwrap();
+        assert_eq!(
+            weights_hash(&path).unwrap().0,
+            *blake3::hash(&bytes).as_bytes()
+        );
+    }
+}

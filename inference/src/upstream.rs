@@ -1,0 +1,548 @@
+//! An engine that forwards to any OpenAI-compatible server (vLLM, llama.cpp server,
+//! TGI, Ollama) over HTTP, streaming with server-sent events.
+//!
+//! The upstream server cannot prove which weights it runs, so the operator declares
+//! the weights hash (and what they know of the engine) in [`UpstreamConfig`].
+
+use std::{collections::VecDeque, time::Duration};
+
+use futures::{StreamExt, future::BoxFuture, stream::BoxStream};
+use plexus_types::Hash;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::{
+    Embedder, Embeddings, EngineError, EngineInfo, FinishReason, Generation, GenerationRequest,
+    ModelInfo, Output, Prompt, Usage,
+};
+
+/// Largest single SSE line accepted from an upstream server.
+const MAX_LINE: usize = 1 << 20;
+
+/// Where the upstream server is and what it serves.
+#[derive(Debug, Clone)]
+pub struct UpstreamConfig {
+    /// Base URL, with or without the `/v1` suffix, e.g. `http://127.0.0.1:8000`.
+    pub base_url: String,
+    /// The model name the upstream server knows (also the id clients ask for).
+    pub model_id: String,
+    /// blake3 of the weights file, as declared by the operator.
+    pub weights_hash: Hash,
+    /// Context length of the upstream model.
+    pub context_length: u32,
+    /// Bearer token for the upstream server, if it wants one.
+    pub api_key: Option<String>,
+    /// What runs upstream: name, version, quantization, kernel (declared).
+    pub engine: EngineInfo,
+    /// Time allowed to connect and to receive the response headers.
+    pub timeout: Duration,
+}
+
+impl UpstreamConfig {
+    /// A config with the engine described as `upstream` and unknown details, a
+    /// 30-second timeout and no API key.
+    pub fn new(
+        base_url: impl Into<String>,
+        model_id: impl Into<String>,
+        weights_hash: Hash,
+        context_length: u32,
+    ) -> Self {
+        Self {
+            base_url: base_url.into(),
+            model_id: model_id.into(),
+            weights_hash,
+            context_length,
+            api_key: None,
+            engine: EngineInfo {
+                name: "upstream".into(),
+                version: "openai-compatible".into(),
+                quantization: "unknown".into(),
+                kernel: "unknown".into(),
+            },
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// An [`Engine`](crate::Engine) and [`Embedder`] backed by an OpenAI-compatible
+/// server.
+#[derive(Debug, Clone)]
+pub struct UpstreamEngine {
+    info: ModelInfo,
+    /// `.../v1`, without a trailing slash.
+    api: String,
+    api_key: Option<String>,
+    timeout: Duration,
+    http: reqwest::Client,
+}
+
+impl UpstreamEngine {
+    /// An engine for `config`, without contacting the server.
+    pub fn new(config: UpstreamConfig) -> Result<Self, EngineError> {
+        let base = config.base_url.trim_end_matches('/');
+        let api = if base.ends_with("/v1") {
+            base.to_string()
+        } else {
+            format!("{base}/v1")
+        };
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.timeout)
+            .build()
+            .map_err(|e| EngineError::Upstream(format!("cannot build an HTTP client: {e}")))?;
+        Ok(Self {
+            info: ModelInfo {
+                id: config.model_id,
+                weights_hash: config.weights_hash,
+                context_length: config.context_length,
+                engine: config.engine,
+            },
+            api,
+            api_key: config.api_key,
+            timeout: config.timeout,
+            http,
+        })
+    }
+
+    /// An engine for `config`, after checking that the server answers `GET
+    /// /v1/models` in the OpenAI format and lists the model.
+    pub async fn connect(config: UpstreamConfig) -> Result<Self, EngineError> {
+        let engine = Self::new(config)?;
+        let models = engine.list_models().await?;
+        if !models.contains(&engine.info.id) {
+            return Err(EngineError::Upstream(format!(
+                "the server does not serve {} (it lists: {})",
+                engine.info.id,
+                models.join(", ")
+            )));
+        }
+        Ok(engine)
+    }
+
+    /// The model ids the upstream server lists.
+    pub async fn list_models(&self) -> Result<Vec<String>, EngineError> {
+        #[derive(Deserialize)]
+        struct List {
+            data: Vec<Entry>,
+        }
+        #[derive(Deserialize)]
+        struct Entry {
+            id: String,
+        }
+        let response = self
+            .request(self.http.get(format!("{}/models", self.api)))
+            .send()
+            .await
+            .map_err(|e| EngineError::Upstream(format!("GET /v1/models: {e}")))?;
+        let response = check_status(response).await?;
+        let list: List = response
+            .json()
+            .await
+            .map_err(|e| not_openai(format!("GET /v1/models: {e}")))?;
+        Ok(list.data.into_iter().map(|m| m.id).collect())
+    }
+
+    fn request(&self, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let builder = builder.timeout(self.timeout);
+        match &self.api_key {
+            Some(key) => builder.bearer_auth(key),
+            None => builder,
+        }
+    }
+
+    fn body(&self, request: &GenerationRequest) -> (String, Value) {
+        let s = &request.sampling;
+        let mut body = json!({
+            "model": self.info.id,
+            "max_tokens": s.max_tokens,
+            "temperature": s.temperature,
+            "top_p": s.top_p,
+            "seed": s.seed,
+            "stream": true,
+            "stream_options": { "include_usage": true },
+        });
+        if !s.stop.is_empty() {
+            body["stop"] = json!(s.stop);
+        }
+        match &request.prompt {
+            Prompt::Chat(messages) => {
+                body["messages"] = json!(
+                    messages
+                        .iter()
+                        .map(|m| json!({ "role": m.role.as_str(), "content": m.content }))
+                        .collect::<Vec<_>>()
+                );
+                (format!("{}/chat/completions", self.api), body)
+            }
+            Prompt::Text(text) => {
+                body["prompt"] = json!(text);
+                (format!("{}/completions", self.api), body)
+            }
+        }
+    }
+}
+
+fn not_openai(detail: impl std::fmt::Display) -> EngineError {
+    EngineError::Upstream(format!("not an OpenAI-compatible answer: {detail}"))
+}
+
+/// Pass a success through; turn an error status into an [`EngineError`] carrying the
+/// server's OpenAI error message when there is one (4xx means the request was bad).
+async fn check_status(response: reqwest::Response) -> Result<reqwest::Response, EngineError> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let body = response.text().await.unwrap_or_default();
+    let message = serde_json::from_str::<Value>(&body)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/error/message")
+                .or_else(|| v.get("message"))
+                .or_else(|| v.get("error"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| body.chars().take(200).collect());
+    if status.as_u16() == 400 || status.as_u16() == 422 {
+        Err(EngineError::InvalidRequest(message))
+    } else {
+        Err(EngineError::Upstream(format!("status {status}: {message}")))
+    }
+}
+
+impl crate::Engine for UpstreamEngine {
+    fn model(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    fn generate(&self, request: GenerationRequest) -> Generation {
+        let (url, body) = self.body(&request);
+        let send = self.request(self.http.post(url)).json(&body).send();
+        let state = SseState::Connecting(Box::pin(async move {
+            let response = send
+                .await
+                .map_err(|e| EngineError::Upstream(format!("request failed: {e}")))?;
+            let response = check_status(response).await?;
+            let is_sse = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("text/event-stream"));
+            if !is_sse {
+                return Err(not_openai("expected a text/event-stream response"));
+            }
+            Ok(response
+                .bytes_stream()
+                .map(|chunk| chunk.map(|b| b.to_vec()).map_err(|e| e.to_string()))
+                .boxed())
+        }));
+        // The response stream lives inside this one: dropping it closes the
+        // connection, which cancels the upstream generation.
+        Box::pin(futures::stream::unfold(state, |state| async move {
+            let mut state = state;
+            let item = state.next().await?;
+            Some((item, state))
+        }))
+    }
+}
+
+type Connecting =
+    BoxFuture<'static, Result<BoxStream<'static, Result<Vec<u8>, String>>, EngineError>>;
+
+/// Reading an OpenAI SSE stream.
+enum SseState {
+    Connecting(Connecting),
+    Reading(Box<SseReader>),
+    Done,
+}
+
+impl SseState {
+    async fn next(&mut self) -> Option<Result<Output, EngineError>> {
+        loop {
+            match self {
+                SseState::Done => return None,
+                SseState::Connecting(fut) => match fut.await {
+                    Ok(body) => {
+                        *self = SseState::Reading(Box::new(SseReader {
+                            body,
+                            buf: Vec::new(),
+                            ready: VecDeque::new(),
+                            parser: ChunkParser::default(),
+                        }))
+                    }
+                    Err(e) => {
+                        *self = SseState::Done;
+                        return Some(Err(e));
+                    }
+                },
+                SseState::Reading(reader) => {
+                    let item = reader.next().await;
+                    if !matches!(item, Some(Ok(Output::Text { .. }))) {
+                        *self = SseState::Done;
+                    }
+                    return item;
+                }
+            }
+        }
+    }
+}
+
+struct SseReader {
+    body: BoxStream<'static, Result<Vec<u8>, String>>,
+    buf: Vec<u8>,
+    ready: VecDeque<Result<Output, EngineError>>,
+    parser: ChunkParser,
+}
+
+impl SseReader {
+    async fn next(&mut self) -> Option<Result<Output, EngineError>> {
+        loop {
+            if let Some(item) = self.ready.pop_front() {
+                return Some(item);
+            }
+            if self.parser.done {
+                return None;
+            }
+            while let Some(end) = self.buf.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = self.buf.drain(..=end).collect();
+                let line = String::from_utf8_lossy(&line);
+                if let Some(out) = self.parser.line(line.trim_end_matches(['\r', '\n'])) {
+                    self.ready.push_back(out);
+                }
+                if self.parser.done {
+                    break;
+                }
+            }
+            if !self.ready.is_empty() || self.parser.done {
+                continue;
+            }
+            if self.buf.len() > MAX_LINE {
+                return Some(Err(not_openai("an SSE line is too long")));
+            }
+            match self.body.next().await {
+                Some(Ok(bytes)) => self.buf.extend_from_slice(&bytes),
+                Some(Err(e)) => {
+                    return Some(Err(EngineError::Upstream(format!("stream broke: {e}"))));
+                }
+                None => {
+                    // A last line without a newline, then the end.
+                    if !self.buf.is_empty() {
+                        self.buf.push(b'\n');
+                        continue;
+                    }
+                    return Some(self.parser.end());
+                }
+            }
+        }
+    }
+}
+
+/// Turns `data:` lines of chat or text completion chunks into outputs.
+#[derive(Debug, Default)]
+struct ChunkParser {
+    reason: Option<FinishReason>,
+    usage: Option<Usage>,
+    pieces: u32,
+    done: bool,
+}
+
+impl ChunkParser {
+    /// One SSE line: `data: {...}` or `data: [DONE]`; comments, `event:`, `id:` and
+    /// blank lines are ignored.
+    fn line(&mut self, line: &str) -> Option<Result<Output, EngineError>> {
+        let data = line.strip_prefix("data:")?.trim_start();
+        if data == "[DONE]" {
+            return Some(self.end());
+        }
+        let chunk: Value = match serde_json::from_str(data) {
+            Ok(v) => v,
+            Err(e) => {
+                self.done = true;
+                return Some(Err(not_openai(format!("bad JSON in the stream: {e}"))));
+            }
+        };
+        if let Some(error) = chunk.get("error") {
+            self.done = true;
+            let message = error
+                .get("message")
+                .and_then(Value::as_str)
+                .map_or_else(|| error.to_string(), str::to_string);
+            return Some(Err(EngineError::Upstream(message)));
+        }
+        if let Some(usage) = chunk.get("usage").filter(|u| !u.is_null()) {
+            let count = |k: &str| usage.get(k).and_then(Value::as_u64).unwrap_or(0) as u32;
+            self.usage = Some(Usage {
+                prompt_tokens: count("prompt_tokens"),
+                completion_tokens: count("completion_tokens"),
+            });
+        }
+        let Some(choices) = chunk.get("choices").and_then(Value::as_array) else {
+            if chunk.get("usage").is_some() {
+                return None;
+            }
+            self.done = true;
+            return Some(Err(not_openai("a chunk without choices")));
+        };
+        let choice = choices.first()?;
+        if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
+            self.reason = Some(match reason {
+                "length" => FinishReason::Length,
+                _ => FinishReason::Stop,
+            });
+        }
+        let text = choice
+            .pointer("/delta/content")
+            .or_else(|| choice.get("text"))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if text.is_empty() {
+            return None;
+        }
+        self.pieces += 1;
+        Some(Ok(Output::Text {
+            text: text.to_string(),
+            tokens: Vec::new(),
+        }))
+    }
+
+    /// The end of the stream: `Finished` if the server said why it stopped.
+    fn end(&mut self) -> Result<Output, EngineError> {
+        self.done = true;
+        match self.reason {
+            Some(reason) => Ok(Output::Finished {
+                reason,
+                usage: self.usage.unwrap_or(Usage {
+                    prompt_tokens: 0,
+                    completion_tokens: self.pieces,
+                }),
+            }),
+            None => Err(EngineError::Upstream(
+                "the stream ended without a finish_reason".into(),
+            )),
+        }
+    }
+}
+
+impl Embedder for UpstreamEngine {
+    fn model(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    fn embed(&self, inputs: Vec<String>) -> BoxFuture<'static, Result<Embeddings, EngineError>> {
+        #[derive(Deserialize)]
+        struct Answer {
+            data: Vec<Item>,
+            #[serde(default)]
+            usage: Option<EmbedUsage>,
+        }
+        #[derive(Deserialize)]
+        struct Item {
+            #[serde(default)]
+            index: usize,
+            embedding: Vec<f32>,
+        }
+        #[derive(Deserialize)]
+        struct EmbedUsage {
+            #[serde(default)]
+            prompt_tokens: u32,
+        }
+        let count = inputs.len();
+        let body = json!({ "model": self.info.id, "input": inputs });
+        let send = self
+            .request(self.http.post(format!("{}/embeddings", self.api)))
+            .json(&body)
+            .send();
+        Box::pin(async move {
+            if count == 0 {
+                return Err(EngineError::InvalidRequest(
+                    "at least one input is required".into(),
+                ));
+            }
+            let response = send
+                .await
+                .map_err(|e| EngineError::Upstream(format!("request failed: {e}")))?;
+            let answer: Answer = check_status(response)
+                .await?
+                .json()
+                .await
+                .map_err(|e| not_openai(format!("POST /v1/embeddings: {e}")))?;
+            if answer.data.len() != count {
+                return Err(not_openai(format!(
+                    "{} embeddings for {count} inputs",
+                    answer.data.len()
+                )));
+            }
+            let mut data = answer.data;
+            data.sort_by_key(|d| d.index);
+            let vectors = data
+                .into_iter()
+                .map(|d| {
+                    let norm = d.embedding.iter().map(|x| x * x).sum::<f32>().sqrt();
+                    if norm > 0.0 {
+                        d.embedding.iter().map(|x| x / norm).collect()
+                    } else {
+                        d.embedding
+                    }
+                })
+                .collect();
+            Ok(Embeddings {
+                vectors,
+                prompt_tokens: answer.usage.map_or(0, |u| u.prompt_tokens),
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chat_and_text_chunks_become_outputs() {
+        let mut p = ChunkParser::default();
+        assert!(p.line(": keep-alive").is_none());
+        let out = p
+            .line(
+                r#"data: {"choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}"#,
+            )
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            out,
+            Output::Text {
+                text: "Hi".into(),
+                tokens: vec![]
+            }
+        );
+        let out = p
+            .line(r#"data: {"choices":[{"index":0,"text":" there","finish_reason":"length"}]}"#)
+            .unwrap()
+            .unwrap();
+        assert!(matches!(out, Output::Text { .. }));
+        assert!(
+            p.line(r#"data: {"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2}}"#)
+                .is_none()
+        );
+        let end = p.line("data: [DONE]").unwrap().unwrap();
+        assert_eq!(
+            end,
+            Output::Finished {
+                reason: FinishReason::Length,
+                usage: Usage {
+                    prompt_tokens: 5,
+                    completion_tokens: 2
+                }
+            }
+        );
+    }
+
+    #[test]
+    fn garbage_in_the_stream_is_an_upstream_error() {
+        let mut p = ChunkParser::default();
+        assert!(matches!(
+            p.line("data: <html>"),
+            Some(Err(EngineError::Upstream(_)))
+        ));
+        assert!(p.done);
+    }
+}
