@@ -5,4 +5,6 @@ mod support;
 
 mod a_newcomer_runs_the_economy_from_the_command_line;
 mod a_node_killed_at_random_moments_loses_no_finalized_transaction;
+mod a_provider_under_32_concurrent_streams_serves_them_or_says_429;
 mod sim_yuma_reproduces_the_ledger_golden_vectors;
+mod the_openai_python_package_talks_to_a_provider_serving_on_chain;

@@ -128,3 +128,114 @@ impl Drop for NodeProcess {
         self.kill();
     }
 }
+
+/// A `plexus provider` child process on a free loopback port, killed on drop.
+pub(crate) struct ProviderProcess {
+    pub(crate) child: std::process::Child,
+    pub(crate) url: String,
+    pub(crate) log: PathBuf,
+}
+
+impl ProviderProcess {
+    /// Start `plexus provider` with `args` (plus `--listen` on a free port), logging to
+    /// `dir/provider.log`, and wait until it serves `/v1/models`.
+    pub(crate) fn start(mut cmd: Command, dir: &std::path::Path, args: &[&str]) -> Self {
+        let listen = format!("127.0.0.1:{}", free_port());
+        let log_path = dir.join(format!("provider-{}.log", listen.replace(':', "-")));
+        let log = std::fs::File::create(&log_path).unwrap();
+        let child = cmd
+            .arg("provider")
+            .args(["--listen", &listen, "--threads", "1"])
+            .args(args)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("the provider starts");
+        let mut provider = Self {
+            child,
+            url: format!("http://{listen}"),
+            log: log_path,
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+        let http = reqwest::blocking::Client::new();
+        loop {
+            if http
+                .get(format!("{}/v1/models", provider.url))
+                .send()
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return provider;
+            }
+            let exited = provider.child.try_wait().unwrap();
+            if exited.is_some() || std::time::Instant::now() > deadline {
+                let log = std::fs::read_to_string(&provider.log).unwrap_or_default();
+                panic!("the provider did not start ({exited:?}); its log:\n{log}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+
+    /// Resident memory of the provider process, in KiB (Linux).
+    pub(crate) fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS in /proc/PID/status")
+    }
+}
+
+impl Drop for ProviderProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The default chat model as `scripts/setup.sh` installs it.
+pub(crate) fn default_model() -> PathBuf {
+    let path = plexus_inference::models::default_chat_model();
+    assert!(
+        path.is_file(),
+        "{} is missing: run scripts/setup.sh to install the default models",
+        path.display()
+    );
+    path
+}
+
+/// A Python venv under the target directory with `packages` installed from PyPI,
+/// built on first use (into a temporary folder, then renamed, so a half-built venv
+/// is never used). Returns its python.
+pub(crate) fn python_venv(name: &str, packages: &[&str]) -> PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let python = dir.join("bin").join("python");
+    if python.is_file() {
+        return python;
+    }
+    let building = dir.with_extension(format!("building-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&building);
+    let status = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&building)
+        .status()
+        .expect("python3 runs (scripts/setup.sh installs it)");
+    assert!(status.success(), "python3 -m venv failed");
+    let status = Command::new(building.join("bin").join("python"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args(packages)
+        .status()
+        .expect("pip runs");
+    assert!(status.success(), "pip install {packages:?} failed");
+    // Another test may have won the race; either venv is complete.
+    if std::fs::rename(&building, &dir).is_err() {
+        let _ = std::fs::remove_dir_all(&building);
+    }
+    python
+}

@@ -1,0 +1,60 @@
+"""Drive a Plexus provider with the official `openai` package and print what it saw as JSON."""
+import json
+import sys
+
+import openai
+
+base_url = sys.argv[1]
+client = openai.OpenAI(base_url=base_url, api_key="unused", max_retries=0, timeout=120)
+out = {"openai_version": openai.__version__}
+
+out["models"] = [m.id for m in client.models.list()]
+chat_model = out["models"][0]
+messages = [{"role": "user", "content": "What is the capital of France? Answer in one sentence."}]
+
+answers = []
+for _ in range(2):
+    r = client.chat.completions.create(model=chat_model, messages=messages, temperature=0, max_tokens=24, seed=7)
+    answers.append({
+        "content": r.choices[0].message.content,
+        "finish_reason": r.choices[0].finish_reason,
+        "usage": r.usage.model_dump(),
+        "fingerprint": r.system_fingerprint,
+    })
+out["chat"] = answers
+
+stream = client.chat.completions.create(
+    model=chat_model, messages=messages, temperature=0, max_tokens=24, seed=7,
+    stream=True, stream_options={"include_usage": True},
+)
+pieces, finish, usage = [], None, None
+for chunk in stream:
+    if chunk.choices:
+        delta = chunk.choices[0].delta
+        if delta.content:
+            pieces.append(delta.content)
+        if chunk.choices[0].finish_reason:
+            finish = chunk.choices[0].finish_reason
+    if chunk.usage is not None:
+        usage = chunk.usage.model_dump()
+out["stream"] = {"content": "".join(pieces), "chunks": len(pieces), "finish_reason": finish, "usage": usage}
+
+r = client.completions.create(model=chat_model, prompt="The sky is", temperature=0, max_tokens=8)
+out["completion"] = {"text": r.choices[0].text, "usage": r.usage.model_dump()}
+
+if len(out["models"]) > 1:
+    sentences = ["A man is eating food.", "A man is eating a piece of bread."]
+    e = client.embeddings.create(model=out["models"][1], input=sentences)
+    a, b = e.data[0].embedding, e.data[1].embedding
+    out["embeddings"] = {
+        "dims": len(a),
+        "cosine": sum(x * y for x, y in zip(a, b)) / (sum(x * x for x in a) ** 0.5 * sum(y * y for y in b) ** 0.5),
+    }
+
+try:
+    client.chat.completions.create(model="no-such-model", messages=messages)
+    out["unknown_model_error"] = None
+except openai.NotFoundError as err:
+    out["unknown_model_error"] = {"status": err.status_code, "code": err.code}
+
+print(json.dumps(out))

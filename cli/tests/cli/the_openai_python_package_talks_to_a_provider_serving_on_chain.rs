@@ -1,0 +1,122 @@
+//! A provider registers and serves on a subnet of a local node; the official `openai`
+//! Python package lists its models, chats with and without streaming, completes text
+//! and gets embeddings; greedy answers repeat exactly; the weights hash on chain is the
+//! blake3 of the weights file.
+
+use std::{io::Read as _, process::Command};
+
+use serde_json::Value;
+
+use crate::support::{
+    NodeProcess, ProviderProcess, default_model, ok, plexus, python_venv, workspace,
+};
+
+/// The `openai` release the test installs from PyPI.
+const OPENAI: &str = "openai==3.57.0";
+
+fn blake3_of(path: &std::path::Path) -> String {
+    let mut file = std::fs::File::open(path).unwrap();
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    hasher.finalize().to_hex().to_string()
+}
+
+#[test]
+fn the_openai_python_package_talks_to_a_provider_serving_on_chain() {
+    let model = default_model();
+    let python = python_venv("openai-3.57.0-venv", &[OPENAI]);
+    let dir = tempfile::tempdir().unwrap();
+    let wallets = dir.path().join("wallets");
+    let node = NodeProcess::start(dir.path());
+    let url = node.url();
+    let cli = || {
+        let mut cmd = plexus(&wallets);
+        cmd.args(["--node", &url]);
+        cmd
+    };
+    ok(cli().args(["wallet", "create", "--name", "op", "--hotkey", "provider"]));
+    ok(cli().args(["wallet", "faucet", "--name", "op", "--amount", "500"]));
+    let subnet: Value = serde_json::from_str(&ok(cli().args([
+        "--json",
+        "subnet",
+        "create",
+        "--name",
+        "op",
+        "--subnet-name",
+        "inference",
+    ])))
+    .unwrap();
+    let netuid = subnet["netuid"].as_u64().unwrap().to_string();
+
+    let provider = ProviderProcess::start(
+        cli(),
+        dir.path(),
+        &[
+            "--netuid",
+            &netuid,
+            "--name",
+            "op",
+            "--hotkey",
+            "provider",
+            "--operator",
+            "alice-labs",
+        ],
+    );
+
+    // The chain shows what the provider serves, with the hash of the file it loaded.
+    let show: Value =
+        serde_json::from_str(&ok(cli().args(["--json", "subnet", "show", &netuid]))).unwrap();
+    let neurons = show["metagraph"]["neurons"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{show}"));
+    let endpoint = &neurons[0]["endpoint"];
+    assert_eq!(endpoint["model"], "SmolLM2-135M-Instruct", "{show}");
+    assert_eq!(endpoint["url"].as_str(), Some(provider.url.as_str()));
+    assert_eq!(endpoint["operator"], "alice-labs");
+    assert_eq!(
+        endpoint["weights_hash"].as_str(),
+        Some(blake3_of(&model).as_str())
+    );
+
+    let out = Command::new(&python)
+        .arg(workspace().join("cli/tests/cli/py/openai_client.py"))
+        .arg(format!("{}/v1", provider.url))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the openai client failed:\n{}\nprovider log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        std::fs::read_to_string(&provider.log).unwrap_or_default()
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    println!("{seen:#}");
+
+    assert_eq!(seen["models"][0], "SmolLM2-135M-Instruct");
+    let chat = seen["chat"].as_array().unwrap();
+    let first = chat[0]["content"].as_str().unwrap();
+    assert!(first.contains("Paris"), "{first}");
+    // Greedy is deterministic: the same request, the same answer and token count.
+    assert_eq!(chat[0], chat[1]);
+    assert!(chat[0]["usage"]["completion_tokens"].as_u64().unwrap() > 0);
+    let fingerprint = chat[0]["fingerprint"].as_str().unwrap();
+    assert!(fingerprint.starts_with("llama.cpp-"), "{fingerprint}");
+    // Streaming gives the same greedy text, in several chunks, with the usage last.
+    assert_eq!(seen["stream"]["content"].as_str(), Some(first));
+    assert!(seen["stream"]["chunks"].as_u64().unwrap() > 1);
+    assert_eq!(seen["stream"]["usage"], chat[0]["usage"]);
+    assert!(!seen["completion"]["text"].as_str().unwrap().is_empty());
+    // Embeddings: all-MiniLM-L6-v2's published similarity for this pair.
+    assert_eq!(seen["embeddings"]["dims"], 384);
+    let cosine = seen["embeddings"]["cosine"].as_f64().unwrap();
+    assert!((cosine - 0.755337).abs() < 1e-4, "{cosine}");
+    assert_eq!(seen["unknown_model_error"]["status"], 404);
+    assert_eq!(seen["unknown_model_error"]["code"], "model_not_found");
+}
