@@ -46,12 +46,9 @@ impl Metrics {
             "Completion tokens generated",
             completion_tokens.clone(),
         );
-        let tokens_per_second = Histogram::new(
-            [
-                1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0,
-            ]
-            .into_iter(),
-        );
+        let tokens_per_second = Histogram::new([
+            1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0,
+        ]);
         registry.register(
             "generation_tokens_per_second",
             "Generation speed of each completed request",
