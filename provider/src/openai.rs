@@ -3,7 +3,7 @@
 //!
 //! Requests accept and ignore fields the provider has no use for (`user`,
 //! `logit_bias`, ...), as OpenAI-compatible servers do; fields that would change the
-//! answer and are not supported (`n` > 1, tools) are refused in [`crate::server`].
+//! answer and are not supported (`n` > 1, tools) are refused by the [`router`](crate::router).
 
 use serde::{Deserialize, Serialize};
 
