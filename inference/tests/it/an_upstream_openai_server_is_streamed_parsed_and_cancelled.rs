@@ -86,7 +86,7 @@ async fn chat_completions(State(server): State<Server>, Json(body): Json<Value>)
             .into_response(),
         "broken" => (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response(),
         "endless" => {
-            let flag = DropFlag(server.endless_dropped.clone());
+            let flag = DropFlag(server.endless_dropped);
             let stream = futures::stream::unfold(flag, |flag| async move {
                 tokio::time::sleep(Duration::from_millis(5)).await;
                 let piece: Result<String, Infallible> = Ok(chat_chunk("tick ", None));

@@ -23,3 +23,31 @@ async fn seeded_sampling_is_reproducible() {
     let second = run(&engine, request).await;
     assert_eq!(first.tokens, second.tokens);
 }
+
+#[tokio::test]
+async fn two_slots_serve_two_requests_at_once_with_the_same_tokens() {
+    use plexus_inference::{Engine, LlamaConfig, LlamaEngine};
+
+    use crate::support::{chat_model, collect};
+
+    let engine = LlamaEngine::load(
+        chat_model(),
+        LlamaConfig {
+            threads: 1,
+            context_length: Some(512),
+            slots: 2,
+            ..LlamaConfig::default()
+        },
+    )
+    .unwrap();
+    let a = greedy(chat("Say hello to Alice."), 24);
+    let b = greedy(chat("Count to five."), 24);
+    let (both_a, both_b) = tokio::join!(
+        collect(engine.generate(a.clone())),
+        collect(engine.generate(b.clone()))
+    );
+    let alone_a = run(&engine, a).await;
+    let alone_b = run(&engine, b).await;
+    assert_eq!(both_a.tokens, alone_a.tokens);
+    assert_eq!(both_b.tokens, alone_b.tokens);
+}

@@ -9,7 +9,7 @@ use plexus_inference::{
 };
 
 /// The default chat model, or a panic telling how to install it.
-pub fn chat_model() -> PathBuf {
+pub(crate) fn chat_model() -> PathBuf {
     let path = models::default_chat_model();
     assert!(
         path.is_file(),
@@ -20,7 +20,7 @@ pub fn chat_model() -> PathBuf {
 }
 
 /// The default embedding model directory, or a panic telling how to install it.
-pub fn embedding_model() -> PathBuf {
+pub(crate) fn embedding_model() -> PathBuf {
     let dir = models::default_embedding_model();
     assert!(
         dir.join("model.safetensors").is_file(),
@@ -31,7 +31,7 @@ pub fn embedding_model() -> PathBuf {
 }
 
 /// The default chat model on one thread (the test machine has two shared cores).
-pub fn engine(context_length: u32) -> LlamaEngine {
+pub(crate) fn engine(context_length: u32) -> LlamaEngine {
     LlamaEngine::load(
         chat_model(),
         LlamaConfig {
@@ -45,7 +45,7 @@ pub fn engine(context_length: u32) -> LlamaEngine {
 }
 
 /// A one-message chat.
-pub fn chat(question: &str) -> Prompt {
+pub(crate) fn chat(question: &str) -> Prompt {
     Prompt::Chat(vec![ChatMessage {
         role: Role::User,
         content: question.to_string(),
@@ -53,7 +53,7 @@ pub fn chat(question: &str) -> Prompt {
 }
 
 /// A greedy request for at most `max_tokens`.
-pub fn greedy(prompt: Prompt, max_tokens: u32) -> GenerationRequest {
+pub(crate) fn greedy(prompt: Prompt, max_tokens: u32) -> GenerationRequest {
     GenerationRequest {
         prompt,
         sampling: Sampling {
@@ -65,15 +65,15 @@ pub fn greedy(prompt: Prompt, max_tokens: u32) -> GenerationRequest {
 
 /// What a finished generation produced.
 #[derive(Debug)]
-pub struct Collected {
-    pub text: String,
-    pub tokens: Vec<u32>,
-    pub reason: FinishReason,
-    pub usage: Usage,
+pub(crate) struct Collected {
+    pub(crate) text: String,
+    pub(crate) tokens: Vec<u32>,
+    pub(crate) reason: FinishReason,
+    pub(crate) usage: Usage,
 }
 
 /// Read a generation to its end; panics on an error or a missing `Finished`.
-pub async fn collect(mut generation: Generation) -> Collected {
+pub(crate) async fn collect(mut generation: Generation) -> Collected {
     let mut text = String::new();
     let mut tokens = Vec::new();
     while let Some(item) = generation.next().await {
@@ -100,6 +100,6 @@ pub async fn collect(mut generation: Generation) -> Collected {
 }
 
 /// Run a request to its end.
-pub async fn run(engine: &LlamaEngine, request: GenerationRequest) -> Collected {
+pub(crate) async fn run(engine: &LlamaEngine, request: GenerationRequest) -> Collected {
     collect(engine.generate(request)).await
 }
