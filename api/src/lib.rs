@@ -17,6 +17,7 @@
 //! | GET | `/v1/subnets/{netuid}/weights/{uid}` | weights and bonds rows, pending commit |
 //! | GET | `/v1/blocks/latest`, `/v1/blocks/{height or digest}`, `/v1/blocks?from=&limit=` | blocks |
 //! | GET | `/v1/supply`, `/v1/chain`, `/v1/status` | supply, chain config, progress |
+//! | GET | `/v1/data/tasks` (`?netuid=&limit=`), `/v1/data/tasks/{id}` | data tasks, with contributions |
 //! | GET | `/v1/proofs/account/{address}` | proof + header (also `stake/{hotkey}/{coldkey}`, `registration/{netuid}/{hotkey}`; `?height=`) |
 //! | GET | `/v1/events` | server-sent events: `block`, `lagged` |
 //! | GET | `/metrics` | node and API metrics (OpenMetrics text) |

@@ -25,7 +25,7 @@ use tower_http::{
 
 use crate::{
     error::BodyLimit,
-    routes::{blocks, chain, node, proofs, transactions},
+    routes::{blocks, chain, data, node, proofs, transactions},
     state::{ApiState, Cors, RequestLabels, RouteLabels},
 };
 
@@ -89,6 +89,8 @@ fn build() -> Routes {
     .get("/v1/subnets/{netuid}/weights/{uid}", chain::weights)
     .get("/v1/supply", chain::supply)
     .get("/v1/chain", chain::chain)
+    .get("/v1/data/tasks", data::tasks)
+    .get("/v1/data/tasks/{id}", data::task)
     .get("/v1/blocks", blocks::list)
     .get("/v1/blocks/latest", blocks::latest)
     .get("/v1/blocks/{id}", blocks::get)

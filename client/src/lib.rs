@@ -39,9 +39,9 @@ use serde::de::DeserializeOwned;
 pub use error::ClientError;
 pub use plexus_api::wire;
 use wire::{
-    Account, BlockEvent, BlockPage, BlockView, Chain, ErrorBody, Hotkey, LaggedEvent, Metagraph,
-    OwnedHotkeys, ProofResponse, Stakes, Status, SubmitRequest, SubmitResponse, SubnetAt, Subnets,
-    Supply, TransactionView, TxStatus, Weights,
+    Account, BlockEvent, BlockPage, BlockView, Chain, DataTaskAt, DataTasks, ErrorBody, Hotkey,
+    LaggedEvent, Metagraph, OwnedHotkeys, ProofResponse, Stakes, Status, SubmitRequest,
+    SubmitResponse, SubnetAt, Subnets, Supply, TransactionView, TxStatus, Weights,
 };
 
 /// How long an ordinary request may take by default.
@@ -276,6 +276,29 @@ impl Client {
     /// One subnet (`unknown_subnet` if absent).
     pub async fn subnet(&self, netuid: Netuid) -> Result<SubnetAt, ClientError> {
         self.get(&["v1", "subnets", &netuid.to_string()], &[]).await
+    }
+
+    /// Data tasks, newest first (at most `limit`, the server's default when `None`),
+    /// optionally only those of one subnet.
+    pub async fn data_tasks(
+        &self,
+        netuid: Option<Netuid>,
+        limit: Option<usize>,
+    ) -> Result<DataTasks, ClientError> {
+        let mut query = Vec::new();
+        if let Some(netuid) = netuid {
+            query.push(("netuid", netuid.to_string()));
+        }
+        if let Some(limit) = limit {
+            query.push(("limit", limit.to_string()));
+        }
+        self.get(&["v1", "data", "tasks"], &query).await
+    }
+
+    /// One data task with its contributions.
+    pub async fn data_task(&self, id: u64) -> Result<DataTaskAt, ClientError> {
+        self.get(&["v1", "data", "tasks", &id.to_string()], &[])
+            .await
     }
 
     /// A subnet's metagraph.
