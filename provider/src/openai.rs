@@ -88,19 +88,12 @@ pub struct StreamOptions {
     pub include_usage: bool,
 }
 
-/// `POST /v1/chat/completions`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ChatRequest {
-    /// The model id.
-    pub model: String,
-    /// The conversation.
-    pub messages: Vec<RequestMessage>,
-    /// Most tokens to generate (legacy name).
+/// What chat and text completions share: how many tokens, how to sample, whether to stream.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Generation {
+    /// Most tokens to generate (chat: legacy name of `max_completion_tokens`).
     #[serde(default)]
     pub max_tokens: Option<u32>,
-    /// Most tokens to generate.
-    #[serde(default)]
-    pub max_completion_tokens: Option<u32>,
     /// Sampling temperature in [0, 2]; 0 is greedy.
     #[serde(default)]
     pub temperature: Option<f32>,
@@ -122,9 +115,24 @@ pub struct ChatRequest {
     /// Number of choices; only 1 is served.
     #[serde(default)]
     pub n: Option<u32>,
+}
+
+/// `POST /v1/chat/completions`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChatRequest {
+    /// The model id.
+    pub model: String,
+    /// The conversation.
+    pub messages: Vec<RequestMessage>,
+    /// Most tokens to generate.
+    #[serde(default)]
+    pub max_completion_tokens: Option<u32>,
     /// Tools are not served; present means refused.
     #[serde(default)]
     pub tools: Option<serde_json::Value>,
+    /// Sampling and streaming.
+    #[serde(flatten)]
+    pub generation: Generation,
 }
 
 /// `POST /v1/completions`.
@@ -134,33 +142,12 @@ pub struct CompletionRequest {
     pub model: String,
     /// The text to continue (one string, or a list of exactly one).
     pub prompt: OneOrMany,
-    /// Most tokens to generate (OpenAI's default is 16).
-    #[serde(default)]
-    pub max_tokens: Option<u32>,
-    /// Sampling temperature in [0, 2]; 0 is greedy.
-    #[serde(default)]
-    pub temperature: Option<f32>,
-    /// Nucleus mass in (0, 1].
-    #[serde(default)]
-    pub top_p: Option<f32>,
-    /// Sampler seed.
-    #[serde(default)]
-    pub seed: Option<i64>,
-    /// Stop strings (at most 4).
-    #[serde(default)]
-    pub stop: Option<OneOrMany>,
-    /// Stream server-sent events.
-    #[serde(default)]
-    pub stream: bool,
-    /// Streaming options.
-    #[serde(default)]
-    pub stream_options: Option<StreamOptions>,
-    /// Number of choices; only 1 is served.
-    #[serde(default)]
-    pub n: Option<u32>,
     /// Echo the prompt back; not served.
     #[serde(default)]
     pub echo: Option<bool>,
+    /// Sampling and streaming (`max_tokens` defaults to 16, as OpenAI's).
+    #[serde(flatten)]
+    pub generation: Generation,
 }
 
 /// `POST /v1/embeddings`.

@@ -39,8 +39,8 @@ use crate::{
     openai::{
         AnswerMessage, ChatChoice, ChatChunk, ChatRequest, ChatResponse, ChunkChoice,
         CompletionChoice, CompletionRequest, CompletionResponse, Content, Delta, Embedding,
-        EmbeddingRequest, EmbeddingResponse, EmbeddingUsage, ErrorResponse, Model, ModelList,
-        OneOrMany, RequestMessage, Usage, Vector,
+        EmbeddingRequest, EmbeddingResponse, EmbeddingUsage, ErrorResponse,
+        Generation as OpenAiGeneration, Model, ModelList, OneOrMany, RequestMessage, Usage, Vector,
     },
 };
 
@@ -256,17 +256,6 @@ fn parse<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, 
     serde_json::from_slice(&body).map_err(|e| ProviderError::BadJson(e.to_string()))
 }
 
-/// The sampling settings shared by chat and text completions.
-struct SamplingInput {
-    max_tokens: Option<u32>,
-    default_max_tokens: u32,
-    temperature: Option<f32>,
-    top_p: Option<f32>,
-    seed: Option<i64>,
-    stop: Option<OneOrMany>,
-    n: Option<u32>,
-}
-
 impl Inner {
     fn next_id(&self, prefix: &str) -> String {
         let n = self.ids.fetch_add(1, Ordering::Relaxed);
@@ -285,7 +274,13 @@ impl Inner {
         }
     }
 
-    fn sampling(&self, s: SamplingInput) -> Result<Sampling, ProviderError> {
+    /// Check the sampling settings of a request; `default_max_tokens` applies when it
+    /// names none.
+    fn sampling(
+        &self,
+        s: &OpenAiGeneration,
+        default_max_tokens: u32,
+    ) -> Result<Sampling, ProviderError> {
         if s.n.is_some_and(|n| n != 1) {
             return Err(ProviderError::invalid("n", "only n = 1 is served"));
         }
@@ -293,7 +288,7 @@ impl Inner {
             .config
             .max_tokens
             .min(self.engine.model().context_length);
-        let max_tokens = s.max_tokens.unwrap_or(s.default_max_tokens.min(cap));
+        let max_tokens = s.max_tokens.unwrap_or(default_max_tokens.min(cap));
         if max_tokens == 0 || max_tokens > cap {
             return Err(ProviderError::invalid(
                 "max_tokens",
@@ -314,7 +309,7 @@ impl Inner {
                 "top_p must be greater than 0 and at most 1",
             ));
         }
-        let stop = s.stop.map(OneOrMany::into_vec).unwrap_or_default();
+        let stop = s.stop.clone().map(OneOrMany::into_vec).unwrap_or_default();
         if stop.len() > MAX_STOP {
             return Err(ProviderError::invalid(
                 "stop",
@@ -560,28 +555,25 @@ async fn chat(
             format!("send 1 to {MAX_MESSAGES} messages"),
         ));
     }
-    let sampling = inner.sampling(SamplingInput {
-        max_tokens: request.max_completion_tokens.or(request.max_tokens),
-        default_max_tokens: inner.config.default_chat_max_tokens,
-        temperature: request.temperature,
-        top_p: request.top_p,
-        seed: request.seed,
-        stop: request.stop,
-        n: request.n,
-    })?;
+    let mut generation = request.generation;
+    generation.max_tokens = request.max_completion_tokens.or(generation.max_tokens);
+    let sampling = inner.sampling(&generation, inner.config.default_chat_max_tokens)?;
     let messages = request
         .messages
         .into_iter()
         .enumerate()
         .map(|(i, m)| message(m, i))
         .collect::<Result<Vec<_>, _>>()?;
-    let include_usage = request.stream_options.is_some_and(|o| o.include_usage);
-    let frame = Frame::new(inner, Format::Chat, include_usage);
-    let generation = GenerationRequest {
-        prompt: Prompt::Chat(messages),
+    let prompt = Prompt::Chat(messages);
+    respond(
+        p.clone(),
+        Format::Chat,
+        &generation,
+        prompt,
         sampling,
-    };
-    respond(p.clone(), frame, generation, request.stream, deadline).await
+        deadline,
+    )
+    .await
 }
 
 async fn completions(
@@ -603,33 +595,36 @@ async fn completions(
         ));
     }
     let prompt = prompts.pop().unwrap_or_default();
-    let sampling = inner.sampling(SamplingInput {
-        max_tokens: request.max_tokens,
-        default_max_tokens: 16,
-        temperature: request.temperature,
-        top_p: request.top_p,
-        seed: request.seed,
-        stop: request.stop,
-        n: request.n,
-    })?;
-    let include_usage = request.stream_options.is_some_and(|o| o.include_usage);
-    let frame = Frame::new(inner, Format::Text, include_usage);
-    let generation = GenerationRequest {
-        prompt: Prompt::Text(prompt),
+    let sampling = inner.sampling(&request.generation, 16)?;
+    let prompt = Prompt::Text(prompt);
+    respond(
+        p.clone(),
+        Format::Text,
+        &request.generation,
+        prompt,
         sampling,
-    };
-    respond(p.clone(), frame, generation, request.stream, deadline).await
+        deadline,
+    )
+    .await
 }
 
 /// Take a slot (or answer 429 / 504), start the engine and answer: streamed as
 /// server-sent events, or collected into one JSON object.
 async fn respond(
     p: Provider,
-    frame: Frame,
-    request: GenerationRequest,
-    stream: bool,
+    format: Format,
+    asked: &OpenAiGeneration,
+    prompt: Prompt,
+    sampling: Sampling,
     deadline: Instant,
 ) -> Result<Response, ProviderError> {
+    let include_usage = asked
+        .stream_options
+        .as_ref()
+        .is_some_and(|o| o.include_usage);
+    let frame = Frame::new(&p.inner, format, include_usage);
+    let stream = asked.stream;
+    let request = GenerationRequest { prompt, sampling };
     let timeout = p.inner.config.request_timeout;
     let ticket = tokio::time::timeout_at(deadline, p.inner.gate.enter())
         .await
