@@ -1,0 +1,89 @@
+//! The spent store accepts each id once: in sequence, under concurrency, after reopen.
+
+use std::sync::{Arc, Barrier};
+
+use plexus_privacy::spent::SpentStore;
+use plexus_privacy::token::{TokenVerifier, VerifiedToken};
+
+use crate::tokens_round_trip_and_are_bound_to_one_provider::{issuer, token_for};
+
+/// What a provider does: verify, then spend before serving.
+fn redeem(store: &SpentStore, token: &[u8], origin: &str) -> Option<VerifiedToken> {
+    let mut v = TokenVerifier::new();
+    v.add_key("issuer.plexus", issuer().public().clone());
+    let ok = v.verify_for_origin(token, origin).ok()?;
+    store.spend(&ok.nonce, 0).unwrap().then_some(ok)
+}
+
+#[test]
+fn the_same_token_is_served_once_in_sequence() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SpentStore::open(dir.path().join("spent.redb")).unwrap();
+    let token = token_for("p.plexus");
+    assert!(redeem(&store, &token, "p.plexus").is_some());
+    assert!(redeem(&store, &token, "p.plexus").is_none());
+    assert_eq!(store.len().unwrap(), 1);
+}
+
+#[test]
+fn the_same_id_spent_concurrently_is_accepted_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SpentStore::open(dir.path().join("spent.redb")).unwrap());
+    for round in 0u8..4 {
+        let id = [round; 32];
+        let threads = 8;
+        let barrier = Arc::new(Barrier::new(threads));
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let store = Arc::clone(&store);
+                let barrier = Arc::clone(&barrier);
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    store.spend(&id, 1).unwrap()
+                })
+            })
+            .collect();
+        let accepted = handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .filter(|&fresh| fresh)
+            .count();
+        assert_eq!(accepted, 1, "round {round}");
+    }
+}
+
+#[test]
+fn the_same_token_concurrently_is_served_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SpentStore::open(dir.path().join("spent.redb")).unwrap());
+    let token = Arc::new(token_for("p.plexus"));
+    let handles: Vec<_> = (0..6)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            let token = Arc::clone(&token);
+            std::thread::spawn(move || redeem(&store, &token, "p.plexus").is_some())
+        })
+        .collect();
+    let served = handles
+        .into_iter()
+        .filter_map(|h| h.join().ok())
+        .filter(|&s| s)
+        .count();
+    assert_eq!(served, 1);
+}
+
+#[test]
+fn a_spent_id_stays_spent_after_the_store_is_reopened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("spent.redb");
+    let token = token_for("p.plexus");
+    {
+        let store = SpentStore::open(&path).unwrap();
+        assert!(redeem(&store, &token, "p.plexus").is_some());
+        // Dropped without any shutdown step, like a crash after the commit.
+    }
+    let store = SpentStore::open(&path).unwrap();
+    assert!(redeem(&store, &token, "p.plexus").is_none());
+    assert!(store.spend(&[9; 32], 0).unwrap());
+    assert!(store.is_spent(&[9; 32]).unwrap());
+}
