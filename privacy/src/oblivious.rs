@@ -35,7 +35,7 @@ pub const REQUEST_HEADER_LEN: usize = 7;
 pub const ENC_LEN: usize = 32;
 /// Bytes in an AEAD tag (AES-128-GCM and ChaCha20-Poly1305 alike).
 pub const TAG_LEN: usize = 16;
-/// Bytes in a response nonce: max(Nn, Nk) for the suites above.
+/// Bytes in the shortest response nonce, `max(Nn, Nk)` for AES-128-GCM (32 for ChaCha20-Poly1305).
 pub const RESPONSE_NONCE_LEN: usize = 16;
 /// Shortest well-formed encapsulated request (an empty plaintext).
 pub const MIN_ENCAPSULATED_REQUEST_LEN: usize = REQUEST_HEADER_LEN + ENC_LEN + TAG_LEN;
@@ -400,6 +400,16 @@ impl Gateway {
             request,
             response: ResponseSealer { inner: response },
         })
+    }
+}
+
+impl Gateway {
+    /// The `ohttp` server for key `key_id`.
+    pub(crate) fn server(&self, key_id: u8) -> Result<&ohttp::Server, OhttpError> {
+        self.keys
+            .get(&key_id)
+            .map(|k| &k.server)
+            .ok_or(OhttpError::UnknownKeyId(key_id))
     }
 }
 
