@@ -205,9 +205,8 @@ impl PublicKeyConfig {
         if !supported {
             return Err(OhttpError::UnsupportedSuite);
         }
-        // Let `ohttp` parse the public key itself.
-        let config = KeyConfig::decode(encoded)?;
-        drop(config);
+        // Let `ohttp` parse the public key itself; the result is rebuilt per request.
+        KeyConfig::decode(encoded)?;
         Ok(Self {
             key_id: encoded[0],
             encoded: encoded.to_vec(),

@@ -129,7 +129,9 @@ impl IssuerPublicKey {
 
     /// Parse an RSASSA-PSS `SubjectPublicKeyInfo` (the `token-key` encoding).
     ///
-    /// The key id is computed over the bytes given, as RFC 9578 section 6.5 says.
+    /// The key id is computed over the bytes given, as RFC 9578 section 6.5 says; only
+    /// the canonical encoding (the one [`IssuerKey`] publishes) is accepted, so a key
+    /// has exactly one key id.
     pub fn from_spki(spki: &[u8]) -> Result<Self, TokenError> {
         if spki.len() > MAX_SPKI_LEN {
             return Err(TokenError::Oversized {
@@ -141,6 +143,10 @@ impl IssuerPublicKey {
         let key =
             PublicKeySha384PSSDeterministic::from_spki(spki).map_err(|_| TokenError::InvalidKey)?;
         if key.components().n().len() != NK {
+            return Err(TokenError::InvalidKey);
+        }
+        // Only the canonical RSASSA-PSS encoding: one key, one key id.
+        if key.to_spki().map_err(|_| TokenError::InvalidKey)? != spki {
             return Err(TokenError::InvalidKey);
         }
         Ok(Self {
@@ -499,11 +505,11 @@ pub struct PendingToken {
     issuer: IssuerPublicKey,
     nonce: [u8; NONCE_LEN],
     challenge_digest: [u8; 32],
-    blinding: BindingState,
+    blinding: BlindingState,
 }
 
 #[derive(Debug, Clone)]
-struct BindingState(BlindingResult);
+struct BlindingState(BlindingResult);
 
 /// Start issuance: a random nonce, then blind the token input (RFC 9578 section 6.1).
 pub fn begin_issuance(
@@ -543,7 +549,7 @@ pub fn begin_issuance_with<R: CryptoRng + ?Sized>(
             issuer: issuer.clone(),
             nonce,
             challenge_digest,
-            blinding: BindingState(blinding),
+            blinding: BlindingState(blinding),
         },
     ))
 }

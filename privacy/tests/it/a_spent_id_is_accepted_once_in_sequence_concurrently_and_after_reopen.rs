@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, Barrier};
 
+use plexus_privacy::oblivious::{Gateway, GatewayKey, encapsulate};
 use plexus_privacy::spent::SpentStore;
 use plexus_privacy::token::{TokenVerifier, VerifiedToken};
 
@@ -86,4 +87,20 @@ fn a_spent_id_stays_spent_after_the_store_is_reopened() {
     assert!(redeem(&store, &token, "p.plexus").is_none());
     assert!(store.spend(&[9; 32], 0).unwrap());
     assert!(store.is_spent(&[9; 32]).unwrap());
+}
+
+#[test]
+fn a_replayed_encapsulated_request_is_served_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SpentStore::open(dir.path().join("replay.redb")).unwrap();
+    let gw = Gateway::new(vec![GatewayKey::generate(1).unwrap()]).unwrap();
+    let config = &gw.public_configs().unwrap()[0];
+    let (enc, _) = encapsulate(config, b"request").unwrap();
+    let served = (0..3)
+        .filter(|_| {
+            let opened = gw.decapsulate(&enc).unwrap();
+            store.spend(&opened.replay_id.0, 0).unwrap()
+        })
+        .count();
+    assert_eq!(served, 1);
 }
