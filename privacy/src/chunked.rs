@@ -19,8 +19,8 @@ use futures::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use futures::task::noop_waker_ref;
 
 use crate::oblivious::{
-    Gateway, MAX_ENCAPSULATED_REQUEST_LEN, MAX_REQUEST_LEN, MIN_ENCAPSULATED_REQUEST_LEN,
-    OhttpError, PublicKeyConfig, ReplayId,
+    Gateway, MAX_REQUEST_LEN, MIN_ENCAPSULATED_REQUEST_LEN, OhttpError, PublicKeyConfig, ReplayId,
+    TAG_LEN,
 };
 
 /// The media type of a chunked encapsulated request.
@@ -29,6 +29,12 @@ pub const REQUEST_MEDIA_TYPE: &str = "message/ohttp-chunked-req";
 pub const RESPONSE_MEDIA_TYPE: &str = "message/ohttp-chunked-res";
 /// Largest plaintext in one chunk (the `ohttp` crate splits larger writes).
 pub const MAX_CHUNK_LEN: usize = 1 << 14;
+/// Longest chunked encapsulated request a gateway will open: the largest plaintext
+/// in [`MAX_CHUNK_LEN`] chunks, each with an 8-byte length and a tag, plus the final chunk.
+pub const MAX_ENCAPSULATED_REQUEST_LEN: usize = MIN_ENCAPSULATED_REQUEST_LEN
+    + 1
+    + MAX_REQUEST_LEN
+    + (MAX_REQUEST_LEN / MAX_CHUNK_LEN + 1) * (8 + TAG_LEN);
 /// Most received-but-unread ciphertext a [`ChunkedResponse`] buffers: 1 MiB.
 pub const MAX_BUFFERED: usize = 1 << 20;
 
@@ -327,11 +333,10 @@ pub fn decapsulate(
     gateway: &Gateway,
     encapsulated: &[u8],
 ) -> Result<ChunkedDecapsulated, OhttpError> {
-    // A chunked request has at least a length prefix and a final chunk beyond the minimum.
-    if encapsulated.len() > MAX_ENCAPSULATED_REQUEST_LEN + 64 {
+    if encapsulated.len() > MAX_ENCAPSULATED_REQUEST_LEN {
         return Err(OhttpError::Oversized {
             len: encapsulated.len(),
-            max: MAX_ENCAPSULATED_REQUEST_LEN + 64,
+            max: MAX_ENCAPSULATED_REQUEST_LEN,
         });
     }
     if encapsulated.len() < MIN_ENCAPSULATED_REQUEST_LEN {

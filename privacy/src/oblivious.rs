@@ -86,6 +86,9 @@ pub enum OhttpError {
     /// A key configuration or key list is malformed.
     #[error("malformed key configuration")]
     MalformedKeyConfig,
+    /// An encapsulated message is malformed.
+    #[error("malformed encapsulated message")]
+    Malformed,
     /// The key list held no configuration this crate supports.
     #[error("no supported key configuration")]
     NoUsableKey,
@@ -113,7 +116,7 @@ impl From<ohttp::Error> for OhttpError {
         match e {
             ohttp::Error::Aead(_) | ohttp::Error::Hpke(_) => Self::Decrypt,
             ohttp::Error::Unsupported | ohttp::Error::InvalidKem => Self::UnsupportedSuite,
-            ohttp::Error::Format | ohttp::Error::Truncated => Self::MalformedKeyConfig,
+            ohttp::Error::Format | ohttp::Error::Truncated => Self::Malformed,
             other => Self::Ohttp(other),
         }
     }
@@ -206,7 +209,10 @@ impl PublicKeyConfig {
             return Err(OhttpError::UnsupportedSuite);
         }
         // Let `ohttp` parse the public key itself; the result is rebuilt per request.
-        KeyConfig::decode(encoded)?;
+        KeyConfig::decode(encoded).map_err(|e| match OhttpError::from(e) {
+            OhttpError::Malformed => OhttpError::MalformedKeyConfig,
+            other => other,
+        })?;
         Ok(Self {
             key_id: encoded[0],
             encoded: encoded.to_vec(),

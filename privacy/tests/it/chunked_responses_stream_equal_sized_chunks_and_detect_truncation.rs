@@ -135,6 +135,14 @@ fn chunked_requests_are_checked_like_plain_ones() {
     assert_eq!(a.replay_id, b.replay_id);
     // A chunked request is not a plain one.
     assert!(gw.decapsulate(&enc).is_err());
+    // The largest request fits; anything longer is refused before decryption.
+    let big = vec![3u8; plexus_privacy::oblivious::MAX_REQUEST_LEN];
+    let (enc, _) = chunked::encapsulate(config, &big).unwrap();
+    assert_eq!(chunked::decapsulate(&gw, &enc).unwrap().request, big);
+    assert!(matches!(
+        chunked::decapsulate(&gw, &vec![4; chunked::MAX_ENCAPSULATED_REQUEST_LEN + 1]),
+        Err(OhttpError::Oversized { .. })
+    ));
 }
 
 proptest! {

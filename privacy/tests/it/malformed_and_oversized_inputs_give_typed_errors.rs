@@ -61,9 +61,15 @@ fn tampered_ciphertexts_fail_authentication() {
         bad[i] ^= 0x80;
         assert!(gw.decapsulate(&bad).is_err(), "byte {i}");
     }
-    let mut bad = enc;
+    let mut bad = enc.clone();
     bad[8] ^= 1; // inside the encapsulated key
     assert!(matches!(gw.decapsulate(&bad), Err(OhttpError::Decrypt)));
+    let mut aes256 = enc;
+    aes256[6] = 2; // AEAD id: AES-256-GCM, not offered by this key
+    assert!(matches!(
+        gw.decapsulate(&aes256),
+        Err(OhttpError::UnsupportedSuite)
+    ));
 }
 
 #[test]
