@@ -13,6 +13,9 @@
 
 use std::collections::BTreeMap;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
 use blind_rsa_signatures::{
     BlindSignature, BlindingResult, DefaultRng, KeyPairSha384PSSDeterministic,
     PublicKeySha384PSSDeterministic, SecretKeySha384PSSDeterministic, Signature,
@@ -40,6 +43,13 @@ pub const TOKEN_LEN: usize = 2 + NONCE_LEN + 32 + NID + NK;
 pub const MAX_CHALLENGE_LEN: usize = 4096;
 /// Longest encoded issuer public key (SPKI) accepted.
 pub const MAX_SPKI_LEN: usize = 800;
+
+/// The HTTP authentication scheme that carries tokens (RFC 9577 section 2.2).
+pub const AUTH_SCHEME: &str = "PrivateToken";
+/// Most tokens accepted in one `Authorization` header value.
+pub const MAX_TOKENS_PER_HEADER: usize = 16;
+/// Longest `Authorization` header value parsed.
+pub const MAX_AUTHORIZATION_LEN: usize = MAX_TOKENS_PER_HEADER * (AUTH_SCHEME.len() + 8 + 480);
 
 /// Errors from token issuance and redemption.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -85,6 +95,9 @@ pub enum TokenError {
     /// The signature does not verify.
     #[error("invalid token signature")]
     BadSignature,
+    /// An `Authorization` header value is not a list of `PrivateToken token=…` credentials.
+    #[error("malformed PrivateToken authorization")]
+    MalformedAuthorization,
     /// Signing or blinding failed.
     #[error("blind RSA failure: {0}")]
     Crypto(blind_rsa_signatures::Error),
@@ -660,4 +673,61 @@ impl TokenVerifier {
         let challenge = TokenChallenge::for_origin(issuer_name, origin);
         self.verify(token, &challenge)
     }
+}
+
+/// The `Authorization` header value for `tokens`: one `PrivateToken token=<base64url>`
+/// credential per token, comma-separated (RFC 9577 section 2.2).
+pub fn authorization_value(tokens: &[Token]) -> String {
+    tokens
+        .iter()
+        .map(|t| format!("{AUTH_SCHEME} token={}", URL_SAFE_NO_PAD.encode(t.encode())))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Parse an `Authorization` header value into encoded tokens (not yet verified).
+///
+/// Accepts base64url with or without padding and a quoted or bare `token` parameter;
+/// refuses other schemes, other parameters, more than [`MAX_TOKENS_PER_HEADER`] tokens
+/// and values over [`MAX_AUTHORIZATION_LEN`].
+pub fn parse_authorization(value: &str) -> Result<Vec<Vec<u8>>, TokenError> {
+    if value.len() > MAX_AUTHORIZATION_LEN {
+        return Err(TokenError::Oversized {
+            what: "authorization header",
+            max: MAX_AUTHORIZATION_LEN,
+            got: value.len(),
+        });
+    }
+    let mut out = Vec::new();
+    for credential in value.split(',') {
+        let credential = credential.trim();
+        let (scheme, param) = credential
+            .split_once(' ')
+            .ok_or(TokenError::MalformedAuthorization)?;
+        if !scheme.eq_ignore_ascii_case(AUTH_SCHEME) {
+            return Err(TokenError::MalformedAuthorization);
+        }
+        let (name, encoded) = param
+            .trim()
+            .split_once('=')
+            .ok_or(TokenError::MalformedAuthorization)?;
+        if !name.trim().eq_ignore_ascii_case("token") {
+            return Err(TokenError::MalformedAuthorization);
+        }
+        let encoded = encoded.trim();
+        let encoded = encoded
+            .strip_prefix('"')
+            .and_then(|e| e.strip_suffix('"'))
+            .unwrap_or(encoded)
+            .trim_end_matches('=');
+        let token = URL_SAFE_NO_PAD
+            .decode(encoded)
+            .map_err(|_| TokenError::MalformedAuthorization)?;
+        exact("token", &token, TOKEN_LEN)?;
+        out.push(token);
+        if out.len() > MAX_TOKENS_PER_HEADER {
+            return Err(TokenError::MalformedAuthorization);
+        }
+    }
+    Ok(out)
 }

@@ -3,8 +3,8 @@
 use std::sync::OnceLock;
 
 use plexus_privacy::token::{
-    IssuerKey, TOKEN_LEN, TOKEN_REQUEST_LEN, TokenChallenge, TokenError, TokenVerifier,
-    begin_issuance,
+    IssuerKey, TOKEN_LEN, TOKEN_REQUEST_LEN, Token, TokenChallenge, TokenError, TokenVerifier,
+    authorization_value, begin_issuance, parse_authorization,
 };
 use proptest::prelude::*;
 
@@ -41,6 +41,43 @@ fn a_token_is_accepted_by_its_provider_and_refused_by_another() {
         verifier().verify_for_origin(&token, "provider-b.plexus"),
         Err(TokenError::WrongChallenge)
     );
+}
+
+#[test]
+fn tokens_travel_in_a_private_token_authorization_header() {
+    let tokens: Vec<Vec<u8>> = (0..3).map(|_| token_for("provider-a.plexus")).collect();
+    let decoded: Vec<Token> = tokens.iter().map(|t| Token::decode(t).unwrap()).collect();
+    let value = authorization_value(&decoded);
+    assert!(value.starts_with("PrivateToken token="));
+    assert_eq!(parse_authorization(&value).unwrap(), tokens);
+    for t in parse_authorization(&value).unwrap() {
+        assert!(
+            verifier()
+                .verify_for_origin(&t, "provider-a.plexus")
+                .is_ok()
+        );
+    }
+    let quoted = format!(
+        "privatetoken token=\"{}\"",
+        &value["PrivateToken token=".len()..value.find(',').unwrap()]
+    );
+    assert_eq!(
+        parse_authorization(&quoted).unwrap(),
+        vec![tokens[0].clone()]
+    );
+    for bad in [
+        "Bearer abc",
+        "PrivateToken nonce=abc",
+        "PrivateToken token=!!",
+        "PrivateToken token=AAAA",
+        "",
+    ] {
+        assert!(parse_authorization(bad).is_err(), "{bad}");
+    }
+    assert!(matches!(
+        parse_authorization(&"x".repeat(100_000)),
+        Err(TokenError::Oversized { .. })
+    ));
 }
 
 #[test]
