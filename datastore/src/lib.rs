@@ -1,0 +1,55 @@
+//! Store data submissions and published datasets as content-addressed blobs, and score a data task's submissions.
+//!
+//! [`DataStore`] keeps blobs under `blobs/<blake3 hex>` and published datasets under
+//! `datasets/<merkle root hex>.csv` in any `object_store` backend: a local directory by
+//! default, an S3-compatible bucket by URL (`s3://bucket/prefix`, credentials and
+//! endpoint from the usual `AWS_*` environment variables). Everything read back is
+//! checked against the hash it was asked for.
+//!
+//! [`duty`] is a validator's work on a data task after the reveal deadline: fetch
+//! each revealed submission, check it against its reveal, score it with
+//! `plexus_synth::score_submission` against the reference split seeded by the task
+//! id and the reveal-deadline block, turn the scores into u16 weights, and assemble
+//! the accepted dataset whose [`dataset_root`] goes on chain.
+
+pub mod duty;
+mod store;
+
+pub use duty::{DutyError, DutyReport, Submission, SubmissionReport, TaskInput, run_duty};
+pub use store::{DataStore, StoreError};
+
+use plexus_synth::{IngestError, Schema, Table};
+use plexus_types::{Hash, block::merkle_root};
+
+/// blake3 of `bytes`: a blob's address.
+pub fn content_hash(bytes: &[u8]) -> Hash {
+    Hash(*blake3::hash(bytes).as_bytes())
+}
+
+/// The RFC 6962 blake3 Merkle root over row keys, in order.
+pub fn dataset_root(row_keys: &[[u8; 32]]) -> Hash {
+    let leaves: Vec<Hash> = row_keys.iter().map(|k| Hash(*k)).collect();
+    merkle_root(&leaves)
+}
+
+/// Parse a dataset CSV against its schema and return its row count and Merkle root
+/// over the row keys. Publishers and downloaders both compute the root from the CSV
+/// bytes, so they agree whatever the writer's number formatting.
+pub fn csv_root(schema: &Schema, csv: &[u8]) -> Result<(u64, Hash), IngestError> {
+    let table = Table::from_csv(schema, csv)?;
+    let keys = table.row_keys(schema);
+    Ok((keys.len() as u64, dataset_root(&keys)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dataset_root_is_the_rfc6962_tree_of_the_row_keys() {
+        let keys = [[1u8; 32], [2u8; 32], [3u8; 32]];
+        let leaves = [Hash([1; 32]), Hash([2; 32]), Hash([3; 32])];
+        assert_eq!(dataset_root(&keys), merkle_root(&leaves));
+        assert_ne!(dataset_root(&keys), dataset_root(&keys[..2]));
+    }
+}
