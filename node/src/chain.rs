@@ -562,7 +562,7 @@ mod tests {
         let (again, _) = Chain::open(Arc::clone(&store), &f.genesis, b"context".to_vec()).unwrap();
         drop(again);
         // Same chain id, time and validators: only an account differs.
-        let mut other = f.genesis.clone();
+        let mut other = f.genesis;
         other.accounts.push(GenesisAccount {
             address: Keypair::from_label("stranger").account(),
             balance: PLX,
