@@ -2,6 +2,7 @@
 
 mod chain;
 mod context;
+mod data;
 mod node;
 mod output;
 mod provider;
@@ -45,6 +46,9 @@ enum Command {
     /// Commit, reveal and set a validator's weights.
     #[command(subcommand)]
     Weights(chain::WeightsCommand),
+    /// Data tasks: post, generate, score, submit, validate, download.
+    #[command(subcommand)]
+    Data(data::DataCommand),
     /// Run a validator node (with no configuration: a one-validator devnet on 127.0.0.1).
     Node(node::NodeArgs),
     /// Serve a language model over the OpenAI API and publish it on a subnet.
@@ -62,6 +66,7 @@ fn main() -> ExitCode {
         Command::Subnet(cmd) => chain::run_subnet(&ctx, cmd),
         Command::Stake(cmd) => chain::run_stake(&ctx, cmd),
         Command::Weights(cmd) => chain::run_weights(&ctx, cmd),
+        Command::Data(cmd) => data::run(&ctx, cmd),
         Command::Node(args) => node::run(&ctx, args),
         Command::Provider(args) => provider::run(&ctx, *args),
         Command::Sim(cmd) => sim::run(&ctx, cmd),

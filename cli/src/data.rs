@@ -1,0 +1,976 @@
+//! `plexus data`: data tasks, the Gaussian copula, offline scoring, submissions,
+//! the validator duty, and dataset downloads.
+
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use anyhow::{Context as _, anyhow, bail};
+use clap::{Args, Subcommand};
+use plexus_api::wire::DataTask;
+use plexus_datastore::{DataStore, Submission, TaskInput, content_hash, csv_root, run_duty};
+use plexus_synth::{
+    GateParams, GaussianCopula, Schema, Table, data_validity, dcr, new_row_synthesis,
+    score_submission, seed_from,
+};
+use plexus_types::{Hash, Keypair, Netuid, Payload, format_plx, tx::data_commit_hash};
+use plexus_wallet::Wallet;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::{
+    chain::{Amount, send},
+    context::Context,
+    output,
+};
+
+/// How often `data submit` checks whether the reveal window opened.
+const POLL: Duration = Duration::from_millis(500);
+
+/// Where datasets and submissions are stored.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct StoreArg {
+    /// The dataset store: a directory, file:///path, or s3://bucket/prefix (credentials
+    /// and endpoint from AWS_* variables). Default: ~/.plexus/datasets.
+    #[arg(long, env = "PLEXUS_DATA_STORE")]
+    store: Option<String>,
+}
+
+impl StoreArg {
+    fn open(&self) -> anyhow::Result<DataStore> {
+        let store = match &self.store {
+            Some(url) => DataStore::open(url)?,
+            None => {
+                let root = plexus_wallet::default_root()
+                    .and_then(|wallets| wallets.parent().map(Path::to_path_buf))
+                    .context("no home folder found: pass --store DIR or set PLEXUS_DATA_STORE")?;
+                DataStore::local(&root.join("datasets"))?
+            }
+        };
+        Ok(store)
+    }
+}
+
+/// The wallet and hotkey a data command signs with.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct DataKeyArgs {
+    /// Wallet name.
+    #[arg(long, default_value = "default")]
+    name: String,
+    /// Hotkey name within the wallet.
+    #[arg(long, default_value = "default")]
+    hotkey: String,
+}
+
+impl DataKeyArgs {
+    fn wallet(&self, ctx: &Context) -> anyhow::Result<Wallet> {
+        Ok(Wallet::open(&ctx.wallets()?, &self.name)?)
+    }
+
+    fn hotkey_key(&self, ctx: &Context) -> anyhow::Result<Keypair> {
+        let password = ctx.password(&format!("Password for wallet '{}': ", self.name))?;
+        Ok(self.wallet(ctx)?.unlock_hotkey(&self.hotkey, &password)?)
+    }
+}
+
+/// `plexus data ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum DataCommand {
+    /// Post, list and inspect data tasks.
+    #[command(subcommand)]
+    Task(TaskCommand),
+    /// Sample synthetic rows with the Gaussian copula.
+    Generate(GenerateArgs),
+    /// Score synthetic data against real data offline (SDMetrics-style report).
+    Score(ScoreArgs),
+    /// Commit to a submission, wait for the commit deadline, then reveal it.
+    Submit(SubmitArgs),
+    /// Run the validator duty once for a task: score, set weights, publish the dataset.
+    Validate(ValidateArgs),
+    /// Download a task's published dataset and check its Merkle root against the chain.
+    Download(DownloadArgs),
+}
+
+/// `plexus data task ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum TaskCommand {
+    /// Post a task on a data subnet, escrowing the bounty from the wallet's coldkey.
+    Create {
+        /// Wallet name (its coldkey pays the bounty).
+        #[arg(long, default_value = "default")]
+        name: String,
+        /// The data subnet.
+        #[arg(long)]
+        netuid: Netuid,
+        /// SDV metadata JSON of the table (its blake3 goes on chain).
+        #[arg(long)]
+        metadata: PathBuf,
+        /// The reference CSV validators score against (only its blake3 goes on chain).
+        #[arg(long)]
+        reference: PathBuf,
+        /// Bounty in PLX.
+        #[arg(long)]
+        bounty: Amount,
+        /// Blocks from now until the commit deadline.
+        #[arg(long, default_value_t = 30)]
+        commit_blocks: u64,
+        /// Blocks after the commit deadline until the reveal deadline.
+        #[arg(long, default_value_t = 30)]
+        reveal_blocks: u64,
+        /// Fewest rows per submission (default: a quarter of the reference).
+        #[arg(long)]
+        min_rows: Option<u64>,
+        /// Most rows per submission (default: the reference's row count).
+        #[arg(long)]
+        max_rows: Option<u64>,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// List tasks, newest first.
+    List {
+        /// Only the tasks of this subnet.
+        #[arg(long)]
+        netuid: Option<Netuid>,
+    },
+    /// Show one task with its commits and reveals.
+    Show {
+        /// The task id.
+        id: u64,
+    },
+}
+
+/// `plexus data generate`.
+#[derive(Debug, Args)]
+pub(crate) struct GenerateArgs {
+    /// SDV metadata JSON.
+    #[arg(long)]
+    metadata: PathBuf,
+    /// Real rows to fit the copula on.
+    #[arg(long)]
+    real: PathBuf,
+    /// Rows to sample (default: half the real rows, the size validators expect).
+    #[arg(long)]
+    rows: Option<usize>,
+    /// Seed (default: derived from --task, else 0).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Fit one copula per value of this categorical column.
+    #[arg(long)]
+    stratify: Option<String>,
+    /// Check the metadata against this task's schema hash, and seed from it.
+    #[arg(long)]
+    task: Option<u64>,
+    /// Output CSV.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// `plexus data score`.
+#[derive(Debug, Args)]
+pub(crate) struct ScoreArgs {
+    /// SDV metadata JSON.
+    #[arg(long)]
+    metadata: PathBuf,
+    /// Real rows (the training half when --holdout is given).
+    #[arg(long)]
+    real: PathBuf,
+    /// Synthetic rows.
+    #[arg(long)]
+    synthetic: PathBuf,
+    /// Held-out real rows: enables the gates, privacy and the score.
+    #[arg(long)]
+    holdout: Option<PathBuf>,
+    /// Seed for the noise baseline.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+/// `plexus data submit`.
+#[derive(Debug, Args)]
+pub(crate) struct SubmitArgs {
+    #[command(flatten)]
+    key: DataKeyArgs,
+    /// The task.
+    #[arg(long)]
+    task: u64,
+    /// The synthetic CSV to submit.
+    #[arg(long)]
+    file: PathBuf,
+    /// SDV metadata JSON (default: the task's schema from the store).
+    #[arg(long)]
+    metadata: Option<PathBuf>,
+    #[command(flatten)]
+    store: StoreArg,
+}
+
+/// `plexus data validate`.
+#[derive(Debug, Args)]
+pub(crate) struct ValidateArgs {
+    #[command(flatten)]
+    key: DataKeyArgs,
+    /// The task.
+    #[arg(long)]
+    task: u64,
+    /// SDV metadata JSON (must match the task's schema hash).
+    #[arg(long)]
+    metadata: PathBuf,
+    /// The private reference CSV (must match the task's reference commitment).
+    #[arg(long)]
+    reference: PathBuf,
+    /// Score and print only: set no weights and publish nothing.
+    #[arg(long)]
+    dry_run: bool,
+    #[command(flatten)]
+    store: StoreArg,
+}
+
+/// `plexus data download`.
+#[derive(Debug, Args)]
+pub(crate) struct DownloadArgs {
+    /// The task.
+    #[arg(long)]
+    task: u64,
+    /// Output CSV.
+    #[arg(long)]
+    out: PathBuf,
+    /// SDV metadata JSON (default: the task's schema from the store).
+    #[arg(long)]
+    metadata: Option<PathBuf>,
+    #[command(flatten)]
+    store: StoreArg,
+}
+
+pub(crate) fn run(ctx: &Context, cmd: DataCommand) -> anyhow::Result<()> {
+    match cmd {
+        DataCommand::Task(cmd) => run_task(ctx, cmd),
+        DataCommand::Generate(args) => generate(ctx, &args),
+        DataCommand::Score(args) => score(ctx, &args),
+        DataCommand::Submit(args) => submit(ctx, &args),
+        DataCommand::Validate(args) => validate(ctx, &args),
+        DataCommand::Download(args) => download(ctx, &args),
+    }
+}
+
+fn read(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {what} {}", path.display()))
+}
+
+fn schema_from(bytes: &[u8], path: &str) -> anyhow::Result<Schema> {
+    let text = std::str::from_utf8(bytes).with_context(|| format!("{path} is not UTF-8"))?;
+    Schema::from_metadata_json(text)
+        .with_context(|| format!("{path} is not SDV metadata JSON for one table"))
+}
+
+fn table(schema: &Schema, path: &Path, what: &str) -> anyhow::Result<Table> {
+    Table::from_csv(schema, &read(path, what)?).with_context(|| {
+        format!(
+            "{what} {} does not parse against the schema: fix the file or the metadata",
+            path.display()
+        )
+    })
+}
+
+fn fetch_task(ctx: &Context, id: u64) -> anyhow::Result<(u64, DataTask)> {
+    let at = ctx
+        .block_on(ctx.client()?.data_task(id))?
+        .with_context(|| {
+            format!("cannot read data task {id}: list tasks with `plexus data task list`")
+        })?;
+    Ok((at.height, at.task))
+}
+
+/// The task's schema: from `--metadata` (checked against the chain) or from the store.
+fn task_schema(
+    ctx: &Context,
+    task: &DataTask,
+    metadata: Option<&Path>,
+    store: &DataStore,
+) -> anyhow::Result<Schema> {
+    let (bytes, origin) = match metadata {
+        Some(path) => (read(path, "metadata")?, path.display().to_string()),
+        None => (
+            ctx.block_on(store.get(&task.schema_hash))?
+                .with_context(|| {
+                    format!(
+                        "the task's schema {} is not in the store {}: pass --metadata",
+                        task.schema_hash,
+                        store.describe()
+                    )
+                })?,
+            format!("schema {}", task.schema_hash),
+        ),
+    };
+    if content_hash(&bytes) != task.schema_hash {
+        bail!(
+            "{origin} hashes to {}, but task {} was posted with schema {}: use the task's metadata file",
+            content_hash(&bytes),
+            task.id,
+            task.schema_hash
+        );
+    }
+    schema_from(&bytes, &origin)
+}
+
+fn run_task(ctx: &Context, cmd: TaskCommand) -> anyhow::Result<()> {
+    match cmd {
+        TaskCommand::Create {
+            name,
+            netuid,
+            metadata,
+            reference,
+            bounty,
+            commit_blocks,
+            reveal_blocks,
+            min_rows,
+            max_rows,
+            store,
+        } => {
+            let meta = read(&metadata, "metadata")?;
+            let schema = schema_from(&meta, &metadata.display().to_string())?;
+            let reference_bytes = read(&reference, "reference")?;
+            let rows = Table::from_csv(&schema, &reference_bytes)
+                .with_context(|| {
+                    format!(
+                        "reference {} does not parse against the schema",
+                        reference.display()
+                    )
+                })?
+                .num_rows() as u64;
+            let store = store.open()?;
+            let schema_hash = ctx.block_on(store.put(meta))??;
+            let coldkey = ctx.coldkey(&name)?;
+            let client = ctx.client()?;
+            let height = ctx
+                .block_on(client.status())?
+                .context("cannot reach the node")?
+                .tip
+                .map_or(0, |t| t.height);
+            let commit_deadline = height.saturating_add(commit_blocks.max(1));
+            let reveal_deadline = commit_deadline.saturating_add(reveal_blocks.max(1));
+            let receipt = send(
+                ctx,
+                &coldkey,
+                Payload::CreateDataTask {
+                    netuid,
+                    schema_hash,
+                    reference_commitment: content_hash(&reference_bytes),
+                    bounty: bounty.0,
+                    commit_deadline,
+                    reveal_deadline,
+                    min_rows: min_rows.unwrap_or((rows / 4).max(1)),
+                    max_rows: max_rows.unwrap_or(rows.max(1)),
+                },
+                None,
+            )?;
+            let tasks = ctx.block_on(client.data_tasks(Some(netuid), Some(20)))??;
+            let task = tasks
+                .tasks
+                .into_iter()
+                .find(|t| t.creator == coldkey.account() && t.created_at == receipt.height)
+                .ok_or_else(|| {
+                    anyhow!(
+                        "the task was created but is not listed yet: run `plexus data task list`"
+                    )
+                })?;
+            output::print(ctx, &json!({ "receipt": receipt, "task": task }), || {
+                format!(
+                    "Created data task {} on subnet {netuid} with a bounty of {} PLX (block {}).
+Commits until block {commit_deadline}, reveals until block {reveal_deadline}.
+Contributors: `plexus data submit --task {} --file SYN.csv`.",
+                    task.id,
+                    format_plx(task.bounty),
+                    receipt.height,
+                    task.id
+                )
+            });
+            Ok(())
+        }
+        TaskCommand::List { netuid } => {
+            let tasks = ctx.block_on(ctx.client()?.data_tasks(netuid, None))??;
+            output::print(ctx, &tasks, || {
+                if tasks.tasks.is_empty() {
+                    return "No data tasks yet: post one with `plexus data task create`.".into();
+                }
+                let rows: Vec<Vec<String>> = tasks
+                    .tasks
+                    .iter()
+                    .map(|t| {
+                        vec![
+                            t.id.to_string(),
+                            t.netuid.to_string(),
+                            t.phase.clone(),
+                            format_plx(t.bounty),
+                            t.commit_deadline.to_string(),
+                            t.reveal_deadline.to_string(),
+                            format!("{}/{}", t.reveals, t.commits),
+                        ]
+                    })
+                    .collect();
+                output::table(
+                    &[
+                        "id",
+                        "netuid",
+                        "phase",
+                        "bounty",
+                        "commit by",
+                        "reveal by",
+                        "revealed",
+                    ],
+                    &rows,
+                )
+            });
+            Ok(())
+        }
+        TaskCommand::Show { id } => {
+            let (height, task) = fetch_task(ctx, id)?;
+            output::print(ctx, &task, || show(&task, height));
+            Ok(())
+        }
+    }
+}
+
+fn show(t: &DataTask, height: u64) -> String {
+    let mut out = format!(
+        "Data task {} on subnet {} ({} at block {height})
+  creator    {}
+  bounty     {} PLX (in escrow: {} PLX)
+  schema     {}
+  reference  {}
+  commit by  block {}
+  reveal by  block {}
+  rows       {}..={} per submission",
+        t.id,
+        t.netuid,
+        t.phase,
+        t.creator,
+        format_plx(t.bounty),
+        format_plx(t.escrow),
+        t.schema_hash,
+        t.reference_commitment,
+        t.commit_deadline,
+        t.reveal_deadline,
+        t.min_rows,
+        t.max_rows
+    );
+    if let Some(p) = &t.published {
+        out.push_str(&format!(
+            "\n  published  {} rows, root {} (block {}, by {})",
+            p.rows, p.merkle_root, p.block, p.validator
+        ));
+    }
+    if !t.contributions.is_empty() {
+        let rows: Vec<Vec<String>> = t
+            .contributions
+            .iter()
+            .map(|c| {
+                vec![
+                    c.uid.map_or("-".into(), |u| u.to_string()),
+                    c.hotkey.to_string(),
+                    c.committed_at.to_string(),
+                    c.content_hash.map_or("-".into(), |h| h.to_hex()),
+                    c.rows.map_or("-".into(), |r| r.to_string()),
+                ]
+            })
+            .collect();
+        out.push_str("\n\n");
+        out.push_str(&output::table(
+            &["uid", "hotkey", "committed", "content", "rows"],
+            &rows,
+        ));
+    }
+    out
+}
+
+fn generate(ctx: &Context, args: &GenerateArgs) -> anyhow::Result<()> {
+    let meta = read(&args.metadata, "metadata")?;
+    let schema = schema_from(&meta, &args.metadata.display().to_string())?;
+    let mut seed_u64 = args.seed.unwrap_or(0);
+    if let Some(id) = args.task {
+        let (_, task) = fetch_task(ctx, id)?;
+        if content_hash(&meta) != task.schema_hash {
+            bail!(
+                "{} is not the schema of task {id} (it hashes to {}, the task's is {})",
+                args.metadata.display(),
+                content_hash(&meta),
+                task.schema_hash
+            );
+        }
+        seed_u64 = args.seed.unwrap_or(id);
+    }
+    let real = table(&schema, &args.real, "real data")?;
+    let rows = args.rows.unwrap_or((real.num_rows() / 2).max(1));
+    let seed = seed_from(b"plexus data generate", seed_u64);
+    let model = match &args.stratify {
+        Some(column) => GaussianCopula::fit_stratified(&schema, &real, column, seed),
+        None => GaussianCopula::fit(&schema, &real, seed),
+    }
+    .context("cannot fit the Gaussian copula to the real data")?;
+    let csv = model.sample(rows, seed).to_csv(&schema);
+    std::fs::write(&args.out, &csv)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    output::print(
+        ctx,
+        &json!({ "rows": rows, "out": args.out, "content_hash": content_hash(&csv) }),
+        || format!("Wrote {rows} synthetic rows to {}", args.out.display()),
+    );
+    Ok(())
+}
+
+/// The JSON `plexus data score --json` prints.
+#[derive(Debug, Serialize)]
+struct ScoreOutput {
+    quality: QualityOut,
+    diagnostic: serde_json::Value,
+    privacy: serde_json::Value,
+    gates: Option<serde_json::Value>,
+    score: Option<f64>,
+    details: Option<plexus_synth::SubmissionScore>,
+}
+
+#[derive(Debug, Serialize)]
+struct QualityOut {
+    overall: f64,
+    column_shapes: f64,
+    column_pair_trends: f64,
+    details: serde_json::Value,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.retain(|x| !x.is_nan());
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn score(ctx: &Context, args: &ScoreArgs) -> anyhow::Result<()> {
+    let meta = read(&args.metadata, "metadata")?;
+    let schema = schema_from(&meta, &args.metadata.display().to_string())?;
+    let real = table(&schema, &args.real, "real data")?;
+    let synthetic = table(&schema, &args.synthetic, "synthetic data")?;
+    let report = plexus_synth::quality_report(&schema, &real, &synthetic);
+    let validity = data_validity(&schema, &real, &synthetic);
+    let new_rows = new_row_synthesis(&schema, &real, &synthetic);
+    let mut out = ScoreOutput {
+        quality: QualityOut {
+            overall: report.overall,
+            column_shapes: report.column_shapes,
+            column_pair_trends: report.column_pair_trends,
+            details: json!({ "shapes": report.shapes, "pairs": report.pairs }),
+        },
+        diagnostic: json!({ "data_validity": validity, "new_row_synthesis": new_rows }),
+        privacy: json!({ "median_dcr_synthetic_to_real": median(dcr(&schema, &synthetic, &real)) }),
+        gates: None,
+        score: None,
+        details: None,
+    };
+    if let Some(path) = &args.holdout {
+        let holdout = table(&schema, path, "holdout")?;
+        let seed = seed_from(b"plexus data score", args.seed);
+        let s = score_submission(
+            &schema,
+            &real,
+            &holdout,
+            &synthetic,
+            &[],
+            &GateParams::default(),
+            seed,
+        );
+        out.privacy = json!({
+            "privacy": s.privacy,
+            "privacy_factor": s.privacy_factor,
+            "median_dcr_synthetic": s.median_dcr_synthetic,
+            "median_dcr_holdout": s.median_dcr_holdout,
+            "near_copy_threshold": s.near_copy_threshold,
+        });
+        out.gates = Some(json!({ "passed": s.passed, "gates": s.gates }));
+        out.score = Some(s.score);
+        out.details = Some(s);
+    }
+    output::print(ctx, &out, || human_score(&out, &report));
+    Ok(())
+}
+
+fn human_score(out: &ScoreOutput, report: &plexus_synth::QualityReport) -> String {
+    let pct = |x: f64| {
+        if x.is_nan() {
+            "n/a".to_string()
+        } else {
+            format!("{:.2}%", x * 100.0)
+        }
+    };
+    let mut s = format!(
+        "Overall Score (Average): {}\n\nProperties:\n- Column Shapes: {}\n- Column Pair Trends: {}\n",
+        pct(out.quality.overall),
+        pct(out.quality.column_shapes),
+        pct(out.quality.column_pair_trends)
+    );
+    let shapes: Vec<Vec<String>> = report
+        .shapes
+        .iter()
+        .map(|d| {
+            vec![
+                d.column.clone(),
+                format!("{:?}", d.metric),
+                format!("{:.6}", d.score),
+            ]
+        })
+        .collect();
+    s.push('\n');
+    s.push_str(&output::table(&["Column", "Metric", "Score"], &shapes));
+    s.push('\n');
+    if let Some(d) = &out.details {
+        s.push_str(&format!(
+            "\nGates ({}):\n",
+            if d.passed { "all passed" } else { "FAILED" }
+        ));
+        let rows: Vec<Vec<String>> = d
+            .gates
+            .iter()
+            .map(|g| {
+                vec![
+                    g.name.clone(),
+                    format!("{:.6}", g.statistic),
+                    format!("{:.6}", g.limit),
+                    if g.passed { "pass" } else { "FAIL" }.to_string(),
+                ]
+            })
+            .collect();
+        s.push_str(&output::table(&["gate", "statistic", "limit", ""], &rows));
+        s.push_str(&format!(
+            "\n\nF (fidelity) {:.6}  U (utility) {}  P (privacy) {:.6} (factor {:.6})\nScore: {:.6}\n",
+            d.fidelity,
+            d.utility.map_or("n/a".into(), |u| format!("{u:.6}")),
+            d.privacy,
+            d.privacy_factor,
+            d.score
+        ));
+    } else {
+        s.push_str("\nPass --holdout HOLD.csv for the gates and the F/U/P score.\n");
+    }
+    s
+}
+
+/// A submission's salt, saved before the commit so it can always be revealed.
+#[derive(Debug, Serialize, Deserialize)]
+struct PendingSubmission {
+    task: u64,
+    content_hash: Hash,
+    salt: String,
+    rows: u64,
+}
+
+fn pending_path(wallet: &Wallet, hotkey: &str, task: u64) -> PathBuf {
+    wallet
+        .path()
+        .join("data")
+        .join(format!("{hotkey}-task{task}.json"))
+}
+
+fn wait_for_height(ctx: &Context, target: u64) -> anyhow::Result<()> {
+    let client = ctx.client()?;
+    loop {
+        let height = ctx
+            .block_on(client.status())?
+            .context("cannot reach the node while waiting for the reveal window")?
+            .tip
+            .map_or(0, |t| t.height);
+        if height >= target {
+            return Ok(());
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+fn submit(ctx: &Context, args: &SubmitArgs) -> anyhow::Result<()> {
+    let store = args.store.open()?;
+    let (_, task) = fetch_task(ctx, args.task)?;
+    let schema = task_schema(ctx, &task, args.metadata.as_deref(), &store)?;
+    let table = table(&schema, &args.file, "submission")?;
+    let rows = table.num_rows() as u64;
+    if rows < task.min_rows || rows > task.max_rows {
+        bail!(
+            "{} has {rows} rows; task {} accepts {}..={}: generate another size with `plexus data generate --rows`",
+            args.file.display(),
+            task.id,
+            task.min_rows,
+            task.max_rows
+        );
+    }
+    let csv = table.to_csv(&schema);
+    let content = ctx.block_on(store.put(csv))??;
+    let wallet = args.key.wallet(ctx)?;
+    let hotkey = args.key.hotkey_key(ctx)?;
+    let path = pending_path(&wallet, &args.key.hotkey, task.id);
+    let pending = match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice::<PendingSubmission>(&bytes)
+            .ok()
+            .filter(|p| p.content_hash == content),
+        Err(_) => None,
+    };
+    let (salt, committed) = match pending {
+        Some(p) => {
+            let mut salt = [0u8; 32];
+            hex::decode_to_slice(&p.salt, &mut salt).context("the saved salt is not hex")?;
+            (salt, true)
+        }
+        None => {
+            let mut salt = [0u8; 32];
+            rand::fill(&mut salt);
+            (salt, false)
+        }
+    };
+    let commitment = data_commit_hash(task.id, &hotkey.account(), &salt, &content);
+    let mut receipts = Vec::new();
+    if !committed {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let saved = PendingSubmission {
+            task: task.id,
+            content_hash: content,
+            salt: hex::encode(salt),
+            rows,
+        };
+        // Save the salt before committing: without it the commit can never be revealed.
+        plexus_wallet::write_private(&path, &serde_json::to_vec_pretty(&saved)?)?;
+        let receipt = send(
+            ctx,
+            &hotkey,
+            Payload::CommitData {
+                task: task.id,
+                commitment,
+            },
+            None,
+        )?;
+        if !ctx.json {
+            eprintln!(
+                "Committed {rows} rows ({content}) to task {} in block {}; revealing after block {}…",
+                task.id, receipt.height, task.commit_deadline
+            );
+        }
+        receipts.push(receipt);
+    }
+    wait_for_height(ctx, task.commit_deadline)?;
+    let receipt = send(
+        ctx,
+        &hotkey,
+        Payload::RevealData {
+            task: task.id,
+            content_hash: content,
+            salt,
+            rows,
+        },
+        None,
+    )?;
+    std::fs::remove_file(&path).ok();
+    receipts.push(receipt);
+    output::print(
+        ctx,
+        &json!({ "task": task.id, "content_hash": content, "rows": rows, "commitment": commitment, "receipts": receipts }),
+        || {
+            format!(
+                "Revealed {rows} rows ({content}) to task {} in block {}.
+Validators score after block {}; follow with `plexus data task show {}`.",
+                task.id,
+                receipts.last().map_or(0, |r| r.height),
+                task.reveal_deadline,
+                task.id
+            )
+        },
+    );
+    Ok(())
+}
+
+fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()> {
+    let store = args.store.open()?;
+    let (height, task) = fetch_task(ctx, args.task)?;
+    if height <= task.reveal_deadline && !args.dry_run {
+        bail!(
+            "task {} is still in its {} window (until block {}): validate after the reveal deadline",
+            task.id,
+            task.phase,
+            task.reveal_deadline
+        );
+    }
+    let schema = task_schema(ctx, &task, Some(&args.metadata), &store)?;
+    let reference_bytes = read(&args.reference, "reference")?;
+    if content_hash(&reference_bytes) != task.reference_commitment {
+        bail!(
+            "{} hashes to {}, but task {} committed to reference {}: use the task's reference",
+            args.reference.display(),
+            content_hash(&reference_bytes),
+            task.id,
+            task.reference_commitment
+        );
+    }
+    let reference = Table::from_csv(&schema, &reference_bytes)
+        .context("the reference does not parse against the task schema")?;
+    let submissions: Vec<Submission> = task
+        .contributions
+        .iter()
+        .filter_map(|c| {
+            Some(Submission {
+                hotkey: c.hotkey,
+                uid: c.uid,
+                content_hash: c.content_hash?,
+                rows: c.rows?,
+                committed_at: c.committed_at,
+            })
+        })
+        .collect();
+    let report = ctx.block_on(run_duty(
+        &store,
+        TaskInput {
+            task: task.id,
+            reveal_deadline: task.reveal_deadline,
+            schema: &schema,
+            reference: &reference,
+            submissions,
+            params: GateParams::default(),
+            credibility: Vec::new(),
+        },
+    ))??;
+
+    let mut receipts = Vec::new();
+    let mut notes = Vec::new();
+    if !args.dry_run {
+        let hotkey = args.key.hotkey_key(ctx)?;
+        let subnet = ctx.block_on(ctx.client()?.subnet(task.netuid))??.subnet;
+        if report.weights.is_empty() {
+            notes.push("No submission earns: no weights set.".to_string());
+        } else if subnet.hyperparams.commit_reveal {
+            let list: Vec<String> = report
+                .weights
+                .iter()
+                .map(|(u, w)| format!("{u}:{w}"))
+                .collect();
+            notes.push(format!(
+                "Subnet {} uses commit-reveal: commit these weights with `plexus weights commit --netuid {} --weights {}`.",
+                task.netuid,
+                task.netuid,
+                list.join(",")
+            ));
+        } else {
+            let receipt = send(
+                ctx,
+                &hotkey,
+                Payload::SetWeights {
+                    netuid: task.netuid,
+                    uids: report.weights.iter().map(|w| w.0).collect(),
+                    weights: report.weights.iter().map(|w| w.1).collect(),
+                    version: 0,
+                },
+                None,
+            )?;
+            notes.push(format!("Set weights in block {}.", receipt.height));
+            receipts.push(receipt);
+        }
+        if task.published.is_none() {
+            let receipt = send(
+                ctx,
+                &hotkey,
+                Payload::PublishDataset {
+                    task: task.id,
+                    merkle_root: report.merkle_root,
+                    rows: report.rows,
+                },
+                None,
+            )?;
+            notes.push(format!(
+                "Published {} rows with root {} in block {}.",
+                report.rows, report.merkle_root, receipt.height
+            ));
+            receipts.push(receipt);
+        } else {
+            notes.push("The dataset was already published.".into());
+        }
+    }
+    output::print(
+        ctx,
+        &json!({ "report": report, "receipts": receipts }),
+        || {
+            let rows: Vec<Vec<String>> = report
+                .submissions
+                .iter()
+                .map(|s| {
+                    let sc = s.score.as_ref();
+                    vec![
+                        s.uid.map_or("-".into(), |u| u.to_string()),
+                        s.hotkey.to_string(),
+                        sc.map_or("-".into(), |x| {
+                            if x.passed {
+                                "pass".into()
+                            } else {
+                                "fail".into()
+                            }
+                        }),
+                        sc.map_or("-".into(), |x| format!("{:.4}", x.fidelity)),
+                        sc.map_or("-".into(), |x| format!("{:.4}", x.privacy)),
+                        sc.map_or("-".into(), |x| format!("{:.4}", x.score)),
+                        format!("{:.4}", s.weight),
+                        s.error.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            format!(
+                "Task {} (seed {}):\n{}\n\n{}",
+                task.id,
+                report.seed,
+                output::table(
+                    &[
+                        "uid", "hotkey", "gates", "F", "P", "score", "weight", "error"
+                    ],
+                    &rows
+                ),
+                notes.join("\n")
+            )
+        },
+    );
+    Ok(())
+}
+
+fn download(ctx: &Context, args: &DownloadArgs) -> anyhow::Result<()> {
+    let store = args.store.open()?;
+    let (_, task) = fetch_task(ctx, args.task)?;
+    let Some(published) = &task.published else {
+        bail!(
+            "task {} has no published dataset yet (phase: {}): a validator publishes after block {}",
+            task.id,
+            task.phase,
+            task.reveal_deadline
+        );
+    };
+    let schema = task_schema(ctx, &task, args.metadata.as_deref(), &store)?;
+    let csv = ctx.block_on(store.get_dataset(&published.merkle_root))??;
+    let (rows, root) = csv_root(&schema, &csv).context("the stored dataset does not parse")?;
+    if root != published.merkle_root || rows != published.rows {
+        bail!(
+            "the stored dataset has root {root} ({rows} rows) but the chain says {} ({} rows): the store is corrupt or stale",
+            published.merkle_root,
+            published.rows
+        );
+    }
+    std::fs::write(&args.out, &csv)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    output::print(
+        ctx,
+        &json!({ "task": task.id, "rows": rows, "merkle_root": root, "out": args.out, "verified": true }),
+        || {
+            format!(
+                "Downloaded {rows} rows of task {} to {}; Merkle root {root} matches the chain.",
+                task.id,
+                args.out.display()
+            )
+        },
+    );
+    Ok(())
+}
