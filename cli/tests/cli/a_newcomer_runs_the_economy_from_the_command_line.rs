@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{NodeProcess, fails, ok, plexus};
+use crate::support::{LocalNet, fails, ok};
 
 fn json(cmd: &mut std::process::Command) -> Value {
     serde_json::from_str(&ok(cmd.arg("--json"))).expect("--json prints JSON")
@@ -13,15 +13,8 @@ fn json(cmd: &mut std::process::Command) -> Value {
 
 #[test]
 fn a_newcomer_runs_the_economy_from_the_command_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let wallets = dir.path().join("wallets");
-    let node = NodeProcess::start(dir.path());
-    let url = node.url();
-    let cli = || {
-        let mut cmd = plexus(&wallets);
-        cmd.args(["--node", &url]);
-        cmd
-    };
+    let net = LocalNet::start();
+    let cli = || net.cli();
 
     // A wallet with two hotkeys, funded by the development faucet.
     let created = json(cli().args(["wallet", "create", "--name", "alice", "--hotkey", "miner"]));

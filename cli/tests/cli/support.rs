@@ -239,3 +239,32 @@ pub(crate) fn python_venv(name: &str, packages: &[&str]) -> PathBuf {
     }
     python
 }
+
+/// A node in a temporary folder with its own wallet folder: the set-up every
+/// end-to-end test starts from.
+pub(crate) struct LocalNet {
+    /// Declared first so the node is stopped before its folder is removed.
+    pub(crate) node: NodeProcess,
+    pub(crate) wallets: PathBuf,
+    pub(crate) dir: tempfile::TempDir,
+}
+
+impl LocalNet {
+    /// Start a development node in a fresh temporary folder.
+    pub(crate) fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let node = NodeProcess::start(dir.path());
+        Self {
+            node,
+            wallets: dir.path().join("wallets"),
+            dir,
+        }
+    }
+
+    /// A `plexus` command with the test's wallets, pointed at the node.
+    pub(crate) fn cli(&self) -> Command {
+        let mut cmd = plexus(&self.wallets);
+        cmd.args(["--node", &self.node.url()]);
+        cmd
+    }
+}

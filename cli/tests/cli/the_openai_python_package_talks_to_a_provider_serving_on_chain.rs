@@ -7,9 +7,7 @@ use std::{io::Read as _, process::Command};
 
 use serde_json::Value;
 
-use crate::support::{
-    NodeProcess, ProviderProcess, default_model, ok, plexus, python_venv, workspace,
-};
+use crate::support::{LocalNet, ProviderProcess, default_model, ok, python_venv, workspace};
 
 /// The `openai` release the test installs from PyPI.
 const OPENAI: &str = "openai==3.57.0";
@@ -32,15 +30,8 @@ fn blake3_of(path: &std::path::Path) -> String {
 fn the_openai_python_package_talks_to_a_provider_serving_on_chain() {
     let model = default_model();
     let python = python_venv("openai-3.57.0-venv", &[OPENAI]);
-    let dir = tempfile::tempdir().unwrap();
-    let wallets = dir.path().join("wallets");
-    let node = NodeProcess::start(dir.path());
-    let url = node.url();
-    let cli = || {
-        let mut cmd = plexus(&wallets);
-        cmd.args(["--node", &url]);
-        cmd
-    };
+    let net = LocalNet::start();
+    let cli = || net.cli();
     ok(cli().args(["wallet", "create", "--name", "op", "--hotkey", "provider"]));
     ok(cli().args(["wallet", "faucet", "--name", "op", "--amount", "500"]));
     let subnet: Value = serde_json::from_str(&ok(cli().args([
@@ -57,7 +48,7 @@ fn the_openai_python_package_talks_to_a_provider_serving_on_chain() {
 
     let provider = ProviderProcess::start(
         cli(),
-        dir.path(),
+        net.dir.path(),
         &[
             "--netuid",
             &netuid,
