@@ -105,9 +105,7 @@ impl Provider {
         .unwrap_or_else(|_| HeaderValue::from_static("unknown"));
         let weights_header =
             HeaderValue::from_str(&hash).unwrap_or_else(|_| HeaderValue::from_static("unknown"));
-        let created = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let created = unix_secs();
         Self {
             inner: Arc::new(Inner {
                 metrics: Metrics::new(Arc::clone(&gate)),
@@ -257,13 +255,17 @@ fn parse<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, 
 }
 
 impl Inner {
-    fn next_id(&self, prefix: &str) -> String {
+    /// A value no other request of this process gets: answer ids and fresh seeds.
+    fn fresh_tag(&self) -> blake3::Hash {
         let n = self.ids.fetch_add(1, Ordering::Relaxed);
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        let tag = blake3::hash(&[nanos.to_le_bytes().as_slice(), &n.to_le_bytes()].concat());
-        format!("{prefix}-{}", &tag.to_hex()[..24])
+        blake3::hash(&[nanos.to_le_bytes().as_slice(), &n.to_le_bytes()].concat())
+    }
+
+    fn next_id(&self, prefix: &str) -> String {
+        format!("{prefix}-{}", &self.fresh_tag().to_hex()[..24])
     }
 
     fn check_model(&self, model: &str) -> Result<(), ProviderError> {
@@ -329,8 +331,10 @@ impl Inner {
             Some(seed) => u64::from_le_bytes(seed.to_le_bytes()),
             // No seed asked: a fresh one per request, as OpenAI does.
             None => {
-                let id = self.next_id("seed");
-                u64::from_str_radix(&id[5..21], 16).unwrap_or(0)
+                let tag = self.fresh_tag();
+                let mut seed = [0u8; 8];
+                seed.copy_from_slice(&tag.as_bytes()[..8]);
+                u64::from_le_bytes(seed)
             }
         };
         Ok(Sampling {
@@ -412,9 +416,7 @@ impl Frame {
         Self {
             format,
             id: p.next_id(prefix),
-            created: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
+            created: unix_secs(),
             model: p.engine.model().id.clone(),
             fingerprint: p.fingerprint.clone(),
             include_usage,
@@ -427,46 +429,20 @@ impl Frame {
 
     /// One streamed chunk: new text, a role opening, or the finish.
     fn chunk(&self, role: bool, text: Option<String>, finish: Option<FinishReason>) -> String {
-        let finish_reason = finish.map(|f| finish_name(f).to_owned());
-        let json = match self.format {
-            Format::Chat => serde_json::to_string(&ChatChunk {
-                id: self.id.clone(),
-                object: "chat.completion.chunk".to_owned(),
-                created: self.created,
-                model: self.model.clone(),
-                system_fingerprint: self.fingerprint.clone(),
-                choices: vec![ChunkChoice {
-                    index: 0,
-                    delta: Delta {
-                        role: role.then(|| "assistant".to_owned()),
-                        content: text,
-                    },
-                    finish_reason,
-                    logprobs: None,
-                }],
-                usage: self.usage_field(),
-            }),
-            Format::Text => serde_json::to_string(&CompletionResponse {
-                id: self.id.clone(),
-                object: "text_completion".to_owned(),
-                created: self.created,
-                model: self.model.clone(),
-                system_fingerprint: self.fingerprint.clone(),
-                choices: vec![CompletionChoice {
-                    text: text.unwrap_or_default(),
-                    index: 0,
-                    finish_reason,
-                    logprobs: None,
-                }],
-                usage: self.usage_field(),
-            }),
-        };
-        json.unwrap_or_default()
+        self.event(Some((role, text, finish)), self.usage_field())
     }
 
     /// The last chunk with `include_usage`: no choices, the counts.
     fn usage_chunk(&self, usage: EngineUsage) -> String {
-        let usage = Some(Some(Usage::from(usage)));
+        self.event(None, Some(Some(Usage::from(usage))))
+    }
+
+    /// A streamed event with at most one choice (role opening, text, finish).
+    fn event(
+        &self,
+        choice: Option<(bool, Option<String>, Option<FinishReason>)>,
+        usage: Option<Option<Usage>>,
+    ) -> String {
         let json = match self.format {
             Format::Chat => serde_json::to_string(&ChatChunk {
                 id: self.id.clone(),
@@ -474,7 +450,18 @@ impl Frame {
                 created: self.created,
                 model: self.model.clone(),
                 system_fingerprint: self.fingerprint.clone(),
-                choices: Vec::new(),
+                choices: choice
+                    .into_iter()
+                    .map(|(role, text, finish)| ChunkChoice {
+                        index: 0,
+                        delta: Delta {
+                            role: role.then(|| "assistant".to_owned()),
+                            content: text,
+                        },
+                        finish_reason: finish.map(|f| finish_name(f).to_owned()),
+                        logprobs: None,
+                    })
+                    .collect(),
                 usage,
             }),
             Format::Text => serde_json::to_string(&CompletionResponse {
@@ -483,7 +470,15 @@ impl Frame {
                 created: self.created,
                 model: self.model.clone(),
                 system_fingerprint: self.fingerprint.clone(),
-                choices: Vec::new(),
+                choices: choice
+                    .into_iter()
+                    .map(|(_, text, finish)| CompletionChoice {
+                        text: text.unwrap_or_default(),
+                        index: 0,
+                        finish_reason: finish.map(|f| finish_name(f).to_owned()),
+                        logprobs: None,
+                    })
+                    .collect(),
                 usage,
             }),
         };
@@ -529,6 +524,20 @@ impl Frame {
             .into_response(),
         }
     }
+}
+
+/// Seconds since the Unix epoch (`created` of models and answers).
+fn unix_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// An engine stream that ended without its `Finished` item: an engine bug.
+fn unfinished() -> ProviderError {
+    ProviderError::Engine(plexus_inference::EngineError::Internal(
+        "the generation ended without finishing".to_owned(),
+    ))
 }
 
 fn finish_name(reason: FinishReason) -> &'static str {
@@ -676,13 +685,7 @@ async fn collect(
                 return Ok((text, reason, usage));
             }
             Some(Err(e)) => return Err(e.into()),
-            None => {
-                return Err(ProviderError::Engine(
-                    plexus_inference::EngineError::Internal(
-                        "the generation ended without finishing".to_owned(),
-                    ),
-                ));
-            }
+            None => return Err(unfinished()),
         }
     }
 }
@@ -729,9 +732,7 @@ async fn drive(
                 return;
             }
             Ok(Some(Err(e))) => ProviderError::from(e),
-            Ok(None) => ProviderError::Engine(plexus_inference::EngineError::Internal(
-                "the generation ended without finishing".to_owned(),
-            )),
+            Ok(None) => unfinished(),
             Err(_) => ProviderError::Timeout(p.inner.config.request_timeout),
         };
         // Headers are gone: the error travels as one last event, as OpenAI does.
