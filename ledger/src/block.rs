@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::{
-    TxError, accounts, data, emission,
+    TxError, accounts, credits, data, emission,
     events::Event,
     neurons,
     params::{self, ChainConfig},
@@ -125,6 +125,18 @@ fn check_stateless(config: &ChainConfig, tx: &SignedTransaction) -> Result<(), T
         Payload::CommitData { .. }
         | Payload::RevealData { .. }
         | Payload::PublishDataset { .. } => Ok(()),
+        Payload::RegisterIssuer {
+            url,
+            ohttp_keys,
+            keys,
+            ..
+        } => credits::check_register(url, ohttp_keys, keys),
+        Payload::BuyCredits {
+            denomination,
+            credits,
+            ..
+        } => credits::check_buy(*credits, *denomination),
+        Payload::SettleCredits { tokens, .. } => credits::check_settle(tokens),
     }
 }
 
@@ -193,6 +205,10 @@ fn execute<R: StateReader>(
         Payload::AddStake { amount, .. } => (*amount, "stake amount + fee"),
         Payload::CreateSubnet { .. } => (params.subnet_lock_cost, "subnet lock cost + fee"),
         Payload::CreateDataTask { bounty, .. } => (*bounty, "bounty + fee"),
+        Payload::BuyCredits { credits, .. } => (
+            credits::bundle_price(params, *credits).ok_or(TxError::Overflow("bundle price"))?,
+            "bundle price + fee",
+        ),
         Payload::Register { netuid, .. } => (
             neurons::registration_price(ov, *netuid, height)?,
             "burn price + fee",
@@ -306,6 +322,33 @@ fn execute<R: StateReader>(
             merkle_root,
             rows,
         } => data::publish(ov, sender, *task, *merkle_root, *rows, height, events)?,
+        Payload::RegisterIssuer {
+            netuid,
+            url,
+            ohttp_keys,
+            keys,
+        } => credits::register(ov, sender, *netuid, url, ohttp_keys, keys, height, events)?,
+        Payload::BuyCredits {
+            issuer,
+            denomination,
+            key_epoch,
+            credits,
+        } => {
+            credits::buy(
+                ov,
+                params,
+                sender,
+                issuer,
+                *denomination,
+                *key_epoch,
+                *credits,
+                height,
+                events,
+            )?;
+        }
+        Payload::SettleCredits { netuid, tokens } => {
+            credits::settle(ov, params, sender, *netuid, tokens, height, events)?
+        }
     }
     accounts::charge_fee_and_bump_nonce(ov, sender, tx.fee)
 }

@@ -352,6 +352,74 @@ pub enum TxError {
         /// The task.
         task: DataTaskId,
     },
+    /// An issuer key or the issuer's endpoint is malformed.
+    #[error("invalid issuer registration: {0}")]
+    InvalidIssuer(&'static str),
+    /// The issuer already published a different key for this (denomination, key epoch).
+    #[error(
+        "issuer already published another key for denomination {denomination}, key epoch {key_epoch}: keys never change, use a new key epoch"
+    )]
+    IssuerKeyTaken {
+        /// The denomination.
+        denomination: u32,
+        /// The key epoch.
+        key_epoch: u32,
+    },
+    /// The key is already registered by another issuer.
+    #[error("this issuer key is already registered by issuer {issuer}")]
+    IssuerKeyOwnedByAnother {
+        /// The issuer that holds it.
+        issuer: AccountId,
+    },
+    /// The issuer has no key for this (denomination, key epoch).
+    #[error(
+        "issuer {issuer} has no key for denomination {denomination}, key epoch {key_epoch}: list keys with `plexus credits issuers`"
+    )]
+    UnknownIssuerKey {
+        /// The issuer.
+        issuer: AccountId,
+        /// The denomination asked for.
+        denomination: u32,
+        /// The key epoch asked for.
+        key_epoch: u32,
+    },
+    /// The credit amount is not a bundle size or not a multiple of the denomination.
+    #[error(
+        "{credits} credits is not a bundle of this key: buy 10, 100 or 1000 credits, a multiple of the denomination {denomination}"
+    )]
+    InvalidBundle {
+        /// Credits asked for.
+        credits: u32,
+        /// The key's denomination.
+        denomination: u32,
+    },
+    /// A settlement carries no tokens.
+    #[error("a settlement must carry at least one token")]
+    NoTokens,
+    /// A token in a settlement does not verify.
+    #[error("token {index} does not verify: {reason}")]
+    InvalidToken {
+        /// Its position in the settlement.
+        index: usize,
+        /// Why.
+        reason: &'static str,
+    },
+    /// A token's nonce was settled before (or appears twice in this settlement).
+    #[error("token {index} was already settled (nonce {nonce}): each token is paid once")]
+    TokenAlreadySettled {
+        /// Its position in the settlement.
+        index: usize,
+        /// The token nonce, hex.
+        nonce: String,
+    },
+    /// The issuer key's escrow and the issuer's own stake cannot cover the tokens.
+    #[error("issuer {issuer} cannot cover {} PLX of settlement: its key escrow and self-stake are exhausted", format_plx(*short))]
+    EscrowExhausted {
+        /// The issuer.
+        issuer: AccountId,
+        /// What could not be paid.
+        short: Amount,
+    },
     /// The ledger could not read its own state (an operator problem, not the sender's).
     #[error("internal state error: {0}")]
     State(#[from] StateError),
@@ -411,6 +479,15 @@ impl TxError {
             TxError::RowsOutOfBounds { .. } => "rows_out_of_bounds",
             TxError::PublishTooEarly { .. } => "publish_too_early",
             TxError::AlreadyPublished { .. } => "already_published",
+            TxError::InvalidIssuer(_) => "invalid_issuer",
+            TxError::IssuerKeyTaken { .. } => "issuer_key_taken",
+            TxError::IssuerKeyOwnedByAnother { .. } => "issuer_key_owned_by_another",
+            TxError::UnknownIssuerKey { .. } => "unknown_issuer_key",
+            TxError::InvalidBundle { .. } => "invalid_bundle",
+            TxError::NoTokens => "no_tokens",
+            TxError::InvalidToken { .. } => "invalid_token",
+            TxError::TokenAlreadySettled { .. } => "token_already_settled",
+            TxError::EscrowExhausted { .. } => "escrow_exhausted",
             TxError::State(_) => "internal",
         }
     }

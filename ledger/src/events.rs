@@ -181,6 +181,39 @@ pub enum Event {
         /// subnet's pending emission.
         refunded: bool,
     },
+    /// An issuer published its endpoint and keys.
+    IssuerRegistered {
+        /// The issuer hotkey.
+        issuer: AccountId,
+        /// Keys it holds now.
+        keys: u32,
+    },
+    /// A buyer moved a bundle's price into an issuer key's escrow.
+    CreditsBought {
+        /// The deposit id the issuer signs tokens for.
+        deposit: u64,
+        /// The buying coldkey.
+        buyer: AccountId,
+        /// The issuer hotkey.
+        issuer: AccountId,
+        /// The issuer key id (sha256 of its SPKI).
+        key_id: Hash,
+        /// Credits bought.
+        credits: u32,
+        /// Base units escrowed.
+        amount: Amount,
+    },
+    /// A provider was paid for redeemed tokens.
+    CreditsSettled {
+        /// The provider hotkey.
+        provider: AccountId,
+        /// Tokens settled.
+        tokens: u32,
+        /// Base units paid out of escrow.
+        paid: Amount,
+        /// Base units taken from issuers' stake because their escrow ran out.
+        slashed: Amount,
+    },
 }
 
 /// A block the node committed, with the events its execution emitted: what the node

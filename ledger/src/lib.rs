@@ -14,6 +14,7 @@
 //! | `0x04` | neurons | holder, registration, scores, endpoint per (netuid, uid) |
 //! | `0x05` | weights | weights, bonds and commit rows per (netuid, uid) |
 //! | `0x06` | data | data tasks, their contributions and the bounty escrow |
+//! | `0x07` | credits | issuers and their keys, deposits, the credit escrow, settled nonces |
 //!
 //! Entry points: [`check_transaction`] (mempool), [`apply_transaction`],
 //! [`execute_block`] (verify a block), [`build_block`] (propose one),
@@ -21,6 +22,7 @@
 
 pub mod accounts;
 pub mod block;
+pub mod credits;
 pub mod data;
 pub mod emission;
 pub mod error;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::{
-    accounts, data, genesis, neurons,
+    accounts, credits, data, genesis, neurons,
     params::{self, ChainConfig},
     staking,
     state::StateError,
@@ -155,6 +155,19 @@ pub struct SupplyView {
     pub total_stake: Amount,
     /// Of which held in escrow by open data tasks.
     pub data_escrow: Amount,
+    /// Of which held in credit issuers' key escrows.
+    #[serde(default)]
+    pub credit_escrow: Amount,
+}
+
+/// A credit issuer with its keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuerView {
+    /// Endpoint and key ids.
+    #[serde(flatten)]
+    pub issuer: credits::Issuer,
+    /// Its keys with their escrow accounting, in registration order.
+    pub keys: Vec<credits::IssuerKey>,
 }
 
 /// One contribution to a data task.
@@ -374,6 +387,7 @@ pub fn supply(state: &impl StateReader) -> Result<SupplyView, QueryError> {
         total_issuance: s.issuance(),
         total_stake: staking::total_stake(state)?,
         data_escrow: data::escrow_total(state)?,
+        credit_escrow: credits::escrow_total(state)?,
     })
 }
 
@@ -452,4 +466,45 @@ pub fn chain(state: &impl StateReader) -> Result<ChainConfig, QueryError> {
 /// The genesis validator set.
 pub fn validators(state: &impl StateReader) -> Result<Vec<genesis::GenesisValidator>, QueryError> {
     Ok(genesis::validators(state)?)
+}
+
+/// Every credit issuer with its keys, in hotkey order.
+pub fn issuers(state: &impl StateReader) -> Result<Vec<IssuerView>, QueryError> {
+    let mut out = Vec::new();
+    for hotkey in credits::issuers(state)? {
+        if let Some(view) = issuer(state, &hotkey)? {
+            out.push(view);
+        }
+    }
+    Ok(out)
+}
+
+/// One credit issuer with its keys.
+pub fn issuer(
+    state: &impl StateReader,
+    hotkey: &AccountId,
+) -> Result<Option<IssuerView>, QueryError> {
+    let Some(issuer) = credits::issuer(state, hotkey)? else {
+        return Ok(None);
+    };
+    let mut keys = Vec::with_capacity(issuer.key_ids.len());
+    for id in &issuer.key_ids {
+        if let Some(k) = credits::issuer_key(state, id)? {
+            keys.push(k);
+        }
+    }
+    Ok(Some(IssuerView { issuer, keys }))
+}
+
+/// A credit deposit by id.
+pub fn deposit(state: &impl StateReader, id: u64) -> Result<Option<credits::Deposit>, QueryError> {
+    Ok(credits::deposit(state, id)?)
+}
+
+/// Whether a token nonce was settled, and by whom.
+pub fn settled_nonce(
+    state: &impl StateReader,
+    nonce: &[u8; 32],
+) -> Result<Option<credits::SettledNonce>, QueryError> {
+    Ok(credits::settled_nonce(state, nonce)?)
 }

@@ -2,6 +2,7 @@
 
 pub mod block;
 pub mod codec;
+pub mod credits;
 pub mod keys;
 pub mod subnet;
 pub mod tx;
@@ -119,6 +120,28 @@ pub fn parse_plx(text: &str) -> Option<Amount> {
         format!("{frac:0<9}").parse().ok()?
     };
     whole.checked_mul(PLX)?.checked_add(frac)
+}
+
+/// Serde helper: a list of byte strings as hex strings.
+pub mod hex_list {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Serialize each byte string as lower-case hex.
+    pub fn serialize<S: Serializer>(items: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
+        items
+            .iter()
+            .map(hex::encode)
+            .collect::<Vec<_>>()
+            .serialize(s)
+    }
+
+    /// Deserialize byte strings from hex.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .into_iter()
+            .map(|h| hex::decode(h).map_err(serde::de::Error::custom))
+            .collect()
+    }
 }
 
 /// Serde helper: bytes as a hex string.

@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use crate::{
     AccountId, Amount, Hash, Netuid, Signature,
     codec::{CodecError, Decode, Encode, Reader, WriteExt},
+    credits::{IssuerKeySpec, read_issuer_keys, read_tokens},
     keys::{KeyError, Keypair},
-    subnet::{Endpoint, Hyperparams, Mechanism},
+    subnet::{Endpoint, Hyperparams, MAX_OHTTP_KEYS, MAX_URL, Mechanism},
 };
 
 /// Domain separator for transaction signatures.
@@ -164,6 +165,42 @@ pub enum Payload {
         /// Rows in the accepted dataset.
         rows: u64,
     },
+    /// Publish credit issuer keys and the issuer's OHTTP endpoint (a hotkey with a
+    /// validator permit on `netuid`). The url and OHTTP keys replace earlier ones; keys
+    /// are added, and a (denomination, key epoch) once published never changes.
+    RegisterIssuer {
+        /// A subnet on which the signing hotkey holds a validator permit.
+        netuid: Netuid,
+        /// Base URL of the issuance gateway (reached through a relay).
+        url: String,
+        /// Encoded OHTTP key configurations of the issuance gateway.
+        #[serde(with = "crate::hex_bytes")]
+        ohttp_keys: Vec<u8>,
+        /// Keys to add.
+        keys: Vec<IssuerKeySpec>,
+    },
+    /// Buy a fixed-size bundle of credits from one issuer key: the bundle's price moves
+    /// from the signing coldkey into that key's credit escrow, as a numbered deposit.
+    BuyCredits {
+        /// The issuer hotkey.
+        issuer: AccountId,
+        /// The key's denomination (credits per token).
+        denomination: u32,
+        /// The key's epoch.
+        key_epoch: u32,
+        /// Credits bought: one of [`crate::credits::CREDIT_BUNDLES`].
+        credits: u32,
+    },
+    /// Claim payment for redeemed tokens (a provider hotkey registered on `netuid`):
+    /// every token must verify under a registered issuer key, name the signer as its
+    /// origin, and carry a nonce never settled before.
+    SettleCredits {
+        /// A subnet the signing hotkey is registered on.
+        netuid: Netuid,
+        /// Encoded type 0x0002 tokens.
+        #[serde(with = "crate::hex_list")]
+        tokens: Vec<Vec<u8>>,
+    },
 }
 
 impl Payload {
@@ -185,6 +222,9 @@ impl Payload {
             Payload::CommitData { .. } => "commit_data",
             Payload::RevealData { .. } => "reveal_data",
             Payload::PublishDataset { .. } => "publish_dataset",
+            Payload::RegisterIssuer { .. } => "register_issuer",
+            Payload::BuyCredits { .. } => "buy_credits",
+            Payload::SettleCredits { .. } => "settle_credits",
         }
     }
 
@@ -205,6 +245,9 @@ impl Payload {
             Payload::CommitData { .. } => 12,
             Payload::RevealData { .. } => 13,
             Payload::PublishDataset { .. } => 14,
+            Payload::RegisterIssuer { .. } => 15,
+            Payload::BuyCredits { .. } => 16,
+            Payload::SettleCredits { .. } => 17,
         }
     }
 }
@@ -329,6 +372,34 @@ impl Encode for Payload {
                 merkle_root.encode_to(out);
                 out.put_u64(*rows);
             }
+            Payload::RegisterIssuer {
+                netuid,
+                url,
+                ohttp_keys,
+                keys,
+            } => {
+                out.put_u16(*netuid);
+                out.put_bytes(url.as_bytes());
+                out.put_bytes(ohttp_keys);
+                out.put_len(keys.len());
+                keys.iter().for_each(|k| k.encode_to(out));
+            }
+            Payload::BuyCredits {
+                issuer,
+                denomination,
+                key_epoch,
+                credits,
+            } => {
+                issuer.encode_to(out);
+                out.put_u32(*denomination);
+                out.put_u32(*key_epoch);
+                out.put_u32(*credits);
+            }
+            Payload::SettleCredits { netuid, tokens } => {
+                out.put_u16(*netuid);
+                out.put_len(tokens.len());
+                tokens.iter().for_each(|t| out.put_bytes(t));
+            }
         }
     }
 }
@@ -423,6 +494,22 @@ impl Decode for Payload {
                 task: r.u64("task")?,
                 merkle_root: Hash::decode_from(r)?,
                 rows: read_rows(r)?,
+            },
+            15 => Payload::RegisterIssuer {
+                netuid: r.u16("netuid")?,
+                url: r.string(MAX_URL, "url")?,
+                ohttp_keys: r.bytes(MAX_OHTTP_KEYS, "ohttp_keys")?,
+                keys: read_issuer_keys(r)?,
+            },
+            16 => Payload::BuyCredits {
+                issuer: AccountId::decode_from(r)?,
+                denomination: r.u32("denomination")?,
+                key_epoch: r.u32("key epoch")?,
+                credits: r.u32("credits")?,
+            },
+            17 => Payload::SettleCredits {
+                netuid: r.u16("netuid")?,
+                tokens: read_tokens(r)?,
             },
             tag => {
                 return Err(CodecError::UnknownTag {

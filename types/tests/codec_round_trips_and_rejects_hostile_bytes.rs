@@ -4,6 +4,7 @@ use plexus_types::{
     AccountId, Block, BlockHeader, Decode, Encode, Endpoint, Hash, Hyperparams, Keypair, Mechanism,
     Payload, SignedTransaction, Transaction,
     block::tx_root,
+    credits::{IssuerKeySpec, MAX_SETTLE_TOKENS, TOKEN_BYTES},
     tx::{MAX_DATA_ROWS, data_commit_hash, weights_commit_hash},
 };
 use proptest::prelude::*;
@@ -116,6 +117,46 @@ fn payload() -> impl Strategy<Value = Payload> {
                 task,
                 merkle_root: Hash(r),
                 rows,
+            }
+        }),
+        (
+            any::<u16>(),
+            "[a-z:/.0-9]{0,40}",
+            proptest::collection::vec(any::<u8>(), 0..64),
+            proptest::collection::vec(
+                (
+                    any::<u32>(),
+                    any::<u32>(),
+                    proptest::collection::vec(any::<u8>(), 0..300)
+                ),
+                0..4
+            )
+        )
+            .prop_map(|(netuid, url, ohttp_keys, keys)| Payload::RegisterIssuer {
+                netuid,
+                url,
+                ohttp_keys,
+                keys: keys
+                    .into_iter()
+                    .map(|(denomination, key_epoch, spki)| IssuerKeySpec {
+                        denomination,
+                        key_epoch,
+                        spki
+                    })
+                    .collect(),
+            }),
+        (account(), any::<u32>(), any::<u32>(), any::<u32>()).prop_map(
+            |(issuer, denomination, key_epoch, credits)| Payload::BuyCredits {
+                issuer,
+                denomination,
+                key_epoch,
+                credits
+            }
+        ),
+        (any::<u16>(), proptest::collection::vec(any::<u8>(), 0..8)).prop_map(|(netuid, seeds)| {
+            Payload::SettleCredits {
+                netuid,
+                tokens: seeds.into_iter().map(|b| vec![b; TOKEN_BYTES]).collect(),
             }
         }),
     ]
@@ -321,4 +362,63 @@ fn a_data_commit_depends_on_every_field() {
     assert_ne!(base, data_commit_hash(1, &b, &[1; 32], &Hash([2; 32])));
     assert_ne!(base, data_commit_hash(1, &a, &[3; 32], &Hash([2; 32])));
     assert_ne!(base, data_commit_hash(1, &a, &[1; 32], &Hash([4; 32])));
+}
+
+#[test]
+fn credit_payload_encodings_are_pinned() {
+    let issuer = AccountId([0xab; 32]);
+    let buy = Payload::BuyCredits {
+        issuer,
+        denomination: 1,
+        key_epoch: 2,
+        credits: 100,
+    };
+    assert_eq!(
+        hex::encode(buy.encode()),
+        format!("10{}010000000200000064000000", "ab".repeat(32))
+    );
+    let register = Payload::RegisterIssuer {
+        netuid: 1,
+        url: "u".into(),
+        ohttp_keys: vec![9],
+        keys: vec![IssuerKeySpec {
+            denomination: 1,
+            key_epoch: 0,
+            spki: vec![7, 7],
+        }],
+    };
+    assert_eq!(
+        hex::encode(register.encode()),
+        "0f01000100000075010000000901000000010000000000000002000000\
+0707"
+    );
+    let settle = Payload::SettleCredits {
+        netuid: 3,
+        tokens: vec![vec![5; TOKEN_BYTES]],
+    };
+    assert_eq!(
+        hex::encode(settle.encode()),
+        format!(
+            "11030001000000{}{}",
+            hex::encode(354u32.to_le_bytes()),
+            "05".repeat(354)
+        )
+    );
+    for p in [buy, register, settle] {
+        assert_eq!(Payload::decode(&p.encode()).unwrap(), p);
+    }
+}
+
+#[test]
+fn a_settlement_with_a_short_token_or_too_many_tokens_is_rejected() {
+    let short = Payload::SettleCredits {
+        netuid: 0,
+        tokens: vec![vec![0; TOKEN_BYTES - 1]],
+    };
+    assert!(Payload::decode(&short.encode()).is_err());
+    let many = Payload::SettleCredits {
+        netuid: 0,
+        tokens: vec![vec![0; TOKEN_BYTES]; MAX_SETTLE_TOKENS + 1],
+    };
+    assert!(Payload::decode(&many.encode()).is_err());
 }

@@ -18,6 +18,9 @@ pub const DEFAULT_TAKE: u16 = 11796;
 /// The subnet owner's cut of each epoch's emission: 18% (11796/65535).
 pub const OWNER_CUT: u16 = 11796;
 
+/// Development price of one credit: 0.001 PLX, so a 1000-credit bundle costs 1 PLX.
+pub const DEFAULT_CREDIT_PRICE: Amount = PLX / 1000;
+
 /// Tunable chain parameters, set in genesis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -38,6 +41,9 @@ pub struct ChainParams {
     pub max_subnets: u16,
     /// The development faucet account, if this chain has one (insecure, dev only).
     pub faucet: Option<AccountId>,
+    /// Base units one inference credit costs: buyers pay it per credit into the
+    /// issuer key's escrow, providers are paid it per credit settled.
+    pub credit_price: Amount,
 }
 
 impl Default for ChainParams {
@@ -52,6 +58,7 @@ impl Default for ChainParams {
             block_interval_ms: 1_000,
             max_subnets: 64,
             faucet: None,
+            credit_price: DEFAULT_CREDIT_PRICE,
         }
     }
 }
@@ -78,7 +85,9 @@ pub(crate) fn fee_free_netuid(payload: &Payload) -> Option<Netuid> {
         Payload::Serve { netuid, .. }
         | Payload::CommitWeights { netuid, .. }
         | Payload::RevealWeights { netuid, .. }
-        | Payload::SetWeights { netuid, .. } => Some(*netuid),
+        | Payload::SetWeights { netuid, .. }
+        | Payload::RegisterIssuer { netuid, .. }
+        | Payload::SettleCredits { netuid, .. } => Some(*netuid),
         _ => None,
     }
 }
@@ -110,6 +119,7 @@ impl Encode for ChainConfig {
                 a.encode_to(out);
             }
         }
+        out.put_u64(p.credit_price);
     }
 }
 
@@ -126,6 +136,7 @@ impl Decode for ChainConfig {
                 block_interval_ms: r.u64("block interval")?,
                 max_subnets: r.u16("max subnets")?,
                 faucet: r.option("faucet", AccountId::decode_from)?,
+                credit_price: r.u64("credit price")?,
             },
         })
     }
@@ -148,7 +159,7 @@ mod tests {
             params: ChainParams::default(),
         };
         let bytes = config.to_bytes();
-        assert_eq!(bytes.len(), 8 * 5 + 2 * 3 + 1);
+        assert_eq!(bytes.len(), 8 * 6 + 2 * 3 + 1);
         assert_eq!(ChainConfig::from_bytes(&bytes).unwrap(), config);
         assert_eq!(&bytes[..8], &7u64.to_le_bytes());
     }

@@ -210,7 +210,21 @@ pub(crate) fn total_held(store: &MemStore) -> u128 {
         .map(|t| t.task.escrow)
         .sum();
     assert_eq!(escrow, held, "escrow total drifted from the tasks' escrow");
-    total + u128::from(escrow)
+    // The credit escrow equals what the issuer keys hold, and no key paid out more
+    // than was deposited into it.
+    let credit_escrow = query::supply(store).unwrap().credit_escrow;
+    let mut keys_hold = 0u64;
+    for issuer in query::issuers(store).unwrap() {
+        for k in issuer.keys {
+            assert!(k.settled <= k.deposited, "key settled more than deposited");
+            keys_hold += k.escrow();
+        }
+    }
+    assert_eq!(
+        credit_escrow, keys_hold,
+        "credit escrow drifted from the keys"
+    );
+    total + u128::from(escrow) + u128::from(credit_escrow)
 }
 
 /// Hyperparameters for tests: small, fast epochs.

@@ -1,0 +1,128 @@
+//! Private inference credits: issuer keys, bundles and the tokens providers settle.
+//!
+//! A credit issuer (a validator hotkey) publishes one RSA key per (denomination, key
+//! epoch) with `RegisterIssuer`. A buyer moves the price of a fixed-size bundle into
+//! the credit escrow of one issuer key with `BuyCredits`; the issuer then blind-signs
+//! `credits / denomination` Privacy Pass tokens (RFC 9578, type 0x0002) for that
+//! deposit. Providers redeem tokens off chain and claim payment with `SettleCredits`.
+//!
+//! Names inside token challenges are the bech32 addresses of hotkeys: the challenge's
+//! `issuer_name` is the issuer hotkey, and its single `origin_info` entry the provider
+//! hotkey the token may be spent at.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    CodecError, Decode, Encode,
+    codec::{Reader, WriteExt},
+};
+
+/// The bundle sizes a buyer may purchase, in credits. Fixed sizes keep purchase
+/// amounts from fingerprinting buyers.
+pub const CREDIT_BUNDLES: [u32; 3] = [10, 100, 1000];
+/// Longest encoded issuer public key (RSASSA-PSS `SubjectPublicKeyInfo`).
+pub const MAX_ISSUER_SPKI: usize = 800;
+/// Most keys one `RegisterIssuer` publishes.
+pub const MAX_ISSUER_KEYS: usize = 4;
+/// Most tokens one `SettleCredits` claims.
+pub const MAX_SETTLE_TOKENS: usize = 128;
+/// Length of an encoded type 0x0002 token (2 + 32 + 32 + 32 + 256 bytes).
+pub const TOKEN_BYTES: usize = 354;
+
+/// One issuer public key: which tokens it signs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuerKeySpec {
+    /// Credits one token of this key is worth (at least 1).
+    pub denomination: u32,
+    /// The issuer's key epoch; (denomination, key epoch) names one key for good.
+    pub key_epoch: u32,
+    /// The RFC 9578 `token-key`: an RSASSA-PSS SPKI of a 2048-bit key.
+    #[serde(with = "crate::hex_bytes")]
+    pub spki: Vec<u8>,
+}
+
+impl Encode for IssuerKeySpec {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        out.put_u32(self.denomination);
+        out.put_u32(self.key_epoch);
+        out.put_bytes(&self.spki);
+    }
+}
+
+impl Decode for IssuerKeySpec {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        Ok(Self {
+            denomination: r.u32("denomination")?,
+            key_epoch: r.u32("key epoch")?,
+            spki: r.bytes(MAX_ISSUER_SPKI, "issuer spki")?,
+        })
+    }
+}
+
+/// Read a list of issuer keys (at most [`MAX_ISSUER_KEYS`]).
+pub(crate) fn read_issuer_keys(r: &mut Reader<'_>) -> Result<Vec<IssuerKeySpec>, CodecError> {
+    r.list(MAX_ISSUER_KEYS, "issuer keys", IssuerKeySpec::decode_from)
+}
+
+/// Read a list of settled tokens (at most [`MAX_SETTLE_TOKENS`], each [`TOKEN_BYTES`]).
+pub(crate) fn read_tokens(r: &mut Reader<'_>) -> Result<Vec<Vec<u8>>, CodecError> {
+    r.list(MAX_SETTLE_TOKENS, "tokens", |r| {
+        let token = r.bytes(TOKEN_BYTES, "token")?;
+        if token.len() != TOKEN_BYTES {
+            return Err(CodecError::Invalid {
+                field: "token",
+                reason: "a type 0x0002 token is 354 bytes",
+            });
+        }
+        Ok(token)
+    })
+}
+
+/// The bytes a buyer's coldkey signs to ask an issuer to sign tokens for a deposit:
+/// `"plexus/credits/issue/v1" ‖ chain id ‖ deposit id ‖ blake3(token requests)`.
+/// Binding the blinded requests means a relay or anyone who sees the request cannot
+/// swap in its own.
+pub fn issuance_signing_bytes(chain_id: u64, deposit: u64, token_requests: &[Vec<u8>]) -> Vec<u8> {
+    let mut h = blake3::Hasher::new();
+    for request in token_requests {
+        let mut len = Vec::with_capacity(4);
+        len.put_len(request.len());
+        h.update(&len);
+        h.update(request);
+    }
+    let mut out = b"plexus/credits/issue/v1".to_vec();
+    out.put_u64(chain_id);
+    out.put_u64(deposit);
+    out.extend_from_slice(h.finalize().as_bytes());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_issuer_key_round_trips_and_its_encoding_is_pinned() {
+        let k = IssuerKeySpec {
+            denomination: 1,
+            key_epoch: 7,
+            spki: vec![0xaa; 3],
+        };
+        let bytes = k.encode();
+        assert_eq!(
+            bytes,
+            [1, 0, 0, 0, 7, 0, 0, 0, 3, 0, 0, 0, 0xaa, 0xaa, 0xaa].to_vec()
+        );
+        assert_eq!(IssuerKeySpec::decode(&bytes).unwrap(), k);
+    }
+
+    #[test]
+    fn issuance_signing_bytes_bind_every_request() {
+        let a = issuance_signing_bytes(1, 2, &[vec![1, 2], vec![3]]);
+        let b = issuance_signing_bytes(1, 2, &[vec![1], vec![2, 3]]);
+        let c = issuance_signing_bytes(1, 3, &[vec![1, 2], vec![3]]);
+        assert_ne!(a, b);
+        assert_ne!(a, c);
+        assert!(a.starts_with(b"plexus/credits/issue/v1"));
+    }
+}
