@@ -25,7 +25,7 @@ use tower_http::{
 
 use crate::{
     error::BodyLimit,
-    routes::{blocks, chain, data, node, proofs, transactions},
+    routes::{blocks, chain, credits, data, node, proofs, transactions},
     state::{ApiState, Cors, RequestLabels, RouteLabels},
 };
 
@@ -91,6 +91,11 @@ fn build() -> Routes {
     .get("/v1/chain", chain::chain)
     .get("/v1/data/tasks", data::tasks)
     .get("/v1/data/tasks/{id}", data::task)
+    .get("/v1/credits/issuers", credits::issuers)
+    .get("/v1/credits/issuers/{hotkey}", credits::issuer)
+    .get("/v1/credits/deposits/{id}", credits::deposit)
+    .get("/v1/credits/nonces/{nonce}", credits::nonce)
+    .get("/v1/proofs/settled/{nonce}", credits::settled_proof)
     .get("/v1/blocks", blocks::list)
     .get("/v1/blocks/latest", blocks::latest)
     .get("/v1/blocks/{id}", blocks::get)

@@ -39,9 +39,10 @@ use serde::de::DeserializeOwned;
 pub use error::ClientError;
 pub use plexus_api::wire;
 use wire::{
-    Account, BlockEvent, BlockPage, BlockView, Chain, DataTaskAt, DataTasks, ErrorBody, Hotkey,
-    LaggedEvent, Metagraph, OwnedHotkeys, ProofResponse, Stakes, Status, SubmitRequest,
-    SubmitResponse, SubnetAt, Subnets, Supply, TransactionView, TxStatus, Weights,
+    Account, BlockEvent, BlockPage, BlockView, Chain, DataTaskAt, DataTasks, DepositAt, ErrorBody,
+    Hotkey, IssuerAt, Issuers, LaggedEvent, Metagraph, NonceStatus, OwnedHotkeys, ProofResponse,
+    Stakes, Status, SubmitRequest, SubmitResponse, SubnetAt, Subnets, Supply, TransactionView,
+    TxStatus, Weights,
 };
 
 /// How long an ordinary request may take by default.
@@ -312,6 +313,44 @@ impl Client {
         let (netuid, uid) = (netuid.to_string(), uid.to_string());
         self.get(&["v1", "subnets", &netuid, "weights", &uid], &[])
             .await
+    }
+
+    // ---- credits ----
+
+    /// Every credit issuer with its keys, and the chain's credit price.
+    pub async fn issuers(&self) -> Result<Issuers, ClientError> {
+        self.get(&["v1", "credits", "issuers"], &[]).await
+    }
+
+    /// One credit issuer.
+    pub async fn issuer(&self, hotkey: &AccountId) -> Result<IssuerAt, ClientError> {
+        self.get(&["v1", "credits", "issuers", &hotkey.to_address()], &[])
+            .await
+    }
+
+    /// One credit deposit.
+    pub async fn deposit(&self, id: u64) -> Result<DepositAt, ClientError> {
+        self.get(&["v1", "credits", "deposits", &id.to_string()], &[])
+            .await
+    }
+
+    /// Whether a token nonce was settled.
+    pub async fn nonce_status(&self, nonce: &[u8; 32]) -> Result<NonceStatus, ClientError> {
+        self.get(&["v1", "credits", "nonces", &hex::encode(nonce)], &[])
+            .await
+    }
+
+    /// Whether a token nonce was settled, proven against the served header's state root.
+    pub async fn verified_settled(
+        &self,
+        nonce: &[u8; 32],
+    ) -> Result<Verified<Option<plexus_ledger::credits::SettledNonce>>, ClientError> {
+        let path = ["v1", "proofs", "settled", &hex::encode(nonce)];
+        let response: ProofResponse = self.get(&path, &[]).await?;
+        let key = plexus_ledger::credits::keys::settled_nonce_key(nonce);
+        verify(&response, &key, None, "settled nonce", |state| {
+            plexus_ledger::credits::settled_nonce(state, nonce)
+        })
     }
 
     // ---- chain and node ----

@@ -2,6 +2,7 @@
 
 pub(crate) mod blocks;
 pub(crate) mod chain;
+pub(crate) mod credits;
 pub(crate) mod data;
 pub(crate) mod node;
 pub(crate) mod proofs;

@@ -11,7 +11,7 @@ use crate::{
     wire::{ErrorBody, Header, Proof, ProofResponse},
 };
 
-async fn prove(
+pub(crate) async fn prove(
     state: &ApiState,
     key: Vec<u8>,
     height: Option<u64>,

@@ -1,0 +1,162 @@
+//! Credit issuers and their keys, deposits, and whether a token nonce was settled.
+
+use axum::{Json, extract::State};
+use plexus_ledger::{credits::keys::settled_nonce_key, query};
+
+use super::{AtHeight, parse_account, parse_hash, read, snapshot, truncate};
+use crate::{
+    error::{ApiError, ApiPath, ApiQuery},
+    routes::proofs::prove,
+    state::ApiState,
+    wire::{DepositAt, ErrorBody, IssuerAt, Issuers, NonceStatus, ProofResponse, Settlement},
+};
+
+/// Every credit issuer with its keys and their escrow accounting.
+#[utoipa::path(
+    get,
+    path = "/v1/credits/issuers",
+    tag = "credits",
+    responses((status = 200, description = "Issuers, in hotkey order", body = Issuers))
+)]
+pub(crate) async fn issuers(State(state): State<ApiState>) -> Result<Json<Issuers>, ApiError> {
+    read(&state, move |store| {
+        let (snap, height) = snapshot(store)?;
+        Ok(Issuers {
+            height,
+            credit_price: query::chain(&snap)?.params.credit_price,
+            issuers: query::issuers(&snap)?.into_iter().map(Into::into).collect(),
+        })
+    })
+    .await
+    .map(Json)
+}
+
+/// One credit issuer.
+#[utoipa::path(
+    get,
+    path = "/v1/credits/issuers/{hotkey}",
+    tag = "credits",
+    params(("hotkey" = String, Path, description = "The issuer hotkey: bech32m or hex")),
+    responses(
+        (status = 200, description = "The issuer", body = IssuerAt),
+        (status = 400, description = "Not an address", body = ErrorBody),
+        (status = 404, description = "Not an issuer (`unknown_issuer`)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn issuer(
+    State(state): State<ApiState>,
+    ApiPath(hotkey): ApiPath<String>,
+) -> Result<Json<IssuerAt>, ApiError> {
+    let id = parse_account(&hotkey)?;
+    read(&state, move |store| {
+        let (snap, height) = snapshot(store)?;
+        let view = query::issuer(&snap, &id)?.ok_or_else(|| {
+            ApiError::not_found(
+                "unknown_issuer",
+                format!("{id} has not registered as a credit issuer: list issuers at /v1/credits/issuers"),
+            )
+        })?;
+        Ok(IssuerAt {
+            height,
+            issuer: view.into(),
+        })
+    })
+    .await
+    .map(Json)
+}
+
+/// One credit deposit: what an issuer signs tokens for.
+#[utoipa::path(
+    get,
+    path = "/v1/credits/deposits/{id}",
+    tag = "credits",
+    params(("id" = u64, Path, description = "The deposit id")),
+    responses(
+        (status = 200, description = "The deposit", body = DepositAt),
+        (status = 400, description = "Not a deposit id", body = ErrorBody),
+        (status = 404, description = "No such deposit (`unknown_deposit`)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn deposit(
+    State(state): State<ApiState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<DepositAt>, ApiError> {
+    let id: u64 = id.parse().map_err(|_| {
+        ApiError::invalid(
+            "invalid_deposit",
+            format!(
+                "{:?} is not a deposit id: expected a non-negative integer",
+                truncate(&id)
+            ),
+        )
+    })?;
+    read(&state, move |store| {
+        let (snap, height) = snapshot(store)?;
+        let deposit = query::deposit(&snap, id)?.ok_or_else(|| {
+            ApiError::not_found("unknown_deposit", format!("deposit {id} does not exist"))
+        })?;
+        Ok(DepositAt {
+            height,
+            deposit: deposit.into(),
+        })
+    })
+    .await
+    .map(Json)
+}
+
+/// Whether a token nonce was settled, and by whom.
+#[utoipa::path(
+    get,
+    path = "/v1/credits/nonces/{nonce}",
+    tag = "credits",
+    params(("nonce" = String, Path, description = "The token nonce: 64 hex characters")),
+    responses(
+        (status = 200, description = "The nonce's settlement, or null", body = NonceStatus),
+        (status = 400, description = "Not 64 hex characters", body = ErrorBody),
+    )
+)]
+pub(crate) async fn nonce(
+    State(state): State<ApiState>,
+    ApiPath(nonce): ApiPath<String>,
+) -> Result<Json<NonceStatus>, ApiError> {
+    let nonce = parse_hash(&nonce)?;
+    read(&state, move |store| {
+        let (snap, height) = snapshot(store)?;
+        let settled = query::settled_nonce(&snap, &nonce.0)?.map(|s| Settlement {
+            provider: s.provider,
+            key_id: s.key_id,
+            block: s.block,
+        });
+        Ok(NonceStatus {
+            height,
+            nonce,
+            settled,
+        })
+    })
+    .await
+    .map(Json)
+}
+
+/// Prove that a token nonce was settled (or that it was not).
+#[utoipa::path(
+    get,
+    path = "/v1/proofs/settled/{nonce}",
+    tag = "proofs",
+    params(
+        ("nonce" = String, Path, description = "The token nonce: 64 hex characters"),
+        AtHeight,
+    ),
+    responses(
+        (status = 200, description = "Proof of the key `settled_nonce_key(nonce)`: inclusion if settled, exclusion otherwise", body = ProofResponse),
+        (status = 400, description = "Not 64 hex characters", body = ErrorBody),
+        (status = 404, description = "Height not committed (`unknown_height`)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn settled_proof(
+    State(state): State<ApiState>,
+    ApiPath(nonce): ApiPath<String>,
+    ApiQuery(at): ApiQuery<AtHeight>,
+) -> Result<Json<ProofResponse>, ApiError> {
+    let nonce = parse_hash(&nonce)?;
+    prove(&state, settled_nonce_key(&nonce.0), at.height).await
+}
