@@ -9,6 +9,8 @@ use std::path::Path;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 const SPENT: TableDefinition<'_, &[u8; 32], u64> = TableDefinition::new("spent");
+/// Spent tokens not yet settled on chain: nonce → encoded token.
+const UNSETTLED: TableDefinition<'_, &[u8; 32], &[u8]> = TableDefinition::new("unsettled");
 
 /// Errors from the spent store.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +44,7 @@ impl SpentStore {
         let db = Database::create(path)?;
         let tx = db.begin_write()?;
         tx.open_table(SPENT)?;
+        tx.open_table(UNSETTLED)?;
         tx.commit()?;
         Ok(Self { db })
     }
@@ -69,6 +72,73 @@ impl SpentStore {
             tx.abort()?;
         }
         Ok(fresh)
+    }
+
+    /// Spend a request's tokens all or none: if every nonce is fresh, mark them all
+    /// spent and queue the tokens for settlement in one durable transaction and return
+    /// `None`; otherwise change nothing and return the index of the first nonce
+    /// already spent (or repeated in `tokens`).
+    pub fn spend_tokens(
+        &self,
+        tokens: &[([u8; 32], &[u8])],
+        stamp: u64,
+    ) -> Result<Option<usize>, SpentError> {
+        let tx = self.db.begin_write()?;
+        let clash = {
+            let mut spent = tx.open_table(SPENT)?;
+            let mut unsettled = tx.open_table(UNSETTLED)?;
+            let mut clash = None;
+            for (i, (nonce, token)) in tokens.iter().enumerate() {
+                if spent.get(nonce)?.is_some() {
+                    clash = Some(i);
+                    break;
+                }
+                spent.insert(nonce, stamp)?;
+                unsettled.insert(nonce, *token)?;
+            }
+            clash
+        };
+        if clash.is_none() {
+            tx.commit()?;
+        } else {
+            tx.abort()?;
+        }
+        Ok(clash)
+    }
+
+    /// Up to `limit` spent tokens still waiting for settlement, in nonce order.
+    pub fn unsettled(&self, limit: usize) -> Result<Vec<Vec<u8>>, SpentError> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(UNSETTLED)?;
+        let mut out = Vec::new();
+        for entry in table.iter()? {
+            if out.len() >= limit {
+                break;
+            }
+            let (_, token) = entry?;
+            out.push(token.value().to_vec());
+        }
+        Ok(out)
+    }
+
+    /// Number of spent tokens waiting for settlement.
+    pub fn unsettled_len(&self) -> Result<u64, SpentError> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(UNSETTLED)?;
+        Ok(redb::ReadableTableMetadata::len(&table)?)
+    }
+
+    /// Drop settled tokens (by nonce) from the settlement queue; they stay spent.
+    pub fn mark_settled(&self, nonces: &[[u8; 32]]) -> Result<(), SpentError> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut table = tx.open_table(UNSETTLED)?;
+            for nonce in nonces {
+                table.remove(nonce)?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// Whether `id` is spent.

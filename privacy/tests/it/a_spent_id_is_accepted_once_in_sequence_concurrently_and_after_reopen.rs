@@ -104,3 +104,39 @@ fn a_replayed_encapsulated_request_is_served_once() {
         .count();
     assert_eq!(served, 1);
 }
+
+#[test]
+fn a_request_spends_all_its_tokens_or_none_and_queues_them_for_settlement() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("spent.redb");
+    let (a, b, c) = ([1u8; 32], [2u8; 32], [3u8; 32]);
+    {
+        let store = SpentStore::open(&path).unwrap();
+        assert_eq!(
+            store.spend_tokens(&[(a, b"ta"), (b, b"tb")], 0).unwrap(),
+            None
+        );
+        // c is fresh but b is spent: nothing of this request is spent.
+        assert_eq!(
+            store.spend_tokens(&[(c, b"tc"), (b, b"tb")], 0).unwrap(),
+            Some(1)
+        );
+        assert!(!store.is_spent(&c).unwrap());
+        // A nonce repeated inside one request is refused too.
+        assert_eq!(
+            store.spend_tokens(&[(c, b"tc"), (c, b"tc")], 0).unwrap(),
+            Some(1)
+        );
+        assert!(!store.is_spent(&c).unwrap());
+    }
+    let store = SpentStore::open(&path).unwrap();
+    assert_eq!(
+        store.unsettled(10).unwrap(),
+        vec![b"ta".to_vec(), b"tb".to_vec()]
+    );
+    store.mark_settled(&[a]).unwrap();
+    assert_eq!(store.unsettled(10).unwrap(), vec![b"tb".to_vec()]);
+    assert_eq!(store.unsettled_len().unwrap(), 1);
+    // Settled tokens stay spent.
+    assert_eq!(store.spend_tokens(&[(a, b"ta")], 0).unwrap(), Some(0));
+}
