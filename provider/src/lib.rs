@@ -13,6 +13,7 @@ mod error;
 mod gate;
 mod metrics;
 pub mod openai;
+pub mod private;
 mod server;
 
 use std::time::Duration;
