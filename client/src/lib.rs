@@ -36,6 +36,8 @@ use plexus_types::{
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 
+pub mod private;
+
 pub use error::ClientError;
 pub use plexus_api::wire;
 use wire::{
