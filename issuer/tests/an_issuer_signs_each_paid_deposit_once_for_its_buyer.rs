@@ -1,0 +1,150 @@
+//! The issuer signs a deposit's tokens once, for the buyer's signature only.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use plexus_issuer::{IssuanceRequest, IssueError, Issuer};
+use plexus_ledger::credits::Deposit;
+use plexus_privacy::token::{IssuerKey, TokenChallenge, TokenVerifier, begin_issuance};
+use plexus_types::{Hash, Keypair, credits::issuance_signing_bytes};
+
+const CHAIN: u64 = 7;
+
+fn setup(dir: &std::path::Path) -> (Issuer, IssuerKey, Keypair, Keypair, Deposit) {
+    let key = IssuerKey::generate().unwrap();
+    let hot = Keypair::from_label("issuer");
+    let buyer = Keypair::from_label("buyer");
+    let issuer = Issuer::open(
+        hot.account(),
+        CHAIN,
+        vec![key.clone()],
+        &dir.join("issuer.redb"),
+    )
+    .unwrap();
+    let deposit = Deposit {
+        id: 3,
+        buyer: buyer.account(),
+        issuer: hot.account(),
+        key_id: Hash(key.public().key_id()),
+        credits: 10,
+        tokens: 3,
+        amount: 10,
+        block: 1,
+    };
+    (issuer, key, hot, buyer, deposit)
+}
+
+fn request(
+    key: &IssuerKey,
+    issuer: &Keypair,
+    signer: &Keypair,
+    n: usize,
+) -> (IssuanceRequest, Vec<plexus_privacy::token::PendingToken>) {
+    let challenge = TokenChallenge::for_origin(&issuer.account().to_address(), "plx1provider");
+    let (reqs, pending): (Vec<_>, Vec<_>) = (0..n)
+        .map(|_| {
+            let (r, p) = begin_issuance(key.public(), &challenge).unwrap();
+            (r.encode(), p)
+        })
+        .unzip();
+    let sig = signer.sign(&issuance_signing_bytes(CHAIN, 3, &reqs));
+    (
+        IssuanceRequest {
+            deposit: 3,
+            token_requests: reqs.iter().map(hex::encode).collect(),
+            signature: hex::encode(sig.0),
+        },
+        pending,
+    )
+}
+
+#[test]
+fn a_paid_deposit_gets_its_tokens_once_and_a_retry_gets_the_same_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let (issuer, key, hot, buyer, deposit) = setup(dir.path());
+    let (req, pending) = request(&key, &hot, &buyer, 3);
+    let answer = issuer.issue(&req, &deposit).unwrap();
+    assert!(issuer.is_used(3).unwrap());
+    let mut verifier = TokenVerifier::new();
+    verifier.add_key(&hot.account().to_address(), key.public().clone());
+    for (p, r) in pending.into_iter().zip(&answer.token_responses) {
+        let token = p.finalize(&hex::decode(r).unwrap()).unwrap();
+        verifier
+            .verify_for_origin(&token.encode(), "plx1provider")
+            .unwrap();
+    }
+    // The same request again (a lost answer): the same answer, nothing new signed.
+    assert_eq!(issuer.issue(&req, &deposit).unwrap(), answer);
+    // Other requests for the used deposit are refused, also after a restart.
+    let (other, _) = request(&key, &hot, &buyer, 3);
+    assert!(matches!(
+        issuer.issue(&other, &deposit),
+        Err(IssueError::DepositUsed(3))
+    ));
+    drop(issuer);
+    let issuer = Issuer::open(
+        hot.account(),
+        CHAIN,
+        vec![key],
+        &dir.path().join("issuer.redb"),
+    )
+    .unwrap();
+    assert!(matches!(
+        issuer.issue(&other, &deposit),
+        Err(IssueError::DepositUsed(3))
+    ));
+    assert_eq!(issuer.issue(&req, &deposit).unwrap(), answer);
+}
+
+#[test]
+fn requests_not_signed_by_the_buyer_or_not_matching_the_deposit_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (issuer, key, hot, buyer, deposit) = setup(dir.path());
+    let (stolen, _) = request(&key, &hot, &Keypair::from_label("thief"), 3);
+    assert!(matches!(
+        issuer.issue(&stolen, &deposit),
+        Err(IssueError::BadSignature)
+    ));
+    let (short, _) = request(&key, &hot, &buyer, 2);
+    assert!(matches!(
+        issuer.issue(&short, &deposit),
+        Err(IssueError::WrongCount {
+            want: 3,
+            got: 2,
+            ..
+        })
+    ));
+    let (ok, _) = request(&key, &hot, &buyer, 3);
+    let elsewhere = Deposit {
+        issuer: Keypair::from_label("other").account(),
+        ..deposit
+    };
+    assert!(matches!(
+        issuer.issue(&ok, &elsewhere),
+        Err(IssueError::OtherIssuer { .. })
+    ));
+    let unknown = Deposit {
+        key_id: Hash([9; 32]),
+        ..deposit
+    };
+    assert!(matches!(
+        issuer.issue(&ok, &unknown),
+        Err(IssueError::UnknownKey(_))
+    ));
+    let mut garbled = ok.clone();
+    garbled.signature = "zz".into();
+    assert!(matches!(
+        issuer.issue(&garbled, &deposit),
+        Err(IssueError::Malformed(_))
+    ));
+    // A request for another key (wrong truncated key id) is refused.
+    let foreign = std::iter::repeat_with(|| IssuerKey::generate().unwrap())
+        .find(|k| k.public().truncated_key_id() != key.public().truncated_key_id())
+        .unwrap();
+    let (wrong_key, _) = request(&foreign, &hot, &buyer, 3);
+    assert!(matches!(
+        issuer.issue(&wrong_key, &deposit),
+        Err(IssueError::BadRequest { index: 0, .. })
+    ));
+    // None of the refusals used the deposit.
+    assert!(!issuer.is_used(3).unwrap());
+    issuer.issue(&ok, &deposit).unwrap();
+}
