@@ -6,6 +6,7 @@ mod data;
 mod node;
 mod output;
 mod provider;
+mod relay;
 mod sim;
 mod wallet;
 
@@ -53,6 +54,8 @@ enum Command {
     Node(node::NodeArgs),
     /// Serve a language model over the OpenAI API and publish it on a subnet.
     Provider(Box<provider::ProviderArgs>),
+    /// Forward encapsulated requests to the gateways registered on chain (OHTTP relay).
+    Relay(relay::RelayArgs),
     /// Offline simulations.
     #[command(subcommand)]
     Sim(sim::SimCommand),
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
         Command::Data(cmd) => data::run(&ctx, cmd),
         Command::Node(args) => node::run(&ctx, args),
         Command::Provider(args) => provider::run(&ctx, *args),
+        Command::Relay(args) => relay::run(&ctx, args),
         Command::Sim(cmd) => sim::run(&ctx, cmd),
     };
     match result {
