@@ -93,6 +93,7 @@ fn build() -> Routes {
     .get("/v1/data/tasks/{id}", data::task)
     .get("/v1/credits/issuers", credits::issuers)
     .get("/v1/credits/issuers/{hotkey}", credits::issuer)
+    .get("/v1/credits/deposits", credits::deposits)
     .get("/v1/credits/deposits/{id}", credits::deposit)
     .get("/v1/credits/nonces/{nonce}", credits::nonce)
     .get("/v1/proofs/settled/{nonce}", credits::settled_proof)

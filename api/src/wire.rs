@@ -1179,3 +1179,12 @@ pub struct NonceStatus {
     /// The settlement, if the nonce was settled.
     pub settled: Option<Settlement>,
 }
+
+/// `GET /v1/credits/deposits`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Deposits {
+    /// The committed height this answer reflects.
+    pub height: u64,
+    /// Deposits, newest first.
+    pub deposits: Vec<Deposit>,
+}

@@ -77,6 +77,27 @@ impl Context {
             .with_context(|| format!("invalid node URL {}", self.node_url))
     }
 
+    /// A service's state folder: `explicit`, else `$PLEXUS_HOME/<kind>`, else
+    /// `~/.plexus/<kind>`; created if missing.
+    pub(crate) fn state_dir(
+        &self,
+        kind: &str,
+        explicit: Option<&PathBuf>,
+    ) -> anyhow::Result<PathBuf> {
+        let dir = match explicit {
+            Some(dir) => dir.clone(),
+            None => match std::env::var_os("PLEXUS_HOME") {
+                Some(home) => PathBuf::from(home).join(kind),
+                None => plexus_wallet::default_root()
+                    .and_then(|w| w.parent().map(|p| p.join(kind)))
+                    .context("no home folder found: pass --data-dir DIR")?,
+            },
+        };
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        Ok(dir)
+    }
+
     /// Run an async call to completion on a small runtime.
     pub(crate) fn block_on<F: std::future::Future>(&self, future: F) -> anyhow::Result<F::Output> {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -85,4 +106,22 @@ impl Context {
             .context("cannot start the async runtime")?;
         Ok(runtime.block_on(future))
     }
+}
+
+/// A 32-byte secret kept in `path` (created with fresh randomness, owner-only, on
+/// first use).
+pub(crate) fn load_or_create_secret(path: &std::path::Path) -> anyhow::Result<[u8; 32]> {
+    if let Ok(bytes) = std::fs::read(path) {
+        return bytes.as_slice().try_into().map_err(|_| {
+            anyhow::anyhow!(
+                "{} is not a 32-byte secret: remove it to make a new one",
+                path.display()
+            )
+        });
+    }
+    let mut secret = [0u8; 32];
+    rand::Rng::fill_bytes(&mut rand::rng(), &mut secret);
+    plexus_wallet::write_private(path, &secret)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(secret)
 }

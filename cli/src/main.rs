@@ -1,12 +1,17 @@
 //! The plexus binary: thin wiring over the libraries.
 
 mod chain;
+mod chat;
 mod context;
+mod credits;
 mod data;
+mod issuer;
 mod node;
 mod output;
 mod provider;
+mod proxy;
 mod relay;
+mod session;
 mod sim;
 mod wallet;
 
@@ -54,6 +59,15 @@ enum Command {
     Node(node::NodeArgs),
     /// Serve a language model over the OpenAI API and publish it on a subnet.
     Provider(Box<provider::ProviderArgs>),
+    /// Run a validator's credit issuer: publish its keys, sign tokens for paid deposits.
+    Issuer(issuer::IssuerArgs),
+    /// Buy private-inference credits and see what is left.
+    #[command(subcommand)]
+    Credits(credits::CreditsCommand),
+    /// Chat privately in the terminal (history stays on this machine, encrypted).
+    Chat(chat::ChatArgs),
+    /// Serve an OpenAI-compatible API on 127.0.0.1 that sends every request privately.
+    Proxy(proxy::ProxyArgs),
     /// Forward encapsulated requests to the gateways registered on chain (OHTTP relay).
     Relay(relay::RelayArgs),
     /// Offline simulations.
@@ -73,6 +87,10 @@ fn main() -> ExitCode {
         Command::Node(args) => node::run(&ctx, args),
         Command::Provider(args) => provider::run(&ctx, *args),
         Command::Relay(args) => relay::run(&ctx, args),
+        Command::Issuer(args) => issuer::run(&ctx, args),
+        Command::Chat(args) => chat::run(&ctx, args),
+        Command::Proxy(args) => proxy::run(&ctx, args),
+        Command::Credits(cmd) => credits::run(&ctx, cmd),
         Command::Sim(cmd) => sim::run(&ctx, cmd),
     };
     match result {

@@ -8,7 +8,15 @@ use plexus_inference::{
     BertEmbedder, Embedder, Engine, LlamaConfig, LlamaEngine, UpstreamConfig, UpstreamEngine,
     models,
 };
-use plexus_provider::{Provider, ProviderConfig, announce, router};
+use plexus_privacy::{
+    oblivious::{Gateway, GatewayKey},
+    spent::SpentStore,
+};
+use plexus_provider::{
+    Provider, ProviderConfig, announce,
+    private::{PrivateGateway, keyring_from_chain, private_router, settle_once},
+    router,
+};
 use plexus_types::{Endpoint, Hash, Netuid};
 use serde_json::json;
 
@@ -82,6 +90,12 @@ pub(crate) struct ProviderArgs {
     /// Deadline of one request, in seconds.
     #[arg(long, default_value_t = 300)]
     timeout: u64,
+    /// State folder (OHTTP key seed, spent tokens). Default: ~/.plexus/provider/HOTKEY.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Seconds between settlement rounds of redeemed credit tokens.
+    #[arg(long, default_value_t = 10)]
+    settle_secs: u64,
 }
 
 /// Default context per slot: SmolLM2 trains on 8192, but 4096 halves the KV cache.
@@ -197,11 +211,34 @@ async fn serve(
         .clone()
         .unwrap_or_else(|| format!("http://{local}"));
     let model = engine.model().clone();
+    // The private path: an OHTTP key kept across restarts, and the spent store.
+    let private = match &keys {
+        Some((_, hotkey)) => {
+            let dir = ctx.state_dir(
+                &format!("provider/{}", hotkey.account().to_address()),
+                args.data_dir.as_ref(),
+            )?;
+            let seed = crate::context::load_or_create_secret(&dir.join("ohttp.seed"))?;
+            let ohttp = Gateway::new(vec![GatewayKey::derive(1, &seed)?])?;
+            let spent = SpentStore::open(dir.join("spent.redb")).with_context(|| {
+                format!(
+                    "cannot open the spent-token store in {} (is another provider using it?)",
+                    dir.display()
+                )
+            })?;
+            Some((ohttp, spent))
+        }
+        None => None,
+    };
+    let ohttp_keys = match &private {
+        Some((ohttp, _)) => ohttp.key_list()?,
+        None => Vec::new(),
+    };
     let mut announced = None;
     if let (Some(netuid), Some((coldkey, hotkey))) = (args.netuid, &keys) {
         let endpoint = Endpoint {
             url: url.clone(),
-            ohttp_keys: Vec::new(),
+            ohttp_keys,
             model: model.id.clone(),
             weights_hash: model.weights_hash,
             operator: args.operator.clone(),
@@ -222,6 +259,18 @@ async fn serve(
         ..ProviderConfig::default()
     };
     let provider = Provider::new(engine, embedder.clone(), config);
+    let mut app = router(provider.clone());
+    if let (Some((ohttp, spent)), Some((_, hotkey)), Some(netuid)) = (private, &keys, args.netuid) {
+        let gateway = PrivateGateway::new(ohttp, hotkey.account().to_address(), spent, app.clone());
+        spawn_private_tasks(
+            ctx.client()?,
+            gateway.clone(),
+            hotkey.clone(),
+            netuid,
+            args.settle_secs,
+        );
+        app = private_router(gateway).merge(app);
+    }
     let summary = json!({
         "api": format!("http://{local}/v1"),
         "model": model.id,
@@ -231,6 +280,7 @@ async fn serve(
         "netuid": announced.as_ref().map(|(n, _)| *n),
         "uid": announced.as_ref().map(|(_, a)| a.uid),
         "metrics": format!("http://{local}/metrics"),
+        "gateway": announced.as_ref().map(|_| format!("{url}/ohttp")),
     });
     output::print(ctx, &summary, || {
         format!(
@@ -251,11 +301,51 @@ async fn serve(
         )
     });
     let stopping = provider.clone();
-    axum::serve(listener, router(provider))
+    axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
             stopping.shut_down();
         })
         .await
         .context("the provider's server failed")
+}
+
+/// Keep the accepted issuer keys in step with the chain, and settle redeemed tokens.
+fn spawn_private_tasks(
+    client: plexus_client::Client,
+    gateway: PrivateGateway,
+    hotkey: plexus_types::Keypair,
+    netuid: Netuid,
+    settle_secs: u64,
+) {
+    let keys_client = client.clone();
+    let keys_gateway = gateway.clone();
+    tokio::spawn(async move {
+        loop {
+            match keyring_from_chain(&keys_client).await {
+                Ok(keyring) => keys_gateway.set_keyring(keyring),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot refresh issuer keys; keeping the last ones")
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+    });
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(settle_secs.max(1))).await;
+            match settle_once(&client, &hotkey, netuid, gateway.spent(), ANNOUNCE_TIMEOUT).await {
+                Ok(r) if r.paid + r.dropped > 0 => {
+                    tracing::info!(
+                        paid = r.paid,
+                        dropped = r.dropped,
+                        queued = r.queued,
+                        "settled credit tokens"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "settlement round failed; tokens stay queued"),
+            }
+        }
+    });
 }

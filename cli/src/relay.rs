@@ -4,7 +4,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use clap::Args;
-use plexus_relay::{ChainTargets, RateConfig, Refresher, Relay, RelayConfig};
+use plexus_relay::{ChainTargets, IssuerTargets, RateConfig, Refresher, Relay, RelayConfig};
 use serde_json::json;
 
 use crate::{
@@ -69,7 +69,8 @@ async fn serve(ctx: &Context, args: RelayArgs) -> anyhow::Result<()> {
         })?;
     let local = listener.local_addr().context("no local address")?;
     let chain = Arc::new(ChainTargets::new(ctx.client()?));
-    let mut refresher = Refresher::new(&relay, chain);
+    let issuers = Arc::new(IssuerTargets::new(ctx.client()?));
+    let mut refresher = Refresher::new(&relay, chain).with_source(issuers);
     let first = refresher.refresh(&relay).await;
     let summary = json!({
         "relay": format!("http://{local}"),

@@ -41,10 +41,10 @@ pub mod private;
 pub use error::ClientError;
 pub use plexus_api::wire;
 use wire::{
-    Account, BlockEvent, BlockPage, BlockView, Chain, DataTaskAt, DataTasks, DepositAt, ErrorBody,
-    Hotkey, IssuerAt, Issuers, LaggedEvent, Metagraph, NonceStatus, OwnedHotkeys, ProofResponse,
-    Stakes, Status, SubmitRequest, SubmitResponse, SubnetAt, Subnets, Supply, TransactionView,
-    TxStatus, Weights,
+    Account, BlockEvent, BlockPage, BlockView, Chain, DataTaskAt, DataTasks, DepositAt, Deposits,
+    ErrorBody, Hotkey, IssuerAt, Issuers, LaggedEvent, Metagraph, NonceStatus, OwnedHotkeys,
+    ProofResponse, Stakes, Status, SubmitRequest, SubmitResponse, SubnetAt, Subnets, Supply,
+    TransactionView, TxStatus, Weights,
 };
 
 /// How long an ordinary request may take by default.
@@ -328,6 +328,15 @@ impl Client {
     pub async fn issuer(&self, hotkey: &AccountId) -> Result<IssuerAt, ClientError> {
         self.get(&["v1", "credits", "issuers", &hotkey.to_address()], &[])
             .await
+    }
+
+    /// The newest deposits of `buyer` (at most 100).
+    pub async fn deposits_of(&self, buyer: &AccountId) -> Result<Deposits, ClientError> {
+        self.get(
+            &["v1", "credits", "deposits"],
+            &[("buyer", buyer.to_address())],
+        )
+        .await
     }
 
     /// One credit deposit.

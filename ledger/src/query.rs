@@ -508,3 +508,25 @@ pub fn settled_nonce(
 ) -> Result<Option<credits::SettledNonce>, QueryError> {
     Ok(credits::settled_nonce(state, nonce)?)
 }
+
+/// Deposits, newest first, at most `limit`, optionally only those of one buyer; looks
+/// at no more than `scan` of the newest deposits.
+pub fn deposits(
+    state: &impl StateReader,
+    buyer: Option<&AccountId>,
+    limit: usize,
+    scan: u64,
+) -> Result<Vec<credits::Deposit>, QueryError> {
+    let mut out = Vec::new();
+    let count = credits::deposit_count(state)?;
+    let mut id = count;
+    while id > 0 && out.len() < limit && count - id < scan {
+        id -= 1;
+        if let Some(d) = credits::deposit(state, id)?
+            && buyer.is_none_or(|b| *b == d.buyer)
+        {
+            out.push(d);
+        }
+    }
+    Ok(out)
+}

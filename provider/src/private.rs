@@ -553,3 +553,87 @@ mod tests {
         assert!(pending.is_empty());
     }
 }
+
+/// The keyring of every issuer key registered on chain.
+pub async fn keyring_from_chain(
+    client: &plexus_client::Client,
+) -> Result<Keyring, plexus_client::ClientError> {
+    let mut keyring = Keyring::new();
+    for issuer in client.issuers().await?.issuers {
+        let name = issuer.hotkey.to_address();
+        for key in issuer.keys {
+            // The ledger only registers keys that parse; skip anything else.
+            if let Ok(public) = IssuerPublicKey::from_spki(&key.spki) {
+                keyring.add(&name, public, key.denomination);
+            }
+        }
+    }
+    Ok(keyring)
+}
+
+/// What one settlement round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Settled {
+    /// Tokens paid in this round.
+    pub paid: usize,
+    /// Tokens the chain refused for good (already settled, or not valid), dropped.
+    pub dropped: usize,
+    /// Tokens still queued.
+    pub queued: u64,
+}
+
+/// Claim payment for up to one batch of queued tokens with `SettleCredits`, signed by
+/// the provider `hotkey` registered on `netuid`. A refused batch is retried one token
+/// at a time so one bad token cannot hold up the rest; tokens the chain refuses for
+/// good (already settled, invalid) leave the queue, others stay for the next round.
+pub async fn settle_once(
+    client: &plexus_client::Client,
+    hotkey: &plexus_types::Keypair,
+    netuid: plexus_types::Netuid,
+    spent: &SpentStore,
+    timeout: std::time::Duration,
+) -> Result<Settled, plexus_client::ClientError> {
+    use plexus_types::{Payload, credits::MAX_SETTLE_TOKENS};
+    let queued = spent.unsettled(MAX_SETTLE_TOKENS).unwrap_or_default();
+    let mut report = Settled::default();
+    if queued.is_empty() {
+        return Ok(report);
+    }
+    let nonces = |tokens: &[Vec<u8>]| -> Vec<[u8; 32]> {
+        tokens.iter().filter_map(|t| token_nonce(t)).collect()
+    };
+    let batch = Payload::SettleCredits {
+        netuid,
+        tokens: queued.clone(),
+    };
+    match client.send_tx(hotkey, batch, None, timeout).await {
+        Ok(_) => {
+            report.paid = queued.len();
+            let _ = spent.mark_settled(&nonces(&queued));
+        }
+        Err(e) if e.code().is_some() => {
+            for token in queued {
+                let one = Payload::SettleCredits {
+                    netuid,
+                    tokens: vec![token.clone()],
+                };
+                match client.send_tx(hotkey, one, None, timeout).await {
+                    Ok(_) => report.paid += 1,
+                    Err(e)
+                        if matches!(e.code(), Some("token_already_settled" | "invalid_token")) =>
+                    {
+                        report.dropped += 1;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "settlement failed; the token stays queued");
+                        continue;
+                    }
+                }
+                let _ = spent.mark_settled(&nonces(&[token]));
+            }
+        }
+        Err(e) => return Err(e),
+    }
+    report.queued = spent.unsettled_len().unwrap_or_default();
+    Ok(report)
+}

@@ -45,7 +45,9 @@ pub use directory::{Directory, Listed};
 pub use error::RelayError;
 pub use limiter::RateConfig;
 pub use server::{Relay, router, serve};
-pub use source::{ChainTargets, RefreshReport, Refresher, SourceError, TargetSource};
+pub use source::{
+    ChainTargets, IssuerTargets, RefreshReport, Refresher, SourceError, TargetSource,
+};
 
 /// How the relay forwards.
 #[derive(Debug, Clone)]

@@ -71,6 +71,42 @@ impl TargetSource for ChainTargets {
     }
 }
 
+/// Every credit issuer's issuance gateway registered on chain (`RegisterIssuer`).
+#[derive(Debug, Clone)]
+pub struct IssuerTargets {
+    client: Client,
+}
+
+impl IssuerTargets {
+    /// List issuers from the node `client` talks to.
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+impl TargetSource for IssuerTargets {
+    fn name(&self) -> &'static str {
+        "issuers"
+    }
+
+    fn fetch(&self) -> BoxFuture<'_, Result<Vec<Listed>, SourceError>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .issuers()
+                .await?
+                .issuers
+                .into_iter()
+                .filter(|i| !i.url.trim().is_empty())
+                .map(|i| Listed {
+                    hotkey: i.hotkey,
+                    url: i.url,
+                })
+                .collect())
+        })
+    }
+}
+
 /// The gateways of some metagraphs, in netuid then UID order: every neuron whose
 /// endpoint has a non-empty URL.
 pub fn listing_from_metagraphs(metagraphs: &[Metagraph]) -> Vec<Listed> {

@@ -2,13 +2,17 @@
 
 use axum::{Json, extract::State};
 use plexus_ledger::{credits::keys::settled_nonce_key, query};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::{AtHeight, parse_account, parse_hash, read, snapshot, truncate};
 use crate::{
     error::{ApiError, ApiPath, ApiQuery},
     routes::proofs::prove,
     state::ApiState,
-    wire::{DepositAt, ErrorBody, IssuerAt, Issuers, NonceStatus, ProofResponse, Settlement},
+    wire::{
+        DepositAt, Deposits, ErrorBody, IssuerAt, Issuers, NonceStatus, ProofResponse, Settlement,
+    },
 };
 
 /// Every credit issuer with its keys and their escrow accounting.
@@ -59,6 +63,57 @@ pub(crate) async fn issuer(
         Ok(IssuerAt {
             height,
             issuer: view.into(),
+        })
+    })
+    .await
+    .map(Json)
+}
+
+/// How many of the newest deposits a list looks through.
+const DEPOSIT_SCAN: u64 = 10_000;
+
+/// `?buyer=&limit=`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DepositQuery {
+    /// Only the deposits of this buyer coldkey (bech32m or hex).
+    buyer: Option<String>,
+    /// Deposits per answer, 1 to 1000 (default 100), newest first.
+    limit: Option<usize>,
+}
+
+/// Recent deposits, newest first (among the newest 10,000).
+#[utoipa::path(
+    get,
+    path = "/v1/credits/deposits",
+    tag = "credits",
+    params(DepositQuery),
+    responses(
+        (status = 200, description = "Deposits, newest first", body = Deposits),
+        (status = 400, description = "Bad buyer or limit", body = ErrorBody),
+    )
+)]
+pub(crate) async fn deposits(
+    State(state): State<ApiState>,
+    ApiQuery(q): ApiQuery<DepositQuery>,
+) -> Result<Json<Deposits>, ApiError> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::invalid(
+            "invalid_parameter",
+            format!("limit must be from 1 to 1000, not {limit}"),
+        ));
+    }
+    let buyer = q.buyer.as_deref().map(parse_account).transpose()?;
+    read(&state, move |store| {
+        let (snap, height) = snapshot(store)?;
+        Ok(Deposits {
+            height,
+            deposits: query::deposits(&snap, buyer.as_ref(), limit, DEPOSIT_SCAN)?
+                .into_iter()
+                .map(Into::into)
+                .collect(),
         })
     })
     .await

@@ -1,0 +1,161 @@
+//! What `plexus chat` and `plexus proxy` share: pick a provider, pay it with tokens
+//! from the wallet's store, and send the request over the private path.
+
+use std::{sync::Mutex, time::Duration};
+
+use anyhow::{Context as _, bail};
+use plexus_client::private::{PlainRequest, PlainResponse, StreamedResponse, send, send_streamed};
+use plexus_provider::private::credits_for;
+use rand::seq::IndexedRandom as _;
+
+use crate::credits::{CreditStore, ProviderTarget, StoredCredit, providers, route};
+
+/// How long one private request may take.
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// A wallet's credits and the relay its requests go through.
+pub(crate) struct Session {
+    client: plexus_client::Client,
+    relay: String,
+    store: Mutex<CreditStore>,
+    http: reqwest::Client,
+}
+
+/// What a request got back.
+pub(crate) enum Answer {
+    /// A whole answer.
+    Whole(PlainResponse),
+    /// A streamed answer.
+    Streamed(StreamedResponse),
+}
+
+impl Session {
+    pub(crate) fn new(client: plexus_client::Client, relay: String, store: CreditStore) -> Self {
+        Self {
+            client,
+            relay,
+            store: Mutex::new(store),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Credits left, in total.
+    pub(crate) fn credits(&self) -> u64 {
+        self.store
+            .lock()
+            .map(|s| s.per_origin().values().sum())
+            .unwrap_or(0)
+    }
+
+    /// Providers serving `model` (any model when `None`) for which the store holds at
+    /// least `need` credits.
+    pub(crate) async fn payable(
+        &self,
+        model: Option<&str>,
+        need: u64,
+    ) -> anyhow::Result<Vec<ProviderTarget>> {
+        let held = self
+            .store
+            .lock()
+            .map_err(|_| anyhow::anyhow!("token store lock poisoned"))?
+            .per_origin();
+        Ok(providers(&self.client)
+            .await?
+            .into_iter()
+            .filter(|p| model.is_none_or(|m| m == p.model))
+            .filter(|p| held.get(&p.hotkey.to_address()).copied().unwrap_or(0) >= need)
+            .collect())
+    }
+
+    /// Every model some provider serves privately.
+    pub(crate) async fn models(&self) -> anyhow::Result<Vec<String>> {
+        let mut models: Vec<String> = providers(&self.client)
+            .await?
+            .into_iter()
+            .map(|p| p.model)
+            .collect();
+        models.sort();
+        models.dedup();
+        Ok(models)
+    }
+
+    /// A random provider of `model` this wallet can pay for a request costing `need`.
+    pub(crate) async fn pick(
+        &self,
+        model: Option<&str>,
+        need: u64,
+    ) -> anyhow::Result<ProviderTarget> {
+        let payable = self.payable(model, need).await?;
+        match payable.choose(&mut rand::rng()) {
+            Some(p) => Ok(p.clone()),
+            None => {
+                let what = model.map_or("any model".to_owned(), |m| format!("model '{m}'"));
+                bail!(
+                    "no provider of {what} is payable with the credits in this wallet ({} left): buy more with `plexus credits buy`",
+                    self.credits()
+                )
+            }
+        }
+    }
+
+    /// Send `body` to `path` at `provider`, paying with its tokens; streamed when
+    /// `stream`. The spent tokens leave the store (and the store is saved) before the
+    /// request goes out, so a crash can never spend a token twice.
+    pub(crate) async fn send(
+        &self,
+        provider: &ProviderTarget,
+        path: &str,
+        body: Vec<u8>,
+        stream: bool,
+    ) -> anyhow::Result<Answer> {
+        let need = credits_for(&body);
+        let origin = provider.hotkey.to_address();
+        let taken: Vec<StoredCredit> = {
+            let mut store = self
+                .store
+                .lock()
+                .map_err(|_| anyhow::anyhow!("token store lock poisoned"))?;
+            let Some(taken) = store.take(&origin, need) else {
+                bail!(
+                    "not enough credits for provider {origin}: buy more with `plexus credits buy`"
+                );
+            };
+            store.save()?;
+            taken
+        };
+        let tokens = taken
+            .iter()
+            .map(StoredCredit::decode)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let request = PlainRequest {
+            method: "POST".into(),
+            path: path.into(),
+            body,
+            tokens,
+        };
+        let route = route(&self.relay, &provider.hotkey, provider.config.clone())?;
+        let answer = if stream {
+            send_streamed(&self.http, &route, &request, REQUEST_TIMEOUT)
+                .await
+                .map(Answer::Streamed)
+        } else {
+            send(&self.http, &route, &request, REQUEST_TIMEOUT)
+                .await
+                .map(Answer::Whole)
+        };
+        let answer = match answer {
+            Ok(a) => a,
+            Err(e) => {
+                // The provider most likely never saw the tokens: keep them. Were they
+                // spent after all, the provider refuses them next time (409).
+                if let Ok(mut store) = self.store.lock() {
+                    store.add(taken);
+                    let _ = store.save();
+                }
+                return Err(e)
+                    .with_context(|| format!("the private request through {} failed", self.relay));
+            }
+        };
+        Ok(answer)
+    }
+}
