@@ -328,7 +328,8 @@ fn spawn_private_tasks(
                     tracing::warn!(error = %e, "cannot refresh issuer keys; keeping the last ones")
                 }
             }
-            tokio::time::sleep(Duration::from_secs(5)).await;
+            // Cheap (one small read), and a new issuer's tokens work within a second.
+            tokio::time::sleep(Duration::from_secs(1)).await;
         }
     });
     tokio::spawn(async move {

@@ -144,7 +144,20 @@ impl Session {
                 .map(Answer::Whole)
         };
         let answer = match answer {
-            Ok(a) => a,
+            Ok(a) => {
+                // 401 and 402 come before the provider spends anything: keep the tokens.
+                let status = match &a {
+                    Answer::Whole(r) => r.status,
+                    Answer::Streamed(r) => r.head.status,
+                };
+                if status == 401 || status == 402 {
+                    if let Ok(mut store) = self.store.lock() {
+                        store.add(taken);
+                        let _ = store.save();
+                    }
+                }
+                a
+            }
             Err(e) => {
                 // The provider most likely never saw the tokens: keep them. Were they
                 // spent after all, the provider refuses them next time (409).

@@ -1,0 +1,396 @@
+//! The private path end to end on a local network, through the binary: a provider
+//! serving the default model, a relay, a validator's credit issuer, a user who buys
+//! credits, chats with `plexus chat` and runs the official `openai` package against
+//! `plexus proxy`. Taps in front of the relay and the provider record every byte each
+//! of them receives: the relay never sees the prompt or the answer, the provider never
+//! sees the user's wallet. The provider's redeemed tokens are settled on chain.
+
+use std::{
+    io::{Read as _, Write as _},
+    net::{TcpListener, TcpStream},
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use serde_json::Value;
+
+use crate::support::{LocalNet, ProviderProcess, free_port, ok, python_venv, workspace};
+
+/// A TCP forwarder that records what passes in each direction.
+struct Tap {
+    port: u16,
+    to_upstream: Arc<Mutex<Vec<u8>>>,
+    to_client: Arc<Mutex<Vec<u8>>>,
+}
+
+fn pump(mut from: TcpStream, mut to: TcpStream, log: Arc<Mutex<Vec<u8>>>) {
+    let mut buf = [0u8; 16 << 10];
+    loop {
+        match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                log.lock().unwrap().extend_from_slice(&buf[..n]);
+                if to.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = to.shutdown(std::net::Shutdown::Write);
+}
+
+impl Tap {
+    fn start(upstream_port: u16) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (to_upstream, to_client) = (Arc::default(), Arc::default());
+        let (up, down) = (Arc::clone(&to_upstream), Arc::clone(&to_client));
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(upstream) = TcpStream::connect(("127.0.0.1", upstream_port)) else {
+                    continue;
+                };
+                let (c2, u2) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+                let (up, down) = (Arc::clone(&up), Arc::clone(&down));
+                std::thread::spawn(move || pump(client, upstream, up));
+                std::thread::spawn(move || pump(u2, c2, down));
+            }
+        });
+        Self {
+            port,
+            to_upstream,
+            to_client,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn seen(&self) -> (Vec<u8>, Vec<u8>) {
+        (
+            self.to_upstream.lock().unwrap().clone(),
+            self.to_client.lock().unwrap().clone(),
+        )
+    }
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    let hay = String::from_utf8_lossy(haystack).to_ascii_lowercase();
+    hay.contains(&needle.to_ascii_lowercase())
+}
+
+/// A child process killed on drop, logging to a file.
+struct Service {
+    child: Child,
+    log: std::path::PathBuf,
+}
+
+impl Service {
+    fn spawn(mut cmd: Command, dir: &std::path::Path, name: &str) -> Self {
+        let log = dir.join(format!("{name}.log"));
+        let file = std::fs::File::create(&log).unwrap();
+        let child = cmd
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        Self { child, log }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_until(
+    what: &str,
+    timeout: Duration,
+    mut ready: impl FnMut() -> bool,
+    logs: &dyn Fn() -> String,
+) {
+    let deadline = Instant::now() + timeout;
+    while !ready() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}\n{}",
+            logs()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+fn json(out: &str) -> Value {
+    serde_json::from_str(out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+#[test]
+fn a_private_chat_crosses_relay_issuer_and_provider_and_is_settled_on_chain() {
+    let python = python_venv("openai-3.57.0-venv", &["openai==3.57.0"]);
+    let net = LocalNet::start();
+    let cli = || net.cli();
+    let dir = net.dir.path();
+    ok(cli().args(["wallet", "create", "--name", "op", "--hotkey", "provider"]));
+    ok(cli().args(["wallet", "create", "--name", "op", "--hotkey", "validator"]));
+    ok(cli().args(["wallet", "faucet", "--name", "op", "--amount", "500"]));
+    let subnet = json(&ok(cli().args([
+        "--json",
+        "subnet",
+        "create",
+        "--name",
+        "op",
+        "--subnet-name",
+        "inference",
+        "--mechanism",
+        "inference",
+    ])));
+    let netuid = subnet["netuid"].as_u64().unwrap().to_string();
+    ok(cli().args([
+        "subnet",
+        "register",
+        "--name",
+        "op",
+        "--hotkey",
+        "validator",
+        "--netuid",
+        &netuid,
+    ]));
+    ok(cli().args([
+        "stake",
+        "add",
+        "--name",
+        "op",
+        "--hotkey",
+        "validator",
+        "--amount",
+        "50",
+    ]));
+
+    // The provider publishes a URL that leads through a tap.
+    let provider_port = free_port();
+    let provider_tap = Tap::start(provider_port);
+    let mut cmd = cli();
+    cmd.args([
+        "provider",
+        "--threads",
+        "1",
+        "--listen",
+        &format!("127.0.0.1:{provider_port}"),
+    ])
+    .args(["--netuid", &netuid, "--name", "op", "--hotkey", "provider"])
+    .args([
+        "--public-url",
+        &provider_tap.url(),
+        "--settle-secs",
+        "1",
+        "--data-dir",
+    ])
+    .arg(dir.join("provider-state"));
+    let provider = Service::spawn(cmd, dir, "provider");
+    let http = reqwest::blocking::Client::new();
+    wait_until(
+        "the provider",
+        Duration::from_secs(180),
+        || {
+            http.get(format!("http://127.0.0.1:{provider_port}/v1/models"))
+                .send()
+                .is_ok_and(|r| r.status().is_success())
+        },
+        &|| provider.log(),
+    );
+
+    let relay_port = free_port();
+    let mut cmd = cli();
+    cmd.args(["relay", "--listen", &format!("127.0.0.1:{relay_port}")])
+        .args(["--allow-private-targets", "--refresh-secs", "1"]);
+    let relay = Service::spawn(cmd, dir, "relay");
+
+    // The issuer needs a validator permit: it comes with the subnet's next epoch.
+    wait_until(
+        "a validator permit",
+        Duration::from_secs(90),
+        || {
+            let show = json(&ok(cli().args(["--json", "subnet", "show", &netuid])));
+            show["metagraph"]["neurons"]
+                .as_array()
+                .is_some_and(|n| n.iter().any(|n| n["validator_permit"] == true))
+        },
+        &String::new,
+    );
+    let issuer_port = free_port();
+    let mut cmd = cli();
+    cmd.args([
+        "issuer",
+        "--name",
+        "op",
+        "--hotkey",
+        "validator",
+        "--netuid",
+        &netuid,
+    ])
+    .args([
+        "--listen",
+        &format!("127.0.0.1:{issuer_port}"),
+        "--data-dir",
+    ])
+    .arg(dir.join("issuer-state"));
+    let issuer = Service::spawn(cmd, dir, "issuer");
+    // The relay lists the provider and the issuer once both are on chain.
+    wait_until(
+        "the relay's targets",
+        Duration::from_secs(60),
+        || {
+            http.get(format!("http://127.0.0.1:{relay_port}/v1/relay/targets"))
+                .send()
+                .ok()
+                .and_then(|r| r.json::<Value>().ok())
+                .is_some_and(|v| v["count"].as_u64() == Some(2))
+        },
+        &|| format!("{}\n{}", relay.log(), issuer.log()),
+    );
+    let relay_tap = Tap::start(relay_port);
+
+    // A user buys credits and chats.
+    let alice = json(&ok(
+        cli().args(["--json", "wallet", "create", "--name", "alice"])
+    ));
+    let alice_address = alice["coldkey"].as_str().unwrap_or_default().to_owned();
+    ok(cli().args(["wallet", "faucet", "--name", "alice", "--amount", "10"]));
+    let bought = json(&ok(cli()
+        .args([
+            "--json",
+            "credits",
+            "buy",
+            "--name",
+            "alice",
+            "--credits",
+            "10",
+            "--relay",
+        ])
+        .arg(relay_tap.url())));
+    assert_eq!(bought["credits"], 10, "{bought}");
+    let prompt = "What is the capital of France?";
+    let said = json(&ok(cli()
+        .args([
+            "--json",
+            "chat",
+            "--name",
+            "alice",
+            "--max-tokens",
+            "24",
+            "--message",
+            prompt,
+        ])
+        .args(["--relay", &relay_tap.url()])));
+    let answer = said["answer"].as_str().unwrap().to_owned();
+    assert!(answer.contains("Paris"), "{said}");
+    assert_eq!(said["credits"], 9);
+
+    // Any OpenAI client becomes private through `plexus proxy`.
+    let proxy_port = free_port();
+    let mut cmd = cli();
+    cmd.args([
+        "proxy",
+        "--name",
+        "alice",
+        "--listen",
+        &format!("127.0.0.1:{proxy_port}"),
+    ])
+    .args(["--relay", &relay_tap.url()]);
+    let proxy = Service::spawn(cmd, dir, "proxy");
+    wait_until(
+        "the proxy",
+        Duration::from_secs(30),
+        || {
+            http.get(format!("http://127.0.0.1:{proxy_port}/v1/models"))
+                .send()
+                .is_ok_and(|r| r.status().is_success())
+        },
+        &|| proxy.log(),
+    );
+    let out = Command::new(&python)
+        .arg(workspace().join("cli/tests/cli/py/openai_client.py"))
+        .arg(format!("http://127.0.0.1:{proxy_port}/v1"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the openai client failed:\n{}\nproxy log:\n{}\nprovider log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        proxy.log(),
+        provider.log()
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(seen["models"][0], "SmolLM2-135M-Instruct");
+    let chat = seen["chat"].as_array().unwrap();
+    let first = chat[0]["content"].as_str().unwrap();
+    assert!(first.contains("Paris"), "{seen}");
+    assert_eq!(chat[0], chat[1]);
+    assert_eq!(seen["stream"]["content"].as_str(), Some(first));
+    assert!(seen["stream"]["chunks"].as_u64().unwrap() > 1);
+    assert_eq!(seen["stream"]["usage"], chat[0]["usage"]);
+    assert!(!seen["completion"]["text"].as_str().unwrap().is_empty());
+    assert_eq!(seen["unknown_model_error"]["code"], "model_not_found");
+    // 1 chat turn + 2 chats + 1 stream + 1 completion, one credit each.
+    let balance = json(&ok(
+        cli().args(["--json", "credits", "balance", "--name", "alice"])
+    ));
+    assert_eq!(balance["credits"], 5, "{balance}");
+
+    // The provider settles what it redeemed; the chain shows it against the escrow.
+    wait_until(
+        "settlement",
+        Duration::from_secs(60),
+        || {
+            let issuers = json(&ok(cli().args(["--json", "credits", "issuers"])));
+            issuers["issuers"][0]["keys"][0]["tokens_settled"].as_u64() == Some(5)
+        },
+        &|| provider.log(),
+    );
+    let issuers = json(&ok(cli().args(["--json", "credits", "issuers"])));
+    let key = &issuers["issuers"][0]["keys"][0];
+    let price = issuers["credit_price"].as_u64().unwrap();
+    assert_eq!(key["deposited"].as_u64(), Some(10 * price));
+    assert_eq!(key["settled"].as_u64(), Some(5 * price));
+
+    // What each party saw. The relay: neither the prompt nor the answer, in either
+    // direction. The provider: requests from the relay only, with no wallet id and no
+    // forwarding headers.
+    let (to_relay, from_relay) = relay_tap.seen();
+    assert!(to_relay.len() > 10_000, "the tap saw the traffic");
+    for text in [prompt, &answer, first, "capital of France", "Paris"] {
+        assert!(!contains(&to_relay, text), "the relay received {text:?}");
+        assert!(
+            !contains(&from_relay, text),
+            "the relay forwarded {text:?} in the clear"
+        );
+    }
+    let (to_provider, _) = provider_tap.seen();
+    assert!(
+        contains(&to_provider, "message/ohttp"),
+        "the provider's tap saw the traffic"
+    );
+    assert!(!alice_address.is_empty());
+    for text in [
+        alice_address.as_str(),
+        "x-forwarded",
+        "forwarded:",
+        "user-agent",
+        "cookie",
+    ] {
+        assert!(
+            !contains(&to_provider, text),
+            "the provider received {text:?}"
+        );
+    }
+    drop((proxy, issuer, relay, provider));
+}
