@@ -15,7 +15,7 @@ use std::{
 
 use serde_json::Value;
 
-use crate::support::{LocalNet, ProviderProcess, free_port, ok, python_venv, workspace};
+use crate::support::{LocalNet, free_port, ok, python_venv, workspace};
 
 /// A TCP forwarder that records what passes in each direction.
 struct Tap {
@@ -24,7 +24,7 @@ struct Tap {
     to_client: Arc<Mutex<Vec<u8>>>,
 }
 
-fn pump(mut from: TcpStream, mut to: TcpStream, log: Arc<Mutex<Vec<u8>>>) {
+fn pump(mut from: TcpStream, mut to: TcpStream, log: &Mutex<Vec<u8>>) {
     let mut buf = [0u8; 16 << 10];
     loop {
         match from.read(&mut buf) {
@@ -53,8 +53,8 @@ impl Tap {
                 };
                 let (c2, u2) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
                 let (up, down) = (Arc::clone(&up), Arc::clone(&down));
-                std::thread::spawn(move || pump(client, upstream, up));
-                std::thread::spawn(move || pump(u2, c2, down));
+                std::thread::spawn(move || pump(client, upstream, &up));
+                std::thread::spawn(move || pump(u2, c2, &down));
             }
         });
         Self {
