@@ -150,11 +150,11 @@ impl Session {
                     Answer::Whole(r) => r.status,
                     Answer::Streamed(r) => r.head.status,
                 };
-                if status == 401 || status == 402 {
-                    if let Ok(mut store) = self.store.lock() {
-                        store.add(taken);
-                        let _ = store.save();
-                    }
+                if (status == 401 || status == 402)
+                    && let Ok(mut store) = self.store.lock()
+                {
+                    store.add(taken);
+                    let _ = store.save();
                 }
                 a
             }
