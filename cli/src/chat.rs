@@ -13,8 +13,8 @@ use std::{
 
 use anyhow::{Context as _, bail};
 use clap::Args;
-use futures::StreamExt as _;
 use plexus_types::AccountId;
+use plexus_validator::probe::{DEFAULT_MAX_TOKENS, Message, chat_body};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -22,7 +22,7 @@ use crate::{
     context::Context,
     credits::{CreditStore, DEFAULT_RELAY_URL, local_key, open_sealed, providers, write_sealed},
     output,
-    session::{Answer, Session},
+    session::{Answer, Session, read_stream},
 };
 
 const HISTORY_AAD: &[u8] = b"plexus/chat/history/v1";
@@ -48,8 +48,9 @@ pub(crate) struct ChatArgs {
     /// List the saved conversations and exit.
     #[arg(long)]
     list: bool,
-    /// Most tokens per answer.
-    #[arg(long, default_value_t = 256)]
+    /// Most tokens per answer. Answers are greedy (temperature 0), the same shape
+    /// as validators' probes, so a provider cannot tell the two apart.
+    #[arg(long, default_value_t = DEFAULT_MAX_TOKENS)]
     max_tokens: u32,
 }
 
@@ -60,12 +61,6 @@ struct Conversation {
     provider: AccountId,
     model: String,
     messages: Vec<Message>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Message {
-    role: String,
-    content: String,
 }
 
 fn history_dir(ctx: &Context, name: &str) -> anyhow::Result<PathBuf> {
@@ -205,19 +200,9 @@ async fn chat(
             role: "user".into(),
             content: text,
         });
-        let body = json!({
-            "model": convo.model,
-            "messages": convo.messages,
-            "max_tokens": args.max_tokens,
-            "stream": true,
-        });
+        let body = chat_body(&convo.model, &convo.messages, args.max_tokens);
         let answer = match session
-            .send(
-                &provider,
-                "/v1/chat/completions",
-                body.to_string().into_bytes(),
-                true,
-            )
+            .send(&provider, "/v1/chat/completions", body, true)
             .await?
         {
             Answer::Streamed(s) => s,
@@ -249,40 +234,22 @@ async fn chat(
 
 /// Print the streamed SSE answer as it arrives; return its text.
 async fn print_stream(
-    mut body: futures::stream::BoxStream<
+    body: futures::stream::BoxStream<
         'static,
         Result<Vec<u8>, plexus_client::private::PrivateError>,
     >,
     echo: bool,
 ) -> anyhow::Result<String> {
-    let mut pending = Vec::new();
-    let mut text = String::new();
     let mut out = std::io::stdout();
-    while let Some(piece) = body.next().await {
-        pending.extend_from_slice(&piece?);
-        while let Some(end) = pending.windows(2).position(|w| w == b"\n\n") {
-            let event: Vec<u8> = pending.drain(..end + 2).collect();
-            for line in String::from_utf8_lossy(&event).lines() {
-                let Some(data) = line.strip_prefix("data: ") else {
-                    continue;
-                };
-                if data == "[DONE]" {
-                    continue;
-                }
-                let v: serde_json::Value =
-                    serde_json::from_str(data).context("malformed event from the provider")?;
-                if let Some(delta) = v["choices"][0]["delta"]["content"].as_str() {
-                    text.push_str(delta);
-                    if echo {
-                        print!("{delta}");
-                        let _ = out.flush();
-                    }
-                }
-            }
+    let read = read_stream(body, |delta| {
+        if echo {
+            print!("{delta}");
+            let _ = out.flush();
         }
-    }
+    })
+    .await?;
     if echo {
         println!();
     }
-    Ok(text)
+    Ok(read.text)
 }

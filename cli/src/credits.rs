@@ -57,6 +57,10 @@ pub(crate) struct BuyArgs {
     /// The OHTTP relay the issuance goes through.
     #[arg(long, env = "PLEXUS_RELAY", default_value = DEFAULT_RELAY_URL)]
     relay: String,
+    /// Fetch the tokens of this deposit, already paid, instead of paying again (after
+    /// a purchase whose issuance failed).
+    #[arg(long, value_name = "DEPOSIT")]
+    resume: Option<u64>,
 }
 
 /// Flags of `plexus credits balance`.
@@ -342,13 +346,16 @@ fn buy(ctx: &Context, args: &BuyArgs) -> anyhow::Result<()> {
     let path = CreditStore::path_for(ctx, &args.name)?;
     let mut store = CreditStore::open(&path, &coldkey)?;
     let client = ctx.client()?;
-    let bought = ctx.block_on(buy_tokens(
-        &client,
-        &coldkey,
-        args.credits,
-        args.issuer,
-        &args.relay,
-    ))??;
+    let bought = match args.resume {
+        None => ctx.block_on(buy_tokens(
+            &client,
+            &coldkey,
+            args.credits,
+            args.issuer,
+            &args.relay,
+        ))??,
+        Some(id) => ctx.block_on(resume_tokens(&client, &coldkey, id, &args.relay))??,
+    };
     let n = bought.len();
     store.add(bought);
     store.save()?;
@@ -366,7 +373,14 @@ fn buy(ctx: &Context, args: &BuyArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Pay for `credits` on chain and fetch the tokens through `relay`.
+/// How long a purchase waits for the relay to list its issuer before paying.
+const RELAY_LISTING_WAIT: Duration = Duration::from_secs(60);
+
+/// Issuance attempts after paying, two seconds apart.
+const ISSUANCE_ATTEMPTS: u32 = 10;
+
+/// Pay for `credits` on chain and fetch the tokens through `relay`. Nothing is paid
+/// unless the relay lists the chosen issuer.
 pub(crate) async fn buy_tokens(
     client: &Client,
     coldkey: &Keypair,
@@ -392,16 +406,11 @@ pub(crate) async fn buy_tokens(
         .filter(|k| k.denomination == 1)
         .max_by_key(|k| k.key_epoch)
         .context("the issuer has no 1-credit key")?;
-    let public = IssuerPublicKey::from_spki(&key.spki)?;
-    let issuer_config = decode_key_list(&chosen.ohttp_keys)?
-        .into_iter()
-        .last()
-        .context("the issuer published no OHTTP key")?;
-    let targets = providers(client).await?;
-    if targets.is_empty() {
+    if providers(client).await?.is_empty() {
         bail!("no provider serves privately yet: start one with `plexus provider --netuid N`");
     }
-    let chain = client.chain().await?;
+    let http = reqwest::Client::new();
+    wait_for_listing(&http, relay, &chosen.hotkey).await?;
     let sent = client
         .send_tx(
             coldkey,
@@ -423,35 +432,132 @@ pub(crate) async fn buy_tokens(
         .into_iter()
         .find(|d| d.block == sent.height && d.issuer == chosen.hotkey)
         .context("the purchase finalized but its deposit is not on chain")?;
-    // One random provider per token, inside the blinded message: the issuer never
-    // learns which.
-    let mut rng = rand::rng();
-    let origins: Vec<String> = (0..deposit.tokens)
-        .filter_map(|_| targets.choose(&mut rng).map(|t| t.hotkey.to_address()))
-        .collect();
-    let route = route(relay, &chosen.hotkey, issuer_config)?;
+    issue(client, coldkey, &deposit, relay).await
+}
+
+/// Fetch the tokens of deposit `id`, paid earlier by `coldkey`.
+async fn resume_tokens(
+    client: &Client,
+    coldkey: &Keypair,
+    id: u64,
+    relay: &str,
+) -> anyhow::Result<Vec<StoredCredit>> {
+    let deposit = client
+        .deposit(id)
+        .await
+        .with_context(|| format!("deposit {id} is not on chain"))?
+        .deposit;
+    if deposit.buyer != coldkey.account() {
+        bail!("deposit {id} was paid by another wallet");
+    }
+    wait_for_listing(&reqwest::Client::new(), relay, &deposit.issuer).await?;
+    issue(client, coldkey, &deposit, relay).await
+}
+
+/// Wait until `relay` lists `issuer` as a target (it reads the chain every few
+/// seconds, so a freshly started issuer takes a moment to appear).
+async fn wait_for_listing(
+    http: &reqwest::Client,
+    relay: &str,
+    issuer: &AccountId,
+) -> anyhow::Result<()> {
+    let url = format!("{}/v1/relay/targets", relay.trim_end_matches('/'));
+    let deadline = std::time::Instant::now() + RELAY_LISTING_WAIT;
+    loop {
+        let targets: plexus_relay::wire::Targets = http
+            .get(&url)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .with_context(|| format!("cannot reach the relay at {relay}; nothing was paid"))?
+            .json()
+            .await
+            .with_context(|| format!("{relay} does not answer like a Plexus relay"))?;
+        if targets.targets.iter().any(|t| t.hotkey == *issuer) {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            bail!(
+                "the relay at {relay} does not list issuer {issuer} (it reads the chain every --refresh-secs); nothing was paid, try again shortly"
+            );
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Ask the deposit's issuer, through `relay`, to sign its tokens, each bound to a
+/// provider chosen at random; retried for a while, since a paid deposit is signed at
+/// most once and an attempt that never reached the issuer costs nothing.
+async fn issue(
+    client: &Client,
+    coldkey: &Keypair,
+    deposit: &plexus_api::wire::Deposit,
+    relay: &str,
+) -> anyhow::Result<Vec<StoredCredit>> {
+    let list = client.issuers().await?;
+    let issuer = list
+        .issuers
+        .iter()
+        .find(|i| i.hotkey == deposit.issuer)
+        .context("the deposit's issuer is no longer on chain")?;
+    let key = issuer
+        .keys
+        .iter()
+        .find(|k| k.key_id == deposit.key_id)
+        .context("the deposit's issuer key is not on chain")?;
+    let public = IssuerPublicKey::from_spki(&key.spki)?;
+    let issuer_config = decode_key_list(&issuer.ohttp_keys)?
+        .into_iter()
+        .last()
+        .context("the issuer published no OHTTP key")?;
+    let targets = providers(client).await?;
+    if targets.is_empty() {
+        bail!("no provider serves privately yet: start one with `plexus provider --netuid N`");
+    }
+    let chain = client.chain().await?;
+    let route = route(relay, &issuer.hotkey, issuer_config)?;
     let http = reqwest::Client::new();
-    let fetched = plexus_issuer::fetch_tokens(
-        &http,
-        &route,
-        chain.chain_id,
-        deposit.id,
-        coldkey,
-        &chosen.hotkey,
-        &public,
-        &origins,
-    )
-    .await
-    .with_context(|| {
-        format!(
-            "deposit {} is paid but issuer {} did not sign its tokens: the funds stay in escrow; tell the issuer's operator the deposit id",
-            deposit.id, chosen.hotkey
+    let mut attempt = 0;
+    let fetched = loop {
+        attempt += 1;
+        // One random provider per token, inside the blinded message: the issuer never
+        // learns which.
+        let origins: Vec<String> = {
+            let mut rng = rand::rng();
+            (0..deposit.tokens)
+                .filter_map(|_| targets.choose(&mut rng).map(|t| t.hotkey.to_address()))
+                .collect()
+        };
+        match plexus_issuer::fetch_tokens(
+            &http,
+            &route,
+            chain.chain_id,
+            deposit.id,
+            coldkey,
+            &issuer.hotkey,
+            &public,
+            &origins,
         )
-    })?;
+        .await
+        {
+            Ok(fetched) => break fetched,
+            Err(e) if attempt < ISSUANCE_ATTEMPTS => {
+                tracing::warn!(deposit = deposit.id, attempt, error = %e, "issuance failed; retrying");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context(format!(
+                    "deposit {} is paid but issuer {} did not sign its tokens: the funds stay in escrow; retry with `plexus credits buy --resume {}`",
+                    deposit.id, issuer.hotkey, deposit.id
+                )));
+            }
+        }
+    };
     Ok(fetched
         .into_iter()
         .map(|c| StoredCredit {
-            issuer: chosen.hotkey.to_address(),
+            issuer: issuer.hotkey.to_address(),
             origin: c.origin,
             denomination: 1,
             token: hex::encode(c.token.encode()),

@@ -5,6 +5,7 @@ mod chat;
 mod context;
 mod credits;
 mod data;
+mod devnet;
 mod issuer;
 mod node;
 mod output;
@@ -13,6 +14,7 @@ mod proxy;
 mod relay;
 mod session;
 mod sim;
+mod validator;
 mod wallet;
 
 use std::process::ExitCode;
@@ -55,6 +57,9 @@ enum Command {
     /// Data tasks: post, generate, score, submit, validate, download.
     #[command(subcommand)]
     Data(data::DataCommand),
+    /// Start a whole local network on loopback: node, provider, relay, validator and
+    /// issuer, a funded proxy; Ctrl-C stops it, a second start resumes.
+    Devnet(devnet::DevnetArgs),
     /// Run a validator node (with no configuration: a one-validator devnet on 127.0.0.1).
     Node(node::NodeArgs),
     /// Serve a language model over the OpenAI API and publish it on a subnet.
@@ -70,6 +75,8 @@ enum Command {
     Proxy(proxy::ProxyArgs),
     /// Forward encapsulated requests to the gateways registered on chain (OHTTP relay).
     Relay(relay::RelayArgs),
+    /// Validate an inference subnet: probe providers privately, check answers, set weights.
+    Validator(Box<validator::ValidatorArgs>),
     /// Offline simulations.
     #[command(subcommand)]
     Sim(sim::SimCommand),
@@ -84,6 +91,7 @@ fn main() -> ExitCode {
         Command::Stake(cmd) => chain::run_stake(&ctx, cmd),
         Command::Weights(cmd) => chain::run_weights(&ctx, cmd),
         Command::Data(cmd) => data::run(&ctx, cmd),
+        Command::Devnet(args) => devnet::run(&ctx, &args),
         Command::Node(args) => node::run(&ctx, args),
         Command::Provider(args) => provider::run(&ctx, *args),
         Command::Relay(args) => relay::run(&ctx, args),
@@ -91,6 +99,7 @@ fn main() -> ExitCode {
         Command::Chat(args) => chat::run(&ctx, args),
         Command::Proxy(args) => proxy::run(&ctx, args),
         Command::Credits(cmd) => credits::run(&ctx, cmd),
+        Command::Validator(args) => validator::run(&ctx, &args),
         Command::Sim(cmd) => sim::run(&ctx, cmd),
     };
     match result {

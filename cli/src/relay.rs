@@ -30,7 +30,7 @@ pub(crate) struct RelayArgs {
     #[arg(long, default_value_t = RateConfig::default().max_tracked)]
     max_clients: usize,
     /// Seconds between two reads of the registered gateways from the node.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 10)]
     refresh_secs: u64,
     /// Also forward to gateways on loopback, private and link-local addresses: for a
     /// local network only.

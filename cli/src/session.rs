@@ -47,6 +47,25 @@ impl Session {
             .unwrap_or(0)
     }
 
+    /// Credits held per provider address.
+    pub(crate) fn per_origin(&self) -> anyhow::Result<std::collections::BTreeMap<String, u64>> {
+        Ok(self
+            .store
+            .lock()
+            .map_err(|_| anyhow::anyhow!("token store lock poisoned"))?
+            .per_origin())
+    }
+
+    /// Put newly bought tokens in the store and save it.
+    pub(crate) fn add(&self, bought: Vec<StoredCredit>) -> anyhow::Result<()> {
+        let mut store = self
+            .store
+            .lock()
+            .map_err(|_| anyhow::anyhow!("token store lock poisoned"))?;
+        store.add(bought);
+        store.save()
+    }
+
     /// Providers serving `model` (any model when `None`) for which the store holds at
     /// least `need` credits.
     pub(crate) async fn payable(
@@ -171,4 +190,50 @@ impl Session {
         };
         Ok(answer)
     }
+}
+
+/// A streamed chat answer, read to its end.
+pub(crate) struct ReadStream {
+    /// The text of every content delta.
+    pub(crate) text: String,
+    /// Whether a choice finished (a complete answer, not one cut off).
+    pub(crate) finished: bool,
+}
+
+/// Read an OpenAI server-sent-event stream, handing each content delta to `on_delta`.
+pub(crate) async fn read_stream(
+    mut body: futures::stream::BoxStream<
+        'static,
+        Result<Vec<u8>, plexus_client::private::PrivateError>,
+    >,
+    mut on_delta: impl FnMut(&str),
+) -> anyhow::Result<ReadStream> {
+    use futures::StreamExt as _;
+    let mut pending = Vec::new();
+    let mut read = ReadStream {
+        text: String::new(),
+        finished: false,
+    };
+    while let Some(piece) = body.next().await {
+        pending.extend_from_slice(&piece?);
+        while let Some(end) = pending.windows(2).position(|w| w == b"\n\n") {
+            let event: Vec<u8> = pending.drain(..end + 2).collect();
+            for line in String::from_utf8_lossy(&event).lines() {
+                let Some(data) = line.strip_prefix("data: ") else {
+                    continue;
+                };
+                if data == "[DONE]" {
+                    continue;
+                }
+                let v: serde_json::Value =
+                    serde_json::from_str(data).context("malformed event from the provider")?;
+                if let Some(delta) = v["choices"][0]["delta"]["content"].as_str() {
+                    read.text.push_str(delta);
+                    on_delta(delta);
+                }
+                read.finished |= v["choices"][0]["finish_reason"].is_string();
+            }
+        }
+    }
+    Ok(read)
 }
