@@ -188,8 +188,11 @@ impl Validator<'_> {
                 state.last_epoch = Some(epoch);
                 save_state(&self.state_path, &state)?;
                 self.print_epoch(epoch, &reports);
-                self.set_weights(&mut state, subnet.hyperparams.commit_reveal)
-                    .await;
+                // One commit at a time: a new one would replace the unrevealed one.
+                if state.pending.is_none() {
+                    self.set_weights(&mut state, subnet.hyperparams.commit_reveal)
+                        .await;
+                }
                 save_state(&self.state_path, &state)?;
                 done += 1;
                 if epochs.is_some_and(|n| done >= n) {
