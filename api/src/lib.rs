@@ -22,6 +22,7 @@
 //! | GET | `/v1/events` | server-sent events: `block`, `lagged` |
 //! | GET | `/metrics` | node and API metrics (OpenMetrics text) |
 //! | GET | `/openapi.json` | the OpenAPI document |
+//! | GET | any other path | the web app ([`web`]): its files, else `index.html` (`/vN/…` stay JSON 404s) |
 //!
 //! The server reaches the node only through [`Backend`], so this crate does not
 //! depend on the node. [`wire`] holds every JSON shape; `plexus-client` uses it with
@@ -41,6 +42,8 @@ mod routes;
 mod server;
 #[cfg(feature = "server")]
 mod state;
+#[cfg(feature = "server")]
+pub mod web;
 
 #[cfg(feature = "server")]
 pub use backend::{Backend, FinalizedBlock, NodeStatus, SubmitError};

@@ -117,14 +117,15 @@ pub fn routes() -> Vec<Route> {
     build().table
 }
 
-/// The API over `state`: every route, JSON answers for unknown routes, wrong
-/// methods, bad input and panics, a body limit, a request timeout, CORS and metrics.
+/// The API over `state`: every route, the web app for other paths ([`crate::web`]),
+/// JSON answers for unknown API routes, wrong methods, bad input and panics, a body
+/// limit, a request timeout, CORS and metrics.
 pub fn router(state: ApiState) -> Router {
     let config = state.config().clone();
     build()
         .router
         .route_layer(middleware::from_fn_with_state(state.clone(), track))
-        .fallback(node::not_found)
+        .fallback(crate::web::fallback)
         .method_not_allowed_fallback(node::method_not_allowed)
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(Extension(BodyLimit(config.body_limit)))

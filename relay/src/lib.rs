@@ -13,6 +13,7 @@
 //!   `content-type` (`message/ohttp-res` or `message/ohttp-chunked-res`); any other
 //!   answer is a 502.
 //! - `GET /v1/relay/targets` ([`wire::Targets`]), `GET /metrics`, `GET /healthz`.
+//! - Browsers on origins the operator allows may call both ([`cors`]).
 //!
 //! Never an open proxy: unknown targets are 404 `unknown_target`, malformed ones
 //! 400, other media types 415, oversized bodies 413, clients over their rate 429
@@ -30,6 +31,7 @@
 //! sources merge in with [`Refresher::with_source`], and a failing source keeps its
 //! last good listing.
 
+pub mod cors;
 pub mod directory;
 mod error;
 pub mod limiter;
@@ -44,7 +46,7 @@ use std::time::Duration;
 pub use directory::{Directory, Listed};
 pub use error::RelayError;
 pub use limiter::RateConfig;
-pub use server::{Relay, router, serve};
+pub use server::{Relay, router, serve, serve_with_origins};
 pub use source::{
     ChainTargets, IssuerTargets, RefreshReport, Refresher, SourceError, TargetSource,
 };

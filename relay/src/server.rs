@@ -148,9 +148,20 @@ pub async fn serve(
     relay: Relay,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    serve_with_origins(listener, relay, &[], shutdown).await
+}
+
+/// [`serve`], letting browsers on `origins` call the relay ([`crate::cors`]).
+pub async fn serve_with_origins(
+    listener: tokio::net::TcpListener,
+    relay: Relay,
+    origins: &[String],
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let app = crate::cors::allow_origins(router(relay), origins);
     axum::serve(
         listener,
-        router(relay).into_make_service_with_connect_info::<SocketAddr>(),
+        app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await

@@ -14,7 +14,7 @@ async fn metrics_hold_the_node_metrics_and_api_counters_by_route_and_status() {
     get(&state, &format!("/v1/accounts/{faucet}")).await;
     get(&state, "/v1/accounts/nope").await;
     get(&state, "/v1/subnets/9").await;
-    get(&state, "/nowhere").await;
+    get(&state, "/v1/nowhere").await;
     let tx = chain.transfer(&chain.faucet(), faucet, 1);
     crate::support::submit(&state, &tx).await;
 

@@ -1,0 +1,155 @@
+//! The browser app (`web/`) pins its transaction encoder, issuance signing bytes, header
+//! digest and state-proof verifier to `web/test/vectors.json`; its unit tests check the
+//! TypeScript against that file and this test checks the Rust crates against it, so the
+//! two cannot drift apart. `PLEXUS_BLESS_WEB_VECTORS=1` rewrites the file from Rust.
+
+use std::path::PathBuf;
+
+use axum::http::StatusCode;
+use plexus_api::wire::ProofResponse;
+use plexus_ledger::account_key;
+use plexus_storage::{StateProof, verify_proof};
+use plexus_types::{
+    AccountId, BlockHeader, Encode as _, Hash, Keypair, PLX, Payload, Transaction,
+    credits::issuance_signing_bytes,
+};
+use serde_json::{Value, json};
+
+use crate::support::{TestChain, get, key};
+
+fn vectors_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../web/test/vectors.json")
+}
+
+/// The key of `wallet`'s pinned abandon-about vector.
+fn abandon_about() -> Keypair {
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(
+        "6b11d5b0470924c37b07f53043b5759a5a3dd2df8ff53202bc1e2c6584944062",
+        &mut seed,
+    )
+    .unwrap();
+    Keypair::from_seed(seed)
+}
+
+fn signed(tx: Transaction, key: &Keypair) -> Value {
+    let unsigned = hex::encode(tx.encode());
+    let signed = tx.sign(key);
+    json!({
+        "unsigned": unsigned,
+        "signed": hex::encode(signed.encode()),
+        "hash": signed.hash().to_hex(),
+    })
+}
+
+async fn rust_vectors() -> Value {
+    let me = abandon_about();
+    let transfer = Transaction {
+        chain_id: 7,
+        sender: me.account(),
+        nonce: 3,
+        fee: 1000,
+        payload: Payload::Transfer {
+            to: me.account(),
+            amount: 123_456_789,
+        },
+    };
+    let buy = Transaction {
+        chain_id: 7,
+        sender: me.account(),
+        nonce: 4,
+        fee: 1000,
+        payload: Payload::BuyCredits {
+            issuer: me.account(),
+            denomination: 1,
+            key_epoch: 2,
+            credits: 10,
+        },
+    };
+    let header = BlockHeader {
+        chain_id: 7,
+        height: 5,
+        parent: Hash([0x11; 32]),
+        timestamp_ms: 1_700_000_000_000,
+        proposer: me.account(),
+        tx_root: Hash([0x22; 32]),
+        state_root: Hash([0x33; 32]),
+        consensus: vec![0xab, 0xcd],
+    };
+
+    // A real account proof from the API over a real store.
+    let chain = TestChain::new();
+    let state = chain.state();
+    let bob = key("bob");
+    plexus_api::Backend::submit(
+        &chain,
+        chain.transfer(&chain.faucet(), bob.account(), 3 * PLX),
+    )
+    .unwrap();
+    chain.produce_block();
+    let (status, response) = get(&state, &format!("/v1/proofs/account/{}", bob.account())).await;
+    assert_eq!(status, StatusCode::OK, "{response}");
+    let parsed: ProofResponse = serde_json::from_value(response.clone()).unwrap();
+    let digest = BlockHeader::try_from(&parsed.header).unwrap().digest();
+    let (status, absent) = get(
+        &state,
+        &format!("/v1/proofs/account/{}", key("nobody").account()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{absent}");
+
+    json!({
+        "key": { "secret": hex::encode(me.secret_bytes()), "address": me.account().to_address() },
+        "transfer": signed(transfer, &me),
+        "buy_credits": signed(buy, &me),
+        "issuance": {
+            "chain_id": 7, "deposit": 2, "requests": ["0102", "03"],
+            "bytes": hex::encode(issuance_signing_bytes(7, 2, &[vec![1, 2], vec![3]])),
+        },
+        "header": { "header": plexus_api::wire::Header::from(&header), "digest": header.digest().to_hex() },
+        "account_proof": {
+            "address": bob.account().to_address(),
+            "response": response,
+            "digest": digest.to_hex(),
+            "balance": 3 * PLX,
+            "nonce": 0,
+        },
+        "absent_proof": {
+            "address": key("nobody").account().to_address(),
+            "response": absent,
+        },
+    })
+}
+
+/// Check a pinned proof with the Rust verifier: the header digest, the root, the proof.
+fn check_proof(pinned: &Value) {
+    let response: ProofResponse = serde_json::from_value(pinned["response"].clone()).unwrap();
+    let header = BlockHeader::try_from(&response.header).unwrap();
+    let proof = StateProof::try_from(&response.proof).unwrap();
+    if let Some(digest) = pinned["digest"].as_str() {
+        assert_eq!(header.digest().to_hex(), digest);
+    }
+    let address = AccountId::parse(pinned["address"].as_str().unwrap()).unwrap();
+    assert_eq!(proof.key, account_key(&address));
+    assert_eq!(proof.root, header.state_root);
+    verify_proof(&header.state_root, &proof).unwrap();
+}
+
+#[tokio::test]
+async fn the_pinned_web_vectors_are_what_the_rust_crates_produce() {
+    let fresh = rust_vectors().await;
+    if std::env::var_os("PLEXUS_BLESS_WEB_VECTORS").is_some() {
+        let text = serde_json::to_string_pretty(&fresh).unwrap() + "\n";
+        std::fs::write(vectors_path(), text).unwrap();
+    }
+    let pinned: Value =
+        serde_json::from_str(&std::fs::read_to_string(vectors_path()).unwrap()).unwrap();
+    for field in ["key", "transfer", "buy_credits", "issuance", "header"] {
+        assert_eq!(
+            pinned[field], fresh[field],
+            "web/test/vectors.json: {field}"
+        );
+    }
+    check_proof(&pinned["account_proof"]);
+    check_proof(&pinned["absent_proof"]);
+}

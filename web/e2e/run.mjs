@@ -1,0 +1,281 @@
+// End-to-end test of the web app against a whole local network (`plexus devnet`),
+// driven through Debian's Chromium by playwright-core:
+// create a wallet, fund it by a transfer from the imported faucet wallet, buy credits,
+// chat privately with a streamed answer, reload and find the history (kept only in
+// this browser, encrypted), see the purchase in the explorer, verify a balance proof;
+// then visit every page at desktop and phone width, checking labels, keyboard use,
+// horizontal overflow and that no request leaves for another origin.
+//
+//   node e2e/run.mjs [--plexus target/debug/plexus] [--screenshots DIR] [--port-base N]
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+import { chromium } from 'playwright-core';
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
+);
+const root = resolve(new URL('../..', import.meta.url).pathname);
+const plexus = resolve(args.plexus ?? join(process.env.CARGO_TARGET_DIR ?? join(root, 'target'), 'debug', 'plexus'));
+const shots = args.screenshots ? resolve(args.screenshots) : undefined;
+const portBase = Number(args['port-base'] ?? 17400 + Math.floor(Math.random() * 400) * 6);
+const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const PROMPT = 'What is the capital of France?';
+
+const t0 = Date.now();
+const log = (...m) => console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...m);
+const failures = [];
+function check(ok, what) {
+  if (ok) log(`ok: ${what}`);
+  else {
+    failures.push(what);
+    log(`FAIL: ${what}`);
+  }
+}
+
+if (!existsSync(plexus)) throw new Error(`no plexus binary at ${plexus}: build it with cargo build -p plexus-cli`);
+const dir = mkdtempSync(join(tmpdir(), 'plexus-web-e2e-'));
+const readyFile = join(dir, 'ready.json');
+log(`devnet in ${dir}, ports from ${portBase}`);
+const devnet = spawn(plexus, ['devnet', '--dir', join(dir, 'net'), '--ready-file', readyFile, '--port-base', String(portBase)], {
+  stdio: ['ignore', 'pipe', 'pipe'],
+  env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
+});
+let devnetOut = '';
+devnet.stdout.on('data', (d) => (devnetOut += d));
+devnet.stderr.on('data', (d) => (devnetOut += d));
+let devnetExited = false;
+devnet.on('exit', () => (devnetExited = true));
+
+async function stopDevnet() {
+  if (devnetExited) return;
+  devnet.kill('SIGINT');
+  for (let i = 0; i < 100 && !devnetExited; i++) await new Promise((r) => setTimeout(r, 100));
+  if (!devnetExited) devnet.kill('SIGKILL');
+}
+
+let browser;
+try {
+  const until = Date.now() + 240_000;
+  while (!existsSync(readyFile)) {
+    if (devnetExited) throw new Error(`plexus devnet exited:\n${devnetOut.slice(-3000)}`);
+    if (Date.now() > until) throw new Error(`plexus devnet was not ready in time:\n${devnetOut.slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const ready = JSON.parse(readFileSync(readyFile, 'utf8'));
+  log('devnet ready', ready.web);
+  const web = ready.web.replace(/\/$/, '');
+  const relayOrigin = new URL(ready.relay).origin;
+
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync', `--user-data-dir=${join(dir, 'chromium')}`],
+  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  const requests = [];
+  page.on('request', (r) => requests.push({ url: r.url(), method: r.method(), body: r.postDataBuffer() }));
+  const consoleErrors = [];
+  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  if (shots) mkdirSync(shots, { recursive: true });
+  const shot = async (name, p = page) => {
+    if (shots) await p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  };
+  // Pin the relay (the page would find it at node port + 2 by itself).
+  await page.goto(`${web}/?relay=${encodeURIComponent(ready.relay)}`);
+  await page.waitForSelector('main h1');
+  await page.waitForSelector('.cards');
+  await shot('explorer');
+
+  // --- Wallets: create alice, import the faucet, send alice PLX. ---
+  await page.click('#nav a[href="/wallet"]');
+  await page.waitForSelector('#create-wallet');
+  await page.fill('#create-wallet input[name=name]', 'alice');
+  await page.fill('#create-wallet input[name=password]', 'alice-password');
+  await page.click('#create-wallet button[type=submit]');
+  const mnemonic = (await page.textContent('#new-mnemonic', { timeout: 60_000 })).trim();
+  check(mnemonic.split(' ').length === 12, 'a new wallet shows a 12-word mnemonic');
+  await page.click('#create-result button');
+  await page.waitForSelector('#wallet-address');
+  const alice = (await page.textContent('#wallet-address')).trim();
+  check(/^plx1[02-9ac-hj-np-z]{58}$/.test(alice), `alice has a plx1 address (${alice})`);
+
+  await page.fill('#import-wallet input[name=name]', 'faucet');
+  await page.fill('#import-wallet input[name=password]', 'faucet-password');
+  await page.fill('#import-wallet textarea[name=mnemonic]', ready.faucet_mnemonic);
+  await page.click('#import-wallet button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#active-wallet h2')?.textContent?.includes('faucet'), null, { timeout: 60_000 });
+  await page.fill('#active-wallet input[name=to]', alice);
+  await page.fill('#active-wallet input[name=amount]', '5');
+  await page.click('#active-wallet form:has(input[name=to]) button[type=submit]');
+  await page.waitForSelector('#send-result .notice.ok', { timeout: 90_000 });
+  check(true, 'the faucet wallet sent alice 5 PLX, signed in the browser and finalized');
+
+  await page.selectOption('#wallet-select', 'alice');
+  await page.waitForFunction(() => document.querySelector('#active-wallet h2')?.textContent?.includes('alice'));
+  await page.waitForFunction(() => document.querySelector('#wallet-balance')?.textContent?.startsWith('5 '), null, { timeout: 30_000 });
+  check(true, 'alice holds 5 PLX');
+  await shot('wallet');
+
+  // --- Buy credits: BuyCredits on chain, then blind issuance through the relay. ---
+  await page.click('#buy-credits');
+  await page.waitForSelector('#buy-result .notice.ok, #buy-result .notice.error', { timeout: 180_000 });
+  const bought = await page.textContent('#buy-result');
+  check(/Bought 10 credits/.test(bought), `credits bought: ${bought.trim()}`);
+  await page.waitForFunction(() => document.querySelector('#wallet-credits')?.textContent === '10', null, { timeout: 30_000 });
+
+  // --- Chat privately, streamed. ---
+  await page.click('#nav a[href="/chat"]');
+  await page.waitForSelector('#chat-input');
+  await page.evaluate(() => {
+    window.__deltas = 0;
+    new MutationObserver((records) => {
+      for (const r of records) {
+        const el = r.target.nodeType === 3 ? r.target.parentElement : r.target;
+        if (el?.id === 'streaming-answer') window.__deltas++;
+      }
+    }).observe(document.querySelector('#chat-log'), { subtree: true, childList: true, characterData: true });
+  });
+  await page.fill('#chat-input', PROMPT);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#chat-status .notice.ok, #chat-status .notice.error', { timeout: 240_000 });
+  const status = await page.textContent('#chat-status');
+  const answer = (await page.textContent('#chat-log .msg.assistant:last-child p')).trim();
+  const deltas = await page.evaluate(() => window.__deltas);
+  check(/Answered/.test(status), `the private chat answered: ${status.trim()}`);
+  check(answer.length > 0, `the answer is not empty: ${JSON.stringify(answer.slice(0, 120))}`);
+  check(deltas >= 2, `the answer streamed in ${deltas} pieces`);
+  await shot('chat');
+
+  // Nothing the page sent carried the prompt in clear, and the relay only got OHTTP.
+  const prompt = Buffer.from(PROMPT);
+  const leaked = requests.filter((r) => r.body && r.body.includes(prompt));
+  check(leaked.length === 0, 'no request carried the prompt in clear');
+  const toRelay = requests.filter((r) => r.url.startsWith(relayOrigin) && r.method === 'POST');
+  check(toRelay.length >= 2, `${toRelay.length} sealed requests went to the relay (issuance and chat)`);
+  const foreign = requests.filter((r) => ![new URL(web).origin, relayOrigin].includes(new URL(r.url).origin) && !r.url.startsWith('data:') && !r.url.startsWith('blob:'));
+  check(foreign.length === 0, `no request left for another origin ${foreign.map((r) => r.url).join(' ')}`);
+
+  // --- Reload: the history is still here, sealed in IndexedDB. ---
+  await page.reload();
+  await page.waitForSelector('#conversation-list li a');
+  const listed = await page.textContent('#conversation-list');
+  check(listed.includes(PROMPT.slice(0, 20)), 'after a reload the conversation is in the history');
+  const logText = await page.textContent('#chat-log');
+  check(logText.includes(answer.slice(0, 20)), 'after a reload the answer is shown again');
+  const sealed = await page.evaluate(async (promptText) => {
+    const db = await new Promise((res, rej) => {
+      const r = indexedDB.open('plexus');
+      r.onsuccess = () => res(r.result);
+      r.onerror = () => rej(r.error);
+    });
+    const store = db.transaction('sealed').objectStore('sealed');
+    const keys = await new Promise((res) => (store.getAllKeys().onsuccess = (e) => res(e.target.result)));
+    const chat = keys.find((k) => String(k).startsWith('chat:'));
+    const rec = await new Promise((res) => (db.transaction('sealed').objectStore('sealed').get(chat).onsuccess = (e) => res(e.target.result)));
+    const text = new TextDecoder('latin1').decode(new Uint8Array(rec.ct));
+    const key = await new Promise((res) => (db.transaction('keys').objectStore('keys').get('device').onsuccess = (e) => res(e.target.result)));
+    return { found: Boolean(chat), plaintext: text.includes(promptText), extractable: key.extractable };
+  }, PROMPT);
+  check(sealed.found && !sealed.plaintext, 'the stored conversation is ciphertext');
+  check(sealed.extractable === false, 'the history key is non-extractable');
+
+  // --- Explorer: the purchase and a verified balance proof. ---
+  await page.goto(`${web}/accounts/${alice}`);
+  await page.waitForSelector('table');
+  const purchases = await page.textContent('main');
+  check(/Credit purchases/.test(purchases) && (await page.locator('table:has(caption:text("Credit purchases")) tbody tr').count()) === 1, 'the credit purchase shows in the explorer');
+  await page.click('#verify-proof');
+  await page.waitForSelector('#proof-result .notice.ok, #proof-result .notice.error', { timeout: 30_000 });
+  const proof = await page.textContent('#proof-result');
+  check(/Proof verified/.test(proof), `balance proof: ${proof.trim().slice(0, 160)}`);
+  await shot('account');
+  const buyTx = await page.evaluate(async (addr) => {
+    const d = await (await fetch(`/v1/credits/deposits?buyer=${addr}`)).json();
+    return d.deposits[0]?.block;
+  }, alice);
+  await page.goto(`${web}/blocks/${buyTx}`);
+  await page.waitForSelector('.kind-buy_credits');
+  check(true, 'the block of the purchase lists a buy_credits transaction');
+  await shot('block');
+  await page.click('.kind-buy_credits >> xpath=ancestor::tr//a[contains(@href,"/tx/")]');
+  await page.waitForSelector('main h1:text("Transaction")');
+  await page.waitForSelector('.kv');
+  await shot('transaction');
+
+  // --- Every page: labels, keyboard, phone width, screenshots. ---
+  const pages = [
+    ['explorer', '/'],
+    ['blocks', '/blocks'],
+    ['subnets', '/subnets'],
+    ['subnet', '/subnets/1'],
+    ['wallet', '/wallet'],
+    ['chat', '/chat'],
+    ['data', '/data'],
+    ['privacy', '/privacy'],
+    ['settings', '/settings'],
+    ['account', `/accounts/${alice}`],
+  ];
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const mobile = await phone.newPage();
+  await mobile.goto(`${web}/?relay=${encodeURIComponent(ready.relay)}`);
+  for (const [name, path] of pages) {
+    for (const [p, suffix] of [[page, ''], [mobile, '-phone']]) {
+      await p.goto(`${web}${path}`);
+      await p.waitForSelector('main h1');
+      await p.waitForFunction(() => !document.querySelector('main')?.hasAttribute('aria-busy'));
+      const unlabeled = await p.evaluate(() =>
+        [...document.querySelectorAll('input, select, textarea, button')]
+          .filter((el) => {
+            if (el.getAttribute('aria-label') || el.closest('label')) return false;
+            if (el.tagName === 'BUTTON') return !el.textContent.trim();
+            return !(el.id && document.querySelector(`label[for="${el.id}"]`));
+          })
+          .map((el) => el.outerHTML.slice(0, 80)),
+      );
+      check(unlabeled.length === 0, `${name}${suffix}: every control has a label ${unlabeled.join(' ')}`);
+      const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      check(overflow <= 1, `${name}${suffix}: no horizontal overflow (${overflow}px)`);
+      if (suffix === '' || ['explorer', 'wallet', 'chat', 'subnet'].includes(name)) await shot(`${name}${suffix}`, p);
+    }
+  }
+  // Keyboard: the skip link is the first stop and lands in the content; the nav works by keys.
+  await page.goto(`${web}/`);
+  await page.waitForSelector('.cards');
+  await page.keyboard.press('Tab');
+  check((await page.evaluate(() => document.activeElement?.className)) === 'skip', 'Tab first reaches the skip link');
+  await page.keyboard.press('Enter');
+  check((await page.evaluate(() => document.activeElement?.id)) === 'main', 'the skip link moves focus to the content');
+  await page.focus('#nav a[href="/subnets"]');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('main h1:text("Subnets")');
+  check(true, 'the navigation works from the keyboard');
+  // The phone menu opens from the keyboard.
+  await mobile.goto(`${web}/`);
+  await mobile.focus('.menu');
+  await mobile.keyboard.press('Enter');
+  check(await mobile.isVisible('#nav a[href="/chat"]'), 'the phone menu opens and shows the navigation');
+
+  const csp = consoleErrors.filter((e) => /Content Security Policy|Refused to/.test(e));
+  check(csp.length === 0, `no content security policy violations ${csp.join(' | ')}`);
+} catch (e) {
+  failures.push(String(e?.stack ?? e));
+  log('ERROR', e?.stack ?? e);
+  log('devnet output (tail):\n' + devnetOut.slice(-2000));
+} finally {
+  await browser?.close().catch(() => {});
+  await stopDevnet();
+  if (failures.length === 0) rmSync(dir, { recursive: true, force: true });
+  else log(`state kept in ${dir}`);
+}
+if (failures.length > 0) {
+  console.error(`web e2e: ${failures.length} failure(s)`);
+  process.exit(1);
+}
+log('web e2e: all checks passed');

@@ -1,0 +1,239 @@
+// Credits: buy a bundle on chain and fetch blind-signed Privacy Pass tokens through a
+// relay, exactly as cli/src/credits.rs and issuer::fetch_tokens do; keep unspent tokens
+// sealed in this browser; pick a provider and pay it per request (cli/src/session.rs).
+
+import { TokenChallenge, publicVerif } from '@cloudflare/privacypass-ts';
+
+import * as api from './api';
+import { fresh, hex, unhex, utf8 } from './bytes';
+import { CREDIT_BUNDLES, issuanceSigningBytes, signTransaction } from './codec';
+import { type Keypair, sign } from './keys';
+import type { KeyConfig } from './ohttp';
+import * as priv from './private';
+import * as vault from './vault';
+
+export const TOKEN_TYPE = 0x0002;
+export const TOKENS_PER_CREDIT = 512;
+export const DEFAULT_MAX_TOKENS = 256;
+export const ISSUE_PATH = '/v1/issue';
+
+export interface StoredCredit {
+  issuer: string;
+  origin: string;
+  denomination: number;
+  token: string;
+}
+
+const storeId = (address: string) => `credits:${address}`;
+
+export async function stored(address: string): Promise<StoredCredit[]> {
+  return (await vault.getValue<StoredCredit[]>(storeId(address))) ?? [];
+}
+
+async function saveStore(address: string, credits: StoredCredit[]): Promise<void> {
+  await vault.put(storeId(address), credits);
+}
+
+export async function perOrigin(address: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const c of await stored(address)) out.set(c.origin, (out.get(c.origin) ?? 0) + c.denomination);
+  return out;
+}
+
+export async function balance(address: string): Promise<number> {
+  return [...(await perOrigin(address)).values()].reduce((a, b) => a + b, 0);
+}
+
+export interface ProviderTarget {
+  hotkey: string;
+  model: string;
+  config: KeyConfig;
+  operator: string;
+  netuid: number;
+}
+
+/** Every provider with an OHTTP key on chain (any subnet but data subnets). */
+export async function providers(): Promise<ProviderTarget[]> {
+  const out: ProviderTarget[] = [];
+  const { subnets } = await api.get<{ subnets: api.Subnet[] }>('/v1/subnets');
+  for (const s of subnets) {
+    if (s.mechanism === 'data') continue;
+    const mg = await api.get<api.Metagraph>(`/v1/subnets/${s.netuid}/metagraph`);
+    for (const n of mg.neurons) {
+      if (!n.endpoint) continue;
+      let configs: KeyConfig[];
+      try {
+        configs = priv.decodeConfigList(n.endpoint.ohttp_keys);
+      } catch {
+        continue;
+      }
+      // The last published key: the newest after a rotation.
+      out.push({ hotkey: n.hotkey, model: n.endpoint.model, config: configs[configs.length - 1], operator: n.endpoint.operator, netuid: s.netuid });
+    }
+  }
+  return out;
+}
+
+function pick<T>(items: T[]): T | undefined {
+  if (items.length === 0) return undefined;
+  const r = crypto.getRandomValues(new Uint32Array(1))[0];
+  return items[r % items.length];
+}
+
+export async function relayTargets(relay: string): Promise<string[]> {
+  const res = await fetch(`${relay.replace(/\/+$/, '')}/v1/relay/targets`, { credentials: 'omit', cache: 'no-store' });
+  if (!res.ok) throw new Error(`the relay at ${relay} answered HTTP ${res.status}`);
+  const body = (await res.json()) as { targets: { hotkey: string }[] };
+  return body.targets.map((t) => t.hotkey);
+}
+
+async function waitForListing(relay: string, issuer: string, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    let targets: string[];
+    try {
+      targets = await relayTargets(relay);
+    } catch (e) {
+      throw new Error(`cannot reach the relay at ${relay}; nothing was paid (${String(e)})`);
+    }
+    if (targets.includes(issuer)) return;
+    if (Date.now() > until) throw new Error(`the relay at ${relay} does not list issuer ${issuer}; nothing was paid, try again shortly`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+export type Progress = (step: string) => void;
+
+/** Pay for `credits` on chain and fetch the tokens through `relay`. */
+export async function buy(key: Keypair, credits: number, relay: string, progress: Progress = () => {}): Promise<{ tokens: number; deposit: api.Deposit; txHash: string }> {
+  if (!(CREDIT_BUNDLES as readonly number[]).includes(credits)) throw new Error('credits come in bundles of 10, 100 or 1000');
+  progress('Finding an issuer');
+  const list = await api.get<api.Issuers>('/v1/credits/issuers');
+  const chosen = pick(list.issuers.filter((i) => i.keys.some((k) => k.denomination === 1)));
+  if (!chosen) throw new Error('no credit issuer with a 1-credit key is on chain yet');
+  const issuerKey = chosen.keys.filter((k) => k.denomination === 1).sort((a, b) => b.key_epoch - a.key_epoch)[0];
+  if ((await providers()).length === 0) throw new Error('no provider serves privately yet');
+  progress('Checking that the relay reaches the issuer');
+  await waitForListing(relay, chosen.hotkey);
+  progress('Paying on chain (BuyCredits)');
+  const chain = await api.get<api.Chain>('/v1/chain');
+  const account = await api.get<api.Account>(`/v1/accounts/${key.address}`);
+  const signed = signTransaction(
+    {
+      chain_id: BigInt(chain.chain_id),
+      sender: key.address,
+      nonce: BigInt(account.nonce),
+      fee: BigInt(chain.params.min_fee ?? 0),
+      payload: { type: 'buy_credits', issuer: chosen.hotkey, denomination: 1, key_epoch: issuerKey.key_epoch, credits },
+    },
+    key,
+  );
+  const txHash = await api.submitTx(hex(signed.encoded));
+  const included = await api.waitForTx(txHash);
+  const deposits = await api.get<{ deposits: api.Deposit[] }>(`/v1/credits/deposits?buyer=${key.address}`);
+  const deposit = deposits.deposits.find((d) => d.block === included.height && d.issuer === chosen.hotkey);
+  if (!deposit) throw new Error('the purchase finalized but its deposit is not on chain');
+  progress(`Fetching ${deposit.tokens} blind-signed tokens through the relay`);
+  const bought = await issue(key, deposit, relay, BigInt(chain.chain_id));
+  await saveStore(key.address, [...(await stored(key.address)), ...bought]);
+  return { tokens: bought.length, deposit, txHash };
+}
+
+/** Ask the deposit's issuer, through the relay, to sign its tokens (retried a while). */
+export async function issue(key: Keypair, deposit: api.Deposit, relay: string, chainId: bigint): Promise<StoredCredit[]> {
+  const list = await api.get<api.Issuers>('/v1/credits/issuers');
+  const issuer = list.issuers.find((i) => i.hotkey === deposit.issuer);
+  if (!issuer) throw new Error("the deposit's issuer is no longer on chain");
+  const ik = issuer.keys.find((k) => k.key_id === deposit.key_id);
+  if (!ik) throw new Error("the deposit's issuer key is not on chain");
+  const configs = priv.decodeConfigList(issuer.ohttp_keys);
+  const route = priv.viaRelay(relay, issuer.hotkey, configs[configs.length - 1]);
+  const targets = await providers();
+  if (targets.length === 0) throw new Error('no provider serves privately yet');
+  const spki = fresh(unhex(ik.spki));
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= 10; attempt++) {
+    try {
+      // One random provider per token, inside the blinded message: the issuer never learns which.
+      const origins = Array.from({ length: deposit.tokens }, () => pick(targets)!.hotkey);
+      const clients: publicVerif.Client[] = [];
+      const requests: Uint8Array[] = [];
+      for (const origin of origins) {
+        const client = new publicVerif.Client(publicVerif.BlindRSAMode.PSS);
+        const challenge = new TokenChallenge(TOKEN_TYPE, issuer.hotkey, new Uint8Array(0), [origin]);
+        const request = await client.createTokenRequest(challenge, spki);
+        clients.push(client);
+        requests.push(request.serialize());
+      }
+      const signature = sign(key, issuanceSigningBytes(chainId, BigInt(deposit.id), requests));
+      const body = JSON.stringify({ deposit: deposit.id, token_requests: requests.map(hex), signature: hex(signature) });
+      const answer = await priv.send(route, { method: 'POST', path: ISSUE_PATH, body: utf8(body), tokens: [] });
+      const text = new TextDecoder().decode(answer.body);
+      if (answer.status !== 200) {
+        let message = text;
+        try {
+          message = (JSON.parse(text) as { error: { message: string } }).error.message;
+        } catch {
+          // keep the raw text
+        }
+        throw new Error(`the issuer refused: HTTP ${answer.status}: ${message}`);
+      }
+      const { token_responses } = JSON.parse(text) as { token_responses: string[] };
+      if (token_responses.length !== clients.length) throw new Error('the issuer answered the wrong number of tokens');
+      const out: StoredCredit[] = [];
+      for (let i = 0; i < clients.length; i++) {
+        const response = clients[i].deserializeTokenResponse(fresh(unhex(token_responses[i])));
+        const token = await clients[i].finalize(response);
+        out.push({ issuer: issuer.hotkey, origin: origins[i], denomination: 1, token: hex(token.serialize()) });
+      }
+      return out;
+    } catch (e) {
+      lastError = e;
+      if (String(e).includes('HTTP 409')) break;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+  throw new Error(`deposit ${deposit.id} is paid but its tokens were not issued (${String(lastError)}); the funds stay in escrow`);
+}
+
+/** Credits a request costs: ceil(max_tokens / 512), at least 1 (provider::private::credits_for). */
+export function creditsFor(maxTokens: number): number {
+  return Math.max(1, Math.ceil(maxTokens / TOKENS_PER_CREDIT));
+}
+
+/** Take tokens bound to `origin` worth at least `need`, or none. */
+export async function take(address: string, origin: string, need: number): Promise<StoredCredit[] | undefined> {
+  const all = await stored(address);
+  const picked: StoredCredit[] = [];
+  const rest: StoredCredit[] = [];
+  let have = 0;
+  for (const c of all) {
+    if (have < need && c.origin === origin) {
+      picked.push(c);
+      have += c.denomination;
+    } else rest.push(c);
+  }
+  if (have < need) return undefined;
+  await saveStore(address, rest);
+  return picked;
+}
+
+export async function giveBack(address: string, credits: StoredCredit[]): Promise<void> {
+  await saveStore(address, [...(await stored(address)), ...credits]);
+}
+
+export interface ChatMessage {
+  role: 'user' | 'assistant' | 'system';
+  content: string;
+}
+
+/** The request body exactly as `plexus chat` and validators' probes send it (keys sorted). */
+export function chatBody(model: string, messages: ChatMessage[], maxTokens: number): string {
+  return JSON.stringify({
+    max_tokens: maxTokens,
+    messages: messages.map((m) => ({ content: m.content, role: m.role })),
+    model,
+    stream: true,
+    temperature: 0,
+  });
+}

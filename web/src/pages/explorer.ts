@@ -1,0 +1,316 @@
+// Explorer: status and supply, blocks, transactions, accounts (with a balance proof
+// verified here), subnets with metagraph tables and charts.
+
+import { barChart, lineChart } from '../charts';
+import { h, kv, link, notice, short, table } from '../dom';
+import * as api from '../lib/api';
+import { formatPlx } from '../lib/codec';
+import { isAddress } from '../lib/keys';
+import { verifyAccountProof } from '../lib/proof';
+
+const plx = (n: number) => `${formatPlx(BigInt(n))} PLX`;
+const u16 = (v: number) => v / 65535;
+const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+
+function searchForm(): HTMLElement {
+  const input = h('input', { type: 'search', name: 'q', placeholder: 'address, block height or digest, transaction id', 'aria-label': 'Search the chain', autocomplete: 'off' });
+  const form = h('form', { class: 'search', role: 'search' }, input, h('button', { type: 'submit' }, 'Search'));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const q = input.value.trim();
+    if (!q) return;
+    if (isAddress(q) && !/^[0-9a-f]{64}$/i.test(q)) go(`/accounts/${q}`);
+    else if (/^\d+$/.test(q)) go(`/blocks/${q}`);
+    else if (/^[0-9a-f]{64}$/i.test(q)) void resolveHash(q);
+    else go(`/accounts/${q}`);
+  });
+  return form;
+}
+
+async function resolveHash(q: string): Promise<void> {
+  try {
+    await api.get(`/v1/transactions/${q}`);
+    go(`/tx/${q}`);
+  } catch {
+    go(`/blocks/${q}`);
+  }
+}
+
+export function go(path: string): void {
+  history.pushState(null, '', path);
+  dispatchEvent(new PopStateEvent('popstate'));
+}
+
+export async function home(): Promise<HTMLElement> {
+  const [status, supply, page, subnets] = await Promise.all([
+    api.get<api.Status>('/v1/status'),
+    api.get<api.Supply>('/v1/supply'),
+    api.get<api.Status>('/v1/status').then((st) => api.get<api.BlockPage>(`/v1/blocks?from=${Math.max(0, (st.tip?.height ?? 0) - 29)}&limit=30`)),
+    api.get<{ subnets: api.Subnet[] }>('/v1/subnets'),
+  ]);
+  const blocks = [...page.blocks].reverse();
+  return h(
+    'section',
+    {},
+    h('h1', {}, 'Explorer'),
+    searchForm(),
+    h(
+      'div',
+      { class: 'cards' },
+      card('Finalized height', String(status.node.finalized_height)),
+      card('Validators', String(status.node.validators)),
+      card('Mempool', String(status.node.mempool_size)),
+      card('Total issuance', plx(supply.total_issuance)),
+      card('Staked', plx(supply.total_stake)),
+      card('Credit escrow', plx(supply.credit_escrow)),
+    ),
+    h(
+      'div',
+      { class: 'charts' },
+      lineChart('Transactions per block (last 30 blocks)', page.blocks.map((b) => ({ x: b.height, y: b.tx_count }))),
+      barChart('Last epoch emission per subnet (PLX)', subnets.subnets.map((s) => ({ label: `SN${s.netuid}`, value: s.last_epoch_emission / 1e9 })), (v) => v.toFixed(3)),
+    ),
+    h('h2', {}, 'Latest blocks'),
+    table(
+      ['Height', 'Digest', 'Time', 'Transactions', 'Proposer'],
+      blocks.map((b) => [link(`/blocks/${b.height}`, String(b.height)), h('code', {}, short(b.digest)), when(b.header.timestamp_ms), b.tx_count, link(`/accounts/${b.header.proposer}`, short(b.header.proposer))]),
+      'Latest finalized blocks',
+    ),
+  );
+}
+
+function card(label: string, value: string): HTMLElement {
+  return h('div', { class: 'card' }, h('div', { class: 'card-label' }, label), h('div', { class: 'card-value' }, value));
+}
+
+export async function blocks(): Promise<HTMLElement> {
+  const st = await api.get<api.Status>('/v1/status');
+  const tip = st.tip?.height ?? 0;
+  const page = await api.get<api.BlockPage>(`/v1/blocks?from=${Math.max(0, tip - 99)}&limit=100`);
+  return h(
+    'section',
+    {},
+    h('h1', {}, 'Blocks'),
+    table(
+      ['Height', 'Digest', 'Time', 'Transactions'],
+      [...page.blocks].reverse().map((b) => [link(`/blocks/${b.height}`, String(b.height)), h('code', {}, short(b.digest, 16)), when(b.header.timestamp_ms), b.tx_count]),
+      'The last 100 finalized blocks',
+    ),
+  );
+}
+
+export async function block(id: string): Promise<HTMLElement> {
+  const b = await api.get<api.BlockView>(`/v1/blocks/${encodeURIComponent(id)}`);
+  return h(
+    'section',
+    {},
+    h('h1', {}, `Block ${b.height}`),
+    kv([
+      ['Digest', h('code', {}, b.digest)],
+      ['Parent', b.height > 0 ? link(`/blocks/${b.header.parent}`, h('code', {}, b.header.parent)) : h('code', {}, b.header.parent)],
+      ['Time', when(b.header.timestamp_ms)],
+      ['Proposer', link(`/accounts/${b.header.proposer}`, b.header.proposer)],
+      ['State root', h('code', {}, b.header.state_root)],
+      ['Transaction root', h('code', {}, b.header.tx_root)],
+      ['Chain id', String(b.header.chain_id)],
+    ]),
+    h('p', {}, b.height > 0 ? link(`/blocks/${b.height - 1}`, '← previous') : null, ' ', link(`/blocks/${b.height + 1}`, 'next →')),
+    h('h2', {}, 'Transactions'),
+    b.transactions.length === 0
+      ? h('p', {}, 'No transactions in this block.')
+      : table(
+          ['Id', 'Kind', 'Sender', 'Nonce', 'Fee'],
+          b.transactions.map((t) => [link(`/tx/${t.hash}`, h('code', {}, short(t.hash))), h('span', { class: `tag kind-${t.kind}` }, t.kind), link(`/accounts/${t.sender}`, short(t.sender)), t.nonce, plx(t.fee)]),
+          `Transactions in block ${b.height}`,
+        ),
+  );
+}
+
+export async function tx(hash: string): Promise<HTMLElement> {
+  const v = await api.get<api.TxView>(`/v1/transactions/${encodeURIComponent(hash)}`);
+  const t = v.transaction?.tx;
+  const payload = t ? Object.entries(t.payload).filter(([k]) => k !== 'type') : [];
+  return h(
+    'section',
+    {},
+    h('h1', {}, 'Transaction'),
+    kv([
+      ['Id', h('code', {}, v.hash)],
+      ['Status', v.status],
+      ['Block', v.height !== null ? link(`/blocks/${v.height}`, String(v.height)) : 'pending'],
+      ['Index', v.index !== null ? String(v.index) : '—'],
+      ['Kind', t ? h('span', { class: `tag kind-${t.payload.type}` }, t.payload.type) : '—'],
+      ['Sender', t ? link(`/accounts/${t.sender}`, t.sender) : '—'],
+      ['Nonce', t ? String(t.nonce) : '—'],
+      ['Fee', t ? plx(t.fee) : '—'],
+    ]),
+    h('h2', {}, 'Payload'),
+    kv(payload.map(([k, val]) => [k, typeof val === 'string' && isAddress(val) ? link(`/accounts/${val}`, val) : h('code', {}, typeof val === 'object' ? JSON.stringify(val) : String(val))])),
+  );
+}
+
+export async function account(address: string): Promise<HTMLElement> {
+  const [acct, stakes, hotkeys, deposits] = await Promise.all([
+    api.get<api.Account>(`/v1/accounts/${encodeURIComponent(address)}`),
+    api.get<{ total: number; stakes: { hotkey: string; amount: number }[] }>(`/v1/accounts/${encodeURIComponent(address)}/stakes`),
+    api.get<{ hotkeys: string[] }>(`/v1/accounts/${encodeURIComponent(address)}/hotkeys`),
+    api.get<{ deposits: api.Deposit[] }>(`/v1/credits/deposits?buyer=${encodeURIComponent(address)}`).catch(() => ({ deposits: [] as api.Deposit[] })),
+  ]);
+  const result = h('div', { 'aria-live': 'polite', id: 'proof-result' });
+  const verify = h('button', { type: 'button', id: 'verify-proof' }, 'Verify balance proof in this browser');
+  verify.addEventListener('click', async () => {
+    result.replaceChildren(notice('info', 'Fetching the proof and the finalized header…'));
+    try {
+      const v = await verifyBalance(acct.address);
+      result.replaceChildren(
+        notice('ok', `Proof verified: balance ${formatPlx(v.balance)} PLX, nonce ${v.nonce} at height ${v.height}.`),
+        kv([
+          ['Finalized header', h('code', {}, v.headerDigest)],
+          ['State root', h('code', {}, v.stateRoot)],
+          ['Proof', `${v.inclusion ? 'inclusion' : 'exclusion'}, ${v.siblings} siblings, SHA-256 jellyfish Merkle tree`],
+        ]),
+      );
+    } catch (e) {
+      result.replaceChildren(notice('error', `Proof rejected: ${String(e instanceof Error ? e.message : e)}`));
+    }
+  });
+  return h(
+    'section',
+    {},
+    h('h1', {}, 'Account'),
+    kv([
+      ['Address', h('code', {}, acct.address)],
+      ['Balance', plx(acct.balance)],
+      ['Nonce', String(acct.nonce)],
+      ['Staked', plx(stakes.total)],
+      ['As of height', String(acct.height)],
+    ]),
+    h('div', { class: 'proof' }, verify, result),
+    stakes.stakes.length ? [h('h2', {}, 'Stakes'), table(['Hotkey', 'Amount'], stakes.stakes.map((s) => [link(`/accounts/${s.hotkey}`, short(s.hotkey)), plx(s.amount)]), 'Stakes')] : null,
+    hotkeys.hotkeys.length ? [h('h2', {}, 'Hotkeys'), h('ul', {}, hotkeys.hotkeys.map((k) => h('li', {}, link(`/accounts/${k}`, k))))] : null,
+    h('h2', {}, 'Credit purchases'),
+    deposits.deposits.length === 0
+      ? h('p', {}, 'No credit purchases.')
+      : table(
+          ['Deposit', 'Block', 'Issuer', 'Credits', 'Tokens', 'Paid'],
+          deposits.deposits.map((d) => [String(d.id), link(`/blocks/${d.block}`, String(d.block)), link(`/accounts/${d.issuer}`, short(d.issuer)), d.credits, d.tokens, plx(d.amount)]),
+          'Credit purchases (BuyCredits deposits)',
+        ),
+  );
+}
+
+/** Fetch the account proof and the finalized block at its height; verify both here. */
+export async function verifyBalance(address: string) {
+  const response = await api.get<api.ProofResponse>(`/v1/proofs/account/${encodeURIComponent(address)}`);
+  const finalized = await api.get<api.BlockView>(`/v1/blocks/${response.proof.height}`);
+  return verifyAccountProof(address, response, finalized.digest);
+}
+
+export async function subnets(): Promise<HTMLElement> {
+  const { subnets } = await api.get<{ subnets: api.Subnet[] }>('/v1/subnets');
+  return h(
+    'section',
+    {},
+    h('h1', {}, 'Subnets'),
+    table(
+      ['Netuid', 'Name', 'Mechanism', 'Neurons', 'Epoch', 'Last epoch emission', 'Next epoch at'],
+      subnets.map((s) => [link(`/subnets/${s.netuid}`, String(s.netuid)), link(`/subnets/${s.netuid}`, s.name), s.mechanism, s.n, s.epoch_index, plx(s.last_epoch_emission), s.next_epoch_block]),
+      'Subnets',
+    ),
+  );
+}
+
+export async function subnet(netuid: string): Promise<HTMLElement> {
+  const [{ subnet: sn }, mg] = await Promise.all([
+    api.get<{ subnet: api.Subnet }>(`/v1/subnets/${encodeURIComponent(netuid)}`),
+    api.get<api.Metagraph>(`/v1/subnets/${encodeURIComponent(netuid)}/metagraph`),
+  ]);
+  const ns = mg.neurons;
+  const uid = (n: api.Neuron) => `UID ${n.uid}`;
+  return h(
+    'section',
+    {},
+    h('h1', {}, `Subnet ${sn.netuid}: ${sn.name}`),
+    kv([
+      ['Mechanism', sn.mechanism],
+      ['Owner', link(`/accounts/${sn.owner}`, sn.owner)],
+      ['Neurons', String(sn.n)],
+      ['Epoch', `${sn.epoch_index} (last at block ${sn.last_epoch_block}, next at ${sn.next_epoch_block})`],
+      ['Last epoch emission', plx(sn.last_epoch_emission)],
+      ['Registration burn', plx(sn.burn_price)],
+    ]),
+    h(
+      'div',
+      { class: 'charts' },
+      emissionOverTime(sn),
+      barChart('Emission per neuron (PLX, last epoch)', ns.map((n) => ({ label: uid(n), value: n.emission / 1e9 }))),
+      barChart('Incentive', ns.map((n) => ({ label: uid(n), value: u16(n.incentive) }))),
+      barChart('Dividends', ns.map((n) => ({ label: uid(n), value: u16(n.dividends) }))),
+      barChart('Validator trust', ns.map((n) => ({ label: uid(n), value: u16(n.validator_trust) }))),
+    ),
+    h('h2', {}, 'Metagraph'),
+    table(
+      ['UID', 'Hotkey', 'Stake', 'Rank', 'Trust', 'Consensus', 'Incentive', 'Dividends', 'V-trust', 'Permit', 'Emission', 'Serves'],
+      ns.map((n) => [
+        n.uid,
+        link(`/accounts/${n.hotkey}`, short(n.hotkey, 8)),
+        plx(n.stake),
+        u16(n.rank).toFixed(3),
+        u16(n.trust).toFixed(3),
+        u16(n.consensus).toFixed(3),
+        u16(n.incentive).toFixed(3),
+        u16(n.dividends).toFixed(3),
+        u16(n.validator_trust).toFixed(3),
+        n.validator_permit ? 'yes' : 'no',
+        plx(n.emission),
+        n.endpoint ? `${n.endpoint.model} (${n.endpoint.operator || 'anonymous'})` : '—',
+      ]),
+      `Metagraph of subnet ${sn.netuid}`,
+    ),
+  );
+}
+
+interface EpochPoint {
+  epoch: number;
+  emission: number;
+}
+
+/**
+ * Emission per epoch: the epochs this browser has seen (kept in localStorage, per
+ * chain and subnet), updated live from the node's block events while the page is open.
+ */
+function emissionOverTime(sn: api.Subnet): HTMLElement {
+  const key = `plexus.emission.${location.host}.${sn.netuid}`;
+  let series: EpochPoint[] = [];
+  try {
+    series = JSON.parse(localStorage.getItem(key) ?? '[]') as EpochPoint[];
+  } catch {
+    series = [];
+  }
+  const add = (p: EpochPoint) => {
+    series = [...series.filter((x) => x.epoch !== p.epoch), p].sort((a, b) => a.epoch - b.epoch).slice(-200);
+    localStorage.setItem(key, JSON.stringify(series));
+  };
+  if (sn.epoch_index > 0) add({ epoch: sn.epoch_index - 1, emission: sn.last_epoch_emission / 1e9 });
+  const title = 'Emission per epoch (PLX; live, and the epochs this browser saw)';
+  const draw = () => lineChart(title, series.map((p) => ({ x: p.epoch, y: p.emission })));
+  const box = h('div', { class: 'live-chart' }, draw());
+  if (typeof EventSource !== 'undefined') {
+    const events = new EventSource('/v1/events');
+    events.addEventListener('block', (e) => {
+      if (!box.isConnected) return events.close();
+      const block = JSON.parse((e as MessageEvent<string>).data) as { events: { type: string; netuid?: number; epoch?: number; owner_cut?: number; miners?: number; validators?: number }[] };
+      for (const ev of block.events) {
+        if (ev.type === 'epoch_run' && ev.netuid === sn.netuid) {
+          add({ epoch: ev.epoch ?? 0, emission: ((ev.owner_cut ?? 0) + (ev.miners ?? 0) + (ev.validators ?? 0)) / 1e9 });
+          box.replaceChildren(draw());
+        }
+      }
+    });
+    setTimeout(function stop() {
+      if (!box.isConnected) events.close();
+      else setTimeout(stop, 2000);
+    }, 2000);
+  }
+  return box;
+}

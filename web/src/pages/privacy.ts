@@ -1,0 +1,37 @@
+// PRIVACY.md's promise, shown where people type.
+
+import { h, table } from '../dom';
+
+export function privacyTable(): HTMLElement {
+  return h(
+    'div',
+    { class: 'privacy' },
+    table(
+      ['Party', 'Learns your network address (IP)', 'Learns your wallet', 'Reads your prompt'],
+      [
+        ['Relay', 'yes', 'no', h('strong', {}, 'no'), ],
+        ['Provider (the model’s operator)', h('strong', {}, 'no'), h('strong', {}, 'no'), 'yes, for that request only; keeps nothing'],
+        ['Credit issuer', 'no (issuance goes through a relay too)', 'yes, at purchase', 'no, and cannot link tokens to purchases'],
+        ['Chain and explorer', 'no', 'deposits and settlements only', 'no'],
+        ['Validators', 'no', 'no', 'only their own probe requests'],
+        ['This web server (the node)', 'yes (it served this page)', 'only transactions you send', 'no: chat goes to the relay, sealed'],
+      ],
+      'Who sees what on the private path',
+    ),
+    h(
+      'p',
+      {},
+      'Your conversation history stays in this browser (IndexedDB, encrypted with a key the browser will not export). Be aware: the provider answering a request sees that request’s whole context, including earlier turns you send with it; it does not know whose it is.',
+    ),
+  );
+}
+
+export function privacyPage(): HTMLElement {
+  return h('section', {}, h('h1', {}, 'Privacy'), privacyTable(), h('h2', {}, 'How a private request travels'), h('ol', {},
+    h('li', {}, 'Your wallet pays an issuer on chain for a fixed bundle of credits.'),
+    h('li', {}, 'This page blinds one token request per credit, each naming a provider chosen at random, and the issuer signs them blind through the relay.'),
+    h('li', {}, 'Each message is encoded as an HTTP request, padded to a size bucket, sealed to the provider’s on-chain OHTTP key, and posted to the relay.'),
+    h('li', {}, 'The provider opens it, checks and spends the tokens, and streams the answer back sealed, in fixed-size chunks.'),
+    h('li', {}, 'The provider settles the tokens on chain; nothing links them to your purchase.'),
+  ));
+}

@@ -1,0 +1,182 @@
+// Wallet: create or import a BIP-39 wallet (same keys and addresses as `plexus wallet`),
+// see balances, send PLX, buy credits. Keys never leave this page.
+
+import { field, h, kv, link, notice } from '../dom';
+import * as api from '../lib/api';
+import { hex } from '../lib/bytes';
+import { formatPlx, parsePlx, signTransaction } from '../lib/codec';
+import * as credits from '../lib/credits';
+import { newMnemonic, parseAddress } from '../lib/keys';
+import * as wallets from '../lib/wallet';
+import { relay } from '../settings';
+
+type Rerender = () => void;
+
+export async function walletPage(rerender: Rerender): Promise<HTMLElement> {
+  const all = await wallets.list();
+  let activeName = wallets.active();
+  if (!all.some((w) => w.name === activeName)) activeName = all[0]?.name ?? null;
+  const active = all.find((w) => w.name === activeName);
+  const root = h('section', {}, h('h1', {}, 'Wallet'));
+  if (all.length > 1) {
+    const select = h('select', { id: 'wallet-select' }, all.map((w) => h('option', { value: w.name, selected: w.name === activeName }, `${w.name} (${w.address.slice(0, 12)}…)`)));
+    select.addEventListener('change', () => {
+      wallets.setActive(select.value);
+      rerender();
+    });
+    root.append(field('Active wallet', select));
+  }
+  if (active) root.append(await activeWallet(active, rerender));
+  root.append(h('div', { class: 'columns' }, createForm(rerender), importForm(rerender)));
+  return root;
+}
+
+async function activeWallet(w: wallets.StoredWallet, rerender: Rerender): Promise<HTMLElement> {
+  const acct = await api.get<api.Account>(`/v1/accounts/${w.address}`);
+  const held = await credits.balance(w.address);
+  const key = wallets.unlockedKey(w.name);
+  const box = h(
+    'div',
+    { class: 'panel', id: 'active-wallet' },
+    h('h2', {}, `Wallet “${w.name}”`),
+    kv([
+      ['Address', h('code', { id: 'wallet-address' }, w.address)],
+      ['Balance', h('span', { id: 'wallet-balance' }, `${formatPlx(BigInt(acct.balance))} PLX`)],
+      ['Private credits', h('span', { id: 'wallet-credits' }, String(held))],
+      ['Explorer', link(`/accounts/${w.address}`, 'account page, purchases and balance proof')],
+    ]),
+  );
+  if (!key) {
+    const password = h('input', { type: 'password', autocomplete: 'current-password', required: true });
+    const out = h('div', { 'aria-live': 'polite' });
+    const form = h('form', { class: 'inline' }, field('Password', password), h('button', { type: 'submit' }, 'Unlock'), out);
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      try {
+        await wallets.unlock(w.name, password.value);
+        rerender();
+      } catch (err) {
+        out.replaceChildren(notice('error', String(err instanceof Error ? err.message : err)));
+      }
+    });
+    box.append(h('p', {}, 'Locked. Unlock it to send PLX or buy credits (the key stays in this tab’s memory).'), form);
+    return box;
+  }
+  const lockButton = h('button', { type: 'button', class: 'secondary' }, 'Lock');
+  lockButton.addEventListener('click', () => {
+    wallets.lock(w.name);
+    rerender();
+  });
+  box.append(h('div', { class: 'columns' }, sendForm(w, rerender), buyForm(w, rerender)), lockButton);
+  return box;
+}
+
+function sendForm(w: wallets.StoredWallet, rerender: Rerender): HTMLElement {
+  const to = h('input', { type: 'text', name: 'to', required: true, placeholder: 'plx1…', autocomplete: 'off', spellcheck: 'false' });
+  const amount = h('input', { type: 'text', name: 'amount', required: true, inputmode: 'decimal', placeholder: '1.5' });
+  const out = h('div', { 'aria-live': 'polite', id: 'send-result' });
+  const button = h('button', { type: 'submit' }, 'Send');
+  const form = h('form', { class: 'panel' }, h('h3', {}, 'Send PLX'), field('To address', to), field('Amount (PLX)', amount), button, out);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const key = wallets.unlockedKey(w.name);
+    if (!key) return rerender();
+    button.disabled = true;
+    try {
+      parseAddress(to.value);
+      const chain = await api.get<api.Chain>('/v1/chain');
+      const acct = await api.get<api.Account>(`/v1/accounts/${key.address}`);
+      const signed = signTransaction(
+        { chain_id: BigInt(chain.chain_id), sender: key.address, nonce: BigInt(acct.nonce), fee: BigInt(chain.params.min_fee ?? 0), payload: { type: 'transfer', to: to.value.trim(), amount: parsePlx(amount.value) } },
+        key,
+      );
+      out.replaceChildren(notice('info', 'Submitted; waiting for finality…'));
+      const hash = await api.submitTx(hex(signed.encoded));
+      const v = await api.waitForTx(hash);
+      out.replaceChildren(notice('ok', h('span', {}, `Sent, finalized in block ${v.height}: `, link(`/tx/${hash}`, hash.slice(0, 16) + '…'))));
+      setTimeout(rerender, 1500);
+    } catch (err) {
+      out.replaceChildren(notice('error', String(err instanceof Error ? err.message : err)));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
+}
+
+function buyForm(w: wallets.StoredWallet, rerender: Rerender): HTMLElement {
+  const bundle = h('select', { name: 'bundle' }, [10, 100, 1000].map((n) => h('option', { value: n }, `${n} credits`)));
+  const out = h('div', { 'aria-live': 'polite', id: 'buy-result' });
+  const button = h('button', { type: 'submit', id: 'buy-credits' }, 'Buy credits');
+  const form = h(
+    'form',
+    { class: 'panel' },
+    h('h3', {}, 'Buy private credits'),
+    h('p', { class: 'hint' }, 'Pays an issuer on chain, then fetches blind-signed tokens through the relay: the issuer cannot link them to this wallet, and each is bound to a provider chosen at random.'),
+    field('Bundle', bundle, 'Fixed sizes, so amounts do not identify you. One credit buys up to 512 tokens of answer.'),
+    button,
+    out,
+  );
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const key = wallets.unlockedKey(w.name);
+    if (!key) return rerender();
+    button.disabled = true;
+    try {
+      const r = await relay();
+      const result = await credits.buy(key, Number(bundle.value), r, (step) => out.replaceChildren(notice('info', `${step}…`)));
+      out.replaceChildren(notice('ok', h('span', {}, `Bought ${result.tokens} credits (deposit ${result.deposit.id}, `, link(`/tx/${result.txHash}`, 'transaction'), ').')));
+      setTimeout(rerender, 1500);
+    } catch (err) {
+      out.replaceChildren(notice('error', String(err instanceof Error ? err.message : err)));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
+}
+
+function createForm(rerender: Rerender): HTMLElement {
+  const name = h('input', { type: 'text', name: 'name', required: true, value: 'default', autocomplete: 'off' });
+  const password = h('input', { type: 'password', name: 'password', required: true, autocomplete: 'new-password' });
+  const words = h('select', { name: 'words' }, h('option', { value: '12' }, '12 words'), h('option', { value: '24' }, '24 words'));
+  const out = h('div', { 'aria-live': 'polite', id: 'create-result' });
+  const form = h('form', { class: 'panel', id: 'create-wallet' }, h('h2', {}, 'Create a wallet'), field('Name', name), field('Password', password, 'Encrypts the key in this browser.'), field('Mnemonic length', words), h('button', { type: 'submit' }, 'Create wallet'), out);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      const phrase = newMnemonic(words.value === '24' ? 24 : 12);
+      await wallets.save(name.value.trim(), phrase, password.value);
+      wallets.setActive(name.value.trim());
+      const done = h('button', { type: 'button' }, 'I wrote them down');
+      done.addEventListener('click', rerender);
+      out.replaceChildren(
+        notice('ok', 'Created. Write these words down: they are the only way to restore this wallet (also with `plexus wallet regen`).'),
+        h('p', { class: 'mnemonic', id: 'new-mnemonic' }, phrase),
+        done,
+      );
+    } catch (err) {
+      out.replaceChildren(notice('error', String(err instanceof Error ? err.message : err)));
+    }
+  });
+  return form;
+}
+
+function importForm(rerender: Rerender): HTMLElement {
+  const name = h('input', { type: 'text', name: 'name', required: true, autocomplete: 'off' });
+  const password = h('input', { type: 'password', name: 'password', required: true, autocomplete: 'new-password' });
+  const phrase = h('textarea', { name: 'mnemonic', required: true, rows: 3, spellcheck: 'false', autocomplete: 'off' });
+  const out = h('div', { 'aria-live': 'polite', id: 'import-result' });
+  const form = h('form', { class: 'panel', id: 'import-wallet' }, h('h2', {}, 'Import a wallet'), field('Name', name), field('Password', password), field('Mnemonic (12 or 24 words)', phrase), h('button', { type: 'submit' }, 'Import wallet'), out);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      await wallets.save(name.value.trim(), phrase.value, password.value);
+      wallets.setActive(name.value.trim());
+      rerender();
+    } catch (err) {
+      out.replaceChildren(notice('error', String(err instanceof Error ? err.message : err)));
+    }
+  });
+  return form;
+}
