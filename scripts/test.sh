@@ -19,6 +19,14 @@ step "tests"
 cargo nextest run --workspace --locked --no-fail-fast
 cargo test --workspace --doc --locked
 
+step "web app: types and unit tests"
+(cd web && npx tsc --noEmit && npx vitest run --reporter=dot)
+
+step "web app: end to end in Chromium against plexus devnet"
+# Built by the tests above (the cli package's integration tests need the binary).
+cargo build -p plexus-cli --locked
+node web/e2e/run.mjs --plexus "${CARGO_TARGET_DIR:-target}/debug/plexus" ${WEB_SCREENSHOTS:+--screenshots "$WEB_SCREENSHOTS"}
+
 step "fuzzing (${FUZZ_SECONDS:-60}s per target)"
 for target in $(cargo fuzz list --fuzz-dir fuzz); do
   RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" --fuzz-dir fuzz -- \

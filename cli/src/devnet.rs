@@ -331,6 +331,11 @@ impl Devnet {
                 "--allow-private-targets".into(),
                 "--refresh-secs".into(),
                 "1".into(),
+                // The web app the node serves calls the relay from the browser.
+                "--allow-origin".into(),
+                url(p.api),
+                "--allow-origin".into(),
+                format!("http://localhost:{}", p.api),
             ],
         )?;
         // The issuer needs the validator permit the subnet's first epoch grants.

@@ -36,6 +36,10 @@ pub(crate) struct RelayArgs {
     /// local network only.
     #[arg(long)]
     allow_private_targets: bool,
+    /// Let browser pages from this origin (e.g. the web app at
+    /// `http://127.0.0.1:7070`) call the relay; repeat for several. None by default.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    allow_origins: Vec<String>,
 }
 
 pub(crate) fn run(ctx: &Context, args: RelayArgs) -> anyhow::Result<()> {
@@ -107,7 +111,9 @@ async fn serve(ctx: &Context, args: RelayArgs) -> anyhow::Result<()> {
         tokio::time::sleep(every).await;
         refresher.run(refreshed, every).await;
     });
-    let served = plexus_relay::serve(listener, relay, shutdown_signal()).await;
+    let served =
+        plexus_relay::serve_with_origins(listener, relay, &args.allow_origins, shutdown_signal())
+            .await;
     refreshing.abort();
     served.context("the relay's server failed")
 }

@@ -9,8 +9,8 @@
 //   node e2e/run.mjs [--plexus target/debug/plexus] [--screenshots DIR] [--port-base N]
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { chromium } from 'playwright-core';
@@ -36,22 +36,30 @@ function check(ok, what) {
   }
 }
 
-if (!existsSync(plexus)) throw new Error(`no plexus binary at ${plexus}: build it with cargo build -p plexus-cli`);
 const dir = mkdtempSync(join(tmpdir(), 'plexus-web-e2e-'));
-const readyFile = join(dir, 'ready.json');
-log(`devnet in ${dir}, ports from ${portBase}`);
-const devnet = spawn(plexus, ['devnet', '--dir', join(dir, 'net'), '--ready-file', readyFile, '--port-base', String(portBase)], {
-  stdio: ['ignore', 'pipe', 'pipe'],
-  env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
-});
+// --ready FILE: use a devnet that is already running (its ready file) instead.
+const readyFile = args.ready ? resolve(args.ready) : join(dir, 'ready.json');
 let devnetOut = '';
-devnet.stdout.on('data', (d) => (devnetOut += d));
-devnet.stderr.on('data', (d) => (devnetOut += d));
 let devnetExited = false;
-devnet.on('exit', () => (devnetExited = true));
+let devnet;
+if (!args.ready) {
+  if (!existsSync(plexus)) throw new Error(`no plexus binary at ${plexus}: build it with cargo build -p plexus-cli`);
+  // The devnet's provider loads the default model from DIR/models: the installed ones.
+  const models = join(process.env.PLEXUS_HOME ?? join(homedir(), '.plexus'), 'models');
+  mkdirSync(join(dir, 'net'), { recursive: true });
+  symlinkSync(models, join(dir, 'net', 'models'));
+  log(`devnet in ${dir}, ports from ${portBase}`);
+  devnet = spawn(plexus, ['devnet', '--dir', join(dir, 'net'), '--ready-file', readyFile, '--port-base', String(portBase)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
+  });
+  devnet.stdout.on('data', (d) => (devnetOut += d));
+  devnet.stderr.on('data', (d) => (devnetOut += d));
+  devnet.on('exit', () => (devnetExited = true));
+}
 
 async function stopDevnet() {
-  if (devnetExited) return;
+  if (!devnet || devnetExited) return;
   devnet.kill('SIGINT');
   for (let i = 0; i < 100 && !devnetExited; i++) await new Promise((r) => setTimeout(r, 100));
   if (!devnetExited) devnet.kill('SIGKILL');
@@ -67,13 +75,16 @@ try {
   }
   const ready = JSON.parse(readFileSync(readyFile, 'utf8'));
   log('devnet ready', ready.web);
-  const web = ready.web.replace(/\/$/, '');
+  // --web URL, --relay URL: the app or the relay elsewhere (e.g. behind a dev proxy).
+  const web = (args.web ?? ready.web).replace(/\/$/, '');
+  ready.relay = args.relay ?? ready.relay;
   const relayOrigin = new URL(ready.relay).origin;
 
   browser = await chromium.launch({
     executablePath: chromiumPath,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync', `--user-data-dir=${join(dir, 'chromium')}`],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+    // launch() gives each run a fresh temporary profile (its own --user-data-dir).
   });
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
@@ -84,7 +95,9 @@ try {
   page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
   if (shots) mkdirSync(shots, { recursive: true });
+  const taken = new Set();
   const shot = async (name, p = page) => {
+    taken.add(name);
     if (shots) await p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
   };
   // Pin the relay (the page would find it at node port + 2 by itself).
@@ -242,7 +255,8 @@ try {
       check(unlabeled.length === 0, `${name}${suffix}: every control has a label ${unlabeled.join(' ')}`);
       const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       check(overflow <= 1, `${name}${suffix}: no horizontal overflow (${overflow}px)`);
-      if (suffix === '' || ['explorer', 'wallet', 'chat', 'subnet'].includes(name)) await shot(`${name}${suffix}`, p);
+      // The pages shown earlier in the flow keep their pictures (wallet unlocked, chat answered).
+      if (!taken.has(`${name}${suffix}`) && (suffix === '' || ['explorer', 'wallet', 'chat', 'subnet'].includes(name))) await shot(`${name}${suffix}`, p);
     }
   }
   // Keyboard: the skip link is the first stop and lands in the content; the nav works by keys.

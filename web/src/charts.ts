@@ -43,6 +43,7 @@ export function lineChart(title: string, points: { x: number; y: number }[], uni
     svg.append(
       s('line', { x1: pad, y1: height - pad, x2: width - pad, y2: height - pad, class: 'chart-axis' }),
       s('polyline', { points: points.map((p) => `${X(p.x)},${Y(p.y)}`).join(' '), class: 'chart-line' }),
+      ...points.map((p) => s('circle', { cx: X(p.x), cy: Y(p.y), r: 3, class: 'chart-dot' })),
       s('text', { x: pad, y: height - 6, class: 'chart-label' }, String(x0)),
       s('text', { x: width - pad, y: height - 6, 'text-anchor': 'end', class: 'chart-label' }, String(x1)),
       s('text', { x: pad, y: 14, class: 'chart-label' }, `max ${y1.toFixed(y1 < 10 ? 2 : 0)}${unit}`),

@@ -71,6 +71,16 @@ async function activeWallet(w: wallets.StoredWallet, rerender: Rerender): Promis
   return box;
 }
 
+/** Update the shown balance and credits of `w` in place (if it is still shown). */
+async function refreshBalances(w: wallets.StoredWallet): Promise<void> {
+  const acct = await api.get<api.Account>(`/v1/accounts/${w.address}`);
+  const held = await credits.balance(w.address);
+  const shown = document.querySelector('#wallet-address')?.textContent === w.address;
+  if (!shown) return;
+  document.querySelector('#wallet-balance')!.textContent = `${formatPlx(BigInt(acct.balance))} PLX`;
+  document.querySelector('#wallet-credits')!.textContent = String(held);
+}
+
 function sendForm(w: wallets.StoredWallet, rerender: Rerender): HTMLElement {
   const to = h('input', { type: 'text', name: 'to', required: true, placeholder: 'plx1…', autocomplete: 'off', spellcheck: 'false' });
   const amount = h('input', { type: 'text', name: 'amount', required: true, inputmode: 'decimal', placeholder: '1.5' });
@@ -94,7 +104,7 @@ function sendForm(w: wallets.StoredWallet, rerender: Rerender): HTMLElement {
       const hash = await api.submitTx(hex(signed.encoded));
       const v = await api.waitForTx(hash);
       out.replaceChildren(notice('ok', h('span', {}, `Sent, finalized in block ${v.height}: `, link(`/tx/${hash}`, hash.slice(0, 16) + '…'))));
-      setTimeout(rerender, 1500);
+      await refreshBalances(w);
     } catch (err) {
       out.replaceChildren(notice('error', String(err instanceof Error ? err.message : err)));
     } finally {
@@ -126,7 +136,7 @@ function buyForm(w: wallets.StoredWallet, rerender: Rerender): HTMLElement {
       const r = await relay();
       const result = await credits.buy(key, Number(bundle.value), r, (step) => out.replaceChildren(notice('info', `${step}…`)));
       out.replaceChildren(notice('ok', h('span', {}, `Bought ${result.tokens} credits (deposit ${result.deposit.id}, `, link(`/tx/${result.txHash}`, 'transaction'), ').')));
-      setTimeout(rerender, 1500);
+      await refreshBalances(w);
     } catch (err) {
       out.replaceChildren(notice('error', String(err instanceof Error ? err.message : err)));
     } finally {
