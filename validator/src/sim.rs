@@ -822,15 +822,22 @@ fn simulate_probe(
     }
 }
 
-fn relabel<S>(strategy: S, e: Earnings<()>) -> Earnings<S> {
+fn earnings<S>(strategy: S, uids: &[usize], total: &[u64], late: &[u64]) -> Earnings<S> {
+    let sum = |v: &[u64]| v.iter().fold(0u64, |a, b| a.saturating_add(*b));
+    let pick = |v: &[u64]| uids.iter().fold(0u64, |a, &i| a.saturating_add(v[i]));
+    let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let count = uids.len() as u64;
+    let share = ratio(pick(total), sum(total));
+    let late_share = ratio(pick(late), sum(late));
+    let per = |x: f64| (count > 0).then(|| x / count as f64);
     Earnings {
         strategy,
-        count: e.count,
-        emission: e.emission,
-        share: e.share,
-        per_capita: e.per_capita,
-        late_share: e.late_share,
-        late_per_capita: e.late_per_capita,
+        count,
+        emission: pick(total),
+        share,
+        per_capita: per(share),
+        late_share,
+        late_per_capita: per(late_share),
     }
 }
 
@@ -846,23 +853,6 @@ fn report(
     checks: Checks,
 ) -> Report {
     let sum = |v: &[u64]| v.iter().fold(0u64, |a, b| a.saturating_add(*b));
-    let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-    let earnings = |uids: &[usize], total: &[u64], late: &[u64]| {
-        let count = uids.len() as u64;
-        let pick = |v: &[u64]| uids.iter().fold(0u64, |a, &i| a.saturating_add(v[i]));
-        let share = ratio(pick(total), sum(total));
-        let late_share = ratio(pick(late), sum(late));
-        let per = |x: f64| (count > 0).then(|| x / count as f64);
-        Earnings {
-            strategy: (),
-            count,
-            emission: pick(total),
-            share,
-            per_capita: per(share),
-            late_share,
-            late_per_capita: per(late_share),
-        }
-    };
     let provider_uids = |k: ProviderStrategy| -> Vec<usize> {
         (0..kinds.len())
             .filter(|&i| kinds[i] == k)
@@ -875,18 +865,22 @@ fn report(
         ProviderStrategy::Offline,
     ]
     .into_iter()
-    .map(|k| relabel(k, earnings(&provider_uids(k), &t.miner, &t.late_miner)))
+    .map(|k| earnings(k, &provider_uids(k), &t.miner, &t.late_miner))
     .collect();
     let honest_uids: Vec<usize> = (0..v_honest).collect();
     let copier_uids: Vec<usize> = (v_honest..v_all).collect();
     let validators = vec![
-        relabel(
+        earnings(
             ValidatorStrategy::Honest,
-            earnings(&honest_uids, &t.validator, &t.late_validator),
+            &honest_uids,
+            &t.validator,
+            &t.late_validator,
         ),
-        relabel(
+        earnings(
             ValidatorStrategy::Copier,
-            earnings(&copier_uids, &t.validator, &t.late_validator),
+            &copier_uids,
+            &t.validator,
+            &t.late_validator,
         ),
     ];
     let over = |a: Option<f64>, b: Option<f64>, scale: f64| match (a, b) {
@@ -1074,7 +1068,7 @@ mod tests {
     fn a_probe_past_the_timeout_fails() {
         let mut s = small(5);
         s.epochs = 5;
-        s.honest_model.tokens_per_second = 1.0;
+        s.honest_model.tokens_per_second = 0.1;
         s.lazy = 0;
         s.offline = 0;
         let r = run(&s).unwrap();

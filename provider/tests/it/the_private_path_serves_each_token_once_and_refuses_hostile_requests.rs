@@ -40,6 +40,16 @@ struct Running {
     config: PublicKeyConfig,
     gateway: PrivateGateway,
     server: tokio::task::JoinHandle<()>,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Running {
+    /// Stops the way a process exits: every connection closed, the spent store released.
+    async fn stop(self) {
+        let _ = self.shutdown.send(());
+        self.server.await.unwrap();
+        drop(self.gateway);
+    }
 }
 
 /// A provider with the private path on 127.0.0.1, its spent store at `spent`.
@@ -55,14 +65,21 @@ async fn start(spent: &Path) -> Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
     let app = private_router(gateway.clone());
+    let (shutdown, stopped) = tokio::sync::oneshot::channel();
     let server = tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
     });
     Running {
         url,
         config,
         gateway,
         server,
+        shutdown,
     }
 }
 
@@ -172,8 +189,8 @@ async fn the_same_token_spent_concurrently_and_after_a_restart_is_served_once() 
             7,
             "{statuses:?}"
         );
-        p.server.abort();
-        let _ = p.server.await;
+        drop(http);
+        p.stop().await;
     }
     // A new process over the same store: the token stays spent.
     let p = start(&path).await;
