@@ -181,18 +181,20 @@ impl Validator<'_> {
         loop {
             let subnet = self.client.subnet(self.netuid).await?.subnet;
             let epoch = subnet.epoch_index;
-            self.reveal_if_due(&mut state, epoch, subnet.hyperparams.commit_reveal)
-                .await;
+            let commit_reveal = subnet.hyperparams.commit_reveal;
             if state.last_epoch.is_none_or(|last| last < epoch) {
-                let reports = self.probe_epoch(&mut state.board, epoch).await?;
+                // A round of probes can outlast an epoch, and a reveal is accepted only
+                // in the epoch after its commit: reveal beside the probes, not after.
+                let pending = state.pending.take();
+                let (reports, ()) = tokio::join!(
+                    self.probe_epoch(&mut state.board, epoch),
+                    self.reveal_when_due(pending, commit_reveal),
+                );
+                let reports = reports?;
                 state.last_epoch = Some(epoch);
                 save_state(&self.state_path, &state)?;
                 self.print_epoch(epoch, &reports);
-                // One commit at a time: a new one would replace the unrevealed one.
-                if state.pending.is_none() {
-                    self.set_weights(&mut state, subnet.hyperparams.commit_reveal)
-                        .await;
-                }
+                self.set_weights(&mut state, commit_reveal).await;
                 save_state(&self.state_path, &state)?;
                 done += 1;
                 if epochs.is_some_and(|n| done >= n) {
@@ -415,25 +417,30 @@ impl Validator<'_> {
         Ok(())
     }
 
-    async fn reveal_if_due(&self, state: &mut State, epoch: u64, commit_reveal: bool) {
-        let Some(p) = state.pending.clone() else {
+    /// Reveal `pending` once its reveal epoch (the one after its commit) begins;
+    /// drop it if that epoch has already passed.
+    async fn reveal_when_due(&self, pending: Option<Pending>, commit_reveal: bool) {
+        let Some(p) = pending else {
             return;
         };
-        if !commit_reveal || epoch > p.epoch + 1 {
+        let mut salt = [0u8; 32];
+        if !commit_reveal || hex::decode_to_slice(&p.salt, &mut salt).is_err() {
+            return;
+        }
+        let epoch = loop {
+            match self.client.subnet(self.netuid).await {
+                Ok(s) if s.subnet.epoch_index > p.epoch => break s.subnet.epoch_index,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot read the subnet; retrying"),
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        };
+        if epoch > p.epoch + 1 {
             tracing::warn!(
                 committed = p.epoch,
                 epoch,
                 "a commit was not revealed in time; dropped"
             );
-            state.pending = None;
-            return;
-        }
-        if epoch <= p.epoch {
-            return;
-        }
-        let mut salt = [0u8; 32];
-        if hex::decode_to_slice(&p.salt, &mut salt).is_err() {
-            state.pending = None;
             return;
         }
         let payload = Payload::RevealWeights {
@@ -451,7 +458,6 @@ impl Validator<'_> {
             Ok(sent) => eprintln!("epoch {epoch}: revealed weights in block {}", sent.height),
             Err(e) => tracing::warn!(error = %e, "reveal failed"),
         }
-        state.pending = None;
     }
 
     /// Commit (or, without commit-reveal, set) the scoreboard's weights.

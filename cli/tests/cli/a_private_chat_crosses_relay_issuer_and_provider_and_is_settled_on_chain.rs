@@ -8,14 +8,16 @@
 use std::{
     io::{Read as _, Write as _},
     net::{TcpListener, TcpStream},
-    process::{Child, Command, Stdio},
+    process::Command,
     sync::{Arc, Mutex},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use serde_json::Value;
 
-use crate::support::{LocalNet, free_port, ok, python_venv, workspace};
+use crate::support::{
+    PrivateNet, Service, free_port, json, ok, python_venv, wait_until, workspace,
+};
 
 /// A TCP forwarder that records what passes in each direction.
 struct Tap {
@@ -81,203 +83,27 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
     hay.contains(&needle.to_ascii_lowercase())
 }
 
-/// A child process killed on drop, logging to a file.
-struct Service {
-    child: Child,
-    log: std::path::PathBuf,
-}
-
-impl Service {
-    fn spawn(mut cmd: Command, dir: &std::path::Path, name: &str) -> Self {
-        let log = dir.join(format!("{name}.log"));
-        let file = std::fs::File::create(&log).unwrap();
-        let child = cmd
-            .stdout(file.try_clone().unwrap())
-            .stderr(file)
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap();
-        Self { child, log }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn wait_until(
-    what: &str,
-    timeout: Duration,
-    mut ready: impl FnMut() -> bool,
-    logs: &dyn Fn() -> String,
-) {
-    let deadline = Instant::now() + timeout;
-    while !ready() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}\n{}",
-            logs()
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
-fn json(out: &str) -> Value {
-    serde_json::from_str(out).unwrap_or_else(|e| panic!("{e}: {out}"))
-}
-
 #[test]
 fn a_private_chat_crosses_relay_issuer_and_provider_and_is_settled_on_chain() {
     let python = python_venv("openai-3.57.0-venv", &["openai==3.57.0"]);
-    let net = LocalNet::start();
-    let cli = || net.cli();
-    let dir = net.dir.path();
-    ok(cli().args(["wallet", "create", "--name", "op", "--hotkey", "provider"]));
-    ok(cli().args(["wallet", "create", "--name", "op", "--hotkey", "validator"]));
-    ok(cli().args(["wallet", "faucet", "--name", "op", "--amount", "500"]));
-    let subnet = json(&ok(cli().args([
-        "--json",
-        "subnet",
-        "create",
-        "--name",
-        "op",
-        "--subnet-name",
-        "inference",
-        "--mechanism",
-        "inference",
-    ])));
-    let netuid = subnet["netuid"].as_u64().unwrap().to_string();
-    ok(cli().args([
-        "subnet",
-        "register",
-        "--name",
-        "op",
-        "--hotkey",
-        "validator",
-        "--netuid",
-        &netuid,
-    ]));
-    ok(cli().args([
-        "stake",
-        "add",
-        "--name",
-        "op",
-        "--hotkey",
-        "validator",
-        "--amount",
-        "50",
-    ]));
-
     // The provider publishes a URL that leads through a tap.
-    let provider_port = free_port();
-    let provider_tap = Tap::start(provider_port);
-    let mut cmd = cli();
-    cmd.args([
-        "provider",
-        "--threads",
-        "1",
-        "--listen",
-        &format!("127.0.0.1:{provider_port}"),
-    ])
-    .args(["--netuid", &netuid, "--name", "op", "--hotkey", "provider"])
-    .args([
-        "--public-url",
-        &provider_tap.url(),
-        "--settle-secs",
-        "1",
-        "--data-dir",
-    ])
-    .arg(dir.join("provider-state"));
-    let provider = Service::spawn(cmd, dir, "provider");
+    let mut provider_tap = None;
+    let net = PrivateNet::start(|port| {
+        let tap = Tap::start(port);
+        let url = tap.url();
+        provider_tap = Some(tap);
+        url
+    });
+    let provider_tap = provider_tap.unwrap();
+    let cli = || net.cli();
+    let dir = net.dir();
+    let relay_port = net.relay_port;
+    let provider = &net.provider;
     let http = reqwest::blocking::Client::new();
-    wait_until(
-        "the provider",
-        Duration::from_secs(180),
-        || {
-            http.get(format!("http://127.0.0.1:{provider_port}/v1/models"))
-                .send()
-                .is_ok_and(|r| r.status().is_success())
-        },
-        &|| provider.log(),
-    );
-
-    let relay_port = free_port();
-    let mut cmd = cli();
-    cmd.args(["relay", "--listen", &format!("127.0.0.1:{relay_port}")])
-        .args(["--allow-private-targets", "--refresh-secs", "1"]);
-    let relay = Service::spawn(cmd, dir, "relay");
-
-    // The issuer needs a validator permit: it comes with the subnet's next epoch.
-    wait_until(
-        "a validator permit",
-        Duration::from_secs(90),
-        || {
-            let show = json(&ok(cli().args(["--json", "subnet", "show", &netuid])));
-            show["metagraph"]["neurons"]
-                .as_array()
-                .is_some_and(|n| n.iter().any(|n| n["validator_permit"] == true))
-        },
-        &String::new,
-    );
-    let issuer_port = free_port();
-    let mut cmd = cli();
-    cmd.args([
-        "issuer",
-        "--name",
-        "op",
-        "--hotkey",
-        "validator",
-        "--netuid",
-        &netuid,
-    ])
-    .args([
-        "--listen",
-        &format!("127.0.0.1:{issuer_port}"),
-        "--data-dir",
-    ])
-    .arg(dir.join("issuer-state"));
-    let issuer = Service::spawn(cmd, dir, "issuer");
-    // The relay lists the provider and the issuer once both are on chain.
-    wait_until(
-        "the relay's targets",
-        Duration::from_secs(60),
-        || {
-            http.get(format!("http://127.0.0.1:{relay_port}/v1/relay/targets"))
-                .send()
-                .ok()
-                .and_then(|r| r.json::<Value>().ok())
-                .is_some_and(|v| v["count"].as_u64() == Some(2))
-        },
-        &|| format!("{}\n{}", relay.log(), issuer.log()),
-    );
     let relay_tap = Tap::start(relay_port);
 
     // A user buys credits and chats.
-    let alice = json(&ok(
-        cli().args(["--json", "wallet", "create", "--name", "alice"])
-    ));
-    let alice_address = alice["coldkey"].as_str().unwrap_or_default().to_owned();
-    ok(cli().args(["wallet", "faucet", "--name", "alice", "--amount", "10"]));
-    let bought = json(&ok(cli()
-        .args([
-            "--json",
-            "credits",
-            "buy",
-            "--name",
-            "alice",
-            "--credits",
-            "10",
-            "--relay",
-        ])
-        .arg(relay_tap.url())));
-    assert_eq!(bought["credits"], 10, "{bought}");
+    let alice_address = net.user("alice", 10, 10, &relay_tap.url());
     let prompt = "What is the capital of France?";
     let said = json(&ok(cli()
         .args([
@@ -392,5 +218,5 @@ fn a_private_chat_crosses_relay_issuer_and_provider_and_is_settled_on_chain() {
             "the provider received {text:?}"
         );
     }
-    drop((proxy, issuer, relay, provider));
+    drop(proxy);
 }

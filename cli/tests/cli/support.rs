@@ -268,3 +268,374 @@ impl LocalNet {
         cmd
     }
 }
+
+/// A child process killed on drop, logging to a file.
+pub(crate) struct Service {
+    child: std::process::Child,
+    log: PathBuf,
+}
+
+impl Service {
+    /// Start `cmd` with its output in `dir/NAME.log`.
+    pub(crate) fn spawn(mut cmd: Command, dir: &std::path::Path, name: &str) -> Self {
+        let log = dir.join(format!("{name}.log"));
+        let file = std::fs::File::create(&log).unwrap();
+        let child = cmd
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        Self { child, log }
+    }
+
+    /// What it has logged so far.
+    pub(crate) fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Its process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Wait up to `limit` for it to exit by itself.
+    pub(crate) fn wait(&mut self, limit: std::time::Duration) {
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    /// SIGKILL it now.
+    pub(crate) fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Poll `ready` every 250 ms; panic with `logs()` after `timeout`.
+pub(crate) fn wait_until(
+    what: &str,
+    timeout: std::time::Duration,
+    mut ready: impl FnMut() -> bool,
+    logs: &dyn Fn() -> String,
+) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !ready() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}\n{}",
+            logs()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+}
+
+/// Parse a command's JSON output.
+pub(crate) fn json(out: &str) -> serde_json::Value {
+    serde_json::from_str(out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+/// Whether `url` answers 2xx to a GET.
+pub(crate) fn answers(url: &str) -> bool {
+    reqwest::blocking::get(url).is_ok_and(|r| r.status().is_success())
+}
+
+/// An inference subnet with the private path on a local node: wallet `op` owns the
+/// subnet, its hotkey `provider` serves the default model with its state in
+/// `dir/provider-state`, its hotkey `validator` holds a validator permit and runs the
+/// credit issuer, and a relay forwards to both.
+pub(crate) struct PrivateNet {
+    /// Services first: they stop before the node and their folder go.
+    pub(crate) provider: Service,
+    pub(crate) relay: Service,
+    pub(crate) issuer: Service,
+    pub(crate) netuid: String,
+    pub(crate) relay_port: u16,
+    pub(crate) net: LocalNet,
+}
+
+impl PrivateNet {
+    /// Start it; the provider publishes `public_url(its port)` on chain (a tap or a
+    /// recorder in front of it, say).
+    pub(crate) fn start(public_url: impl FnOnce(u16) -> String) -> Self {
+        let net = LocalNet::start();
+        let cli = || net.cli();
+        let dir = net.dir.path();
+        ok(cli().args(["wallet", "create", "--name", "op", "--hotkey", "provider"]));
+        ok(cli().args(["wallet", "create", "--name", "op", "--hotkey", "validator"]));
+        ok(cli().args(["wallet", "faucet", "--name", "op", "--amount", "500"]));
+        let subnet = json(&ok(cli().args([
+            "--json",
+            "subnet",
+            "create",
+            "--name",
+            "op",
+            "--subnet-name",
+            "inference",
+            "--mechanism",
+            "inference",
+        ])));
+        let netuid = subnet["netuid"].as_u64().unwrap().to_string();
+        ok(cli().args([
+            "subnet",
+            "register",
+            "--name",
+            "op",
+            "--hotkey",
+            "validator",
+            "--netuid",
+            &netuid,
+        ]));
+        ok(cli().args([
+            "stake",
+            "add",
+            "--name",
+            "op",
+            "--hotkey",
+            "validator",
+            "--amount",
+            "50",
+        ]));
+
+        let provider_port = free_port();
+        let mut cmd = cli();
+        cmd.args([
+            "provider",
+            "--threads",
+            "1",
+            "--listen",
+            &format!("127.0.0.1:{provider_port}"),
+        ])
+        .args(["--netuid", &netuid, "--name", "op", "--hotkey", "provider"])
+        .args([
+            "--public-url",
+            &public_url(provider_port),
+            "--settle-secs",
+            "1",
+            "--data-dir",
+        ])
+        .arg(dir.join("provider-state"));
+        let provider = Service::spawn(cmd, dir, "provider");
+        let timeout = std::time::Duration::from_secs;
+        wait_until(
+            "the provider",
+            timeout(180),
+            || answers(&format!("http://127.0.0.1:{provider_port}/v1/models")),
+            &|| provider.log(),
+        );
+
+        let relay_port = free_port();
+        let mut cmd = cli();
+        cmd.args(["relay", "--listen", &format!("127.0.0.1:{relay_port}")])
+            .args(["--allow-private-targets", "--refresh-secs", "1"]);
+        let relay = Service::spawn(cmd, dir, "relay");
+
+        // The issuer needs a validator permit: it comes with the subnet's next epoch.
+        wait_until(
+            "a validator permit",
+            timeout(90),
+            || {
+                let show = json(&ok(cli().args(["--json", "subnet", "show", &netuid])));
+                show["metagraph"]["neurons"]
+                    .as_array()
+                    .is_some_and(|n| n.iter().any(|n| n["validator_permit"] == true))
+            },
+            &String::new,
+        );
+        let mut cmd = cli();
+        cmd.args([
+            "issuer",
+            "--name",
+            "op",
+            "--hotkey",
+            "validator",
+            "--netuid",
+            &netuid,
+        ])
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{}", free_port()),
+            "--data-dir",
+        ])
+        .arg(dir.join("issuer-state"));
+        let issuer = Service::spawn(cmd, dir, "issuer");
+        // The relay lists the provider and the issuer once both are on chain.
+        wait_until(
+            "the relay's targets",
+            timeout(60),
+            || {
+                reqwest::blocking::get(format!("http://127.0.0.1:{relay_port}/v1/relay/targets"))
+                    .ok()
+                    .and_then(|r| r.json::<serde_json::Value>().ok())
+                    .is_some_and(|v| v["count"].as_u64() == Some(2))
+            },
+            &|| format!("{}\n{}", relay.log(), issuer.log()),
+        );
+        Self {
+            provider,
+            relay,
+            issuer,
+            netuid,
+            relay_port,
+            net,
+        }
+    }
+
+    /// A `plexus` command with the test's wallets, pointed at the node.
+    pub(crate) fn cli(&self) -> Command {
+        self.net.cli()
+    }
+
+    /// The logs of the provider, the relay and the issuer.
+    pub(crate) fn logs(&self) -> String {
+        format!(
+            "provider log:\n{}\nrelay log:\n{}\nissuer log:\n{}",
+            self.provider.log(),
+            self.relay.log(),
+            self.issuer.log()
+        )
+    }
+
+    /// The test's folder.
+    pub(crate) fn dir(&self) -> &std::path::Path {
+        self.net.dir.path()
+    }
+
+    /// A fresh wallet `name` with `plx` from the faucet and `credits` bought through
+    /// `relay`; returns its coldkey address.
+    pub(crate) fn user(&self, name: &str, plx: u32, credits: u32, relay: &str) -> String {
+        let made = json(&ok(self
+            .cli()
+            .args(["--json", "wallet", "create", "--name", name])));
+        ok(self.cli().args([
+            "wallet",
+            "faucet",
+            "--name",
+            name,
+            "--amount",
+            &plx.to_string(),
+        ]));
+        let bought = json(&ok(self.cli().args([
+            "--json",
+            "credits",
+            "buy",
+            "--name",
+            name,
+            "--credits",
+            &credits.to_string(),
+            "--relay",
+            relay,
+        ])));
+        assert_eq!(bought["credits"], credits, "{bought}");
+        made["coldkey"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+/// One HTTP request as a [`Recorder`] received it.
+#[derive(Debug, Clone)]
+pub(crate) struct Recorded {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    /// Header fields in the order received.
+    pub(crate) headers: Vec<(String, Vec<u8>)>,
+    pub(crate) body: Vec<u8>,
+}
+
+/// An HTTP forwarder on 127.0.0.1 that records every request it passes on, and
+/// streams each answer back as it comes.
+pub(crate) struct Recorder {
+    port: u16,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<Recorded>>>,
+}
+
+impl Recorder {
+    /// Forward to `http://127.0.0.1:{upstream_port}`.
+    pub(crate) fn start(upstream_port: u16) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = std::sync::Arc::default();
+        let state = (
+            upstream_port,
+            std::sync::Arc::clone(&seen),
+            reqwest::Client::new(),
+        );
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let app = axum::Router::new().fallback(forward).with_state(state);
+                axum::serve(listener, app).await.unwrap();
+            });
+        });
+        Self { port, seen }
+    }
+
+    /// Its URL.
+    pub(crate) fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Every request so far.
+    pub(crate) fn seen(&self) -> Vec<Recorded> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+type RecorderState = (
+    u16,
+    std::sync::Arc<std::sync::Mutex<Vec<Recorded>>>,
+    reqwest::Client,
+);
+
+async fn forward(
+    axum::extract::State((upstream, seen, http)): axum::extract::State<RecorderState>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, 16 << 20).await.unwrap();
+    let headers: Vec<(String, Vec<u8>)> = parts
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
+        .collect();
+    seen.lock().unwrap().push(Recorded {
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_owned(),
+        headers: headers.clone(),
+        body: body.to_vec(),
+    });
+    let mut out = http.request(
+        parts.method.clone(),
+        format!("http://127.0.0.1:{upstream}{}", parts.uri),
+    );
+    for (name, value) in &headers {
+        if name != "host" && name != "content-length" {
+            out = out.header(name.as_str(), value.as_slice());
+        }
+    }
+    let answer = out.body(body).send().await.unwrap();
+    let mut response = axum::response::Response::builder().status(answer.status().as_u16());
+    for (name, value) in answer.headers() {
+        if name != "content-length" && name != "transfer-encoding" {
+            response = response.header(name.as_str(), value.as_bytes());
+        }
+    }
+    response
+        .body(axum::body::Body::from_stream(answer.bytes_stream()))
+        .unwrap()
+}
