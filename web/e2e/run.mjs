@@ -165,6 +165,8 @@ try {
   check(answer.length > 0, `the answer is not empty: ${JSON.stringify(answer.slice(0, 120))}`);
   check(deltas >= 2, `the answer streamed in ${deltas} pieces`);
   await shot('chat');
+  const conversation = new URL(page.url()).searchParams.get('c');
+  check(Boolean(conversation), 'the conversation has its own address');
 
   // Nothing the page sent carried the prompt in clear, and the relay only got OHTTP.
   const prompt = Buffer.from(PROMPT);
@@ -229,17 +231,17 @@ try {
     ['subnets', '/subnets'],
     ['subnet', '/subnets/1'],
     ['wallet', '/wallet'],
-    ['chat', '/chat'],
+    ['chat', `/chat?c=${conversation}`],
     ['data', '/data'],
     ['privacy', '/privacy'],
     ['settings', '/settings'],
     ['account', `/accounts/${alice}`],
   ];
-  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
-  const mobile = await phone.newPage();
-  await mobile.goto(`${web}/?relay=${encodeURIComponent(ready.relay)}`);
-  for (const [name, path] of pages) {
-    for (const [p, suffix] of [[page, ''], [mobile, '-phone']]) {
+  // Phone width: the same browser profile (wallets, history), a 390 px wide window.
+  for (const [width, height, suffix] of [[1280, 900, ''], [390, 844, '-phone']]) {
+    await page.setViewportSize({ width, height });
+    const p = page;
+    for (const [name, path] of pages) {
       await p.goto(`${web}${path}`);
       await p.waitForSelector('main h1');
       await p.waitForFunction(() => !document.querySelector('main')?.hasAttribute('aria-busy'));
@@ -260,6 +262,7 @@ try {
     }
   }
   // Keyboard: the skip link is the first stop and lands in the content; the nav works by keys.
+  await page.setViewportSize({ width: 1280, height: 900 });
   await page.goto(`${web}/`);
   await page.waitForSelector('.cards');
   await page.keyboard.press('Tab');
@@ -271,10 +274,12 @@ try {
   await page.waitForSelector('main h1:text("Subnets")');
   check(true, 'the navigation works from the keyboard');
   // The phone menu opens from the keyboard.
-  await mobile.goto(`${web}/`);
-  await mobile.focus('.menu');
-  await mobile.keyboard.press('Enter');
-  check(await mobile.isVisible('#nav a[href="/chat"]'), 'the phone menu opens and shows the navigation');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${web}/`);
+  await page.focus('.menu');
+  check(!(await page.isVisible('#nav a[href="/chat"]')), 'at phone width the navigation hides behind the menu button');
+  await page.keyboard.press('Enter');
+  check(await page.isVisible('#nav a[href="/chat"]'), 'the phone menu opens from the keyboard and shows the navigation');
 
   const csp = consoleErrors.filter((e) => /Content Security Policy|Refused to/.test(e));
   check(csp.length === 0, `no content security policy violations ${csp.join(' | ')}`);

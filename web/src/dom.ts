@@ -46,16 +46,17 @@ export function field(label: string, input: HTMLElement, hint?: string): HTMLEle
   return h('div', { class: 'field' }, h('label', { for: id }, label), input, hint ? h('small', {}, hint) : null);
 }
 
-export function table(headers: string[], rows: Child[][], caption?: string): HTMLElement {
+/** A table in a scrollable region; `stack` lays each row out as a card on narrow screens. */
+export function table(headers: string[], rows: Child[][], caption?: string, opts: { stack?: boolean } = {}): HTMLElement {
   return h(
     'div',
     { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': caption ?? headers.join(', ') },
     h(
       'table',
-      {},
+      { class: opts.stack ? 'stack' : null },
       caption ? h('caption', {}, caption) : null,
       h('thead', {}, h('tr', {}, headers.map((x) => h('th', { scope: 'col' }, x)))),
-      h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c))))),
+      h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c, i) => h('td', { 'data-label': headers[i] }, c))))),
     ),
   );
 }

@@ -10,6 +10,7 @@ import * as explorer from './pages/explorer';
 import { privacyPage } from './pages/privacy';
 import { settingsPage } from './pages/settings';
 import { walletPage } from './pages/wallet';
+import { leave } from './leave';
 import { adoptQueryRelay } from './settings';
 
 const main = document.getElementById('main')!;
@@ -34,6 +35,7 @@ const routes: [RegExp, Page, string][] = [
 let generation = 0;
 async function render(): Promise<void> {
   const mine = ++generation;
+  leave();
   const path = location.pathname.replace(/\/+$/, '') || '/';
   const q = new URLSearchParams(location.search);
   for (const a of document.querySelectorAll<HTMLAnchorElement>('#nav a')) {

@@ -134,9 +134,25 @@ export async function buy(key: Keypair, credits: number, relay: string, progress
   const deposit = deposits.deposits.find((d) => d.block === included.height && d.issuer === chosen.hotkey);
   if (!deposit) throw new Error('the purchase finalized but its deposit is not on chain');
   progress(`Fetching ${deposit.tokens} blind-signed tokens through the relay`);
-  const bought = await issue(key, deposit, relay, BigInt(chain.chain_id));
-  await saveStore(key.address, [...(await stored(key.address)), ...bought]);
+  const bought = await fetchDeposit(key, deposit, relay, BigInt(chain.chain_id));
   return { tokens: bought.length, deposit, txHash };
+}
+
+const issuedId = (address: string) => `issued:${address}`;
+
+/** Deposit ids whose tokens this browser fetched. */
+export async function fetchedDeposits(address: string): Promise<number[]> {
+  return (await vault.getValue<number[]>(issuedId(address))) ?? [];
+}
+
+/** Issue a paid deposit's tokens and keep them (also `plexus credits buy --resume`). */
+export async function fetchDeposit(key: Keypair, deposit: api.Deposit, relay: string, chainId?: bigint): Promise<StoredCredit[]> {
+  if (deposit.buyer !== key.address) throw new Error(`deposit ${deposit.id} was paid by another wallet`);
+  const id = chainId ?? BigInt((await api.get<api.Chain>('/v1/chain')).chain_id);
+  const bought = await issue(key, deposit, relay, id);
+  await saveStore(key.address, [...(await stored(key.address)), ...bought]);
+  await vault.put(issuedId(key.address), [...new Set([...(await fetchedDeposits(key.address)), deposit.id])]);
+  return bought;
 }
 
 /** Ask the deposit's issuer, through the relay, to sign its tokens (retried a while). */

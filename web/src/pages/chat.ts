@@ -137,7 +137,18 @@ export async function chatPage(params: URLSearchParams): Promise<HTMLElement> {
     { class: 'chat-page' },
     h('h1', {}, 'Private chat'),
     h('p', { class: 'hint' }, w ? `Wallet “${w.name}”: ${held} credits.` : 'No wallet yet.', ' ', link('/wallet', 'Buy credits')),
-    h('div', { class: 'chat-layout' }, historyNav, h('div', { class: 'chat-main' }, convo ? h('p', { class: 'hint' }, `Provider ${convo.provider.slice(0, 14)}… serving ${convo.model}`) : null, log, form)),
+    h('div', { class: 'chat-layout' }, historyNav, h('div', { class: 'chat-main' }, convo ? conversationHead(convo) : null, log, form)),
     h('details', { class: 'panel', open: true }, h('summary', {}, 'Who can see what'), privacyTable()),
   );
+}
+
+function conversationHead(c: Conversation): HTMLElement {
+  const remove = h('button', { type: 'button', class: 'secondary', id: 'delete-chat' }, 'Delete this conversation');
+  remove.addEventListener('click', async () => {
+    if (!confirm('Delete this conversation from this browser? Nothing else holds a copy.')) return;
+    await vault.remove(PREFIX + c.id);
+    history.pushState(null, '', '/chat');
+    dispatchEvent(new PopStateEvent('popstate'));
+  });
+  return h('div', { class: 'inline' }, h('p', { class: 'hint' }, `Provider ${c.provider.slice(0, 14)}… serving ${c.model}. `), remove);
 }

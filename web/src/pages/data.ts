@@ -21,6 +21,7 @@ export async function dataTasks(): Promise<HTMLElement> {
           ['Task', 'Subnet', 'Phase', 'Bounty', 'Commits', 'Reveals', 'Rows revealed', 'Deadlines (commit / reveal)'],
           tasks.map((t) => [link(`/data/${t.id}`, `#${t.id}`), link(`/subnets/${t.netuid}`, String(t.netuid)), h('span', { class: `tag phase-${t.phase}` }, t.phase), plx(t.bounty), t.commits, t.reveals, t.revealed_rows, `${t.commit_deadline} / ${t.reveal_deadline}`]),
           'Data tasks, newest first',
+          { stack: true },
         ),
   );
 }
@@ -70,6 +71,7 @@ export async function dataTask(id: string): Promise<HTMLElement> {
           ['Contributor', 'UID', 'Committed at', 'Revealed at', 'Rows', 'Content hash (dataset store address)', 'Score'],
           t.contributions.map((c) => [link(`/accounts/${c.hotkey}`, short(c.hotkey, 8)), c.uid ?? '—', c.committed_at, c.revealed_at ?? '—', c.rows ?? '—', c.content_hash ? h('code', {}, c.content_hash) : 'not revealed', score(c.hotkey)?.toFixed(3) ?? '—']),
           `Submissions to task ${t.id}`,
+          { stack: true },
         ),
     h('p', {}, manifest()),
   );

@@ -2,6 +2,7 @@
 // verified here), subnets with metagraph tables and charts.
 
 import { barChart, lineChart } from '../charts';
+import { onLeave } from '../leave';
 import { h, kv, link, notice, short, table } from '../dom';
 import * as api from '../lib/api';
 import { formatPlx } from '../lib/codec';
@@ -49,6 +50,19 @@ export async function home(): Promise<HTMLElement> {
     api.get<{ subnets: api.Subnet[] }>('/v1/subnets'),
   ]);
   const blocks = [...page.blocks].reverse();
+  const latest = table(
+    ['Height', 'Digest', 'Time', 'Transactions', 'Proposer'],
+    blocks.map(blockRow),
+    'Latest finalized blocks',
+  );
+  const height = card('Finalized height', String(status.node.finalized_height));
+  follow(latest, (b) => {
+    const row = blockRow({ height: b.height, digest: b.digest, header: b.header, tx_count: b.tx_hashes.length });
+    latest.querySelector('tbody')?.prepend(h('tr', {}, row.map((c) => h('td', {}, c))));
+    const rows = latest.querySelectorAll('tbody tr');
+    if (rows.length > 30) rows[rows.length - 1].remove();
+    height.querySelector('.card-value')!.textContent = String(b.height);
+  });
   return h(
     'section',
     {},
@@ -57,7 +71,7 @@ export async function home(): Promise<HTMLElement> {
     h(
       'div',
       { class: 'cards' },
-      card('Finalized height', String(status.node.finalized_height)),
+      height,
       card('Validators', String(status.node.validators)),
       card('Mempool', String(status.node.mempool_size)),
       card('Total issuance', plx(supply.total_issuance)),
@@ -70,13 +84,41 @@ export async function home(): Promise<HTMLElement> {
       lineChart('Transactions per block (last 30 blocks)', page.blocks.map((b) => ({ x: b.height, y: b.tx_count }))),
       barChart('Last epoch emission per subnet (PLX)', subnets.subnets.map((s) => ({ label: `SN${s.netuid}`, value: s.last_epoch_emission / 1e9 })), (v) => v.toFixed(3)),
     ),
-    h('h2', {}, 'Latest blocks'),
-    table(
-      ['Height', 'Digest', 'Time', 'Transactions', 'Proposer'],
-      blocks.map((b) => [link(`/blocks/${b.height}`, String(b.height)), h('code', {}, short(b.digest)), when(b.header.timestamp_ms), b.tx_count, link(`/accounts/${b.header.proposer}`, short(b.header.proposer))]),
-      'Latest finalized blocks',
-    ),
+    h('h2', {}, 'Latest blocks ', h('small', {}, '(live)')),
+    latest,
   );
+}
+
+function blockRow(b: { height: number; digest: string; header: api.BlockSummary['header']; tx_count: number }) {
+  return [link(`/blocks/${b.height}`, String(b.height)), h('code', {}, short(b.digest)), when(b.header.timestamp_ms), b.tx_count, link(`/accounts/${b.header.proposer}`, short(b.header.proposer))];
+}
+
+interface BlockEvent {
+  height: number;
+  digest: string;
+  header: api.BlockSummary['header'];
+  tx_hashes: string[];
+  events: { type: string; [k: string]: unknown }[];
+}
+
+/** Call `onBlock` for each block the node finalizes (`/v1/events`) while `el` is shown. */
+function follow(el: HTMLElement, onBlock: (b: BlockEvent) => void): void {
+  if (typeof EventSource === 'undefined') return;
+  const events = new EventSource('/v1/events');
+  onLeave(() => events.close());
+  let shown = false;
+  const gone = () => {
+    shown ||= el.isConnected;
+    return shown && !el.isConnected;
+  };
+  events.addEventListener('block', (e) => {
+    if (gone()) return events.close();
+    onBlock(JSON.parse((e as MessageEvent<string>).data) as BlockEvent);
+  });
+  setTimeout(function stop() {
+    if (gone()) events.close();
+    else setTimeout(stop, 2000);
+  }, 2000);
 }
 
 function card(label: string, value: string): HTMLElement {
@@ -195,6 +237,7 @@ export async function account(address: string): Promise<HTMLElement> {
           ['Deposit', 'Block', 'Issuer', 'Credits', 'Tokens', 'Paid'],
           deposits.deposits.map((d) => [String(d.id), link(`/blocks/${d.block}`, String(d.block)), link(`/accounts/${d.issuer}`, short(d.issuer)), d.credits, d.tokens, plx(d.amount)]),
           'Credit purchases (BuyCredits deposits)',
+          { stack: true },
         ),
   );
 }
@@ -295,22 +338,14 @@ function emissionOverTime(sn: api.Subnet): HTMLElement {
   const title = 'Emission per epoch (PLX; live, and the epochs this browser saw)';
   const draw = () => lineChart(title, series.map((p) => ({ x: p.epoch, y: p.emission })));
   const box = h('div', { class: 'live-chart' }, draw());
-  if (typeof EventSource !== 'undefined') {
-    const events = new EventSource('/v1/events');
-    events.addEventListener('block', (e) => {
-      if (!box.isConnected) return events.close();
-      const block = JSON.parse((e as MessageEvent<string>).data) as { events: { type: string; netuid?: number; epoch?: number; owner_cut?: number; miners?: number; validators?: number }[] };
-      for (const ev of block.events) {
-        if (ev.type === 'epoch_run' && ev.netuid === sn.netuid) {
-          add({ epoch: ev.epoch ?? 0, emission: ((ev.owner_cut ?? 0) + (ev.miners ?? 0) + (ev.validators ?? 0)) / 1e9 });
-          box.replaceChildren(draw());
-        }
+  follow(box, (block) => {
+    for (const ev of block.events) {
+      if (ev.type === 'epoch_run' && ev.netuid === sn.netuid) {
+        const paid = ['owner_cut', 'miners', 'validators'].reduce((sum, k) => sum + Number(ev[k] ?? 0), 0);
+        add({ epoch: Number(ev.epoch ?? 0), emission: paid / 1e9 });
+        box.replaceChildren(draw());
       }
-    });
-    setTimeout(function stop() {
-      if (!box.isConnected) events.close();
-      else setTimeout(stop, 2000);
-    }, 2000);
-  }
+    }
+  });
   return box;
 }

@@ -17,6 +17,7 @@ export function privacyTable(): HTMLElement {
         ['This web server (the node)', 'yes (it served this page)', 'only transactions you send', 'no: chat goes to the relay, sealed'],
       ],
       'Who sees what on the private path',
+      { stack: true },
     ),
     h(
       'p',

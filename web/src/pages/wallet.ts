@@ -67,7 +67,8 @@ async function activeWallet(w: wallets.StoredWallet, rerender: Rerender): Promis
     wallets.lock(w.name);
     rerender();
   });
-  box.append(h('div', { class: 'columns' }, sendForm(w, rerender), buyForm(w, rerender)), lockButton);
+  const pending = await pendingDeposits(w);
+  box.append(h('div', { class: 'columns' }, sendForm(w, rerender), buyForm(w, rerender)), ...(pending ? [pending] : []), lockButton);
   return box;
 }
 
@@ -144,6 +145,46 @@ function buyForm(w: wallets.StoredWallet, rerender: Rerender): HTMLElement {
     }
   });
   return form;
+}
+
+/**
+ * Deposits this wallet paid whose tokens this browser does not hold: a purchase whose
+ * issuance failed after paying, or one made elsewhere (then the issuer refuses: each
+ * deposit is signed once).
+ */
+async function pendingDeposits(w: wallets.StoredWallet): Promise<HTMLElement | null> {
+  const { deposits } = await api.get<{ deposits: api.Deposit[] }>(`/v1/credits/deposits?buyer=${w.address}`);
+  const fetched = new Set(await credits.fetchedDeposits(w.address));
+  const pending = deposits.filter((d) => !fetched.has(d.id));
+  if (pending.length === 0) return null;
+  const out = h('div', { 'aria-live': 'polite' });
+  const rows = pending.map((d) => {
+    const button = h('button', { type: 'button', class: 'secondary' }, `Fetch the ${d.tokens} tokens of deposit ${d.id}`);
+    button.addEventListener('click', async () => {
+      const key = wallets.unlockedKey(w.name);
+      if (!key) return;
+      button.disabled = true;
+      try {
+        out.replaceChildren(notice('info', `Fetching the tokens of deposit ${d.id} through the relay…`));
+        const got = await credits.fetchDeposit(key, d, await relay());
+        out.replaceChildren(notice('ok', `Fetched ${got.length} tokens.`));
+        button.remove();
+        await refreshBalances(w);
+      } catch (err) {
+        out.replaceChildren(notice('error', String(err instanceof Error ? err.message : err)));
+        button.disabled = false;
+      }
+    });
+    return h('li', {}, `Deposit ${d.id}: ${d.credits} credits paid in block ${d.block} `, button);
+  });
+  return h(
+    'div',
+    { class: 'panel' },
+    h('h3', {}, 'Paid purchases without tokens in this browser'),
+    h('p', { class: 'hint' }, 'A purchase whose issuance failed after paying keeps its funds in escrow: fetch its tokens here. A deposit already issued elsewhere (another browser, the command line) is refused by the issuer.'),
+    h('ul', {}, rows),
+    out,
+  );
 }
 
 function createForm(rerender: Rerender): HTMLElement {
