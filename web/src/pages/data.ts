@@ -63,8 +63,22 @@ export async function dataTask(id: string): Promise<HTMLElement> {
           ['Block', link(`/blocks/${t.published.block}`, String(t.published.block))],
         ])
       : h('p', {}, 'Not published yet.'),
+    h('h2', {}, 'Download'),
+    h(
+      'p',
+      {},
+      'Datasets live in the task’s dataset store (content-addressed; a folder or an S3-compatible bucket), not on the node. ',
+      'Fetch one and check it against the Merkle root on chain with the command line:',
+    ),
+    h(
+      'pre',
+      { class: 'command', tabindex: 0, 'aria-label': 'Download commands' },
+      t.published ? `plexus data download --task ${t.id} --out task-${t.id}.csv   # the published dataset
+` : '',
+      `plexus data download --task ${t.id} --training-half --out task-${t.id}-train.csv   # what contributors fit on`,
+    ),
     h('h2', {}, 'Submissions and scores'),
-    scored.length ? barChart('Score (incentive on the data subnet)', scored) : null,
+    scored.length ? h('div', { class: 'charts' }, barChart('Score (incentive on the data subnet)', scored)) : null,
     t.contributions.length === 0
       ? h('p', {}, 'No submissions yet.')
       : table(
