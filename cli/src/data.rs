@@ -9,18 +9,24 @@ use std::{
 use anyhow::{Context as _, anyhow, bail};
 use clap::{Args, Subcommand};
 use plexus_api::wire::DataTask;
-use plexus_datastore::{DataStore, Submission, TaskInput, content_hash, csv_root, run_duty};
+use plexus_datastore::{
+    CredibilityBook, DataStore, PublicReference, Submission, TaskInput, content_hash, csv_root,
+    public_split, run_duty,
+};
 use plexus_synth::{
     GateParams, GaussianCopula, Schema, Table, data_validity, dcr, new_row_synthesis,
     score_submission, seed_from,
 };
-use plexus_types::{Hash, Keypair, Netuid, Payload, format_plx, tx::data_commit_hash};
+use plexus_types::{
+    Hash, Keypair, Netuid, Payload, format_plx,
+    tx::{data_commit_hash, weights_commit_hash},
+};
 use plexus_wallet::Wallet;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::{
-    chain::{Amount, send},
+    chain::{Amount, Receipt, send},
     context::Context,
     output,
 };
@@ -106,9 +112,15 @@ pub(crate) enum TaskCommand {
         /// SDV metadata JSON of the table (its blake3 goes on chain).
         #[arg(long)]
         metadata: PathBuf,
-        /// The reference CSV validators score against (only its blake3 goes on chain).
+        /// The reference CSV validators score against. It is split 50/50 here: the
+        /// training half goes into the store for contributors, the holdout stays with
+        /// you and the validators, and the chain gets the hash of the split's manifest.
         #[arg(long)]
         reference: PathBuf,
+        /// Keep the whole reference private: only its blake3 goes on chain, contributors
+        /// see none of it, and validators split it after the reveal deadline.
+        #[arg(long)]
+        private: bool,
         /// Bounty in PLX.
         #[arg(long)]
         bounty: Amount,
@@ -146,10 +158,11 @@ pub(crate) struct GenerateArgs {
     /// SDV metadata JSON.
     #[arg(long)]
     metadata: PathBuf,
-    /// Real rows to fit the copula on.
+    /// Real rows to fit the copula on (default with --task: the task's public training half).
     #[arg(long)]
-    real: PathBuf,
-    /// Rows to sample (default: half the real rows, the size validators expect).
+    real: Option<PathBuf>,
+    /// Rows to sample (default: the size of the task's training half with --task, the
+    /// size validators expect; otherwise half the real rows).
     #[arg(long)]
     rows: Option<usize>,
     /// Seed (default: derived from --task, else 0).
@@ -158,12 +171,15 @@ pub(crate) struct GenerateArgs {
     /// Fit one copula per value of this categorical column.
     #[arg(long)]
     stratify: Option<String>,
-    /// Check the metadata against this task's schema hash, and seed from it.
+    /// Check the metadata against this task's schema hash, seed from it, and fit on its
+    /// public training half unless --real is given.
     #[arg(long)]
     task: Option<u64>,
     /// Output CSV.
     #[arg(long)]
     out: PathBuf,
+    #[command(flatten)]
+    store: StoreArg,
 }
 
 /// `plexus data score`.
@@ -218,7 +234,7 @@ pub(crate) struct ValidateArgs {
     /// The private reference CSV (must match the task's reference commitment).
     #[arg(long)]
     reference: PathBuf,
-    /// Score and print only: set no weights and publish nothing.
+    /// Score and print only: set no weights, publish nothing, record no credibility.
     #[arg(long)]
     dry_run: bool,
     #[command(flatten)]
@@ -234,6 +250,10 @@ pub(crate) struct DownloadArgs {
     /// Output CSV.
     #[arg(long)]
     out: PathBuf,
+    /// Download the task's public training half (what contributors fit on) instead of
+    /// its published dataset.
+    #[arg(long)]
+    training_half: bool,
     /// SDV metadata JSON (default: the task's schema from the store).
     #[arg(long)]
     metadata: Option<PathBuf>,
@@ -319,6 +339,7 @@ fn run_task(ctx: &Context, cmd: TaskCommand) -> anyhow::Result<()> {
             netuid,
             metadata,
             reference,
+            private,
             bounty,
             commit_blocks,
             reveal_blocks,
@@ -337,8 +358,23 @@ fn run_task(ctx: &Context, cmd: TaskCommand) -> anyhow::Result<()> {
                     )
                 })?
                 .num_rows() as u64;
+            if rows < 4 {
+                bail!(
+                    "reference {} has {rows} rows: validators need at least 4 to split it into training and holdout halves",
+                    reference.display()
+                );
+            }
             let store = store.open()?;
             let schema_hash = ctx.block_on(store.put(meta))??;
+            let (reference_commitment, public) = if private {
+                (content_hash(&reference_bytes), None)
+            } else {
+                let split = public_split(&schema, &reference_bytes)?;
+                (
+                    ctx.block_on(store.publish_reference(&split))??,
+                    Some(split.manifest),
+                )
+            };
             let coldkey = ctx.coldkey(&name)?;
             let client = ctx.client()?;
             let height = ctx
@@ -354,7 +390,7 @@ fn run_task(ctx: &Context, cmd: TaskCommand) -> anyhow::Result<()> {
                 Payload::CreateDataTask {
                     netuid,
                     schema_hash,
-                    reference_commitment: content_hash(&reference_bytes),
+                    reference_commitment,
                     bounty: bounty.0,
                     commit_deadline,
                     reveal_deadline,
@@ -373,17 +409,37 @@ fn run_task(ctx: &Context, cmd: TaskCommand) -> anyhow::Result<()> {
                         "the task was created but is not listed yet: run `plexus data task list`"
                     )
                 })?;
-            output::print(ctx, &json!({ "receipt": receipt, "task": task }), || {
-                format!(
-                    "Created data task {} on subnet {netuid} with a bounty of {} PLX (block {}).
-Commits until block {commit_deadline}, reveals until block {reveal_deadline}.
-Contributors: `plexus data submit --task {} --file SYN.csv`.",
+            let shared = match &public {
+                Some(m) => format!(
+                    "The training half ({} rows, {}) is in the store {} for contributors; the holdout ({} rows) stays private.
+Contributors: `plexus data generate --task {} --out SYN.csv`, then `plexus data submit --task {} --file SYN.csv`.",
+                    m.train_rows,
+                    m.train,
+                    store.describe(),
+                    m.holdout_rows,
                     task.id,
-                    format_plx(task.bounty),
-                    receipt.height,
                     task.id
-                )
-            });
+                ),
+                None => format!(
+                    "The reference is private: contributors see none of it.
+Contributors: `plexus data submit --task {} --file SYN.csv`.",
+                    task.id
+                ),
+            };
+            output::print(
+                ctx,
+                &json!({ "receipt": receipt, "task": task, "public_reference": public }),
+                || {
+                    format!(
+                        "Created data task {} on subnet {netuid} with a bounty of {} PLX (block {}).
+Commits until block {commit_deadline}, reveals until block {reveal_deadline}.
+{shared}",
+                        task.id,
+                        format_plx(task.bounty),
+                        receipt.height,
+                    )
+                },
+            );
             Ok(())
         }
         TaskCommand::List { netuid } => {
@@ -482,10 +538,27 @@ fn show(t: &DataTask, height: u64) -> String {
     out
 }
 
+/// A public task's manifest from the store, or a clear error for a private one.
+fn public_reference(
+    ctx: &Context,
+    task: &DataTask,
+    store: &DataStore,
+) -> anyhow::Result<PublicReference> {
+    ctx.block_on(store.public_reference(&task.reference_commitment))??
+        .with_context(|| {
+            format!(
+                "task {} has no public training half in the store {}: its reference is private, or the store is not the task's (pass --store)",
+                task.id,
+                store.describe()
+            )
+        })
+}
+
 fn generate(ctx: &Context, args: &GenerateArgs) -> anyhow::Result<()> {
     let meta = read(&args.metadata, "metadata")?;
     let schema = schema_from(&meta, &args.metadata.display().to_string())?;
     let mut seed_u64 = args.seed.unwrap_or(0);
+    let mut training_half = None;
     if let Some(id) = args.task {
         let (_, task) = fetch_task(ctx, id)?;
         if content_hash(&meta) != task.schema_hash {
@@ -497,9 +570,30 @@ fn generate(ctx: &Context, args: &GenerateArgs) -> anyhow::Result<()> {
             );
         }
         seed_u64 = args.seed.unwrap_or(id);
+        if args.real.is_none() {
+            let store = args.store.open()?;
+            let manifest = public_reference(ctx, &task, &store)?;
+            let csv = ctx.block_on(store.training_half(&manifest))??;
+            let half = Table::from_csv(&schema, &csv)
+                .context("the task's training half does not parse against its schema")?;
+            training_half = Some(half);
+        }
     }
-    let real = table(&schema, &args.real, "real data")?;
-    let rows = args.rows.unwrap_or((real.num_rows() / 2).max(1));
+    let (real, default_rows) = match (&args.real, training_half) {
+        (Some(path), _) => {
+            let real = table(&schema, path, "real data")?;
+            let rows = real.num_rows() / 2;
+            (real, rows)
+        }
+        (None, Some(half)) => {
+            let rows = half.num_rows();
+            (half, rows)
+        }
+        (None, None) => {
+            bail!("pass --real REAL.csv, or --task ID to fit on a public task's training half")
+        }
+    };
+    let rows = args.rows.unwrap_or(default_rows.max(1));
     let seed = seed_from(b"plexus data generate", seed_u64);
     let model = match &args.stratify {
         Some(column) => GaussianCopula::fit_stratified(&schema, &real, column, seed),
@@ -803,15 +897,15 @@ fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()> {
     }
     let schema = task_schema(ctx, &task, Some(&args.metadata), &store)?;
     let reference_bytes = read(&args.reference, "reference")?;
-    if content_hash(&reference_bytes) != task.reference_commitment {
-        bail!(
-            "{} hashes to {}, but task {} committed to reference {}: use the task's reference",
-            args.reference.display(),
-            content_hash(&reference_bytes),
-            task.id,
-            task.reference_commitment
-        );
-    }
+    let kind = ctx
+        .block_on(store.resolve_reference(&schema, &task.reference_commitment, &reference_bytes))?
+        .with_context(|| {
+            format!(
+                "{} is not task {}'s reference",
+                args.reference.display(),
+                task.id
+            )
+        })?;
     let reference = Table::from_csv(&schema, &reference_bytes)
         .context("the reference does not parse against the task schema")?;
     let submissions: Vec<Submission> = task
@@ -827,6 +921,21 @@ fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()> {
             })
         })
         .collect();
+    // Credibility carries over between this validator's tasks on the subnet.
+    let book_path = match args.key.wallet(ctx) {
+        Ok(wallet) => Some(credibility_path(&wallet, &args.key.hotkey, task.netuid)),
+        Err(e) if args.dry_run => {
+            tracing::debug!(error = %e, "no wallet: scoring with newcomer credibility");
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let mut book = match &book_path {
+        Some(path) => load_book(path)?,
+        None => CredibilityBook::default(),
+    };
+    let hotkeys: Vec<_> = submissions.iter().map(|s| s.hotkey).collect();
+    let credibility = book.before(task.id, &hotkeys);
     let report = ctx.block_on(run_duty(
         &store,
         TaskInput {
@@ -834,31 +943,36 @@ fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()> {
             reveal_deadline: task.reveal_deadline,
             schema: &schema,
             reference: &reference,
+            kind,
             submissions,
             params: GateParams::default(),
-            credibility: Vec::new(),
+            credibility,
         },
     ))??;
 
     let mut receipts = Vec::new();
     let mut notes = Vec::new();
     if !args.dry_run {
+        if let Some(path) = &book_path {
+            book.record(&report);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+            plexus_wallet::write_private(path, &serde_json::to_vec_pretty(&book)?)?;
+        }
         let hotkey = args.key.hotkey_key(ctx)?;
         let subnet = ctx.block_on(ctx.client()?.subnet(task.netuid))??.subnet;
         if report.weights.is_empty() {
             notes.push("No submission earns: no weights set.".to_string());
         } else if subnet.hyperparams.commit_reveal {
-            let list: Vec<String> = report
-                .weights
-                .iter()
-                .map(|(u, w)| format!("{u}:{w}"))
-                .collect();
+            let (commit, reveal) = commit_then_reveal(ctx, &hotkey, task.netuid, &report.weights)?;
             notes.push(format!(
-                "Subnet {} uses commit-reveal: commit these weights with `plexus weights commit --netuid {} --weights {}`.",
-                task.netuid,
-                task.netuid,
-                list.join(",")
+                "Committed weights in block {} and revealed them in block {}.",
+                commit.height, reveal.height
             ));
+            receipts.push(commit);
+            receipts.push(reveal);
         } else {
             let receipt = send(
                 ctx,
@@ -938,9 +1052,105 @@ fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn credibility_path(wallet: &Wallet, hotkey: &str, netuid: Netuid) -> PathBuf {
+    wallet
+        .path()
+        .join("data")
+        .join(format!("{hotkey}-subnet{netuid}-credibility.json"))
+}
+
+fn load_book(path: &Path) -> anyhow::Result<CredibilityBook> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| {
+            format!(
+                "{} is not a credibility book: move it away to start from zero",
+                path.display()
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(CredibilityBook::default()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// On a commit-reveal subnet: commit the weights, wait for the next epoch, reveal them.
+fn commit_then_reveal(
+    ctx: &Context,
+    hotkey: &Keypair,
+    netuid: Netuid,
+    weights: &[(u16, u16)],
+) -> anyhow::Result<(Receipt, Receipt)> {
+    let uids: Vec<u16> = weights.iter().map(|w| w.0).collect();
+    let values: Vec<u16> = weights.iter().map(|w| w.1).collect();
+    let mut salt = [0u8; 32];
+    rand::fill(&mut salt);
+    let commit = weights_commit_hash(&hotkey.account(), netuid, &uids, &values, &salt, 0);
+    let committed = send(ctx, hotkey, Payload::CommitWeights { netuid, commit }, None)?;
+    let client = ctx.client()?;
+    let subnet = ctx.block_on(client.subnet(netuid))??.subnet;
+    // The epoch the commit landed in; the reveal belongs in the one after it.
+    let landed = if subnet.last_epoch_block >= committed.height {
+        subnet.epoch_index.saturating_sub(1)
+    } else {
+        subnet.epoch_index
+    };
+    if !ctx.json {
+        eprintln!(
+            "Committed weights in block {}; revealing after block {}…",
+            committed.height, subnet.next_epoch_block
+        );
+    }
+    loop {
+        let epoch = ctx.block_on(client.subnet(netuid))??.subnet.epoch_index;
+        if epoch == landed + 1 {
+            break;
+        }
+        if epoch > landed + 1 {
+            bail!(
+                "the reveal window (epoch {}) passed before the reveal was sent: run `plexus data validate` again",
+                landed + 1
+            );
+        }
+        std::thread::sleep(POLL);
+    }
+    let revealed = send(
+        ctx,
+        hotkey,
+        Payload::RevealWeights {
+            netuid,
+            uids,
+            weights: values,
+            salt,
+            version: 0,
+        },
+        None,
+    )?;
+    Ok((committed, revealed))
+}
+
 fn download(ctx: &Context, args: &DownloadArgs) -> anyhow::Result<()> {
     let store = args.store.open()?;
     let (_, task) = fetch_task(ctx, args.task)?;
+    if args.training_half {
+        // The chain commits to the manifest, the manifest to the half: both checked on read.
+        let manifest = public_reference(ctx, &task, &store)?;
+        let csv = ctx.block_on(store.training_half(&manifest))??;
+        std::fs::write(&args.out, &csv)
+            .with_context(|| format!("cannot write {}", args.out.display()))?;
+        output::print(
+            ctx,
+            &json!({ "task": task.id, "rows": manifest.train_rows, "training_half": manifest.train, "out": args.out, "verified": true }),
+            || {
+                format!(
+                    "Downloaded the training half of task {} ({} rows, {}) to {}; it matches the task's reference commitment.",
+                    task.id,
+                    manifest.train_rows,
+                    manifest.train,
+                    args.out.display()
+                )
+            },
+        );
+        return Ok(());
+    }
     let Some(published) = &task.published else {
         bail!(
             "task {} has no published dataset yet (phase: {}): a validator publishes after block {}",

@@ -4,13 +4,13 @@ use std::collections::BTreeSet;
 
 use plexus_synth::{
     GateParams, IngestError, Schema, SubmissionScore, Table, WeightInput, score_submission,
-    seed_from, split_reference, update_credibility, weights,
+    seed_from, update_credibility, weights,
 };
 use plexus_types::{AccountId, Hash, Uid};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::{DataStore, StoreError, csv_root};
+use crate::{DataStore, ReferenceKind, StoreError, csv_root, split_for};
 
 /// Why the duty could not run at all (a single bad submission only scores 0).
 #[derive(Debug, Error)]
@@ -49,12 +49,16 @@ pub struct Submission {
 pub struct TaskInput<'a> {
     /// The task id.
     pub task: u64,
-    /// The reveal deadline: with the task id, it seeds every random step.
+    /// The reveal deadline: with the task id, it seeds every random step (and the
+    /// split of a private reference).
     pub reveal_deadline: u64,
     /// The task schema.
     pub schema: &'a Schema,
-    /// The private reference, whole (the duty splits it).
+    /// The reference, whole (the duty splits it).
     pub reference: &'a Table,
+    /// How the task holds it ([`DataStore::resolve_reference`]): a public reference is
+    /// split as its manifest says, a private one with the task's seed.
+    pub kind: ReferenceKind,
     /// Revealed submissions, in commit order.
     pub submissions: Vec<Submission>,
     /// Gate parameters.
@@ -89,6 +93,8 @@ pub struct DutyReport {
     pub task: u64,
     /// The public seed (hex) every random step derived from.
     pub seed: Hash,
+    /// Whether the reference was public (contributors saw the training half).
+    pub public_reference: bool,
     /// Every submission, in commit order.
     pub submissions: Vec<SubmissionReport>,
     /// Weights for `SetWeights` / commit-reveal: `(uid, u16)` max-upscaled to 65535,
@@ -140,9 +146,10 @@ async fn fetch(store: &DataStore, schema: &Schema, s: &Submission) -> Result<Tab
 }
 
 /// Run the duty once: fetch and verify every revealed submission from `store`, score
-/// each against the split reference (earlier commits are what it may not copy), weigh
-/// them, and assemble the accepted dataset (the passing submissions' rows in commit
-/// order, canonicalized, each row key once). The dataset CSV is written to `store`.
+/// each against the split reference (T and H as [`split_for`] draws them; earlier
+/// commits are what it may not copy), weigh them, and assemble the accepted dataset
+/// (the passing submissions' rows in commit order, canonicalized, each row key once).
+/// The dataset CSV is written to `store`.
 pub async fn run_duty(store: &DataStore, input: TaskInput<'_>) -> Result<DutyReport, DutyError> {
     let schema = input.schema;
     let n = input.reference.num_rows();
@@ -150,7 +157,7 @@ pub async fn run_duty(store: &DataStore, input: TaskInput<'_>) -> Result<DutyRep
         return Err(DutyError::ReferenceTooSmall(n));
     }
     let seed = seed_from(&input.task.to_le_bytes(), input.reveal_deadline);
-    let (train, holdout) = split_reference(input.reference, seed);
+    let (train, holdout) = split_for(&input.kind, input.reference, seed);
 
     let mut order: Vec<usize> = (0..input.submissions.len()).collect();
     order.sort_by_key(|i| input.submissions[*i].committed_at);
@@ -231,6 +238,7 @@ pub async fn run_duty(store: &DataStore, input: TaskInput<'_>) -> Result<DutyRep
     Ok(DutyReport {
         task: input.task,
         seed: Hash(seed),
+        public_reference: matches!(input.kind, ReferenceKind::Public(_)),
         submissions: reports,
         weights: to_u16_weights(&by_uid),
         merkle_root,

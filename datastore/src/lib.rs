@@ -6,16 +6,27 @@
 //! endpoint from the usual `AWS_*` environment variables). Everything read back is
 //! checked against the hash it was asked for.
 //!
+//! [`reference`] holds a task's reference: public (split once when the task is posted;
+//! contributors fetch the training half from the store, the chain commits to a
+//! manifest of the split) or private (the chain commits to the CSV's hash; validators
+//! split it after the reveal deadline).
+//!
 //! [`duty`] is a validator's work on a data task after the reveal deadline: fetch
 //! each revealed submission, check it against its reveal, score it with
-//! `plexus_synth::score_submission` against the reference split seeded by the task
-//! id and the reveal-deadline block, turn the scores into u16 weights, and assemble
-//! the accepted dataset whose [`dataset_root`] goes on chain.
+//! `plexus_synth::score_submission` against the reference split, turn the scores into
+//! u16 weights, and assemble the accepted dataset whose [`dataset_root`] goes on
+//! chain. [`credibility`] keeps each contributor's credibility between tasks.
 
+pub mod credibility;
 pub mod duty;
+pub mod reference;
 mod store;
 
+pub use credibility::CredibilityBook;
 pub use duty::{DutyError, DutyReport, Submission, SubmissionReport, TaskInput, run_duty};
+pub use reference::{
+    PublicReference, PublicSplit, ReferenceError, ReferenceKind, public_split, split_for,
+};
 pub use store::{DataStore, StoreError};
 
 use plexus_synth::{IngestError, Schema, Table};

@@ -1,39 +1,48 @@
-//! The duty over a store: a copula sample earns, a verbatim copy and a missing blob
-//! earn nothing, and the published dataset's root matches its stored CSV.
+//! The duty over a store on a public reference: a copula sample fitted on the public
+//! training half earns, a verbatim copy of that half and a missing blob earn nothing,
+//! and the published dataset's root matches its stored CSV.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use plexus_datastore::{DataStore, Submission, TaskInput, csv_root, run_duty};
+use plexus_datastore::{DataStore, Submission, TaskInput, csv_root, public_split, run_duty};
 use plexus_synth::{GateParams, GaussianCopula, Schema, Table, seed_from};
 use plexus_types::{Hash, Keypair};
 
-fn penguins() -> (Schema, Table) {
+fn penguins() -> (Schema, Vec<u8>) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../synth/tests/fixtures");
     let schema = Schema::from_metadata_json(
         &std::fs::read_to_string(format!("{dir}/penguins.json")).unwrap(),
     )
     .unwrap();
-    let table = Table::from_csv(
-        &schema,
-        &std::fs::read(format!("{dir}/penguins.csv")).unwrap(),
+    (
+        schema,
+        std::fs::read(format!("{dir}/penguins.csv")).unwrap(),
     )
-    .unwrap();
-    (schema, table)
 }
 
 #[tokio::test]
 async fn a_validator_duty_scores_revealed_submissions_and_publishes_the_accepted_rows() {
-    let (schema, reference) = penguins();
+    let (schema, reference_csv) = penguins();
+    let reference = Table::from_csv(&schema, &reference_csv).unwrap();
     let store = DataStore::memory();
-    let rows = reference.num_rows() / 2;
+    // The requester publishes the training half; the chain would hold `commitment`.
+    let split = public_split(&schema, &reference_csv).unwrap();
+    let commitment = store.publish_reference(&split).await.unwrap();
+    let kind = store
+        .resolve_reference(&schema, &commitment, &reference_csv)
+        .await
+        .unwrap();
+
+    // Contributors see only the training half.
+    let manifest = store.public_reference(&commitment).await.unwrap().unwrap();
+    let train = Table::from_csv(&schema, &store.training_half(&manifest).await.unwrap()).unwrap();
+    let rows = train.num_rows();
     let seed = seed_from(b"contributor", 1);
-    let sample = GaussianCopula::fit_stratified(&schema, &reference, "species", seed)
+    let sample = GaussianCopula::fit_stratified(&schema, &train, "species", seed)
         .unwrap()
         .sample(rows, seed)
         .to_csv(&schema);
-    let copy = reference
-        .select(&(0..rows).collect::<Vec<_>>())
-        .to_csv(&schema);
+    let copy = train.to_csv(&schema);
     let honest = store.put(sample).await.unwrap();
     let copied = store.put(copy).await.unwrap();
     let [a, b, c] = ["a", "b", "c"].map(|l| Keypair::from_label(l).account());
@@ -65,11 +74,13 @@ async fn a_validator_duty_scores_revealed_submissions_and_publishes_the_accepted
         reveal_deadline: 40,
         schema: &schema,
         reference: &reference,
+        kind: kind.clone(),
         submissions: subs,
         params: GateParams::default(),
         credibility: Vec::new(),
     };
     let report = run_duty(&store, input(submissions.clone())).await.unwrap();
+    assert!(report.public_reference);
     let [ra, rb, rc] = &report.submissions[..] else {
         panic!("three reports")
     };

@@ -27,8 +27,8 @@ pub use quality::{
 pub use rng::{SeededRng, derive_seed, seed_from};
 pub use schema::{ColumnKind, ColumnSpec, Schema, SchemaError};
 pub use score::{
-    Gate, GateParams, SubmissionScore, WeightInput, score_submission, split_reference,
-    uniform_noise, update_credibility, weights,
+    Gate, GateParams, SubmissionScore, WeightInput, near_copy_limit, score_submission,
+    split_reference, uniform_noise, update_credibility, weights,
 };
 pub use table::{ColumnData, IngestError, Limits, NULL_TOKENS, Table};
 pub use validity::{DataValidity, NewRowSynthesis, data_validity, new_row_synthesis};
