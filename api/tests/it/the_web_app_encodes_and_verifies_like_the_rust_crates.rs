@@ -1,13 +1,25 @@
 //! The browser app (`web/`) pins its transaction encoder, issuance signing bytes, header
-//! digest and state-proof verifier to `web/test/vectors.json`; its unit tests check the
-//! TypeScript against that file and this test checks the Rust crates against it, so the
-//! two cannot drift apart. `PLEXUS_BLESS_WEB_VECTORS=1` rewrites the file from Rust.
+//! digest, state-proof verifier and private path (BHTTP, OHTTP, chunked OHTTP) to
+//! `web/test/vectors.json`; its unit tests check the TypeScript against that file and
+//! this test checks the Rust crates against it, so the two cannot drift apart.
+//!
+//! `PLEXUS_BLESS_WEB_VECTORS=1` rewrites the file from Rust. The sealed requests in
+//! `private` are the browser's (made with a fixed ephemeral key) and are kept; Rust
+//! opens them and, when blessing, seals the responses the browser's tests then open.
+//! To renew them: bless here, then `cd web && PLEXUS_BLESS_WEB_VECTORS=1 npx vitest
+//! run test/private.test.ts`, then bless here again.
 
 use std::path::PathBuf;
 
 use axum::http::StatusCode;
 use plexus_api::wire::ProofResponse;
 use plexus_ledger::account_key;
+use plexus_privacy::{
+    chunked, message,
+    oblivious::{Gateway, GatewayKey},
+    padding::{frame_event, pad_to_bucket},
+    token::{Token, authorization_value},
+};
 use plexus_storage::{StateProof, verify_proof};
 use plexus_types::{
     AccountId, BlockHeader, Encode as _, Hash, Keypair, PLX, Payload, Transaction,
@@ -135,10 +147,125 @@ fn check_proof(pinned: &Value) {
     verify_proof(&header.state_root, &proof).unwrap();
 }
 
+fn unhex(v: &Value) -> Vec<u8> {
+    hex::decode(v.as_str().unwrap()).unwrap()
+}
+
+fn gateway() -> Gateway {
+    Gateway::new(vec![GatewayKey::derive(1, &[7; 32]).unwrap()]).unwrap()
+}
+
+/// The events of the pinned streamed answer, as a provider frames them.
+const EVENTS: [&str; 3] = [
+    "data: {\"choices\":[{\"delta\":{\"content\":\"Par\"}}]}\n\n",
+    "data: {\"choices\":[{\"delta\":{\"content\":\"is.\"},\"finish_reason\":\"stop\"}]}\n\n",
+    "data: [DONE]\n\n",
+];
+
+/// The private-path vectors: what Rust derives alone, then (given the browser's sealed
+/// requests in `pinned`) checks that they open to the same BHTTP and, when `bless`,
+/// seals the responses.
+fn private_vectors(pinned: &Value, bless: bool) -> Value {
+    let config = gateway().public_configs().unwrap().remove(0);
+    let mut token = vec![0x00, 0x02];
+    for (byte, len) in [(1u8, 32), (2, 32), (3, 32), (4, 256)] {
+        token.extend(std::iter::repeat_n(byte, len));
+    }
+    let body = br#"{"max_tokens":256,"messages":[{"content":"hi","role":"user"}],"model":"m","stream":true,"temperature":0}"#;
+    // Exactly what `plexus_client::private::PlainRequest::to_bhttp` builds.
+    let bhttp = pad_to_bucket(
+        message::Request {
+            method: b"POST".to_vec(),
+            scheme: b"https".to_vec(),
+            authority: b"provider.plexus".to_vec(),
+            path: b"/v1/chat/completions".to_vec(),
+            headers: vec![
+                (b"content-type".to_vec(), b"application/json".to_vec()),
+                (
+                    b"authorization".to_vec(),
+                    authorization_value(&[Token::decode(&token).unwrap()]).into_bytes(),
+                ),
+            ],
+            body: body.to_vec(),
+        }
+        .encode()
+        .unwrap(),
+    )
+    .unwrap();
+    let answer = pad_to_bucket(
+        message::Response {
+            status: 200,
+            headers: vec![(b"content-type".to_vec(), b"application/json".to_vec())],
+            body: br#"{"ok":true}"#.to_vec(),
+        }
+        .encode()
+        .unwrap(),
+    )
+    .unwrap();
+    let head = message::Response {
+        status: 200,
+        headers: vec![(b"content-type".to_vec(), b"text/event-stream".to_vec())],
+        body: Vec::new(),
+    }
+    .encode()
+    .unwrap();
+    let mut out = json!({
+        "ikm": hex::encode([7u8; 32]),
+        "config": hex::encode(config.encoded()),
+        "ekm": hex::encode([9u8; 32]),
+        "token": hex::encode(&token),
+        "body": String::from_utf8(body.to_vec()).unwrap(),
+        "bhttp": hex::encode(&bhttp),
+        "answer": hex::encode(&answer),
+        "events": EVENTS,
+        "request": pinned["request"],
+        "response": pinned["response"],
+        "chunked_request": pinned["chunked_request"],
+        "chunked_response": pinned["chunked_response"],
+    });
+    if pinned["request"].is_string() {
+        let opened = gateway().decapsulate(&unhex(&pinned["request"])).unwrap();
+        assert_eq!(
+            opened.request, bhttp,
+            "the browser's sealed request opens to other BHTTP"
+        );
+        if bless {
+            out["response"] = json!(hex::encode(opened.response.seal(&answer).unwrap()));
+        }
+    }
+    if pinned["chunked_request"].is_string() {
+        let opened = chunked::decapsulate(&gateway(), &unhex(&pinned["chunked_request"])).unwrap();
+        assert_eq!(
+            opened.request, bhttp,
+            "the browser's chunked request opens to other BHTTP"
+        );
+        if bless {
+            let mut sealer = opened.response;
+            let mut sealed = sealer.seal_chunk(&frame_event(&head).unwrap()).unwrap();
+            for event in EVENTS {
+                sealed.extend(
+                    sealer
+                        .seal_chunk(&frame_event(event.as_bytes()).unwrap())
+                        .unwrap(),
+                );
+            }
+            sealed.extend(sealer.finish().unwrap());
+            out["chunked_response"] = json!(hex::encode(sealed));
+        }
+    }
+    out
+}
+
 #[tokio::test]
 async fn the_pinned_web_vectors_are_what_the_rust_crates_produce() {
-    let fresh = rust_vectors().await;
-    if std::env::var_os("PLEXUS_BLESS_WEB_VECTORS").is_some() {
+    let bless = std::env::var_os("PLEXUS_BLESS_WEB_VECTORS").is_some();
+    let mut fresh = rust_vectors().await;
+    let before: Value = std::fs::read_to_string(vectors_path())
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    fresh["private"] = private_vectors(&before["private"], bless);
+    if bless {
         let text = serde_json::to_string_pretty(&fresh).unwrap() + "\n";
         std::fs::write(vectors_path(), text).unwrap();
     }
@@ -148,6 +275,18 @@ async fn the_pinned_web_vectors_are_what_the_rust_crates_produce() {
         assert_eq!(
             pinned[field], fresh[field],
             "web/test/vectors.json: {field}"
+        );
+    }
+    for field in ["config", "token", "body", "bhttp", "answer", "events"] {
+        assert_eq!(
+            pinned["private"][field], fresh["private"][field],
+            "web/test/vectors.json: private.{field}"
+        );
+    }
+    for field in ["request", "chunked_request", "response", "chunked_response"] {
+        assert!(
+            pinned["private"][field].is_string(),
+            "web/test/vectors.json: private.{field} is missing (see this file's doc)"
         );
     }
     check_proof(&pinned["account_proof"]);
