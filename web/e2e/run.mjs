@@ -172,6 +172,9 @@ try {
   const prompt = Buffer.from(PROMPT);
   const leaked = requests.filter((r) => r.body && r.body.includes(prompt));
   check(leaked.length === 0, 'no request carried the prompt in clear');
+  const secrets = [mnemonic, ready.faucet_mnemonic].map((m) => Buffer.from(m.split(' ').slice(0, 4).join(' ')));
+  const keysLeaked = requests.filter((r) => r.body && secrets.some((m) => r.body.includes(m)) || secrets.some((m) => r.url.includes(m.toString())));
+  check(keysLeaked.length === 0, 'no request carried a mnemonic');
   const toRelay = requests.filter((r) => r.url.startsWith(relayOrigin) && r.method === 'POST');
   check(toRelay.length >= 2, `${toRelay.length} sealed requests went to the relay (issuance and chat)`);
   const foreign = requests.filter((r) => ![new URL(web).origin, relayOrigin].includes(new URL(r.url).origin) && !r.url.startsWith('data:') && !r.url.startsWith('blob:'));

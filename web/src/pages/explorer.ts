@@ -211,6 +211,7 @@ export async function account(address: string): Promise<HTMLElement> {
           ['State root', h('code', {}, v.stateRoot)],
           ['Proof', `${v.inclusion ? 'inclusion' : 'exclusion'}, ${v.siblings} siblings, SHA-256 jellyfish Merkle tree`],
         ]),
+        h('p', { class: 'hint' }, 'Checked here: the header hashes to the block the node lists as finalized at that height, its state root is the proof’s, and the proof leads from this account’s entry to that root. The node does not serve finality certificates yet, so this trusts the node’s finalized chain, not its account query.'),
       );
     } catch (e) {
       result.replaceChildren(notice('error', `Proof rejected: ${String(e instanceof Error ? e.message : e)}`));

@@ -67,9 +67,37 @@ async function activeWallet(w: wallets.StoredWallet, rerender: Rerender): Promis
     wallets.lock(w.name);
     rerender();
   });
+  const manage = manageForm(w, rerender);
   const pending = await pendingDeposits(w);
-  box.append(h('div', { class: 'columns' }, sendForm(w, rerender), buyForm(w, rerender)), ...(pending ? [pending] : []), lockButton);
+  box.append(h('div', { class: 'columns' }, sendForm(w, rerender), buyForm(w, rerender)), ...(pending ? [pending] : []), manage, lockButton);
   return box;
+}
+
+/** Show the recovery phrase, or forget the wallet in this browser; both ask the password. */
+function manageForm(w: wallets.StoredWallet, rerender: Rerender): HTMLElement {
+  const password = h('input', { type: 'password', autocomplete: 'current-password' });
+  const out = h('div', { 'aria-live': 'polite' });
+  const reveal = h('button', { type: 'button', class: 'secondary' }, 'Show the recovery phrase');
+  const forget = h('button', { type: 'button', class: 'secondary' }, 'Forget this wallet here');
+  reveal.addEventListener('click', async () => {
+    try {
+      out.replaceChildren(h('p', { class: 'mnemonic' }, await wallets.revealMnemonic(w.name, password.value)));
+    } catch (err) {
+      out.replaceChildren(notice('error', String(err instanceof Error ? err.message : err)));
+    }
+  });
+  forget.addEventListener('click', async () => {
+    try {
+      await wallets.revealMnemonic(w.name, password.value);
+      if (!confirm(`Forget wallet “${w.name}” in this browser? Only its recovery phrase can restore it.`)) return;
+      await wallets.forget(w.name);
+      wallets.setActive(null);
+      rerender();
+    } catch (err) {
+      out.replaceChildren(notice('error', String(err instanceof Error ? err.message : err)));
+    }
+  });
+  return h('details', { class: 'panel' }, h('summary', {}, 'Recovery phrase and removal'), field('Password', password), h('div', { class: 'inline' }, reveal, forget), out);
 }
 
 /** Update the shown balance and credits of `w` in place (if it is still shown). */
