@@ -16,7 +16,7 @@ use std::{
 
 use serde_json::Value;
 
-use crate::support::{Service, answers, free_port, json, ok, python_venv, wait_until, workspace};
+use crate::support::{Service, answers, free_port, json, ok, wait_until};
 
 /// `plexus devnet` as a child process; SIGINT on drop, so it stops its children.
 struct Devnet {
@@ -96,20 +96,16 @@ fn free_base() -> u16 {
         .expect("six consecutive free ports")
 }
 
-/// The default model cut to its first `layers` blocks, under the name of the default
-/// model (so it is served as "SmolLM2-135M-Instruct").
+/// The default model cut to its first `layers` blocks, linked under the default
+/// model's file name (so it is served as "SmolLM2-135M-Instruct").
 fn lazy_model(dir: &Path, layers: u32) -> PathBuf {
-    let python = python_venv("gguf-0.19.0-venv", &["gguf==0.19.0"]);
-    let out = dir
+    let built = plexus_testing::truncated_model(Path::new(env!("CARGO_TARGET_TMPDIR")), layers);
+    let link = dir
         .join("lazy")
         .join(plexus_inference::models::DEFAULT_CHAT_FILE);
-    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
-    ok(Command::new(python)
-        .arg(workspace().join("validator/tests/py/truncate_gguf.py"))
-        .arg(plexus_inference::models::default_chat_model())
-        .arg(&out)
-        .arg(layers.to_string()));
-    out
+    std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(built, &link).unwrap();
+    link
 }
 
 /// Incentive, dividends and stake of the neuron whose endpoint is on `port`.

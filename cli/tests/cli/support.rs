@@ -193,51 +193,15 @@ impl Drop for ProviderProcess {
     }
 }
 
-/// The default chat model as `scripts/setup.sh` installs it.
-pub(crate) fn default_model() -> PathBuf {
-    let path = plexus_inference::models::default_chat_model();
-    assert!(
-        path.is_file(),
-        "{} is missing: run scripts/setup.sh to install the default models",
-        path.display()
-    );
-    path
-}
+pub(crate) use plexus_testing::default_model;
 
-/// A Python venv under the target directory with `packages` installed from PyPI,
-/// built on first use (into a temporary folder, then renamed, so a half-built venv
-/// is never used). Returns its python.
+/// A Python venv under the target directory with `packages` installed from PyPI.
 pub(crate) fn python_venv(name: &str, packages: &[&str]) -> PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let python = dir.join("bin").join("python");
-    if python.is_file() {
-        return python;
-    }
-    let building = dir.with_extension(format!("building-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&building);
-    let status = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&building)
-        .status()
-        .expect("python3 runs (scripts/setup.sh installs it)");
-    assert!(status.success(), "python3 -m venv failed");
-    let status = Command::new(building.join("bin").join("python"))
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .args(packages)
-        .status()
-        .expect("pip runs");
-    assert!(status.success(), "pip install {packages:?} failed");
-    // Another test may have won the race; either venv is complete.
-    if std::fs::rename(&building, &dir).is_err() {
-        let _ = std::fs::remove_dir_all(&building);
-    }
-    python
+    plexus_testing::python_venv(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")),
+        name,
+        packages,
+    )
 }
 
 /// A node in a temporary folder with its own wallet folder: the set-up every
