@@ -129,6 +129,17 @@ try {
   await page.click('#active-wallet form:has(input[name=to]) button[type=submit]');
   await page.waitForSelector('#send-result .notice.ok', { timeout: 90_000 });
   check(true, 'the faucet wallet sent alice 5 PLX, signed in the browser and finalized');
+  // Nominate the devnet's validator: AddStake, signed here too.
+  const validatorHotkey = await page.evaluate(async () => {
+    const mg = await (await fetch('/v1/subnets/1/metagraph')).json();
+    return mg.neurons.find((n) => n.validator_permit && n.dividends > 0)?.hotkey ?? mg.neurons.find((n) => n.validator_permit)?.hotkey;
+  });
+  await page.fill('#active-wallet input[name=hotkey]', validatorHotkey);
+  await page.fill('#active-wallet input[name=stake-amount]', '1');
+  await page.click('#active-wallet form:has(input[name=hotkey]) button[type=submit]');
+  await page.waitForSelector('#active-wallet form:has(input[name=hotkey]) .notice.ok, #active-wallet form:has(input[name=hotkey]) .notice.error', { timeout: 90_000 });
+  const staked = await page.textContent('#active-wallet form:has(input[name=hotkey]) [aria-live]');
+  check(/Done in block/.test(staked), `the faucet wallet staked 1 PLX to the validator: ${staked.trim().slice(0, 80)}`);
 
   await page.selectOption('#wallet-select', 'alice');
   await page.waitForFunction(() => document.querySelector('#active-wallet h2')?.textContent?.includes('alice'));

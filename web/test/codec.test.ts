@@ -23,6 +23,8 @@ describe('transactions', () => {
   const cases: [string, Transaction][] = [
     ['transfer', { chain_id: 7n, sender: key.address, nonce: 3n, fee: 1000n, payload: { type: 'transfer', to: key.address, amount: 123456789n } }],
     ['buy_credits', { chain_id: 7n, sender: key.address, nonce: 4n, fee: 1000n, payload: { type: 'buy_credits', issuer: key.address, denomination: 1, key_epoch: 2, credits: 10 } }],
+    ['add_stake', { chain_id: 7n, sender: key.address, nonce: 5n, fee: 1000n, payload: { type: 'add_stake', hotkey: key.address, amount: 42_000_000_000n } }],
+    ['remove_stake', { chain_id: 7n, sender: key.address, nonce: 6n, fee: 1000n, payload: { type: 'remove_stake', hotkey: key.address, amount: 1n } }],
   ];
   for (const [name, tx] of cases) {
     it(`${name} encodes, signs and hashes as the Rust types crate does`, () => {

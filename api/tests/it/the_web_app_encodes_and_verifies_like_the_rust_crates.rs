@@ -78,6 +78,27 @@ async fn rust_vectors() -> Value {
             credits: 10,
         },
     };
+    let stake = |nonce, payload| Transaction {
+        chain_id: 7,
+        sender: me.account(),
+        nonce,
+        fee: 1000,
+        payload,
+    };
+    let add_stake = stake(
+        5,
+        Payload::AddStake {
+            hotkey: me.account(),
+            amount: 42 * PLX,
+        },
+    );
+    let remove_stake = stake(
+        6,
+        Payload::RemoveStake {
+            hotkey: me.account(),
+            amount: 1,
+        },
+    );
     let header = BlockHeader {
         chain_id: 7,
         height: 5,
@@ -114,6 +135,8 @@ async fn rust_vectors() -> Value {
         "key": { "secret": hex::encode(me.secret_bytes()), "address": me.account().to_address() },
         "transfer": signed(transfer, &me),
         "buy_credits": signed(buy, &me),
+        "add_stake": signed(add_stake, &me),
+        "remove_stake": signed(remove_stake, &me),
         "issuance": {
             "chain_id": 7, "deposit": 2, "requests": ["0102", "03"],
             "bytes": hex::encode(issuance_signing_bytes(7, 2, &[vec![1, 2], vec![3]])),
@@ -271,7 +294,15 @@ async fn the_pinned_web_vectors_are_what_the_rust_crates_produce() {
     }
     let pinned: Value =
         serde_json::from_str(&std::fs::read_to_string(vectors_path()).unwrap()).unwrap();
-    for field in ["key", "transfer", "buy_credits", "issuance", "header"] {
+    for field in [
+        "key",
+        "transfer",
+        "buy_credits",
+        "add_stake",
+        "remove_stake",
+        "issuance",
+        "header",
+    ] {
         assert_eq!(
             pinned[field], fresh[field],
             "web/test/vectors.json: {field}"

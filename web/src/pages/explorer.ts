@@ -192,11 +192,12 @@ export async function tx(hash: string): Promise<HTMLElement> {
 }
 
 export async function account(address: string): Promise<HTMLElement> {
-  const [acct, stakes, hotkeys, deposits] = await Promise.all([
+  const [acct, stakes, hotkeys, deposits, asHotkey] = await Promise.all([
     api.get<api.Account>(`/v1/accounts/${encodeURIComponent(address)}`),
     api.get<{ total: number; stakes: { hotkey: string; amount: number }[] }>(`/v1/accounts/${encodeURIComponent(address)}/stakes`),
     api.get<{ hotkeys: string[] }>(`/v1/accounts/${encodeURIComponent(address)}/hotkeys`),
     api.get<{ deposits: api.Deposit[] }>(`/v1/credits/deposits?buyer=${encodeURIComponent(address)}`).catch(() => ({ deposits: [] as api.Deposit[] })),
+    api.get<HotkeyView>(`/v1/hotkeys/${encodeURIComponent(address)}`).catch(() => undefined),
   ]);
   const result = h('div', { 'aria-live': 'polite', id: 'proof-result' });
   const verify = h('button', { type: 'button', id: 'verify-proof' }, 'Verify balance proof in this browser');
@@ -231,6 +232,20 @@ export async function account(address: string): Promise<HTMLElement> {
     h('div', { class: 'proof' }, verify, result),
     stakes.stakes.length ? [h('h2', {}, 'Stakes'), table(['Hotkey', 'Amount'], stakes.stakes.map((s) => [link(`/accounts/${s.hotkey}`, short(s.hotkey)), plx(s.amount)]), 'Stakes')] : null,
     hotkeys.hotkeys.length ? [h('h2', {}, 'Hotkeys'), h('ul', {}, hotkeys.hotkeys.map((k) => h('li', {}, link(`/accounts/${k}`, k))))] : null,
+    asHotkey
+      ? [
+          h('h2', {}, 'As a hotkey'),
+          kv([
+            ['Owner (coldkey)', link(`/accounts/${asHotkey.owner}`, asHotkey.owner)],
+            ['Take', `${((asHotkey.take / 65535) * 100).toFixed(2)} %`],
+            ['Stake on it', plx(asHotkey.total_stake)],
+          ]),
+          asHotkey.registrations.length
+            ? table(['Subnet', 'UID'], asHotkey.registrations.map((r) => [link(`/subnets/${r.netuid}`, String(r.netuid)), r.uid]), 'Registrations')
+            : h('p', {}, 'Not registered on any subnet.'),
+          asHotkey.stakes.length ? table(['Coldkey', 'Stake'], asHotkey.stakes.map((st) => [link(`/accounts/${st.coldkey}`, short(st.coldkey)), plx(st.amount)]), 'Stake by coldkey (owner and nominators)') : null,
+        ]
+      : null,
     h('h2', {}, 'Credit purchases'),
     deposits.deposits.length === 0
       ? h('p', {}, 'No credit purchases.')
@@ -241,6 +256,15 @@ export async function account(address: string): Promise<HTMLElement> {
           { stack: true },
         ),
   );
+}
+
+interface HotkeyView {
+  hotkey: string;
+  owner: string;
+  take: number;
+  total_stake: number;
+  stakes: { hotkey: string; coldkey: string; amount: number }[];
+  registrations: { netuid: number; uid: number }[];
 }
 
 /** Fetch the account proof and the finalized block at its height; verify both here. */

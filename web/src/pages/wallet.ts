@@ -69,8 +69,44 @@ async function activeWallet(w: wallets.StoredWallet, rerender: Rerender): Promis
   });
   const manage = manageForm(w, rerender);
   const pending = await pendingDeposits(w);
-  box.append(h('div', { class: 'columns' }, sendForm(w, rerender), buyForm(w, rerender)), ...(pending ? [pending] : []), manage, lockButton);
+  box.append(h('div', { class: 'columns' }, sendForm(w, rerender), buyForm(w, rerender), stakeForm(w)), ...(pending ? [pending] : []), manage, lockButton);
   return box;
+}
+
+/** Stake to a validator hotkey (own or delegated), or take stake back. */
+function stakeForm(w: wallets.StoredWallet): HTMLElement {
+  const hotkey = h('input', { type: 'text', name: 'hotkey', required: true, placeholder: 'plx1… (a validator hotkey)', autocomplete: 'off', spellcheck: 'false' });
+  const amount = h('input', { type: 'text', name: 'stake-amount', required: true, inputmode: 'decimal', placeholder: '10' });
+  const action = h('select', { name: 'action' }, h('option', { value: 'add_stake' }, 'Add stake'), h('option', { value: 'remove_stake' }, 'Remove stake'));
+  const out = h('div', { 'aria-live': 'polite' });
+  const button = h('button', { type: 'submit' }, 'Sign and send');
+  const form = h('form', { class: 'panel' }, h('h3', {}, 'Stake'), h('p', { class: 'hint' }, 'Nominate a validator: its dividends are shared with you after its take.'), field('Validator hotkey', hotkey), field('Amount (PLX)', amount), field('Action', action), button, out);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const key = wallets.unlockedKey(w.name);
+    if (!key) return;
+    button.disabled = true;
+    try {
+      parseAddress(hotkey.value);
+      const chain = await api.get<api.Chain>('/v1/chain');
+      const acct = await api.get<api.Account>(`/v1/accounts/${key.address}`);
+      const type = action.value === 'remove_stake' ? 'remove_stake' : 'add_stake';
+      const signed = signTransaction(
+        { chain_id: BigInt(chain.chain_id), sender: key.address, nonce: BigInt(acct.nonce), fee: BigInt(chain.params.min_fee ?? 0), payload: { type, hotkey: hotkey.value.trim(), amount: parsePlx(amount.value) } },
+        key,
+      );
+      out.replaceChildren(notice('info', 'Submitted; waiting for finality…'));
+      const hash = await api.submitTx(hex(signed.encoded));
+      const v = await api.waitForTx(hash);
+      out.replaceChildren(notice('ok', h('span', {}, `Done in block ${v.height}: `, link(`/tx/${hash}`, hash.slice(0, 16) + '…'))));
+      await refreshBalances(w);
+    } catch (err) {
+      out.replaceChildren(notice('error', String(err instanceof Error ? err.message : err)));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
 }
 
 /** Show the recovery phrase, or forget the wallet in this browser; both ask the password. */
