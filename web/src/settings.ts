@@ -41,6 +41,7 @@ export async function relay(): Promise<string> {
   throw new Error('no relay answers: set one in Settings');
 }
 
+/** Probe the candidates again next time (after the relay failed a request). */
 export function forgetFound(): void {
   found = undefined;
 }

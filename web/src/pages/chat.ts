@@ -9,7 +9,7 @@ import * as credits from '../lib/credits';
 import * as priv from '../lib/private';
 import * as vault from '../lib/vault';
 import * as wallets from '../lib/wallet';
-import { relay } from '../settings';
+import { forgetFound, relay } from '../settings';
 import { privacyTable } from './privacy';
 
 interface Conversation {
@@ -126,6 +126,7 @@ export async function chatPage(params: URLSearchParams): Promise<HTMLElement> {
       if (new URLSearchParams(location.search).get('c') !== convo.id) history.replaceState(null, '', `/chat?c=${convo.id}`);
       status.replaceChildren(notice('ok', `Answered${result.usage ? ` (${result.usage.completion_tokens ?? '?'} tokens)` : ''}; ${await credits.balance(w.address)} credits left. Saved only in this browser.`));
     } catch (err) {
+      if (String(err).includes('cannot reach')) forgetFound();
       status.replaceChildren(notice('error', String(err instanceof Error ? err.message : err)));
     } finally {
       send.disabled = false;

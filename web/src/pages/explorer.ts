@@ -316,6 +316,7 @@ export async function subnet(netuid: string): Promise<HTMLElement> {
       barChart('Dividends', ns.map((n) => ({ label: uid(n), value: u16(n.dividends) }))),
       barChart('Validator trust', ns.map((n) => ({ label: uid(n), value: u16(n.validator_trust) }))),
     ),
+    await weightsSection(sn.netuid, ns),
     h('h2', {}, 'Metagraph'),
     table(
       ['UID', 'Hotkey', 'Stake', 'Rank', 'Trust', 'Consensus', 'Incentive', 'Dividends', 'V-trust', 'Permit', 'Emission', 'Serves'],
@@ -334,6 +335,37 @@ export async function subnet(netuid: string): Promise<HTMLElement> {
         n.endpoint ? `${n.endpoint.model} (${n.endpoint.operator || 'anonymous'})` : '—',
       ]),
       `Metagraph of subnet ${sn.netuid}`,
+    ),
+  );
+}
+
+interface Weights {
+  weights: { uid: number; value: number }[];
+  bonds: { uid: number; value: number }[];
+  pending_commit: { hash: string; block: number; epoch: number } | null;
+}
+
+/** The weights and bonds each permitted validator holds (at most 8 validators shown). */
+async function weightsSection(netuid: number, ns: api.Neuron[]): Promise<HTMLElement | null> {
+  const validators = ns.filter((n) => n.validator_permit).slice(0, 8);
+  const rows = await Promise.all(validators.map((v) => api.get<Weights>(`/v1/subnets/${netuid}/weights/${v.uid}`).then((w) => [v, w] as const).catch(() => undefined)));
+  const shown = rows.filter((r): r is readonly [api.Neuron, Weights] => r !== undefined);
+  if (shown.length === 0) return null;
+  const cell = (row: { uid: number; value: number }[], uid: number) => {
+    const total = row.reduce((a, e) => a + e.value, 0);
+    const entry = row.find((e) => e.uid === uid);
+    return entry && total > 0 ? (entry.value / total).toFixed(3) : '—';
+  };
+  const targets = [...new Set(shown.flatMap(([, w]) => [...w.weights, ...w.bonds].map((e) => e.uid)))].sort((a, b) => a - b);
+  return h(
+    'div',
+    {},
+    h('h2', {}, 'Weights and bonds'),
+    h('p', { class: 'hint' }, 'Each row is a validator’s last revealed weights (normalized) and its bonds toward each UID; a pending commit is revealed next epoch.'),
+    table(
+      ['Validator', 'Pending commit', ...targets.flatMap((t) => [`W→${t}`, `B→${t}`])],
+      shown.map(([v, w]) => [`UID ${v.uid}`, w.pending_commit ? `epoch ${w.pending_commit.epoch}` : '—', ...targets.flatMap((t) => [cell(w.weights, t), cell(w.bonds, t)])]),
+      `Weights and bonds on subnet ${netuid}`,
     ),
   );
 }
