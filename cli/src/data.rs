@@ -247,7 +247,7 @@ pub(crate) struct DownloadArgs {
     /// The task.
     #[arg(long)]
     task: u64,
-    /// Output CSV.
+    /// Output file: CSV, or Parquet when it ends in `.parquet`.
     #[arg(long)]
     out: PathBuf,
     /// Download the task's public training half (what contributors fit on) instead of
@@ -1052,6 +1052,21 @@ fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Write a verified CSV to `out`, converted to Parquet when `out` ends in `.parquet`.
+fn write_dataset(schema: &Schema, csv: &[u8], out: &Path) -> anyhow::Result<()> {
+    let parquet = out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    let bytes = if parquet {
+        Table::from_csv(schema, csv)
+            .context("the dataset does not parse against the task schema")?
+            .to_parquet(schema)?
+    } else {
+        csv.to_vec()
+    };
+    std::fs::write(out, bytes).with_context(|| format!("cannot write {}", out.display()))
+}
+
 fn credibility_path(wallet: &Wallet, hotkey: &str, netuid: Netuid) -> PathBuf {
     wallet
         .path()
@@ -1134,8 +1149,8 @@ fn download(ctx: &Context, args: &DownloadArgs) -> anyhow::Result<()> {
         // The chain commits to the manifest, the manifest to the half: both checked on read.
         let manifest = public_reference(ctx, &task, &store)?;
         let csv = ctx.block_on(store.training_half(&manifest))??;
-        std::fs::write(&args.out, &csv)
-            .with_context(|| format!("cannot write {}", args.out.display()))?;
+        let schema = task_schema(ctx, &task, args.metadata.as_deref(), &store)?;
+        write_dataset(&schema, &csv, &args.out)?;
         output::print(
             ctx,
             &json!({ "task": task.id, "rows": manifest.train_rows, "training_half": manifest.train, "out": args.out, "verified": true }),
@@ -1169,8 +1184,7 @@ fn download(ctx: &Context, args: &DownloadArgs) -> anyhow::Result<()> {
             published.rows
         );
     }
-    std::fs::write(&args.out, &csv)
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    write_dataset(&schema, &csv, &args.out)?;
     output::print(
         ctx,
         &json!({ "task": task.id, "rows": rows, "merkle_root": root, "out": args.out, "verified": true }),

@@ -31,13 +31,15 @@ const MAX_MANIFEST_BYTES: usize = 4096;
 pub enum ReferenceError {
     /// The reference file matches neither the commitment nor the public manifest.
     #[error(
-        "this reference hashes to {actual}, but the task committed to {commitment} (neither the reference's own hash nor a public manifest naming it): use the task's reference"
+        "this reference hashes to {actual}, but the task committed to {commitment}, which is neither that hash nor a public manifest naming it in the store {store}: use the task's reference (and the task's store)"
     )]
     Mismatch {
         /// The task's on-chain commitment.
         commitment: Hash,
         /// What the given reference hashes to.
         actual: Hash,
+        /// The store searched for a manifest.
+        store: String,
     },
     /// The blob under the commitment is not a public-reference manifest.
     #[error("blob {0} is not a public reference manifest: {1}")]
@@ -243,6 +245,7 @@ impl DataStore {
         let mismatch = ReferenceError::Mismatch {
             commitment: *commitment,
             actual,
+            store: self.describe().to_string(),
         };
         let Some(manifest) = self.public_reference(commitment).await? else {
             return Err(mismatch);

@@ -536,6 +536,13 @@ impl Table {
         crate::parquet_io::read(schema, file, limits)
     }
 
+    /// Write the table as a Parquet file (numbers as DOUBLE, booleans as BOOLEAN, labels,
+    /// ids and datetimes in their declared format as UTF-8; nulls as nulls) that
+    /// [`Table::from_parquet_file`] reads back as the same table.
+    pub fn to_parquet(&self, schema: &Schema) -> Result<Vec<u8>, IngestError> {
+        crate::parquet_io::write(schema, self)
+    }
+
     /// Build a table from typed columns in schema order (lengths must agree).
     pub fn from_columns(schema: &Schema, columns: Vec<ColumnData>) -> Result<Self, IngestError> {
         let rows = columns.first().map_or(0, ColumnData::len);

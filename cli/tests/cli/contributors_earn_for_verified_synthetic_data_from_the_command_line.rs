@@ -4,7 +4,7 @@
 //! on that half and an attacker submits the half verbatim, the validator scores, commits
 //! and reveals weights on the commit-reveal subnet, emission lands on the honest
 //! contributors in proportion to their weights and not on the copier, and the accepted
-//! dataset downloads with a Merkle root that matches the chain.
+//! dataset downloads (CSV and Parquet) with a Merkle root that matches the chain.
 
 use std::time::{Duration, Instant};
 
@@ -317,4 +317,28 @@ fn contributors_earn_for_verified_synthetic_data_from_the_command_line() {
         .count()
         - 1;
     assert_eq!(Some(rows as u64), task_view["published"]["rows"].as_u64());
+
+    // The same dataset as Parquet holds the same rows.
+    json(cli().args([
+        "data",
+        "download",
+        "--task",
+        &task,
+        "--out",
+        &path("dataset.parquet"),
+    ]));
+    let schema = plexus_synth::Schema::from_metadata_json(
+        &std::fs::read_to_string(path("penguins.json")).unwrap(),
+    )
+    .unwrap();
+    let from_csv =
+        plexus_synth::Table::from_csv(&schema, &std::fs::read(path("dataset.csv")).unwrap())
+            .unwrap();
+    let from_parquet = plexus_synth::Table::from_parquet_file(
+        &schema,
+        std::fs::File::open(path("dataset.parquet")).unwrap(),
+        plexus_synth::Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(from_parquet.row_keys(&schema), from_csv.row_keys(&schema));
 }
