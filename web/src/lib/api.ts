@@ -12,10 +12,8 @@ export class ApiError extends Error {
   }
 }
 
-let base = '';
-export function setApiBase(url: string): void {
-  base = url.replace(/\/$/, '');
-}
+/** Same origin: the node that served this page. */
+const base = '';
 
 export async function get<T>(path: string): Promise<T> {
   let res: Response;

@@ -9,7 +9,7 @@ import { bech32m } from '@scure/base';
 import { generateMnemonic, mnemonicToSeed, validateMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 
-import { concat, hex, unhex, utf8 } from './bytes';
+import { concat, unhex, utf8 } from './bytes';
 
 export const ADDRESS_HRP = 'plx';
 export const PLEXUS_PATH = [44, 7539, 0, 0];
@@ -103,4 +103,3 @@ export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Ui
   return ed25519.verify(signature, message, publicKey);
 }
 
-export { hex };
