@@ -97,10 +97,15 @@ struct StoreFile {
 }
 
 /// A wallet's unspent tokens, encrypted at rest with a key only its coldkey derives.
+///
+/// Several processes may use one wallet at once (`plexus proxy` running while
+/// `plexus chat` or `plexus credits buy` runs): every change re-reads the file under
+/// an exclusive lock on `credits.enc.lock`, applies itself and writes the file back
+/// (atomically) before the lock is released, so no process ever spends a token
+/// another took or drops tokens another added.
 pub(crate) struct CreditStore {
     path: PathBuf,
     key: [u8; 32],
-    credits: Vec<StoredCredit>,
 }
 
 const STORE_AAD: &[u8] = b"plexus/credits/store/v1";
@@ -111,69 +116,98 @@ impl CreditStore {
         Ok(ctx.wallets()?.join(name).join("credits.enc"))
     }
 
-    /// Open (or start) the store at `path` for `coldkey`.
+    /// Open (or start) the store at `path` for `coldkey`; a file this coldkey cannot
+    /// open is an error now rather than at the first request.
     pub(crate) fn open(path: &Path, coldkey: &Keypair) -> anyhow::Result<Self> {
-        let key = local_key(coldkey, "credits");
-        let credits = match open_sealed(path, &key, STORE_AAD)? {
+        let store = Self {
+            path: path.to_path_buf(),
+            key: local_key(coldkey, "credits"),
+        };
+        store.load()?;
+        Ok(store)
+    }
+
+    fn load(&self) -> anyhow::Result<Vec<StoredCredit>> {
+        Ok(match open_sealed(&self.path, &self.key, STORE_AAD)? {
             Some(plain) => {
                 serde_json::from_slice::<StoreFile>(&plain)
-                    .with_context(|| format!("{} is corrupt", path.display()))?
+                    .with_context(|| format!("{} is corrupt", self.path.display()))?
                     .credits
             }
             None => Vec::new(),
-        };
-        Ok(Self {
-            path: path.to_path_buf(),
-            key,
-            credits,
         })
     }
 
-    /// Write the store atomically.
-    pub(crate) fn save(&self) -> anyhow::Result<()> {
+    /// Apply `change` to the tokens as they are on disk now, under the lock, and write
+    /// the result before releasing it.
+    fn update<R>(&self, change: impl FnOnce(&mut Vec<StoredCredit>) -> R) -> anyhow::Result<R> {
+        let lock_path = self.path.with_extension("enc.lock");
+        if let Some(dir) = lock_path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .with_context(|| format!("cannot open {}", lock_path.display()))?;
+        lock.lock()
+            .with_context(|| format!("cannot lock {}", lock_path.display()))?;
+        let mut credits = self.load()?;
+        let out = change(&mut credits);
         let plain = serde_json::to_vec(&StoreFile {
             version: 1,
-            credits: self.credits.clone(),
+            credits,
         })?;
-        write_sealed(&self.path, &self.key, STORE_AAD, &plain)
+        write_sealed(&self.path, &self.key, STORE_AAD, &plain)?;
+        Ok(out)
     }
 
     /// Add tokens.
-    pub(crate) fn add(&mut self, credits: impl IntoIterator<Item = StoredCredit>) {
-        self.credits.extend(credits);
+    pub(crate) fn add(
+        &self,
+        credits: impl IntoIterator<Item = StoredCredit>,
+    ) -> anyhow::Result<()> {
+        self.update(|held| held.extend(credits))
     }
 
     /// Credits held per provider origin.
-    pub(crate) fn per_origin(&self) -> std::collections::BTreeMap<String, u64> {
+    pub(crate) fn per_origin(&self) -> anyhow::Result<std::collections::BTreeMap<String, u64>> {
         let mut out = std::collections::BTreeMap::new();
-        for c in &self.credits {
-            *out.entry(c.origin.clone()).or_insert(0) += u64::from(c.denomination);
+        for c in self.load()? {
+            *out.entry(c.origin).or_insert(0) += u64::from(c.denomination);
         }
-        out
+        Ok(out)
     }
 
-    /// Take tokens bound to `origin` worth at least `credits`, or none if there are too
-    /// few (the caller saves the store once the request is sent).
-    pub(crate) fn take(&mut self, origin: &str, credits: u64) -> Option<Vec<StoredCredit>> {
-        let mut have = 0u64;
-        let mut picked = Vec::new();
-        for (i, c) in self.credits.iter().enumerate() {
-            if have >= credits {
-                break;
+    /// Take tokens bound to `origin` worth at least `credits` out of the store, or
+    /// none if there are too few.
+    pub(crate) fn take(
+        &self,
+        origin: &str,
+        credits: u64,
+    ) -> anyhow::Result<Option<Vec<StoredCredit>>> {
+        self.update(|held| {
+            let mut have = 0u64;
+            let mut picked = Vec::new();
+            for (i, c) in held.iter().enumerate() {
+                if have >= credits {
+                    break;
+                }
+                if c.origin == origin {
+                    have += u64::from(c.denomination);
+                    picked.push(i);
+                }
             }
-            if c.origin == origin {
-                have += u64::from(c.denomination);
-                picked.push(i);
+            if have < credits {
+                return None;
             }
-        }
-        if have < credits {
-            return None;
-        }
-        let mut out = Vec::with_capacity(picked.len());
-        for i in picked.into_iter().rev() {
-            out.push(self.credits.remove(i));
-        }
-        Some(out)
+            let mut out = Vec::with_capacity(picked.len());
+            for i in picked.into_iter().rev() {
+                out.push(held.remove(i));
+            }
+            Some(out)
+        })
     }
 }
 
@@ -320,7 +354,7 @@ fn issuers(ctx: &Context) -> anyhow::Result<()> {
 fn balance(ctx: &Context, args: &BalanceArgs) -> anyhow::Result<()> {
     let coldkey = ctx.coldkey(&args.name)?;
     let store = CreditStore::open(&CreditStore::path_for(ctx, &args.name)?, &coldkey)?;
-    let per = store.per_origin();
+    let per = store.per_origin()?;
     let total: u64 = per.values().sum();
     output::print(ctx, &json!({"credits": total, "per_provider": per}), || {
         let mut text = format!("{total} credits in wallet '{}'", args.name);
@@ -344,7 +378,7 @@ fn buy(ctx: &Context, args: &BuyArgs) -> anyhow::Result<()> {
     }
     let coldkey = ctx.coldkey(&args.name)?;
     let path = CreditStore::path_for(ctx, &args.name)?;
-    let mut store = CreditStore::open(&path, &coldkey)?;
+    let store = CreditStore::open(&path, &coldkey)?;
     let client = ctx.client()?;
     let bought = match args.resume {
         None => ctx.block_on(buy_tokens(
@@ -357,9 +391,8 @@ fn buy(ctx: &Context, args: &BuyArgs) -> anyhow::Result<()> {
         Some(id) => ctx.block_on(resume_tokens(&client, &coldkey, id, &args.relay))??,
     };
     let n = bought.len();
-    store.add(bought);
-    store.save()?;
-    let total: u64 = store.per_origin().values().sum();
+    store.add(bought)?;
+    let total: u64 = store.per_origin()?.values().sum();
     output::print(
         ctx,
         &json!({"bought": args.credits, "tokens": n, "credits": total}),
@@ -563,4 +596,58 @@ async fn issue(
             token: hex::encode(c.token.encode()),
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn credit(origin: &str, n: u8) -> StoredCredit {
+        StoredCredit {
+            issuer: "issuer".into(),
+            origin: origin.into(),
+            denomination: 1,
+            token: hex::encode([n; 4]),
+        }
+    }
+
+    #[test]
+    fn two_processes_on_one_wallet_never_take_the_same_token_or_lose_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credits.enc");
+        let coldkey = Keypair::from_seed([7; 32]);
+        // `plexus proxy` and `plexus chat` open the same store, in that order.
+        let proxy = CreditStore::open(&path, &coldkey).unwrap();
+        proxy.add((0..4).map(|n| credit("provider", n))).unwrap();
+        let chat = CreditStore::open(&path, &coldkey).unwrap();
+        let by_chat = chat.take("provider", 2).unwrap().unwrap();
+        // The proxy sees what the chat took; `credits buy` adds beside both.
+        let by_proxy = proxy.take("provider", 2).unwrap().unwrap();
+        let buyer = CreditStore::open(&path, &coldkey).unwrap();
+        buyer.add([credit("other", 9)]).unwrap();
+        assert!(proxy.take("provider", 1).unwrap().is_none());
+        let mut spent: Vec<String> = by_chat
+            .iter()
+            .chain(&by_proxy)
+            .map(|c| c.token.clone())
+            .collect();
+        spent.sort();
+        spent.dedup();
+        assert_eq!(spent.len(), 4, "each token taken once");
+        assert_eq!(chat.per_origin().unwrap().get("other"), Some(&1));
+        assert_eq!(proxy.per_origin().unwrap().get("provider"), None);
+    }
+
+    #[test]
+    fn a_store_sealed_for_another_coldkey_is_refused_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credits.enc");
+        CreditStore::open(&path, &Keypair::from_seed([1; 32]))
+            .unwrap()
+            .add([credit("provider", 1)])
+            .unwrap();
+        assert!(CreditStore::open(&path, &Keypair::from_seed([2; 32])).is_err());
+    }
 }

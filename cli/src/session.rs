@@ -1,7 +1,7 @@
 //! What `plexus chat` and `plexus proxy` share: pick a provider, pay it with tokens
 //! from the wallet's store, and send the request over the private path.
 
-use std::{sync::Mutex, time::Duration};
+use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use plexus_client::private::{PlainRequest, PlainResponse, StreamedResponse, send, send_streamed};
@@ -17,7 +17,7 @@ pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 pub(crate) struct Session {
     client: plexus_client::Client,
     relay: String,
-    store: Mutex<CreditStore>,
+    store: CreditStore,
     http: reqwest::Client,
 }
 
@@ -34,7 +34,7 @@ impl Session {
         Self {
             client,
             relay,
-            store: Mutex::new(store),
+            store,
             http: reqwest::Client::new(),
         }
     }
@@ -42,28 +42,19 @@ impl Session {
     /// Credits left, in total.
     pub(crate) fn credits(&self) -> u64 {
         self.store
-            .lock()
-            .map(|s| s.per_origin().values().sum())
+            .per_origin()
+            .map(|p| p.values().sum())
             .unwrap_or(0)
     }
 
     /// Credits held per provider address.
     pub(crate) fn per_origin(&self) -> anyhow::Result<std::collections::BTreeMap<String, u64>> {
-        Ok(self
-            .store
-            .lock()
-            .map_err(|_| anyhow::anyhow!("token store lock poisoned"))?
-            .per_origin())
+        self.store.per_origin()
     }
 
     /// Put newly bought tokens in the store and save it.
     pub(crate) fn add(&self, bought: Vec<StoredCredit>) -> anyhow::Result<()> {
-        let mut store = self
-            .store
-            .lock()
-            .map_err(|_| anyhow::anyhow!("token store lock poisoned"))?;
-        store.add(bought);
-        store.save()
+        self.store.add(bought)
     }
 
     /// Providers serving `model` (any model when `None`) for which the store holds at
@@ -73,11 +64,7 @@ impl Session {
         model: Option<&str>,
         need: u64,
     ) -> anyhow::Result<Vec<ProviderTarget>> {
-        let held = self
-            .store
-            .lock()
-            .map_err(|_| anyhow::anyhow!("token store lock poisoned"))?
-            .per_origin();
+        let held = self.store.per_origin()?;
         Ok(providers(&self.client)
             .await?
             .into_iter()
@@ -129,18 +116,8 @@ impl Session {
     ) -> anyhow::Result<Answer> {
         let need = credits_for(&body);
         let origin = provider.hotkey.to_address();
-        let taken: Vec<StoredCredit> = {
-            let mut store = self
-                .store
-                .lock()
-                .map_err(|_| anyhow::anyhow!("token store lock poisoned"))?;
-            let Some(taken) = store.take(&origin, need) else {
-                bail!(
-                    "not enough credits for provider {origin}: buy more with `plexus credits buy`"
-                );
-            };
-            store.save()?;
-            taken
+        let Some(taken) = self.store.take(&origin, need)? else {
+            bail!("not enough credits for provider {origin}: buy more with `plexus credits buy`");
         };
         let tokens = taken
             .iter()
@@ -169,21 +146,15 @@ impl Session {
                     Answer::Whole(r) => r.status,
                     Answer::Streamed(r) => r.head.status,
                 };
-                if (status == 401 || status == 402)
-                    && let Ok(mut store) = self.store.lock()
-                {
-                    store.add(taken);
-                    let _ = store.save();
+                if status == 401 || status == 402 {
+                    self.store.add(taken)?;
                 }
                 a
             }
             Err(e) => {
                 // The provider most likely never saw the tokens: keep them. Were they
                 // spent after all, the provider refuses them next time (409).
-                if let Ok(mut store) = self.store.lock() {
-                    store.add(taken);
-                    let _ = store.save();
-                }
+                self.store.add(taken)?;
                 return Err(e)
                     .with_context(|| format!("the private request through {} failed", self.relay));
             }
