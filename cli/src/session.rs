@@ -29,6 +29,19 @@ pub(crate) enum Answer {
     Streamed(StreamedResponse),
 }
 
+impl Answer {
+    /// The provider's HTTP status.
+    pub(crate) fn status(&self) -> u16 {
+        match self {
+            Self::Whole(r) => r.status,
+            Self::Streamed(r) => r.head.status,
+        }
+    }
+}
+
+/// How many times one request is paid for when the provider says a token was spent.
+pub(crate) const PAYMENT_TRIES: u32 = 3;
+
 impl Session {
     pub(crate) fn new(client: plexus_client::Client, relay: String, store: CreditStore) -> Self {
         Self {
@@ -106,8 +119,31 @@ impl Session {
 
     /// Send `body` to `path` at `provider`, paying with its tokens; streamed when
     /// `stream`. The spent tokens leave the store (and the store is saved) before the
-    /// request goes out, so a crash can never spend a token twice.
+    /// request goes out, so a crash can never spend a token twice. A 409 says a token
+    /// was spent already (by a request whose answer was lost, or a copy of the store
+    /// restored from a backup): those tokens are gone, so the request is paid again
+    /// with others, up to [`PAYMENT_TRIES`] times.
     pub(crate) async fn send(
+        &self,
+        provider: &ProviderTarget,
+        path: &str,
+        body: Vec<u8>,
+        stream: bool,
+    ) -> anyhow::Result<Answer> {
+        let mut tries = 1;
+        loop {
+            let answer = self
+                .pay_and_send(provider, path, body.clone(), stream)
+                .await?;
+            if answer.status() != 409 || tries >= PAYMENT_TRIES {
+                return Ok(answer);
+            }
+            tries += 1;
+            tracing::info!("a token was spent already; paying again with other tokens");
+        }
+    }
+
+    async fn pay_and_send(
         &self,
         provider: &ProviderTarget,
         path: &str,
@@ -142,10 +178,7 @@ impl Session {
         let answer = match answer {
             Ok(a) => {
                 // 401 and 402 come before the provider spends anything: keep the tokens.
-                let status = match &a {
-                    Answer::Whole(r) => r.status,
-                    Answer::Streamed(r) => r.head.status,
-                };
+                let status = a.status();
                 if status == 401 || status == 402 {
                     self.store.add(taken)?;
                 }

@@ -104,6 +104,8 @@ fn a_private_chat_crosses_relay_issuer_and_provider_and_is_settled_on_chain() {
 
     // A user buys credits and chats.
     let alice_address = net.user("alice", 10, 10, &relay_tap.url());
+    let store = net.net.wallets.join("alice").join("credits.enc");
+    let backup = std::fs::read(&store).unwrap();
     let prompt = "What is the capital of France?";
     let said = json(&ok(cli()
         .args([
@@ -120,6 +122,15 @@ fn a_private_chat_crosses_relay_issuer_and_provider_and_is_settled_on_chain() {
     let answer = said["answer"].as_str().unwrap().to_owned();
     assert!(answer.contains("Paris"), "{said}");
     assert_eq!(said["credits"], 9);
+
+    // A store restored from a backup holds the token just spent: the provider refuses
+    // it (409) and the turn is paid again with another.
+    std::fs::write(&store, &backup).unwrap();
+    let again = json(&ok(cli()
+        .args(["--json", "chat", "--name", "alice", "--max-tokens", "24"])
+        .args(["--message", prompt, "--relay", &relay_tap.url()])));
+    assert_eq!(again["answer"], said["answer"]);
+    assert_eq!(again["credits"], 8, "the spent token is dropped: {again}");
 
     // Any OpenAI client becomes private through `plexus proxy`.
     let proxy_port = free_port();
@@ -166,11 +177,12 @@ fn a_private_chat_crosses_relay_issuer_and_provider_and_is_settled_on_chain() {
     assert_eq!(seen["stream"]["usage"], chat[0]["usage"]);
     assert!(!seen["completion"]["text"].as_str().unwrap().is_empty());
     assert_eq!(seen["unknown_model_error"]["code"], "model_not_found");
-    // 1 chat turn + 2 chats + 1 stream + 1 completion, one credit each.
+    // 2 chat turns + 2 chats + 1 stream + 1 completion, one credit each, and the
+    // token spent twice.
     let balance = json(&ok(
         cli().args(["--json", "credits", "balance", "--name", "alice"])
     ));
-    assert_eq!(balance["credits"], 5, "{balance}");
+    assert_eq!(balance["credits"], 4, "{balance}");
 
     // The provider settles what it redeemed; the chain shows it against the escrow.
     wait_until(
@@ -178,7 +190,7 @@ fn a_private_chat_crosses_relay_issuer_and_provider_and_is_settled_on_chain() {
         Duration::from_secs(60),
         || {
             let issuers = json(&ok(cli().args(["--json", "credits", "issuers"])));
-            issuers["issuers"][0]["keys"][0]["tokens_settled"].as_u64() == Some(5)
+            issuers["issuers"][0]["keys"][0]["tokens_settled"].as_u64() == Some(6)
         },
         &|| provider.log(),
     );
@@ -186,7 +198,7 @@ fn a_private_chat_crosses_relay_issuer_and_provider_and_is_settled_on_chain() {
     let key = &issuers["issuers"][0]["keys"][0];
     let price = issuers["credit_price"].as_u64().unwrap();
     assert_eq!(key["deposited"].as_u64(), Some(10 * price));
-    assert_eq!(key["settled"].as_u64(), Some(5 * price));
+    assert_eq!(key["settled"].as_u64(), Some(6 * price));
 
     // What each party saw. The relay: neither the prompt nor the answer, in either
     // direction. The provider: requests from the relay only, with no wallet id and no
