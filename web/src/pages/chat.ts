@@ -91,32 +91,37 @@ export async function chatPage(params: URLSearchParams): Promise<HTMLElement> {
         target = payable[crypto.getRandomValues(new Uint32Array(1))[0] % payable.length];
       }
       convo ??= { id: hex(randomBytes(8)), model: target.model, provider: target.hotkey, created: Date.now(), messages: [] };
-      const taken = await credits.take(w.address, target.hotkey, need);
-      if (!taken) throw new Error('not enough credits for this conversation’s provider: buy more on the Wallet page');
       const turn: credits.ChatMessage[] = [...convo.messages, { role: 'user', content: text }];
       render({ ...convo, messages: turn });
       const answerP = h('p', { id: 'streaming-answer' });
       log.append(h('div', { class: 'msg assistant' }, h('span', { class: 'who' }, 'Model'), answerP));
       input.value = '';
-      status.replaceChildren(notice('info', `Sealed to provider ${target.hotkey.slice(0, 12)}… and sent through ${r}; streaming…`));
-      let streamed;
-      try {
-        streamed = await priv.sendStreamed(priv.viaRelay(r, target.hotkey, target.config), {
-          method: 'POST',
-          path: '/v1/chat/completions',
-          body: new TextEncoder().encode(credits.chatBody(target.model, turn, max)),
-          tokens: taken.map((t) => unhex(t.token)),
-        });
-      } catch (err) {
-        await credits.giveBack(w.address, taken);
-        throw err;
-      }
-      if (streamed.head.status !== 200) {
+      // A 409 means a token was spent already (e.g. sent once before a lost answer):
+      // pay again with other tokens, up to three times, as `plexus chat` does.
+      let streamed: priv.StreamedResponse | undefined;
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        const taken = await credits.take(w.address, target.hotkey, need);
+        if (!taken) throw new Error('not enough credits for this conversation’s provider: buy more on the Wallet page');
+        status.replaceChildren(notice('info', `Sealed to provider ${target.hotkey.slice(0, 12)}… and sent through ${r}; streaming…`));
+        try {
+          streamed = await priv.sendStreamed(priv.viaRelay(r, target.hotkey, target.config), {
+            method: 'POST',
+            path: '/v1/chat/completions',
+            body: new TextEncoder().encode(credits.chatBody(target.model, turn, max)),
+            tokens: taken.map((t) => unhex(t.token)),
+          });
+        } catch (err) {
+          await credits.giveBack(w.address, taken);
+          throw err;
+        }
+        if (streamed.head.status === 200) break;
+        // 401 and 402 come before the provider spends anything: keep the tokens.
         if (streamed.head.status === 401 || streamed.head.status === 402) await credits.giveBack(w.address, taken);
         let body = '';
         for await (const piece of streamed.body) body += new TextDecoder().decode(piece);
-        throw new Error(`the provider answered HTTP ${streamed.head.status}: ${body.slice(0, 300)}`);
+        if (streamed.head.status !== 409 || attempt === 3) throw new Error(`the provider answered HTTP ${streamed.head.status}: ${body.slice(0, 300)}`);
       }
+      if (!streamed) throw new Error('no answer');
       const result = await priv.readChatStream(streamed.body, (delta) => {
         answerP.textContent += delta;
       });
