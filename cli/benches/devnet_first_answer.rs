@@ -84,8 +84,6 @@ fn stop(mut child: Child) {
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let base = free_base();
-    let models = plexus_inference::models::models_dir();
-    std::os::unix::fs::symlink(&models, dir.path().join("models")).unwrap();
 
     for (label, fresh) in [("empty folder", true), ("resume", false)] {
         if !fresh {

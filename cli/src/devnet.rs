@@ -95,6 +95,8 @@ struct Devnet {
     ports: Ports,
     threads: u32,
     exe: PathBuf,
+    /// The models this process sees, for children whose `PLEXUS_HOME` is the devnet.
+    models: PathBuf,
     children: Vec<(&'static str, Child)>,
     http: reqwest::Client,
 }
@@ -106,6 +108,7 @@ impl Devnet {
             ports,
             threads,
             exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("plexus")),
+            models: plexus_inference::models::models_dir(),
             children: Vec::new(),
             http: reqwest::Client::new(),
         }
@@ -115,6 +118,7 @@ impl Devnet {
     fn plexus(&self) -> Command {
         let mut cmd = Command::new(&self.exe);
         cmd.env("PLEXUS_HOME", &self.dir)
+            .env("PLEXUS_MODELS", &self.models)
             .env("PLEXUS_WALLETS", self.dir.join("wallets"))
             .env("PLEXUS_PASSWORD", DEVNET_PASSWORD)
             .env("PLEXUS_NODE", url(self.ports.api))

@@ -2,7 +2,8 @@
 //!
 //! Models load from a plain path, or from a Hugging Face-style cache directory
 //! (`models--ORG--NAME/snapshots/REV/...`). The set-up script installs the default
-//! models under [`models_dir`] (`$PLEXUS_HOME/models`, `~/.plexus/models` by default).
+//! models under [`models_dir`] (`$PLEXUS_MODELS`, else `$PLEXUS_HOME/models`,
+//! `~/.plexus/models` by default).
 
 use std::{
     fs,
@@ -33,8 +34,11 @@ pub fn data_dir() -> PathBuf {
     home.join(".plexus")
 }
 
-/// Where installed models live: `data_dir()/models`.
+/// Where installed models live: `$PLEXUS_MODELS`, else `data_dir()/models`.
 pub fn models_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PLEXUS_MODELS").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
     data_dir().join("models")
 }
 

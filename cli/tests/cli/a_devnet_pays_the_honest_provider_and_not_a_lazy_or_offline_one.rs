@@ -27,8 +27,6 @@ struct Devnet {
 
 impl Devnet {
     fn start(dir: &Path) -> Self {
-        std::os::unix::fs::symlink(plexus_inference::models::models_dir(), dir.join("models"))
-            .unwrap();
         let base = free_base();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_plexus"));
         cmd.args(["devnet", "--dir"])
