@@ -6,10 +6,10 @@
 //! endpoint from the usual `AWS_*` environment variables). Everything read back is
 //! checked against the hash it was asked for.
 //!
-//! [`reference`] holds a task's reference: public (split once when the task is posted;
-//! contributors fetch the training half from the store, the chain commits to a
-//! manifest of the split) or private (the chain commits to the CSV's hash; validators
-//! split it after the reveal deadline).
+//! [`reference`](mod@reference) holds a task's reference: public (split once when the
+//! task is posted; contributors fetch the training half from the store, the chain
+//! commits to a manifest of the split) or private (the chain commits to the CSV's hash;
+//! validators split it after the reveal deadline).
 //!
 //! [`duty`] is a validator's work on a data task after the reveal deadline: fetch
 //! each revealed submission, check it against its reveal, score it with
