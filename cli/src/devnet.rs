@@ -459,7 +459,7 @@ impl Devnet {
                  \x20 proxy      {proxy}/v1   (OpenAI API over the private path, funded)\n\
                  \x20 subnet     {netuid} (inference), validator and issuer on hotkey devnet/validator\n\n\
                  Try, in another terminal:\n\
-                 \x20 export PLEXUS_HOME={dir} PLEXUS_WALLETS={dir}/wallets PLEXUS_NODE={node} PLEXUS_RELAY={relay} PLEXUS_PASSWORD={DEVNET_PASSWORD}\n\
+                 \x20 export PLEXUS_HOME={dir} PLEXUS_WALLETS={dir}/wallets PLEXUS_NODE={node} PLEXUS_RELAY={relay} PLEXUS_PASSWORD={DEVNET_PASSWORD} PLEXUS_MODELS={models}\n\
                  \x20 plexus chat --name user                 # a private chat, history encrypted on this machine\n\
                  \x20 plexus credits balance --name user\n\
                  \x20 plexus subnet show {netuid}                   # the validator's scores become incentive\n\
@@ -471,6 +471,7 @@ impl Devnet {
                     relay = url(p.relay),
                     proxy = url(p.proxy),
                     netuid = setup.netuid,
+                    models = self.models.display(),
                 )
             },
         );

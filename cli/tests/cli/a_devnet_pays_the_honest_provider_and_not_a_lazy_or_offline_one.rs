@@ -53,6 +53,7 @@ impl Devnet {
     fn cli(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_plexus"));
         cmd.env("PLEXUS_HOME", &self.dir)
+            .env("PLEXUS_MODELS", plexus_inference::models::models_dir())
             .env("PLEXUS_WALLETS", self.dir.join("wallets"))
             .env("PLEXUS_PASSWORD", "devnet")
             .env("PLEXUS_NODE", self.ready["node"].as_str().unwrap())

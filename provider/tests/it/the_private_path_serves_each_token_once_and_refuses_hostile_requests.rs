@@ -44,11 +44,23 @@ struct Running {
 }
 
 impl Running {
-    /// Stops the way a process exits: every connection closed, the spent store released.
-    async fn stop(self) {
+    /// Stops the way a process exits: every connection closed, then wait until the
+    /// last connection task has let go of the spent store at `spent` (a restarted
+    /// process could not open it before the old one is gone either).
+    async fn stop(self, spent: &Path) {
         let _ = self.shutdown.send(());
         self.server.await.unwrap();
         drop(self.gateway);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match SpentStore::open(spent) {
+                Ok(_) => return,
+                Err(e) if std::time::Instant::now() > deadline => {
+                    panic!("the stopped provider still holds its spent store: {e}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        }
     }
 }
 
@@ -190,7 +202,7 @@ async fn the_same_token_spent_concurrently_and_after_a_restart_is_served_once() 
             "{statuses:?}"
         );
         drop(http);
-        p.stop().await;
+        p.stop(&path).await;
     }
     // A new process over the same store: the token stays spent.
     let p = start(&path).await;
