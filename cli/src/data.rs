@@ -27,7 +27,7 @@ use serde_json::json;
 
 use crate::{
     chain::{Amount, Receipt, send},
-    context::Context,
+    context::{Context, read_json, write_json},
     output,
 };
 
@@ -897,8 +897,15 @@ fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()> {
     }
     let schema = task_schema(ctx, &task, Some(&args.metadata), &store)?;
     let reference_bytes = read(&args.reference, "reference")?;
+    let reference = Table::from_csv(&schema, &reference_bytes)
+        .context("the reference does not parse against the task schema")?;
     let kind = ctx
-        .block_on(store.resolve_reference(&schema, &task.reference_commitment, &reference_bytes))?
+        .block_on(store.resolve_reference(
+            &schema,
+            &task.reference_commitment,
+            &reference_bytes,
+            &reference,
+        ))?
         .with_context(|| {
             format!(
                 "{} is not task {}'s reference",
@@ -906,8 +913,6 @@ fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()> {
                 task.id
             )
         })?;
-    let reference = Table::from_csv(&schema, &reference_bytes)
-        .context("the reference does not parse against the task schema")?;
     let submissions: Vec<Submission> = task
         .contributions
         .iter()
@@ -955,11 +960,7 @@ fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()> {
     if !args.dry_run {
         if let Some(path) = &book_path {
             book.record(&report);
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("cannot create {}", dir.display()))?;
-            }
-            plexus_wallet::write_private(path, &serde_json::to_vec_pretty(&book)?)?;
+            write_json(path, &book)?;
         }
         let hotkey = args.key.hotkey_key(ctx)?;
         let subnet = ctx.block_on(ctx.client()?.subnet(task.netuid))??.subnet;
@@ -1075,16 +1076,11 @@ fn credibility_path(wallet: &Wallet, hotkey: &str, netuid: Netuid) -> PathBuf {
 }
 
 fn load_book(path: &Path) -> anyhow::Result<CredibilityBook> {
-    match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| {
-            format!(
-                "{} is not a credibility book: move it away to start from zero",
-                path.display()
-            )
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(CredibilityBook::default()),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
-    }
+    Ok(read_json(
+        path,
+        "is not a credibility book: move it away to start from zero",
+    )?
+    .unwrap_or_default())
 }
 
 /// On a commit-reveal subnet: commit the weights, wait for the next epoch, reveal them.

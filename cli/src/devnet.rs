@@ -19,7 +19,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
-use crate::{context::Context, node::shutdown_signal, output};
+use crate::{
+    context::{Context, read_json, write_json},
+    node::shutdown_signal,
+    output,
+};
 
 /// The password of every devnet wallet (development only; printed).
 pub(crate) const DEVNET_PASSWORD: &str = "devnet";
@@ -439,11 +443,7 @@ impl Devnet {
             "faucet_mnemonic": setup.faucet_mnemonic,
         });
         if let Some(path) = ready_file {
-            let tmp = path.with_extension("tmp");
-            std::fs::write(&tmp, serde_json::to_vec_pretty(&ready)?)
-                .with_context(|| format!("cannot write {}", tmp.display()))?;
-            std::fs::rename(&tmp, path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            write_json(path, &ready)?;
         }
         let secs = started.elapsed().as_secs_f64();
         output::print(
@@ -481,13 +481,11 @@ impl Devnet {
     /// Create the wallets and the subnet on first start; read them back after.
     async fn setup(&self) -> anyhow::Result<Setup> {
         let path = self.dir.join("devnet.json");
-        if let Ok(bytes) = std::fs::read(&path) {
-            return serde_json::from_slice(&bytes).with_context(|| {
-                format!(
-                    "{} is not a devnet record: remove the folder to start afresh",
-                    path.display()
-                )
-            });
+        if let Some(setup) = read_json(
+            &path,
+            "is not a devnet record: remove the folder to start afresh",
+        )? {
+            return Ok(setup);
         }
         let faucet = self
             .cli(&["wallet", "create", "--name", "faucet", "--overwrite"])
@@ -559,9 +557,7 @@ impl Devnet {
             netuid,
             faucet_mnemonic,
         };
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(&setup)?)?;
-        std::fs::rename(&tmp, &path)?;
+        write_json(&path, &setup)?;
         Ok(setup)
     }
 }

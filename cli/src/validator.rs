@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::{
-    context::{Context, load_or_create_secret},
+    context::{Context, load_or_create_secret, read_json, write_json},
     credits::{CreditStore, DEFAULT_RELAY_URL, ProviderTarget, buy_tokens},
     session::{Answer, Session, read_stream},
 };
@@ -192,10 +192,10 @@ impl Validator<'_> {
                 );
                 let reports = reports?;
                 state.last_epoch = Some(epoch);
-                save_state(&self.state_path, &state)?;
+                write_json(&self.state_path, &state)?;
                 self.print_epoch(epoch, &reports);
                 self.set_weights(&mut state, commit_reveal).await;
-                save_state(&self.state_path, &state)?;
+                write_json(&self.state_path, &state)?;
                 done += 1;
                 if epochs.is_some_and(|n| done >= n) {
                     return Ok(());
@@ -591,27 +591,13 @@ struct Timed {
 }
 
 fn load_state(path: &Path) -> anyhow::Result<State> {
-    match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| {
-            format!(
-                "{} is not a validator state file: move it away to start afresh",
-                path.display()
-            )
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State {
-            board: Scoreboard::new(Policy::default()),
-            last_epoch: None,
-            pending: None,
-        }),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
-    }
-}
-
-/// Write the state atomically (temporary file, then rename).
-fn save_state(path: &Path, state: &State) -> anyhow::Result<()> {
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(state)?)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    Ok(read_json(
+        path,
+        "is not a validator state file: move it away to start afresh",
+    )?
+    .unwrap_or_else(|| State {
+        board: Scoreboard::new(Policy::default()),
+        last_epoch: None,
+        pending: None,
+    }))
 }

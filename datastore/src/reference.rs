@@ -54,9 +54,6 @@ pub enum ReferenceError {
         /// The recomputed one.
         actual: Hash,
     },
-    /// The reference does not parse against the schema.
-    #[error("the reference does not parse against the task schema: {0}")]
-    Reference(#[from] IngestError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -229,14 +226,15 @@ impl DataStore {
     }
 
     /// Resolve a task's reference commitment for a validator holding the whole
-    /// reference CSV: private when the CSV hashes to the commitment, public when the
-    /// commitment is a manifest naming the CSV (and the recomputed training half is the
-    /// one it names).
+    /// reference CSV (and `reference`, that CSV parsed with `schema`): private when the
+    /// CSV hashes to the commitment, public when the commitment is a manifest naming
+    /// the CSV (and the recomputed training half is the one it names).
     pub async fn resolve_reference(
         &self,
         schema: &Schema,
         commitment: &Hash,
         reference_csv: &[u8],
+        reference: &Table,
     ) -> Result<ReferenceKind, ReferenceError> {
         let actual = content_hash(reference_csv);
         if actual == *commitment {
@@ -253,8 +251,7 @@ impl DataStore {
         if manifest.reference != actual {
             return Err(mismatch);
         }
-        let reference = Table::from_csv(schema, reference_csv)?;
-        let split = public_split_of(schema, &reference, actual);
+        let split = public_split_of(schema, reference, actual);
         if split.manifest != manifest {
             return Err(ReferenceError::TrainMismatch {
                 expected: manifest.train,
@@ -314,27 +311,30 @@ mod tests {
         let train = store.training_half(&manifest).await.unwrap();
         assert_eq!(train, split.train_csv);
         // The validator with the whole reference resolves it and splits the same way.
+        let table = Table::from_csv(&schema, &reference).unwrap();
         let kind = store
-            .resolve_reference(&schema, &commitment, &reference)
+            .resolve_reference(&schema, &commitment, &reference, &table)
             .await
             .unwrap();
         assert_eq!(kind, ReferenceKind::Public(manifest));
-        let table = Table::from_csv(&schema, &reference).unwrap();
         let (t, h) = split_for(&kind, &table, [9; 32]);
         assert_eq!(t.to_csv(&schema), split.train_csv);
         assert_eq!(h.to_csv(&schema), split.holdout.to_csv(&schema));
 
         // Another reference does not match the manifest.
         let other = csv(41);
+        let other_table = Table::from_csv(&schema, &other).unwrap();
         assert!(matches!(
-            store.resolve_reference(&schema, &commitment, &other).await,
+            store
+                .resolve_reference(&schema, &commitment, &other, &other_table)
+                .await,
             Err(ReferenceError::Mismatch { .. })
         ));
         // A private reference: the commitment is the CSV's own hash.
         let private = content_hash(&other);
         assert_eq!(
             store
-                .resolve_reference(&schema, &private, &other)
+                .resolve_reference(&schema, &private, &other, &other_table)
                 .await
                 .unwrap(),
             ReferenceKind::Private

@@ -29,7 +29,7 @@ async fn a_validator_duty_scores_revealed_submissions_and_publishes_the_accepted
     let split = public_split(&schema, &reference_csv).unwrap();
     let commitment = store.publish_reference(&split).await.unwrap();
     let kind = store
-        .resolve_reference(&schema, &commitment, &reference_csv)
+        .resolve_reference(&schema, &commitment, &reference_csv, &reference)
         .await
         .unwrap();
 
