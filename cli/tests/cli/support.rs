@@ -38,8 +38,7 @@ pub(crate) fn fails(cmd: &mut Command) -> String {
 
 /// A `plexus node` child process on free loopback ports, killed on drop.
 pub(crate) struct NodeProcess {
-    pub(crate) child: std::process::Child,
-    pub(crate) dir: PathBuf,
+    service: Service,
     pub(crate) api: String,
 }
 
@@ -62,22 +61,12 @@ impl NodeProcess {
 
     /// Start a node in `dir` on the given addresses.
     pub(crate) fn start_on(dir: &std::path::Path, api: String, p2p: &str) -> Self {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("node.log"))
-            .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_plexus"))
-            .args(["node", "--dir"])
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_plexus"));
+        cmd.args(["node", "--dir"])
             .arg(dir.join("node"))
-            .args(["--api", &api, "--p2p", p2p])
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("the node starts");
+            .args(["--api", &api, "--p2p", p2p]);
         let node = Self {
-            child,
-            dir: dir.to_path_buf(),
+            service: Service::spawn(cmd, dir, "node"),
             api,
         };
         node.wait_ready(std::time::Duration::from_secs(60));
@@ -98,8 +87,10 @@ impl NodeProcess {
             }
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        let log = std::fs::read_to_string(self.dir.join("node.log")).unwrap_or_default();
-        panic!("the node did not become ready in {timeout:?}; its log:\n{log}");
+        panic!(
+            "the node did not become ready in {timeout:?}; its log:\n{}",
+            self.service.log()
+        );
     }
 
     /// The finalized height, if the API answers.
@@ -118,22 +109,14 @@ impl NodeProcess {
 
     /// SIGKILL the node.
     pub(crate) fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for NodeProcess {
-    fn drop(&mut self) {
-        self.kill();
+        self.service.kill();
     }
 }
 
 /// A `plexus provider` child process on a free loopback port, killed on drop.
 pub(crate) struct ProviderProcess {
-    pub(crate) child: std::process::Child,
+    service: Service,
     pub(crate) url: String,
-    pub(crate) log: PathBuf,
 }
 
 impl ProviderProcess {
@@ -141,20 +124,13 @@ impl ProviderProcess {
     /// `dir/provider.log`, and wait until it serves `/v1/models`.
     pub(crate) fn start(mut cmd: Command, dir: &std::path::Path, args: &[&str]) -> Self {
         let listen = format!("127.0.0.1:{}", free_port());
-        let log_path = dir.join(format!("provider-{}.log", listen.replace(':', "-")));
-        let log = std::fs::File::create(&log_path).unwrap();
-        let child = cmd
-            .arg("provider")
+        cmd.arg("provider")
             .args(["--listen", &listen, "--threads", "1"])
-            .args(args)
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("the provider starts");
+            .args(args);
+        let name = format!("provider-{}", listen.replace(':', "-"));
         let mut provider = Self {
-            child,
+            service: Service::spawn(cmd, dir, &name),
             url: format!("http://{listen}"),
-            log: log_path,
         };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
         let http = reqwest::blocking::Client::new();
@@ -166,30 +142,31 @@ impl ProviderProcess {
             {
                 return provider;
             }
-            let exited = provider.child.try_wait().unwrap();
+            let exited = provider.service.exited();
             if exited.is_some() || std::time::Instant::now() > deadline {
-                let log = std::fs::read_to_string(&provider.log).unwrap_or_default();
-                panic!("the provider did not start ({exited:?}); its log:\n{log}");
+                panic!(
+                    "the provider did not start ({exited:?}); its log:\n{}",
+                    provider.service.log()
+                );
             }
             std::thread::sleep(std::time::Duration::from_millis(200));
         }
     }
 
+    /// What it has logged so far.
+    pub(crate) fn log(&self) -> String {
+        self.service.log()
+    }
+
     /// Resident memory of the provider process, in KiB (Linux).
     pub(crate) fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.service.pid())).unwrap();
         status
             .lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .expect("VmRSS in /proc/PID/status")
-    }
-}
-
-impl Drop for ProviderProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -240,10 +217,14 @@ pub(crate) struct Service {
 }
 
 impl Service {
-    /// Start `cmd` with its output in `dir/NAME.log`.
+    /// Start `cmd` with its output appended to `dir/NAME.log`.
     pub(crate) fn spawn(mut cmd: Command, dir: &std::path::Path, name: &str) -> Self {
         let log = dir.join(format!("{name}.log"));
-        let file = std::fs::File::create(&log).unwrap();
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
         let child = cmd
             .stdout(file.try_clone().unwrap())
             .stderr(file)
@@ -263,11 +244,16 @@ impl Service {
         self.child.id()
     }
 
+    /// How it exited, if it has.
+    pub(crate) fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     /// Wait up to `limit` for it to exit by itself.
     pub(crate) fn wait(&mut self, limit: std::time::Duration) {
         let deadline = std::time::Instant::now() + limit;
         while std::time::Instant::now() < deadline {
-            if !matches!(self.child.try_wait(), Ok(None)) {
+            if self.exited().is_some() {
                 return;
             }
             std::thread::sleep(std::time::Duration::from_millis(100));

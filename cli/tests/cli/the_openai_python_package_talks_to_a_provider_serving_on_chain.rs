@@ -85,7 +85,7 @@ fn the_openai_python_package_talks_to_a_provider_serving_on_chain() {
         out.status.success(),
         "the openai client failed:\n{}\nprovider log:\n{}",
         String::from_utf8_lossy(&out.stderr),
-        std::fs::read_to_string(&provider.log).unwrap_or_default()
+        provider.log()
     );
     let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
     println!("{seen:#}");
