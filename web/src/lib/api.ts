@@ -1,6 +1,8 @@
 // The node's HTTP API (api/src/lib.rs), same origin as this page.
 
-import type { Header } from './codec';
+import { hex } from './bytes';
+import { type Header, type Payload, signTransaction } from './codec';
+import type { Keypair } from './keys';
 
 export class ApiError extends Error {
   constructor(
@@ -115,4 +117,19 @@ export interface DataTask {
 export interface ProofResponse {
   proof: { height: number; root: string; key: string; value: string | null; proof: string };
   header: Header;
+}
+
+/**
+ * Sign `payload` from `key`'s account at its next nonce with the chain's minimum fee,
+ * submit it (then call `submitted`) and wait until it is finalized.
+ */
+export async function sendPayload(key: Keypair, payload: Payload, submitted: (hash: string) => void = () => {}): Promise<{ hash: string; height: number; chainId: bigint }> {
+  const chain = await get<Chain>('/v1/chain');
+  const account = await get<Account>(`/v1/accounts/${key.address}`);
+  const chainId = BigInt(chain.chain_id);
+  const signed = signTransaction({ chain_id: chainId, sender: key.address, nonce: BigInt(account.nonce), fee: BigInt(chain.params.min_fee ?? 0), payload }, key);
+  const hash = await submitTx(hex(signed.encoded));
+  submitted(hash);
+  const view = await waitForTx(hash);
+  return { hash, height: view.height ?? 0, chainId };
 }

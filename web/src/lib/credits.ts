@@ -6,7 +6,7 @@ import { TokenChallenge, publicVerif } from '@cloudflare/privacypass-ts';
 
 import * as api from './api';
 import { fresh, hex, unhex, utf8 } from './bytes';
-import { CREDIT_BUNDLES, issuanceSigningBytes, signTransaction } from './codec';
+import { CREDIT_BUNDLES, issuanceSigningBytes } from './codec';
 import { type Keypair, sign } from './keys';
 import type { KeyConfig } from './ohttp';
 import * as priv from './private';
@@ -116,25 +116,13 @@ export async function buy(key: Keypair, credits: number, relay: string, progress
   progress('Checking that the relay reaches the issuer');
   await waitForListing(relay, chosen.hotkey);
   progress('Paying on chain (BuyCredits)');
-  const chain = await api.get<api.Chain>('/v1/chain');
-  const account = await api.get<api.Account>(`/v1/accounts/${key.address}`);
-  const signed = signTransaction(
-    {
-      chain_id: BigInt(chain.chain_id),
-      sender: key.address,
-      nonce: BigInt(account.nonce),
-      fee: BigInt(chain.params.min_fee ?? 0),
-      payload: { type: 'buy_credits', issuer: chosen.hotkey, denomination: 1, key_epoch: issuerKey.key_epoch, credits },
-    },
-    key,
-  );
-  const txHash = await api.submitTx(hex(signed.encoded));
-  const included = await api.waitForTx(txHash);
+  const included = await api.sendPayload(key, { type: 'buy_credits', issuer: chosen.hotkey, denomination: 1, key_epoch: issuerKey.key_epoch, credits });
+  const txHash = included.hash;
   const deposits = await api.get<{ deposits: api.Deposit[] }>(`/v1/credits/deposits?buyer=${key.address}`);
   const deposit = deposits.deposits.find((d) => d.block === included.height && d.issuer === chosen.hotkey);
   if (!deposit) throw new Error('the purchase finalized but its deposit is not on chain');
   progress(`Fetching ${deposit.tokens} blind-signed tokens through the relay`);
-  const bought = await fetchDeposit(key, deposit, relay, BigInt(chain.chain_id));
+  const bought = await fetchDeposit(key, deposit, relay, included.chainId);
   return { tokens: bought.length, deposit, txHash };
 }
 

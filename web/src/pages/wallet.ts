@@ -3,8 +3,7 @@
 
 import { field, h, kv, link, notice } from '../dom';
 import * as api from '../lib/api';
-import { hex } from '../lib/bytes';
-import { formatPlx, parsePlx, signTransaction } from '../lib/codec';
+import { formatPlx, parsePlx } from '../lib/codec';
 import * as credits from '../lib/credits';
 import { newMnemonic, parseAddress } from '../lib/keys';
 import * as wallets from '../lib/wallet';
@@ -88,17 +87,9 @@ function stakeForm(w: wallets.StoredWallet): HTMLElement {
     button.disabled = true;
     try {
       parseAddress(hotkey.value);
-      const chain = await api.get<api.Chain>('/v1/chain');
-      const acct = await api.get<api.Account>(`/v1/accounts/${key.address}`);
       const type = action.value === 'remove_stake' ? 'remove_stake' : 'add_stake';
-      const signed = signTransaction(
-        { chain_id: BigInt(chain.chain_id), sender: key.address, nonce: BigInt(acct.nonce), fee: BigInt(chain.params.min_fee ?? 0), payload: { type, hotkey: hotkey.value.trim(), amount: parsePlx(amount.value) } },
-        key,
-      );
-      out.replaceChildren(notice('info', 'Submitted; waiting for finality…'));
-      const hash = await api.submitTx(hex(signed.encoded));
-      const v = await api.waitForTx(hash);
-      out.replaceChildren(notice('ok', h('span', {}, `Done in block ${v.height}: `, link(`/tx/${hash}`, hash.slice(0, 16) + '…'))));
+      const sent = await api.sendPayload(key, { type, hotkey: hotkey.value.trim(), amount: parsePlx(amount.value) }, () => out.replaceChildren(notice('info', 'Submitted; waiting for finality…')));
+      out.replaceChildren(notice('ok', h('span', {}, `Done in block ${sent.height}: `, link(`/tx/${sent.hash}`, sent.hash.slice(0, 16) + '…'))));
       await refreshBalances(w);
     } catch (err) {
       out.replaceChildren(notice('error', String(err instanceof Error ? err.message : err)));
@@ -159,16 +150,8 @@ function sendForm(w: wallets.StoredWallet, rerender: Rerender): HTMLElement {
     button.disabled = true;
     try {
       parseAddress(to.value);
-      const chain = await api.get<api.Chain>('/v1/chain');
-      const acct = await api.get<api.Account>(`/v1/accounts/${key.address}`);
-      const signed = signTransaction(
-        { chain_id: BigInt(chain.chain_id), sender: key.address, nonce: BigInt(acct.nonce), fee: BigInt(chain.params.min_fee ?? 0), payload: { type: 'transfer', to: to.value.trim(), amount: parsePlx(amount.value) } },
-        key,
-      );
-      out.replaceChildren(notice('info', 'Submitted; waiting for finality…'));
-      const hash = await api.submitTx(hex(signed.encoded));
-      const v = await api.waitForTx(hash);
-      out.replaceChildren(notice('ok', h('span', {}, `Sent, finalized in block ${v.height}: `, link(`/tx/${hash}`, hash.slice(0, 16) + '…'))));
+      const sent = await api.sendPayload(key, { type: 'transfer', to: to.value.trim(), amount: parsePlx(amount.value) }, () => out.replaceChildren(notice('info', 'Submitted; waiting for finality…')));
+      out.replaceChildren(notice('ok', h('span', {}, `Sent, finalized in block ${sent.height}: `, link(`/tx/${sent.hash}`, sent.hash.slice(0, 16) + '…'))));
       await refreshBalances(w);
     } catch (err) {
       out.replaceChildren(notice('error', String(err instanceof Error ? err.message : err)));
