@@ -1,12 +1,13 @@
 //! What the API needs from a node: the store, transaction admission, finalized blocks,
-//! progress and metrics.
+//! progress and metrics; and, optionally, a dataset store to serve data tasks' files.
 
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
 pub use plexus_ledger::FinalizedBlock;
 use plexus_ledger::TxError;
 use plexus_storage::Store;
-use plexus_types::{Hash, SignedTransaction};
+use plexus_types::{Hash, SignedTransaction, data::SignedReport};
 use thiserror::Error;
 use tokio::sync::broadcast;
 
@@ -30,6 +31,68 @@ pub trait Backend: Send + Sync + 'static {
     /// The node's metrics in the Prometheus (OpenMetrics) text format; the API
     /// appends its own.
     fn metrics(&self) -> String;
+}
+
+/// A dataset store as the API serves it: data tasks' published datasets and training
+/// halves, and validators' signed score reports. The node binary implements it over
+/// `plexus-datastore`, so this crate does not depend on the scorer.
+pub trait DataFiles: Send + Sync + 'static {
+    /// The file `wanted` names, in `format`, checked against what the chain commits to
+    /// (a published dataset against its Merkle root and row count, a training half
+    /// against the task's reference manifest).
+    fn dataset(
+        &self,
+        wanted: DatasetWanted,
+        format: DatasetFormat,
+    ) -> BoxFuture<'static, Result<Vec<u8>, DataFilesError>>;
+    /// The score reports stored for `task` whose signatures verify.
+    fn reports(&self, task: u64) -> BoxFuture<'static, Result<Vec<SignedReport>, DataFilesError>>;
+}
+
+/// Which of a data task's files is wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatasetWanted {
+    /// The accepted dataset a validator published.
+    Published {
+        /// blake3 of the task's schema.
+        schema_hash: Hash,
+        /// The Merkle root on chain.
+        merkle_root: Hash,
+        /// Rows on chain.
+        rows: u64,
+    },
+    /// The half of a public reference contributors fit on.
+    TrainingHalf {
+        /// blake3 of the task's schema.
+        schema_hash: Hash,
+        /// The task's reference commitment (a public reference's manifest).
+        reference_commitment: Hash,
+    },
+}
+
+/// A dataset's file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DatasetFormat {
+    /// CSV with a header row, as stored.
+    #[default]
+    Csv,
+    /// Apache Parquet, typed by the task's schema.
+    Parquet,
+}
+
+/// Why [`DataFiles`] could not serve a file.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DataFilesError {
+    /// The store does not hold it (or the task's reference is private).
+    #[error("{0}")]
+    NotFound(String),
+    /// The store holds bytes that do not match what the chain commits to.
+    #[error("{0}")]
+    Corrupt(String),
+    /// The store cannot be reached.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// Why a node refused a transaction. Each variant has a stable [`SubmitError::code`]

@@ -60,6 +60,14 @@ pub enum ApiError {
         /// What to do.
         message: String,
     },
+    /// A store the node serves from holds bytes that do not match the chain.
+    #[error("{message}")]
+    BadGateway {
+        /// Stable code, e.g. `dataset_corrupt`.
+        code: &'static str,
+        /// What is wrong.
+        message: String,
+    },
     /// Something failed inside the node. The text is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -107,6 +115,7 @@ impl ApiError {
                 StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
             }
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::BadGateway { .. } => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -116,7 +125,8 @@ impl ApiError {
         match self {
             ApiError::Invalid { code, .. }
             | ApiError::NotFound { code, .. }
-            | ApiError::Unavailable { code, .. } => code,
+            | ApiError::Unavailable { code, .. }
+            | ApiError::BadGateway { code, .. } => code,
             ApiError::TooLarge { .. } => "body_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::MethodNotAllowed => "method_not_allowed",

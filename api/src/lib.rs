@@ -18,6 +18,8 @@
 //! | GET | `/v1/blocks/latest`, `/v1/blocks/{height or digest}`, `/v1/blocks?from=&limit=` | blocks |
 //! | GET | `/v1/supply`, `/v1/chain`, `/v1/status` | supply, chain config, progress |
 //! | GET | `/v1/data/tasks` (`?netuid=&limit=`), `/v1/data/tasks/{id}` | data tasks, with contributions |
+//! | GET | `/v1/data/tasks/{id}/dataset`, `…/training` (`?format=csv\|parquet`) | a task's published dataset or training half, checked against the chain |
+//! | GET | `/v1/data/tasks/{id}/reports` | validators' signed score reports |
 //! | GET | `/v1/proofs/account/{address}` | proof + header (also `stake/{hotkey}/{coldkey}`, `registration/{netuid}/{hotkey}`; `?height=`) |
 //! | GET | `/v1/events` | server-sent events: `block`, `lagged` |
 //! | GET | `/metrics` | node and API metrics (OpenMetrics text) |
@@ -46,7 +48,10 @@ mod state;
 pub mod web;
 
 #[cfg(feature = "server")]
-pub use backend::{Backend, FinalizedBlock, NodeStatus, SubmitError};
+pub use backend::{
+    Backend, DataFiles, DataFilesError, DatasetFormat, DatasetWanted, FinalizedBlock, NodeStatus,
+    SubmitError,
+};
 #[cfg(feature = "server")]
 pub use error::ApiError;
 #[cfg(feature = "server")]

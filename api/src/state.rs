@@ -18,7 +18,10 @@ use prometheus_client::{
 };
 use tokio::sync::watch;
 
-use crate::{backend::Backend, error::ApiError};
+use crate::{
+    backend::{Backend, DataFiles},
+    error::ApiError,
+};
 
 /// Largest request body accepted by default: 256 KiB (a transaction is at most 64 KiB,
 /// hex doubles it).
@@ -91,6 +94,7 @@ pub struct ApiState {
 
 struct Inner {
     backend: Arc<dyn Backend>,
+    data: Option<Arc<dyn DataFiles>>,
     config: ApiConfig,
     metrics: ApiMetrics,
     pending: Mutex<Pending>,
@@ -119,6 +123,7 @@ impl ApiState {
         Self {
             inner: Arc::new(Inner {
                 backend,
+                data: None,
                 config,
                 metrics: ApiMetrics::new(),
                 pending: Mutex::new(Pending::default()),
@@ -128,9 +133,24 @@ impl ApiState {
         }
     }
 
+    /// This state serving data tasks' files and score reports from `files`. Call it
+    /// before the server starts: a state already shared is left as it is, with a warning.
+    pub fn with_data_files(mut self, files: Arc<dyn DataFiles>) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.data = Some(files),
+            None => tracing::warn!("api: the state is already shared; data files not attached"),
+        }
+        self
+    }
+
     /// The backend.
     pub fn backend(&self) -> &Arc<dyn Backend> {
         &self.inner.backend
+    }
+
+    /// The dataset store, when the node serves one.
+    pub(crate) fn data_files(&self) -> Option<&Arc<dyn DataFiles>> {
+        self.inner.data.as_ref()
     }
 
     /// The configuration.

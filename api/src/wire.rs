@@ -19,7 +19,7 @@ use plexus_ledger::{
 use plexus_storage::StateProof;
 use plexus_types::{
     AccountId, Amount, Block, BlockHeader, Endpoint, Hash, Hyperparams, Mechanism, Netuid,
-    SignedTransaction, Uid,
+    Signature, SignedTransaction, Uid,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -606,6 +606,35 @@ pub struct DataTaskAt {
     pub height: u64,
     /// The task with its contributions.
     pub task: DataTask,
+}
+
+/// One validator's signed score report for a data task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DataReport {
+    /// The validator hotkey that scored the task and signed the report.
+    #[schema(value_type = String)]
+    pub validator: AccountId,
+    /// Its UID on the task's subnet.
+    pub uid: Uid,
+    /// The report (JSON text, exactly as signed): every submission's gates, fidelity,
+    /// utility, privacy and score, the weights set and the dataset published.
+    pub report: String,
+    /// ed25519 by `validator` over `plexus/data-report/v1` ‖ task id (u64 big-endian)
+    /// ‖ `report`, hex.
+    #[schema(value_type = String)]
+    pub signature: Signature,
+}
+
+/// `GET /v1/data/tasks/{id}/reports`: the reports of validators registered on the
+/// task's subnet whose signatures verify.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DataReports {
+    /// The committed height the registrations were read at.
+    pub height: u64,
+    /// The task.
+    pub task: u64,
+    /// Reports, by validator address.
+    pub reports: Vec<DataReport>,
 }
 
 /// A consensus validator.

@@ -8,17 +8,20 @@ use std::{
 
 use anyhow::{Context as _, anyhow, bail};
 use clap::{Args, Subcommand};
-use plexus_api::wire::DataTask;
+use futures::future::BoxFuture;
+use plexus_api::{DataFiles, DataFilesError, DatasetFormat, DatasetWanted, wire::DataTask};
 use plexus_datastore::{
-    CredibilityBook, DataStore, PublicReference, Submission, TaskInput, content_hash, csv_root,
-    public_split, run_duty,
+    CredibilityBook, DataStore, PublicReference, PublishedError, ReferenceError, StoreError,
+    Submission, TaskInput, content_hash, public_split, run_duty,
 };
 use plexus_synth::{
     GateParams, GaussianCopula, Schema, Table, data_validity, dcr, new_row_synthesis,
     score_submission, seed_from,
 };
 use plexus_types::{
-    Hash, Keypair, Netuid, Payload, format_plx,
+    Hash, Keypair, Netuid, Payload,
+    data::SignedReport,
+    format_plx,
     tx::{data_commit_hash, weights_commit_hash},
 };
 use plexus_wallet::Wallet;
@@ -38,23 +41,111 @@ const POLL: Duration = Duration::from_millis(500);
 #[derive(Debug, Clone, Args)]
 pub(crate) struct StoreArg {
     /// The dataset store: a directory, file:///path, or s3://bucket/prefix (credentials
-    /// and endpoint from AWS_* variables). Default: ~/.plexus/datasets.
+    /// and endpoint from AWS_* variables). Default: $PLEXUS_HOME/datasets, else
+    /// ~/.plexus/datasets.
     #[arg(long, env = "PLEXUS_DATA_STORE")]
     store: Option<String>,
 }
 
 impl StoreArg {
-    fn open(&self) -> anyhow::Result<DataStore> {
-        let store = match &self.store {
-            Some(url) => DataStore::open(url)?,
-            None => {
-                let root = plexus_wallet::default_root()
-                    .and_then(|wallets| wallets.parent().map(Path::to_path_buf))
-                    .context("no home folder found: pass --store DIR or set PLEXUS_DATA_STORE")?;
-                DataStore::local(&root.join("datasets"))?
+    fn open(&self, ctx: &Context) -> anyhow::Result<DataStore> {
+        open_store(ctx, self.store.as_deref())
+    }
+}
+
+/// The dataset store at `url`, else `$PLEXUS_HOME/datasets` (or `~/.plexus/datasets`).
+pub(crate) fn open_store(ctx: &Context, url: Option<&str>) -> anyhow::Result<DataStore> {
+    Ok(match url {
+        Some(url) => DataStore::open(url)?,
+        None => DataStore::local(&ctx.state_dir("datasets", None)?)?,
+    })
+}
+
+/// A dataset store served by the node's API: files are checked against the chain
+/// before they leave (see [`DataFiles`]).
+pub(crate) struct StoreFiles(pub(crate) DataStore);
+
+impl DataFiles for StoreFiles {
+    fn dataset(
+        &self,
+        wanted: DatasetWanted,
+        format: DatasetFormat,
+    ) -> BoxFuture<'static, Result<Vec<u8>, DataFilesError>> {
+        let store = self.0.clone();
+        Box::pin(async move {
+            let (DatasetWanted::Published { schema_hash, .. }
+            | DatasetWanted::TrainingHalf { schema_hash, .. }) = wanted;
+            let schema = store.schema(&schema_hash).await.map_err(published_error)?;
+            let csv = match wanted {
+                DatasetWanted::Published {
+                    merkle_root, rows, ..
+                } => store
+                    .published_dataset(&schema, &merkle_root, rows)
+                    .await
+                    .map_err(published_error)?,
+                DatasetWanted::TrainingHalf {
+                    reference_commitment,
+                    ..
+                } => {
+                    let manifest = match store.public_reference(&reference_commitment).await {
+                        Ok(Some(manifest)) => manifest,
+                        Ok(None) => {
+                            return Err(DataFilesError::NotFound(format!(
+                                "the task's reference {reference_commitment} is private or not in this node's dataset store"
+                            )));
+                        }
+                        Err(ReferenceError::Store(e)) => return Err(store_error(e)),
+                        Err(e) => return Err(DataFilesError::Corrupt(e.to_string())),
+                    };
+                    store.training_half(&manifest).await.map_err(store_error)?
+                }
+            };
+            match format {
+                DatasetFormat::Csv => Ok(csv),
+                DatasetFormat::Parquet => tokio::task::spawn_blocking(move || {
+                    Table::from_csv(&schema, &csv)
+                        .map_err(|e| e.to_string())
+                        .and_then(|t| t.to_parquet(&schema).map_err(|e| e.to_string()))
+                })
+                .await
+                .map_err(|e| DataFilesError::Unavailable(e.to_string()))?
+                .map_err(|e| {
+                    DataFilesError::Corrupt(format!(
+                        "the dataset cannot be written as Parquet: {e}"
+                    ))
+                }),
             }
-        };
-        Ok(store)
+        })
+    }
+
+    fn reports(&self, task: u64) -> BoxFuture<'static, Result<Vec<SignedReport>, DataFilesError>> {
+        let store = self.0.clone();
+        Box::pin(async move {
+            let reports = store.reports(task).await.map_err(store_error)?;
+            if reports.rejected > 0 {
+                tracing::warn!(
+                    task,
+                    rejected = reports.rejected,
+                    "data: the dataset store holds reports that are not validly signed for this task"
+                );
+            }
+            Ok(reports.valid)
+        })
+    }
+}
+
+fn store_error(e: StoreError) -> DataFilesError {
+    match e {
+        StoreError::NotFound { .. } => DataFilesError::NotFound(e.to_string()),
+        StoreError::Corrupt { .. } => DataFilesError::Corrupt(e.to_string()),
+        other => DataFilesError::Unavailable(other.to_string()),
+    }
+}
+
+fn published_error(e: PublishedError) -> DataFilesError {
+    match e {
+        PublishedError::Store(e) => store_error(e),
+        other => DataFilesError::Corrupt(other.to_string()),
     }
 }
 
@@ -364,7 +455,7 @@ fn run_task(ctx: &Context, cmd: TaskCommand) -> anyhow::Result<()> {
                     reference.display()
                 );
             }
-            let store = store.open()?;
+            let store = store.open(ctx)?;
             let schema_hash = ctx.block_on(store.put(meta))??;
             let (reference_commitment, public) = if private {
                 (content_hash(&reference_bytes), None)
@@ -571,7 +662,7 @@ fn generate(ctx: &Context, args: &GenerateArgs) -> anyhow::Result<()> {
         }
         seed_u64 = args.seed.unwrap_or(id);
         if args.real.is_none() {
-            let store = args.store.open()?;
+            let store = args.store.open(ctx)?;
             let manifest = public_reference(ctx, &task, &store)?;
             let csv = ctx.block_on(store.training_half(&manifest))??;
             let half = Table::from_csv(&schema, &csv)
@@ -784,7 +875,7 @@ fn wait_for_height(ctx: &Context, target: u64) -> anyhow::Result<()> {
 }
 
 fn submit(ctx: &Context, args: &SubmitArgs) -> anyhow::Result<()> {
-    let store = args.store.open()?;
+    let store = args.store.open(ctx)?;
     let (_, task) = fetch_task(ctx, args.task)?;
     let schema = task_schema(ctx, &task, args.metadata.as_deref(), &store)?;
     let table = table(&schema, &args.file, "submission")?;
@@ -885,7 +976,7 @@ Validators score after block {}; follow with `plexus data task show {}`.",
 }
 
 fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()> {
-    let store = args.store.open()?;
+    let store = args.store.open(ctx)?;
     let (height, task) = fetch_task(ctx, args.task)?;
     if height <= task.reveal_deadline && !args.dry_run {
         bail!(
@@ -1008,6 +1099,14 @@ fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()> {
         } else {
             notes.push("The dataset was already published.".into());
         }
+        // The breakdown behind the weights, for anyone to check (the web app's data
+        // market shows it): signed, so a store cannot make it up.
+        let signed = SignedReport::sign(&hotkey, task.id, serde_json::to_string(&report)?);
+        ctx.block_on(store.put_report(&signed))??;
+        notes.push(format!(
+            "Stored the signed score report in {}.",
+            store.describe()
+        ));
     }
     output::print(
         ctx,
@@ -1029,6 +1128,8 @@ fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()> {
                             }
                         }),
                         sc.map_or("-".into(), |x| format!("{:.4}", x.fidelity)),
+                        sc.and_then(|x| x.utility)
+                            .map_or("-".into(), |u| format!("{u:.4}")),
                         sc.map_or("-".into(), |x| format!("{:.4}", x.privacy)),
                         sc.map_or("-".into(), |x| format!("{:.4}", x.score)),
                         format!("{:.4}", s.weight),
@@ -1042,7 +1143,7 @@ fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()> {
                 report.seed,
                 output::table(
                     &[
-                        "uid", "hotkey", "gates", "F", "P", "score", "weight", "error"
+                        "uid", "hotkey", "gates", "F", "U", "P", "score", "weight", "error"
                     ],
                     &rows
                 ),
@@ -1139,7 +1240,7 @@ fn commit_then_reveal(
 }
 
 fn download(ctx: &Context, args: &DownloadArgs) -> anyhow::Result<()> {
-    let store = args.store.open()?;
+    let store = args.store.open(ctx)?;
     let (_, task) = fetch_task(ctx, args.task)?;
     if args.training_half {
         // The chain commits to the manifest, the manifest to the half: both checked on read.
@@ -1171,15 +1272,9 @@ fn download(ctx: &Context, args: &DownloadArgs) -> anyhow::Result<()> {
         );
     };
     let schema = task_schema(ctx, &task, args.metadata.as_deref(), &store)?;
-    let csv = ctx.block_on(store.get_dataset(&published.merkle_root))??;
-    let (rows, root) = csv_root(&schema, &csv).context("the stored dataset does not parse")?;
-    if root != published.merkle_root || rows != published.rows {
-        bail!(
-            "the stored dataset has root {root} ({rows} rows) but the chain says {} ({} rows): the store is corrupt or stale",
-            published.merkle_root,
-            published.rows
-        );
-    }
+    let csv =
+        ctx.block_on(store.published_dataset(&schema, &published.merkle_root, published.rows))??;
+    let (rows, root) = (published.rows, published.merkle_root);
     write_dataset(&schema, &csv, &args.out)?;
     output::print(
         ctx,

@@ -32,6 +32,14 @@ pub(crate) struct NodeArgs {
     /// The p2p listen address (default: this validator's address in the genesis).
     #[arg(long)]
     p2p: Option<SocketAddr>,
+    /// The dataset store whose published datasets, training halves and score reports
+    /// the API serves (checked against the chain): a directory, file:///path or
+    /// s3://bucket/prefix. Default: $PLEXUS_HOME/datasets, else ~/.plexus/datasets.
+    #[arg(long, env = "PLEXUS_DATA_STORE")]
+    data_store: Option<String>,
+    /// Serve no dataset store.
+    #[arg(long, conflicts_with = "data_store")]
+    no_data_store: bool,
     /// Print this node's validator public key (creating the key if needed) and exit.
     #[arg(long)]
     show_key: bool,
@@ -67,6 +75,11 @@ pub(crate) fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
+    let data_files = if args.no_data_store {
+        None
+    } else {
+        Some(crate::data::open_store(ctx, args.data_store.as_deref())?)
+    };
     init_logging();
     let api = args.api;
     let faucet = config.genesis.params.faucet;
@@ -78,6 +91,7 @@ pub(crate) fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<()> {
         "api": format!("http://{api}"),
         "dir": dir,
         "faucet": faucet,
+        "data_store": data_files.as_ref().map(|s| s.describe().to_string()),
     });
     let json_mode = ctx.json;
     let (failed_tx, mut failed_rx) = tokio::sync::oneshot::channel::<anyhow::Error>();
@@ -95,17 +109,21 @@ pub(crate) fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<()> {
             println!("{summary}");
         } else {
             println!(
-                "Plexus node running: chain {} with {} validator(s)\n  API       http://{api}/v1  (OpenAPI at /openapi.json, metrics at /metrics)\n  p2p       {}\n  data      {}\n{}Stop with Ctrl-C.",
+                "Plexus node running: chain {} with {} validator(s)\n  API       http://{api}/v1  (OpenAPI at /openapi.json, metrics at /metrics)\n  p2p       {}\n  data      {}\n  datasets  {}\n{}Stop with Ctrl-C.",
                 summary["chain_id"],
                 summary["validators"],
                 summary["p2p"].as_str().unwrap_or_default(),
                 summary["dir"].as_str().unwrap_or_default(),
+                summary["data_store"].as_str().unwrap_or("none served"),
                 faucet.map_or(String::new(), |f| format!(
                     "  faucet    {f} (development only: `plexus wallet faucet`)\n"
                 )),
             );
         }
-        let state = ApiState::new(NodeBackend(handle));
+        let mut state = ApiState::new(NodeBackend(handle));
+        if let Some(store) = data_files {
+            state = state.with_data_files(Arc::new(crate::data::StoreFiles(store)));
+        }
         if let Err(error) = plexus_api::serve(listener, state, shutdown_signal()).await {
             let _ = failed_tx.send(anyhow::Error::new(error).context("the API server failed"));
         }

@@ -19,6 +19,7 @@
 
 pub mod credibility;
 pub mod duty;
+mod published;
 pub mod reference;
 mod store;
 
@@ -27,6 +28,7 @@ pub use duty::{DutyError, DutyReport, Submission, SubmissionReport, TaskInput, r
 pub use reference::{
     PublicReference, PublicSplit, ReferenceError, ReferenceKind, public_split, split_for,
 };
+pub use published::{PublishedError, TaskReports};
 pub use store::{DataStore, StoreError};
 
 use plexus_synth::{IngestError, Schema, Table};

@@ -63,7 +63,7 @@ pub enum StoreError {
 /// Content-addressed blobs and published datasets in one `object_store` backend.
 #[derive(Debug, Clone)]
 pub struct DataStore {
-    inner: Arc<dyn ObjectStore>,
+    pub(crate) inner: Arc<dyn ObjectStore>,
     description: String,
 }
 

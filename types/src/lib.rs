@@ -3,6 +3,7 @@
 pub mod block;
 pub mod codec;
 pub mod credits;
+pub mod data;
 pub mod keys;
 pub mod subnet;
 pub mod tx;

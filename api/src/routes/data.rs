@@ -1,16 +1,25 @@
-//! Data tasks: the list, and one task with its contributions.
+//! Data tasks: the list, one task with its contributions, and (from the node's
+//! dataset store) its files and validators' score reports.
 
-use axum::{Json, extract::State};
-use plexus_ledger::query;
+use std::sync::Arc;
+
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderValue, header},
+    response::{IntoResponse, Response},
+};
+use plexus_ledger::query::{self, DataTaskView};
 use plexus_types::Netuid;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::{read, snapshot, truncate};
 use crate::{
+    backend::{DataFiles, DataFilesError, DatasetFormat, DatasetWanted},
     error::{ApiError, ApiPath, ApiQuery},
     state::ApiState,
-    wire::{DataTaskAt, DataTasks, ErrorBody},
+    wire::{DataReport, DataReports, DataTaskAt, DataTasks, ErrorBody},
 };
 
 /// Most tasks one list answer carries.
@@ -82,16 +91,25 @@ pub(crate) async fn task(
     State(state): State<ApiState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<DataTaskAt>, ApiError> {
+    let (view, height) = load_task(&state, &id).await?;
+    Ok(Json(DataTaskAt {
+        height,
+        task: view.into(),
+    }))
+}
+
+/// Parse a task id and read the task at the latest committed height.
+async fn load_task(state: &ApiState, id: &str) -> Result<(DataTaskView, u64), ApiError> {
     let id: u64 = id.parse().map_err(|_| {
         ApiError::invalid(
             "invalid_task",
             format!(
                 "{:?} is not a task id: expected a non-negative integer",
-                truncate(&id)
+                truncate(id)
             ),
         )
     })?;
-    read(&state, move |store| {
+    read(state, move |store| {
         let (snap, height) = snapshot(store)?;
         let view = query::data_task(&snap, id, height.saturating_add(1))?.ok_or_else(|| {
             ApiError::not_found(
@@ -99,9 +117,196 @@ pub(crate) async fn task(
                 format!("data task {id} does not exist: list tasks at /v1/data/tasks"),
             )
         })?;
-        Ok(DataTaskAt {
+        Ok((view, height))
+    })
+    .await
+}
+
+/// `?format=csv|parquet`.
+#[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FormatQuery {
+    /// `csv` (default) or `parquet`.
+    format: Option<DatasetFormat>,
+}
+
+fn data_files(state: &ApiState) -> Result<Arc<dyn DataFiles>, ApiError> {
+    state.data_files().cloned().ok_or_else(|| {
+        ApiError::not_found(
+            "no_dataset_store",
+            "this node serves no dataset store: start it with --data-store, or fetch the file with `plexus data download`",
+        )
+    })
+}
+
+impl From<DataFilesError> for ApiError {
+    fn from(e: DataFilesError) -> Self {
+        match e {
+            DataFilesError::NotFound(message) => ApiError::NotFound {
+                code: "not_in_dataset_store",
+                message,
+            },
+            DataFilesError::Corrupt(message) => ApiError::BadGateway {
+                code: "dataset_corrupt",
+                message,
+            },
+            DataFilesError::Unavailable(message) => ApiError::Unavailable {
+                code: "dataset_store_unavailable",
+                message,
+            },
+        }
+    }
+}
+
+/// Send a dataset file as a download named after the task.
+async fn send_file(
+    state: &ApiState,
+    task: u64,
+    name: &str,
+    wanted: DatasetWanted,
+    format: DatasetFormat,
+) -> Result<Response, ApiError> {
+    let bytes = data_files(state)?.dataset(wanted, format).await?;
+    let (content_type, ext) = match format {
+        DatasetFormat::Csv => ("text/csv; charset=utf-8", "csv"),
+        DatasetFormat::Parquet => ("application/vnd.apache.parquet", "parquet"),
+    };
+    let disposition = format!("attachment; filename=\"plexus-task-{task}-{name}.{ext}\"");
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+/// The task's published dataset, checked against its Merkle root and row count on
+/// chain before it is sent.
+#[utoipa::path(
+    get,
+    path = "/v1/data/tasks/{id}/dataset",
+    tag = "data",
+    params(("id" = u64, Path, description = "The task id"), FormatQuery),
+    responses(
+        (status = 200, description = "The dataset (CSV or Parquet)", content_type = "text/csv"),
+        (status = 404, description = "No such task, nothing published yet (`not_published`), no dataset store on this node (`no_dataset_store`), or not in it (`not_in_dataset_store`)", body = ErrorBody),
+        (status = 502, description = "The store's copy does not match the chain (`dataset_corrupt`)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn dataset(
+    State(state): State<ApiState>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<FormatQuery>,
+) -> Result<Response, ApiError> {
+    let (view, _) = load_task(&state, &id).await?;
+    let t = view.task;
+    let published = t.published.ok_or_else(|| {
+        ApiError::not_found(
+            "not_published",
+            format!(
+                "task {} has no published dataset yet ({}): a validator publishes after block {}",
+                t.id, view.phase, t.reveal_deadline
+            ),
+        )
+    })?;
+    let wanted = DatasetWanted::Published {
+        schema_hash: t.schema_hash,
+        merkle_root: published.merkle_root,
+        rows: published.rows,
+    };
+    send_file(
+        &state,
+        t.id,
+        "dataset",
+        wanted,
+        q.format.unwrap_or_default(),
+    )
+    .await
+}
+
+/// The training half of the task's public reference, checked against the manifest
+/// the task commits to.
+#[utoipa::path(
+    get,
+    path = "/v1/data/tasks/{id}/training",
+    tag = "data",
+    params(("id" = u64, Path, description = "The task id"), FormatQuery),
+    responses(
+        (status = 200, description = "The training half (CSV or Parquet)", content_type = "text/csv"),
+        (status = 404, description = "No such task, a private reference or not in the store (`not_in_dataset_store`), or no dataset store (`no_dataset_store`)", body = ErrorBody),
+        (status = 502, description = "The store's copy does not match the task (`dataset_corrupt`)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn training(
+    State(state): State<ApiState>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<FormatQuery>,
+) -> Result<Response, ApiError> {
+    let (view, _) = load_task(&state, &id).await?;
+    let t = view.task;
+    let wanted = DatasetWanted::TrainingHalf {
+        schema_hash: t.schema_hash,
+        reference_commitment: t.reference_commitment,
+    };
+    send_file(
+        &state,
+        t.id,
+        "training",
+        wanted,
+        q.format.unwrap_or_default(),
+    )
+    .await
+}
+
+/// Validators' signed score reports for the task: each submission's gates, fidelity,
+/// utility, privacy and score. Only reports whose signature verifies and whose
+/// validator is registered on the task's subnet are listed.
+#[utoipa::path(
+    get,
+    path = "/v1/data/tasks/{id}/reports",
+    tag = "data",
+    params(("id" = u64, Path, description = "The task id")),
+    responses(
+        (status = 200, description = "The reports", body = DataReports),
+        (status = 404, description = "No such task (`unknown_data_task`) or no dataset store (`no_dataset_store`)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn reports(
+    State(state): State<ApiState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<DataReports>, ApiError> {
+    let (view, _) = load_task(&state, &id).await?;
+    let (task, netuid) = (view.task.id, view.task.netuid);
+    let signed = data_files(&state)?.reports(task).await?;
+    read(&state, move |store| {
+        let (snap, height) = snapshot(store)?;
+        let mut reports = Vec::new();
+        for r in signed {
+            if r.task != task || r.verify().is_err() {
+                continue;
+            }
+            let uid = query::hotkey(&snap, &r.validator)?.and_then(|h| {
+                h.registrations
+                    .iter()
+                    .find(|(n, _)| *n == netuid)
+                    .map(|(_, uid)| *uid)
+            });
+            if let Some(uid) = uid {
+                reports.push(DataReport {
+                    validator: r.validator,
+                    uid,
+                    report: r.report,
+                    signature: r.signature,
+                });
+            }
+        }
+        reports.sort_by_key(|r| r.validator.to_address());
+        Ok(DataReports {
             height,
-            task: view.into(),
+            task,
+            reports,
         })
     })
     .await

@@ -4,7 +4,9 @@
 //! on that half and an attacker submits the half verbatim, the validator scores, commits
 //! and reveals weights on the commit-reveal subnet, emission lands on the honest
 //! contributors in proportion to their weights and not on the copier, and the accepted
-//! dataset downloads (CSV and Parquet) with a Merkle root that matches the chain.
+//! dataset downloads (CSV and Parquet) with a Merkle root that matches the chain, from
+//! the command line and from the node's API (which also serves the validator's signed
+//! score report, and refuses a store whose copy no longer matches the chain).
 
 use std::time::{Duration, Instant};
 
@@ -14,6 +16,17 @@ use crate::support::{LocalNet, ok, workspace};
 
 fn json(cmd: &mut std::process::Command) -> Value {
     serde_json::from_str(&ok(cmd.arg("--json"))).expect("--json prints JSON")
+}
+
+/// GET `url`: the status, the body, and its `error.code` when it is a JSON error.
+fn get(url: &str) -> (u16, Vec<u8>, Option<String>) {
+    let response = reqwest::blocking::get(url).unwrap();
+    let status = response.status().as_u16();
+    let body = response.bytes().unwrap().to_vec();
+    let code = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v["error"]["code"].as_str().map(String::from));
+    (status, body, code)
 }
 
 fn lines(path: &str) -> usize {
@@ -203,6 +216,21 @@ fn contributors_earn_for_verified_synthetic_data_from_the_command_line() {
     let shown = json(cli().args(["data", "task", "show", &task]));
     assert_eq!(shown["reveals"].as_u64(), Some(3), "{shown}");
 
+    // The node serves the training half from the same store, checked against the
+    // task; nothing is published or scored yet.
+    let api = format!("{}/v1/data/tasks/{task}", net.node.url());
+    let (status, training, _) = get(&format!("{api}/training"));
+    assert_eq!(status, 200);
+    assert_eq!(training, std::fs::read(path("copy.csv")).unwrap());
+    let (status, _, code) = get(&format!("{api}/dataset"));
+    assert_eq!((status, code.as_deref()), (404, Some("not_published")));
+    let (status, body, _) = get(&format!("{api}/reports"));
+    assert_eq!(status, 200);
+    let none: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(none["reports"], serde_json::json!([]));
+    let (status, _, code) = get(&format!("{api}/dataset?format=xlsx"));
+    assert_eq!((status, code.as_deref()), (400, Some("invalid_query")));
+
     // After the reveal deadline the validator scores, commits and reveals weights, and
     // publishes the accepted dataset.
     let deadline = Instant::now() + Duration::from_secs(90);
@@ -341,4 +369,49 @@ fn contributors_earn_for_verified_synthetic_data_from_the_command_line() {
     )
     .unwrap();
     assert_eq!(from_parquet.row_keys(&schema), from_csv.row_keys(&schema));
+
+    // The node's API serves the same files and the validator's signed breakdown.
+    let (status, csv, _) = get(&format!("{api}/dataset"));
+    assert_eq!(status, 200);
+    assert_eq!(csv, std::fs::read(path("dataset.csv")).unwrap());
+    let (status, parquet, _) = get(&format!("{api}/dataset?format=parquet"));
+    assert_eq!(status, 200);
+    std::fs::write(path("served.parquet"), parquet).unwrap();
+    let served = plexus_synth::Table::from_parquet_file(
+        &schema,
+        std::fs::File::open(path("served.parquet")).unwrap(),
+        plexus_synth::Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(served.row_keys(&schema), from_csv.row_keys(&schema));
+    let (status, body, _) = get(&format!("{api}/reports"));
+    assert_eq!(status, 200);
+    let reports: Value = serde_json::from_slice(&body).unwrap();
+    let reports = reports["reports"].as_array().unwrap();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert_eq!(reports[0]["uid"].as_u64(), Some(0));
+    let signed: plexus_types::data::SignedReport = serde_json::from_value(serde_json::json!({
+        "task": task.parse::<u64>().unwrap(),
+        "validator": reports[0]["validator"],
+        "report": reports[0]["report"],
+        "signature": reports[0]["signature"],
+    }))
+    .unwrap();
+    signed.verify().unwrap();
+    let served_report: Value = serde_json::from_str(&signed.report).unwrap();
+    assert_eq!(served_report["weights"], report["weights"]);
+    assert_eq!(served_report["submissions"], report["submissions"]);
+
+    // A store whose copy no longer matches the chain is refused, not served.
+    let stored = net
+        .dir
+        .path()
+        .join("store/datasets")
+        .join(format!("{root}.csv"));
+    let text = std::fs::read_to_string(&stored).unwrap();
+    let tampered = text.replacen("Adelie", "Gentoo", 1);
+    assert_ne!(tampered, text);
+    std::fs::write(&stored, tampered).unwrap();
+    let (status, _, code) = get(&format!("{api}/dataset"));
+    assert_eq!((status, code.as_deref()), (502, Some("dataset_corrupt")));
 }

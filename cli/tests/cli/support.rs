@@ -64,7 +64,9 @@ impl NodeProcess {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_plexus"));
         cmd.args(["node", "--dir"])
             .arg(dir.join("node"))
-            .args(["--api", &api, "--p2p", p2p]);
+            .args(["--api", &api, "--p2p", p2p])
+            .arg("--data-store")
+            .arg(dir.join("store"));
         let node = Self {
             service: Service::spawn(cmd, dir, "node"),
             api,
