@@ -3,13 +3,16 @@
 // create a wallet, fund it by a transfer from the imported faucet wallet, buy credits,
 // chat privately with a streamed answer, reload and find the history (kept only in
 // this browser, encrypted), see the purchase in the explorer, verify a balance proof;
-// then visit every page at desktop and phone width, checking labels, keyboard use,
-// horizontal overflow and that no request leaves for another origin.
+// meanwhile run a data task through the command line (task, submission, validator
+// duty) and then find its signed score breakdown verified in the page and download its
+// published dataset from the browser; then visit every page at desktop and phone width,
+// checking labels, keyboard use, horizontal overflow and that no request leaves for
+// another origin.
 //
 //   node e2e/run.mjs [--plexus target/debug/plexus] [--screenshots DIR] [--port-base N]
 
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -58,6 +61,51 @@ if (!args.ready) {
   devnet.on('exit', () => (devnetExited = true));
 }
 
+/** `plexus ARGS --json` with the devnet's environment; resolves to the parsed output. */
+function cli(netDir, node, ...argv) {
+  const env = { ...process.env, PLEXUS_HOME: netDir, PLEXUS_WALLETS: join(netDir, 'wallets'), PLEXUS_NODE: node, PLEXUS_PASSWORD: 'devnet', RUST_LOG: 'warn' };
+  return new Promise((res, rej) =>
+    execFile(plexus, ['--json', ...argv], { env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      if (err) rej(new Error(`plexus ${argv.join(' ')} failed: ${stderr || err.message}`));
+      else res(stdout.trim() ? JSON.parse(stdout) : {});
+    }),
+  );
+}
+
+/**
+ * A data task from the command line on the devnet: a data subnet, a task on the
+ * penguins fixture (public reference), one Gaussian copula submission, and the
+ * validator duty (score, weights, publish, signed report). Resolves to the task id.
+ */
+async function dataFlow(netDir, node) {
+  const run = (...a) => cli(netDir, node, ...a);
+  const fixtures = join(root, 'synth/tests/fixtures');
+  const work = join(dir, 'data');
+  mkdirSync(work, { recursive: true });
+  for (const f of ['penguins.csv', 'penguins.json']) copyFileSync(join(fixtures, f), join(work, f));
+  const meta = join(work, 'penguins.json');
+  const reference = join(work, 'penguins.csv');
+  await run('wallet', 'create', '--name', 'requester', '--hotkey', 'validator');
+  await run('wallet', 'create', '--name', 'requester', '--hotkey', 'contributor');
+  await run('wallet', 'faucet', '--name', 'requester', '--amount', '1000');
+  const { netuid } = await run('subnet', 'create', '--name', 'requester', '--subnet-name', 'penguins', '--mechanism', 'data');
+  for (const hotkey of ['validator', 'contributor']) await run('subnet', 'register', '--name', 'requester', '--hotkey', hotkey, '--netuid', String(netuid));
+  await run('stake', 'add', '--name', 'requester', '--hotkey', 'validator', '--amount', '100');
+  const created = await run('data', 'task', 'create', '--name', 'requester', '--netuid', String(netuid), '--metadata', meta, '--reference', reference, '--bounty', '20', '--commit-blocks', '12', '--reveal-blocks', '6');
+  const task = String(created.task.id);
+  const synthetic = join(work, 'synthetic.csv');
+  await run('data', 'generate', '--task', task, '--metadata', meta, '--stratify', 'species', '--seed', '7', '--out', synthetic);
+  await run('data', 'submit', '--name', 'requester', '--hotkey', 'contributor', '--task', task, '--file', synthetic);
+  for (let i = 0; ; i++) {
+    const status = await (await fetch(`${node}/v1/status`)).json();
+    if (status.node.finalized_height > created.task.reveal_deadline) break;
+    if (i > 600) throw new Error('the devnet did not pass the reveal deadline');
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  await run('data', 'validate', '--name', 'requester', '--hotkey', 'validator', '--task', task, '--metadata', meta, '--reference', reference);
+  return task;
+}
+
 async function stopDevnet() {
   if (!devnet || devnetExited) return;
   devnet.kill('SIGINT');
@@ -75,6 +123,13 @@ try {
   }
   const ready = JSON.parse(readFileSync(readyFile, 'utf8'));
   log('devnet ready', ready.web);
+  // The data task runs beside the browser flow (it waits on block deadlines).
+  const dataTask = args.ready
+    ? Promise.resolve(undefined)
+    : dataFlow(join(dir, 'net'), ready.node).then(
+        (task) => (log(`data task ${task} scored and published`), task),
+        (e) => (failures.push(String(e)), log('FAIL: data flow', String(e)), undefined),
+      );
   // --web URL, --relay URL: the app or the relay elsewhere (e.g. behind a dev proxy).
   const web = (args.web ?? ready.web).replace(/\/$/, '');
   ready.relay = args.relay ?? ready.relay;
@@ -238,6 +293,25 @@ try {
   await page.waitForSelector('.kv');
   await shot('transaction');
 
+  // --- Data market: the signed breakdown verified here, the dataset downloaded here. ---
+  const task = await dataTask;
+  if (task !== undefined) {
+    await page.goto(`${web}/data/${task}`);
+    await page.waitForSelector('#scores ~ .notice.ok');
+    const scores = await page.textContent('main');
+    check(/Signature verified in this browser/.test(scores), 'the validator score report is verified in the browser');
+    const cells = await page.locator('table:has(caption:text("Scores by validator")) tbody tr').first().locator('td').allTextContents();
+    // Contributor, UID, Gates, Fidelity, Utility, Privacy, Score, …
+    check(cells[2] === 'all pass' && cells.slice(3, 7).every((c) => /^\d\.\d{3}$/.test(c)) && Number(cells[6]) > 0.5, `the breakdown shows gates, F, U, P and score (${cells.slice(2, 7).join(' ')})`);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('button:text("Published dataset (CSV)")')]);
+    const csv = readFileSync(await download.path(), 'utf8');
+    const rows = csv.trim().split('\n');
+    const published = (await page.evaluate(async (id) => (await (await fetch(`/v1/data/tasks/${id}`)).json()).task.published, task));
+    check(rows[0].startsWith('species,island') && rows.length - 1 === published.rows, `the published dataset downloads in the browser (${rows.length - 1} rows, ${published.rows} on chain)`);
+    await page.waitForSelector('.notice.ok:has-text("Downloaded")');
+    await shot('data-task');
+  }
+
   // --- Every page: labels, keyboard, phone width, screenshots. ---
   const pages = [
     ['explorer', '/'],
@@ -250,6 +324,7 @@ try {
     ['privacy', '/privacy'],
     ['settings', '/settings'],
     ['account', `/accounts/${alice}`],
+    ...(task !== undefined ? [['data-task', `/data/${task}`]] : []),
   ];
   // Phone width: the same browser profile (wallets, history), a 390 px wide window.
   for (const [width, height, suffix] of [[1280, 900, ''], [390, 844, '-phone']]) {
@@ -272,8 +347,7 @@ try {
       const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       check(overflow <= 1, `${name}${suffix}: no horizontal overflow (${overflow}px)`);
       // The pages shown earlier in the flow keep their pictures (wallet unlocked, chat answered).
-      // (A fresh devnet has no data task: docs/web/data-*.png come from one that has.)
-      if (!taken.has(`${name}${suffix}`) && name !== 'data' && (suffix === '' || ['explorer', 'wallet', 'chat', 'subnet'].includes(name))) await shot(`${name}${suffix}`, p);
+      if (!taken.has(`${name}${suffix}`) && (suffix === '' || ['explorer', 'wallet', 'chat', 'subnet', 'data-task'].includes(name))) await shot(`${name}${suffix}`, p);
     }
   }
   // Keyboard: the skip link is the first stop and lands in the content; the nav works by keys.

@@ -1,5 +1,5 @@
 //! The browser app (`web/`) pins its transaction encoder, issuance signing bytes, header
-//! digest, state-proof verifier and private path (BHTTP, OHTTP, chunked OHTTP) to
+//! digest, state-proof verifier, score-report signature check and private path (BHTTP, OHTTP, chunked OHTTP) to
 //! `web/test/vectors.json`; its unit tests check the TypeScript against that file and
 //! this test checks the Rust crates against it, so the two cannot drift apart.
 //!
@@ -24,6 +24,7 @@ use plexus_storage::{StateProof, verify_proof};
 use plexus_types::{
     AccountId, BlockHeader, Encode as _, Hash, Keypair, PLX, Payload, Transaction,
     credits::issuance_signing_bytes,
+    data::{SignedReport, report_signing_bytes},
 };
 use serde_json::{Value, json};
 
@@ -137,6 +138,7 @@ async fn rust_vectors() -> Value {
         "buy_credits": signed(buy, &me),
         "add_stake": signed(add_stake, &me),
         "remove_stake": signed(remove_stake, &me),
+        "data_report": data_report(&me),
         "issuance": {
             "chain_id": 7, "deposit": 2, "requests": ["0102", "03"],
             "bytes": hex::encode(issuance_signing_bytes(7, 2, &[vec![1, 2], vec![3]])),
@@ -168,6 +170,20 @@ fn check_proof(pinned: &Value) {
     assert_eq!(proof.key, account_key(&address));
     assert_eq!(proof.root, header.state_root);
     verify_proof(&header.state_root, &proof).unwrap();
+}
+
+/// A validator's signed score report, as `GET /v1/data/tasks/{id}/reports` serves it
+/// (non-ASCII text included, so both ends hash the same UTF-8).
+fn data_report(me: &Keypair) -> Value {
+    let report = r#"{"task":11,"note":"fidélité ✓"}"#.to_string();
+    let signed = SignedReport::sign(me, 11, report.clone());
+    json!({
+        "task": 11,
+        "validator": me.account().to_address(),
+        "report": report,
+        "bytes": hex::encode(report_signing_bytes(11, &report)),
+        "signature": hex::encode(signed.signature.0),
+    })
 }
 
 fn unhex(v: &Value) -> Vec<u8> {

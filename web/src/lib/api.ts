@@ -38,6 +38,21 @@ export async function get<T>(path: string): Promise<T> {
   return body as T;
 }
 
+/** A file (not JSON) from the node; errors are the API's JSON errors. */
+export async function getFile(path: string): Promise<Blob> {
+  let res: Response;
+  try {
+    res = await fetch(base + path);
+  } catch (e) {
+    throw new ApiError(0, 'unreachable', `the node does not answer (${String(e)})`);
+  }
+  if (!res.ok) {
+    const body = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+    throw new ApiError(res.status, body.error?.code ?? 'error', body.error?.message ?? `HTTP ${res.status}`);
+  }
+  return res.blob();
+}
+
 export async function submitTx(encodedHex: string): Promise<string> {
   const res = await fetch(`${base}/v1/transactions`, {
     method: 'POST',
@@ -114,6 +129,8 @@ export interface DataTask {
   commit_deadline: number; reveal_deadline: number; min_rows: number; max_rows: number; created_at: number; commits: number;
   reveals: number; revealed_rows: number; phase: string; published: DataPublication | null; contributions: DataContribution[];
 }
+export interface DataReport { validator: string; uid: number; report: string; signature: string }
+export interface DataReports { height: number; task: number; reports: DataReport[] }
 export interface ProofResponse {
   proof: { height: number; root: string; key: string; value: string | null; proof: string };
   header: Header;
