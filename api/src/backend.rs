@@ -7,7 +7,7 @@ use futures::future::BoxFuture;
 pub use plexus_ledger::FinalizedBlock;
 use plexus_ledger::TxError;
 use plexus_storage::Store;
-use plexus_types::{Hash, SignedTransaction, data::SignedReport};
+use plexus_types::{Hash, SignedTransaction, data::SignedReport, finality::FinalityCertificate};
 use thiserror::Error;
 use tokio::sync::broadcast;
 
@@ -31,6 +31,13 @@ pub trait Backend: Send + Sync + 'static {
     /// The node's metrics in the Prometheus (OpenMetrics) text format; the API
     /// appends its own.
     fn metrics(&self) -> String;
+    /// The finality certificate of the committed block at `height`, when the node
+    /// holds one (none for genesis; a block backfilled from a later certificate may
+    /// have none). The default holds none.
+    fn finalization(&self, height: u64) -> BoxFuture<'static, Option<FinalityCertificate>> {
+        let _ = height;
+        Box::pin(async { None })
+    }
 }
 
 /// A dataset store as the API serves it: data tasks' published datasets and training

@@ -16,6 +16,7 @@
 //! | GET | `/v1/subnets/{netuid}/metagraph` | every UID with keys, stake, scores, endpoint |
 //! | GET | `/v1/subnets/{netuid}/weights/{uid}` | weights and bonds rows, pending commit |
 //! | GET | `/v1/blocks/latest`, `/v1/blocks/{height or digest}`, `/v1/blocks?from=&limit=` | blocks |
+//! | GET | `/v1/blocks/{height or digest}/finalization` | the block's finality certificate |
 //! | GET | `/v1/supply`, `/v1/chain`, `/v1/status` | supply, chain config, progress |
 //! | GET | `/v1/data/tasks` (`?netuid=&limit=`), `/v1/data/tasks/{id}` | data tasks, with contributions |
 //! | GET | `/v1/data/tasks/{id}/dataset`, `…/training` (`?format=csv\|parquet`) | a task's published dataset or training half, checked against the chain |

@@ -103,6 +103,7 @@ fn build() -> Routes {
     .get("/v1/blocks", blocks::list)
     .get("/v1/blocks/latest", blocks::latest)
     .get("/v1/blocks/{id}", blocks::get)
+    .get("/v1/blocks/{id}/finalization", blocks::finalization)
     .get("/v1/proofs/account/{address}", proofs::account)
     .get("/v1/proofs/stake/{hotkey}/{coldkey}", proofs::stake)
     .get(

@@ -198,6 +198,15 @@ impl Backend for NodeBackend {
     fn metrics(&self) -> String {
         self.0.metrics()
     }
+
+    fn finalization(
+        &self,
+        height: u64,
+    ) -> futures::future::BoxFuture<'static, Option<plexus_types::finality::FinalityCertificate>>
+    {
+        let handle = self.0.clone();
+        Box::pin(async move { handle.finalization(height).await })
+    }
 }
 
 /// The API's view of a mempool refusal.

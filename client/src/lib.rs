@@ -12,11 +12,11 @@
 //!   when it does not verify.
 //!
 //! **What a verified read proves.** It proves the value is what the state committed
-//! in *that header* holds. It does not prove the header is final: for that, check the
-//! header against a finality certificate of the validator set (not yet served by the
-//! API), or pass a header you already trust to [`Client::verified_account_at`]. Until
-//! then a verified read protects against a node that lies about state it did commit
-//! to, not against a node that makes up a whole header.
+//! in *that header* holds. It does not prove the header is final: for that, get the
+//! header with [`Client::certified_header`], which checks its finality certificate
+//! against the validator set you trust (the genesis set), and pass it to
+//! [`Client::verified_account_at`]. Then the read trusts no node, only a quorum of
+//! validators.
 //!
 //! Errors keep the API's `code` and `message` ([`ClientError::Api`]) and offer a
 //! [`ClientError::hint`], so a CLI can print what to do next.
@@ -42,9 +42,9 @@ pub use error::ClientError;
 pub use plexus_api::wire;
 use wire::{
     Account, BlockEvent, BlockPage, BlockView, Chain, DataTaskAt, DataTasks, DepositAt, Deposits,
-    ErrorBody, Hotkey, IssuerAt, Issuers, LaggedEvent, Metagraph, NonceStatus, OwnedHotkeys,
-    ProofResponse, Stakes, Status, SubmitRequest, SubmitResponse, SubnetAt, Subnets, Supply,
-    TransactionView, TxStatus, Weights,
+    ErrorBody, FinalizationView, Hotkey, IssuerAt, Issuers, LaggedEvent, Metagraph, NonceStatus,
+    OwnedHotkeys, ProofResponse, Stakes, Status, SubmitRequest, SubmitResponse, SubnetAt, Subnets,
+    Supply, TransactionView, TxStatus, Weights,
 };
 
 /// How long an ordinary request may take by default.
@@ -95,7 +95,7 @@ pub struct Verified<T> {
     /// The proven value.
     pub value: T,
     /// The header whose `state_root` the proof verified against. Check it against a
-    /// finality certificate (or a header you trust) for full light-client security.
+    /// finality certificate ([`Client::certified_header`]) for full light-client security.
     pub header: BlockHeader,
     /// The proof itself.
     pub proof: StateProof,
@@ -411,6 +411,41 @@ impl Client {
     /// The finalized block with `digest`.
     pub async fn block_by_digest(&self, digest: &Hash) -> Result<BlockView, ClientError> {
         self.get(&["v1", "blocks", &digest.to_hex()], &[]).await
+    }
+
+    /// The finality certificate of the block at `height`, unverified.
+    pub async fn finalization(&self, height: u64) -> Result<FinalizationView, ClientError> {
+        self.get(&["v1", "blocks", &height.to_string(), "finalization"], &[])
+            .await
+    }
+
+    /// The header at `height`, checked against its finality certificate: a quorum of
+    /// `validators` (the set the caller trusts, e.g. from the genesis file) signed its
+    /// digest for chain `chain_id`. Fails with [`ClientError::ProofInvalid`] otherwise.
+    pub async fn certified_header(
+        &self,
+        height: u64,
+        chain_id: u64,
+        validators: &[AccountId],
+    ) -> Result<BlockHeader, ClientError> {
+        let invalid = |reason: String| ClientError::ProofInvalid(reason);
+        let block = self.block(height).await?;
+        let header = BlockHeader::try_from(&block.header).map_err(|e| invalid(e.to_string()))?;
+        if header.height != height {
+            return Err(invalid(format!(
+                "asked for block {height}, the node served block {}",
+                header.height
+            )));
+        }
+        let served = self.finalization(height).await?;
+        plexus_types::finality::verify_finality(
+            chain_id,
+            validators,
+            &header.digest(),
+            &served.certificate.into(),
+        )
+        .map_err(|e| invalid(format!("block {height}: {e}")))?;
+        Ok(header)
     }
 
     /// A page of block summaries from `from` (the last `limit` blocks when `None`),

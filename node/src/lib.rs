@@ -301,6 +301,7 @@ struct HandleInner {
     metrics: Arc<engine::NodeMetrics>,
     peers: usize,
     finalizer: engine::FinalizerMailbox,
+    marshal: engine::MarshalMailbox,
 }
 
 impl std::fmt::Debug for NodeHandle {
@@ -373,6 +374,16 @@ impl NodeHandle {
     /// Prometheus text format.
     pub fn metrics(&self) -> String {
         self.inner.metrics.encode()
+    }
+
+    /// The finality certificate of the block at `height`, from marshal's archive:
+    /// `None` for genesis, a height not finalized yet, or one this node finalized
+    /// without receiving its certificate (it backfilled the block from a later one).
+    pub async fn finalization(
+        &self,
+        height: u64,
+    ) -> Option<plexus_types::finality::FinalityCertificate> {
+        engine::certificate(&self.inner.marshal, height).await
     }
 
     /// The reporter marshal hands finalized blocks to. Exposed so tests can deliver a

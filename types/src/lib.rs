@@ -4,6 +4,7 @@ pub mod block;
 pub mod codec;
 pub mod credits;
 pub mod data;
+pub mod finality;
 pub mod keys;
 pub mod subnet;
 pub mod tx;

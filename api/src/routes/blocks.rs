@@ -1,6 +1,7 @@
 //! Finalized blocks: the latest, one by height or digest, and pages of summaries.
 
 use axum::{Json, extract::State};
+use plexus_types::Block;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -8,7 +9,7 @@ use super::{parse_hash, read, truncate};
 use crate::{
     error::{ApiError, ApiPath, ApiQuery},
     state::ApiState,
-    wire::{BlockPage, BlockSummary, BlockView, ErrorBody},
+    wire::{BlockPage, BlockSummary, BlockView, ErrorBody, FinalizationView},
 };
 
 /// Blocks per page when `limit` is absent.
@@ -54,34 +55,72 @@ pub(crate) async fn get(
     State(state): State<ApiState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<BlockView>, ApiError> {
+    let block = find_block(&state, &id).await?;
+    Ok(Json(BlockView::from(&block)))
+}
+
+/// A committed block by height or digest.
+async fn find_block(state: &ApiState, id: &str) -> Result<Block, ApiError> {
     enum Id {
         Height(u64),
         Digest(plexus_types::Hash),
     }
     let parsed = if id.len() == 64 {
-        Id::Digest(parse_hash(&id)?)
+        Id::Digest(parse_hash(id)?)
     } else {
         Id::Height(id.parse().map_err(|_| {
             ApiError::invalid(
                 "invalid_block_id",
                 format!(
                     "{:?} is neither a height nor a block digest (64 hex characters)",
-                    truncate(&id)
+                    truncate(id)
                 ),
             )
         })?)
     };
-    read(&state, move |store| {
+    read(state, move |store| {
         let (block, what) = match parsed {
             Id::Height(h) => (store.block(h)?, format!("at height {h}")),
             Id::Digest(d) => (store.block_by_digest(&d)?, format!("with digest {d}")),
         };
-        block.map(|b| BlockView::from(&b)).ok_or_else(|| {
+        block.ok_or_else(|| {
             ApiError::not_found("unknown_block", format!("no finalized block {what} (yet)"))
         })
     })
     .await
-    .map(Json)
+}
+
+/// The certificate that finalized a block: a quorum of the genesis validators'
+/// signatures over its header digest, for clients that trust only the validator set.
+#[utoipa::path(
+    get,
+    path = "/v1/blocks/{id}/finalization",
+    tag = "blocks",
+    params(("id" = String, Path, description = "A height, or a block digest (64 hex characters)")),
+    responses(
+        (status = 200, description = "The block's digest and its finality certificate", body = FinalizationView),
+        (status = 400, description = "Not a height or digest", body = ErrorBody),
+        (status = 404, description = "No such block (`unknown_block`), or no certificate held for it (`no_certificate`: genesis, or a block this node backfilled)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn finalization(
+    State(state): State<ApiState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<FinalizationView>, ApiError> {
+    let block = find_block(&state, &id).await?;
+    let height = block.header.height;
+    let digest = block.header.digest();
+    let certificate = state.backend().finalization(height).await.ok_or_else(|| {
+        ApiError::not_found(
+            "no_certificate",
+            format!("this node holds no finality certificate for block {height}: try a later block and follow its parents"),
+        )
+    })?;
+    Ok(Json(FinalizationView {
+        height,
+        digest,
+        certificate: certificate.into(),
+    }))
 }
 
 /// `?from=&limit=`.

@@ -88,4 +88,24 @@ async fn pages_of_blocks_are_bounded_and_link_to_the_next_page() {
             "{bad}: {body}"
         );
     }
+
+    // Certificates come from the node; a backend that holds none says so per block.
+    let (status, body) = get(&state, "/v1/blocks/1/finalization").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::NOT_FOUND, "no_certificate"),
+        "{body}"
+    );
+    let (status, body) = get(&state, "/v1/blocks/1000/finalization").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::NOT_FOUND, "unknown_block"),
+        "{body}"
+    );
+    let (status, body) = get(&state, "/v1/blocks/x/finalization").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "invalid_block_id"),
+        "{body}"
+    );
 }

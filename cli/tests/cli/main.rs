@@ -3,6 +3,7 @@
 
 mod support;
 
+mod a_balance_is_proven_against_a_header_a_validator_quorum_finalized;
 mod a_devnet_pays_the_honest_provider_and_not_a_lazy_or_offline_one;
 mod a_newcomer_runs_the_economy_from_the_command_line;
 mod a_node_killed_at_random_moments_loses_no_finalized_transaction;

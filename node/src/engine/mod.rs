@@ -45,7 +45,7 @@ use commonware_consensus::{
         config::{Floor, ForwardPolicy, SkipBudget, SkipPolicy},
         elector::RoundRobin,
     },
-    types::{Epoch, FixedEpocher, ViewDelta},
+    types::{Epoch, FixedEpocher, Height, ViewDelta},
 };
 use commonware_cryptography::{
     ChaCha20Poly1305, Digested, Digestible as _, Sha256, Signer as _,
@@ -66,7 +66,7 @@ use commonware_stream::{
 };
 use commonware_utils::{NZDuration, NZU16, NZU32, NZU64, NZUsize, ordered::Set};
 use plexus_storage::Store;
-use plexus_types::AccountId;
+use plexus_types::{AccountId, finality::FinalityCertificate};
 use rand_core::CryptoRng;
 use tokio::sync::broadcast;
 use tracing::{info, warn};
@@ -123,7 +123,46 @@ pub fn max_message_size(validators: usize) -> u32 {
 
 /// The consensus signing namespace of a chain.
 fn namespace(chain_id: u64) -> Vec<u8> {
-    format!("plexus/consensus/v1/{chain_id}").into_bytes()
+    plexus_types::finality::consensus_namespace(chain_id)
+}
+
+/// Marshal's mailbox: finalized blocks and their certificates by height.
+pub type MarshalMailbox = marshal::core::Mailbox<Scheme, Standard<ConsensusBlock>>;
+
+/// The finality certificate marshal stored for `height`, as a light client checks it.
+pub(crate) async fn certificate(
+    marshal: &MarshalMailbox,
+    height: u64,
+) -> Option<FinalityCertificate> {
+    marshal
+        .get_finalization(Height::new(height))
+        .await
+        .map(|f| certificate_parts(&f))
+}
+
+/// A finalization as a light client checks it ([`plexus_types::finality`]): the
+/// proposal's parts and each signer's index and signature.
+pub fn certificate_parts(finalization: &Finalization) -> FinalityCertificate {
+    let proposal = &finalization.proposal;
+    let certificate = &finalization.certificate;
+    FinalityCertificate {
+        epoch: proposal.round.epoch().get(),
+        view: proposal.round.view().get(),
+        parent_view: proposal.parent.get(),
+        payload: block::from_digest(&proposal.payload),
+        signers: certificate.signers.iter().map(|p| p.get()).collect(),
+        signatures: certificate
+            .signatures
+            .iter()
+            .map(|s| {
+                let bytes: [u8; 64] = s
+                    .get()
+                    .map(|s| s.as_ref().try_into().unwrap_or([0; 64]))
+                    .unwrap_or([0; 64]);
+                plexus_types::Signature(bytes)
+            })
+            .collect(),
+    }
 }
 
 /// The validator set (consensus identities) of the genesis. The seam for per-epoch
@@ -353,6 +392,7 @@ where
         )
         .await;
 
+    let certificates = marshal_mailbox.clone();
     let deferred = Deferred::new(
         context.child("application"),
         application,
@@ -433,6 +473,7 @@ where
             metrics,
             peers: participants.len().saturating_sub(1),
             finalizer: finalizer_mailbox,
+            marshal: certificates,
         }),
     })
 }

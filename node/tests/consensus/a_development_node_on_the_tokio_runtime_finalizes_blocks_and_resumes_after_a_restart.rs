@@ -4,10 +4,55 @@ use std::{
     time::{Duration, Instant},
 };
 
-use plexus_node::{NodeConfig, run_blocking};
+use plexus_node::{NodeConfig, NodeHandle, run_blocking};
+use plexus_types::finality::verify_finality;
 
-/// Run the node in `dir` until it has committed `target`, and return the committed
-/// height it started from and the one it stopped at.
+/// Check every committed block's finality certificate the way a light client does:
+/// against its header digest, signed by the genesis validators.
+async fn check_certificates(handle: &NodeHandle) -> usize {
+    let genesis = handle.genesis();
+    let validators: Vec<_> = genesis.validators.iter().map(|v| v.public_key).collect();
+    let store = handle.store();
+    let tip = handle.status().finalized_height;
+    assert_eq!(
+        handle.finalization(0).await,
+        None,
+        "genesis has no certificate"
+    );
+    let mut checked = 0;
+    for height in 1..=tip {
+        let header = store
+            .header(height)
+            .expect("store reads")
+            .expect("committed");
+        let cert = handle
+            .finalization(height)
+            .await
+            .unwrap_or_else(|| panic!("no certificate for height {height}"));
+        verify_finality(genesis.chain_id, &validators, &header.digest(), &cert)
+            .unwrap_or_else(|e| panic!("height {height}: {e}"));
+        // It proves this block only.
+        if height > 1 {
+            let parent = store.header(height - 1).expect("reads").expect("committed");
+            assert!(
+                verify_finality(genesis.chain_id, &validators, &parent.digest(), &cert).is_err()
+            );
+        }
+        let mut forged = cert.clone();
+        forged.view += 1;
+        assert!(verify_finality(genesis.chain_id, &validators, &header.digest(), &forged).is_err());
+        assert!(
+            verify_finality(genesis.chain_id + 1, &validators, &header.digest(), &cert).is_err()
+        );
+        checked += 1;
+    }
+    assert_eq!(handle.finalization(tip + 1_000).await, None);
+    checked
+}
+
+/// Run the node in `dir` until it has committed `target`, check every block's
+/// certificate, and return the committed height it started from and the one it
+/// stopped at.
 fn run_until(config: NodeConfig, target: u64) -> (u64, u64) {
     let (sender, receiver) = mpsc::channel();
     run_blocking(config, move |handle| async move {
@@ -25,6 +70,8 @@ fn run_until(config: NodeConfig, target: u64) -> (u64, u64) {
                 () = &mut deadline => break,
             }
         }
+        let checked = check_certificates(&handle).await;
+        assert!(checked as u64 >= target.min(handle.status().finalized_height));
         let _ = sender.send((start, handle.status().finalized_height));
     })
     .expect("node runs");
@@ -56,7 +103,8 @@ fn a_development_node_on_the_tokio_runtime_finalizes_blocks_and_resumes_after_a_
     assert_eq!(from, 0);
     assert!(reached >= 3, "reached only height {reached}");
 
-    // Same key, same chain: it resumes from its committed height.
+    // Same key, same chain: it resumes from its committed height (and still serves the
+    // certificates of the blocks it finalized before).
     let second = configure();
     assert_eq!(second.key.account(), key);
     let (from, reached_again) = run_until(second, reached + 2);
