@@ -2,7 +2,8 @@
 // driven through Debian's Chromium by playwright-core:
 // create a wallet, fund it by a transfer from the imported faucet wallet, buy credits,
 // chat privately with a streamed answer, reload and find the history (kept only in
-// this browser, encrypted), see the purchase in the explorer, verify a balance proof;
+// this browser, encrypted), see the purchase in the explorer, verify a balance proof
+// against the header's finality certificate (and reject a forged certificate);
 // meanwhile run a data task through the command line (task, submission, validator
 // duty) and then find its signed score breakdown verified in the page and download its
 // published dataset from the browser; then visit every page at desktop and phone width,
@@ -278,8 +279,21 @@ try {
   await page.click('#verify-proof');
   await page.waitForSelector('#proof-result .notice.ok, #proof-result .notice.error', { timeout: 30_000 });
   const proof = await page.textContent('#proof-result');
-  check(/Proof verified/.test(proof), `balance proof: ${proof.trim().slice(0, 160)}`);
+  check(/Proof verified/.test(proof) && /validators signed \(quorum/.test(proof), `balance proof against a finality certificate: ${proof.trim().slice(0, 200)}`);
   await shot('account');
+  // A node that forges the certificate (one signature bit flipped) is caught here.
+  await page.route('**/v1/blocks/*/finalization', async (route) => {
+    const res = await route.fetch();
+    const body = await res.json();
+    const sig = body.certificate.signatures[0];
+    body.certificate.signatures[0] = (sig[0] === '0' ? '1' : '0') + sig.slice(1);
+    await route.fulfill({ response: res, json: body });
+  });
+  await page.click('#verify-proof');
+  await page.waitForSelector('#proof-result .notice.error', { timeout: 30_000 });
+  const forged = await page.textContent('#proof-result');
+  check(/Proof rejected: the signature of validator \d+ does not verify/.test(forged), `a forged finality certificate is rejected (${forged.trim().slice(0, 120)})`);
+  await page.unroute('**/v1/blocks/*/finalization');
   const buyTx = await page.evaluate(async (addr) => {
     const d = await (await fetch(`/v1/credits/deposits?buyer=${addr}`)).json();
     return d.deposits[0]?.block;

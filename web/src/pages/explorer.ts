@@ -5,7 +5,8 @@ import { barChart, lineChart } from '../charts';
 import { onLeave } from '../leave';
 import { h, kv, link, notice, short, table } from '../dom';
 import * as api from '../lib/api';
-import { formatPlx } from '../lib/codec';
+import { formatPlx, headerDigest } from '../lib/codec';
+import { type Certificate, trustedValidators, verifyFinality } from '../lib/finality';
 import { isAddress } from '../lib/keys';
 import { verifyAccountProof } from '../lib/proof';
 
@@ -209,10 +210,12 @@ export async function account(address: string): Promise<HTMLElement> {
         notice('ok', `Proof verified: balance ${formatPlx(v.balance)} PLX, nonce ${v.nonce} at height ${v.height}.`),
         kv([
           ['Finalized header', h('code', {}, v.headerDigest)],
+          ['Finality certificate', `${v.finality.signed} of ${v.finality.validators} validators signed (quorum ${v.finality.quorum}), view ${v.finality.view}`],
           ['State root', h('code', {}, v.stateRoot)],
           ['Proof', `${v.inclusion ? 'inclusion' : 'exclusion'}, ${v.siblings} siblings, SHA-256 jellyfish Merkle tree`],
+          ['Validator set', `${v.firstSeen ? 'first seen now' : 'the one this browser saw first'} for genesis ${short(v.genesis, 8)}`],
         ]),
-        h('p', { class: 'hint' }, 'Checked here: the header hashes to the block the node lists as finalized at that height, its state root is the proof’s, and the proof leads from this account’s entry to that root. The node does not serve finality certificates yet, so this trusts the node’s finalized chain, not its account query.'),
+        h('p', { class: 'hint' }, 'Checked here: a quorum of the chain’s validators signed this header’s digest (ed25519, simplex finalize votes), its state root is the proof’s, and the proof leads from this account’s entry to that root. Nothing the node says is trusted but the validator set, which this browser keeps from its first visit and compares on every later one.'),
       );
     } catch (e) {
       result.replaceChildren(notice('error', `Proof rejected: ${String(e instanceof Error ? e.message : e)}`));
@@ -267,11 +270,17 @@ interface HotkeyView {
   registrations: { netuid: number; uid: number }[];
 }
 
-/** Fetch the account proof and the finalized block at its height; verify both here. */
+/**
+ * Fetch the account proof, the header's finality certificate and the validator set;
+ * verify here that a quorum of the validators finalized the header, then the proof.
+ */
 export async function verifyBalance(address: string) {
+  const chain = await api.get<api.Chain>('/v1/chain');
+  const { validators, firstSeen } = trustedValidators(chain.genesis_digest, chain.validators.map((v) => v.public_key));
   const response = await api.get<api.ProofResponse>(`/v1/proofs/account/${encodeURIComponent(address)}`);
-  const finalized = await api.get<api.BlockView>(`/v1/blocks/${response.proof.height}`);
-  return verifyAccountProof(address, response, finalized.digest);
+  const { certificate } = await api.get<{ certificate: Certificate }>(`/v1/blocks/${response.proof.height}/finalization`);
+  const finality = verifyFinality(BigInt(chain.chain_id), validators, headerDigest(response.header), certificate);
+  return { ...verifyAccountProof(address, response, certificate.payload), finality, genesis: chain.genesis_digest, firstSeen };
 }
 
 export async function subnets(): Promise<HTMLElement> {
