@@ -79,7 +79,6 @@ use crate::{routes, wire};
         wire::DataTaskAt,
         wire::DataReport,
         wire::DataReports,
-        wire::Certificate,
         wire::FinalizationView,
         crate::backend::DatasetFormat,
         wire::IssuerKeyInfo,

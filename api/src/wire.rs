@@ -608,52 +608,6 @@ pub struct DataTaskAt {
     pub task: DataTask,
 }
 
-/// A finality certificate in parts: a quorum of the genesis validators signed the
-/// block's digest (see `plexus_types::finality` for the exact bytes signed).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Certificate {
-    /// The consensus epoch.
-    pub epoch: u64,
-    /// The view the block was proposed in.
-    pub view: u64,
-    /// The parent's view.
-    pub parent_view: u64,
-    /// The header digest signed, hex.
-    #[schema(value_type = String)]
-    pub payload: Hash,
-    /// Signer indices into the validator set sorted by public key bytes, ascending.
-    pub signers: Vec<u32>,
-    /// One ed25519 signature per signer (hex), in the same order.
-    #[schema(value_type = Vec<String>)]
-    pub signatures: Vec<Signature>,
-}
-
-impl From<FinalityCertificate> for Certificate {
-    fn from(c: FinalityCertificate) -> Self {
-        Self {
-            epoch: c.epoch,
-            view: c.view,
-            parent_view: c.parent_view,
-            payload: c.payload,
-            signers: c.signers,
-            signatures: c.signatures,
-        }
-    }
-}
-
-impl From<Certificate> for FinalityCertificate {
-    fn from(c: Certificate) -> Self {
-        Self {
-            epoch: c.epoch,
-            view: c.view,
-            parent_view: c.parent_view,
-            payload: c.payload,
-            signers: c.signers,
-            signatures: c.signatures,
-        }
-    }
-}
-
 /// `GET /v1/blocks/{id}/finalization`: a block's header digest and the certificate
 /// that finalized it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -663,8 +617,13 @@ pub struct FinalizationView {
     /// Its header digest, hex.
     #[schema(value_type = String)]
     pub digest: Hash,
-    /// The certificate.
-    pub certificate: Certificate,
+    /// The certificate in parts (`plexus_types::finality::FinalityCertificate`):
+    /// `epoch`, `view`, `parent_view`, `payload` (the header digest signed, hex),
+    /// `signers` (indices into the validator set sorted by public key bytes,
+    /// ascending) and `signatures` (one ed25519 signature per signer, hex, in the same
+    /// order). `plexus_types::finality` gives the exact bytes signed.
+    #[schema(value_type = Object)]
+    pub certificate: FinalityCertificate,
 }
 
 /// One validator's signed score report for a data task.

@@ -442,7 +442,7 @@ impl Client {
             chain_id,
             validators,
             &header.digest(),
-            &served.certificate.into(),
+            &served.certificate,
         )
         .map_err(|e| invalid(format!("block {height}: {e}")))?;
         Ok(header)

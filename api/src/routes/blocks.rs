@@ -119,7 +119,7 @@ pub(crate) async fn finalization(
     Ok(Json(FinalizationView {
         height,
         digest,
-        certificate: certificate.into(),
+        certificate,
     }))
 }
 

@@ -7,22 +7,16 @@ use axum::{
 use futures::future::BoxFuture;
 use plexus_api::{Backend as _, DataFiles, DataFilesError, DatasetFormat, DatasetWanted};
 use plexus_types::{
-    Hash, Hyperparams, Mechanism, PLX, Payload, data::SignedReport, tx::data_commit_hash,
+    Hash, Hyperparams, Keypair, Mechanism, PLX, Payload, data::SignedReport, tx::data_commit_hash,
 };
 use tower::ServiceExt as _;
 
 use crate::support::{TestChain, code, get, key, send, submit};
 
-#[tokio::test]
-async fn data_tasks_are_listed_and_shown_with_their_contributions() {
-    let chain = TestChain::new();
-    let state = chain.state();
-    let (status, empty) = get(&state, "/v1/data/tasks").await;
-    assert_eq!(status, StatusCode::OK, "{empty}");
-    assert_eq!(empty["tasks"], serde_json::json!([]));
-
+/// Queue a data subnet (netuid 1) with `hotkey` registered and task 0 on it (schema
+/// hash `[1; 32]`, reference commitment `[2; 32]`, 5 PLX bounty) for the next block.
+fn post_task(chain: &TestChain, hotkey: &Keypair) {
     let owner = chain.faucet();
-    let miner = key("data-miner");
     let setup = [
         Payload::CreateSubnet {
             name: "data".into(),
@@ -31,7 +25,7 @@ async fn data_tasks_are_listed_and_shown_with_their_contributions() {
         },
         Payload::Register {
             netuid: 1,
-            hotkey: miner.account(),
+            hotkey: hotkey.account(),
         },
         Payload::CreateDataTask {
             netuid: 1,
@@ -45,9 +39,22 @@ async fn data_tasks_are_listed_and_shown_with_their_contributions() {
         },
     ];
     for (offset, payload) in (0u64..).zip(setup) {
-        let tx = chain.tx(&owner, payload, offset);
-        chain.submit(tx).expect("setup transaction admitted");
+        chain
+            .submit(chain.tx(&owner, payload, offset))
+            .expect("setup transaction admitted");
     }
+}
+
+#[tokio::test]
+async fn data_tasks_are_listed_and_shown_with_their_contributions() {
+    let chain = TestChain::new();
+    let state = chain.state();
+    let (status, empty) = get(&state, "/v1/data/tasks").await;
+    assert_eq!(status, StatusCode::OK, "{empty}");
+    assert_eq!(empty["tasks"], serde_json::json!([]));
+
+    let miner = key("data-miner");
+    post_task(&chain, &miner);
     chain.produce_block();
     let commitment = data_commit_hash(0, &miner.account(), &[7; 32], &Hash([3; 32]));
     let tx = chain.tx(
@@ -123,34 +130,8 @@ impl DataFiles for Files {
 #[tokio::test]
 async fn a_tasks_files_and_reports_come_from_the_dataset_store_checked_and_filtered() {
     let chain = TestChain::new();
-    let owner = chain.faucet();
     let validator = key("data-validator");
-    let setup = [
-        Payload::CreateSubnet {
-            name: "data".into(),
-            mechanism: Mechanism::Data,
-            hyperparams: Hyperparams::default(),
-        },
-        Payload::Register {
-            netuid: 1,
-            hotkey: validator.account(),
-        },
-        Payload::CreateDataTask {
-            netuid: 1,
-            schema_hash: Hash([1; 32]),
-            reference_commitment: Hash([2; 32]),
-            bounty: 5 * PLX,
-            commit_deadline: 50,
-            reveal_deadline: 100,
-            min_rows: 1,
-            max_rows: 10,
-        },
-    ];
-    for (offset, payload) in (0u64..).zip(setup) {
-        chain
-            .submit(chain.tx(&owner, payload, offset))
-            .expect("setup transaction admitted");
-    }
+    post_task(&chain, &validator);
     chain.produce_block();
 
     // Without a dataset store the node says so.
