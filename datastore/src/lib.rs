@@ -25,10 +25,10 @@ mod store;
 
 pub use credibility::CredibilityBook;
 pub use duty::{DutyError, DutyReport, Submission, SubmissionReport, TaskInput, run_duty};
+pub use published::{PublishedError, TaskReports};
 pub use reference::{
     PublicReference, PublicSplit, ReferenceError, ReferenceKind, public_split, split_for,
 };
-pub use published::{PublishedError, TaskReports};
 pub use store::{DataStore, StoreError};
 
 use plexus_synth::{IngestError, Schema, Table};
