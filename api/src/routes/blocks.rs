@@ -111,10 +111,12 @@ pub(crate) async fn finalization(
     let height = block.header.height;
     let digest = block.header.digest();
     let certificate = state.backend().finalization(height).await.ok_or_else(|| {
-        ApiError::not_found(
-            "no_certificate",
-            format!("this node holds no finality certificate for block {height}: try a later block and follow its parents"),
-        )
+        let message = if height == 0 {
+            "the genesis block has no certificate: it is final by definition (compare its digest with the genesis file)".to_string()
+        } else {
+            format!("this node holds no finality certificate for block {height}: check a later block's and follow its parents")
+        };
+        ApiError::not_found("no_certificate", message)
     })?;
     Ok(Json(FinalizationView {
         height,
