@@ -134,11 +134,20 @@ impl DataFiles for StoreFiles {
     }
 }
 
+/// A store failure as API clients see it: what is missing or wrong, never the store's
+/// location or the backend's error text (those go to the node's log).
 fn store_error(e: StoreError) -> DataFilesError {
     match e {
-        StoreError::NotFound { .. } => DataFilesError::NotFound(e.to_string()),
+        StoreError::NotFound { what, hash, .. } => {
+            DataFilesError::NotFound(format!("this node's dataset store has no {what} {hash}"))
+        }
         StoreError::Corrupt { .. } => DataFilesError::Corrupt(e.to_string()),
-        other => DataFilesError::Unavailable(other.to_string()),
+        other => {
+            tracing::warn!(error = %other, "data: the dataset store failed");
+            DataFilesError::Unavailable(
+                "this node's dataset store cannot be read right now: retry later".into(),
+            )
+        }
     }
 }
 
