@@ -92,7 +92,7 @@ async function dataFlow(netDir, node) {
   const { netuid } = await run('subnet', 'create', '--name', 'requester', '--subnet-name', 'penguins', '--mechanism', 'data');
   for (const hotkey of ['validator', 'contributor']) await run('subnet', 'register', '--name', 'requester', '--hotkey', hotkey, '--netuid', String(netuid));
   await run('stake', 'add', '--name', 'requester', '--hotkey', 'validator', '--amount', '100');
-  const created = await run('data', 'task', 'create', '--name', 'requester', '--netuid', String(netuid), '--metadata', meta, '--reference', reference, '--bounty', '20', '--commit-blocks', '12', '--reveal-blocks', '6');
+  const created = await run('data', 'task', 'create', '--name', 'requester', '--netuid', String(netuid), '--metadata', meta, '--reference', reference, '--bounty', '20', '--commit-blocks', '20', '--reveal-blocks', '6');
   const task = String(created.task.id);
   const synthetic = join(work, 'synthetic.csv');
   await run('data', 'generate', '--task', task, '--metadata', meta, '--stratify', 'species', '--seed', '7', '--out', synthetic);
