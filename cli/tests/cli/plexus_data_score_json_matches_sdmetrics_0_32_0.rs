@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{ok, plexus, python_venv, workspace};
+use crate::support::{ok, plexus, workspace};
 
 /// SDMetrics' answer for `args` through the bridge script the synth tests use too.
 fn sdmetrics(python: &Path, args: &[&str]) -> Value {
@@ -107,10 +107,8 @@ fn assert_parity(cmd: &mut std::process::Command, dir: &Path, theirs: &Value, wh
 
 #[test]
 fn plexus_data_score_json_matches_sdmetrics_0_32_0() {
-    let python = python_venv(
-        "sdmetrics-0.32.0-cli-venv",
-        &["sdmetrics==0.32.0", "scikit-learn"],
-    );
+    let python =
+        plexus_testing::sdmetrics_python(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")));
     let tmp = tempfile::tempdir().unwrap();
     let cli = || plexus(&tmp.path().join("wallets"));
 

@@ -1,4 +1,4 @@
-//! Shared helpers: fixtures, and a cached Python venv with sdmetrics 0.32.0 for parity checks.
+//! Shared helpers: fixtures, and the shared Python venv with sdmetrics 0.32.0 for parity checks.
 
 use plexus_synth::{Schema, Table};
 use std::path::{Path, PathBuf};
@@ -15,80 +15,10 @@ pub(crate) fn penguins() -> (Schema, Table) {
     (schema, table)
 }
 
-/// Where the venv lives: `$PLEXUS_SDMETRICS_VENV`, else under the target directory.
-fn venv_dir() -> PathBuf {
-    match std::env::var_os("PLEXUS_SDMETRICS_VENV") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_TARGET_TMPDIR")).join("sdmetrics-0.32.0-venv"),
-    }
-}
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// The venv's python, creating the venv on first use (python3 -m venv; pip from PyPI).
-/// One process builds it under a lock file while the others wait for its `ready` marker.
+/// The shared SDMetrics 0.32.0 venv (`plexus_testing::sdmetrics_python`), installed
+/// once for every parity test of the workspace.
 pub(crate) fn python() -> PathBuf {
-    let dir = venv_dir();
-    let python = dir.join("bin/python");
-    let ready = dir.join("ready");
-    let lock = dir.with_extension("lock");
-    std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
-    let start = std::time::Instant::now();
-    while !ready.exists() {
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&lock)
-        {
-            Ok(_) => {
-                let built = std::panic::catch_unwind(|| build_venv(&dir));
-                let _ = std::fs::remove_file(&lock);
-                if let Err(e) = built {
-                    std::panic::resume_unwind(e);
-                }
-            }
-            Err(_) => {
-                // Someone else is building; a lock older than 30 minutes is stale.
-                let stale = std::fs::metadata(&lock)
-                    .and_then(|m| m.modified())
-                    .is_ok_and(|t| t.elapsed().is_ok_and(|e| e.as_secs() > 1800));
-                if stale {
-                    let _ = std::fs::remove_file(&lock);
-                }
-                assert!(
-                    start.elapsed().as_secs() < 2400,
-                    "timed out waiting for {}",
-                    lock.display()
-                );
-                std::thread::sleep(std::time::Duration::from_secs(2));
-            }
-        }
-    }
-    python
-}
-
-fn build_venv(dir: &Path) {
-    let _ = std::fs::remove_dir_all(dir);
-    run(Command::new("python3").arg("-m").arg("venv").arg(dir));
-    run(Command::new(dir.join("bin/python")).args([
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "sdmetrics==0.32.0",
-        "palmerpenguins",
-        "scikit-learn",
-    ]));
-    std::fs::write(dir.join("ready"), b"sdmetrics==0.32.0\n").unwrap();
+    plexus_testing::sdmetrics_python(Path::new(env!("CARGO_TARGET_TMPDIR")))
 }
 
 /// Run the bridge script with arguments; its stdout parsed as JSON.
