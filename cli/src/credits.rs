@@ -259,9 +259,7 @@ pub(crate) fn write_sealed(
         .map_err(|_| anyhow::anyhow!("cannot encrypt {}", path.display()))?;
     let mut out = nonce.to_vec();
     out.extend_from_slice(&sealed);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
+    // Creates the folder owner-only when missing.
     plexus_wallet::write_private(path, &out)
         .with_context(|| format!("cannot write {}", path.display()))
 }
