@@ -277,8 +277,22 @@ interface HotkeyView {
 export async function verifyBalance(address: string) {
   const chain = await api.get<api.Chain>('/v1/chain');
   const { validators, firstSeen } = trustedValidators(chain.genesis_digest, chain.validators.map((v) => v.public_key));
-  const response = await api.get<api.ProofResponse>(`/v1/proofs/account/${encodeURIComponent(address)}`);
-  const { certificate } = await api.get<{ certificate: Certificate }>(`/v1/blocks/${response.proof.height}/finalization`);
+  const proofAt = (height?: number) => api.get<api.ProofResponse>(`/v1/proofs/account/${encodeURIComponent(address)}${height === undefined ? '' : `?height=${height}`}`);
+  let response = await proofAt();
+  // A block the node backfilled may lack its own certificate: prove at the latest
+  // block below the tip that has one.
+  let certificate: Certificate | undefined;
+  for (let height = response.proof.height; height > 0 && height > response.proof.height - 16; height--) {
+    try {
+      ({ certificate } = await api.get<{ certificate: Certificate }>(`/v1/blocks/${height}/finalization`));
+    } catch (e) {
+      if (e instanceof api.ApiError && e.code === 'no_certificate') continue;
+      throw e;
+    }
+    if (height !== response.proof.height) response = await proofAt(height);
+    break;
+  }
+  if (!certificate) throw new Error(`the node holds no finality certificate for the last 16 blocks up to ${response.proof.height}`);
   const finality = verifyFinality(BigInt(chain.chain_id), validators, headerDigest(response.header), certificate);
   return { ...verifyAccountProof(address, response, certificate.payload), finality, genesis: chain.genesis_digest, firstSeen };
 }
