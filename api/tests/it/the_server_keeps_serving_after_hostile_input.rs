@@ -43,6 +43,12 @@ async fn a_barrage_of_hostile_requests_leaves_the_server_answering() {
         "/v1/proofs/account/x?height=-1".to_string(),
         "/v1/proofs/stake/a/b".to_string(),
         "/v1/transactions/%ZZ".to_string(),
+        format!("/v1/blocks/{long}/finalization"),
+        "/v1/blocks/18446744073709551616/finalization".to_string(),
+        format!("/v1/data/tasks/{long}/dataset"),
+        "/v1/data/tasks/0/dataset?format=PARQUET".to_string(),
+        "/v1/data/tasks/0/training?format=csv&format=parquet".to_string(),
+        "/v1/data/tasks/-1/reports".to_string(),
         "/../../etc/passwd".to_string(),
         "/v1//accounts".to_string(),
     ];
