@@ -103,9 +103,7 @@ impl DataFiles for StoreFiles {
             match format {
                 DatasetFormat::Csv => Ok(csv),
                 DatasetFormat::Parquet => tokio::task::spawn_blocking(move || {
-                    Table::from_csv(&schema, &csv)
-                        .map_err(|e| e.to_string())
-                        .and_then(|t| t.to_parquet(&schema).map_err(|e| e.to_string()))
+                    csv_as_parquet(&schema, &csv).map_err(|e| format!("{e:#}"))
                 })
                 .await
                 .map_err(|e| DataFilesError::Unavailable(e.to_string()))?
@@ -407,29 +405,29 @@ fn task_schema(
     metadata: Option<&Path>,
     store: &DataStore,
 ) -> anyhow::Result<Schema> {
-    let (bytes, origin) = match metadata {
-        Some(path) => (read(path, "metadata")?, path.display().to_string()),
-        None => (
-            ctx.block_on(store.get(&task.schema_hash))?
-                .with_context(|| {
-                    format!(
-                        "the task's schema {} is not in the store {}: pass --metadata",
-                        task.schema_hash,
-                        store.describe()
-                    )
-                })?,
-            format!("schema {}", task.schema_hash),
-        ),
+    let Some(path) = metadata else {
+        // The store checks the blob against its hash and parses it.
+        return ctx
+            .block_on(store.schema(&task.schema_hash))?
+            .with_context(|| {
+                format!(
+                    "the task's schema {} is not usable from the store {}: pass --metadata",
+                    task.schema_hash,
+                    store.describe()
+                )
+            });
     };
+    let bytes = read(path, "metadata")?;
     if content_hash(&bytes) != task.schema_hash {
         bail!(
-            "{origin} hashes to {}, but task {} was posted with schema {}: use the task's metadata file",
+            "{} hashes to {}, but task {} was posted with schema {}: use the task's metadata file",
+            path.display(),
             content_hash(&bytes),
             task.id,
             task.schema_hash
         );
     }
-    schema_from(&bytes, &origin)
+    schema_from(&bytes, &path.display().to_string())
 }
 
 fn run_task(ctx: &Context, cmd: TaskCommand) -> anyhow::Result<()> {
@@ -1163,15 +1161,20 @@ fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A verified dataset CSV as Parquet, typed by the task's schema.
+fn csv_as_parquet(schema: &Schema, csv: &[u8]) -> anyhow::Result<Vec<u8>> {
+    Ok(Table::from_csv(schema, csv)
+        .context("the dataset does not parse against the task schema")?
+        .to_parquet(schema)?)
+}
+
 /// Write a verified CSV to `out`, converted to Parquet when `out` ends in `.parquet`.
 fn write_dataset(schema: &Schema, csv: &[u8], out: &Path) -> anyhow::Result<()> {
     let parquet = out
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
     let bytes = if parquet {
-        Table::from_csv(schema, csv)
-            .context("the dataset does not parse against the task schema")?
-            .to_parquet(schema)?
+        csv_as_parquet(schema, csv)?
     } else {
         csv.to_vec()
     };

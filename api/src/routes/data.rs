@@ -9,7 +9,10 @@ use axum::{
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
-use plexus_ledger::query::{self, DataTaskView};
+use plexus_ledger::{
+    neurons,
+    query::{self, DataTaskView},
+};
 use plexus_types::Netuid;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -284,15 +287,11 @@ pub(crate) async fn reports(
         let (snap, height) = snapshot(store)?;
         let mut reports = Vec::new();
         for r in signed {
+            // The API does not take the store's word for it: it checks again.
             if r.task != task || r.verify().is_err() {
                 continue;
             }
-            let uid = query::hotkey(&snap, &r.validator)?.and_then(|h| {
-                h.registrations
-                    .iter()
-                    .find(|(n, _)| *n == netuid)
-                    .map(|(_, uid)| *uid)
-            });
+            let uid = neurons::uid_of(&snap, netuid, &r.validator).map_err(ApiError::internal)?;
             if let Some(uid) = uid {
                 reports.push(DataReport {
                     validator: r.validator,

@@ -17,13 +17,23 @@ export class ApiError extends Error {
 /** Same origin: the node that served this page. */
 const base = '';
 
-export async function get<T>(path: string): Promise<T> {
-  let res: Response;
+/** `fetch` on the node, with an unreachable node as an `ApiError`. */
+async function reach(path: string, init?: RequestInit): Promise<Response> {
   try {
-    res = await fetch(base + path, { headers: { accept: 'application/json' } });
+    return await fetch(base + path, init);
   } catch (e) {
     throw new ApiError(0, 'unreachable', `the node does not answer (${String(e)})`);
   }
+}
+
+/** The API's `{"error": {"code", "message"}}` answer as an `ApiError`. */
+function failure(status: number, body: unknown): ApiError {
+  const err = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
+  return new ApiError(status, err?.code ?? 'error', err?.message ?? `HTTP ${status}`);
+}
+
+export async function get<T>(path: string): Promise<T> {
+  const res = await reach(path, { headers: { accept: 'application/json' } });
   const text = await res.text();
   let body: unknown;
   try {
@@ -31,25 +41,14 @@ export async function get<T>(path: string): Promise<T> {
   } catch {
     throw new ApiError(res.status, 'not_json', `HTTP ${res.status}: not a JSON answer`);
   }
-  if (!res.ok) {
-    const err = (body as { error?: { code?: string; message?: string } }).error;
-    throw new ApiError(res.status, err?.code ?? 'error', err?.message ?? `HTTP ${res.status}`);
-  }
+  if (!res.ok) throw failure(res.status, body);
   return body as T;
 }
 
 /** A file (not JSON) from the node; errors are the API's JSON errors. */
 export async function getFile(path: string): Promise<Blob> {
-  let res: Response;
-  try {
-    res = await fetch(base + path);
-  } catch (e) {
-    throw new ApiError(0, 'unreachable', `the node does not answer (${String(e)})`);
-  }
-  if (!res.ok) {
-    const body = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
-    throw new ApiError(res.status, body.error?.code ?? 'error', body.error?.message ?? `HTTP ${res.status}`);
-  }
+  const res = await reach(path);
+  if (!res.ok) throw failure(res.status, await res.json().catch(() => undefined));
   return res.blob();
 }
 
@@ -59,10 +58,8 @@ export async function submitTx(encodedHex: string): Promise<string> {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ tx: encodedHex }),
   });
-  const body = (await res.json()) as { hash?: string; error?: { code: string; message: string } };
-  if (!res.ok || !body.hash) {
-    throw new ApiError(res.status, body.error?.code ?? 'error', body.error?.message ?? `HTTP ${res.status}`);
-  }
+  const body = (await res.json()) as { hash?: string };
+  if (!res.ok || !body.hash) throw failure(res.status, body);
   return body.hash;
 }
 
