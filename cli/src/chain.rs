@@ -4,10 +4,12 @@ use std::{path::PathBuf, str::FromStr, time::Duration};
 
 use anyhow::{Context as _, anyhow, bail};
 use clap::{Args, Subcommand};
-use plexus_client::ClientError;
+use plexus_client::{
+    ClientError, Sent,
+    weights::{CommitFile, RevealProgress, Weights, WeightsError, WeightsSet},
+};
 use plexus_types::{
     AccountId, Hash, Hyperparams, Keypair, Mechanism, Netuid, Payload, format_plx, parse_plx,
-    tx::weights_commit_hash,
 };
 use plexus_wallet::Wallet;
 use serde::{Deserialize, Serialize};
@@ -49,28 +51,41 @@ pub(crate) struct Receipt {
 }
 
 /// Sign `payload` with `key`, submit it, and wait until a block includes it.
-pub(crate) fn send(
+pub(crate) async fn send(
     ctx: &Context,
     key: &Keypair,
     payload: Payload,
     fee: Option<Amount>,
 ) -> anyhow::Result<Receipt> {
     let client = ctx.client()?;
-    let sent = ctx.block_on(client.send_tx(key, payload, fee.map(|f| f.0), INCLUSION_TIMEOUT))?;
-    match sent {
-        Ok(sent) => Ok(Receipt {
+    client
+        .send_tx(key, payload, fee.map(|f| f.0), INCLUSION_TIMEOUT)
+        .await
+        .map(Receipt::from)
+        .map_err(client_error)
+}
+
+impl From<Sent> for Receipt {
+    fn from(sent: Sent) -> Self {
+        Self {
             hash: sent.hash,
             height: sent.height,
             sender: sent.sender,
             fee: sent.fee,
-        }),
-        Err(e @ ClientError::Api { .. }) => {
-            Err(anyhow::Error::new(e).context("the node refused the transaction"))
         }
-        Err(e @ ClientError::TxTimeout { .. }) => Err(anyhow::Error::new(e).context(
+    }
+}
+
+/// A failed transaction, with what it means for the user.
+pub(crate) fn client_error(error: ClientError) -> anyhow::Error {
+    match error {
+        e @ ClientError::Api { .. } => {
+            anyhow::Error::new(e).context("the node refused the transaction")
+        }
+        e @ ClientError::TxTimeout { .. } => anyhow::Error::new(e).context(
             "the transaction was accepted but not finalized in time; check it later with the API",
-        )),
-        Err(e) => Err(anyhow::Error::new(e).context("cannot reach the node")),
+        ),
+        e => anyhow::Error::new(e).context("cannot reach the node"),
     }
 }
 
@@ -90,14 +105,14 @@ pub(crate) fn print_receipt(ctx: &Context, receipt: &Receipt, what: &str) {
 pub(crate) struct KeyArgs {
     /// Wallet name.
     #[arg(long, default_value = "default")]
-    name: String,
+    pub(crate) name: String,
     /// Hotkey name within the wallet.
     #[arg(long, default_value = "default")]
-    hotkey: String,
+    pub(crate) hotkey: String,
 }
 
 impl KeyArgs {
-    fn wallet(&self, ctx: &Context) -> anyhow::Result<Wallet> {
+    pub(crate) fn wallet(&self, ctx: &Context) -> anyhow::Result<Wallet> {
         Ok(Wallet::open(&ctx.wallets()?, &self.name)?)
     }
 
@@ -105,7 +120,7 @@ impl KeyArgs {
         ctx.coldkey(&self.name)
     }
 
-    fn hotkey_key(&self, ctx: &Context) -> anyhow::Result<Keypair> {
+    pub(crate) fn hotkey_key(&self, ctx: &Context) -> anyhow::Result<Keypair> {
         let password = ctx.password(&format!("Password for wallet '{}': ", self.name))?;
         Ok(self.wallet(ctx)?.unlock_hotkey(&self.hotkey, &password)?)
     }
@@ -174,7 +189,7 @@ fn parse_mechanism(s: &str) -> Result<Mechanism, String> {
     serde_json::from_value(json!(s)).map_err(|_| "expected inference, data or generic".to_string())
 }
 
-pub(crate) fn run_subnet(ctx: &Context, cmd: SubnetCommand) -> anyhow::Result<()> {
+pub(crate) async fn run_subnet(ctx: &Context, cmd: SubnetCommand) -> anyhow::Result<()> {
     let client = ctx.client()?;
     match cmd {
         SubnetCommand::Create {
@@ -206,8 +221,9 @@ pub(crate) fn run_subnet(ctx: &Context, cmd: SubnetCommand) -> anyhow::Result<()
                     hyperparams,
                 },
                 fee.fee,
-            )?;
-            let subnets = ctx.block_on(client.subnets())??.subnets;
+            )
+            .await?;
+            let subnets = client.subnets().await?.subnets;
             let netuid = subnets
                 .iter()
                 .filter(|s| s.owner == key.account() && s.name == subnet_name)
@@ -229,7 +245,7 @@ pub(crate) fn run_subnet(ctx: &Context, cmd: SubnetCommand) -> anyhow::Result<()
             Ok(())
         }
         SubnetCommand::List => {
-            let subnets = ctx.block_on(client.subnets())??.subnets;
+            let subnets = client.subnets().await?.subnets;
             output::print(ctx, &subnets, || {
                 if subnets.is_empty() {
                     return "No subnets yet. Create one with `plexus subnet create --subnet-name NAME`.".into();
@@ -264,8 +280,8 @@ pub(crate) fn run_subnet(ctx: &Context, cmd: SubnetCommand) -> anyhow::Result<()
             Ok(())
         }
         SubnetCommand::Show { netuid } => {
-            let subnet = ctx.block_on(client.subnet(netuid))??.subnet;
-            let metagraph = ctx.block_on(client.metagraph(netuid))??;
+            let subnet = client.subnet(netuid).await?.subnet;
+            let metagraph = client.metagraph(netuid).await?;
             output::print(
                 ctx,
                 &json!({ "subnet": subnet, "metagraph": metagraph }),
@@ -330,9 +346,10 @@ pub(crate) fn run_subnet(ctx: &Context, cmd: SubnetCommand) -> anyhow::Result<()
         SubnetCommand::Register { key, netuid, fee } => {
             let hotkey = key.hotkey_address(ctx)?;
             let coldkey = key.coldkey(ctx)?;
-            let subnet = ctx.block_on(client.subnet(netuid))??.subnet;
-            let receipt = send(ctx, &coldkey, Payload::Register { netuid, hotkey }, fee.fee)?;
-            let metagraph = ctx.block_on(client.metagraph(netuid))??;
+            let subnet = client.subnet(netuid).await?.subnet;
+            let receipt =
+                send(ctx, &coldkey, Payload::Register { netuid, hotkey }, fee.fee).await?;
+            let metagraph = client.metagraph(netuid).await?;
             let uid = metagraph
                 .neurons
                 .iter()
@@ -360,7 +377,7 @@ pub(crate) fn run_subnet(ctx: &Context, cmd: SubnetCommand) -> anyhow::Result<()
             set,
             fee,
         } => {
-            let subnet = ctx.block_on(client.subnet(netuid))??.subnet;
+            let subnet = client.subnet(netuid).await?.subnet;
             if set.is_empty() {
                 output::print(ctx, &subnet.hyperparams, || {
                     let value = serde_json::to_value(&subnet.hyperparams).unwrap_or_default();
@@ -404,7 +421,8 @@ pub(crate) fn run_subnet(ctx: &Context, cmd: SubnetCommand) -> anyhow::Result<()
                     hyperparams,
                 },
                 fee.fee,
-            )?;
+            )
+            .await?;
             print_receipt(
                 ctx,
                 &receipt,
@@ -452,7 +470,7 @@ pub(crate) enum StakeCommand {
     },
 }
 
-pub(crate) fn run_stake(ctx: &Context, cmd: StakeCommand) -> anyhow::Result<()> {
+pub(crate) async fn run_stake(ctx: &Context, cmd: StakeCommand) -> anyhow::Result<()> {
     match cmd {
         StakeCommand::Add {
             key,
@@ -469,7 +487,7 @@ pub(crate) fn run_stake(ctx: &Context, cmd: StakeCommand) -> anyhow::Result<()> 
         StakeCommand::List { name } => {
             let coldkey = Wallet::open(&ctx.wallets()?, &name)?.coldkey_address();
             let client = ctx.client()?;
-            let stakes = ctx.block_on(client.stakes(&coldkey))??.stakes;
+            let stakes = client.stakes(&coldkey).await?.stakes;
             output::print(ctx, &stakes, || {
                 if stakes.is_empty() {
                     return format!(
@@ -487,7 +505,7 @@ pub(crate) fn run_stake(ctx: &Context, cmd: StakeCommand) -> anyhow::Result<()> 
     }
 }
 
-fn change_stake(
+async fn change_stake(
     ctx: &Context,
     key: &KeyArgs,
     hotkey_address: Option<AccountId>,
@@ -517,7 +535,7 @@ fn change_stake(
             "Staked",
         )
     };
-    let receipt = send(ctx, &coldkey, payload, fee.fee)?;
+    let receipt = send(ctx, &coldkey, payload, fee.fee).await?;
     print_receipt(
         ctx,
         &receipt,
@@ -552,7 +570,8 @@ pub(crate) enum WeightsCommand {
         #[arg(long)]
         netuid: Netuid,
     },
-    /// Set weights directly (only where the subnet disabled commit-reveal).
+    /// Set weights: directly, or on a commit-reveal subnet commit now, wait for the next
+    /// epoch (with a progress line) and reveal.
     Set {
         #[command(flatten)]
         key: KeyArgs,
@@ -569,19 +588,13 @@ pub(crate) enum WeightsCommand {
 }
 
 /// Parsed `uid:weight` pairs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct WeightList {
-    uids: Vec<u16>,
-    weights: Vec<u16>,
-}
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WeightList(Weights);
 
 impl FromStr for WeightList {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let mut out = WeightList {
-            uids: Vec::new(),
-            weights: Vec::new(),
-        };
+        let mut pairs = Vec::new();
         for pair in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (uid, weight) = pair
                 .split_once(':')
@@ -605,35 +618,61 @@ impl FromStr for WeightList {
                     .parse()
                     .map_err(|_| format!("`{weight}` is not a u16 weight"))?
             };
-            out.uids.push(uid);
-            out.weights.push(weight);
+            pairs.push((uid, weight));
         }
-        if out.uids.is_empty() {
+        if pairs.is_empty() {
             return Err("no weights given; write e.g. 1:1.0,2:0.5".into());
         }
-        Ok(out)
+        Ok(Self(Weights::from_pairs(&pairs)))
     }
 }
 
-/// A commit waiting for its reveal, kept next to the wallet.
-#[derive(Debug, Serialize, Deserialize)]
-struct PendingCommit {
-    netuid: Netuid,
-    hotkey: AccountId,
-    weights: WeightList,
-    salt: String,
-    version: u64,
-    commit: Hash,
+/// Where `plexus weights` keeps a hotkey's pending commit on a subnet.
+fn commit_file(wallet: &Wallet, hotkey: &str, netuid: Netuid) -> CommitFile {
+    CommitFile::in_folder(&wallet.path().join("commits"), hotkey, netuid)
 }
 
-fn commit_path(wallet: &Wallet, hotkey: &str, netuid: Netuid) -> PathBuf {
-    wallet
-        .path()
-        .join("commits")
-        .join(format!("{hotkey}-{netuid}.json"))
+/// A progress line on stderr while a commit waits for its reveal window.
+pub(crate) fn reveal_progress(ctx: &Context) -> impl FnMut(RevealProgress) + use<> {
+    let quiet = ctx.json;
+    let mut last = None;
+    move |step| {
+        if quiet {
+            return;
+        }
+        match step {
+            RevealProgress::Committed {
+                height,
+                epoch,
+                reveal_from,
+            } => eprintln!(
+                "Committed weights in block {height} (epoch {epoch}); they are revealed once block {reveal_from} is finalized."
+            ),
+            RevealProgress::Waiting {
+                height,
+                reveal_from,
+            } if last != Some(height) => {
+                last = Some(height);
+                eprint!("\r  waiting for the reveal window: block {height} of {reveal_from}  ");
+                if height >= reveal_from {
+                    eprintln!();
+                }
+            }
+            RevealProgress::Waiting { .. } => {}
+        }
+    }
 }
 
-pub(crate) fn run_weights(ctx: &Context, cmd: WeightsCommand) -> anyhow::Result<()> {
+/// The context an error of the weights helper gets on the command line.
+fn weights_error(error: WeightsError) -> anyhow::Error {
+    match error {
+        WeightsError::Client(e) => client_error(e),
+        other => anyhow::Error::new(other),
+    }
+}
+
+pub(crate) async fn run_weights(ctx: &Context, cmd: WeightsCommand) -> anyhow::Result<()> {
+    let client = ctx.client()?;
     match cmd {
         WeightsCommand::Commit {
             key,
@@ -641,79 +680,46 @@ pub(crate) fn run_weights(ctx: &Context, cmd: WeightsCommand) -> anyhow::Result<
             weights,
             version_key: version,
         } => {
-            let wallet = key.wallet(ctx)?;
+            let file = commit_file(&key.wallet(ctx)?, &key.hotkey, netuid);
             let hotkey = key.hotkey_key(ctx)?;
-            let mut salt = [0u8; 32];
-            rand::fill(&mut salt);
-            let commit = weights_commit_hash(
-                &hotkey.account(),
-                netuid,
-                &weights.uids,
-                &weights.weights,
-                &salt,
-                version,
-            );
-            let pending = PendingCommit {
-                netuid,
-                hotkey: hotkey.account(),
-                weights,
-                salt: hex::encode(salt),
-                version,
-                commit,
-            };
-            // Save the salt before committing: without it the commit can never be revealed.
-            let path = commit_path(&wallet, &key.hotkey, netuid);
-            plexus_wallet::write_private(&path, &serde_json::to_vec_pretty(&pending)?)?;
-            let receipt = send(
-                ctx,
-                &hotkey,
-                Payload::CommitWeights { netuid, commit },
-                None,
-            )?;
-            let subnet = ctx.block_on(ctx.client()?.subnet(netuid))??.subnet;
+            let (sent, pending) = client
+                .commit_weights(&hotkey, netuid, weights.0, version, &file)
+                .await
+                .map_err(weights_error)?;
+            let subnet = client.subnet(netuid).await?.subnet;
+            let receipt = Receipt::from(sent);
             output::print(
                 ctx,
-                &json!({ "receipt": receipt, "commit": commit, "saved": path }),
+                &json!({ "receipt": receipt, "commit": pending.commit, "saved": file.path() }),
                 || {
                     format!(
-                        "Committed weights {commit} on subnet {netuid} (block {}).
-Reveal after block {} with `plexus weights reveal --name {} --hotkey {} --netuid {netuid}`.",
-                        receipt.height, subnet.next_epoch_block, key.name, key.hotkey
+                        "Committed weights {} on subnet {netuid} (block {}).\nReveal after block {} with `plexus weights reveal --name {} --hotkey {} --netuid {netuid}` (or let `plexus weights set` do both).",
+                        pending.commit,
+                        receipt.height,
+                        subnet.next_epoch_block,
+                        key.name,
+                        key.hotkey
                     )
                 },
             );
             Ok(())
         }
         WeightsCommand::Reveal { key, netuid } => {
-            let wallet = key.wallet(ctx)?;
-            let path = commit_path(&wallet, &key.hotkey, netuid);
-            let text = std::fs::read_to_string(&path).with_context(|| {
-                format!(
+            let file = commit_file(&key.wallet(ctx)?, &key.hotkey, netuid);
+            if file.load()?.is_none() {
+                bail!(
                     "no saved commit at {}: run `plexus weights commit` first",
-                    path.display()
-                )
-            })?;
-            let pending: PendingCommit = serde_json::from_str(&text)
-                .with_context(|| format!("{} is not a saved commit", path.display()))?;
-            let mut salt = [0u8; 32];
-            hex::decode_to_slice(&pending.salt, &mut salt).context("the saved salt is not hex")?;
+                    file.path().display()
+                );
+            }
             let hotkey = key.hotkey_key(ctx)?;
-            let receipt = send(
-                ctx,
-                &hotkey,
-                Payload::RevealWeights {
-                    netuid,
-                    uids: pending.weights.uids.clone(),
-                    weights: pending.weights.weights.clone(),
-                    salt,
-                    version: pending.version,
-                },
-                None,
-            )?;
-            std::fs::remove_file(&path).ok();
+            let sent = client
+                .reveal_weights(&hotkey, &file)
+                .await
+                .map_err(weights_error)?;
             print_receipt(
                 ctx,
-                &receipt,
+                &Receipt::from(sent),
                 &format!("Revealed weights on subnet {netuid}"),
             );
             Ok(())
@@ -724,19 +730,35 @@ Reveal after block {} with `plexus weights reveal --name {} --hotkey {} --netuid
             weights,
             version_key: version,
         } => {
+            let file = commit_file(&key.wallet(ctx)?, &key.hotkey, netuid);
             let hotkey = key.hotkey_key(ctx)?;
-            let receipt = send(
-                ctx,
-                &hotkey,
-                Payload::SetWeights {
+            let set = client
+                .set_weights(
+                    &hotkey,
                     netuid,
-                    uids: weights.uids,
-                    weights: weights.weights,
+                    weights.0,
                     version,
-                },
-                None,
-            )?;
-            print_receipt(ctx, &receipt, &format!("Set weights on subnet {netuid}"));
+                    &file,
+                    reveal_progress(ctx),
+                )
+                .await
+                .map_err(weights_error)?;
+            match set {
+                WeightsSet::Direct(sent) => print_receipt(
+                    ctx,
+                    &Receipt::from(sent),
+                    &format!("Set weights on subnet {netuid}"),
+                ),
+                WeightsSet::Revealed { commit, reveal } => {
+                    let (commit, reveal) = (Receipt::from(commit), Receipt::from(reveal));
+                    output::print(ctx, &json!({ "commit": commit, "reveal": reveal }), || {
+                        format!(
+                            "Set weights on subnet {netuid} by commit and reveal\n  commit tx {} in block {}\n  reveal tx {} in block {}",
+                            commit.hash, commit.height, reveal.hash, reveal.height
+                        )
+                    });
+                }
+            }
             Ok(())
         }
     }

@@ -68,7 +68,7 @@ fn history_dir(ctx: &Context, name: &str) -> anyhow::Result<PathBuf> {
 }
 
 #[allow(clippy::needless_pass_by_value)] // clap hands the flags over by value
-pub(crate) fn run(ctx: &Context, args: ChatArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context, args: ChatArgs) -> anyhow::Result<()> {
     let coldkey = ctx.coldkey(&args.name)?;
     let key = local_key(&coldkey, "chat-history");
     let dir = history_dir(ctx, &args.name)?;
@@ -77,7 +77,7 @@ pub(crate) fn run(ctx: &Context, args: ChatArgs) -> anyhow::Result<()> {
     }
     let store = CreditStore::open(&CreditStore::path_for(ctx, &args.name)?, &coldkey)?;
     let session = Session::new(ctx.client()?, args.relay.clone(), store);
-    ctx.block_on(chat(ctx, &args, &session, &dir, &key))?
+    chat(ctx, &args, &session, &dir, &key).await
 }
 
 fn list(ctx: &Context, dir: &std::path::Path, key: &[u8; 32]) -> anyhow::Result<()> {

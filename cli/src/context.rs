@@ -97,15 +97,6 @@ impl Context {
             .with_context(|| format!("cannot create {}", dir.display()))?;
         Ok(dir)
     }
-
-    /// Run an async call to completion on a small runtime.
-    pub(crate) fn block_on<F: std::future::Future>(&self, future: F) -> anyhow::Result<F::Output> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("cannot start the async runtime")?;
-        Ok(runtime.block_on(future))
-    }
 }
 
 /// A 32-byte secret kept in `path` (created with fresh randomness, owner-only, on

@@ -313,17 +313,17 @@ pub(crate) fn route(
     Ok(Route::via_relay(&relay, target, config)?)
 }
 
-pub(crate) fn run(ctx: &Context, cmd: CreditsCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context, cmd: CreditsCommand) -> anyhow::Result<()> {
     match cmd {
-        CreditsCommand::Buy(args) => buy(ctx, &args),
+        CreditsCommand::Buy(args) => buy(ctx, &args).await,
         CreditsCommand::Balance(args) => balance(ctx, &args),
-        CreditsCommand::Issuers => issuers(ctx),
+        CreditsCommand::Issuers => issuers(ctx).await,
     }
 }
 
-fn issuers(ctx: &Context) -> anyhow::Result<()> {
+async fn issuers(ctx: &Context) -> anyhow::Result<()> {
     let client = ctx.client()?;
-    let list = ctx.block_on(client.issuers())??;
+    let list = client.issuers().await?;
     output::print(ctx, &list, || {
         let mut text = format!(
             "Credit price {} PLX per credit\n",
@@ -370,7 +370,7 @@ fn balance(ctx: &Context, args: &BalanceArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn buy(ctx: &Context, args: &BuyArgs) -> anyhow::Result<()> {
+async fn buy(ctx: &Context, args: &BuyArgs) -> anyhow::Result<()> {
     if !CREDIT_BUNDLES.contains(&args.credits) {
         bail!("--credits must be one of 10, 100 or 1000 (fixed bundles keep purchases unlinkable)");
     }
@@ -379,14 +379,8 @@ fn buy(ctx: &Context, args: &BuyArgs) -> anyhow::Result<()> {
     let store = CreditStore::open(&path, &coldkey)?;
     let client = ctx.client()?;
     let bought = match args.resume {
-        None => ctx.block_on(buy_tokens(
-            &client,
-            &coldkey,
-            args.credits,
-            args.issuer,
-            &args.relay,
-        ))??,
-        Some(id) => ctx.block_on(resume_tokens(&client, &coldkey, id, &args.relay))??,
+        None => buy_tokens(&client, &coldkey, args.credits, args.issuer, &args.relay).await?,
+        Some(id) => resume_tokens(&client, &coldkey, id, &args.relay).await?,
     };
     let n = bought.len();
     store.add(bought)?;

@@ -10,6 +10,7 @@ use anyhow::{Context as _, anyhow, bail};
 use clap::{Args, Subcommand};
 use futures::future::BoxFuture;
 use plexus_api::{DataFiles, DataFilesError, DatasetFormat, DatasetWanted, wire::DataTask};
+use plexus_client::weights::{CommitFile, Weights, WeightsSet};
 use plexus_datastore::{
     CredibilityBook, DataStore, PublicReference, PublishedError, ReferenceError, StoreError,
     Submission, TaskInput, content_hash, public_split, run_duty,
@@ -19,17 +20,14 @@ use plexus_synth::{
     score_submission, seed_from,
 };
 use plexus_types::{
-    Hash, Keypair, Netuid, Payload,
-    data::SignedReport,
-    format_plx,
-    tx::{data_commit_hash, weights_commit_hash},
+    Hash, Keypair, Netuid, Payload, data::SignedReport, format_plx, tx::data_commit_hash,
 };
 use plexus_wallet::Wallet;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::{
-    chain::{Amount, Receipt, send},
+    chain::{Amount, KeyArgs, Receipt, send},
     context::{Context, read_json, write_json},
     output,
 };
@@ -153,28 +151,6 @@ fn published_error(e: PublishedError) -> DataFilesError {
     match e {
         PublishedError::Store(e) => store_error(e),
         other => DataFilesError::Corrupt(other.to_string()),
-    }
-}
-
-/// The wallet and hotkey a data command signs with.
-#[derive(Debug, Clone, Args)]
-pub(crate) struct DataKeyArgs {
-    /// Wallet name.
-    #[arg(long, default_value = "default")]
-    name: String,
-    /// Hotkey name within the wallet.
-    #[arg(long, default_value = "default")]
-    hotkey: String,
-}
-
-impl DataKeyArgs {
-    fn wallet(&self, ctx: &Context) -> anyhow::Result<Wallet> {
-        Ok(Wallet::open(&ctx.wallets()?, &self.name)?)
-    }
-
-    fn hotkey_key(&self, ctx: &Context) -> anyhow::Result<Keypair> {
-        let password = ctx.password(&format!("Password for wallet '{}': ", self.name))?;
-        Ok(self.wallet(ctx)?.unlock_hotkey(&self.hotkey, &password)?)
     }
 }
 
@@ -304,7 +280,7 @@ pub(crate) struct ScoreArgs {
 #[derive(Debug, Args)]
 pub(crate) struct SubmitArgs {
     #[command(flatten)]
-    key: DataKeyArgs,
+    key: KeyArgs,
     /// The task.
     #[arg(long)]
     task: u64,
@@ -322,7 +298,7 @@ pub(crate) struct SubmitArgs {
 #[derive(Debug, Args)]
 pub(crate) struct ValidateArgs {
     #[command(flatten)]
-    key: DataKeyArgs,
+    key: KeyArgs,
     /// The task.
     #[arg(long)]
     task: u64,
@@ -359,14 +335,14 @@ pub(crate) struct DownloadArgs {
     store: StoreArg,
 }
 
-pub(crate) fn run(ctx: &Context, cmd: DataCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context, cmd: DataCommand) -> anyhow::Result<()> {
     match cmd {
-        DataCommand::Task(cmd) => run_task(ctx, cmd),
-        DataCommand::Generate(args) => generate(ctx, &args),
+        DataCommand::Task(cmd) => run_task(ctx, cmd).await,
+        DataCommand::Generate(args) => generate(ctx, &args).await,
         DataCommand::Score(args) => score(ctx, &args),
-        DataCommand::Submit(args) => submit(ctx, &args),
-        DataCommand::Validate(args) => validate(ctx, &args),
-        DataCommand::Download(args) => download(ctx, &args),
+        DataCommand::Submit(args) => submit(ctx, &args).await,
+        DataCommand::Validate(args) => validate(ctx, &args).await,
+        DataCommand::Download(args) => download(ctx, &args).await,
     }
 }
 
@@ -389,17 +365,15 @@ fn table(schema: &Schema, path: &Path, what: &str) -> anyhow::Result<Table> {
     })
 }
 
-fn fetch_task(ctx: &Context, id: u64) -> anyhow::Result<(u64, DataTask)> {
-    let at = ctx
-        .block_on(ctx.client()?.data_task(id))?
-        .with_context(|| {
-            format!("cannot read data task {id}: list tasks with `plexus data task list`")
-        })?;
+async fn fetch_task(ctx: &Context, id: u64) -> anyhow::Result<(u64, DataTask)> {
+    let at = ctx.client()?.data_task(id).await.with_context(|| {
+        format!("cannot read data task {id}: list tasks with `plexus data task list`")
+    })?;
     Ok((at.height, at.task))
 }
 
 /// The task's schema: from `--metadata` (checked against the chain) or from the store.
-fn task_schema(
+async fn task_schema(
     ctx: &Context,
     task: &DataTask,
     metadata: Option<&Path>,
@@ -407,15 +381,13 @@ fn task_schema(
 ) -> anyhow::Result<Schema> {
     let Some(path) = metadata else {
         // The store checks the blob against its hash and parses it.
-        return ctx
-            .block_on(store.schema(&task.schema_hash))?
-            .with_context(|| {
-                format!(
-                    "the task's schema {} is not usable from the store {}: pass --metadata",
-                    task.schema_hash,
-                    store.describe()
-                )
-            });
+        return store.schema(&task.schema_hash).await.with_context(|| {
+            format!(
+                "the task's schema {} is not usable from the store {}: pass --metadata",
+                task.schema_hash,
+                store.describe()
+            )
+        });
     };
     let bytes = read(path, "metadata")?;
     if content_hash(&bytes) != task.schema_hash {
@@ -430,7 +402,7 @@ fn task_schema(
     schema_from(&bytes, &path.display().to_string())
 }
 
-fn run_task(ctx: &Context, cmd: TaskCommand) -> anyhow::Result<()> {
+async fn run_task(ctx: &Context, cmd: TaskCommand) -> anyhow::Result<()> {
     match cmd {
         TaskCommand::Create {
             name,
@@ -463,20 +435,18 @@ fn run_task(ctx: &Context, cmd: TaskCommand) -> anyhow::Result<()> {
                 );
             }
             let store = store.open(ctx)?;
-            let schema_hash = ctx.block_on(store.put(meta))??;
+            let schema_hash = store.put(meta).await?;
             let (reference_commitment, public) = if private {
                 (content_hash(&reference_bytes), None)
             } else {
                 let split = public_split(&schema, &reference_bytes)?;
-                (
-                    ctx.block_on(store.publish_reference(&split))??,
-                    Some(split.manifest),
-                )
+                (store.publish_reference(&split).await?, Some(split.manifest))
             };
             let coldkey = ctx.coldkey(&name)?;
             let client = ctx.client()?;
-            let height = ctx
-                .block_on(client.status())?
+            let height = client
+                .status()
+                .await
                 .context("cannot reach the node")?
                 .tip
                 .map_or(0, |t| t.height);
@@ -496,8 +466,9 @@ fn run_task(ctx: &Context, cmd: TaskCommand) -> anyhow::Result<()> {
                     max_rows: max_rows.unwrap_or(rows.max(1)),
                 },
                 None,
-            )?;
-            let tasks = ctx.block_on(client.data_tasks(Some(netuid), Some(20)))??;
+            )
+            .await?;
+            let tasks = client.data_tasks(Some(netuid), Some(20)).await?;
             let task = tasks
                 .tasks
                 .into_iter()
@@ -541,7 +512,7 @@ Commits until block {commit_deadline}, reveals until block {reveal_deadline}.
             Ok(())
         }
         TaskCommand::List { netuid } => {
-            let tasks = ctx.block_on(ctx.client()?.data_tasks(netuid, None))??;
+            let tasks = ctx.client()?.data_tasks(netuid, None).await?;
             output::print(ctx, &tasks, || {
                 if tasks.tasks.is_empty() {
                     return "No data tasks yet: post one with `plexus data task create`.".into();
@@ -577,7 +548,7 @@ Commits until block {commit_deadline}, reveals until block {reveal_deadline}.
             Ok(())
         }
         TaskCommand::Show { id } => {
-            let (height, task) = fetch_task(ctx, id)?;
+            let (height, task) = fetch_task(ctx, id).await?;
             output::print(ctx, &task, || show(&task, height));
             Ok(())
         }
@@ -637,12 +608,12 @@ fn show(t: &DataTask, height: u64) -> String {
 }
 
 /// A public task's manifest from the store, or a clear error for a private one.
-fn public_reference(
+async fn public_reference(
     ctx: &Context,
     task: &DataTask,
     store: &DataStore,
 ) -> anyhow::Result<PublicReference> {
-    ctx.block_on(store.public_reference(&task.reference_commitment))??
+    store.public_reference(&task.reference_commitment).await?
         .with_context(|| {
             format!(
                 "task {} has no public training half in the store {}: its reference is private, or the store is not the task's (pass --store)",
@@ -652,13 +623,13 @@ fn public_reference(
         })
 }
 
-fn generate(ctx: &Context, args: &GenerateArgs) -> anyhow::Result<()> {
+async fn generate(ctx: &Context, args: &GenerateArgs) -> anyhow::Result<()> {
     let meta = read(&args.metadata, "metadata")?;
     let schema = schema_from(&meta, &args.metadata.display().to_string())?;
     let mut seed_u64 = args.seed.unwrap_or(0);
     let mut training_half = None;
     if let Some(id) = args.task {
-        let (_, task) = fetch_task(ctx, id)?;
+        let (_, task) = fetch_task(ctx, id).await?;
         if content_hash(&meta) != task.schema_hash {
             bail!(
                 "{} is not the schema of task {id} (it hashes to {}, the task's is {})",
@@ -671,7 +642,7 @@ fn generate(ctx: &Context, args: &GenerateArgs) -> anyhow::Result<()> {
         if args.real.is_none() {
             let store = args.store.open(ctx)?;
             let manifest = public_reference(ctx, &task, &store)?;
-            let csv = ctx.block_on(store.training_half(&manifest))??;
+            let csv = store.training_half(&manifest).await?;
             let half = Table::from_csv(&schema, &csv)
                 .context("the task's training half does not parse against its schema")?;
             training_half = Some(half);
@@ -866,24 +837,25 @@ fn pending_path(wallet: &Wallet, hotkey: &str, task: u64) -> PathBuf {
         .join(format!("{hotkey}-task{task}.json"))
 }
 
-fn wait_for_height(ctx: &Context, target: u64) -> anyhow::Result<()> {
+async fn wait_for_height(ctx: &Context, target: u64) -> anyhow::Result<()> {
     let client = ctx.client()?;
     loop {
-        let height = ctx
-            .block_on(client.status())?
+        let height = client
+            .status()
+            .await
             .context("cannot reach the node while waiting for the reveal window")?
             .tip
             .map_or(0, |t| t.height);
         if height >= target {
             return Ok(());
         }
-        std::thread::sleep(POLL);
+        tokio::time::sleep(POLL).await;
     }
 }
 
-fn submit(ctx: &Context, args: &SubmitArgs) -> anyhow::Result<()> {
+async fn submit(ctx: &Context, args: &SubmitArgs) -> anyhow::Result<()> {
     let store = args.store.open(ctx)?;
-    let (_, task) = fetch_task(ctx, args.task)?;
+    let (_, task) = fetch_task(ctx, args.task).await?;
     let schema = task_schema(ctx, &task, args.metadata.as_deref(), &store)?;
     let table = table(&schema, &args.file, "submission")?;
     let rows = table.num_rows() as u64;
@@ -897,7 +869,7 @@ fn submit(ctx: &Context, args: &SubmitArgs) -> anyhow::Result<()> {
         );
     }
     let csv = table.to_csv(&schema);
-    let content = ctx.block_on(store.put(csv))??;
+    let content = store.put(csv).await?;
     let wallet = args.key.wallet(ctx)?;
     let hotkey = args.key.hotkey_key(ctx)?;
     let path = pending_path(&wallet, &args.key.hotkey, task.id);
@@ -942,7 +914,8 @@ fn submit(ctx: &Context, args: &SubmitArgs) -> anyhow::Result<()> {
                 commitment,
             },
             None,
-        )?;
+        )
+        .await?;
         if !ctx.json {
             eprintln!(
                 "Committed {rows} rows ({content}) to task {} in block {}; revealing after block {}…",
@@ -951,7 +924,7 @@ fn submit(ctx: &Context, args: &SubmitArgs) -> anyhow::Result<()> {
         }
         receipts.push(receipt);
     }
-    wait_for_height(ctx, task.commit_deadline)?;
+    wait_for_height(ctx, task.commit_deadline).await?;
     let receipt = send(
         ctx,
         &hotkey,
@@ -962,7 +935,8 @@ fn submit(ctx: &Context, args: &SubmitArgs) -> anyhow::Result<()> {
             rows,
         },
         None,
-    )?;
+    )
+    .await?;
     std::fs::remove_file(&path).ok();
     receipts.push(receipt);
     output::print(
@@ -982,9 +956,9 @@ Validators score after block {}; follow with `plexus data task show {}`.",
     Ok(())
 }
 
-fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()> {
+async fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()> {
     let store = args.store.open(ctx)?;
-    let (height, task) = fetch_task(ctx, args.task)?;
+    let (height, task) = fetch_task(ctx, args.task).await?;
     if height <= task.reveal_deadline && !args.dry_run {
         bail!(
             "task {} is still in its {} window (until block {}): validate after the reveal deadline",
@@ -997,13 +971,14 @@ fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()> {
     let reference_bytes = read(&args.reference, "reference")?;
     let reference = Table::from_csv(&schema, &reference_bytes)
         .context("the reference does not parse against the task schema")?;
-    let kind = ctx
-        .block_on(store.resolve_reference(
+    let kind = store
+        .resolve_reference(
             &schema,
             &task.reference_commitment,
             &reference_bytes,
             &reference,
-        ))?
+        )
+        .await
         .with_context(|| {
             format!(
                 "{} is not task {}'s reference",
@@ -1039,7 +1014,7 @@ fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()> {
     };
     let hotkeys: Vec<_> = submissions.iter().map(|s| s.hotkey).collect();
     let credibility = book.before(task.id, &hotkeys);
-    let report = ctx.block_on(run_duty(
+    let report = run_duty(
         &store,
         TaskInput {
             task: task.id,
@@ -1051,7 +1026,8 @@ fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()> {
             params: GateParams::default(),
             credibility,
         },
-    ))??;
+    )
+    .await?;
 
     let mut receipts = Vec::new();
     let mut notes = Vec::new();
@@ -1061,31 +1037,40 @@ fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()> {
             write_json(path, &book)?;
         }
         let hotkey = args.key.hotkey_key(ctx)?;
-        let subnet = ctx.block_on(ctx.client()?.subnet(task.netuid))??.subnet;
         if report.weights.is_empty() {
             notes.push("No submission earns: no weights set.".to_string());
-        } else if subnet.hyperparams.commit_reveal {
-            let (commit, reveal) = commit_then_reveal(ctx, &hotkey, task.netuid, &report.weights)?;
-            notes.push(format!(
-                "Committed weights in block {} and revealed them in block {}.",
-                commit.height, reveal.height
-            ));
-            receipts.push(commit);
-            receipts.push(reveal);
         } else {
-            let receipt = send(
-                ctx,
-                &hotkey,
-                Payload::SetWeights {
-                    netuid: task.netuid,
-                    uids: report.weights.iter().map(|w| w.0).collect(),
-                    weights: report.weights.iter().map(|w| w.1).collect(),
-                    version: 0,
-                },
-                None,
-            )?;
-            notes.push(format!("Set weights in block {}.", receipt.height));
-            receipts.push(receipt);
+            let wallet = args.key.wallet(ctx)?;
+            let file = CommitFile::in_folder(
+                &wallet.path().join("commits"),
+                &args.key.hotkey,
+                task.netuid,
+            );
+            let set = ctx
+                .client()?
+                .set_weights(
+                    &hotkey,
+                    task.netuid,
+                    Weights::from_pairs(&report.weights),
+                    0,
+                    &file,
+                    crate::chain::reveal_progress(ctx),
+                )
+                .await?;
+            match set {
+                WeightsSet::Direct(sent) => {
+                    notes.push(format!("Set weights in block {}.", sent.height));
+                    receipts.push(Receipt::from(sent));
+                }
+                WeightsSet::Revealed { commit, reveal } => {
+                    notes.push(format!(
+                        "Committed weights in block {} and revealed them in block {}.",
+                        commit.height, reveal.height
+                    ));
+                    receipts.push(Receipt::from(commit));
+                    receipts.push(Receipt::from(reveal));
+                }
+            }
         }
         if task.published.is_none() {
             let receipt = send(
@@ -1097,7 +1082,8 @@ fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()> {
                     rows: report.rows,
                 },
                 None,
-            )?;
+            )
+            .await?;
             notes.push(format!(
                 "Published {} rows with root {} in block {}.",
                 report.rows, report.merkle_root, receipt.height
@@ -1109,7 +1095,7 @@ fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()> {
         // The breakdown behind the weights, for anyone to check (the web app's data
         // market shows it): signed, so a store cannot make it up.
         let signed = SignedReport::sign(&hotkey, task.id, serde_json::to_string(&report)?);
-        ctx.block_on(store.put_report(&signed))??;
+        store.put_report(&signed).await?;
         notes.push(format!(
             "Stored the signed score report in {}.",
             store.describe()
@@ -1196,68 +1182,13 @@ fn load_book(path: &Path) -> anyhow::Result<CredibilityBook> {
     .unwrap_or_default())
 }
 
-/// On a commit-reveal subnet: commit the weights, wait for the next epoch, reveal them.
-fn commit_then_reveal(
-    ctx: &Context,
-    hotkey: &Keypair,
-    netuid: Netuid,
-    weights: &[(u16, u16)],
-) -> anyhow::Result<(Receipt, Receipt)> {
-    let uids: Vec<u16> = weights.iter().map(|w| w.0).collect();
-    let values: Vec<u16> = weights.iter().map(|w| w.1).collect();
-    let mut salt = [0u8; 32];
-    rand::fill(&mut salt);
-    let commit = weights_commit_hash(&hotkey.account(), netuid, &uids, &values, &salt, 0);
-    let committed = send(ctx, hotkey, Payload::CommitWeights { netuid, commit }, None)?;
-    let client = ctx.client()?;
-    let subnet = ctx.block_on(client.subnet(netuid))??.subnet;
-    // The epoch the commit landed in; the reveal belongs in the one after it.
-    let landed = if subnet.last_epoch_block >= committed.height {
-        subnet.epoch_index.saturating_sub(1)
-    } else {
-        subnet.epoch_index
-    };
-    if !ctx.json {
-        eprintln!(
-            "Committed weights in block {}; revealing after block {}…",
-            committed.height, subnet.next_epoch_block
-        );
-    }
-    loop {
-        let epoch = ctx.block_on(client.subnet(netuid))??.subnet.epoch_index;
-        if epoch == landed + 1 {
-            break;
-        }
-        if epoch > landed + 1 {
-            bail!(
-                "the reveal window (epoch {}) passed before the reveal was sent: run `plexus data validate` again",
-                landed + 1
-            );
-        }
-        std::thread::sleep(POLL);
-    }
-    let revealed = send(
-        ctx,
-        hotkey,
-        Payload::RevealWeights {
-            netuid,
-            uids,
-            weights: values,
-            salt,
-            version: 0,
-        },
-        None,
-    )?;
-    Ok((committed, revealed))
-}
-
-fn download(ctx: &Context, args: &DownloadArgs) -> anyhow::Result<()> {
+async fn download(ctx: &Context, args: &DownloadArgs) -> anyhow::Result<()> {
     let store = args.store.open(ctx)?;
-    let (_, task) = fetch_task(ctx, args.task)?;
+    let (_, task) = fetch_task(ctx, args.task).await?;
     if args.training_half {
         // The chain commits to the manifest, the manifest to the half: both checked on read.
         let manifest = public_reference(ctx, &task, &store)?;
-        let csv = ctx.block_on(store.training_half(&manifest))??;
+        let csv = store.training_half(&manifest).await?;
         let schema = task_schema(ctx, &task, args.metadata.as_deref(), &store)?;
         write_dataset(&schema, &csv, &args.out)?;
         output::print(
@@ -1284,8 +1215,9 @@ fn download(ctx: &Context, args: &DownloadArgs) -> anyhow::Result<()> {
         );
     };
     let schema = task_schema(ctx, &task, args.metadata.as_deref(), &store)?;
-    let csv =
-        ctx.block_on(store.published_dataset(&schema, &published.merkle_root, published.rows))??;
+    let csv = store
+        .published_dataset(&schema, &published.merkle_root, published.rows)
+        .await?;
     let (rows, root) = (published.rows, published.merkle_root);
     write_dataset(&schema, &csv, &args.out)?;
     output::print(

@@ -85,13 +85,15 @@ fn url(port: u16) -> String {
     format!("http://127.0.0.1:{port}")
 }
 
-pub(crate) fn run(ctx: &Context, args: &DevnetArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context, args: &DevnetArgs) -> anyhow::Result<()> {
     let dir = ctx.state_dir("devnet", args.dir.as_ref())?;
     let dir = dir
         .canonicalize()
         .with_context(|| format!("cannot resolve {}", dir.display()))?;
     let ports = Ports::from_base(args.port_base)?;
-    ctx.block_on(Devnet::new(dir, ports, args.threads).run(args.ready_file.as_deref(), ctx))?
+    Devnet::new(dir, ports, args.threads)
+        .run(args.ready_file.as_deref(), ctx)
+        .await
 }
 
 struct Devnet {

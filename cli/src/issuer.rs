@@ -45,7 +45,7 @@ pub(crate) struct IssuerArgs {
     data_dir: Option<PathBuf>,
 }
 
-pub(crate) fn run(ctx: &Context, args: IssuerArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context, args: IssuerArgs) -> anyhow::Result<()> {
     init_logging();
     let (wallet, password, _) = ctx.unlock(&args.name)?;
     let hotkey = wallet
@@ -69,18 +69,16 @@ pub(crate) fn run(ctx: &Context, args: IssuerArgs) -> anyhow::Result<()> {
     let seed = load_or_create_secret(&dir.join("ohttp.seed"))?;
     let ohttp = Gateway::new(vec![GatewayKey::derive(1, &seed)?])?;
     let client = ctx.client()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    {
         let chain = client.chain().await?;
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let local = listener.local_addr()?;
-        let url = args.public_url.clone().unwrap_or_else(|| format!("http://{local}"));
+        let url = args
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{local}"));
         let ohttp_keys = ohttp.key_list()?;
         let spec = IssuerKeySpec {
             denomination: 1,
@@ -111,18 +109,27 @@ pub(crate) fn run(ctx: &Context, args: IssuerArgs) -> anyhow::Result<()> {
                     format!("cannot register as an issuer: the hotkey needs a validator permit on subnet {} (stake to it and wait an epoch)", args.netuid)
                 })?;
         }
-        let issuer = Issuer::open(hotkey.account(), chain.chain_id, vec![key], &dir.join("issued.redb"))?;
+        let issuer = Issuer::open(
+            hotkey.account(),
+            chain.chain_id,
+            vec![key],
+            &dir.join("issued.redb"),
+        )?;
         let service = Service::new(issuer, ohttp, client);
-        output::print(ctx, &json!({"issuer": hotkey.account(), "gateway": format!("{url}/ohttp")}), || {
-            format!(
-                "Plexus credit issuer {}\n  gateway  {url}/ohttp (reach it through a relay)\n  keys     1 credit per token, key epoch {}\nStop with Ctrl-C.",
-                hotkey.account(),
-                args.key_epoch
-            )
-        });
+        output::print(
+            ctx,
+            &json!({"issuer": hotkey.account(), "gateway": format!("{url}/ohttp")}),
+            || {
+                format!(
+                    "Plexus credit issuer {}\n  gateway  {url}/ohttp (reach it through a relay)\n  keys     1 credit per token, key epoch {}\nStop with Ctrl-C.",
+                    hotkey.account(),
+                    args.key_epoch
+                )
+            },
+        );
         axum::serve(listener, router(service))
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("the issuer's server failed")
-    })
+    }
 }

@@ -86,21 +86,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let ctx = Context::new(cli.node, cli.wallets, cli.json);
     let result = match cli.command {
-        Command::Wallet(cmd) => wallet::run(&ctx, cmd),
-        Command::Subnet(cmd) => chain::run_subnet(&ctx, cmd),
-        Command::Stake(cmd) => chain::run_stake(&ctx, cmd),
-        Command::Weights(cmd) => chain::run_weights(&ctx, cmd),
-        Command::Data(cmd) => data::run(&ctx, cmd),
-        Command::Devnet(args) => devnet::run(&ctx, &args),
+        // The node runs on commonware's runtime, which it starts itself.
         Command::Node(args) => node::run(&ctx, args),
-        Command::Provider(args) => provider::run(&ctx, *args),
-        Command::Relay(args) => relay::run(&ctx, args),
-        Command::Issuer(args) => issuer::run(&ctx, args),
-        Command::Chat(args) => chat::run(&ctx, args),
-        Command::Proxy(args) => proxy::run(&ctx, args),
-        Command::Credits(cmd) => credits::run(&ctx, cmd),
-        Command::Validator(args) => validator::run(&ctx, &args),
-        Command::Sim(cmd) => sim::run(&ctx, cmd),
+        command => runtime().and_then(|runtime| runtime.block_on(dispatch(&ctx, command))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -108,6 +96,37 @@ fn main() -> ExitCode {
             output::error(&ctx, &error);
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The process's one async runtime (every command but `node`, whose consensus engine
+/// brings its own).
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::Error::new(e).context("cannot start the async runtime"))
+}
+
+async fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Wallet(cmd) => wallet::run(ctx, cmd).await,
+        Command::Subnet(cmd) => chain::run_subnet(ctx, cmd).await,
+        Command::Stake(cmd) => chain::run_stake(ctx, cmd).await,
+        Command::Weights(cmd) => chain::run_weights(ctx, cmd).await,
+        Command::Data(cmd) => data::run(ctx, cmd).await,
+        Command::Devnet(args) => devnet::run(ctx, &args).await,
+        // Started by `main` before any runtime exists.
+        Command::Node(_) => anyhow::bail!("`plexus node` cannot start inside a running runtime"),
+        Command::Provider(args) => provider::run(ctx, *args).await,
+        Command::Relay(args) => relay::run(ctx, args).await,
+        Command::Issuer(args) => issuer::run(ctx, args).await,
+        Command::Chat(args) => chat::run(ctx, args).await,
+        Command::Proxy(args) => proxy::run(ctx, args).await,
+        Command::Credits(cmd) => credits::run(ctx, cmd).await,
+        Command::Validator(args) => validator::run(ctx, &args).await,
+        Command::Sim(cmd) => sim::run(ctx, cmd),
     }
 }
 

@@ -101,7 +101,7 @@ pub(crate) struct ProviderArgs {
 /// Default context per slot: SmolLM2 trains on 8192, but 4096 halves the KV cache.
 const DEFAULT_CONTEXT: u32 = 4096;
 
-pub(crate) fn run(ctx: &Context, args: ProviderArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context, args: ProviderArgs) -> anyhow::Result<()> {
     init_logging();
     let keys = match args.netuid {
         Some(_) => {
@@ -116,12 +116,7 @@ pub(crate) fn run(ctx: &Context, args: ProviderArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(serve(ctx, args, keys))
+    serve(ctx, args, keys).await
 }
 
 fn spinner(message: String) -> indicatif::ProgressBar {

@@ -46,17 +46,12 @@ pub(crate) struct ProxyArgs {
 /// Largest request body the proxy takes (the private path pads to at most 256 KiB).
 const MAX_BODY: usize = 256 << 10;
 
-pub(crate) fn run(ctx: &Context, args: ProxyArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context, args: ProxyArgs) -> anyhow::Result<()> {
     init_logging();
     let coldkey = ctx.coldkey(&args.name)?;
     let store = CreditStore::open(&CreditStore::path_for(ctx, &args.name)?, &coldkey)?;
     let session = Arc::new(Session::new(ctx.client()?, args.relay.clone(), store));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -76,7 +71,7 @@ pub(crate) fn run(ctx: &Context, args: ProxyArgs) -> anyhow::Result<()> {
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("the proxy's server failed")
-    })
+    }
 }
 
 fn router(session: Arc<Session>) -> Router {

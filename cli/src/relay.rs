@@ -42,14 +42,9 @@ pub(crate) struct RelayArgs {
     allow_origins: Vec<String>,
 }
 
-pub(crate) fn run(ctx: &Context, args: RelayArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context, args: RelayArgs) -> anyhow::Result<()> {
     init_logging();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(serve(ctx, args))
+    serve(ctx, args).await
 }
 
 async fn serve(ctx: &Context, args: RelayArgs) -> anyhow::Result<()> {

@@ -109,7 +109,7 @@ struct ProviderReport {
     note: Option<String>,
 }
 
-pub(crate) fn run(ctx: &Context, args: &ValidatorArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context, args: &ValidatorArgs) -> anyhow::Result<()> {
     let (wallet, password, coldkey) = ctx.unlock(&args.name)?;
     let hotkey = wallet
         .unlock_hotkey(&args.hotkey, &password)
@@ -157,7 +157,7 @@ pub(crate) fn run(ctx: &Context, args: &ValidatorArgs) -> anyhow::Result<()> {
         args.relay,
         dir.display()
     );
-    ctx.block_on(validator.run(args.epochs))?
+    validator.run(args.epochs).await
 }
 
 struct Validator<'a> {

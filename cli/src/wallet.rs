@@ -81,7 +81,7 @@ pub(crate) enum WalletCommand {
     },
 }
 
-pub(crate) fn run(ctx: &Context, cmd: WalletCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context, cmd: WalletCommand) -> anyhow::Result<()> {
     let root = ctx.wallets()?;
     match cmd {
         WalletCommand::Create {
@@ -184,8 +184,8 @@ pub(crate) fn run(ctx: &Context, cmd: WalletCommand) -> anyhow::Result<()> {
                 None => Wallet::open(&root, &name)?.coldkey_address(),
             };
             let client = ctx.client()?;
-            let account = ctx.block_on(client.account(&address))??;
-            let stakes = ctx.block_on(client.stakes(&address))??;
+            let account = client.account(&address).await?;
+            let stakes = client.stakes(&address).await?;
             let staked = stakes.total;
             output::print(
                 ctx,
@@ -216,7 +216,8 @@ pub(crate) fn run(ctx: &Context, cmd: WalletCommand) -> anyhow::Result<()> {
                     amount: amount.0,
                 },
                 fee.fee,
-            )?;
+            )
+            .await?;
             chain::print_receipt(
                 ctx,
                 &receipt,
@@ -227,7 +228,7 @@ pub(crate) fn run(ctx: &Context, cmd: WalletCommand) -> anyhow::Result<()> {
         WalletCommand::Faucet { name, amount } => {
             let to = Wallet::open(&root, &name)?.coldkey_address();
             let client = ctx.client()?;
-            let config = ctx.block_on(client.chain())??;
+            let config = client.chain().await?;
             let faucet = plexus_ledger::genesis::dev_faucet();
             if config.params.faucet != Some(faucet.account()) {
                 bail!(
@@ -243,7 +244,8 @@ pub(crate) fn run(ctx: &Context, cmd: WalletCommand) -> anyhow::Result<()> {
                     amount: amount.0,
                 },
                 None,
-            )?;
+            )
+            .await?;
             chain::print_receipt(
                 ctx,
                 &receipt,
