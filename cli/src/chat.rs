@@ -6,26 +6,23 @@
 //! the wallet's coldkey derives. The provider sees each request's whole context (the
 //! conversation so far), never who sent it.
 
-use std::{
-    io::{BufRead as _, Write as _},
-    path::PathBuf,
-};
+use std::io::{BufRead as _, Write as _};
 
 use anyhow::{Context as _, bail};
 use clap::Args;
-use plexus_types::AccountId;
-use plexus_validator::probe::{DEFAULT_MAX_TOKENS, Message, chat_body};
-use serde::{Deserialize, Serialize};
+use plexus_session::{
+    Answer, Session,
+    chat::{DEFAULT_MAX_TOKENS, Message, chat_body, read_stream},
+    history::{Conversation, History, HistoryError},
+};
+use plexus_types::credits::credits_for;
 use serde_json::json;
 
 use crate::{
     context::Context,
-    credits::{CreditStore, DEFAULT_RELAY_URL, local_key, open_sealed, providers, write_sealed},
+    credits::{DEFAULT_RELAY_URL, open_store},
     output,
-    session::{Answer, Session, read_stream},
 };
-
-const HISTORY_AAD: &[u8] = b"plexus/chat/history/v1";
 
 /// Flags of `plexus chat`.
 #[derive(Debug, Args)]
@@ -54,113 +51,85 @@ pub(crate) struct ChatArgs {
     max_tokens: u32,
 }
 
-/// A conversation, as saved (encrypted) on this machine.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Conversation {
-    id: String,
-    provider: AccountId,
-    model: String,
-    messages: Vec<Message>,
-}
-
-fn history_dir(ctx: &Context, name: &str) -> anyhow::Result<PathBuf> {
-    Ok(ctx.wallets()?.join(name).join("chats"))
-}
-
 #[allow(clippy::needless_pass_by_value)] // clap hands the flags over by value
 pub(crate) async fn run(ctx: &Context, args: ChatArgs) -> anyhow::Result<()> {
     let coldkey = ctx.coldkey(&args.name)?;
-    let key = local_key(&coldkey, "chat-history");
-    let dir = history_dir(ctx, &args.name)?;
+    let history = History::new(&ctx.wallets()?.join(&args.name).join("chats"), &coldkey);
     if args.list {
-        return list(ctx, &dir, &key);
+        list(ctx, &history);
+        return Ok(());
     }
-    let store = CreditStore::open(&CreditStore::path_for(ctx, &args.name)?, &coldkey)?;
+    let store = open_store(ctx, &args.name, &coldkey)?;
     let session = Session::new(ctx.client()?, args.relay.clone(), store);
-    chat(ctx, &args, &session, &dir, &key).await
+    chat(ctx, &args, &session, &history).await
 }
 
-fn list(ctx: &Context, dir: &std::path::Path, key: &[u8; 32]) -> anyhow::Result<()> {
-    let mut out = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            if let Some(plain) = open_sealed(&e.path(), key, HISTORY_AAD)?
-                && let Ok(c) = serde_json::from_slice::<Conversation>(&plain)
-            {
-                out.push(c);
-            }
-        }
-    }
-    out.sort_by(|a, b| a.id.cmp(&b.id));
-    let view: Vec<_> = out
+fn list(ctx: &Context, history: &History) {
+    let saved = history.list();
+    let view: Vec<_> = saved
         .iter()
-        .map(|c| json!({"id": c.id, "model": c.model, "turns": c.messages.len() / 2, "first": c.messages.first().map(|m| m.content.chars().take(60).collect::<String>())}))
+        .map(|c| json!({"id": c.id, "model": c.model, "turns": c.turns(), "first": c.messages.first().map(|_| c.title(60))}))
         .collect();
     output::print(ctx, &view, || {
-        if out.is_empty() {
+        if saved.is_empty() {
             return "No saved conversations.".to_owned();
         }
-        out.iter()
-            .map(|c| {
-                format!(
-                    "{}  {} turns  {}",
-                    c.id,
-                    c.messages.len() / 2,
-                    c.messages
-                        .first()
-                        .map(|m| m.content.chars().take(60).collect::<String>())
-                        .unwrap_or_default()
-                )
-            })
+        saved
+            .iter()
+            .map(|c| format!("{}  {} turns  {}", c.id, c.turns(), c.title(60)))
             .collect::<Vec<_>>()
             .join("\n")
     });
-    Ok(())
+}
+
+/// The conversation to continue, or a new one with a provider this wallet can pay.
+async fn open_conversation(
+    args: &ChatArgs,
+    session: &Session,
+    history: &History,
+) -> anyhow::Result<Conversation> {
+    match &args.conversation {
+        Some(id) => history.load(id).map_err(|e| match e {
+            HistoryError::Unknown(_) | HistoryError::BadId(_) => anyhow::Error::new(e)
+                .context("no such conversation: list them with `plexus chat --list`"),
+            e => e.into(),
+        }),
+        None => {
+            let need = credits_for(&chat_body("", &[], args.max_tokens));
+            let provider = session.pick(args.model.as_deref(), need).await?;
+            Ok(Conversation::new(provider.hotkey, provider.model))
+        }
+    }
+}
+
+/// The next message: a line typed at the prompt, or `--message` once.
+fn next_message(
+    interactive: bool,
+    lines: &mut impl Iterator<Item = std::io::Result<String>>,
+    once: &mut Option<String>,
+) -> Option<String> {
+    if interactive {
+        eprint!("> ");
+        let _ = std::io::stderr().flush();
+        lines.next().and_then(Result::ok)
+    } else {
+        once.take()
+    }
 }
 
 async fn chat(
     ctx: &Context,
     args: &ChatArgs,
     session: &Session,
-    dir: &std::path::Path,
-    key: &[u8; 32],
+    history: &History,
 ) -> anyhow::Result<()> {
-    let need = u64::from(
-        args.max_tokens
-            .div_ceil(plexus_provider::private::TOKENS_PER_CREDIT)
-            .max(1),
-    );
-    let mut convo = match &args.conversation {
-        Some(id) => {
-            let path = dir.join(format!("{id}.enc"));
-            let plain = open_sealed(&path, key, HISTORY_AAD)?.with_context(|| {
-                format!("no saved conversation {id}: list them with `plexus chat --list`")
-            })?;
-            serde_json::from_slice::<Conversation>(&plain)?
-        }
-        None => {
-            let provider = session.pick(args.model.as_deref(), need).await?;
-            let mut id = [0u8; 8];
-            rand::Rng::fill_bytes(&mut rand::rng(), &mut id);
-            Conversation {
-                id: hex::encode(id),
-                provider: provider.hotkey,
-                model: provider.model,
-                messages: Vec::new(),
-            }
-        }
-    };
-    let provider = providers(&ctx.client()?)
-        .await?
-        .into_iter()
-        .find(|p| p.hotkey == convo.provider)
-        .with_context(|| {
-            format!(
-                "provider {} of this conversation no longer serves privately",
-                convo.provider
-            )
-        })?;
-    let path = dir.join(format!("{}.enc", convo.id));
+    let mut convo = open_conversation(args, session, history).await?;
+    let provider = session.provider(&convo.provider).await?.with_context(|| {
+        format!(
+            "provider {} of this conversation no longer serves privately",
+            convo.provider
+        )
+    })?;
     let interactive = args.message.is_none();
     if interactive && !ctx.json {
         eprintln!(
@@ -175,20 +144,7 @@ async fn chat(
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
     let mut once = args.message.clone();
-    loop {
-        let text = if interactive {
-            eprint!("> ");
-            let _ = std::io::stderr().flush();
-            match lines.next() {
-                Some(Ok(l)) => l,
-                _ => break,
-            }
-        } else {
-            match once.take() {
-                Some(m) => m,
-                None => break,
-            }
-        };
+    while let Some(text) = next_message(interactive, &mut lines, &mut once) {
         let text = text.trim().to_owned();
         if text.is_empty() {
             continue;
@@ -196,10 +152,7 @@ async fn chat(
         if text == "/quit" || text == "/exit" {
             break;
         }
-        convo.messages.push(Message {
-            role: "user".into(),
-            content: text,
-        });
+        convo.messages.push(Message::user(text));
         let body = chat_body(&convo.model, &convo.messages, args.max_tokens);
         let answer = match session
             .send(&provider, "/v1/chat/completions", body, true)
@@ -217,11 +170,8 @@ async fn chat(
             );
         }
         let reply = print_stream(answer.body, !ctx.json).await?;
-        convo.messages.push(Message {
-            role: "assistant".into(),
-            content: reply.clone(),
-        });
-        write_sealed(&path, key, HISTORY_AAD, &serde_json::to_vec(&convo)?)?;
+        convo.messages.push(Message::assistant(reply.clone()));
+        history.save(&convo)?;
         if ctx.json {
             println!(
                 "{}",

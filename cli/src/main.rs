@@ -2,6 +2,7 @@
 
 mod chain;
 mod chat;
+mod config;
 mod context;
 mod credits;
 mod data;

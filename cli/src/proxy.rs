@@ -1,32 +1,20 @@
 //! `plexus proxy`: an OpenAI-compatible endpoint on 127.0.0.1 that sends every
 //! request over the private path, so any OpenAI client becomes private unchanged.
 //!
-//! Each request goes to a random provider of the requested model that this wallet
-//! holds tokens for, through the relay, paid with `ceil(max_tokens / 512)` tokens.
-//! `GET /v1/models` is answered from the chain (nothing to hide). Nothing is logged
-//! but counts.
+//! The routes are [`plexus_session::proxy`]'s; this file parses flags and prints.
 
 use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context as _;
-use axum::{
-    Json, Router,
-    body::{Body, Bytes},
-    extract::State,
-    http::{StatusCode, header},
-    response::{IntoResponse, Response},
-    routing::{get, post},
-};
 use clap::Args;
-use futures::StreamExt as _;
+use plexus_session::{Session, proxy::router};
 use serde_json::json;
 
 use crate::{
     context::Context,
-    credits::{CreditStore, DEFAULT_RELAY_URL},
+    credits::{DEFAULT_RELAY_URL, open_store},
     node::{init_logging, shutdown_signal},
     output,
-    session::{Answer, Session},
 };
 
 /// Flags of `plexus proxy`.
@@ -43,143 +31,28 @@ pub(crate) struct ProxyArgs {
     relay: String,
 }
 
-/// Largest request body the proxy takes (the private path pads to at most 256 KiB).
-const MAX_BODY: usize = 256 << 10;
-
 pub(crate) async fn run(ctx: &Context, args: ProxyArgs) -> anyhow::Result<()> {
     init_logging();
     let coldkey = ctx.coldkey(&args.name)?;
-    let store = CreditStore::open(&CreditStore::path_for(ctx, &args.name)?, &coldkey)?;
+    let store = open_store(ctx, &args.name, &coldkey)?;
     let session = Arc::new(Session::new(ctx.client()?, args.relay.clone(), store));
-    {
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
-        let local = listener.local_addr()?;
-        output::print(
-            ctx,
-            &json!({"proxy": format!("http://{local}/v1"), "credits": session.credits(), "relay": args.relay}),
-            || {
-                format!(
-                    "Plexus private proxy\n  OpenAI API  http://{local}/v1 (base_url for any OpenAI client; any api_key)\n  relay       {}\n  credits     {}\nStop with Ctrl-C.",
-                    args.relay,
-                    session.credits()
-                )
-            },
-        );
-        axum::serve(listener, router(session))
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("the proxy's server failed")
-    }
-}
-
-fn router(session: Arc<Session>) -> Router {
-    Router::new()
-        .route("/v1/models", get(models))
-        .route("/v1/chat/completions", post(forward_chat))
-        .route("/v1/completions", post(forward_completions))
-        .route("/v1/embeddings", post(forward_embeddings))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
-        .with_state(session)
-}
-
-fn openai_error(status: StatusCode, code: &str, message: &str) -> Response {
-    (
-        status,
-        Json(json!({"error": {"message": message, "type": "invalid_request_error", "param": null, "code": code}})),
-    )
-        .into_response()
-}
-
-async fn models(State(session): State<Arc<Session>>) -> Response {
-    match session.models().await {
-        Ok(models) => Json(json!({
-            "object": "list",
-            "data": models.iter().map(|m| json!({"id": m, "object": "model", "created": 0, "owned_by": "plexus"})).collect::<Vec<_>>(),
-        }))
-        .into_response(),
-        Err(e) => openai_error(StatusCode::BAD_GATEWAY, "chain_unavailable", &format!("{e:#}")),
-    }
-}
-
-async fn forward_chat(State(s): State<Arc<Session>>, body: Bytes) -> Response {
-    forward(s, "/v1/chat/completions", body).await
-}
-
-async fn forward_completions(State(s): State<Arc<Session>>, body: Bytes) -> Response {
-    forward(s, "/v1/completions", body).await
-}
-
-async fn forward_embeddings(State(s): State<Arc<Session>>, body: Bytes) -> Response {
-    forward(s, "/v1/embeddings", body).await
-}
-
-async fn forward(session: Arc<Session>, path: &str, body: Bytes) -> Response {
-    let Ok(json) = serde_json::from_slice::<serde_json::Value>(&body) else {
-        return openai_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            "the request body is not JSON",
-        );
-    };
-    let model = json
-        .get("model")
-        .and_then(|m| m.as_str())
-        .map(str::to_owned);
-    let stream = json.get("stream").and_then(serde_json::Value::as_bool) == Some(true);
-    if let Some(m) = &model
-        && session.models().await.is_ok_and(|all| !all.contains(m))
-    {
-        return openai_error(
-            StatusCode::NOT_FOUND,
-            "model_not_found",
-            &format!(
-                "no provider serves the model '{m}' privately; GET /v1/models lists those that do"
-            ),
-        );
-    }
-    let need = plexus_provider::private::credits_for(&body);
-    let provider = match session.pick(model.as_deref(), need).await {
-        Ok(p) => p,
-        Err(e) => {
-            return openai_error(
-                StatusCode::PAYMENT_REQUIRED,
-                "insufficient_credits",
-                &format!("{e:#}"),
-            );
-        }
-    };
-    match session.send(&provider, path, body.to_vec(), stream).await {
-        Ok(Answer::Whole(r)) => plain(r.status, r.content_type, Body::from(r.body)),
-        Ok(Answer::Streamed(r)) => {
-            if r.head.status != 200 {
-                let rest: Vec<Vec<u8>> =
-                    r.body.filter_map(|b| async move { b.ok() }).collect().await;
-                let mut bytes = r.head.body;
-                bytes.extend(rest.concat());
-                return plain(r.head.status, r.head.content_type, Body::from(bytes));
-            }
-            let stream = r.body.map(|item| {
-                item.map(Bytes::from)
-                    .map_err(|e| std::io::Error::other(e.to_string()))
-            });
-            plain(
-                r.head.status,
-                r.head.content_type,
-                Body::from_stream(stream),
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let local = listener.local_addr()?;
+    output::print(
+        ctx,
+        &json!({"proxy": format!("http://{local}/v1"), "credits": session.credits(), "relay": args.relay}),
+        || {
+            format!(
+                "Plexus private proxy\n  OpenAI API  http://{local}/v1 (base_url for any OpenAI client; any api_key)\n  relay       {}\n  credits     {}\nStop with Ctrl-C.",
+                args.relay,
+                session.credits()
             )
-        }
-        Err(e) => openai_error(
-            StatusCode::BAD_GATEWAY,
-            "private_path_failed",
-            &format!("{e:#}"),
-        ),
-    }
-}
-
-fn plain(status: u16, content_type: Option<String>, body: Body) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
-    let ct = content_type.unwrap_or_else(|| "application/json".into());
-    (status, [(header::CONTENT_TYPE, ct)], body).into_response()
+        },
+    );
+    axum::serve(listener, router(session))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the proxy's server failed")
 }

@@ -37,6 +37,7 @@ use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 
 pub mod private;
+pub mod relay;
 pub mod weights;
 
 pub use error::ClientError;

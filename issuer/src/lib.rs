@@ -33,34 +33,14 @@ use plexus_privacy::{
 };
 use plexus_types::{AccountId, Hash, Signature, credits::issuance_signing_bytes};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use thiserror::Error;
 
-/// Most token requests one issuance carries (the largest bundle of 1-credit tokens).
-pub const MAX_TOKENS_PER_ISSUANCE: usize = 1000;
-/// Path of the issuance resource inside the OHTTP request.
-pub const ISSUE_PATH: &str = "/v1/issue";
+pub use plexus_types::credits::{
+    ISSUE_PATH, IssuanceRequest, IssuanceResponse, MAX_TOKENS_PER_ISSUANCE,
+};
 
 const ISSUED: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("issued");
-
-/// What a buyer sends.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IssuanceRequest {
-    /// The deposit id from the `BuyCredits` event.
-    pub deposit: u64,
-    /// RFC 9578 TokenRequests, hex.
-    pub token_requests: Vec<String>,
-    /// The buyer coldkey's ed25519 signature over `issuance_signing_bytes`, hex.
-    pub signature: String,
-}
-
-/// What the issuer answers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IssuanceResponse {
-    /// RFC 9578 TokenResponses (blind signatures), hex, in request order.
-    pub token_responses: Vec<String>,
-}
 
 /// Why an issuance was refused.
 #[derive(Debug, Error)]
@@ -455,103 +435,4 @@ async fn ohttp(State(service): State<Service>, headers: HeaderMap, body: Bytes) 
             &e.to_string(),
         ),
     }
-}
-
-/// Why a buyer could not get its tokens.
-#[derive(Debug, Error)]
-pub enum FetchError {
-    /// Building the blinded requests or finalizing the answers failed.
-    #[error("token: {0}")]
-    Token(#[from] TokenError),
-    /// The private path failed.
-    #[error(transparent)]
-    Private(#[from] plexus_client::private::PrivateError),
-    /// The issuer refused.
-    #[error("the issuer refused: HTTP {status}: {message}")]
-    Refused {
-        /// Inner status.
-        status: u16,
-        /// Its error message.
-        message: String,
-    },
-    /// The answer is not what the protocol says.
-    #[error("malformed issuer answer: {0}")]
-    Malformed(String),
-}
-
-/// A token for one provider, ready to spend.
-#[derive(Debug, Clone)]
-pub struct Credit {
-    /// The provider hotkey address the token is bound to.
-    pub origin: String,
-    /// The token.
-    pub token: plexus_privacy::token::Token,
-}
-
-/// Buyer side: blind one token per entry of `origins` (provider hotkey addresses) for
-/// `deposit` under `key` of issuer `issuer`, ask the issuer over `route`, finalize.
-#[allow(clippy::too_many_arguments)]
-pub async fn fetch_tokens(
-    http: &reqwest::Client,
-    route: &plexus_client::private::Route,
-    chain_id: u64,
-    deposit: u64,
-    buyer: &plexus_types::Keypair,
-    issuer: &AccountId,
-    key: &plexus_privacy::token::IssuerPublicKey,
-    origins: &[String],
-) -> Result<Vec<Credit>, FetchError> {
-    use plexus_privacy::token::{TokenChallenge, begin_issuance};
-    let issuer_name = issuer.to_address();
-    let mut requests = Vec::with_capacity(origins.len());
-    let mut pending = Vec::with_capacity(origins.len());
-    for origin in origins {
-        let challenge = TokenChallenge::for_origin(&issuer_name, origin);
-        let (request, p) = begin_issuance(key, &challenge)?;
-        requests.push(request.encode());
-        pending.push(p);
-    }
-    let signature = buyer.sign(&issuance_signing_bytes(chain_id, deposit, &requests));
-    let body = IssuanceRequest {
-        deposit,
-        token_requests: requests.iter().map(hex::encode).collect(),
-        signature: hex::encode(signature.0),
-    };
-    let plain = plexus_client::private::PlainRequest {
-        method: "POST".into(),
-        path: ISSUE_PATH.into(),
-        body: serde_json::to_vec(&body).map_err(|e| FetchError::Malformed(e.to_string()))?,
-        tokens: Vec::new(),
-    };
-    let answer =
-        plexus_client::private::send(http, route, &plain, std::time::Duration::from_secs(60))
-            .await?;
-    if answer.status != 200 {
-        let message = serde_json::from_slice::<serde_json::Value>(&answer.body)
-            .ok()
-            .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
-            .unwrap_or_default();
-        return Err(FetchError::Refused {
-            status: answer.status,
-            message,
-        });
-    }
-    let parsed: IssuanceResponse =
-        serde_json::from_slice(&answer.body).map_err(|e| FetchError::Malformed(e.to_string()))?;
-    if parsed.token_responses.len() != pending.len() {
-        return Err(FetchError::Malformed(format!(
-            "{} answers for {} requests",
-            parsed.token_responses.len(),
-            pending.len()
-        )));
-    }
-    let mut out = Vec::with_capacity(pending.len());
-    for ((p, r), origin) in pending.into_iter().zip(parsed.token_responses).zip(origins) {
-        let bytes = hex::decode(r).map_err(|e| FetchError::Malformed(e.to_string()))?;
-        out.push(Credit {
-            origin: origin.clone(),
-            token: p.finalize(&bytes)?,
-        });
-    }
-    Ok(out)
 }

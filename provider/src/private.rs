@@ -50,8 +50,7 @@ use serde_json::json;
 use thiserror::Error;
 use tower::ServiceExt as _;
 
-/// Output tokens one credit pays for; a request costs `ceil(max_tokens / this)` credits.
-pub const TOKENS_PER_CREDIT: u32 = 512;
+pub use plexus_types::credits::{TOKENS_PER_CREDIT, credits_for};
 /// Paths the private path serves.
 const ROUTES: [&str; 4] = [
     "/v1/chat/completions",
@@ -329,20 +328,6 @@ impl PrivateGateway {
     }
 }
 
-/// Credits a request costs: `ceil(max_tokens / TOKENS_PER_CREDIT)`, at least 1
-/// (`max_tokens` or `max_completion_tokens` from the JSON body; 1 credit if absent).
-pub fn credits_for(body: &[u8]) -> u64 {
-    let max = serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| {
-            v.get("max_completion_tokens")
-                .or_else(|| v.get("max_tokens"))
-                .and_then(serde_json::Value::as_u64)
-        })
-        .unwrap_or(u64::from(TOKENS_PER_CREDIT));
-    max.div_ceil(u64::from(TOKENS_PER_CREDIT)).max(1)
-}
-
 fn unix_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -520,19 +505,6 @@ pub fn token_nonce(token: &[u8]) -> Option<[u8; 32]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_request_costs_one_credit_per_512_output_tokens() {
-        assert_eq!(credits_for(b"{}"), 1);
-        assert_eq!(credits_for(b"not json"), 1);
-        assert_eq!(credits_for(br#"{"max_tokens": 1}"#), 1);
-        assert_eq!(credits_for(br#"{"max_tokens": 512}"#), 1);
-        assert_eq!(credits_for(br#"{"max_tokens": 513}"#), 2);
-        assert_eq!(
-            credits_for(br#"{"max_completion_tokens": 2048, "max_tokens": 1}"#),
-            4
-        );
-    }
 
     #[test]
     fn sse_events_are_framed_whole_and_long_ones_split() {

@@ -39,7 +39,8 @@ mod metrics;
 mod server;
 pub mod source;
 mod upstream;
-pub mod wire;
+/// The JSON the relay answers with besides errors (shared with clients).
+pub use plexus_client::relay as wire;
 
 use std::time::Duration;
 

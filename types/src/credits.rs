@@ -28,6 +28,48 @@ pub const MAX_ISSUER_KEYS: usize = 4;
 pub const MAX_SETTLE_TOKENS: usize = 128;
 /// Length of an encoded type 0x0002 token (2 + 32 + 32 + 32 + 256 bytes).
 pub const TOKEN_BYTES: usize = 354;
+/// Most token requests one issuance carries (the largest bundle of 1-credit tokens).
+pub const MAX_TOKENS_PER_ISSUANCE: usize = 1000;
+/// Path of the issuance resource inside the OHTTP request to an issuer.
+pub const ISSUE_PATH: &str = "/v1/issue";
+/// Output tokens one credit pays for; a request costs `ceil(max_tokens / this)` credits.
+pub const TOKENS_PER_CREDIT: u32 = 512;
+
+/// What a buyer sends an issuer (inside OHTTP, `POST` [`ISSUE_PATH`], JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuanceRequest {
+    /// The deposit id from the `BuyCredits` event.
+    pub deposit: u64,
+    /// RFC 9578 TokenRequests, hex.
+    pub token_requests: Vec<String>,
+    /// The buyer coldkey's ed25519 signature over [`issuance_signing_bytes`], hex.
+    pub signature: String,
+}
+
+/// What the issuer answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuanceResponse {
+    /// RFC 9578 TokenResponses (blind signatures), hex, in request order.
+    pub token_responses: Vec<String>,
+}
+
+/// Credits a request to a provider costs, the one pricing rule of the private path:
+/// `ceil(max_tokens / TOKENS_PER_CREDIT)`, at least 1, with `max_completion_tokens`
+/// (else `max_tokens`) read from the JSON body; a body without either costs one
+/// credit. Clients pay it, providers charge it, and the web app's `creditsFor`
+/// follows the same vectors (`web/test/vectors.json`, `pricing`).
+pub fn credits_for(body: &[u8]) -> u64 {
+    // As the provider reads the limit: `max_completion_tokens` when it is a number,
+    // else `max_tokens` (a `null` or malformed first does not hide the second).
+    let max = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            let limit = |key: &str| v.get(key).and_then(serde_json::Value::as_u64);
+            limit("max_completion_tokens").or_else(|| limit("max_tokens"))
+        })
+        .unwrap_or(u64::from(TOKENS_PER_CREDIT));
+    max.div_ceil(u64::from(TOKENS_PER_CREDIT)).max(1)
+}
 
 /// One issuer public key: which tokens it signs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +142,33 @@ pub fn issuance_signing_bytes(chain_id: u64, deposit: u64, token_requests: &[Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_costs_one_credit_per_512_output_tokens() {
+        assert_eq!(credits_for(b"{}"), 1);
+        assert_eq!(credits_for(b"not json"), 1);
+        assert_eq!(credits_for(br#"{"max_tokens": 1}"#), 1);
+        assert_eq!(credits_for(br#"{"max_tokens": 512}"#), 1);
+        assert_eq!(credits_for(br#"{"max_tokens": 513}"#), 2);
+        assert_eq!(
+            credits_for(br#"{"max_completion_tokens": 2048, "max_tokens": 1}"#),
+            4
+        );
+    }
+
+    #[test]
+    fn a_null_max_completion_tokens_does_not_buy_a_long_answer_for_one_credit() {
+        // The provider generates up to `max_tokens` when `max_completion_tokens` is
+        // null, so the price must follow the same field.
+        assert_eq!(
+            credits_for(br#"{"max_completion_tokens": null, "max_tokens": 2048}"#),
+            4
+        );
+        assert_eq!(
+            credits_for(br#"{"max_completion_tokens": "x", "max_tokens": 1024}"#),
+            2
+        );
+    }
 
     #[test]
     fn an_issuer_key_round_trips_and_its_encoding_is_pinned() {

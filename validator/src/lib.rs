@@ -2,7 +2,7 @@
 //!
 //! A validator on an inference subnet is a user like any other: it buys credits and
 //! sends chat requests through a relay, built by the same function `plexus chat`
-//! uses ([`probe::chat_body`]), so a provider cannot tell a probe from a user's
+//! uses ([`plexus_session::chat::chat_body`]), so a provider cannot tell a probe from a user's
 //! request. Each epoch it draws a challenge set from a secret seed
 //! ([`probe::challenge_set`]), sends every provider a few probes, re-executes a
 //! secret sample of the greedy answers with the declared model by teacher forcing
@@ -11,10 +11,15 @@
 //! answer that the declared model would not have given zeroes that provider's weight
 //! for [`score::Policy::penalty_epochs`] epochs (proof of sampling).
 //!
-//! Everything here is free of I/O; `plexus validator` sends the probes and the
-//! weights.
+//! [`probe`], [`score`], [`verify`] and [`sim`] are free of I/O; [`service`] is the
+//! actor that runs the epoch loop against a node, through the private path.
+//!
+//! Owns the validation of inference subnets. May not depend on an inference engine
+//! (the binary hands one in through [`service::Reexecutor`]) nor on the server halves
+//! of the private path.
 
 pub mod probe;
 pub mod score;
+pub mod service;
 pub mod sim;
 pub mod verify;

@@ -1,43 +1,7 @@
-//! What a probe asks: a challenge set drawn per epoch from a secret seed, and the
-//! request body shared with `plexus chat`.
+//! What a probe asks: a challenge set drawn per epoch from a secret seed, sent in the
+//! request body `plexus chat` sends ([`plexus_session::chat::chat_body`]).
 
-use serde::{Deserialize, Serialize};
-
-/// Most tokens a `plexus chat` turn (and so a probe) asks for by default.
-pub const DEFAULT_MAX_TOKENS: u32 = 256;
-
-/// One chat message as sent in a request body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Message {
-    /// `system`, `user` or `assistant`.
-    pub role: String,
-    /// What was said.
-    pub content: String,
-}
-
-impl Message {
-    /// A user turn.
-    pub fn user(content: impl Into<String>) -> Self {
-        Self {
-            role: "user".into(),
-            content: content.into(),
-        }
-    }
-}
-
-/// The body of a chat request, exactly as `plexus chat` sends it: greedy
-/// (`temperature` 0, so answers repeat and can be checked), streamed.
-pub fn chat_body(model: &str, messages: &[Message], max_tokens: u32) -> Vec<u8> {
-    serde_json::json!({
-        "model": model,
-        "messages": messages,
-        "max_tokens": max_tokens,
-        "temperature": 0,
-        "stream": true,
-    })
-    .to_string()
-    .into_bytes()
-}
+pub use plexus_session::chat::{DEFAULT_MAX_TOKENS, Message, chat_body};
 
 /// A deterministic stream of bytes from a seed and a label (blake3 in keyed XOF mode).
 pub(crate) struct Draw(blake3::OutputReader);
@@ -172,14 +136,5 @@ mod tests {
         assert!((2_250..2_750).contains(&hits), "{hits}");
         assert!((0..100).all(|i| !sampled(&seed, 1, b"p", i, 0)));
         assert!((0..100).all(|i| sampled(&seed, 1, b"p", i, 1000)));
-    }
-
-    #[test]
-    fn the_chat_body_is_greedy_and_streamed() {
-        let body = chat_body("m", &[Message::user("hi")], 256);
-        assert_eq!(
-            String::from_utf8(body).unwrap(),
-            r#"{"max_tokens":256,"messages":[{"content":"hi","role":"user"}],"model":"m","stream":true,"temperature":0}"#
-        );
     }
 }

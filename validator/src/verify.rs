@@ -6,7 +6,7 @@
 //! noise between kernel levels, VALIDATION.md)? A different or smaller model fails
 //! within a few tokens.
 
-use plexus_inference::llama::TokenScore;
+pub use plexus_inference::llama::TokenScore;
 use serde::{Deserialize, Serialize};
 
 /// How strict the check is.

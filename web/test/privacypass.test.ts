@@ -8,6 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { fresh, hex, utf8 } from '../src/lib/bytes';
 import { TOKEN_TYPE, chatBody, creditsFor } from '../src/lib/credits';
 
+import vectorsJson from './vectors.json';
+
+// What the Rust crates charge (api/tests/it/the_web_app_encodes_and_verifies_like_the_rust_crates.rs).
+const pricing = (vectorsJson as { pricing: { body: string; credits: number }[] }).pricing;
+
 describe('privacy pass', () => {
   it('a challenge for one origin encodes as TokenChallenge::for_origin does', () => {
     const c = new TokenChallenge(TOKEN_TYPE, 'plx1issuer', new Uint8Array(0), ['plx1provider']);
@@ -32,10 +37,9 @@ describe('privacy pass', () => {
     expect(await origin.verify(token, verifyKey)).toBe(true);
   }, 120_000);
 
-  it('requests cost a credit per 512 tokens and look like plexus chat', () => {
-    expect(creditsFor(256)).toBe(1);
-    expect(creditsFor(512)).toBe(1);
-    expect(creditsFor(513)).toBe(2);
+  it('requests cost what the Rust crates charge and look like plexus chat', () => {
+    for (const { body, credits } of pricing) expect(creditsFor(body), body).toBe(credits);
+    expect(creditsFor(chatBody('m', [], 513))).toBe(2);
     expect(chatBody('m', [{ role: 'user', content: 'hi' }], 256)).toBe(
       '{"max_tokens":256,"messages":[{"content":"hi","role":"user"}],"model":"m","stream":true,"temperature":0}',
     );

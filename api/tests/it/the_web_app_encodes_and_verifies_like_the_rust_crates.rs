@@ -139,6 +139,7 @@ async fn rust_vectors() -> Value {
         "add_stake": signed(add_stake, &me),
         "remove_stake": signed(remove_stake, &me),
         "data_report": data_report(&me),
+        "pricing": pricing(),
         "issuance": {
             "chain_id": 7, "deposit": 2, "requests": ["0102", "03"],
             "bytes": hex::encode(issuance_signing_bytes(7, 2, &[vec![1, 2], vec![3]])),
@@ -295,6 +296,34 @@ fn private_vectors(pinned: &Value, bless: bool) -> Value {
     out
 }
 
+/// What requests cost: the one pricing rule (`plexus_types::credits::credits_for`),
+/// which the web app's `creditsFor` follows.
+fn pricing() -> Value {
+    let bodies = [
+        r#"{}"#,
+        r#"not json"#,
+        r#"{"max_tokens":1}"#,
+        r#"{"max_tokens":256}"#,
+        r#"{"max_tokens":512}"#,
+        r#"{"max_tokens":513}"#,
+        r#"{"max_tokens":4096}"#,
+        r#"{"max_completion_tokens":2048,"max_tokens":1}"#,
+        r#"{"max_completion_tokens":null,"max_tokens":2048}"#,
+        r#"{"max_tokens":"many"}"#,
+        r#"{"max_tokens":-5}"#,
+        r#"{"max_tokens":1.5}"#,
+        r#"[512]"#,
+    ];
+    Value::Array(
+        bodies
+            .iter()
+            .map(
+                |b| json!({"body": b, "credits": plexus_types::credits::credits_for(b.as_bytes())}),
+            )
+            .collect(),
+    )
+}
+
 #[tokio::test]
 async fn the_pinned_web_vectors_are_what_the_rust_crates_produce() {
     let bless = std::env::var_os("PLEXUS_BLESS_WEB_VECTORS").is_some();
@@ -318,6 +347,7 @@ async fn the_pinned_web_vectors_are_what_the_rust_crates_produce() {
         "remove_stake",
         "issuance",
         "header",
+        "pricing",
     ] {
         assert_eq!(
             pinned[field], fresh[field],

@@ -1,6 +1,6 @@
 // Credits: buy a bundle on chain and fetch blind-signed Privacy Pass tokens through a
-// relay, exactly as cli/src/credits.rs and issuer::fetch_tokens do; keep unspent tokens
-// sealed in this browser; pick a provider and pay it per request (cli/src/session.rs).
+// relay, exactly as plexus_session::issuance does; keep unspent tokens sealed in this
+// browser; pick a provider and pay it per request (plexus_session::Session).
 
 import { TokenChallenge, publicVerif } from '@cloudflare/privacypass-ts';
 
@@ -200,9 +200,26 @@ export async function issue(key: Keypair, deposit: api.Deposit, relay: string, c
   throw new Error(`deposit ${deposit.id} is paid but its tokens were not issued (${String(lastError)}); the funds stay in escrow`);
 }
 
-/** Credits a request costs: ceil(max_tokens / 512), at least 1 (provider::private::credits_for). */
-export function creditsFor(maxTokens: number): number {
-  return Math.max(1, Math.ceil(maxTokens / TOKENS_PER_CREDIT));
+/**
+ * Credits a request body costs, the one pricing rule of the private path
+ * (`plexus_types::credits::credits_for`, pinned by test/vectors.json `pricing`):
+ * ceil(limit / 512), at least 1, where the limit is `max_completion_tokens` when it is
+ * a whole number, else `max_tokens`, else 512.
+ */
+export function creditsFor(body: string): number {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    parsed = undefined;
+  }
+  const limit = (key: string): number | undefined => {
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+    const value = (parsed as Record<string, unknown>)[key];
+    return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  };
+  const max = limit('max_completion_tokens') ?? limit('max_tokens') ?? TOKENS_PER_CREDIT;
+  return Math.max(1, Math.ceil(max / TOKENS_PER_CREDIT));
 }
 
 /** Take tokens bound to `origin` worth at least `need`, or none. */

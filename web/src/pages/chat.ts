@@ -79,7 +79,7 @@ export async function chatPage(params: URLSearchParams): Promise<HTMLElement> {
     }
     send.disabled = true;
     const max = Math.max(1, Math.min(4096, Number(maxTokens.value) || credits.DEFAULT_MAX_TOKENS));
-    const need = credits.creditsFor(max);
+    const need = credits.creditsFor(credits.chatBody('', [], max));
     try {
       const r = await relay();
       const targets = await credits.providers();

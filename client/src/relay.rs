@@ -1,4 +1,4 @@
-//! The JSON the relay answers with besides errors, shared with clients.
+//! The JSON a relay (`plexus-relay`) answers with besides errors.
 
 use plexus_types::AccountId;
 use serde::{Deserialize, Serialize};

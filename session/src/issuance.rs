@@ -1,0 +1,426 @@
+//! Buy credits: pay a bundle into an issuer's escrow on chain, then fetch its tokens,
+//! blind-signed by the issuer through a relay and bound to providers chosen at random.
+//!
+//! The issuer never learns the token nonces or the providers: both are inside the
+//! blinded RFC 9578 messages. Nothing is paid unless the relay lists the issuer, and a
+//! paid deposit whose issuance failed can be fetched again later ([`resume`]).
+
+use std::time::{Duration, Instant};
+
+use plexus_client::{
+    Client, ClientError,
+    private::{PlainRequest, PrivateError, Route},
+    relay::Targets,
+    wire::Deposit,
+};
+use plexus_privacy::{
+    oblivious::decode_key_list,
+    token::{IssuerPublicKey, Token, TokenChallenge, TokenError, begin_issuance},
+};
+use plexus_types::{
+    AccountId, Keypair, Payload,
+    credits::{ISSUE_PATH, IssuanceRequest, IssuanceResponse, issuance_signing_bytes},
+};
+use rand::seq::IndexedRandom as _;
+
+use crate::{
+    providers::{RouteError, providers, route},
+    store::StoredCredit,
+};
+
+/// How long a purchase may take to be finalized.
+const TX_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a purchase waits for the relay to list its issuer before paying.
+const RELAY_LISTING_WAIT: Duration = Duration::from_secs(60);
+/// Issuance attempts after paying, two seconds apart.
+const ISSUANCE_ATTEMPTS: u32 = 10;
+/// How long one issuance request may take.
+const ISSUANCE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Why a purchase did not end with tokens.
+#[derive(Debug, thiserror::Error)]
+pub enum BuyError {
+    /// The node could not be read.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// No issuer (or not the one asked for) has a 1-credit key on chain.
+    #[error(
+        "no credit issuer with a 1-credit key is on chain yet: a validator starts one with `plexus issuer`"
+    )]
+    NoIssuer,
+    /// No provider serves privately, so tokens could be bound to none.
+    #[error("no provider serves privately yet: start one with `plexus provider --netuid N`")]
+    NoProvider,
+    /// The relay cannot be reached.
+    #[error("cannot reach the relay at {relay}; nothing was paid")]
+    RelayUnreachable {
+        /// The relay.
+        relay: String,
+        /// Why.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The relay answered, but not like a Plexus relay.
+    #[error("{relay} does not answer like a Plexus relay")]
+    NotARelay {
+        /// The relay.
+        relay: String,
+        /// Why.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The relay does not list the issuer.
+    #[error(
+        "the relay at {relay} does not list issuer {issuer} (it reads the chain every --refresh-secs); nothing was paid, try again shortly"
+    )]
+    NotListed {
+        /// The relay.
+        relay: String,
+        /// The issuer.
+        issuer: AccountId,
+    },
+    /// The purchase was sent but not finalized.
+    #[error("the purchase was not finalized")]
+    NotFinalized(#[source] ClientError),
+    /// The purchase finalized but no deposit of it is on chain.
+    #[error("the purchase finalized but its deposit is not on chain")]
+    DepositMissing,
+    /// `resume` named a deposit that is not on chain.
+    #[error("deposit {id} is not on chain")]
+    UnknownDeposit {
+        /// The deposit.
+        id: u64,
+        /// Why it could not be read.
+        #[source]
+        source: ClientError,
+    },
+    /// `resume` named another wallet's deposit.
+    #[error("deposit {0} was paid by another wallet")]
+    NotYourDeposit(u64),
+    /// The deposit's issuer left the chain.
+    #[error("the deposit's issuer is no longer on chain")]
+    IssuerGone,
+    /// The deposit's issuer key is not on chain.
+    #[error("the deposit's issuer key is not on chain")]
+    IssuerKeyGone,
+    /// The issuer's key on chain does not parse, or it published no OHTTP key.
+    #[error("the issuer's keys on chain are unusable: {0}")]
+    BadIssuerKey(String),
+    /// The route to the issuer could not be built.
+    #[error(transparent)]
+    Route(#[from] RouteError),
+    /// The deposit is paid but the issuer did not sign its tokens.
+    #[error(
+        "deposit {deposit} is paid but issuer {issuer} did not sign its tokens: the funds stay in escrow; retry with `plexus credits buy --resume {deposit}`"
+    )]
+    Issuance {
+        /// The deposit.
+        deposit: u64,
+        /// The issuer.
+        issuer: AccountId,
+        /// The last attempt's failure.
+        #[source]
+        source: FetchError,
+    },
+}
+
+/// Why one issuance attempt failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// Building the blinded requests or finalizing the answers failed.
+    #[error("token: {0}")]
+    Token(#[from] TokenError),
+    /// The private path failed.
+    #[error(transparent)]
+    Private(#[from] PrivateError),
+    /// The issuer refused.
+    #[error("the issuer refused: HTTP {status}: {message}")]
+    Refused {
+        /// Inner status.
+        status: u16,
+        /// Its error message.
+        message: String,
+    },
+    /// The answer is not what the protocol says.
+    #[error("malformed issuer answer: {0}")]
+    Malformed(String),
+}
+
+/// A token for one provider, ready to spend.
+#[derive(Debug, Clone)]
+pub struct Credit {
+    /// The provider hotkey address the token is bound to.
+    pub origin: String,
+    /// The token.
+    pub token: Token,
+}
+
+/// What one issuance asks for: the deposit, who paid it, and the issuer's key.
+#[derive(Debug, Clone, Copy)]
+pub struct IssuanceOrder<'a> {
+    /// The chain the deposit is on.
+    pub chain_id: u64,
+    /// The deposit id.
+    pub deposit: u64,
+    /// The coldkey that paid it (it signs the request).
+    pub buyer: &'a Keypair,
+    /// The issuer hotkey.
+    pub issuer: &'a AccountId,
+    /// The issuer key the deposit was paid into.
+    pub key: &'a IssuerPublicKey,
+}
+
+/// Blind one token per entry of `origins` (provider hotkey addresses) for `order`'s
+/// deposit, ask the issuer over `route`, and finalize the answers.
+pub async fn fetch_tokens(
+    http: &reqwest::Client,
+    route: &Route,
+    order: IssuanceOrder<'_>,
+    origins: &[String],
+) -> Result<Vec<Credit>, FetchError> {
+    let issuer_name = order.issuer.to_address();
+    let mut requests = Vec::with_capacity(origins.len());
+    let mut pending = Vec::with_capacity(origins.len());
+    for origin in origins {
+        let challenge = TokenChallenge::for_origin(&issuer_name, origin);
+        let (request, p) = begin_issuance(order.key, &challenge)?;
+        requests.push(request.encode());
+        pending.push(p);
+    }
+    let signature = order.buyer.sign(&issuance_signing_bytes(
+        order.chain_id,
+        order.deposit,
+        &requests,
+    ));
+    let body = IssuanceRequest {
+        deposit: order.deposit,
+        token_requests: requests.iter().map(hex::encode).collect(),
+        signature: hex::encode(signature.0),
+    };
+    let plain = PlainRequest {
+        method: "POST".into(),
+        path: ISSUE_PATH.into(),
+        body: serde_json::to_vec(&body).map_err(|e| FetchError::Malformed(e.to_string()))?,
+        tokens: Vec::new(),
+    };
+    let answer = plexus_client::private::send(http, route, &plain, ISSUANCE_TIMEOUT).await?;
+    if answer.status != 200 {
+        let message = serde_json::from_slice::<serde_json::Value>(&answer.body)
+            .ok()
+            .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        return Err(FetchError::Refused {
+            status: answer.status,
+            message,
+        });
+    }
+    let parsed: IssuanceResponse =
+        serde_json::from_slice(&answer.body).map_err(|e| FetchError::Malformed(e.to_string()))?;
+    if parsed.token_responses.len() != pending.len() {
+        return Err(FetchError::Malformed(format!(
+            "{} answers for {} requests",
+            parsed.token_responses.len(),
+            pending.len()
+        )));
+    }
+    let mut out = Vec::with_capacity(pending.len());
+    for ((p, r), origin) in pending.into_iter().zip(parsed.token_responses).zip(origins) {
+        let bytes = hex::decode(r).map_err(|e| FetchError::Malformed(e.to_string()))?;
+        out.push(Credit {
+            origin: origin.clone(),
+            token: p.finalize(&bytes)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Pay for `credits` (a bundle size) on chain with `coldkey` and fetch the tokens
+/// through `relay`; the issuer is `issuer`, else one at random among those on chain
+/// with a 1-credit key. Nothing is paid unless the relay lists the chosen issuer.
+pub async fn buy(
+    client: &Client,
+    coldkey: &Keypair,
+    credits: u32,
+    issuer: Option<AccountId>,
+    relay: &str,
+) -> Result<Vec<StoredCredit>, BuyError> {
+    let list = client.issuers().await?;
+    let candidates: Vec<_> = list
+        .issuers
+        .iter()
+        .filter(|i| issuer.is_none_or(|h| h == i.hotkey))
+        .filter(|i| i.keys.iter().any(|k| k.denomination == 1))
+        .collect();
+    let chosen = candidates
+        .choose(&mut rand::rng())
+        .ok_or(BuyError::NoIssuer)?;
+    let key = chosen
+        .keys
+        .iter()
+        .filter(|k| k.denomination == 1)
+        .max_by_key(|k| k.key_epoch)
+        .ok_or(BuyError::NoIssuer)?;
+    if providers(client).await?.is_empty() {
+        return Err(BuyError::NoProvider);
+    }
+    let http = reqwest::Client::new();
+    wait_for_listing(&http, relay, &chosen.hotkey).await?;
+    let sent = client
+        .send_tx(
+            coldkey,
+            Payload::BuyCredits {
+                issuer: chosen.hotkey,
+                denomination: 1,
+                key_epoch: key.key_epoch,
+                credits,
+            },
+            None,
+            TX_TIMEOUT,
+        )
+        .await
+        .map_err(BuyError::NotFinalized)?;
+    let deposit = client
+        .deposits_of(&coldkey.account())
+        .await?
+        .deposits
+        .into_iter()
+        .find(|d| d.block == sent.height && d.issuer == chosen.hotkey)
+        .ok_or(BuyError::DepositMissing)?;
+    issue(client, coldkey, &deposit, relay).await
+}
+
+/// Fetch the tokens of deposit `id`, paid earlier by `coldkey`.
+pub async fn resume(
+    client: &Client,
+    coldkey: &Keypair,
+    id: u64,
+    relay: &str,
+) -> Result<Vec<StoredCredit>, BuyError> {
+    let deposit = client
+        .deposit(id)
+        .await
+        .map_err(|source| BuyError::UnknownDeposit { id, source })?
+        .deposit;
+    if deposit.buyer != coldkey.account() {
+        return Err(BuyError::NotYourDeposit(id));
+    }
+    wait_for_listing(&reqwest::Client::new(), relay, &deposit.issuer).await?;
+    issue(client, coldkey, &deposit, relay).await
+}
+
+/// Wait until `relay` lists `issuer` as a target (it reads the chain every few
+/// seconds, so a freshly started issuer takes a moment to appear).
+async fn wait_for_listing(
+    http: &reqwest::Client,
+    relay: &str,
+    issuer: &AccountId,
+) -> Result<(), BuyError> {
+    let url = format!("{}/v1/relay/targets", relay.trim_end_matches('/'));
+    let deadline = Instant::now() + RELAY_LISTING_WAIT;
+    loop {
+        let targets: Targets = http
+            .get(&url)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|source| BuyError::RelayUnreachable {
+                relay: relay.to_owned(),
+                source,
+            })?
+            .json()
+            .await
+            .map_err(|source| BuyError::NotARelay {
+                relay: relay.to_owned(),
+                source,
+            })?;
+        if targets.targets.iter().any(|t| t.hotkey == *issuer) {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(BuyError::NotListed {
+                relay: relay.to_owned(),
+                issuer: *issuer,
+            });
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Ask the deposit's issuer, through `relay`, to sign its tokens, each bound to a
+/// provider chosen at random; retried for a while, since a paid deposit is signed at
+/// most once and an attempt that never reached the issuer costs nothing.
+async fn issue(
+    client: &Client,
+    coldkey: &Keypair,
+    deposit: &Deposit,
+    relay: &str,
+) -> Result<Vec<StoredCredit>, BuyError> {
+    let list = client.issuers().await?;
+    let issuer = list
+        .issuers
+        .iter()
+        .find(|i| i.hotkey == deposit.issuer)
+        .ok_or(BuyError::IssuerGone)?;
+    let key = issuer
+        .keys
+        .iter()
+        .find(|k| k.key_id == deposit.key_id)
+        .ok_or(BuyError::IssuerKeyGone)?;
+    let public =
+        IssuerPublicKey::from_spki(&key.spki).map_err(|e| BuyError::BadIssuerKey(e.to_string()))?;
+    let issuer_config = decode_key_list(&issuer.ohttp_keys)
+        .map_err(|e| BuyError::BadIssuerKey(e.to_string()))?
+        .into_iter()
+        .last()
+        .ok_or_else(|| BuyError::BadIssuerKey("no OHTTP key published".into()))?;
+    let targets = providers(client).await?;
+    if targets.is_empty() {
+        return Err(BuyError::NoProvider);
+    }
+    let chain = client.chain().await?;
+    let route = route(relay, &issuer.hotkey, issuer_config)?;
+    let http = reqwest::Client::new();
+    let order = IssuanceOrder {
+        chain_id: chain.chain_id,
+        deposit: deposit.id,
+        buyer: coldkey,
+        issuer: &issuer.hotkey,
+        key: &public,
+    };
+    let mut attempt = 0;
+    let fetched = loop {
+        attempt += 1;
+        // One random provider per token, inside the blinded message: the issuer never
+        // learns which.
+        let origins: Vec<String> = {
+            let mut rng = rand::rng();
+            (0..deposit.tokens)
+                .filter_map(|_| targets.choose(&mut rng).map(|t| t.hotkey.to_address()))
+                .collect()
+        };
+        match fetch_tokens(&http, &route, order, &origins).await {
+            Ok(fetched) => break fetched,
+            Err(e) if attempt < ISSUANCE_ATTEMPTS => {
+                tracing::warn!(deposit = deposit.id, attempt, error = %e, "issuance failed; retrying");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            Err(source) => {
+                return Err(BuyError::Issuance {
+                    deposit: deposit.id,
+                    issuer: issuer.hotkey,
+                    source,
+                });
+            }
+        }
+    };
+    Ok(fetched
+        .into_iter()
+        .map(|c| StoredCredit {
+            issuer: issuer.hotkey.to_address(),
+            origin: c.origin,
+            denomination: 1,
+            token: hex::encode(c.token.encode()),
+        })
+        .collect())
+}

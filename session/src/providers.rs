@@ -1,0 +1,69 @@
+//! Which providers serve privately, and the OHTTP route to one through a relay.
+
+use plexus_client::{
+    Client, ClientError,
+    private::{PrivateError, Route},
+};
+use plexus_privacy::oblivious::{PublicKeyConfig, decode_key_list};
+use plexus_types::{AccountId, Mechanism};
+use reqwest::Url;
+
+/// Why a route could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum RouteError {
+    /// The relay URL does not parse.
+    #[error("invalid relay URL {0}")]
+    InvalidRelay(String),
+    /// The route could not be formed from the relay and the key.
+    #[error(transparent)]
+    Private(#[from] PrivateError),
+}
+
+/// A provider the private path can reach.
+#[derive(Debug, Clone)]
+pub struct ProviderTarget {
+    /// Its hotkey.
+    pub hotkey: AccountId,
+    /// The model it serves.
+    pub model: String,
+    /// Its OHTTP key, as registered on chain.
+    pub config: PublicKeyConfig,
+    /// Its operator, as published.
+    pub operator: String,
+}
+
+/// Every provider with an OHTTP key on chain (on any subnet but data subnets).
+pub async fn providers(client: &Client) -> Result<Vec<ProviderTarget>, ClientError> {
+    let mut out = Vec::new();
+    for subnet in client.subnets().await?.subnets {
+        if subnet.mechanism == Mechanism::Data {
+            continue;
+        }
+        for n in client.metagraph(subnet.netuid).await?.neurons {
+            let Some(e) = n.endpoint else { continue };
+            let Ok(configs) = decode_key_list(&e.ohttp_keys) else {
+                continue;
+            };
+            // Use the last published key: the newest after a rotation.
+            if let Some(config) = configs.into_iter().last() {
+                out.push(ProviderTarget {
+                    hotkey: n.hotkey,
+                    model: e.model,
+                    config,
+                    operator: e.operator,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The route to `target` (a provider or an issuer) through `relay`.
+pub fn route(
+    relay: &str,
+    target: &AccountId,
+    config: PublicKeyConfig,
+) -> Result<Route, RouteError> {
+    let relay = Url::parse(relay).map_err(|_| RouteError::InvalidRelay(relay.to_owned()))?;
+    Ok(Route::via_relay(&relay, target, config)?)
+}

@@ -1,0 +1,295 @@
+//! A wallet's credits and the relay its requests go through: pick a provider, pay it
+//! with the right tokens and send.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use plexus_client::{
+    Client, ClientError,
+    private::{PlainRequest, PlainResponse, PrivateError, StreamedResponse, send, send_streamed},
+};
+use plexus_types::{AccountId, Keypair, credits::credits_for};
+use rand::seq::IndexedRandom as _;
+
+use crate::{
+    issuance::{self, BuyError},
+    providers::{ProviderTarget, RouteError, providers, route},
+    store::{CreditStore, StoreError, StoredCredit},
+};
+
+/// How long one private request may take.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// How many times one request is paid for when the provider says a token was spent.
+pub const PAYMENT_TRIES: u32 = 3;
+
+/// Why a request could not be paid for or sent.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The node could not be read.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The token store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// No provider of the model is payable with this wallet's tokens.
+    #[error(
+        "no provider of {what} is payable with the credits in this wallet ({credits} left): buy more with `plexus credits buy`"
+    )]
+    NoPayableProvider {
+        /// `model 'NAME'` or `any model`.
+        what: String,
+        /// Credits held in total.
+        credits: u64,
+    },
+    /// Too few tokens bound to this provider.
+    #[error("not enough credits for provider {0}: buy more with `plexus credits buy`")]
+    NotEnoughCredits(String),
+    /// The route to the provider could not be built.
+    #[error(transparent)]
+    Route(#[from] RouteError),
+    /// The private path failed (the tokens are kept).
+    #[error("the private request through {relay} failed")]
+    Private {
+        /// The relay.
+        relay: String,
+        /// Why.
+        #[source]
+        source: PrivateError,
+    },
+    /// Buying more credits failed.
+    #[error("cannot buy credits")]
+    Buy(#[from] BuyError),
+}
+
+/// What a request got back.
+pub enum Answer {
+    /// A whole answer.
+    Whole(PlainResponse),
+    /// A streamed answer.
+    Streamed(StreamedResponse),
+}
+
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Whole(r) => f.debug_tuple("Whole").field(&r.status).finish(),
+            Self::Streamed(r) => f.debug_tuple("Streamed").field(&r.head.status).finish(),
+        }
+    }
+}
+
+impl Answer {
+    /// The provider's HTTP status.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Whole(r) => r.status,
+            Self::Streamed(r) => r.head.status,
+        }
+    }
+}
+
+/// A wallet's credits and the relay its requests go through.
+#[derive(Debug)]
+pub struct Session {
+    client: Client,
+    relay: String,
+    store: CreditStore,
+    http: reqwest::Client,
+}
+
+impl Session {
+    /// Requests paid from `store`, sent through `relay`, providers read from `client`.
+    pub fn new(client: Client, relay: String, store: CreditStore) -> Self {
+        Self {
+            client,
+            relay,
+            store,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// The relay requests go through.
+    pub fn relay(&self) -> &str {
+        &self.relay
+    }
+
+    /// The node this session reads providers from.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Credits left, in total (0 if the store cannot be read).
+    pub fn credits(&self) -> u64 {
+        self.store.total().unwrap_or(0)
+    }
+
+    /// Credits held per provider address.
+    pub fn per_origin(&self) -> Result<BTreeMap<String, u64>, StoreError> {
+        self.store.per_origin()
+    }
+
+    /// Put newly bought tokens in the store and save it.
+    pub fn add(&self, bought: Vec<StoredCredit>) -> Result<(), StoreError> {
+        self.store.add(bought)
+    }
+
+    /// Buy `bundle` credits with `coldkey` until the store holds at least `need`
+    /// credits for each of `targets` (at most `rounds` purchases); true when it does.
+    pub async fn top_up(
+        &self,
+        coldkey: &Keypair,
+        targets: &[AccountId],
+        need: u64,
+        bundle: u32,
+        rounds: u32,
+    ) -> Result<bool, SendError> {
+        for round in 0..=rounds {
+            let held = self.store.per_origin()?;
+            let short = targets
+                .iter()
+                .any(|t| held.get(&t.to_address()).copied().unwrap_or(0) < need);
+            if !short {
+                return Ok(true);
+            }
+            if round == rounds {
+                break;
+            }
+            let bought = issuance::buy(&self.client, coldkey, bundle, None, &self.relay).await?;
+            self.store.add(bought)?;
+            tracing::info!(credits = bundle, "bought credits");
+        }
+        Ok(false)
+    }
+
+    /// Providers serving `model` (any model when `None`) for which the store holds at
+    /// least `need` credits.
+    pub async fn payable(
+        &self,
+        model: Option<&str>,
+        need: u64,
+    ) -> Result<Vec<ProviderTarget>, SendError> {
+        let held = self.store.per_origin()?;
+        Ok(providers(&self.client)
+            .await?
+            .into_iter()
+            .filter(|p| model.is_none_or(|m| m == p.model))
+            .filter(|p| held.get(&p.hotkey.to_address()).copied().unwrap_or(0) >= need)
+            .collect())
+    }
+
+    /// Every model some provider serves privately.
+    pub async fn models(&self) -> Result<Vec<String>, ClientError> {
+        let mut models: Vec<String> = providers(&self.client)
+            .await?
+            .into_iter()
+            .map(|p| p.model)
+            .collect();
+        models.sort();
+        models.dedup();
+        Ok(models)
+    }
+
+    /// A provider serving privately, by hotkey.
+    pub async fn provider(
+        &self,
+        hotkey: &AccountId,
+    ) -> Result<Option<ProviderTarget>, ClientError> {
+        Ok(providers(&self.client)
+            .await?
+            .into_iter()
+            .find(|p| p.hotkey == *hotkey))
+    }
+
+    /// A random provider of `model` this wallet can pay for a request costing `need`.
+    pub async fn pick(&self, model: Option<&str>, need: u64) -> Result<ProviderTarget, SendError> {
+        let payable = self.payable(model, need).await?;
+        match payable.choose(&mut rand::rng()) {
+            Some(p) => Ok(p.clone()),
+            None => Err(SendError::NoPayableProvider {
+                what: model.map_or("any model".to_owned(), |m| format!("model '{m}'")),
+                credits: self.credits(),
+            }),
+        }
+    }
+
+    /// Send `body` to `path` at `provider`, paying with its tokens; streamed when
+    /// `stream`. The price is [`credits_for`] of the body. The spent tokens leave the
+    /// store (and the store is saved) before the request goes out, so a crash can never
+    /// spend a token twice. A 409 says a token was spent already (by a request whose
+    /// answer was lost, or a copy of the store restored from a backup): those tokens
+    /// are gone, so the request is paid again with others, up to [`PAYMENT_TRIES`]
+    /// times.
+    pub async fn send(
+        &self,
+        provider: &ProviderTarget,
+        path: &str,
+        body: Vec<u8>,
+        stream: bool,
+    ) -> Result<Answer, SendError> {
+        let mut tries = 1;
+        loop {
+            let answer = self
+                .pay_and_send(provider, path, body.clone(), stream)
+                .await?;
+            if answer.status() != 409 || tries >= PAYMENT_TRIES {
+                return Ok(answer);
+            }
+            tries += 1;
+            tracing::info!("a token was spent already; paying again with other tokens");
+        }
+    }
+
+    async fn pay_and_send(
+        &self,
+        provider: &ProviderTarget,
+        path: &str,
+        body: Vec<u8>,
+        stream: bool,
+    ) -> Result<Answer, SendError> {
+        let need = credits_for(&body);
+        let origin = provider.hotkey.to_address();
+        let taken = self
+            .store
+            .take(&origin, need)?
+            .ok_or_else(|| SendError::NotEnoughCredits(origin.clone()))?;
+        // A token that does not decode is worthless: it stays out of the store.
+        let tokens = taken
+            .iter()
+            .map(StoredCredit::decode)
+            .collect::<Result<Vec<_>, _>>()?;
+        let request = PlainRequest {
+            method: "POST".into(),
+            path: path.into(),
+            body,
+            tokens,
+        };
+        let route = route(&self.relay, &provider.hotkey, provider.config.clone())?;
+        let answer = if stream {
+            send_streamed(&self.http, &route, &request, REQUEST_TIMEOUT)
+                .await
+                .map(Answer::Streamed)
+        } else {
+            send(&self.http, &route, &request, REQUEST_TIMEOUT)
+                .await
+                .map(Answer::Whole)
+        };
+        match answer {
+            Ok(answer) => {
+                // 401 and 402 come before the provider spends anything: keep the tokens.
+                if matches!(answer.status(), 401 | 402) {
+                    self.store.add(taken)?;
+                }
+                Ok(answer)
+            }
+            Err(source) => {
+                // The provider most likely never saw the tokens: keep them. Were they
+                // spent after all, the provider refuses them next time (409).
+                self.store.add(taken)?;
+                Err(SendError::Private {
+                    relay: self.relay.clone(),
+                    source,
+                })
+            }
+        }
+    }
+}

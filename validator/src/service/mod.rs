@@ -1,0 +1,491 @@
+//! The validator's epoch loop as an actor: every epoch, probe every provider of the
+//! subnet over the private path, re-execute a secret sample by teacher forcing, fold
+//! the results into the scoreboard, reveal the previous epoch's weights and commit
+//! this one's.
+//!
+//! The actor is generic over how probes travel ([`Transport`]: the private path in
+//! production, [`PrivatePath`]) and how answers are re-executed ([`Reexecutor`]: the
+//! declared model, loaded by the binary), and reads the chain through a
+//! [`plexus_client::Client`]; the scoreboard, the seed and the pending weights commit
+//! live in files, so a restart resumes where it stopped.
+
+mod state;
+mod transport;
+
+use std::{path::PathBuf, time::Duration};
+
+use futures::future::BoxFuture;
+use plexus_client::{
+    Client, ClientError,
+    weights::{CommitFile, RevealProgress, Weights, WeightsError},
+};
+use plexus_privacy::oblivious::decode_key_list;
+use plexus_session::{
+    chat::{DEFAULT_MAX_TOKENS, Message, chat_body},
+    providers::ProviderTarget,
+};
+use plexus_types::{AccountId, Hash, Keypair, Netuid, Payload};
+use serde::Serialize;
+
+pub use self::{
+    state::{State, StateError},
+    transport::{PROBE_TIMEOUT, PrivatePath, ProbeError, Timed, Transport},
+};
+use crate::{
+    probe::{challenge_set, sampled},
+    score::{Check, Policy, Probe, Scoreboard},
+    verify::{TokenScore, Verdict, judge},
+};
+
+/// How long a weights transaction may take to finalize.
+const TX_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Re-execute answers with the declared model (teacher forcing).
+pub trait Reexecutor: Send + Sync {
+    /// The model's tokens for `text`.
+    fn tokenize(&self, text: &str) -> Vec<u32>;
+    /// Score `tokens` as the answer to the single user turn `prompt`.
+    fn score_tokens(
+        &self,
+        prompt: &str,
+        tokens: Vec<u32>,
+    ) -> BoxFuture<'_, Result<Vec<TokenScore>, String>>;
+}
+
+/// What the actor needs to run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The inference subnet to validate.
+    pub netuid: Netuid,
+    /// The validator hotkey (it signs weights).
+    pub hotkey: Keypair,
+    /// The weights hash of the model this validator re-executes with: providers
+    /// declaring others cannot be checked and earn nothing.
+    pub declared: Hash,
+    /// The secret seed probes and samples are drawn from.
+    pub seed: [u8; 32],
+    /// Where the scoreboard is kept.
+    pub state_path: PathBuf,
+    /// Where a weights commit waits for its reveal.
+    pub commit_path: PathBuf,
+    /// Stop after this many epochs (`None`: until the future is dropped).
+    pub epochs: Option<u64>,
+}
+
+/// Why the actor stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The node could not be read.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The state file could not be read or written.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// Credits for the probes could not be bought.
+    #[error("cannot buy credits for the probes")]
+    Credits(#[source] ProbeError),
+}
+
+/// One provider's results in one epoch.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProviderReport {
+    /// Its UID.
+    pub uid: u16,
+    /// Its hotkey.
+    pub hotkey: AccountId,
+    /// The model it declares.
+    pub model: String,
+    /// Each probe's outcome.
+    pub probes: Vec<Probe>,
+    /// The re-executed probes' verdicts.
+    pub verdicts: Vec<Verdict>,
+    /// This epoch's score.
+    pub score: f64,
+    /// The moving average.
+    pub ema: f64,
+    /// Why it scored nothing, if it did not answer or cannot be checked.
+    pub note: Option<String>,
+}
+
+/// What the actor did, for its operator.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// Every provider was probed for `epoch`.
+    Probed {
+        /// The epoch.
+        epoch: u64,
+        /// One report per provider, by UID.
+        providers: Vec<ProviderReport>,
+    },
+    /// The previous epoch's weights were revealed.
+    Revealed {
+        /// The epoch.
+        epoch: u64,
+        /// The block that includes the reveal.
+        height: u64,
+    },
+    /// No provider earned weight: nothing was committed.
+    NoWeights {
+        /// The epoch.
+        epoch: u64,
+    },
+    /// Weights were set directly (no commit-reveal on this subnet).
+    Set {
+        /// The epoch.
+        epoch: u64,
+        /// The block that includes them.
+        height: u64,
+    },
+    /// Weights were committed; they are revealed in the next epoch.
+    Committed {
+        /// The epoch.
+        epoch: u64,
+        /// `(uid, weight)` pairs.
+        weights: Vec<(u16, u16)>,
+        /// The block that includes the commit.
+        height: u64,
+    },
+}
+
+/// The validator actor.
+pub struct Validator<T, E> {
+    config: Config,
+    client: Client,
+    transport: T,
+    engine: E,
+    commits: CommitFile,
+}
+
+impl<T: Transport, E: Reexecutor> Validator<T, E> {
+    /// A validator reading the chain through `client`, probing through `transport`
+    /// and re-executing with `engine`.
+    pub fn new(config: Config, client: Client, transport: T, engine: E) -> Self {
+        let commits = CommitFile::new(config.commit_path.clone());
+        Self {
+            config,
+            client,
+            transport,
+            engine,
+            commits,
+        }
+    }
+
+    /// Run epoch after epoch, telling `events` what happened, until `config.epochs`
+    /// epochs are done (or forever).
+    pub async fn run(&self, mut events: impl FnMut(Event) + Send) -> Result<(), ServiceError> {
+        let mut state = State::load(&self.config.state_path)?;
+        let mut done = 0u64;
+        loop {
+            let subnet = self.client.subnet(self.config.netuid).await?.subnet;
+            let epoch = subnet.epoch_index;
+            let commit_reveal = subnet.hyperparams.commit_reveal;
+            if state.last_epoch.is_none_or(|last| last < epoch) {
+                // A round of probes can outlast an epoch, and a reveal is accepted only
+                // in the epoch after its commit: reveal beside the probes, not after.
+                let (providers, revealed) = tokio::join!(
+                    self.probe_epoch(&mut state.board, epoch),
+                    self.reveal_when_due(commit_reveal),
+                );
+                if let Some(height) = revealed {
+                    events(Event::Revealed { epoch, height });
+                }
+                let providers = providers?;
+                state.last_epoch = Some(epoch);
+                state.save(&self.config.state_path)?;
+                events(Event::Probed { epoch, providers });
+                if let Some(event) = self.set_weights(&state, epoch, commit_reveal).await {
+                    events(event);
+                }
+                done += 1;
+                if self.config.epochs.is_some_and(|n| done >= n) {
+                    return Ok(());
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
+    /// The providers of the subnet this validator can check, and reports for those it
+    /// cannot (they score nothing).
+    async fn targets(
+        &self,
+        board: &mut Scoreboard<AccountId>,
+        epoch: u64,
+    ) -> Result<(Vec<(u16, ProviderTarget)>, Vec<ProviderReport>), ServiceError> {
+        let me = self.config.hotkey.account();
+        let neurons = self.client.metagraph(self.config.netuid).await?.neurons;
+        board.retain(|k| neurons.iter().any(|n| n.hotkey == *k));
+        let mut targets = Vec::new();
+        let mut reports = Vec::new();
+        for n in &neurons {
+            let Some(e) = &n.endpoint else { continue };
+            let Some(config) = decode_key_list(&e.ohttp_keys)
+                .ok()
+                .and_then(|c| c.into_iter().last())
+            else {
+                continue;
+            };
+            if n.hotkey == me {
+                continue;
+            }
+            if e.weights_hash != self.config.declared {
+                board.record(epoch, n.hotkey, &[]);
+                reports.push(ProviderReport {
+                    uid: n.uid,
+                    hotkey: n.hotkey,
+                    model: e.model.clone(),
+                    probes: Vec::new(),
+                    verdicts: Vec::new(),
+                    score: 0.0,
+                    ema: board.standings.get(&n.hotkey).map_or(0.0, |s| s.ema),
+                    note: Some(format!(
+                        "declares weights {} that this validator cannot re-execute",
+                        e.weights_hash
+                    )),
+                });
+                continue;
+            }
+            let target = ProviderTarget {
+                hotkey: n.hotkey,
+                model: e.model.clone(),
+                config,
+                operator: e.operator.clone(),
+            };
+            targets.push((n.uid, target));
+        }
+        Ok((targets, reports))
+    }
+
+    /// Probe every provider of the subnet once for `epoch` and record the results.
+    async fn probe_epoch(
+        &self,
+        board: &mut Scoreboard<AccountId>,
+        epoch: u64,
+    ) -> Result<Vec<ProviderReport>, ServiceError> {
+        let policy = board.policy;
+        let (targets, mut reports) = self.targets(board, epoch).await?;
+        if targets.is_empty() {
+            return Ok(reports);
+        }
+        let hotkeys: Vec<AccountId> = targets.iter().map(|(_, t)| t.hotkey).collect();
+        let need = u64::from(policy.probes_per_provider)
+            * plexus_types::credits::credits_for(&chat_body("", &[], DEFAULT_MAX_TOKENS));
+        self.transport
+            .top_up(&hotkeys, need)
+            .await
+            .map_err(ServiceError::Credits)?;
+        let per = policy.probes_per_provider as usize;
+        let prompts = challenge_set(&self.config.seed, epoch, targets.len() * per);
+        // Providers in parallel, each one's probes in sequence (so a probe never waits
+        // behind another of ours).
+        let runs = targets.iter().enumerate().map(|(i, (_, target))| {
+            let prompts = &prompts[i * per..(i + 1) * per];
+            async move {
+                let mut out = Vec::with_capacity(per);
+                for prompt in prompts {
+                    let body =
+                        chat_body(&target.model, &[Message::user(prompt)], DEFAULT_MAX_TOKENS);
+                    out.push(self.transport.chat(target, body).await);
+                }
+                out
+            }
+        });
+        let answers = futures::future::join_all(runs).await;
+        for (i, ((uid, target), answers)) in targets.iter().zip(answers).enumerate() {
+            let prompts = &prompts[i * per..(i + 1) * per];
+            let (probes, verdicts, note) = self
+                .judge_answers(epoch, target, prompts, answers, &policy)
+                .await;
+            board.record(epoch, target.hotkey, &probes);
+            let standing = board
+                .standings
+                .get(&target.hotkey)
+                .copied()
+                .unwrap_or_default();
+            reports.push(ProviderReport {
+                uid: *uid,
+                hotkey: target.hotkey,
+                model: target.model.clone(),
+                probes,
+                verdicts,
+                score: standing.last,
+                ema: standing.ema,
+                note,
+            });
+        }
+        reports.sort_by_key(|r| r.uid);
+        Ok(reports)
+    }
+
+    /// Turn one provider's answers into probe outcomes, re-executing the sampled ones.
+    async fn judge_answers(
+        &self,
+        epoch: u64,
+        target: &ProviderTarget,
+        prompts: &[String],
+        answers: Vec<Result<Timed, ProbeError>>,
+        policy: &Policy,
+    ) -> (Vec<Probe>, Vec<Verdict>, Option<String>) {
+        let mut probes = Vec::with_capacity(answers.len());
+        let mut verdicts = Vec::new();
+        let mut note = None;
+        for (j, (prompt, answer)) in prompts.iter().zip(answers).enumerate() {
+            let answer = match answer {
+                Err(e) => {
+                    note = Some(e.to_string());
+                    probes.push(Probe::Failed);
+                    continue;
+                }
+                Ok(a) => a,
+            };
+            let tokens = self.engine.tokenize(&answer.text);
+            let is_sampled = sampled(
+                &self.config.seed,
+                epoch,
+                target.hotkey.as_bytes(),
+                j as u32,
+                policy.sample_per_mille,
+            );
+            let check = if is_sampled {
+                let verdict = self.reexecute(prompt, tokens.clone(), policy).await;
+                let check = if verdict.accepted {
+                    Check::Passed
+                } else {
+                    Check::Failed
+                };
+                verdicts.push(verdict);
+                check
+            } else {
+                Check::NotSampled
+            };
+            probes.push(Probe::Answered {
+                ttft: answer.ttft,
+                generation: answer.generation,
+                completion_tokens: tokens.len() as u32,
+                check,
+            });
+        }
+        (probes, verdicts, note)
+    }
+
+    /// Teacher-force `tokens` after `prompt` through the declared model and judge.
+    async fn reexecute(&self, prompt: &str, tokens: Vec<u32>, policy: &Policy) -> Verdict {
+        match self.engine.score_tokens(prompt, tokens).await {
+            Ok(scores) => judge(&scores, &policy.verify),
+            Err(e) => {
+                tracing::warn!(error = %e, "re-execution failed; the answer counts as unchecked");
+                judge(&[], &policy.verify)
+            }
+        }
+    }
+
+    /// Reveal the pending commit once its reveal epoch (the one after its commit)
+    /// begins; drop it if that epoch has already passed. The block of the reveal.
+    async fn reveal_when_due(&self, commit_reveal: bool) -> Option<u64> {
+        let pending = match self.commits.load() {
+            Ok(Some(pending)) => pending,
+            Ok(None) => return None,
+            Err(e) => {
+                tracing::warn!(error = %e, "the pending commit is unreadable; dropped");
+                let _ = self.commits.remove();
+                return None;
+            }
+        };
+        // Without commit-reveal there is nothing to reveal; a commit whose transaction
+        // never landed (no epoch recorded) cannot be revealed either.
+        if !commit_reveal || pending.epoch.is_none() {
+            let _ = self.commits.remove();
+            return None;
+        }
+        let wait = loop {
+            match self
+                .client
+                .wait_for_reveal(&pending, |_: RevealProgress| {})
+                .await
+            {
+                Err(WeightsError::Client(e)) => {
+                    tracing::warn!(error = %e, "cannot read the subnet; retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                other => break other,
+            }
+        };
+        if let Err(e) = wait {
+            tracing::warn!(error = %e, "a commit was not revealed in time; dropped");
+            let _ = self.commits.remove();
+            return None;
+        }
+        match self
+            .client
+            .reveal_weights(&self.config.hotkey, &self.commits)
+            .await
+        {
+            Ok(sent) => Some(sent.height),
+            Err(e) => {
+                tracing::warn!(error = %e, "reveal failed");
+                None
+            }
+        }
+    }
+
+    /// Commit (or, without commit-reveal, set) the scoreboard's weights.
+    async fn set_weights(&self, state: &State, epoch: u64, commit_reveal: bool) -> Option<Event> {
+        let neurons = match self.client.metagraph(self.config.netuid).await {
+            Ok(m) => m.neurons,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the metagraph; no weights this epoch");
+                return None;
+            }
+        };
+        let mut pairs: Vec<(u16, u16)> = state
+            .board
+            .weights(epoch)
+            .into_iter()
+            .filter_map(|(k, w)| neurons.iter().find(|n| n.hotkey == k).map(|n| (n.uid, w)))
+            .collect();
+        pairs.sort_unstable();
+        if pairs.is_empty() {
+            return Some(Event::NoWeights { epoch });
+        }
+        let weights = Weights::from_pairs(&pairs);
+        let netuid = self.config.netuid;
+        if !commit_reveal {
+            let payload = Payload::SetWeights {
+                netuid,
+                uids: weights.uids,
+                weights: weights.weights,
+                version: 0,
+            };
+            return match self
+                .client
+                .send_tx(&self.config.hotkey, payload, None, TX_TIMEOUT)
+                .await
+            {
+                Ok(sent) => Some(Event::Set {
+                    epoch,
+                    height: sent.height,
+                }),
+                Err(e) => {
+                    tracing::warn!(error = %e, "setting weights failed");
+                    None
+                }
+            };
+        }
+        match self
+            .client
+            .commit_weights(&self.config.hotkey, netuid, weights, 0, &self.commits)
+            .await
+        {
+            Ok((sent, _)) => Some(Event::Committed {
+                epoch,
+                weights: pairs,
+                height: sent.height,
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "commit failed");
+                let _ = self.commits.remove();
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! How probes travel: the private path, exactly as a user's `plexus chat` turn
+//! (same body, same relay, same credits), timed from the request to the first and
+//! last streamed token.
+
+use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
+use plexus_session::{
+    Answer, SendError, Session,
+    chat::{StreamError, read_stream},
+    providers::ProviderTarget,
+};
+use plexus_types::{AccountId, Keypair};
+
+/// How long one probe may take before it counts as failed.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Credits bought at a time when the store runs low.
+const BUNDLE: u32 = 100;
+
+/// Purchases tried per epoch to hold enough credits for every provider (tokens are
+/// bound to providers at random, so a few bundles may be needed).
+const TOP_UP_ROUNDS: u32 = 4;
+
+/// Why a probe got no complete answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    /// The request could not be paid for or sent.
+    #[error(transparent)]
+    Send(#[from] SendError),
+    /// The stream broke off or was garbled.
+    #[error(transparent)]
+    Stream(#[from] StreamError),
+    /// The provider answered with an error.
+    #[error("HTTP {status}: {body}")]
+    Refused {
+        /// Its status.
+        status: u16,
+        /// Its body, as text.
+        body: String,
+    },
+    /// The provider answered whole although a stream was asked for.
+    #[error("expected a streamed answer")]
+    NotStreamed,
+    /// The stream ended before the answer finished.
+    #[error("the answer was cut off")]
+    CutOff,
+    /// No complete answer in time.
+    #[error("no complete answer within {0:?}")]
+    Timeout(Duration),
+}
+
+/// A complete answer with its timing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timed {
+    /// The answer's text.
+    pub text: String,
+    /// From sending to the first token.
+    pub ttft: Duration,
+    /// From the first token to the end.
+    pub generation: Duration,
+}
+
+/// How the validator reaches providers.
+pub trait Transport: Send + Sync {
+    /// Send the chat request `body` to `target` and read the whole streamed answer.
+    fn chat<'a>(
+        &'a self,
+        target: &'a ProviderTarget,
+        body: Vec<u8>,
+    ) -> BoxFuture<'a, Result<Timed, ProbeError>>;
+
+    /// Make sure `need` credits can be spent at each of `targets`.
+    fn top_up<'a>(
+        &'a self,
+        targets: &'a [AccountId],
+        need: u64,
+    ) -> BoxFuture<'a, Result<(), ProbeError>>;
+}
+
+/// The private path: a [`Session`] paying with the validator coldkey's credits.
+#[derive(Debug)]
+pub struct PrivatePath {
+    session: Session,
+    coldkey: Keypair,
+}
+
+impl PrivatePath {
+    /// Probes sent by `session`, credits bought with `coldkey`.
+    pub fn new(session: Session, coldkey: Keypair) -> Self {
+        Self { session, coldkey }
+    }
+
+    async fn chat_once(&self, target: &ProviderTarget, body: Vec<u8>) -> Result<Timed, ProbeError> {
+        let started = Instant::now();
+        let answer = match self
+            .session
+            .send(target, "/v1/chat/completions", body, true)
+            .await?
+        {
+            Answer::Streamed(s) => s,
+            Answer::Whole(_) => return Err(ProbeError::NotStreamed),
+        };
+        if answer.head.status != 200 {
+            return Err(ProbeError::Refused {
+                status: answer.head.status,
+                body: String::from_utf8_lossy(&answer.head.body).into_owned(),
+            });
+        }
+        let mut first = None;
+        let read = read_stream(answer.body, |_| {
+            first.get_or_insert_with(Instant::now);
+        })
+        .await?;
+        if !read.finished {
+            return Err(ProbeError::CutOff);
+        }
+        let first = first.unwrap_or_else(Instant::now);
+        Ok(Timed {
+            text: read.text,
+            ttft: first - started,
+            generation: first.elapsed(),
+        })
+    }
+}
+
+impl Transport for PrivatePath {
+    fn chat<'a>(
+        &'a self,
+        target: &'a ProviderTarget,
+        body: Vec<u8>,
+    ) -> BoxFuture<'a, Result<Timed, ProbeError>> {
+        Box::pin(async move {
+            tokio::time::timeout(PROBE_TIMEOUT, self.chat_once(target, body))
+                .await
+                .unwrap_or(Err(ProbeError::Timeout(PROBE_TIMEOUT)))
+        })
+    }
+
+    fn top_up<'a>(
+        &'a self,
+        targets: &'a [AccountId],
+        need: u64,
+    ) -> BoxFuture<'a, Result<(), ProbeError>> {
+        Box::pin(async move {
+            self.session
+                .top_up(&self.coldkey, targets, need, BUNDLE, TOP_UP_ROUNDS)
+                .await?;
+            Ok(())
+        })
+    }
+}
