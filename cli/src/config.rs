@@ -56,8 +56,9 @@ where
 {
     let mut table = match file {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!("cannot read the configuration file {}", path.display())
+            })?;
             // Parsed into the struct first, for errors that name the line and the key.
             let parsed: C = toml::from_str(&text).map_err(|e| {
                 anyhow::anyhow!("{} is not a valid configuration: {e}", path.display())

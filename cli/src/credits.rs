@@ -118,9 +118,7 @@ async fn buy(ctx: &Context, args: &BuyArgs) -> anyhow::Result<()> {
     let store = open_store(ctx, &args.name, &coldkey)?;
     let client = ctx.client()?;
     let bought = match args.resume {
-        None => {
-            issuance::buy(&client, &coldkey, args.credits, args.issuer, &args.relay).await?
-        }
+        None => issuance::buy(&client, &coldkey, args.credits, args.issuer, &args.relay).await?,
         Some(id) => issuance::resume(&client, &coldkey, id, &args.relay).await?,
     };
     let n = bought.len();
@@ -138,7 +136,6 @@ async fn buy(ctx: &Context, args: &BuyArgs) -> anyhow::Result<()> {
     );
     Ok(())
 }
-
 
 /// Open wallet `name`'s credit token store for its `coldkey`.
 pub(crate) fn open_store(

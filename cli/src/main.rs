@@ -13,7 +13,6 @@ mod output;
 mod provider;
 mod proxy;
 mod relay;
-mod session;
 mod sim;
 mod validator;
 mod wallet;
