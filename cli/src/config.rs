@@ -118,9 +118,9 @@ mod tests {
         limits: Limits,
     }
 
+    /// Flags as clap gives them: `None` when not given.
     #[derive(Serialize, Default)]
     struct Flags {
-        #[serde(skip_serializing_if = "Option::is_none")]
         listen: Option<String>,
     }
 

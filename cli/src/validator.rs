@@ -5,9 +5,9 @@
 //! what the actor reports. The state folder keeps the seed, the scoreboard and the
 //! pending weights commit, so a restart resumes.
 
-use std::{path::PathBuf, sync::Arc};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 use clap::Args;
 use futures::future::BoxFuture;
 use plexus_inference::{
@@ -15,41 +15,52 @@ use plexus_inference::{
     models::{default_chat_model, weights_hash},
 };
 use plexus_session::Session;
-use plexus_types::Netuid;
+use plexus_types::{Netuid, credits::CREDIT_BUNDLES};
 use plexus_validator::{
     score::Probe,
-    service::{Config, Event, PrivatePath, ProviderReport, Reexecutor, Validator},
+    service::{
+        Config, DEFAULT_BUNDLE, DEFAULT_PROBE_TIMEOUT, Event, PrivatePath, ProviderReport,
+        Reexecutor, Validator,
+    },
     verify::TokenScore,
 };
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::{
+    config::ConfigArgs,
     context::{Context, load_or_create_secret},
     credits::{DEFAULT_RELAY_URL, open_store},
 };
 
-/// Flags of `plexus validator`.
-#[derive(Debug, Args)]
+/// Flags of `plexus validator` (each also a key of its `--config` file).
+#[derive(Debug, Args, Serialize)]
 pub(crate) struct ValidatorArgs {
-    /// Wallet holding the validator hotkey (its coldkey buys the credits).
-    #[arg(long, default_value = "default")]
-    name: String,
-    /// The validator hotkey (it needs a validator permit for its weights to count).
-    #[arg(long, default_value = "default")]
-    hotkey: String,
-    /// The inference subnet to validate.
+    #[command(flatten)]
+    #[serde(skip)]
+    config: ConfigArgs,
+    /// Wallet holding the validator hotkey (its coldkey buys the credits) [default:
+    /// default].
     #[arg(long)]
-    netuid: Netuid,
-    /// The OHTTP relay probes go through, like any user's requests.
-    #[arg(long, env = "PLEXUS_RELAY", default_value = DEFAULT_RELAY_URL)]
-    relay: String,
+    name: Option<String>,
+    /// The validator hotkey (it needs a validator permit for its weights to count)
+    /// [default: default].
+    #[arg(long)]
+    hotkey: Option<String>,
+    /// The inference subnet to validate (required, here or in the file).
+    #[arg(long)]
+    netuid: Option<Netuid>,
+    /// The OHTTP relay probes go through, like any user's requests [default:
+    /// http://127.0.0.1:7080].
+    #[arg(long, env = "PLEXUS_RELAY")]
+    relay: Option<String>,
     /// The model to re-execute answers with (a `.gguf` path, a folder or `ORG/NAME`):
     /// providers declaring other weights cannot be checked and earn nothing.
     #[arg(long)]
     model: Option<String>,
-    /// CPU threads for re-execution.
-    #[arg(long, default_value_t = 1)]
-    threads: u32,
+    /// CPU threads for re-execution [default: 1].
+    #[arg(long)]
+    threads: Option<u32>,
     /// State folder (seed, scoreboard, pending commit). Default:
     /// ~/.plexus/validator/HOTKEY.
     #[arg(long)]
@@ -57,6 +68,42 @@ pub(crate) struct ValidatorArgs {
     /// Stop after this many epochs (default: run until interrupted).
     #[arg(long)]
     epochs: Option<u64>,
+}
+
+/// Everything `plexus validator` runs with: defaults < `--config` file < environment
+/// < flags.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct ValidatorConfig {
+    name: String,
+    hotkey: String,
+    netuid: Option<Netuid>,
+    relay: String,
+    model: Option<String>,
+    threads: u32,
+    data_dir: Option<PathBuf>,
+    epochs: Option<u64>,
+    /// Seconds a probe may take before it counts as failed.
+    probe_timeout_secs: u64,
+    /// Credits bought at a time when the store runs low (10, 100 or 1000).
+    credit_bundle: u32,
+}
+
+impl Default for ValidatorConfig {
+    fn default() -> Self {
+        Self {
+            name: "default".into(),
+            hotkey: "default".into(),
+            netuid: None,
+            relay: DEFAULT_RELAY_URL.into(),
+            model: None,
+            threads: 1,
+            data_dir: None,
+            epochs: None,
+            probe_timeout_secs: DEFAULT_PROBE_TIMEOUT.as_secs(),
+            credit_bundle: DEFAULT_BUNDLE,
+        }
+    }
 }
 
 /// The declared model, re-executing answers by teacher forcing.
@@ -85,7 +132,17 @@ impl Reexecutor for Declared {
     }
 }
 
-pub(crate) async fn run(ctx: &Context, args: &ValidatorArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context, flags: &ValidatorArgs) -> anyhow::Result<()> {
+    let args: ValidatorConfig = flags.config.resolve(flags)?;
+    if flags.config.printed(&args)? {
+        return Ok(());
+    }
+    let netuid = args
+        .netuid
+        .context("no subnet to validate: pass --netuid N or set `netuid` in the --config file")?;
+    if !CREDIT_BUNDLES.contains(&args.credit_bundle) {
+        bail!("credit_bundle must be one of 10, 100 or 1000");
+    }
     let (wallet, password, coldkey) = ctx.unlock(&args.name)?;
     let hotkey = wallet
         .unlock_hotkey(&args.hotkey, &password)
@@ -112,7 +169,7 @@ pub(crate) async fn run(ctx: &Context, args: &ValidatorArgs) -> anyhow::Result<(
     let client = ctx.client()?;
     let session = Session::new(client.clone(), args.relay.clone(), store);
     let config = Config {
-        netuid: args.netuid,
+        netuid,
         hotkey,
         declared,
         seed: load_or_create_secret(&dir.join("seed"))?,
@@ -122,18 +179,16 @@ pub(crate) async fn run(ctx: &Context, args: &ValidatorArgs) -> anyhow::Result<(
     };
     eprintln!(
         "Validating subnet {} with {} (weights {}), probes through {}; state in {}",
-        args.netuid,
+        netuid,
         model_path.display(),
         declared,
         args.relay,
         dir.display()
     );
-    let validator = Validator::new(
-        config,
-        client,
-        PrivatePath::new(session, coldkey),
-        Declared(Arc::new(engine)),
-    );
+    let transport = PrivatePath::new(session, coldkey)
+        .with_probe_timeout(Duration::from_secs(args.probe_timeout_secs))
+        .with_bundle(args.credit_bundle);
+    let validator = Validator::new(config, client, transport, Declared(Arc::new(engine)));
     let json = ctx.json;
     Ok(validator.run(|event| print_event(json, &event)).await?)
 }

@@ -22,8 +22,9 @@ use serde_json::json;
 
 use crate::{Answer, Session};
 
-/// Largest request body the proxy takes (the private path pads to at most 256 KiB).
-pub const MAX_BODY: usize = 256 << 10;
+/// Largest request body the proxy takes by default (the private path pads to at most
+/// 256 KiB).
+pub const DEFAULT_MAX_BODY: usize = 256 << 10;
 
 /// An error and its causes on one line, as an API message.
 fn message(error: &dyn std::error::Error) -> String {
@@ -38,14 +39,14 @@ fn message(error: &dyn std::error::Error) -> String {
 }
 
 /// The proxy's routes: `GET /v1/models`, `POST /v1/chat/completions`,
-/// `/v1/completions` and `/v1/embeddings`.
-pub fn router(session: Arc<Session>) -> Router {
+/// `/v1/completions` and `/v1/embeddings`, taking bodies of at most `max_body` bytes.
+pub fn router(session: Arc<Session>, max_body: usize) -> Router {
     Router::new()
         .route("/v1/models", get(models))
         .route("/v1/chat/completions", post(forward_chat))
         .route("/v1/completions", post(forward_completions))
         .route("/v1/embeddings", post(forward_embeddings))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .with_state(session)
 }
 

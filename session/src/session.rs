@@ -95,6 +95,7 @@ pub struct Session {
     relay: String,
     store: CreditStore,
     http: reqwest::Client,
+    timeout: Duration,
 }
 
 impl Session {
@@ -105,7 +106,14 @@ impl Session {
             relay,
             store,
             http: reqwest::Client::new(),
+            timeout: REQUEST_TIMEOUT,
         }
+    }
+
+    /// Give up on a request after `timeout` (default [`REQUEST_TIMEOUT`]).
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// The relay requests go through.
@@ -265,11 +273,11 @@ impl Session {
         };
         let route = route(&self.relay, &provider.hotkey, provider.config.clone())?;
         let answer = if stream {
-            send_streamed(&self.http, &route, &request, REQUEST_TIMEOUT)
+            send_streamed(&self.http, &route, &request, self.timeout)
                 .await
                 .map(Answer::Streamed)
         } else {
-            send(&self.http, &route, &request, REQUEST_TIMEOUT)
+            send(&self.http, &route, &request, self.timeout)
                 .await
                 .map(Answer::Whole)
         };

@@ -152,4 +152,36 @@ fn a_newcomer_runs_the_economy_from_the_command_line() {
         table.contains("INCENTIVE") && table.contains("1.0000"),
         "{table}"
     );
+
+    // At human speed: `weights set` on a commit-reveal subnet commits, waits for the
+    // next epoch by itself and reveals, so nobody has to type the reveal in time.
+    let set = json(cli().args([
+        "weights",
+        "set",
+        "--name",
+        "alice",
+        "--hotkey",
+        "validator",
+        "--netuid",
+        &netuid,
+        "--weights",
+        "0:0.5",
+    ]));
+    let committed = set["commit"]["height"].as_u64().unwrap();
+    let revealed = set["reveal"]["height"].as_u64().unwrap();
+    assert!(revealed > committed, "{set}");
+    let stderr = fails(cli().args([
+        "weights",
+        "reveal",
+        "--name",
+        "alice",
+        "--hotkey",
+        "validator",
+        "--netuid",
+        &netuid,
+    ]));
+    assert!(
+        stderr.contains("run `plexus weights commit` first"),
+        "the revealed commit is forgotten: {stderr}"
+    );
 }

@@ -29,7 +29,7 @@ use serde::Serialize;
 
 pub use self::{
     state::{State, StateError},
-    transport::{PROBE_TIMEOUT, PrivatePath, ProbeError, Timed, Transport},
+    transport::{DEFAULT_BUNDLE, DEFAULT_PROBE_TIMEOUT, PrivatePath, ProbeError, Timed, Transport},
 };
 use crate::{
     probe::{challenge_set, sampled},

@@ -12,11 +12,11 @@ use plexus_session::{
 };
 use plexus_types::{AccountId, Keypair};
 
-/// How long one probe may take before it counts as failed.
-pub const PROBE_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long one probe may take before it counts as failed, by default.
+pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Credits bought at a time when the store runs low.
-const BUNDLE: u32 = 100;
+/// Credits bought at a time when the store runs low, by default.
+pub const DEFAULT_BUNDLE: u32 = 100;
 
 /// Purchases tried per epoch to hold enough credits for every provider (tokens are
 /// bound to providers at random, so a few bundles may be needed).
@@ -83,12 +83,31 @@ pub trait Transport: Send + Sync {
 pub struct PrivatePath {
     session: Session,
     coldkey: Keypair,
+    probe_timeout: Duration,
+    bundle: u32,
 }
 
 impl PrivatePath {
     /// Probes sent by `session`, credits bought with `coldkey`.
     pub fn new(session: Session, coldkey: Keypair) -> Self {
-        Self { session, coldkey }
+        Self {
+            session,
+            coldkey,
+            probe_timeout: DEFAULT_PROBE_TIMEOUT,
+            bundle: DEFAULT_BUNDLE,
+        }
+    }
+
+    /// A probe without a complete answer after `timeout` fails.
+    pub fn with_probe_timeout(mut self, timeout: Duration) -> Self {
+        self.probe_timeout = timeout;
+        self
+    }
+
+    /// Buy `credits` at a time (a bundle size) when the store runs low.
+    pub fn with_bundle(mut self, credits: u32) -> Self {
+        self.bundle = credits;
+        self
     }
 
     async fn chat_once(&self, target: &ProviderTarget, body: Vec<u8>) -> Result<Timed, ProbeError> {
@@ -131,9 +150,9 @@ impl Transport for PrivatePath {
         body: Vec<u8>,
     ) -> BoxFuture<'a, Result<Timed, ProbeError>> {
         Box::pin(async move {
-            tokio::time::timeout(PROBE_TIMEOUT, self.chat_once(target, body))
+            tokio::time::timeout(self.probe_timeout, self.chat_once(target, body))
                 .await
-                .unwrap_or(Err(ProbeError::Timeout(PROBE_TIMEOUT)))
+                .unwrap_or(Err(ProbeError::Timeout(self.probe_timeout)))
         })
     }
 
@@ -144,7 +163,7 @@ impl Transport for PrivatePath {
     ) -> BoxFuture<'a, Result<(), ProbeError>> {
         Box::pin(async move {
             self.session
-                .top_up(&self.coldkey, targets, need, BUNDLE, TOP_UP_ROUNDS)
+                .top_up(&self.coldkey, targets, need, self.bundle, TOP_UP_ROUNDS)
                 .await?;
             Ok(())
         })
