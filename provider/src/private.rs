@@ -43,12 +43,13 @@ use plexus_privacy::{
     message::{self, MessageError},
     oblivious::{self, Gateway, OhttpError},
     padding::{MAX_EVENT_LEN, frame_event},
-    spent::{SpentError, SpentStore},
     token::{IssuerPublicKey, NID, Token, TokenError, TokenVerifier, parse_authorization},
 };
 use serde_json::json;
 use thiserror::Error;
 use tower::ServiceExt as _;
+
+use crate::spent::{SpentError, SpentStore};
 
 /// Output tokens one credit pays for; a request costs `ceil(max_tokens / this)` credits.
 pub const TOKENS_PER_CREDIT: u32 = 512;
