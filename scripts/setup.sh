@@ -19,6 +19,8 @@ fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --version 0.13.2
 command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
+# Unused dependencies (scripts/check-deps.sh).
+command -v cargo-machete >/dev/null || cargo install cargo-machete --locked --version 0.9.2
 
 cargo fetch --locked
 (cd fuzz && cargo fetch)

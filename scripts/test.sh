@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite, exactly as CI runs it: formatting, lints, docs, tests, bounded fuzzing.
+# The whole test suite, exactly as CI runs it: formatting, dependency edges, lints, docs,
+# tests, bounded fuzzing.
 # FUZZ_SECONDS (default 60) bounds each fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +9,9 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "rustfmt"
 cargo fmt --all -- --check
+
+step "dependency edges"
+scripts/check-deps.sh
 
 step "clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings

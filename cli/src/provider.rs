@@ -8,14 +8,12 @@ use plexus_inference::{
     BertEmbedder, Embedder, Engine, LlamaConfig, LlamaEngine, UpstreamConfig, UpstreamEngine,
     models,
 };
-use plexus_privacy::{
-    oblivious::{Gateway, GatewayKey},
-    spent::SpentStore,
-};
+use plexus_privacy::oblivious::{Gateway, GatewayKey};
 use plexus_provider::{
     Provider, ProviderConfig, announce,
     private::{PrivateGateway, keyring_from_chain, private_router, settle_once},
     router,
+    spent::SpentStore,
 };
 use plexus_types::{Endpoint, Hash, Netuid};
 use serde_json::json;

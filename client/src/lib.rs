@@ -1,5 +1,10 @@
 //! Talk to a node's API with typed requests.
 //!
+//! Owns the typed HTTP client of the node's API, the verified reads, and the
+//! client half of the private path ([`private`]). May not depend on storage engines or
+//! on the server half of the api crate: it takes `plexus-storage` without its `db`
+//! feature (proof verification only, no redb) and `plexus-api` without `server`.
+//!
 //! [`Client`] has one async method per route of `plexus-api` and answers with the
 //! same wire types the server sends ([`wire`]). On top of those it offers:
 //!

@@ -1,5 +1,11 @@
 //! Run language models behind one engine trait and speak the OpenAI API.
 //!
+//! Owns the engines (llama.cpp, sentence-transformers embeddings, an OpenAI-compatible
+//! upstream) and the engine trait. May not depend on the chain's services (storage,
+//! node, api, client) or the private path's (provider, relay, issuer): its only
+//! Plexus dependencies are `plexus-types` and the engine-neutral score type it
+//! reports to validators (`plexus_validator::verify::TokenScore`).
+//!
 //! An [`Engine`] turns a [`GenerationRequest`] into a stream of [`Output`]s; an
 //! [`Embedder`] turns texts into vectors. Two kinds of engine exist: the built-in one
 //! (llama.cpp on GGUF weights, with sentence-transformers embeddings) and an upstream

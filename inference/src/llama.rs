@@ -72,18 +72,9 @@ impl Default for LlamaConfig {
     }
 }
 
-/// One position of a teacher-forced sequence (see [`LlamaEngine::score_tokens`]).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct TokenScore {
-    /// The token that was forced at this position.
-    pub token: u32,
-    /// The model's most likely token at this position.
-    pub argmax: u32,
-    /// Whether the forced token is the argmax (ties count as a match).
-    pub is_argmax: bool,
-    /// log p(argmax) - log p(token): 0 for the argmax, positive otherwise.
-    pub logprob_margin: f32,
-}
+/// One position of a teacher-forced sequence (see [`LlamaEngine::score_tokens`]): the
+/// engine-neutral type the validator judges, defined by `plexus-validator`.
+pub use plexus_validator::verify::TokenScore;
 
 enum Job {
     Generate {

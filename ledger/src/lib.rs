@@ -1,5 +1,11 @@
 //! Apply transactions and epochs to the state, deterministically, without I/O.
 //!
+//! Owns the chain's rules: every transaction's checks and effects, block execution,
+//! epochs and emission, and the layout of the state keys. May not depend on storage
+//! engines, async runtimes or HTTP (no redb, tokio, hyper or reqwest, which
+//! `scripts/check-deps.sh` checks): it reads through [`StateReader`] and returns a
+//! [`WriteSet`], and whoever persists it is above it.
+//!
 //! The ledger is a synchronous state machine over point reads ([`StateReader`]) that
 //! hands back a [`WriteSet`]. Components (accounts, staking, subnets, neurons,
 //! weights, emission) each keep their state keys in one `keys.rs`, with a one-byte

@@ -6,7 +6,8 @@
 //!
 //! OHTTP has no replay protection: [`Decapsulated::replay_id`] names each encapsulated
 //! request (SHA-256 over its header and encapsulated key) so callers can reject a
-//! request they have already served, for example with [`crate::spent::SpentStore`].
+//! request they have already served, for example with
+//! `plexus_provider::spent::SpentStore`.
 
 use std::collections::BTreeMap;
 

@@ -9,7 +9,8 @@
 //! calls [`begin_issuance`] to get a [`TokenRequest`] and a [`PendingToken`]; the
 //! issuer answers with [`IssuerKey::issue`]; the client calls [`PendingToken::finalize`]
 //! to get a [`Token`]; the provider checks it with [`TokenVerifier::verify_for_origin`]
-//! and then spends its nonce in [`crate::spent::SpentStore`].
+//! and then spends its nonce in the provider's spent store
+//! (`plexus_provider::spent::SpentStore`).
 
 use std::collections::BTreeMap;
 

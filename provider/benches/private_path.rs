@@ -21,13 +21,13 @@ use plexus_inference::{
 };
 use plexus_privacy::{
     oblivious::{Gateway, GatewayKey},
-    spent::SpentStore,
     token::{IssuerKey, Token, TokenChallenge, begin_issuance},
 };
 use plexus_provider::{
     Provider, ProviderConfig,
     private::{Keyring, PrivateGateway, private_router},
     router,
+    spent::SpentStore,
 };
 use plexus_relay::{Relay, RelayConfig, directory::Directory};
 use plexus_types::{Hash, Keypair};

@@ -1,5 +1,10 @@
 //! Serve a language model over the OpenAI API with bounded queues, and publish it on a subnet.
 //!
+//! Owns the provider's serving path: the OpenAI routes over any engine, the private
+//! gateway (OHTTP, credit tokens) and its crash-safe spent-token store ([`spent`], on
+//! redb). May not depend on the node, its consensus or the chain's state database: it
+//! reads and writes the chain only through `plexus-client`.
+//!
 //! [`router`] wraps any [`Engine`] (and optionally an [`Embedder`]) in
 //! `GET /v1/models`, `POST /v1/chat/completions`, `POST /v1/completions`,
 //! `POST /v1/embeddings` and `GET /metrics`. At most
@@ -15,6 +20,7 @@ mod metrics;
 pub mod openai;
 pub mod private;
 mod server;
+pub mod spent;
 
 use std::time::Duration;
 

@@ -43,7 +43,6 @@ use plexus_privacy::{
     message::{self, MessageError},
     oblivious::{self, Gateway, OhttpError},
     padding::{MAX_EVENT_LEN, frame_event},
-    spent::{SpentError, SpentStore},
     token::{IssuerPublicKey, NID, Token, TokenError, TokenVerifier, parse_authorization},
 };
 use serde_json::json;
@@ -51,6 +50,8 @@ use thiserror::Error;
 use tower::ServiceExt as _;
 
 pub use plexus_types::credits::{TOKENS_PER_CREDIT, credits_for};
+use crate::spent::{SpentError, SpentStore};
+
 /// Paths the private path serves.
 const ROUTES: [&str; 4] = [
     "/v1/chat/completions",

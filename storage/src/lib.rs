@@ -1,5 +1,11 @@
 //! Persist state with a Merkle commitment and archive finalized blocks.
 //!
+//! Owns the chain's state database and block archive, and the state proofs a light
+//! client checks. May not depend on the node, consensus, async runtimes or HTTP; and
+//! [`proof`], the part clients use, may not depend on the database: redb and the
+//! store live behind the default feature `db`, so `plexus-client` (which takes this
+//! crate with `default-features = false`) verifies proofs without linking redb.
+//!
 //! [`Store`] keeps everything in one redb file: a Jellyfish Merkle tree (sha256,
 //! `jmt::Sha256Jmt`) versioned by block height, the latest value of every key for fast
 //! reads, the finalized blocks with digest and transaction indexes, and the state root
@@ -9,9 +15,13 @@
 //! uses no database.
 
 pub mod proof;
+#[cfg(feature = "db")]
 mod store;
+#[cfg(feature = "db")]
 mod tables;
+#[cfg(feature = "db")]
 mod tree;
 
 pub use proof::{ProofError, StateProof, verify_proof};
+#[cfg(feature = "db")]
 pub use store::{Committed, IndexedTx, MAX_BLOCKS_PER_RANGE, Snapshot, StorageError, Store};

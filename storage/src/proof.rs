@@ -97,6 +97,7 @@ pub(crate) fn key_hash(key: &[u8]) -> KeyHash {
 }
 
 /// Encode a jmt proof for [`StateProof::proof`].
+#[cfg(feature = "db")]
 pub(crate) fn encode_proof(proof: &SparseMerkleProof<Sha256>) -> Result<Vec<u8>, ProofError> {
     borsh::to_vec(proof).map_err(|e| ProofError::Malformed(e.to_string()))
 }

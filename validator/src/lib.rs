@@ -1,5 +1,11 @@
 //! Probe inference providers privately, check their answers against the declared model, and turn the results into weights.
 //!
+//! Owns the validator's rules: the challenge sets, the teacher-forcing verdict and
+//! its engine-neutral input ([`verify::TokenScore`]), the scoreboard and the weights.
+//! May not depend on an inference engine (`plexus-inference`, llama.cpp): engines
+//! depend on this crate's types, never the reverse, so a validator can be generic over
+//! the engine that re-executes.
+//!
 //! A validator on an inference subnet is a user like any other: it buys credits and
 //! sends chat requests through a relay, built by the same function `plexus chat`
 //! uses ([`plexus_session::chat::chat_body`]), so a provider cannot tell a probe from a user's

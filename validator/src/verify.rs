@@ -6,8 +6,23 @@
 //! noise between kernel levels, VALIDATION.md)? A different or smaller model fails
 //! within a few tokens.
 
-pub use plexus_inference::llama::TokenScore;
 use serde::{Deserialize, Serialize};
+
+/// One position of a teacher-forced sequence: what an engine reports when it runs the
+/// declared model over a prompt followed by forced tokens (`plexus-inference`'s
+/// `LlamaEngine::score_tokens` produces them). Engine-neutral, so this crate judges
+/// answers without linking any engine.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TokenScore {
+    /// The token that was forced at this position.
+    pub token: u32,
+    /// The model's most likely token at this position.
+    pub argmax: u32,
+    /// Whether the forced token is the argmax (ties count as a match).
+    pub is_argmax: bool,
+    /// log p(argmax) - log p(token): 0 for the argmax, positive otherwise.
+    pub logprob_margin: f32,
+}
 
 /// How strict the check is.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

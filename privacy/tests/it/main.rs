@@ -1,7 +1,6 @@
 //! Integration tests for plexus-privacy: published vectors, round trips, hostile inputs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod a_spent_id_is_accepted_once_in_sequence_concurrently_and_after_reopen;
 mod bhttp_messages_round_trip_and_padding_hides_their_length;
 mod chunked_responses_stream_equal_sized_chunks_and_detect_truncation;
 mod cloudflare_privacypass_ts_verifies_our_tokens_and_we_accept_its_tokens;

@@ -6,6 +6,7 @@ mod support;
 
 mod a_client_that_disconnects_cancels_its_generation;
 mod a_full_queue_answers_429_with_retry_after;
+mod a_spent_id_is_accepted_once_in_sequence_concurrently_and_after_reopen;
 mod answers_follow_the_openai_shapes;
 mod bad_requests_get_openai_error_objects;
 mod the_private_path_serves_each_token_once_and_refuses_hostile_requests;

@@ -8,12 +8,12 @@ use futures::StreamExt as _;
 use plexus_client::private::{PlainRequest, Route, send, send_streamed};
 use plexus_privacy::{
     oblivious::{self, Gateway, GatewayKey, PublicKeyConfig},
-    spent::SpentStore,
     token::{IssuerKey, Token, TokenChallenge, begin_issuance},
 };
 use plexus_provider::{
     ProviderConfig,
     private::{Keyring, PrivateGateway, private_router},
+    spent::SpentStore,
 };
 use reqwest::Url;
 
@@ -22,12 +22,12 @@ use crate::support::{Scripted, chat, provider, sse_data};
 const ISSUER: &str = "plx1issuer";
 const ORIGIN: &str = "plx1provider";
 
-fn issuer() -> &'static IssuerKey {
+pub(crate) fn issuer() -> &'static IssuerKey {
     static KEY: OnceLock<IssuerKey> = OnceLock::new();
     KEY.get_or_init(|| IssuerKey::generate().unwrap())
 }
 
-fn token(key: &IssuerKey, issuer_name: &str, origin: &str) -> Token {
+pub(crate) fn token(key: &IssuerKey, issuer_name: &str, origin: &str) -> Token {
     let challenge = TokenChallenge::for_origin(issuer_name, origin);
     let (request, pending) = begin_issuance(key.public(), &challenge).unwrap();
     pending

@@ -7,10 +7,10 @@
 
 use std::time::Instant;
 
-use plexus_inference::{Engine, FinishReason, LlamaEngine, Prompt, TokenScore};
+use plexus_inference::{Engine, FinishReason, LlamaEngine, Prompt};
 use plexus_validator::{
     probe::challenge_set,
-    verify::{Verdict, VerifyPolicy, judge},
+    verify::{TokenScore, Verdict, VerifyPolicy, judge},
 };
 
 use crate::support::{Answer, answer, chat, default_model, engine, lazy_model};

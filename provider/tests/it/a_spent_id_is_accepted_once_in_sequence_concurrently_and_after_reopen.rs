@@ -3,10 +3,15 @@
 use std::sync::{Arc, Barrier};
 
 use plexus_privacy::oblivious::{Gateway, GatewayKey, encapsulate};
-use plexus_privacy::spent::SpentStore;
 use plexus_privacy::token::{TokenVerifier, VerifiedToken};
+use plexus_provider::spent::SpentStore;
 
-use crate::tokens_round_trip_and_are_bound_to_one_provider::{issuer, token_for};
+use crate::the_private_path_serves_each_token_once_and_refuses_hostile_requests::{issuer, token};
+
+/// A token from the shared test issuer `issuer.plexus` for provider `origin`, encoded.
+fn token_for(origin: &str) -> Vec<u8> {
+    token(issuer(), "issuer.plexus", origin).encode()
+}
 
 /// What a provider does: verify, then spend before serving.
 fn redeem(store: &SpentStore, token: &[u8], origin: &str) -> Option<VerifiedToken> {
