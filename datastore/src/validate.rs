@@ -146,7 +146,7 @@ pub enum DutyMode {
     /// dataset (unless it is already) and store the report, all with `hotkey`.
     Send {
         /// The validator's hotkey.
-        hotkey: Keypair,
+        hotkey: Box<Keypair>,
         /// The validator's files.
         files: ValidatorFiles,
     },

@@ -64,7 +64,7 @@ pub(super) async fn run(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()
 /// wallet; otherwise the hotkey is unlocked.
 fn mode(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<DutyMode> {
     let files = |wallet: plexus_wallet::Wallet| ValidatorFiles {
-        folder: wallet.path().to_path_buf(),
+        folder: wallet.path(),
         hotkey: args.key.hotkey.clone(),
     };
     if args.dry_run {
@@ -79,7 +79,7 @@ fn mode(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<DutyMode> {
     }
     Ok(DutyMode::Send {
         files: files(args.key.wallet(ctx)?),
-        hotkey: args.key.hotkey_key(ctx)?,
+        hotkey: Box::new(args.key.hotkey_key(ctx)?),
     })
 }
 

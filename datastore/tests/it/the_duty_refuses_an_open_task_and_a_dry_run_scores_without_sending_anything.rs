@@ -86,7 +86,7 @@ async fn the_duty_refuses_an_open_task_and_a_dry_run_scores_without_sending_anyt
 
     // Before the reveal deadline the duty refuses to act.
     let send = DutyMode::Send {
-        hotkey: Keypair::from_label("validator"),
+        hotkey: Box::new(Keypair::from_label("validator")),
         files: files.clone(),
     };
     let early = duty.run(&config, &send, |_| {}).await.unwrap_err();
