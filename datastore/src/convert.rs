@@ -27,9 +27,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-
-    const META: &str =
-        r#"{"columns": {"kind": {"sdtype": "categorical"}, "size": {"sdtype": "numerical"}}}"#;
+    use crate::test_support::META;
 
     #[test]
     fn a_dataset_converts_to_parquet_with_the_same_rows_and_garbage_is_refused() {

@@ -129,19 +129,22 @@ mod tests {
     use plexus_types::Hash;
 
     use super::*;
-    use crate::{csv_root, public_split};
+    use crate::{
+        public_split,
+        test_support::{Published, published},
+    };
 
-    const META: &str =
-        r#"{"columns": {"kind": {"sdtype": "categorical"}, "size": {"sdtype": "numerical"}}}"#;
     const CSV: &[u8] = b"kind,size\na,1.5\nb,2\na,3\nb,4\na,5\nb,6\n";
 
     #[tokio::test]
     async fn the_node_serves_checked_files_and_says_what_is_missing_without_the_store() {
-        let store = DataStore::memory();
-        let schema_hash = store.put(META.as_bytes().to_vec()).await.unwrap();
-        let schema = store.schema(&schema_hash).await.unwrap();
-        let (rows, merkle_root) = csv_root(&schema, CSV).unwrap();
-        store.put_dataset(&merkle_root, CSV.to_vec()).await.unwrap();
+        let Published {
+            store,
+            schema_hash,
+            schema,
+            rows,
+            root: merkle_root,
+        } = published(CSV).await;
         let files = StoreFiles(store.clone());
         let published = DatasetWanted::Published {
             schema_hash,

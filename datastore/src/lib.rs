@@ -31,6 +31,8 @@ mod files;
 mod published;
 pub mod reference;
 mod store;
+#[cfg(test)]
+mod test_support;
 pub mod validate;
 
 pub use convert::{ConvertError, csv_as_parquet};

@@ -14,7 +14,7 @@ use plexus_wallet::Wallet;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{StoreArg, fetch_task, table, task_schema};
+use super::{StoreArg, fetch_task, table, task_schema, tip_height};
 use crate::{
     chain::{KeyArgs, Receipt, send},
     context::Context,
@@ -61,12 +61,9 @@ fn pending_path(wallet: &Wallet, hotkey: &str, task: u64) -> PathBuf {
 async fn wait_for_height(ctx: &Context, target: u64) -> anyhow::Result<()> {
     let client = ctx.client()?;
     loop {
-        let height = client
-            .status()
+        let height = tip_height(&client)
             .await
-            .context("cannot reach the node while waiting for the reveal window")?
-            .tip
-            .map_or(0, |t| t.height);
+            .context("cannot reach the node while waiting for the reveal window")?;
         if height >= target {
             return Ok(());
         }

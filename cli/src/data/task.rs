@@ -10,7 +10,7 @@ use plexus_synth::Table;
 use plexus_types::{Hash, Netuid, Payload, format_plx};
 use serde_json::json;
 
-use super::{StoreArg, fetch_task, read, schema_from};
+use super::{StoreArg, fetch_task, read, schema_from, tip_height};
 use crate::{
     chain::{Amount, Receipt, send},
     context::Context,
@@ -142,12 +142,7 @@ async fn create(ctx: &Context, args: &CreateArgs) -> anyhow::Result<()> {
     let (store, stored) = store_files(ctx, args).await?;
     let coldkey = ctx.coldkey(&args.name)?;
     let client = ctx.client()?;
-    let height = client
-        .status()
-        .await
-        .context("cannot reach the node")?
-        .tip
-        .map_or(0, |t| t.height);
+    let height = tip_height(&client).await.context("cannot reach the node")?;
     let commit_deadline = height.saturating_add(args.commit_blocks.max(1));
     let reveal_deadline = commit_deadline.saturating_add(args.reveal_blocks.max(1));
     let rows = stored.rows;
