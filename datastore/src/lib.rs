@@ -1,4 +1,4 @@
-//! Store data submissions and published datasets as content-addressed blobs, and score a data task's submissions.
+//! Store data submissions and published datasets as content-addressed blobs, score a data task's submissions and run a validator's data duty.
 //!
 //! [`DataStore`] keeps blobs under `blobs/<blake3 hex>` and published datasets under
 //! `datasets/<merkle root hex>.csv` in any `object_store` backend: a local directory by
@@ -16,20 +16,39 @@
 //! `plexus_synth::score_submission` against the reference split, turn the scores into
 //! u16 weights, and assemble the accepted dataset whose [`dataset_root`] goes on
 //! chain. [`credibility`] keeps each contributor's credibility between tasks.
+//!
+//! [`validate`] is that duty on chain ([`ValidatorDuty`]): read the task from a node,
+//! check the validator's schema and reference against it, score, record credibility,
+//! set weights, publish the dataset and store the signed score report.
+//! With the `serve` feature (on by default), [`StoreFiles`] serves a store through a
+//! node's API.
 
+mod convert;
 pub mod credibility;
 pub mod duty;
+#[cfg(feature = "serve")]
+mod files;
 mod published;
 pub mod reference;
 mod store;
+#[cfg(test)]
+mod test_support;
+pub mod validate;
 
-pub use credibility::CredibilityBook;
+pub use convert::{ConvertError, csv_as_parquet};
+pub use credibility::{BookError, BookFile, CredibilityBook};
 pub use duty::{DutyError, DutyReport, Submission, SubmissionReport, TaskInput, run_duty};
+#[cfg(feature = "serve")]
+pub use files::StoreFiles;
 pub use published::{PublishedError, TaskReports};
 pub use reference::{
     PublicReference, PublicSplit, ReferenceError, ReferenceKind, public_split, split_for,
 };
 pub use store::{DataStore, StoreError};
+pub use validate::{
+    DutyConfig, DutyMode, DutyOutcome, DutySent, ValidateError, ValidatorDuty, ValidatorFiles,
+    schema_for,
+};
 
 use plexus_synth::{IngestError, Schema, Table};
 use plexus_types::{Hash, block::merkle_root};

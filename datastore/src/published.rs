@@ -169,18 +169,19 @@ mod tests {
     use plexus_types::Keypair;
 
     use super::*;
+    use crate::test_support::{Published, published};
 
-    const META: &str =
-        r#"{"columns": {"kind": {"sdtype": "categorical"}, "size": {"sdtype": "numerical"}}}"#;
     const CSV: &[u8] = b"kind,size\na,1.5\nb,2\na,3\n";
 
     #[tokio::test]
     async fn a_published_dataset_is_served_only_when_its_rows_have_the_root_on_chain() {
-        let store = DataStore::memory();
-        let schema_hash = store.put(META.as_bytes().to_vec()).await.unwrap();
-        let schema = store.schema(&schema_hash).await.unwrap();
-        let (rows, root) = csv_root(&schema, CSV).unwrap();
-        store.put_dataset(&root, CSV.to_vec()).await.unwrap();
+        let Published {
+            store,
+            schema,
+            rows,
+            root,
+            ..
+        } = published(CSV).await;
         assert_eq!(
             store.published_dataset(&schema, &root, rows).await.unwrap(),
             CSV

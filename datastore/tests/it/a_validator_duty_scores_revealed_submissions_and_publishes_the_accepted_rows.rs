@@ -2,23 +2,11 @@
 //! training half earns, a verbatim copy of that half and a missing blob earn nothing,
 //! and the published dataset's root matches its stored CSV.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use plexus_datastore::{DataStore, Submission, TaskInput, csv_root, public_split, run_duty};
-use plexus_synth::{GateParams, GaussianCopula, Schema, Table, seed_from};
+use plexus_synth::{GateParams, GaussianCopula, Table, seed_from};
 use plexus_types::{Hash, Keypair};
 
-fn penguins() -> (Schema, Vec<u8>) {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../synth/tests/fixtures");
-    let schema = Schema::from_metadata_json(
-        &std::fs::read_to_string(format!("{dir}/penguins.json")).unwrap(),
-    )
-    .unwrap();
-    (
-        schema,
-        std::fs::read(format!("{dir}/penguins.csv")).unwrap(),
-    )
-}
+use crate::support::penguins;
 
 #[tokio::test]
 async fn a_validator_duty_scores_revealed_submissions_and_publishes_the_accepted_rows() {

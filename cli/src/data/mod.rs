@@ -1,0 +1,179 @@
+//! `plexus data`: data tasks, the Gaussian copula, offline scoring, submissions,
+//! the validator duty, and dataset downloads.
+
+mod download;
+mod generate;
+mod score;
+mod submit;
+mod task;
+mod validate;
+
+use std::path::Path;
+
+use anyhow::{Context as _, anyhow};
+use clap::{Args, Subcommand};
+use plexus_api::wire::DataTask;
+pub(crate) use plexus_datastore::StoreFiles;
+use plexus_datastore::{DataStore, PublicReference, ValidateError, csv_as_parquet, schema_for};
+use plexus_synth::{Schema, Table};
+
+use crate::{chain::client_error, context::Context};
+
+/// Where datasets and submissions are stored.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct StoreArg {
+    /// The dataset store: a directory, file:///path, or s3://bucket/prefix (credentials
+    /// and endpoint from AWS_* variables). Default: $PLEXUS_HOME/datasets, else
+    /// ~/.plexus/datasets.
+    #[arg(long, env = "PLEXUS_DATA_STORE")]
+    store: Option<String>,
+}
+
+impl StoreArg {
+    fn open(&self, ctx: &Context) -> anyhow::Result<DataStore> {
+        open_store(ctx, self.store.as_deref())
+    }
+}
+
+/// The dataset store at `url`, else `$PLEXUS_HOME/datasets` (or `~/.plexus/datasets`).
+pub(crate) fn open_store(ctx: &Context, url: Option<&str>) -> anyhow::Result<DataStore> {
+    Ok(match url {
+        Some(url) => DataStore::open(url)?,
+        None => DataStore::local(&ctx.state_dir("datasets", None)?)?,
+    })
+}
+
+/// `plexus data ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum DataCommand {
+    /// Post, list and inspect data tasks.
+    #[command(subcommand)]
+    Task(task::TaskCommand),
+    /// Sample synthetic rows with the Gaussian copula.
+    Generate(generate::GenerateArgs),
+    /// Score synthetic data against real data offline (SDMetrics-style report).
+    Score(score::ScoreArgs),
+    /// Commit to a submission, wait for the commit deadline, then reveal it.
+    Submit(submit::SubmitArgs),
+    /// Run the validator duty once for a task: score, set weights, publish the dataset.
+    Validate(validate::ValidateArgs),
+    /// Download a task's published dataset and check its Merkle root against the chain.
+    Download(download::DownloadArgs),
+}
+
+pub(crate) async fn run(ctx: &Context, cmd: DataCommand) -> anyhow::Result<()> {
+    match cmd {
+        DataCommand::Task(cmd) => task::run(ctx, cmd).await,
+        DataCommand::Generate(args) => generate::run(ctx, &args).await,
+        DataCommand::Score(args) => score::run(ctx, &args),
+        DataCommand::Submit(args) => submit::run(ctx, &args).await,
+        DataCommand::Validate(args) => validate::run(ctx, &args).await,
+        DataCommand::Download(args) => download::run(ctx, &args).await,
+    }
+}
+
+fn read(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {what} {}", path.display()))
+}
+
+fn schema_from(bytes: &[u8], path: &str) -> anyhow::Result<Schema> {
+    let text = std::str::from_utf8(bytes).with_context(|| format!("{path} is not UTF-8"))?;
+    Schema::from_metadata_json(text)
+        .with_context(|| format!("{path} is not SDV metadata JSON for one table"))
+}
+
+fn table(schema: &Schema, path: &Path, what: &str) -> anyhow::Result<Table> {
+    Table::from_csv(schema, &read(path, what)?).with_context(|| {
+        format!(
+            "{what} {} does not parse against the schema: fix the file or the metadata",
+            path.display()
+        )
+    })
+}
+
+/// The node's tip height (0 before its first block).
+async fn tip_height(client: &plexus_client::Client) -> Result<u64, plexus_client::ClientError> {
+    Ok(client.status().await?.tip.map_or(0, |t| t.height))
+}
+
+async fn fetch_task(ctx: &Context, id: u64) -> anyhow::Result<(u64, DataTask)> {
+    let at = ctx.client()?.data_task(id).await.with_context(|| {
+        format!("cannot read data task {id}: list tasks with `plexus data task list`")
+    })?;
+    Ok((at.height, at.task))
+}
+
+/// The task's schema: from `--metadata` (checked against the chain) or from the store.
+async fn task_schema(
+    task: &DataTask,
+    metadata: Option<&Path>,
+    store: &DataStore,
+) -> anyhow::Result<Schema> {
+    let Some(path) = metadata else {
+        // The store checks the blob against its hash and parses it.
+        return store.schema(&task.schema_hash).await.with_context(|| {
+            format!(
+                "the task's schema {} is not usable from the store {}: pass --metadata",
+                task.schema_hash,
+                store.describe()
+            )
+        });
+    };
+    schema_for(task, &read(path, "metadata")?).map_err(|e| named(e, path, None))
+}
+
+/// A duty error as the user gave the files: `metadata` and `reference` by their paths,
+/// a refused transaction with what it means.
+fn named(error: ValidateError, metadata: &Path, reference: Option<&Path>) -> anyhow::Error {
+    match (error, reference) {
+        (
+            ValidateError::SchemaMismatch {
+                task,
+                expected,
+                actual,
+            },
+            _,
+        ) => anyhow!(
+            "{} hashes to {actual}, but task {task} was posted with schema {expected}: use the task's metadata file",
+            metadata.display()
+        ),
+        (ValidateError::BadMetadata(e), _) => anyhow::Error::new(e).context(format!(
+            "{} is not SDV metadata JSON for one table",
+            metadata.display()
+        )),
+        (ValidateError::MetadataNotUtf8, _) => anyhow!("{} is not UTF-8", metadata.display()),
+        (ValidateError::NotTheReference { task, source }, Some(reference)) => {
+            anyhow::Error::new(source).context(format!(
+                "{} is not task {task}'s reference",
+                reference.display()
+            ))
+        }
+        (ValidateError::Publish(e), _) => client_error(e),
+        (other, _) => other.into(),
+    }
+}
+
+/// A public task's manifest from the store, or a clear error for a private one.
+async fn public_reference(task: &DataTask, store: &DataStore) -> anyhow::Result<PublicReference> {
+    store.public_reference(&task.reference_commitment).await?
+        .with_context(|| {
+            format!(
+                "task {} has no public training half in the store {}: its reference is private, or the store is not the task's (pass --store)",
+                task.id,
+                store.describe()
+            )
+        })
+}
+
+/// Write a verified CSV to `out`, converted to Parquet when `out` ends in `.parquet`.
+fn write_dataset(schema: &Schema, csv: &[u8], out: &Path) -> anyhow::Result<()> {
+    let parquet = out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    let bytes = if parquet {
+        csv_as_parquet(schema, csv)?
+    } else {
+        csv.to_vec()
+    };
+    std::fs::write(out, bytes).with_context(|| format!("cannot write {}", out.display()))
+}

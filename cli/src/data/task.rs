@@ -1,0 +1,298 @@
+//! `plexus data task create|list|show`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, anyhow, bail};
+use clap::{Args, Subcommand};
+use plexus_api::wire::DataTask;
+use plexus_datastore::{DataStore, PublicReference, content_hash, public_split};
+use plexus_synth::Table;
+use plexus_types::{Hash, Netuid, Payload, format_plx};
+use serde_json::json;
+
+use super::{StoreArg, fetch_task, read, schema_from, tip_height};
+use crate::{
+    chain::{Amount, Receipt, send},
+    context::Context,
+    output,
+};
+
+/// `plexus data task ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum TaskCommand {
+    /// Post a task on a data subnet, escrowing the bounty from the wallet's coldkey.
+    Create(CreateArgs),
+    /// List tasks, newest first.
+    List {
+        /// Only the tasks of this subnet.
+        #[arg(long)]
+        netuid: Option<Netuid>,
+    },
+    /// Show one task with its commits and reveals.
+    Show {
+        /// The task id.
+        id: u64,
+    },
+}
+
+/// `plexus data task create`.
+#[derive(Debug, Args)]
+pub(crate) struct CreateArgs {
+    /// Wallet name (its coldkey pays the bounty).
+    #[arg(long, default_value = "default")]
+    name: String,
+    /// The data subnet.
+    #[arg(long)]
+    netuid: Netuid,
+    /// SDV metadata JSON of the table (its blake3 goes on chain).
+    #[arg(long)]
+    metadata: PathBuf,
+    /// The reference CSV validators score against. It is split 50/50 here: the
+    /// training half goes into the store for contributors, the holdout stays with
+    /// you and the validators, and the chain gets the hash of the split's manifest.
+    #[arg(long)]
+    reference: PathBuf,
+    /// Keep the whole reference private: only its blake3 goes on chain, contributors
+    /// see none of it, and validators split it after the reveal deadline.
+    #[arg(long)]
+    private: bool,
+    /// Bounty in PLX.
+    #[arg(long)]
+    bounty: Amount,
+    /// Blocks from now until the commit deadline.
+    #[arg(long, default_value_t = 30)]
+    commit_blocks: u64,
+    /// Blocks after the commit deadline until the reveal deadline.
+    #[arg(long, default_value_t = 30)]
+    reveal_blocks: u64,
+    /// Fewest rows per submission (default: a quarter of the reference).
+    #[arg(long)]
+    min_rows: Option<u64>,
+    /// Most rows per submission (default: the reference's row count).
+    #[arg(long)]
+    max_rows: Option<u64>,
+    #[command(flatten)]
+    store: StoreArg,
+}
+
+pub(super) async fn run(ctx: &Context, cmd: TaskCommand) -> anyhow::Result<()> {
+    match cmd {
+        TaskCommand::Create(args) => create(ctx, &args).await,
+        TaskCommand::List { netuid } => {
+            let tasks = ctx.client()?.data_tasks(netuid, None).await?;
+            output::print(ctx, &tasks, || list(&tasks.tasks));
+            Ok(())
+        }
+        TaskCommand::Show { id } => {
+            let (height, task) = fetch_task(ctx, id).await?;
+            output::print(ctx, &task, || show(&task, height));
+            Ok(())
+        }
+    }
+}
+
+/// What the store holds for a task about to be posted.
+struct Stored {
+    schema_hash: Hash,
+    reference_commitment: Hash,
+    /// The public split's manifest; `None` for a private reference.
+    public: Option<PublicReference>,
+    /// Rows in the reference.
+    rows: u64,
+}
+
+/// Put the schema (and, for a public task, the training half and the split's
+/// manifest) into the store.
+async fn store_files(ctx: &Context, args: &CreateArgs) -> anyhow::Result<(DataStore, Stored)> {
+    let meta = read(&args.metadata, "metadata")?;
+    let schema = schema_from(&meta, &args.metadata.display().to_string())?;
+    let reference_bytes = read(&args.reference, "reference")?;
+    let rows = Table::from_csv(&schema, &reference_bytes)
+        .with_context(|| {
+            format!(
+                "reference {} does not parse against the schema",
+                args.reference.display()
+            )
+        })?
+        .num_rows() as u64;
+    if rows < 4 {
+        bail!(
+            "reference {} has {rows} rows: validators need at least 4 to split it into training and holdout halves",
+            args.reference.display()
+        );
+    }
+    let store = args.store.open(ctx)?;
+    let schema_hash = store.put(meta).await?;
+    let (reference_commitment, public) = if args.private {
+        (content_hash(&reference_bytes), None)
+    } else {
+        let split = public_split(&schema, &reference_bytes)?;
+        (store.publish_reference(&split).await?, Some(split.manifest))
+    };
+    let stored = Stored {
+        schema_hash,
+        reference_commitment,
+        public,
+        rows,
+    };
+    Ok((store, stored))
+}
+
+async fn create(ctx: &Context, args: &CreateArgs) -> anyhow::Result<()> {
+    let (store, stored) = store_files(ctx, args).await?;
+    let coldkey = ctx.coldkey(&args.name)?;
+    let client = ctx.client()?;
+    let height = tip_height(&client).await.context("cannot reach the node")?;
+    let commit_deadline = height.saturating_add(args.commit_blocks.max(1));
+    let reveal_deadline = commit_deadline.saturating_add(args.reveal_blocks.max(1));
+    let rows = stored.rows;
+    let payload = Payload::CreateDataTask {
+        netuid: args.netuid,
+        schema_hash: stored.schema_hash,
+        reference_commitment: stored.reference_commitment,
+        bounty: args.bounty.0,
+        commit_deadline,
+        reveal_deadline,
+        min_rows: args.min_rows.unwrap_or((rows / 4).max(1)),
+        max_rows: args.max_rows.unwrap_or(rows.max(1)),
+    };
+    let receipt = send(ctx, &coldkey, payload, None).await?;
+    let tasks = client.data_tasks(Some(args.netuid), Some(20)).await?;
+    let task = tasks
+        .tasks
+        .into_iter()
+        .find(|t| t.creator == coldkey.account() && t.created_at == receipt.height)
+        .ok_or_else(|| {
+            anyhow!("the task was created but is not listed yet: run `plexus data task list`")
+        })?;
+    let public = &stored.public;
+    output::print(
+        ctx,
+        &json!({ "receipt": receipt, "task": task, "public_reference": public }),
+        || created(&task, &receipt, public.as_ref(), &store),
+    );
+    Ok(())
+}
+
+/// What `data task create` prints.
+fn created(
+    task: &DataTask,
+    receipt: &Receipt,
+    public: Option<&PublicReference>,
+    store: &DataStore,
+) -> String {
+    let shared = match public {
+        Some(m) => format!(
+            "The training half ({} rows, {}) is in the store {} for contributors; the holdout ({} rows) stays private.
+Contributors: `plexus data generate --task {} --out SYN.csv`, then `plexus data submit --task {} --file SYN.csv`.",
+            m.train_rows,
+            m.train,
+            store.describe(),
+            m.holdout_rows,
+            task.id,
+            task.id
+        ),
+        None => format!(
+            "The reference is private: contributors see none of it.
+Contributors: `plexus data submit --task {} --file SYN.csv`.",
+            task.id
+        ),
+    };
+    format!(
+        "Created data task {} on subnet {} with a bounty of {} PLX (block {}).
+Commits until block {}, reveals until block {}.
+{shared}",
+        task.id,
+        task.netuid,
+        format_plx(task.bounty),
+        receipt.height,
+        task.commit_deadline,
+        task.reveal_deadline,
+    )
+}
+
+/// What `data task list` prints.
+fn list(tasks: &[DataTask]) -> String {
+    if tasks.is_empty() {
+        return "No data tasks yet: post one with `plexus data task create`.".into();
+    }
+    let rows: Vec<Vec<String>> = tasks
+        .iter()
+        .map(|t| {
+            vec![
+                t.id.to_string(),
+                t.netuid.to_string(),
+                t.phase.clone(),
+                format_plx(t.bounty),
+                t.commit_deadline.to_string(),
+                t.reveal_deadline.to_string(),
+                format!("{}/{}", t.reveals, t.commits),
+            ]
+        })
+        .collect();
+    output::table(
+        &[
+            "id",
+            "netuid",
+            "phase",
+            "bounty",
+            "commit by",
+            "reveal by",
+            "revealed",
+        ],
+        &rows,
+    )
+}
+
+/// What `data task show` prints.
+fn show(t: &DataTask, height: u64) -> String {
+    let mut out = format!(
+        "Data task {} on subnet {} ({} at block {height})
+  creator    {}
+  bounty     {} PLX (in escrow: {} PLX)
+  schema     {}
+  reference  {}
+  commit by  block {}
+  reveal by  block {}
+  rows       {}..={} per submission",
+        t.id,
+        t.netuid,
+        t.phase,
+        t.creator,
+        format_plx(t.bounty),
+        format_plx(t.escrow),
+        t.schema_hash,
+        t.reference_commitment,
+        t.commit_deadline,
+        t.reveal_deadline,
+        t.min_rows,
+        t.max_rows
+    );
+    if let Some(p) = &t.published {
+        out.push_str(&format!(
+            "\n  published  {} rows, root {} (block {}, by {})",
+            p.rows, p.merkle_root, p.block, p.validator
+        ));
+    }
+    if !t.contributions.is_empty() {
+        let rows: Vec<Vec<String>> = t
+            .contributions
+            .iter()
+            .map(|c| {
+                vec![
+                    c.uid.map_or("-".into(), |u| u.to_string()),
+                    c.hotkey.to_string(),
+                    c.committed_at.to_string(),
+                    c.content_hash.map_or("-".into(), |h| h.to_hex()),
+                    c.rows.map_or("-".into(), |r| r.to_string()),
+                ]
+            })
+            .collect();
+        out.push_str("\n\n");
+        out.push_str(&output::table(
+            &["uid", "hotkey", "committed", "content", "rows"],
+            &rows,
+        ));
+    }
+    out
+}
