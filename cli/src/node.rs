@@ -136,6 +136,13 @@ fn print_running(json_mode: bool, summary: &serde_json::Value) {
     );
 }
 
+/// A service's listen address could not be bound: say which flag picks another.
+pub(crate) fn cannot_listen(addr: SocketAddr, source: std::io::Error) -> anyhow::Error {
+    anyhow::Error::new(source).context(format!(
+        "cannot listen on {addr}: pass --listen 127.0.0.1:PORT"
+    ))
+}
+
 /// Resolves on SIGINT or SIGTERM.
 pub(crate) async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();

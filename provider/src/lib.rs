@@ -7,6 +7,8 @@
 //! [`ProviderConfig::queue`] wait; beyond that the answer is a 429 with
 //! `Retry-After`. A client that disconnects cancels its generation; every request has
 //! a deadline. [`announce`] registers the provider's hotkey and publishes `Serve`.
+//! [`ProviderService`] is a whole provider process: the listener, the announcement,
+//! the [`private`] path and its settlement rounds.
 
 mod announce;
 mod error;
@@ -15,6 +17,7 @@ mod metrics;
 pub mod openai;
 pub mod private;
 mod server;
+pub mod service;
 
 use std::time::Duration;
 
@@ -22,6 +25,7 @@ pub use announce::{AnnounceError, Announced, announce};
 pub use error::ProviderError;
 pub use plexus_inference::{Embedder, Engine};
 pub use server::{ENGINE_HEADER, Provider, WEIGHTS_HASH_HEADER, router};
+pub use service::{OnChain, ProviderService, ServiceConfig, ServiceError};
 
 /// How the provider serves.
 #[derive(Debug, Clone)]
