@@ -477,13 +477,13 @@ pub(crate) async fn run_stake(ctx: &Context, cmd: StakeCommand) -> anyhow::Resul
             hotkey_address,
             amount,
             fee,
-        } => change_stake(ctx, &key, hotkey_address, amount, &fee, false),
+        } => change_stake(ctx, &key, hotkey_address, amount, &fee, false).await,
         StakeCommand::Remove {
             key,
             hotkey_address,
             amount,
             fee,
-        } => change_stake(ctx, &key, hotkey_address, amount, &fee, true),
+        } => change_stake(ctx, &key, hotkey_address, amount, &fee, true).await,
         StakeCommand::List { name } => {
             let coldkey = Wallet::open(&ctx.wallets()?, &name)?.coldkey_address();
             let client = ctx.client()?;

@@ -641,7 +641,7 @@ async fn generate(ctx: &Context, args: &GenerateArgs) -> anyhow::Result<()> {
         seed_u64 = args.seed.unwrap_or(id);
         if args.real.is_none() {
             let store = args.store.open(ctx)?;
-            let manifest = public_reference(ctx, &task, &store)?;
+            let manifest = public_reference(ctx, &task, &store).await?;
             let csv = store.training_half(&manifest).await?;
             let half = Table::from_csv(&schema, &csv)
                 .context("the task's training half does not parse against its schema")?;
@@ -856,7 +856,7 @@ async fn wait_for_height(ctx: &Context, target: u64) -> anyhow::Result<()> {
 async fn submit(ctx: &Context, args: &SubmitArgs) -> anyhow::Result<()> {
     let store = args.store.open(ctx)?;
     let (_, task) = fetch_task(ctx, args.task).await?;
-    let schema = task_schema(ctx, &task, args.metadata.as_deref(), &store)?;
+    let schema = task_schema(ctx, &task, args.metadata.as_deref(), &store).await?;
     let table = table(&schema, &args.file, "submission")?;
     let rows = table.num_rows() as u64;
     if rows < task.min_rows || rows > task.max_rows {
@@ -967,7 +967,7 @@ async fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()> {
             task.reveal_deadline
         );
     }
-    let schema = task_schema(ctx, &task, Some(&args.metadata), &store)?;
+    let schema = task_schema(ctx, &task, Some(&args.metadata), &store).await?;
     let reference_bytes = read(&args.reference, "reference")?;
     let reference = Table::from_csv(&schema, &reference_bytes)
         .context("the reference does not parse against the task schema")?;
@@ -1187,9 +1187,9 @@ async fn download(ctx: &Context, args: &DownloadArgs) -> anyhow::Result<()> {
     let (_, task) = fetch_task(ctx, args.task).await?;
     if args.training_half {
         // The chain commits to the manifest, the manifest to the half: both checked on read.
-        let manifest = public_reference(ctx, &task, &store)?;
+        let manifest = public_reference(ctx, &task, &store).await?;
         let csv = store.training_half(&manifest).await?;
-        let schema = task_schema(ctx, &task, args.metadata.as_deref(), &store)?;
+        let schema = task_schema(ctx, &task, args.metadata.as_deref(), &store).await?;
         write_dataset(&schema, &csv, &args.out)?;
         output::print(
             ctx,
@@ -1214,7 +1214,7 @@ async fn download(ctx: &Context, args: &DownloadArgs) -> anyhow::Result<()> {
             task.reveal_deadline
         );
     };
-    let schema = task_schema(ctx, &task, args.metadata.as_deref(), &store)?;
+    let schema = task_schema(ctx, &task, args.metadata.as_deref(), &store).await?;
     let csv = store
         .published_dataset(&schema, &published.merkle_root, published.rows)
         .await?;
