@@ -159,3 +159,96 @@ where
         .await
         .map_err(ServeError::Serve)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        io::{Read as _, Write as _},
+        net::TcpStream,
+        sync::mpsc,
+        time::Duration,
+    };
+
+    use super::*;
+
+    /// A development node in `dir` with its p2p on a free loopback port.
+    fn config(dir: &std::path::Path) -> NodeConfig {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let mut config = NodeConfig::load(dir, None).expect("config loads");
+        config.genesis.validators[0].address = format!("127.0.0.1:{port}");
+        config.listen = ([127, 0, 0, 1], port).into();
+        config
+    }
+
+    /// `GET path` over a plain socket; the body of the answer.
+    fn get(addr: SocketAddr, path: &str) -> String {
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n"
+        )
+        .expect("send");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        answer
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body.to_owned())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn serve_api_serves_the_nodes_status_until_shut_down() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let options = ApiOptions {
+            listen: "127.0.0.1:0".parse().expect("address"),
+            data_files: None,
+        };
+        let (listening, bound) = mpsc::channel();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let node = std::thread::spawn(move || {
+            serve_api(
+                config(dir.path()),
+                options,
+                move |addr| listening.send(addr).expect("test waits"),
+                async {
+                    let _ = stopped.await;
+                },
+            )
+        });
+        let addr = bound.recv_timeout(Duration::from_secs(30)).expect("bound");
+        let status: plexus_api::wire::Status =
+            serde_json::from_str(&get(addr, "/v1/status")).expect("a status");
+        assert_eq!(status.node.validators, 1);
+        assert_eq!(status.node.halted, None);
+        stop.send(()).expect("node runs");
+        node.join().expect("no panic").expect("a clean stop");
+    }
+
+    #[test]
+    fn an_api_address_in_use_is_a_bind_error_and_the_node_stops() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let in_use = taken.local_addr().expect("address");
+        let options = ApiOptions {
+            listen: in_use,
+            data_files: None,
+        };
+        let result = serve_api(
+            config(dir.path()),
+            options,
+            |_| panic!("never bound"),
+            std::future::pending(),
+        );
+        assert!(
+            matches!(result, Err(ServeError::Bind { addr, .. }) if addr == in_use),
+            "{result:?}"
+        );
+    }
+}
