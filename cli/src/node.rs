@@ -43,7 +43,7 @@ pub(crate) struct NodeArgs {
 }
 
 pub(crate) fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<()> {
-    let (dir, config) = load_config(&args)?;
+    let (dir, config) = load_config(args.dir, args.genesis.as_deref(), args.p2p)?;
     if args.show_key {
         output::print(
             ctx,
@@ -88,15 +88,20 @@ pub(crate) fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<()> {
     })
 }
 
-/// The data folder and the node's configuration, as the flags say.
-fn load_config(args: &NodeArgs) -> anyhow::Result<(PathBuf, NodeConfig)> {
-    let dir = match &args.dir {
-        Some(dir) => dir.clone(),
+/// The data folder and the node's configuration, as `--dir`, `--genesis` and `--p2p`
+/// say.
+fn load_config(
+    dir: Option<PathBuf>,
+    genesis: Option<&std::path::Path>,
+    p2p: Option<SocketAddr>,
+) -> anyhow::Result<(PathBuf, NodeConfig)> {
+    let dir = match dir {
+        Some(dir) => dir,
         None => std::env::var_os("HOME")
             .map(|home| PathBuf::from(home).join(DEFAULT_DIR_IN_HOME))
             .context("no home folder: pass --dir")?,
     };
-    let genesis = match &args.genesis {
+    let genesis = match genesis {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
@@ -108,7 +113,7 @@ fn load_config(args: &NodeArgs) -> anyhow::Result<(PathBuf, NodeConfig)> {
         None => None,
     };
     let mut config = NodeConfig::load(&dir, genesis)?;
-    if let Some(p2p) = args.p2p {
+    if let Some(p2p) = p2p {
         config.listen = p2p;
     }
     Ok((dir, config))
