@@ -47,6 +47,19 @@ fn spawn(
     (stop, task)
 }
 
+/// Stop the service and wait for it to return cleanly.
+async fn stop_and_wait(
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), plexus_provider::ServiceError>>,
+) {
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("the service stops")
+        .unwrap()
+        .unwrap();
+}
+
 async fn models(base: &str) -> serde_json::Value {
     let response = reqwest::get(format!("{base}/v1/models")).await.unwrap();
     assert_eq!(response.status(), 200);
@@ -74,12 +87,7 @@ async fn off_chain_it_serves_the_openai_api_and_no_private_path() {
         .unwrap();
     assert_eq!(ohttp.status(), 404, "no private path off chain");
 
-    stop.send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), task)
-        .await
-        .expect("the service stops")
-        .unwrap()
-        .unwrap();
+    stop_and_wait(stop, task).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,10 +155,5 @@ async fn on_chain_it_registers_publishes_its_keys_and_serves_models_over_ohttp()
     let listed: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
     assert_eq!(listed["data"][0]["id"], MODEL);
 
-    stop.send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), task)
-        .await
-        .expect("the service stops")
-        .unwrap()
-        .unwrap();
+    stop_and_wait(stop, task).await;
 }
