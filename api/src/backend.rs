@@ -13,8 +13,8 @@ use tokio::sync::broadcast;
 
 pub use crate::wire::NodeStatus;
 
-/// A node as the API sees it. The node binary wraps its handle in a newtype that
-/// implements this; tests implement it over a real store and the real ledger.
+/// A node as the API sees it. `plexus-node` implements it for its handle; tests
+/// implement it over a real store and the real ledger.
 ///
 /// Methods may block briefly (the store reads disk); the API calls them off the
 /// async runtime's worker threads where it matters.

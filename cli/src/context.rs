@@ -102,19 +102,7 @@ impl Context {
 /// A 32-byte secret kept in `path` (created with fresh randomness, owner-only, on
 /// first use).
 pub(crate) fn load_or_create_secret(path: &std::path::Path) -> anyhow::Result<[u8; 32]> {
-    if let Ok(bytes) = std::fs::read(path) {
-        return bytes.as_slice().try_into().map_err(|_| {
-            anyhow::anyhow!(
-                "{} is not a 32-byte secret: remove it to make a new one",
-                path.display()
-            )
-        });
-    }
-    let mut secret = [0u8; 32];
-    rand::Rng::fill_bytes(&mut rand::rng(), &mut secret);
-    plexus_wallet::write_private(path, &secret)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(secret)
+    Ok(plexus_wallet::load_or_create_secret(path)?)
 }
 
 /// Read the JSON state file at `path`, or `None` when there is none yet. A file that

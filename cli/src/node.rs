@@ -4,12 +4,9 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
 use anyhow::Context as _;
 use clap::Args;
-use plexus_api::{ApiState, Backend};
 use plexus_ledger::Genesis;
-use plexus_node::{NodeConfig, NodeHandle};
-use plexus_types::{Hash, SignedTransaction};
+use plexus_node::{ApiOptions, NodeConfig, ServeError};
 use serde_json::json;
-use tokio::sync::broadcast;
 
 use crate::{context::Context, output};
 
@@ -46,27 +43,7 @@ pub(crate) struct NodeArgs {
 }
 
 pub(crate) fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<()> {
-    let dir = match args.dir {
-        Some(dir) => dir,
-        None => std::env::var_os("HOME")
-            .map(|home| PathBuf::from(home).join(DEFAULT_DIR_IN_HOME))
-            .context("no home folder: pass --dir")?,
-    };
-    let genesis = match &args.genesis {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            Some(
-                Genesis::from_json(&text)
-                    .with_context(|| format!("{} is not a valid genesis", path.display()))?,
-            )
-        }
-        None => None,
-    };
-    let mut config = NodeConfig::load(&dir, genesis)?;
-    if let Some(p2p) = args.p2p {
-        config.listen = p2p;
-    }
+    let (dir, config) = load_config(args.dir, args.genesis.as_deref(), args.p2p)?;
     if args.show_key {
         output::print(
             ctx,
@@ -93,45 +70,82 @@ pub(crate) fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<()> {
         "faucet": faucet,
         "data_store": data_files.as_ref().map(|s| s.describe().to_string()),
     });
+    let options = ApiOptions {
+        listen: api,
+        data_files: data_files.map(|store| -> Arc<dyn plexus_api::DataFiles> {
+            Arc::new(crate::data::StoreFiles(store))
+        }),
+    };
     let json_mode = ctx.json;
-    let (failed_tx, mut failed_rx) = tokio::sync::oneshot::channel::<anyhow::Error>();
-    plexus_node::run_blocking(config, move |handle| async move {
-        let listener = match tokio::net::TcpListener::bind(api).await {
-            Ok(listener) => listener,
-            Err(error) => {
-                let _ = failed_tx.send(anyhow::Error::new(error).context(format!(
-                    "cannot serve the API on {api}: is another node running? pass --api 127.0.0.1:PORT"
-                )));
-                return;
-            }
-        };
-        if json_mode {
-            println!("{summary}");
-        } else {
-            println!(
-                "Plexus node running: chain {} with {} validator(s)\n  API       http://{api}/v1  (OpenAPI at /openapi.json, metrics at /metrics)\n  p2p       {}\n  data      {}\n  datasets  {}\n{}Stop with Ctrl-C.",
-                summary["chain_id"],
-                summary["validators"],
-                summary["p2p"].as_str().unwrap_or_default(),
-                summary["dir"].as_str().unwrap_or_default(),
-                summary["data_store"].as_str().unwrap_or("none served"),
-                faucet.map_or(String::new(), |f| format!(
-                    "  faucet    {f} (development only: `plexus wallet faucet`)\n"
-                )),
-            );
+    let on_listening = move |_| print_running(json_mode, &summary);
+    plexus_node::serve_api(config, options, on_listening, shutdown_signal()).map_err(|error| {
+        match error {
+            ServeError::Bind { addr, source } => anyhow::Error::new(source).context(format!(
+                "cannot serve the API on {addr}: is another node running? pass --api 127.0.0.1:PORT"
+            )),
+            other => other.into(),
         }
-        let mut state = ApiState::new(NodeBackend(handle));
-        if let Some(store) = data_files {
-            state = state.with_data_files(Arc::new(crate::data::StoreFiles(store)));
+    })
+}
+
+/// The data folder and the node's configuration, as `--dir`, `--genesis` and `--p2p`
+/// say.
+fn load_config(
+    dir: Option<PathBuf>,
+    genesis: Option<&std::path::Path>,
+    p2p: Option<SocketAddr>,
+) -> anyhow::Result<(PathBuf, NodeConfig)> {
+    let dir = match dir {
+        Some(dir) => dir,
+        None => std::env::var_os("HOME")
+            .map(|home| PathBuf::from(home).join(DEFAULT_DIR_IN_HOME))
+            .context("no home folder: pass --dir")?,
+    };
+    let genesis = match genesis {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Some(
+                Genesis::from_json(&text)
+                    .with_context(|| format!("{} is not a valid genesis", path.display()))?,
+            )
         }
-        if let Err(error) = plexus_api::serve(listener, state, shutdown_signal()).await {
-            let _ = failed_tx.send(anyhow::Error::new(error).context("the API server failed"));
-        }
-    })?;
-    if let Ok(error) = failed_rx.try_recv() {
-        return Err(error);
+        None => None,
+    };
+    let mut config = NodeConfig::load(&dir, genesis)?;
+    if let Some(p2p) = p2p {
+        config.listen = p2p;
     }
-    Ok(())
+    Ok((dir, config))
+}
+
+/// What a node that serves prints: `summary` as JSON, or as text.
+fn print_running(json_mode: bool, summary: &serde_json::Value) {
+    if json_mode {
+        println!("{summary}");
+        return;
+    }
+    println!(
+        "Plexus node running: chain {} with {} validator(s)\n  API       {}/v1  (OpenAPI at /openapi.json, metrics at /metrics)\n  p2p       {}\n  data      {}\n  datasets  {}\n{}Stop with Ctrl-C.",
+        summary["chain_id"],
+        summary["validators"],
+        summary["api"].as_str().unwrap_or_default(),
+        summary["p2p"].as_str().unwrap_or_default(),
+        summary["dir"].as_str().unwrap_or_default(),
+        summary["data_store"].as_str().unwrap_or("none served"),
+        summary["faucet"]
+            .as_str()
+            .map_or(String::new(), |f| format!(
+                "  faucet    {f} (development only: `plexus wallet faucet`)\n"
+            )),
+    );
+}
+
+/// A service's listen address could not be bound: say which flag picks another.
+pub(crate) fn cannot_listen(addr: SocketAddr, source: std::io::Error) -> anyhow::Error {
+    anyhow::Error::new(source).context(format!(
+        "cannot listen on {addr}: pass --listen 127.0.0.1:PORT"
+    ))
 }
 
 /// Resolves on SIGINT or SIGTERM.
@@ -164,74 +178,4 @@ pub(crate) fn init_logging() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
-}
-
-/// The node, as the API sees it.
-struct NodeBackend(NodeHandle);
-
-impl Backend for NodeBackend {
-    fn store(&self) -> Arc<plexus_storage::Store> {
-        self.0.store()
-    }
-
-    fn submit(&self, tx: SignedTransaction) -> Result<Hash, plexus_api::SubmitError> {
-        self.0.submit(tx).map_err(submit_error)
-    }
-
-    fn subscribe(&self) -> broadcast::Receiver<plexus_api::FinalizedBlock> {
-        self.0.subscribe()
-    }
-
-    fn status(&self) -> plexus_api::NodeStatus {
-        let s = self.0.status();
-        plexus_api::NodeStatus {
-            finalized_height: s.finalized_height,
-            view: s.view,
-            tip_height: s.tip_height,
-            peers: s.peers,
-            validators: s.validators,
-            mempool_size: s.mempool_size,
-            halted: s.halted,
-        }
-    }
-
-    fn metrics(&self) -> String {
-        self.0.metrics()
-    }
-
-    fn finalization(
-        &self,
-        height: u64,
-    ) -> futures::future::BoxFuture<'static, Option<plexus_types::finality::FinalityCertificate>>
-    {
-        let handle = self.0.clone();
-        Box::pin(async move { handle.finalization(height).await })
-    }
-}
-
-/// The API's view of a mempool refusal.
-fn submit_error(error: plexus_node::MempoolError) -> plexus_api::SubmitError {
-    use plexus_api::SubmitError as S;
-    use plexus_node::MempoolError as M;
-    match error {
-        M::Rejected(e) => S::Rejected(e),
-        M::State(reason) => S::Unavailable(reason),
-        M::Duplicate(hash) => S::Duplicate(hash),
-        M::Full(n) => S::PoolFull(n),
-        M::SenderFull(n) => S::SenderFull(n),
-        M::NonceTooLow { nonce, expected } => {
-            S::Rejected(plexus_ledger::TxError::StaleNonce { nonce, expected })
-        }
-        M::NonceTooFarAhead {
-            nonce,
-            expected,
-            max_gap,
-        } => S::NonceTooFarAhead {
-            nonce,
-            expected,
-            max_gap,
-        },
-        M::FeeTooLowToReplace { min_fee } => S::ReplacementUnderpriced { min_fee },
-        M::TooLarge(n) => S::TooLarge(n),
-    }
 }

@@ -8,24 +8,18 @@ use plexus_inference::{
     BertEmbedder, Embedder, Engine, LlamaConfig, LlamaEngine, UpstreamConfig, UpstreamEngine,
     models,
 };
-use plexus_privacy::oblivious::{Gateway, GatewayKey};
 use plexus_provider::{
-    Provider, ProviderConfig, announce,
-    private::{PrivateGateway, keyring_from_chain, private_router, settle_once},
-    router,
-    spent::SpentStore,
+    OnChain, ProviderConfig, ProviderService, ServiceConfig, ServiceError,
+    service::DEFAULT_TX_TIMEOUT,
 };
-use plexus_types::{Endpoint, Hash, Netuid};
+use plexus_types::{Hash, Netuid};
 use serde_json::json;
 
 use crate::{
     context::Context,
-    node::{init_logging, shutdown_signal},
+    node::{cannot_listen, init_logging, shutdown_signal},
     output,
 };
-
-/// How long a registration or `Serve` may take to be finalized.
-const ANNOUNCE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Flags of `plexus provider`.
 #[derive(Debug, Args)]
@@ -190,90 +184,75 @@ async fn serve(
 ) -> anyhow::Result<()> {
     let engine = load_engine(&args).await?;
     let embedder = load_embedder(&args).await?;
-    let listener = tokio::net::TcpListener::bind(args.listen)
+    let config = service_config(ctx, &args, keys)?;
+    let service = ProviderService::start(config, engine, embedder.clone())
         .await
-        .with_context(|| {
-            format!(
-                "cannot listen on {}: pass --listen 127.0.0.1:PORT",
-                args.listen
-            )
-        })?;
-    let local = listener.local_addr().context("no local address")?;
-    let url = args
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{local}"));
-    let model = engine.model().clone();
-    // The private path: an OHTTP key kept across restarts, and the spent store.
-    let private = match &keys {
-        Some((_, hotkey)) => {
-            let dir = ctx.state_dir(
+        .map_err(explain)?;
+    print_summary(ctx, &service, embedder.as_deref());
+    service.run(shutdown_signal()).await.map_err(explain)
+}
+
+/// The service's configuration from the flags (and, with `--netuid`, the unlocked keys).
+fn service_config(
+    ctx: &Context,
+    args: &ProviderArgs,
+    keys: Option<(plexus_types::Keypair, plexus_types::Keypair)>,
+) -> anyhow::Result<ServiceConfig> {
+    let on_chain = match (args.netuid, keys) {
+        (Some(netuid), Some((coldkey, hotkey))) => Some(OnChain {
+            node: ctx.client()?,
+            netuid,
+            data_dir: ctx.state_dir(
                 &format!("provider/{}", hotkey.account().to_address()),
                 args.data_dir.as_ref(),
-            )?;
-            let seed = crate::context::load_or_create_secret(&dir.join("ohttp.seed"))?;
-            let ohttp = Gateway::new(vec![GatewayKey::derive(1, &seed)?])?;
-            let spent = SpentStore::open(dir.join("spent.redb")).with_context(|| {
-                format!(
-                    "cannot open the spent-token store in {} (is another provider using it?)",
-                    dir.display()
-                )
-            })?;
-            Some((ohttp, spent))
-        }
-        None => None,
+            )?,
+            coldkey,
+            hotkey,
+            settle_every: Duration::from_secs(args.settle_secs),
+            tx_timeout: DEFAULT_TX_TIMEOUT,
+        }),
+        _ => None,
     };
-    let ohttp_keys = match &private {
-        Some((ohttp, _)) => ohttp.key_list()?,
-        None => Vec::new(),
-    };
-    let mut announced = None;
-    if let (Some(netuid), Some((coldkey, hotkey))) = (args.netuid, &keys) {
-        let endpoint = Endpoint {
-            url: url.clone(),
-            ohttp_keys,
-            model: model.id.clone(),
-            weights_hash: model.weights_hash,
+    Ok(ServiceConfig {
+        listen: args.listen,
+        public_url: args.public_url.clone(),
+        provider: ProviderConfig {
+            concurrency: usize::try_from(args.slots).unwrap_or(1).max(1),
+            queue: args.queue,
+            request_timeout: Duration::from_secs(args.timeout.max(1)),
             operator: args.operator.clone(),
-        };
-        let client = ctx.client()?;
-        let done = announce(&client, coldkey, hotkey, netuid, &endpoint, ANNOUNCE_TIMEOUT)
-            .await
-            .with_context(|| {
-                format!("cannot register and serve on subnet {netuid}: fund the wallet's coldkey (`plexus wallet faucet`) and check `plexus subnet show {netuid}`")
-            })?;
-        announced = Some((netuid, done));
+            ..ProviderConfig::default()
+        },
+        on_chain,
+    })
+}
+
+/// The service's errors, with what to do next where the flags can help.
+fn explain(error: ServiceError) -> anyhow::Error {
+    match error {
+        ServiceError::Bind { addr, source } => cannot_listen(addr, source),
+        ServiceError::Announce { netuid, source } => anyhow::Error::new(source).context(format!(
+            "cannot register and serve on subnet {netuid}: fund the wallet's coldkey (`plexus wallet faucet`) and check `plexus subnet show {netuid}`"
+        )),
+        other => other.into(),
     }
-    let config = ProviderConfig {
-        concurrency: usize::try_from(args.slots).unwrap_or(1).max(1),
-        queue: args.queue,
-        request_timeout: Duration::from_secs(args.timeout.max(1)),
-        operator: args.operator.clone(),
-        ..ProviderConfig::default()
-    };
-    let provider = Provider::new(engine, embedder.clone(), config);
-    let mut app = router(provider.clone());
-    if let (Some((ohttp, spent)), Some((_, hotkey)), Some(netuid)) = (private, &keys, args.netuid) {
-        let gateway = PrivateGateway::new(ohttp, hotkey.account().to_address(), spent, app.clone());
-        spawn_private_tasks(
-            ctx.client()?,
-            gateway.clone(),
-            hotkey.clone(),
-            netuid,
-            args.settle_secs,
-        );
-        app = private_router(gateway).merge(app);
-    }
+}
+
+/// Where the provider serves, what, and where it is on chain.
+fn print_summary(ctx: &Context, service: &ProviderService, embedder: Option<&dyn Embedder>) {
+    let local = service.local_addr();
+    let model = service.model();
+    let announced = service.announced();
     let summary = json!({
         "api": format!("http://{local}/v1"),
         "model": model.id,
         "weights_hash": model.weights_hash,
         "engine": model.engine,
-        "embeddings": embedder.as_ref().map(|e| e.model().id.clone()),
-        "netuid": announced.as_ref().map(|(n, _)| *n),
-        "uid": announced.as_ref().map(|(_, a)| a.uid),
+        "embeddings": embedder.map(|e| e.model().id.clone()),
+        "netuid": announced.map(|(n, _)| n),
+        "uid": announced.map(|(_, a)| a.uid),
         "metrics": format!("http://{local}/metrics"),
-        "gateway": announced.as_ref().map(|_| format!("{url}/ohttp")),
+        "gateway": service.gateway_url(),
     });
     output::print(ctx, &summary, || {
         format!(
@@ -283,63 +262,14 @@ async fn serve(
             model.engine.quantization,
             model.engine.kernel,
             model.weights_hash,
-            embedder.as_ref().map_or(String::new(), |e| format!(
+            embedder.map_or(String::new(), |e| format!(
                 "  embeddings  {}\n",
                 e.model().id
             )),
-            announced.as_ref().map_or(
+            announced.map_or(
                 "  on chain    not published (pass --netuid to register and serve)\n".to_owned(),
                 |(netuid, a)| format!("  on chain    subnet {netuid}, UID {}\n", a.uid)
             ),
         )
-    });
-    let stopping = provider.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            stopping.shut_down();
-        })
-        .await
-        .context("the provider's server failed")
-}
-
-/// Keep the accepted issuer keys in step with the chain, and settle redeemed tokens.
-fn spawn_private_tasks(
-    client: plexus_client::Client,
-    gateway: PrivateGateway,
-    hotkey: plexus_types::Keypair,
-    netuid: Netuid,
-    settle_secs: u64,
-) {
-    let keys_client = client.clone();
-    let keys_gateway = gateway.clone();
-    tokio::spawn(async move {
-        loop {
-            match keyring_from_chain(&keys_client).await {
-                Ok(keyring) => keys_gateway.set_keyring(keyring),
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot refresh issuer keys; keeping the last ones")
-                }
-            }
-            // Cheap (one small read), and a new issuer's tokens work within a second.
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        }
-    });
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(Duration::from_secs(settle_secs.max(1))).await;
-            match settle_once(&client, &hotkey, netuid, gateway.spent(), ANNOUNCE_TIMEOUT).await {
-                Ok(r) if r.paid + r.dropped > 0 => {
-                    tracing::info!(
-                        paid = r.paid,
-                        dropped = r.dropped,
-                        queued = r.queued,
-                        "settled credit tokens"
-                    );
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "settlement round failed; tokens stay queued"),
-            }
-        }
     });
 }

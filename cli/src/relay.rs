@@ -1,15 +1,14 @@
 //! `plexus relay`: forward encapsulated requests to the gateways registered on chain.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{net::SocketAddr, time::Duration};
 
-use anyhow::Context as _;
 use clap::Args;
-use plexus_relay::{ChainTargets, IssuerTargets, RateConfig, Refresher, Relay, RelayConfig};
+use plexus_relay::{RateConfig, RelayConfig, RelayService, ServiceConfig, ServiceError};
 use serde_json::json;
 
 use crate::{
     context::Context,
-    node::{init_logging, shutdown_signal},
+    node::{cannot_listen, init_logging, shutdown_signal},
     output,
 };
 
@@ -44,33 +43,38 @@ pub(crate) struct RelayArgs {
 
 pub(crate) async fn run(ctx: &Context, args: RelayArgs) -> anyhow::Result<()> {
     init_logging();
-    serve(ctx, args).await
+    let config = ServiceConfig {
+        listen: args.listen,
+        relay: RelayConfig {
+            rate: RateConfig {
+                per_second: args.rate,
+                burst: args.burst,
+                max_tracked: args.max_clients,
+            },
+            allow_private_targets: args.allow_private_targets,
+            ..RelayConfig::default()
+        },
+        node: ctx.client()?,
+        refresh_every: Duration::from_secs(args.refresh_secs),
+        allow_origins: args.allow_origins.clone(),
+    };
+    let service = RelayService::start(config).await.map_err(explain)?;
+    print_summary(ctx, &args, &service);
+    service.run(shutdown_signal()).await.map_err(explain)
 }
 
-async fn serve(ctx: &Context, args: RelayArgs) -> anyhow::Result<()> {
-    let config = RelayConfig {
-        rate: RateConfig {
-            per_second: args.rate,
-            burst: args.burst,
-            max_tracked: args.max_clients,
-        },
-        allow_private_targets: args.allow_private_targets,
-        ..RelayConfig::default()
-    };
-    let relay = Relay::new(config).context("cannot set up the relay")?;
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot listen on {}: pass --listen 127.0.0.1:PORT",
-                args.listen
-            )
-        })?;
-    let local = listener.local_addr().context("no local address")?;
-    let chain = Arc::new(ChainTargets::new(ctx.client()?));
-    let issuers = Arc::new(IssuerTargets::new(ctx.client()?));
-    let mut refresher = Refresher::new(&relay, chain).with_source(issuers);
-    let first = refresher.refresh(&relay).await;
+/// The service's errors, with what to do next where the flags can help.
+fn explain(error: ServiceError) -> anyhow::Error {
+    match error {
+        ServiceError::Bind { addr, source } => cannot_listen(addr, source),
+        other => other.into(),
+    }
+}
+
+/// Where the relay serves and what it found on chain.
+fn print_summary(ctx: &Context, args: &RelayArgs, service: &RelayService) {
+    let local = service.local_addr();
+    let first = service.first_refresh();
     let summary = json!({
         "relay": format!("http://{local}"),
         "node": ctx.node_url,
@@ -99,16 +103,4 @@ async fn serve(ctx: &Context, args: RelayArgs) -> anyhow::Result<()> {
             first.targets
         )
     });
-    // The first refresh is done: the loop starts one period later.
-    let every = Duration::from_secs(args.refresh_secs.max(1));
-    let refreshed = relay.clone();
-    let refreshing = tokio::spawn(async move {
-        tokio::time::sleep(every).await;
-        refresher.run(refreshed, every).await;
-    });
-    let served =
-        plexus_relay::serve_with_origins(listener, relay, &args.allow_origins, shutdown_signal())
-            .await;
-    refreshing.abort();
-    served.context("the relay's server failed")
 }

@@ -14,6 +14,8 @@
 //! [`router`] serves `POST /ohttp`: an OHTTP request (`message/ohttp-req`) whose
 //! BHTTP content is `POST /v1/issue` with the JSON request.
 
+pub mod service;
+
 use std::{collections::BTreeMap, path::Path, sync::Arc};
 
 use axum::{
@@ -39,6 +41,7 @@ use thiserror::Error;
 pub use plexus_types::credits::{
     ISSUE_PATH, IssuanceRequest, IssuanceResponse, MAX_TOKENS_PER_ISSUANCE,
 };
+pub use service::{IssuerService, ServiceConfig, ServiceError};
 
 const ISSUED: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("issued");
 

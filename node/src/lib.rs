@@ -7,9 +7,10 @@
 //! before consensus is told they are processed. One validator on 127.0.0.1 and many
 //! validators run the same code path; only the genesis differs.
 //!
-//! Binaries call [`run_blocking`]; libraries and tests call [`start`] (authenticated
-//! p2p) or [`engine::start_with`] (any p2p, e.g. the simulated one) with a runtime
-//! context, and talk to the node through a [`NodeHandle`].
+//! Binaries call [`serve_api`] (the node and its HTTP API, with the [`NodeHandle`] as
+//! the API's backend) or [`run_blocking`]; libraries and tests call [`start`]
+//! (authenticated p2p) or [`engine::start_with`] (any p2p, e.g. the simulated one)
+//! with a runtime context, and talk to the node through a [`NodeHandle`].
 //!
 //! ```no_run
 //! # fn main() -> Result<(), plexus_node::NodeError> {
@@ -27,6 +28,7 @@
 //! # }
 //! ```
 
+mod api;
 pub mod chain;
 pub mod engine;
 pub mod mempool;
@@ -49,9 +51,12 @@ use plexus_types::{AccountId, Hash, Keypair, SignedTransaction};
 use thiserror::Error;
 use tokio::sync::broadcast;
 
+pub use api::{ApiOptions, ServeError, serve_api};
 pub use chain::{Chain, ChainError};
 pub use engine::{run_blocking, start};
 pub use mempool::{Mempool, MempoolConfig, MempoolError};
+/// A snapshot of the node's progress: the API's wire type, produced here directly.
+pub use plexus_api::NodeStatus;
 
 /// The p2p port a node listens on when neither the genesis nor the caller names one.
 pub const DEFAULT_P2P_PORT: u16 = 30_300;
@@ -212,26 +217,6 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), NodeError> {
     file.write_all(bytes).map_err(&io)?;
     file.sync_all().map_err(&io)?;
     fs::rename(&tmp, path).map_err(&io)
-}
-
-/// A snapshot of the node's progress.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NodeStatus {
-    /// Height of the last committed block.
-    pub finalized_height: u64,
-    /// Consensus view of the latest finalization seen.
-    pub view: u64,
-    /// Highest finalized height consensus knows of (may be ahead of the committed one
-    /// while catching up).
-    pub tip_height: u64,
-    /// Other validators this node connects to.
-    pub peers: usize,
-    /// Validators in the current set.
-    pub validators: usize,
-    /// Transactions waiting in the mempool.
-    pub mempool_size: usize,
-    /// Why the node stopped following the chain, if it did.
-    pub halted: Option<String>,
 }
 
 /// Progress shared between the finalizer and handles.

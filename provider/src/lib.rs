@@ -12,6 +12,8 @@
 //! [`ProviderConfig::queue`] wait; beyond that the answer is a 429 with
 //! `Retry-After`. A client that disconnects cancels its generation; every request has
 //! a deadline. [`announce`] registers the provider's hotkey and publishes `Serve`.
+//! [`ProviderService`] is a whole provider process: the listener, the announcement,
+//! the [`private`] path and its settlement rounds.
 
 mod announce;
 mod error;
@@ -20,6 +22,7 @@ mod metrics;
 pub mod openai;
 pub mod private;
 mod server;
+pub mod service;
 pub mod spent;
 
 use std::time::Duration;
@@ -28,6 +31,7 @@ pub use announce::{AnnounceError, Announced, announce};
 pub use error::ProviderError;
 pub use plexus_inference::{Embedder, Engine};
 pub use server::{ENGINE_HEADER, Provider, WEIGHTS_HASH_HEADER, router};
+pub use service::{OnChain, ProviderService, ServiceConfig, ServiceError};
 
 /// How the provider serves.
 #[derive(Debug, Clone)]

@@ -29,7 +29,8 @@
 //! The [`Directory`] is refreshed by a [`Refresher`] from [`TargetSource`]s:
 //! [`ChainTargets`] lists every neuron serving an endpoint on every subnet; more
 //! sources merge in with [`Refresher::with_source`], and a failing source keeps its
-//! last good listing.
+//! last good listing. [`RelayService`] is a whole relay process: bind, refresh from
+//! the chain's providers and issuers, serve.
 
 pub mod cors;
 pub mod directory;
@@ -37,6 +38,7 @@ mod error;
 pub mod limiter;
 mod metrics;
 mod server;
+pub mod service;
 pub mod source;
 mod upstream;
 /// The JSON the relay answers with besides errors (shared with clients).
@@ -48,6 +50,7 @@ pub use directory::{Directory, Listed};
 pub use error::RelayError;
 pub use limiter::RateConfig;
 pub use server::{Relay, router, serve, serve_with_origins};
+pub use service::{RelayService, ServiceConfig, ServiceError};
 pub use source::{
     ChainTargets, IssuerTargets, RefreshReport, Refresher, SourceError, TargetSource,
 };

@@ -190,6 +190,13 @@ pub enum WalletError {
         reason: String,
     },
 
+    /// A file that should hold a 32-byte secret holds something else.
+    #[error("{} is not a 32-byte secret: remove it to make a new one", path.display())]
+    NotASecret {
+        /// The file.
+        path: PathBuf,
+    },
+
     /// A file system operation failed.
     #[error("could not {action} {}: {source}", path.display())]
     Io {

@@ -114,3 +114,37 @@ pub fn write_private(path: &std::path::Path, contents: &[u8]) -> Result<(), Wall
     let _ = fs::write_atomic(path, contents, true)?;
     Ok(())
 }
+
+/// The 32-byte secret kept in `path` (e.g. a service's OHTTP key seed), created on
+/// first use from the operating system's randomness and written like [`write_private`].
+pub fn load_or_create_secret(path: &std::path::Path) -> Result<[u8; 32], WalletError> {
+    if let Ok(bytes) = std::fs::read(path) {
+        return bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| WalletError::NotASecret {
+                path: path.to_path_buf(),
+            });
+    }
+    let mut secret = [0u8; 32];
+    keystore::fill_random(&mut secret)?;
+    write_private(path, &secret)?;
+    Ok(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_secret_is_created_once_and_a_file_of_another_size_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("service").join("ohttp.seed");
+        let first = super::load_or_create_secret(&path).unwrap();
+        assert_eq!(super::load_or_create_secret(&path).unwrap(), first);
+        std::fs::write(&path, b"short").unwrap();
+        let error = super::load_or_create_secret(&path).unwrap_err();
+        assert!(
+            matches!(error, super::WalletError::NotASecret { .. }),
+            "{error}"
+        );
+    }
+}

@@ -394,3 +394,54 @@ impl TestChain {
         }
     }
 }
+
+/// A [`TestChain`] served over HTTP on 127.0.0.1 that produces a block every
+/// `interval`, as a node would: for the services (providers, issuers) that talk to a
+/// node through its API. Stops serving and producing when dropped.
+pub struct ServedChain {
+    /// The chain.
+    pub chain: TestChain,
+    /// The API's base URL, `http://127.0.0.1:PORT`.
+    pub url: String,
+    producer: tokio::task::JoinHandle<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl ServedChain {
+    /// Serve `chain`'s API on an ephemeral loopback port and produce its blocks.
+    pub async fn start(chain: TestChain, interval: Duration) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let url = format!("http://{}", listener.local_addr().expect("local address"));
+        let server = tokio::spawn(plexus_api::serve(
+            listener,
+            chain.state(),
+            std::future::pending(),
+        ));
+        let producing = chain.clone();
+        let producer = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            loop {
+                tick.tick().await;
+                let chain = producing.clone();
+                tokio::task::spawn_blocking(move || chain.produce_block())
+                    .await
+                    .expect("a block is produced");
+            }
+        });
+        Self {
+            chain,
+            url,
+            producer,
+            server,
+        }
+    }
+}
+
+impl Drop for ServedChain {
+    fn drop(&mut self) {
+        self.producer.abort();
+        self.server.abort();
+    }
+}

@@ -1,5 +1,4 @@
 //! The issuer signs a deposit's tokens once, for the buyer's signature only.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use plexus_issuer::{IssuanceRequest, IssueError, Issuer};
 use plexus_ledger::credits::Deposit;

@@ -1,0 +1,254 @@
+//! The node behind its HTTP API: [`NodeHandle`] is the API's [`Backend`], and
+//! [`serve_api`] runs a node and serves its API until asked to stop.
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use futures::future::BoxFuture;
+use plexus_api::{ApiState, Backend, DataFiles, SubmitError};
+use plexus_storage::Store;
+use plexus_types::{Hash, SignedTransaction, finality::FinalityCertificate};
+use thiserror::Error;
+use tokio::sync::{broadcast, oneshot};
+
+use crate::{FinalizedBlock, MempoolError, NodeConfig, NodeError, NodeHandle, NodeStatus};
+
+impl From<MempoolError> for SubmitError {
+    /// The API's view of a mempool refusal.
+    fn from(error: MempoolError) -> Self {
+        use MempoolError as M;
+        match error {
+            M::Rejected(e) => SubmitError::Rejected(e),
+            M::State(reason) => SubmitError::Unavailable(reason),
+            M::Duplicate(hash) => SubmitError::Duplicate(hash),
+            M::Full(n) => SubmitError::PoolFull(n),
+            M::SenderFull(n) => SubmitError::SenderFull(n),
+            M::NonceTooLow { nonce, expected } => {
+                SubmitError::Rejected(plexus_ledger::TxError::StaleNonce { nonce, expected })
+            }
+            M::NonceTooFarAhead {
+                nonce,
+                expected,
+                max_gap,
+            } => SubmitError::NonceTooFarAhead {
+                nonce,
+                expected,
+                max_gap,
+            },
+            M::FeeTooLowToReplace { min_fee } => SubmitError::ReplacementUnderpriced { min_fee },
+            M::TooLarge(n) => SubmitError::TooLarge(n),
+        }
+    }
+}
+
+/// The node, as the API sees it.
+impl Backend for NodeHandle {
+    fn store(&self) -> Arc<Store> {
+        NodeHandle::store(self)
+    }
+
+    fn submit(&self, tx: SignedTransaction) -> Result<Hash, SubmitError> {
+        NodeHandle::submit(self, tx).map_err(SubmitError::from)
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<FinalizedBlock> {
+        NodeHandle::subscribe(self)
+    }
+
+    fn status(&self) -> NodeStatus {
+        NodeHandle::status(self)
+    }
+
+    fn metrics(&self) -> String {
+        NodeHandle::metrics(self)
+    }
+
+    fn finalization(&self, height: u64) -> BoxFuture<'static, Option<FinalityCertificate>> {
+        let handle = self.clone();
+        Box::pin(async move { handle.finalization(height).await })
+    }
+}
+
+/// What [`serve_api`] serves besides the chain.
+#[derive(Clone)]
+pub struct ApiOptions {
+    /// Where to serve the HTTP API.
+    pub listen: SocketAddr,
+    /// The dataset store whose files the API serves, if any.
+    pub data_files: Option<Arc<dyn DataFiles>>,
+}
+
+impl std::fmt::Debug for ApiOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiOptions")
+            .field("listen", &self.listen)
+            .field("data_files", &self.data_files.is_some())
+            .finish()
+    }
+}
+
+/// Why [`serve_api`] failed.
+#[derive(Debug, Error)]
+pub enum ServeError {
+    /// The node could not start, or its runtime failed.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    /// The API's address could not be bound.
+    #[error("cannot serve the API on {addr}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why binding failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The API server stopped with an error.
+    #[error("the API server failed")]
+    Serve(#[source] std::io::Error),
+}
+
+/// Run a node from `config` on commonware's tokio runtime (blocking the calling
+/// thread) and serve its HTTP API as `options` say, until `shutdown` resolves; then
+/// stop the node. `on_listening` is called with the API's bound address once it is
+/// bound, before the first request is served (to tell the operator where it is).
+pub fn serve_api<L, S>(
+    config: NodeConfig,
+    options: ApiOptions,
+    on_listening: L,
+    shutdown: S,
+) -> Result<(), ServeError>
+where
+    L: FnOnce(SocketAddr) + Send + 'static,
+    S: Future<Output = ()> + Send + 'static,
+{
+    let (failed_tx, mut failed_rx) = oneshot::channel::<ServeError>();
+    crate::run_blocking(config, move |handle| async move {
+        if let Err(error) = serve(handle, options, on_listening, shutdown).await {
+            let _ = failed_tx.send(error);
+        }
+    })?;
+    match failed_rx.try_recv() {
+        Ok(error) => Err(error),
+        Err(_) => Ok(()),
+    }
+}
+
+/// Bind the API's listener and serve `handle` on it until `shutdown` resolves.
+async fn serve<L, S>(
+    handle: NodeHandle,
+    options: ApiOptions,
+    on_listening: L,
+    shutdown: S,
+) -> Result<(), ServeError>
+where
+    L: FnOnce(SocketAddr),
+    S: Future<Output = ()> + Send + 'static,
+{
+    let addr = options.listen;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    on_listening(local);
+    let mut state = ApiState::new(handle);
+    if let Some(files) = options.data_files {
+        state = state.with_data_files(files);
+    }
+    plexus_api::serve(listener, state, shutdown)
+        .await
+        .map_err(ServeError::Serve)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        io::{Read as _, Write as _},
+        net::TcpStream,
+        sync::mpsc,
+        time::Duration,
+    };
+
+    use super::*;
+
+    /// A development node in `dir` with its p2p on a free loopback port.
+    fn config(dir: &std::path::Path) -> NodeConfig {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let mut config = NodeConfig::load(dir, None).expect("config loads");
+        config.genesis.validators[0].address = format!("127.0.0.1:{port}");
+        config.listen = ([127, 0, 0, 1], port).into();
+        config
+    }
+
+    /// `GET path` over a plain socket; the body of the answer.
+    fn get(addr: SocketAddr, path: &str) -> String {
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n"
+        )
+        .expect("send");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        answer
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body.to_owned())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn serve_api_serves_the_nodes_status_until_shut_down() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let options = ApiOptions {
+            listen: "127.0.0.1:0".parse().expect("address"),
+            data_files: None,
+        };
+        let (listening, bound) = mpsc::channel();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let node = std::thread::spawn(move || {
+            serve_api(
+                config(dir.path()),
+                options,
+                move |addr| listening.send(addr).expect("test waits"),
+                async {
+                    let _ = stopped.await;
+                },
+            )
+        });
+        let addr = bound.recv_timeout(Duration::from_secs(30)).expect("bound");
+        let status: plexus_api::wire::Status =
+            serde_json::from_str(&get(addr, "/v1/status")).expect("a status");
+        assert_eq!(status.node.validators, 1);
+        assert_eq!(status.node.halted, None);
+        stop.send(()).expect("node runs");
+        node.join().expect("no panic").expect("a clean stop");
+    }
+
+    #[test]
+    fn an_api_address_in_use_is_a_bind_error_and_the_node_stops() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let in_use = taken.local_addr().expect("address");
+        let options = ApiOptions {
+            listen: in_use,
+            data_files: None,
+        };
+        let result = serve_api(
+            config(dir.path()),
+            options,
+            |_| panic!("never bound"),
+            std::future::pending(),
+        );
+        assert!(
+            matches!(result, Err(ServeError::Bind { addr, .. }) if addr == in_use),
+            "{result:?}"
+        );
+    }
+}

@@ -1,0 +1,332 @@
+//! A whole provider process in one value: bind the listener, put the provider on
+//! chain, serve the OpenAI API and the private path, and settle redeemed credits.
+//!
+//! [`ProviderService::start`] does everything that can fail at start-up (bind, open
+//! the private path's state, register and `Serve` on chain) and reports where it
+//! serves; [`ProviderService::run`] serves until a shutdown future resolves, with the
+//! background tasks of the private path: the accepted issuer keys follow the chain,
+//! and redeemed tokens are settled on chain in rounds.
+
+use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+
+use axum::Router;
+use plexus_client::Client;
+use plexus_inference::{Embedder, Engine, ModelInfo};
+use plexus_privacy::oblivious::{Gateway, GatewayKey, OhttpError};
+use plexus_types::{Endpoint, Keypair, Netuid};
+use plexus_wallet::WalletError;
+use thiserror::Error;
+use tokio::{net::TcpListener, task::JoinHandle};
+
+use crate::{
+    AnnounceError, Announced, Provider, ProviderConfig, announce,
+    private::{PrivateGateway, keyring_from_chain, private_router, settle_once},
+    router,
+    spent::{SpentError, SpentStore},
+};
+
+/// File in [`OnChain::data_dir`] holding the seed of the provider's OHTTP key, so
+/// the key published on chain survives restarts.
+pub const OHTTP_SEED_FILE: &str = "ohttp.seed";
+/// The spent-token store (and settlement queue) in [`OnChain::data_dir`].
+pub const SPENT_FILE: &str = "spent.redb";
+/// How long a registration, `Serve` or settlement may take to be finalized.
+pub const DEFAULT_TX_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often the accepted issuer keys are read from the chain: cheap (one small
+/// read), and a new issuer's tokens work within a second.
+const KEYRING_REFRESH: Duration = Duration::from_secs(1);
+
+/// How a provider process serves.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// Where to serve the OpenAI API, `/metrics`, and `/ohttp` when on chain.
+    pub listen: SocketAddr,
+    /// The URL published on chain (default: `http://` and the bound address).
+    pub public_url: Option<String>,
+    /// How the OpenAI API serves (slots, queue, deadlines, operator).
+    pub provider: ProviderConfig,
+    /// The subnet to publish on and settle with; without it nothing is published and
+    /// the private path is not served.
+    pub on_chain: Option<OnChain>,
+}
+
+/// What a provider needs to be on chain.
+#[derive(Debug, Clone)]
+pub struct OnChain {
+    /// The node to send transactions to and read the issuer keys from.
+    pub node: Client,
+    /// The subnet to register on and serve.
+    pub netuid: Netuid,
+    /// Pays the registration if the hotkey is not registered yet.
+    pub coldkey: Keypair,
+    /// The hotkey the provider serves as (tokens are bound to its address).
+    pub hotkey: Keypair,
+    /// State folder: [`OHTTP_SEED_FILE`] and [`SPENT_FILE`].
+    pub data_dir: PathBuf,
+    /// Time between two settlement rounds (at least a second).
+    pub settle_every: Duration,
+    /// How long each transaction may take to be finalized.
+    pub tx_timeout: Duration,
+}
+
+/// Why a provider could not start or stopped with an error.
+#[derive(Debug, Error)]
+pub enum ServiceError {
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why binding failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The OHTTP key seed could not be read or written.
+    #[error(transparent)]
+    Seed(#[from] WalletError),
+    /// The OHTTP gateway could not be set up from its seed.
+    #[error(transparent)]
+    Ohttp(#[from] OhttpError),
+    /// The spent-token store could not be opened.
+    #[error(
+        "cannot open the spent-token store in {} (is another provider using it?)",
+        dir.display()
+    )]
+    Spent {
+        /// The state folder.
+        dir: PathBuf,
+        /// Why it could not be opened.
+        #[source]
+        source: SpentError,
+    },
+    /// Registering on the subnet or publishing `Serve` failed.
+    #[error("cannot register and serve on subnet {netuid}")]
+    Announce {
+        /// The subnet.
+        netuid: Netuid,
+        /// Why.
+        #[source]
+        source: AnnounceError,
+    },
+    /// The HTTP server stopped with an error.
+    #[error("the provider's server failed")]
+    Serve(#[source] std::io::Error),
+}
+
+/// A started provider: bound, on chain if configured, not serving yet.
+pub struct ProviderService {
+    listener: TcpListener,
+    local: SocketAddr,
+    url: String,
+    model: ModelInfo,
+    provider: Provider,
+    app: Router,
+    announced: Option<(Netuid, Announced)>,
+    settlement: Option<Settlement>,
+}
+
+impl std::fmt::Debug for ProviderService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderService")
+            .field("local", &self.local)
+            .field("url", &self.url)
+            .field("model", &self.model.id)
+            .field("announced", &self.announced)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The private path's background work: what it needs to follow the chain and settle.
+struct Settlement {
+    node: Client,
+    gateway: PrivateGateway,
+    hotkey: Keypair,
+    netuid: Netuid,
+    every: Duration,
+    tx_timeout: Duration,
+}
+
+impl ProviderService {
+    /// Bind `config.listen`, and with [`ServiceConfig::on_chain`] open the private
+    /// path's state, register the hotkey and publish `Serve` (the endpoint: the public
+    /// URL, the OHTTP key list, the model's id and weights hash, the operator), sending
+    /// nothing the chain already shows.
+    pub async fn start(
+        config: ServiceConfig,
+        engine: Arc<dyn Engine>,
+        embedder: Option<Arc<dyn Embedder>>,
+    ) -> Result<Self, ServiceError> {
+        let addr = config.listen;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServiceError::Bind { addr, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| ServiceError::Bind { addr, source })?;
+        let url = config
+            .public_url
+            .unwrap_or_else(|| format!("http://{local}"));
+        let model = engine.model().clone();
+        let operator = config.provider.operator.clone();
+        let provider = Provider::new(engine, embedder, config.provider);
+        let mut app = router(provider.clone());
+        let (mut announced, mut settlement) = (None, None);
+        if let Some(chain) = config.on_chain {
+            let (ohttp, spent) = open_private_state(&chain.data_dir)?;
+            let endpoint = Endpoint {
+                url: url.clone(),
+                ohttp_keys: ohttp.key_list()?,
+                model: model.id.clone(),
+                weights_hash: model.weights_hash,
+                operator,
+            };
+            let done = announce(
+                &chain.node,
+                &chain.coldkey,
+                &chain.hotkey,
+                chain.netuid,
+                &endpoint,
+                chain.tx_timeout,
+            )
+            .await
+            .map_err(|source| ServiceError::Announce {
+                netuid: chain.netuid,
+                source,
+            })?;
+            announced = Some((chain.netuid, done));
+            let origin = chain.hotkey.account().to_address();
+            let gateway = PrivateGateway::new(ohttp, origin, spent, app.clone());
+            app = private_router(gateway.clone()).merge(app);
+            settlement = Some(Settlement {
+                node: chain.node,
+                gateway,
+                hotkey: chain.hotkey,
+                netuid: chain.netuid,
+                every: chain.settle_every,
+                tx_timeout: chain.tx_timeout,
+            });
+        }
+        Ok(Self {
+            listener,
+            local,
+            url,
+            model,
+            provider,
+            app,
+            announced,
+            settlement,
+        })
+    }
+
+    /// The address the listener is bound to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// The URL published on chain (or that would be).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The chat model served.
+    pub fn model(&self) -> &ModelInfo {
+        &self.model
+    }
+
+    /// The subnet the provider is on and what [`announce`] found or did there.
+    pub fn announced(&self) -> Option<(Netuid, &Announced)> {
+        self.announced.as_ref().map(|(netuid, a)| (*netuid, a))
+    }
+
+    /// The private path's public URL (`/ohttp` under [`ProviderService::url`]), when
+    /// on chain.
+    pub fn gateway_url(&self) -> Option<String> {
+        self.announced
+            .as_ref()
+            .map(|_| format!("{}/ohttp", self.url))
+    }
+
+    /// Serve until `shutdown` resolves, then refuse new work and let the requests in
+    /// flight finish. On chain, the issuer keys follow the chain and redeemed tokens
+    /// are settled every [`OnChain::settle_every`] meanwhile.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServiceError> {
+        let tasks = self.settlement.map(Settlement::spawn).unwrap_or_default();
+        let stopping = self.provider;
+        let served = axum::serve(self.listener, self.app)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                stopping.shut_down();
+            })
+            .await;
+        for task in tasks {
+            task.abort();
+        }
+        served.map_err(ServiceError::Serve)
+    }
+}
+
+/// The private path's state in `dir`: an OHTTP gateway whose key is derived from a
+/// seed kept across restarts, and the spent-token store.
+fn open_private_state(dir: &std::path::Path) -> Result<(Gateway, SpentStore), ServiceError> {
+    let seed = plexus_wallet::load_or_create_secret(&dir.join(OHTTP_SEED_FILE))?;
+    let ohttp = Gateway::new(vec![GatewayKey::derive(1, &seed)?])?;
+    let spent = SpentStore::open(dir.join(SPENT_FILE)).map_err(|source| ServiceError::Spent {
+        dir: dir.to_path_buf(),
+        source,
+    })?;
+    Ok((ohttp, spent))
+}
+
+impl Settlement {
+    /// Keep the accepted issuer keys in step with the chain, and settle redeemed
+    /// tokens: two tasks, running until aborted.
+    fn spawn(self) -> Vec<JoinHandle<()>> {
+        let keyring = tokio::spawn(follow_issuer_keys(self.node.clone(), self.gateway.clone()));
+        let settle = tokio::spawn(self.settle_forever());
+        vec![keyring, settle]
+    }
+
+    /// Every `every`, pay the queued tokens' credits to the hotkey on chain.
+    async fn settle_forever(self) {
+        loop {
+            tokio::time::sleep(self.every.max(Duration::from_secs(1))).await;
+            let spent = self.gateway.spent();
+            match settle_once(
+                &self.node,
+                &self.hotkey,
+                self.netuid,
+                spent,
+                self.tx_timeout,
+            )
+            .await
+            {
+                Ok(r) if r.paid + r.dropped > 0 => {
+                    tracing::info!(
+                        paid = r.paid,
+                        dropped = r.dropped,
+                        queued = r.queued,
+                        "settled credit tokens"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "settlement round failed; tokens stay queued"),
+            }
+        }
+    }
+}
+
+/// Replace the gateway's accepted issuer keys with the chain's, every second.
+async fn follow_issuer_keys(node: Client, gateway: PrivateGateway) {
+    loop {
+        match keyring_from_chain(&node).await {
+            Ok(keyring) => gateway.set_keyring(keyring),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot refresh issuer keys; keeping the last ones")
+            }
+        }
+        tokio::time::sleep(KEYRING_REFRESH).await;
+    }
+}
