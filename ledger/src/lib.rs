@@ -22,11 +22,13 @@
 
 pub mod accounts;
 pub mod block;
+mod context;
 pub mod credits;
 pub mod data;
 pub mod emission;
 pub mod error;
 pub mod events;
+pub mod fees;
 pub mod genesis;
 pub mod neurons;
 pub mod params;
