@@ -18,7 +18,8 @@
 //!
 //! Entry points: [`check_transaction`] (mempool), [`apply_transaction`],
 //! [`execute_block`] (verify a block), [`build_block`] (propose one),
-//! [`genesis::writes`], and the typed reads in [`query`].
+//! [`genesis::writes`], and the typed reads in [`query`]. Which transactions may go
+//! without a fee is decided in one place, [`fees::fee_free`].
 
 pub mod accounts;
 pub mod block;
