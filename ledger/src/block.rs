@@ -11,9 +11,11 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::{
-    TxError, accounts, credits, data, emission,
+    TxError, accounts,
+    context::TxContext,
+    credits, data, emission,
     events::Event,
-    neurons,
+    fees, neurons,
     params::{self, ChainConfig},
     sig, staking,
     state::StateError,
@@ -177,29 +179,24 @@ fn apply_checked<R: StateReader>(
     tx: &SignedTransaction,
     events: &mut Vec<Event>,
 ) -> Result<(), TxError> {
-    let mut inner = Overlay::new(&*overlay);
-    let mut ev = Vec::new();
-    execute(&mut inner, env, config, tx, &mut ev)?;
-    let writes = inner.into_writes();
+    let mut cx = TxContext::new(&*overlay, env.height, &config.params, tx);
+    execute(&mut cx, tx)?;
+    let (writes, ev) = cx.finish();
     overlay.extend(writes);
     events.extend(ev);
     Ok(())
 }
 
 fn execute<R: StateReader>(
-    ov: &mut Overlay<R>,
-    env: &BlockEnv,
-    config: &ChainConfig,
+    cx: &mut TxContext<'_, R>,
     stx: &SignedTransaction,
-    events: &mut Vec<Event>,
 ) -> Result<(), TxError> {
     let tx = &stx.tx;
-    let sender = &tx.sender;
-    let height = env.height;
-    let params = &config.params;
+    let sender = cx.sender;
+    let params = cx.params;
 
     // Phase 2: nonce, and funds for the fee plus what the payload spends from the balance.
-    let acct = accounts::account(ov, sender)?;
+    let acct = accounts::account(&cx.state, &sender)?;
     let (spend, what) = match &tx.payload {
         Payload::Transfer { amount, .. } => (*amount, "amount + fee"),
         Payload::AddStake { amount, .. } => (*amount, "stake amount + fee"),
@@ -210,72 +207,51 @@ fn execute<R: StateReader>(
             "bundle price + fee",
         ),
         Payload::Register { netuid, .. } => (
-            neurons::registration_price(ov, *netuid, height)?,
+            neurons::registration_price(&cx.state, *netuid, cx.height)?,
             "burn price + fee",
         ),
         _ => (0, "fee"),
     };
-    accounts::check_nonce_and_funds(&acct, tx.nonce, tx.fee, spend, what)?;
+    accounts::check_nonce_and_funds(&acct, tx.nonce, cx.fee, spend, what)?;
 
-    events.push(Event::TxApplied {
+    cx.events.push(Event::TxApplied {
         tx: stx.hash(),
-        sender: *sender,
+        sender,
         nonce: tx.nonce,
-        fee: tx.fee,
+        fee: cx.fee,
         kind: tx.payload.kind().to_string(),
     });
     // Phase 3 (each handler makes its own read-only checks before writing).
     match &tx.payload {
-        Payload::Transfer { to, amount } => accounts::transfer(ov, sender, to, *amount, events)?,
+        Payload::Transfer { to, amount } => accounts::transfer(cx, to, *amount)?,
         Payload::CreateSubnet {
             name,
             mechanism,
             hyperparams,
-        } => subnets::create(
-            ov,
-            params,
-            sender,
-            name,
-            *mechanism,
-            hyperparams,
-            height,
-            events,
-        )?,
+        } => subnets::create(cx, name, *mechanism, hyperparams)?,
         Payload::SetHyperparams {
             netuid,
             hyperparams,
-        } => subnets::set_hyperparams(ov, sender, *netuid, hyperparams, events)?,
-        Payload::Register { netuid, hotkey } => {
-            neurons::register(ov, params, sender, *netuid, hotkey, height, events)?
-        }
-        Payload::Serve { netuid, endpoint } => {
-            neurons::serve(ov, sender, *netuid, endpoint, events)?
-        }
-        Payload::AddStake { hotkey, amount } => {
-            staking::add_stake(ov, sender, hotkey, *amount, events)?
-        }
-        Payload::RemoveStake { hotkey, amount } => {
-            staking::remove_stake(ov, sender, hotkey, *amount, events)?
-        }
-        Payload::SetTake { hotkey, take } => staking::set_take(ov, sender, hotkey, *take, events)?,
-        Payload::CommitWeights { netuid, commit } => {
-            weights::commit_weights(ov, sender, *netuid, *commit, height, events)?
-        }
+        } => subnets::set_hyperparams(cx, *netuid, hyperparams)?,
+        Payload::Register { netuid, hotkey } => neurons::register(cx, *netuid, hotkey)?,
+        Payload::Serve { netuid, endpoint } => neurons::serve(cx, *netuid, endpoint)?,
+        Payload::AddStake { hotkey, amount } => staking::add_stake(cx, hotkey, *amount)?,
+        Payload::RemoveStake { hotkey, amount } => staking::remove_stake(cx, hotkey, *amount)?,
+        Payload::SetTake { hotkey, take } => staking::set_take(cx, hotkey, *take)?,
+        Payload::CommitWeights { netuid, commit } => weights::commit_weights(cx, *netuid, *commit)?,
         Payload::RevealWeights {
             netuid,
             uids,
             weights,
             salt,
             version,
-        } => weights::reveal_weights(
-            ov, sender, *netuid, uids, weights, salt, *version, height, events,
-        )?,
+        } => weights::reveal_weights(cx, *netuid, uids, weights, salt, *version)?,
         Payload::SetWeights {
             netuid,
             uids,
             weights,
             ..
-        } => weights::set_weights(ov, sender, *netuid, uids, weights, height, events)?,
+        } => weights::set_weights(cx, *netuid, uids, weights)?,
         Payload::CreateDataTask {
             netuid,
             schema_hash,
@@ -287,70 +263,44 @@ fn execute<R: StateReader>(
             max_rows,
         } => {
             data::create(
-                ov,
-                sender,
+                cx,
                 *netuid,
                 *schema_hash,
                 *reference_commitment,
                 *bounty,
                 (*commit_deadline, *reveal_deadline),
                 (*min_rows, *max_rows),
-                height,
-                events,
             )?;
         }
-        Payload::CommitData { task, commitment } => {
-            data::commit(ov, sender, *task, *commitment, height, events)?
-        }
+        Payload::CommitData { task, commitment } => data::commit(cx, *task, *commitment)?,
         Payload::RevealData {
             task,
             content_hash,
             salt,
             rows,
-        } => data::reveal(
-            ov,
-            sender,
-            *task,
-            *content_hash,
-            salt,
-            *rows,
-            height,
-            events,
-        )?,
+        } => data::reveal(cx, *task, *content_hash, salt, *rows)?,
         Payload::PublishDataset {
             task,
             merkle_root,
             rows,
-        } => data::publish(ov, sender, *task, *merkle_root, *rows, height, events)?,
+        } => data::publish(cx, *task, *merkle_root, *rows)?,
         Payload::RegisterIssuer {
             netuid,
             url,
             ohttp_keys,
             keys,
-        } => credits::register(ov, sender, *netuid, url, ohttp_keys, keys, height, events)?,
+        } => credits::register(cx, *netuid, url, ohttp_keys, keys)?,
         Payload::BuyCredits {
             issuer,
             denomination,
             key_epoch,
             credits,
         } => {
-            credits::buy(
-                ov,
-                params,
-                sender,
-                issuer,
-                *denomination,
-                *key_epoch,
-                *credits,
-                height,
-                events,
-            )?;
+            credits::buy(cx, issuer, *denomination, *key_epoch, *credits)?;
         }
-        Payload::SettleCredits { netuid, tokens } => {
-            credits::settle(ov, params, sender, *netuid, tokens, height, events)?
-        }
+        Payload::SettleCredits { netuid, tokens } => credits::settle(cx, *netuid, tokens)?,
     }
-    accounts::charge_fee_and_bump_nonce(ov, sender, tx.fee)
+    accounts::charge_fee_and_bump_nonce(&mut cx.state, &sender, cx.fee)
 }
 
 /// Mempool admission for a transaction that would land at `height` (the committed
@@ -368,19 +318,7 @@ pub fn check_transaction<R: StateReader>(
 ) -> Result<(), TxError> {
     let config = params::load(state)?;
     check_alone(&config, tx)?;
-    // Fee-free hotkey housekeeping must at least come from a registered hotkey, so
-    // strangers cannot fill the mempool for nothing.
-    if let Some(netuid) = params::fee_free_netuid(&tx.tx.payload)
-        && tx.tx.fee < config.params.min_fee
-    {
-        neurons::require_registered(state, netuid, &tx.tx.sender)?;
-    }
-    if let Some(task) = data::fee_free_task(&tx.tx.payload)
-        && tx.tx.fee < config.params.min_fee
-    {
-        let netuid = data::task_netuid(state, task)?;
-        neurons::require_registered(state, netuid, &tx.tx.sender)?;
-    }
+    fees::check_unpaid_sender(state, &config.params, tx)?;
     let acct = accounts::account(state, &tx.tx.sender)?;
     if tx.tx.nonce < acct.nonce {
         return Err(TxError::StaleNonce {
@@ -389,12 +327,8 @@ pub fn check_transaction<R: StateReader>(
         });
     }
     if tx.tx.nonce == acct.nonce {
-        let env = BlockEnv {
-            height,
-            timestamp_ms: 0,
-            proposer: tx.tx.sender,
-        };
-        return execute(&mut Overlay::new(state), &env, &config, tx, &mut Vec::new());
+        let mut cx = TxContext::new(state, height, &config.params, tx);
+        return execute(&mut cx, tx);
     }
     if acct.balance < tx.tx.fee {
         return Err(TxError::InsufficientBalance {

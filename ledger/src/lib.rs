@@ -24,15 +24,18 @@
 //!
 //! Entry points: [`check_transaction`] (mempool), [`apply_transaction`],
 //! [`execute_block`] (verify a block), [`build_block`] (propose one),
-//! [`genesis::writes`], and the typed reads in [`query`].
+//! [`genesis::writes`], and the typed reads in [`query`]. Which transactions may go
+//! without a fee is decided in one place, [`fees::fee_free`].
 
 pub mod accounts;
 pub mod block;
+mod context;
 pub mod credits;
 pub mod data;
 pub mod emission;
 pub mod error;
 pub mod events;
+pub mod fees;
 pub mod genesis;
 pub mod neurons;
 pub mod params;

@@ -1,6 +1,6 @@
 // Finality certificates against test/finality.json: a certificate commonware's simplex
 // types made (3 of 4 validators), pinned by
-// node/tests/consensus/finality_certificates_from_commonware_check_out_in_the_light_client.rs.
+// node/tests/it/finality_certificates_from_commonware_check_out_in_the_light_client.rs.
 
 import { describe, expect, it } from 'vitest';
 

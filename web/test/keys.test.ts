@@ -1,4 +1,4 @@
-// The pinned vector of wallet/tests/the_plexus_derivation_path_is_pinned.rs
+// The pinned vector of wallet/tests/it/the_plexus_derivation_path_is_pinned.rs
 // (`the_abandon_about_mnemonic_gives_a_pinned_key_and_address`): the browser derives
 // the same key and address as the Rust wallet crate.
 

@@ -3,7 +3,7 @@
 use axum::{Json, extract::State};
 use plexus_ledger::query;
 
-use super::{parse_account, parse_netuid, parse_uid, read, snapshot};
+use super::{Latest, parse_account, parse_netuid, parse_uid, read_latest};
 use crate::{
     error::{ApiError, ApiPath},
     state::ApiState,
@@ -29,8 +29,7 @@ pub(crate) async fn account(
     ApiPath(address): ApiPath<String>,
 ) -> Result<Json<Account>, ApiError> {
     let id = parse_account(&address)?;
-    read(&state, move |store| {
-        let (snap, height) = snapshot(store)?;
+    read_latest(&state, move |Latest { snap, height, .. }| {
         Ok(Account::from_view(height, &query::account(&snap, &id)?))
     })
     .await
@@ -53,8 +52,7 @@ pub(crate) async fn stakes(
     ApiPath(address): ApiPath<String>,
 ) -> Result<Json<Stakes>, ApiError> {
     let coldkey = parse_account(&address)?;
-    read(&state, move |store| {
-        let (snap, height) = snapshot(store)?;
+    read_latest(&state, move |Latest { snap, height, .. }| {
         let stakes: Vec<Stake> = query::stakes_of_coldkey(&snap, &coldkey)?
             .into_iter()
             .map(Stake::from)
@@ -90,8 +88,7 @@ pub(crate) async fn owned_hotkeys(
     ApiPath(address): ApiPath<String>,
 ) -> Result<Json<OwnedHotkeys>, ApiError> {
     let coldkey = parse_account(&address)?;
-    read(&state, move |store| {
-        let (snap, height) = snapshot(store)?;
+    read_latest(&state, move |Latest { snap, height, .. }| {
         Ok(OwnedHotkeys {
             height,
             coldkey,
@@ -119,8 +116,7 @@ pub(crate) async fn hotkey(
     ApiPath(address): ApiPath<String>,
 ) -> Result<Json<Hotkey>, ApiError> {
     let hotkey = parse_account(&address)?;
-    read(&state, move |store| {
-        let (snap, height) = snapshot(store)?;
+    read_latest(&state, move |Latest { snap, height, .. }| {
         let view = query::hotkey(&snap, &hotkey)?.ok_or_else(|| {
             ApiError::not_found(
                 "unknown_hotkey",
@@ -141,8 +137,7 @@ pub(crate) async fn hotkey(
     responses((status = 200, description = "Subnets by netuid", body = Subnets))
 )]
 pub(crate) async fn subnets(State(state): State<ApiState>) -> Result<Json<Subnets>, ApiError> {
-    read(&state, move |store| {
-        let (snap, height) = snapshot(store)?;
+    read_latest(&state, move |Latest { snap, height, .. }| {
         let next = height.saturating_add(1);
         Ok(Subnets {
             height,
@@ -173,8 +168,7 @@ pub(crate) async fn subnet(
     ApiPath(netuid): ApiPath<String>,
 ) -> Result<Json<SubnetAt>, ApiError> {
     let netuid = parse_netuid(&netuid)?;
-    read(&state, move |store| {
-        let (snap, height) = snapshot(store)?;
+    read_latest(&state, move |Latest { snap, height, .. }| {
         let view = query::subnet(&snap, netuid, height.saturating_add(1))?
             .ok_or(query::QueryError::UnknownSubnet(netuid))?;
         Ok(SubnetAt {
@@ -203,8 +197,7 @@ pub(crate) async fn metagraph(
     ApiPath(netuid): ApiPath<String>,
 ) -> Result<Json<Metagraph>, ApiError> {
     let netuid = parse_netuid(&netuid)?;
-    read(&state, move |store| {
-        let (snap, height) = snapshot(store)?;
+    read_latest(&state, move |Latest { snap, height, .. }| {
         Ok(Metagraph::from_view(
             height,
             query::metagraph(&snap, netuid)?,
@@ -235,8 +228,7 @@ pub(crate) async fn weights(
 ) -> Result<Json<Weights>, ApiError> {
     let netuid = parse_netuid(&netuid)?;
     let uid = parse_uid(&uid)?;
-    read(&state, move |store| {
-        let (snap, height) = snapshot(store)?;
+    read_latest(&state, move |Latest { snap, height, .. }| {
         let subnet = query::subnet(&snap, netuid, height)?
             .ok_or(query::QueryError::UnknownSubnet(netuid))?;
         if uid >= subnet.n {
@@ -279,8 +271,7 @@ pub(crate) async fn weights(
     responses((status = 200, description = "Genesis, emitted, burned, issuance and stake", body = Supply))
 )]
 pub(crate) async fn supply(State(state): State<ApiState>) -> Result<Json<Supply>, ApiError> {
-    read(&state, move |store| {
-        let (snap, height) = snapshot(store)?;
+    read_latest(&state, move |Latest { snap, height, .. }| {
         Ok(Supply::from_view(height, &query::supply(&snap)?))
     })
     .await
@@ -295,8 +286,7 @@ pub(crate) async fn supply(State(state): State<ApiState>) -> Result<Json<Supply>
     responses((status = 200, description = "The chain configuration", body = Chain))
 )]
 pub(crate) async fn chain(State(state): State<ApiState>) -> Result<Json<Chain>, ApiError> {
-    read(&state, move |store| {
-        let (snap, _) = snapshot(store)?;
+    read_latest(&state, move |Latest { snap, store, .. }| {
         let genesis = store
             .header(0)?
             .ok_or_else(|| ApiError::internal("no genesis header below a committed tip"))?;

@@ -5,7 +5,7 @@ use plexus_ledger::{credits::keys::settled_nonce_key, query};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{AtHeight, parse_account, parse_hash, read, snapshot, truncate};
+use super::{AtHeight, Latest, parse_account, parse_hash, read_latest, truncate};
 use crate::{
     error::{ApiError, ApiPath, ApiQuery},
     routes::proofs::prove,
@@ -23,8 +23,7 @@ use crate::{
     responses((status = 200, description = "Issuers, in hotkey order", body = Issuers))
 )]
 pub(crate) async fn issuers(State(state): State<ApiState>) -> Result<Json<Issuers>, ApiError> {
-    read(&state, move |store| {
-        let (snap, height) = snapshot(store)?;
+    read_latest(&state, move |Latest { snap, height, .. }| {
         Ok(Issuers {
             height,
             credit_price: query::chain(&snap)?.params.credit_price,
@@ -52,8 +51,7 @@ pub(crate) async fn issuer(
     ApiPath(hotkey): ApiPath<String>,
 ) -> Result<Json<IssuerAt>, ApiError> {
     let id = parse_account(&hotkey)?;
-    read(&state, move |store| {
-        let (snap, height) = snapshot(store)?;
+    read_latest(&state, move |Latest { snap, height, .. }| {
         let view = query::issuer(&snap, &id)?.ok_or_else(|| {
             ApiError::not_found(
                 "unknown_issuer",
@@ -106,8 +104,7 @@ pub(crate) async fn deposits(
         ));
     }
     let buyer = q.buyer.as_deref().map(parse_account).transpose()?;
-    read(&state, move |store| {
-        let (snap, height) = snapshot(store)?;
+    read_latest(&state, move |Latest { snap, height, .. }| {
         Ok(Deposits {
             height,
             deposits: query::deposits(&snap, buyer.as_ref(), limit, DEPOSIT_SCAN)?
@@ -145,8 +142,7 @@ pub(crate) async fn deposit(
             ),
         )
     })?;
-    read(&state, move |store| {
-        let (snap, height) = snapshot(store)?;
+    read_latest(&state, move |Latest { snap, height, .. }| {
         let deposit = query::deposit(&snap, id)?.ok_or_else(|| {
             ApiError::not_found("unknown_deposit", format!("deposit {id} does not exist"))
         })?;
@@ -175,8 +171,7 @@ pub(crate) async fn nonce(
     ApiPath(nonce): ApiPath<String>,
 ) -> Result<Json<NonceStatus>, ApiError> {
     let nonce = parse_hash(&nonce)?;
-    read(&state, move |store| {
-        let (snap, height) = snapshot(store)?;
+    read_latest(&state, move |Latest { snap, height, .. }| {
         let settled = query::settled_nonce(&snap, &nonce.0)?.map(|s| Settlement {
             provider: s.provider,
             key_id: s.key_id,

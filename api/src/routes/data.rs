@@ -17,7 +17,7 @@ use plexus_types::Netuid;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{read, snapshot, truncate};
+use super::{Latest, read_latest, truncate};
 use crate::{
     backend::{DataFiles, DataFilesError, DatasetFormat, DatasetWanted},
     error::{ApiError, ApiPath, ApiQuery},
@@ -63,8 +63,7 @@ pub(crate) async fn tasks(
             format!("limit must be from 1 to {MAX_TASKS}, not {limit}"),
         ));
     }
-    read(&state, move |store| {
-        let (snap, height) = snapshot(store)?;
+    read_latest(&state, move |Latest { snap, height, .. }| {
         let next = height.saturating_add(1);
         Ok(DataTasks {
             height,
@@ -112,8 +111,7 @@ async fn load_task(state: &ApiState, id: &str) -> Result<(DataTaskView, u64), Ap
             ),
         )
     })?;
-    read(state, move |store| {
-        let (snap, height) = snapshot(store)?;
+    read_latest(state, move |Latest { snap, height, .. }| {
         let view = query::data_task(&snap, id, height.saturating_add(1))?.ok_or_else(|| {
             ApiError::not_found(
                 "unknown_data_task",
@@ -283,8 +281,7 @@ pub(crate) async fn reports(
     let (view, _) = load_task(&state, &id).await?;
     let (task, netuid) = (view.task.id, view.task.netuid);
     let signed = data_files(&state)?.reports(task).await?;
-    read(&state, move |store| {
-        let (snap, height) = snapshot(store)?;
+    read_latest(&state, move |Latest { snap, height, .. }| {
         let mut reports = Vec::new();
         for r in signed {
             // The API does not take the store's word for it: it checks again.

@@ -39,11 +39,33 @@ where
     blocking(state, move |backend| f(&backend.store())).await?
 }
 
-/// A consistent view of the latest committed state and the height it shows.
-pub(crate) fn snapshot(store: &Store) -> Result<(Snapshot, u64), ApiError> {
-    let snap = store.snapshot()?;
-    let height = snap.height().ok_or_else(ApiError::not_ready)?;
-    Ok((snap, height))
+/// The latest committed state, read consistently, as [`read_latest`] hands it over.
+pub(crate) struct Latest<'a> {
+    /// A consistent view of the state.
+    pub(crate) snap: Snapshot,
+    /// The committed height it shows.
+    pub(crate) height: u64,
+    /// The store, for what is not state (headers, blocks).
+    pub(crate) store: &'a Store,
+}
+
+/// Read the latest committed state on the blocking pool: `f` gets one snapshot and
+/// the height it shows (`not_ready` before genesis is committed).
+pub(crate) async fn read_latest<T, F>(state: &ApiState, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(Latest<'_>) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    read(state, move |store| {
+        let snap = store.snapshot()?;
+        let height = snap.height().ok_or_else(ApiError::not_ready)?;
+        f(Latest {
+            snap,
+            height,
+            store,
+        })
+    })
+    .await
 }
 
 /// Parse an account: bech32m `plx1…` or 64 hex characters.

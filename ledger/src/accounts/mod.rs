@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     TxError,
+    context::TxContext,
     events::Event,
     state::{self, StateError, Value},
     store::{Overlay, StateReader},
@@ -218,16 +219,15 @@ pub(crate) fn check_transfer(amount: Amount) -> Result<(), TxError> {
 
 /// Execute a transfer (the sender's funds were checked in phase 2).
 pub(crate) fn transfer<R: StateReader>(
-    ov: &mut Overlay<R>,
-    from: &AccountId,
+    cx: &mut TxContext<'_, R>,
     to: &AccountId,
     amount: Amount,
-    events: &mut Vec<Event>,
 ) -> Result<(), TxError> {
-    debit(ov, from, amount, "amount + fee")?;
-    credit(ov, to, amount)?;
-    events.push(Event::Transfer {
-        from: *from,
+    let from = cx.sender;
+    debit(&mut cx.state, &from, amount, "amount + fee")?;
+    credit(&mut cx.state, to, amount)?;
+    cx.events.push(Event::Transfer {
+        from,
         to: *to,
         amount,
     });

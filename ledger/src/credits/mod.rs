@@ -35,6 +35,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     TxError, accounts,
+    context::TxContext,
     events::Event,
     neurons,
     params::ChainParams,
@@ -367,17 +368,14 @@ fn release_escrow<R: StateReader>(ov: &mut Overlay<R>, amount: Amount) -> Result
 }
 
 /// RegisterIssuer: record the endpoint and add the keys.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn register<R: StateReader>(
-    ov: &mut Overlay<R>,
-    hotkey: &AccountId,
+    cx: &mut TxContext<'_, R>,
     netuid: Netuid,
     url: &str,
     ohttp_keys: &[u8],
     specs: &[IssuerKeySpec],
-    height: u64,
-    events: &mut Vec<Event>,
 ) -> Result<(), TxError> {
+    let (ov, hotkey, height) = (&mut cx.state, &cx.sender, cx.height);
     let (uid, _) = neurons::require_registered(ov, netuid, hotkey)?;
     if !neurons::scores(ov, netuid, uid)?.permit {
         return Err(TxError::NoValidatorPermit { netuid });
@@ -443,7 +441,7 @@ pub(crate) fn register<R: StateReader>(
     record.ohttp_keys = ohttp_keys.to_vec();
     record.updated_at = height;
     state::put(ov, keys::issuer_key(hotkey), &record);
-    events.push(Event::IssuerRegistered {
+    cx.events.push(Event::IssuerRegistered {
         issuer: *hotkey,
         keys: u32::try_from(record.key_ids.len()).unwrap_or(u32::MAX),
     });
@@ -452,18 +450,14 @@ pub(crate) fn register<R: StateReader>(
 
 /// BuyCredits: move the bundle price into the key's escrow and record a deposit
 /// (phase 2 checked the funds).
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn buy<R: StateReader>(
-    ov: &mut Overlay<R>,
-    params: &ChainParams,
-    buyer: &AccountId,
+    cx: &mut TxContext<'_, R>,
     issuer_hotkey: &AccountId,
     denomination: u32,
     key_epoch: u32,
     credits: u32,
-    height: u64,
-    events: &mut Vec<Event>,
 ) -> Result<u64, TxError> {
+    let (ov, params, buyer, height) = (&mut cx.state, cx.params, &cx.sender, cx.height);
     let mut key =
         find_key(ov, issuer_hotkey, denomination, key_epoch)?.ok_or(TxError::UnknownIssuerKey {
             issuer: *issuer_hotkey,
@@ -495,7 +489,7 @@ pub(crate) fn buy<R: StateReader>(
     };
     state::put(ov, keys::deposit_key(id), &deposit);
     state::put(ov, keys::next_deposit_key(), &next);
-    events.push(Event::CreditsBought {
+    cx.events.push(Event::CreditsBought {
         deposit: id,
         buyer: *buyer,
         issuer: *issuer_hotkey,
@@ -519,14 +513,11 @@ fn token_reason(e: &TokenError) -> &'static str {
 /// SettleCredits: verify every token for the signing provider, mark its nonce
 /// settled, and pay the provider's owner coldkey.
 pub(crate) fn settle<R: StateReader>(
-    ov: &mut Overlay<R>,
-    params: &ChainParams,
-    provider: &AccountId,
+    cx: &mut TxContext<'_, R>,
     netuid: Netuid,
     tokens: &[Vec<u8>],
-    height: u64,
-    events: &mut Vec<Event>,
 ) -> Result<(), TxError> {
+    let (ov, params, provider, height) = (&mut cx.state, cx.params, &cx.sender, cx.height);
     neurons::require_registered(ov, netuid, provider)?;
     let owner = staking::hotkey(ov, provider)?
         .ok_or(TxError::UnknownHotkey { hotkey: *provider })?
@@ -625,7 +616,7 @@ pub(crate) fn settle<R: StateReader>(
         .checked_add(slashed)
         .ok_or(TxError::Overflow("settlement"))?;
     accounts::credit(ov, &owner, total)?;
-    events.push(Event::CreditsSettled {
+    cx.events.push(Event::CreditsSettled {
         provider: *provider,
         tokens: u32::try_from(tokens.len()).unwrap_or(u32::MAX),
         paid,

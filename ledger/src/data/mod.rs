@@ -19,7 +19,7 @@
 pub mod keys;
 
 use plexus_types::{
-    AccountId, Amount, CodecError, Decode, Encode, Hash, Mechanism, Netuid, Payload,
+    AccountId, Amount, CodecError, Decode, Encode, Hash, Mechanism, Netuid,
     codec::{Reader, WriteExt},
     tx::{DataTaskId, data_commit_hash},
 };
@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     TxError, accounts,
+    context::TxContext,
     events::Event,
     neurons,
     state::{self, MAX_STORED_LIST, StateError, Value},
@@ -243,16 +244,6 @@ fn require_task(state: &impl StateReader, id: DataTaskId) -> Result<DataTask, Tx
     task(state, id)?.ok_or(TxError::UnknownDataTask { task: id })
 }
 
-/// The task a fee-free data payload (commit, reveal, publish) acts on, if `payload` is one.
-pub(crate) fn fee_free_task(payload: &Payload) -> Option<DataTaskId> {
-    match payload {
-        Payload::CommitData { task, .. }
-        | Payload::RevealData { task, .. }
-        | Payload::PublishDataset { task, .. } => Some(*task),
-        _ => None,
-    }
-}
-
 /// The subnet of a task, for the mempool's fee-free check.
 pub(crate) fn task_netuid(state: &impl StateReader, id: DataTaskId) -> Result<Netuid, TxError> {
     Ok(require_task(state, id)?.netuid)
@@ -302,19 +293,16 @@ fn release_escrow<R: StateReader>(ov: &mut Overlay<R>, amount: Amount) -> Result
 }
 
 /// CreateDataTask: escrow the bounty and record the task (phase 2 checked the funds).
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn create<R: StateReader>(
-    ov: &mut Overlay<R>,
-    creator: &AccountId,
+    cx: &mut TxContext<'_, R>,
     netuid: Netuid,
     schema_hash: Hash,
     reference_commitment: Hash,
     bounty: Amount,
     (commit_deadline, reveal_deadline): (u64, u64),
     (min_rows, max_rows): (u64, u64),
-    height: u64,
-    events: &mut Vec<Event>,
 ) -> Result<DataTaskId, TxError> {
+    let (ov, creator, height) = (&mut cx.state, &cx.sender, cx.height);
     let info = subnets::info(ov, netuid)?.ok_or(TxError::UnknownSubnet { netuid })?;
     if info.mechanism != Mechanism::Data {
         return Err(TxError::NotADataSubnet {
@@ -352,7 +340,7 @@ pub(crate) fn create<R: StateReader>(
     };
     state::put(ov, keys::task_key(id), &task);
     state::put(ov, keys::next_task_key(), &next);
-    events.push(Event::DataTaskCreated {
+    cx.events.push(Event::DataTaskCreated {
         task: id,
         netuid,
         creator: *creator,
@@ -363,13 +351,11 @@ pub(crate) fn create<R: StateReader>(
 
 /// CommitData: record (or replace) the hotkey's commitment before the commit deadline.
 pub(crate) fn commit<R: StateReader>(
-    ov: &mut Overlay<R>,
-    hotkey: &AccountId,
+    cx: &mut TxContext<'_, R>,
     id: DataTaskId,
     commitment: Hash,
-    height: u64,
-    events: &mut Vec<Event>,
 ) -> Result<(), TxError> {
+    let (ov, hotkey, height) = (&mut cx.state, &cx.sender, cx.height);
     let mut task = require_task(ov, id)?;
     if height > task.commit_deadline {
         return Err(TxError::CommitClosed {
@@ -398,7 +384,7 @@ pub(crate) fn commit<R: StateReader>(
         reveal: None,
     };
     state::put(ov, keys::contribution_key(id, hotkey), &c);
-    events.push(Event::DataCommitted {
+    cx.events.push(Event::DataCommitted {
         task: id,
         hotkey: *hotkey,
         commitment,
@@ -407,17 +393,14 @@ pub(crate) fn commit<R: StateReader>(
 }
 
 /// RevealData: open the hotkey's commitment inside the reveal window.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn reveal<R: StateReader>(
-    ov: &mut Overlay<R>,
-    hotkey: &AccountId,
+    cx: &mut TxContext<'_, R>,
     id: DataTaskId,
     content_hash: Hash,
     salt: &[u8; 32],
     rows: u64,
-    height: u64,
-    events: &mut Vec<Event>,
 ) -> Result<(), TxError> {
+    let (ov, hotkey, height) = (&mut cx.state, &cx.sender, cx.height);
     let mut task = require_task(ov, id)?;
     if height <= task.commit_deadline {
         return Err(TxError::RevealNotOpen {
@@ -462,7 +445,7 @@ pub(crate) fn reveal<R: StateReader>(
         .checked_add(rows)
         .ok_or(TxError::Overflow("revealed rows"))?;
     state::put(ov, keys::task_key(id), &task);
-    events.push(Event::DataRevealed {
+    cx.events.push(Event::DataRevealed {
         task: id,
         hotkey: *hotkey,
         content_hash,
@@ -473,14 +456,12 @@ pub(crate) fn reveal<R: StateReader>(
 
 /// PublishDataset: record the accepted dataset's root and release the escrow.
 pub(crate) fn publish<R: StateReader>(
-    ov: &mut Overlay<R>,
-    hotkey: &AccountId,
+    cx: &mut TxContext<'_, R>,
     id: DataTaskId,
     merkle_root: Hash,
     rows: u64,
-    height: u64,
-    events: &mut Vec<Event>,
 ) -> Result<(), TxError> {
+    let (ov, hotkey, height) = (&mut cx.state, &cx.sender, cx.height);
     let mut task = require_task(ov, id)?;
     if height <= task.reveal_deadline {
         return Err(TxError::PublishTooEarly {
@@ -524,7 +505,7 @@ pub(crate) fn publish<R: StateReader>(
         block: height,
     });
     state::put(ov, keys::task_key(id), &task);
-    events.push(Event::DatasetPublished {
+    cx.events.push(Event::DatasetPublished {
         task: id,
         merkle_root,
         rows,

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     TxError, accounts,
+    context::TxContext,
     events::Event,
-    params::ChainParams,
     staking,
     state::{self, StateError, Value},
     store::{Overlay, StateReader},
@@ -227,14 +227,11 @@ pub fn uid_to_prune(
 
 /// Register: pay the burn price and take a UID (appending, or replacing the prune choice).
 pub(crate) fn register<R: StateReader>(
-    ov: &mut Overlay<R>,
-    params: &ChainParams,
-    coldkey: &AccountId,
+    cx: &mut TxContext<'_, R>,
     netuid: Netuid,
     hotkey: &AccountId,
-    height: u64,
-    events: &mut Vec<Event>,
 ) -> Result<(), TxError> {
+    let (ov, params, coldkey, height) = (&mut cx.state, cx.params, &cx.sender, cx.height);
     // Phase 2.
     let (hp, mut st) = subnets::require(ov, netuid)?;
     if !hp.registration_allowed {
@@ -283,7 +280,7 @@ pub(crate) fn register<R: StateReader>(
     state::put(ov, keys::registration_key(netuid, hotkey), &uid);
     ov.delete(keys::scores_key(netuid, uid));
     ov.delete(keys::endpoint_key(netuid, uid));
-    events.push(Event::Registered {
+    cx.events.push(Event::Registered {
         netuid,
         uid,
         hotkey: *hotkey,
@@ -320,16 +317,15 @@ pub fn validate_endpoint(e: &Endpoint) -> Result<(), TxError> {
 
 /// Serve: a registered hotkey publishes its endpoint.
 pub(crate) fn serve<R: StateReader>(
-    ov: &mut Overlay<R>,
-    hotkey: &AccountId,
+    cx: &mut TxContext<'_, R>,
     netuid: Netuid,
     endpoint: &Endpoint,
-    events: &mut Vec<Event>,
 ) -> Result<(), TxError> {
+    let (ov, hotkey) = (&mut cx.state, &cx.sender);
     subnets::require(ov, netuid)?;
     let (uid, _) = require_registered(ov, netuid, hotkey)?;
     state::put(ov, keys::endpoint_key(netuid, uid), endpoint);
-    events.push(Event::Served { netuid, uid });
+    cx.events.push(Event::Served { netuid, uid });
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 pub mod keys;
 
 use plexus_types::{
-    AccountId, Amount, CodecError, Decode, Encode, Netuid, PLX, Payload,
+    AccountId, Amount, CodecError, Decode, Encode, PLX, Payload,
     codec::{Reader, WriteExt},
 };
 use serde::{Deserialize, Serialize};
@@ -64,31 +64,16 @@ impl Default for ChainParams {
 }
 
 impl ChainParams {
-    /// The least fee a transaction with `payload` must pay. Hotkey housekeeping
-    /// (serving, committing, revealing and setting weights) is fee-free, as in
-    /// subtensor: hotkeys rarely hold funds, and registration cost plus rate limits
-    /// bound the spam. The same holds for a data contributor's commit and reveal and a
-    /// validator's dataset publication. A fee offered anyway is charged.
+    /// The least fee a transaction with `payload` must pay: 0 for the payloads
+    /// [`fees::fee_free`](crate::fees::fee_free) names (hotkey housekeeping and data
+    /// contributions, as in subtensor), [`min_fee`](Self::min_fee) for every other.
+    /// A fee offered anyway is charged.
     pub fn min_fee_for(&self, payload: &Payload) -> Amount {
-        if fee_free_netuid(payload).is_some() || crate::data::fee_free_task(payload).is_some() {
+        if crate::fees::fee_free(payload).is_some() {
             0
         } else {
             self.min_fee
         }
-    }
-}
-
-/// The subnet of a fee-free hotkey payload (serve, commit, reveal or set weights),
-/// if `payload` is one.
-pub(crate) fn fee_free_netuid(payload: &Payload) -> Option<Netuid> {
-    match payload {
-        Payload::Serve { netuid, .. }
-        | Payload::CommitWeights { netuid, .. }
-        | Payload::RevealWeights { netuid, .. }
-        | Payload::SetWeights { netuid, .. }
-        | Payload::RegisterIssuer { netuid, .. }
-        | Payload::SettleCredits { netuid, .. } => Some(*netuid),
-        _ => None,
     }
 }
 

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     TxError, accounts,
+    context::TxContext,
     events::Event,
     params::ChainParams,
     state::{self, StateError, Value},
@@ -226,12 +227,11 @@ pub(crate) fn check_take(params: &ChainParams, take: u16) -> Result<(), TxError>
 
 /// AddStake: move `amount` from the coldkey's balance to its stake on `hot`.
 pub(crate) fn add_stake<R: StateReader>(
-    ov: &mut Overlay<R>,
-    cold: &AccountId,
+    cx: &mut TxContext<'_, R>,
     hot: &AccountId,
     amount: Amount,
-    events: &mut Vec<Event>,
 ) -> Result<(), TxError> {
+    let (ov, cold) = (&mut cx.state, &cx.sender);
     // Phase 2: the hotkey must be bound (registered at least once) so emission has an owner.
     if hotkey(ov, hot)?.is_none() {
         return Err(TxError::UnknownHotkey { hotkey: *hot });
@@ -239,7 +239,7 @@ pub(crate) fn add_stake<R: StateReader>(
     // Phase 3.
     accounts::debit(ov, cold, amount, "stake amount + fee")?;
     increase_stake(ov, hot, cold, amount)?;
-    events.push(Event::StakeAdded {
+    cx.events.push(Event::StakeAdded {
         coldkey: *cold,
         hotkey: *hot,
         amount,
@@ -249,16 +249,15 @@ pub(crate) fn add_stake<R: StateReader>(
 
 /// RemoveStake: move `amount` from the coldkey's stake on `hot` back to its balance.
 pub(crate) fn remove_stake<R: StateReader>(
-    ov: &mut Overlay<R>,
-    cold: &AccountId,
+    cx: &mut TxContext<'_, R>,
     hot: &AccountId,
     amount: Amount,
-    events: &mut Vec<Event>,
 ) -> Result<(), TxError> {
+    let (ov, cold) = (&mut cx.state, &cx.sender);
     // decrease_stake checks the stake covers `amount` before it writes anything.
     decrease_stake(ov, hot, cold, amount)?;
     accounts::credit(ov, cold, amount)?;
-    events.push(Event::StakeRemoved {
+    cx.events.push(Event::StakeRemoved {
         coldkey: *cold,
         hotkey: *hot,
         amount,
@@ -268,12 +267,11 @@ pub(crate) fn remove_stake<R: StateReader>(
 
 /// SetTake: the hotkey's owner changes its take.
 pub(crate) fn set_take<R: StateReader>(
-    ov: &mut Overlay<R>,
-    cold: &AccountId,
+    cx: &mut TxContext<'_, R>,
     hot: &AccountId,
     take: u16,
-    events: &mut Vec<Event>,
 ) -> Result<(), TxError> {
+    let (ov, cold) = (&mut cx.state, &cx.sender);
     let mut info = hotkey(ov, hot)?.ok_or(TxError::UnknownHotkey { hotkey: *hot })?;
     if info.owner != *cold {
         return Err(TxError::NotHotkeyOwner {
@@ -283,6 +281,6 @@ pub(crate) fn set_take<R: StateReader>(
     }
     info.take = take;
     state::put(ov, keys::hotkey_key(hot), &info);
-    events.push(Event::TakeSet { hotkey: *hot, take });
+    cx.events.push(Event::TakeSet { hotkey: *hot, take });
     Ok(())
 }

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     TxError, accounts,
+    context::TxContext,
     events::Event,
     params::ChainParams,
     state::{self, StateError, Value},
@@ -262,17 +263,13 @@ pub(crate) fn insert<R: StateReader>(
 }
 
 /// CreateSubnet: burn the lock cost and create a subnet owned by the signer.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn create<R: StateReader>(
-    ov: &mut Overlay<R>,
-    params: &ChainParams,
-    owner: &AccountId,
+    cx: &mut TxContext<'_, R>,
     name: &str,
     mechanism: Mechanism,
     hp: &Hyperparams,
-    height: u64,
-    events: &mut Vec<Event>,
 ) -> Result<(), TxError> {
+    let (ov, params, owner, height) = (&mut cx.state, cx.params, &cx.sender, cx.height);
     let lock = params.subnet_lock_cost;
     let info = SubnetInfo {
         name: name.to_string(),
@@ -284,7 +281,7 @@ pub(crate) fn create<R: StateReader>(
     let netuid = insert(ov, params, &info, hp, height)?;
     accounts::debit(ov, owner, lock, "subnet lock cost + fee")?;
     accounts::record_burn(ov, lock)?;
-    events.push(Event::SubnetCreated {
+    cx.events.push(Event::SubnetCreated {
         netuid,
         owner: *owner,
         burned: lock,
@@ -294,12 +291,11 @@ pub(crate) fn create<R: StateReader>(
 
 /// SetHyperparams: the owner replaces the subnet's hyperparameters.
 pub(crate) fn set_hyperparams<R: StateReader>(
-    ov: &mut Overlay<R>,
-    signer: &AccountId,
+    cx: &mut TxContext<'_, R>,
     netuid: Netuid,
     hp: &Hyperparams,
-    events: &mut Vec<Event>,
 ) -> Result<(), TxError> {
+    let (ov, signer) = (&mut cx.state, &cx.sender);
     let info = info(ov, netuid)?.ok_or(TxError::UnknownSubnet { netuid })?;
     if info.owner != *signer {
         return Err(TxError::NotSubnetOwner {
@@ -315,7 +311,7 @@ pub(crate) fn set_hyperparams<R: StateReader>(
         )));
     }
     state::put(ov, keys::hyperparams_key(netuid), hp);
-    events.push(Event::HyperparamsSet { netuid });
+    cx.events.push(Event::HyperparamsSet { netuid });
     Ok(())
 }
 

@@ -13,7 +13,7 @@
 pub mod keys;
 
 use plexus_types::{
-    AccountId, CodecError, Decode, Encode, Hash, Hyperparams, Netuid, Uid,
+    CodecError, Decode, Encode, Hash, Hyperparams, Netuid, Uid,
     codec::{Reader, WriteExt},
     tx::{MAX_WEIGHT_ENTRIES, weights_commit_hash},
 };
@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     TxError,
+    context::TxContext,
     events::Event,
     neurons::{self, Neuron},
     state::{self, StateError, Value},
@@ -219,16 +220,13 @@ fn store<R: StateReader>(
 }
 
 /// SetWeights: store weights directly (subnets without commit-reveal).
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn set_weights<R: StateReader>(
-    ov: &mut Overlay<R>,
-    hotkey: &AccountId,
+    cx: &mut TxContext<'_, R>,
     netuid: Netuid,
     uids: &[u16],
     weights: &[u16],
-    height: u64,
-    events: &mut Vec<Event>,
 ) -> Result<(), TxError> {
+    let (ov, hotkey, height) = (&mut cx.state, &cx.sender, cx.height);
     let (hp, st) = subnets::require(ov, netuid)?;
     if hp.commit_reveal {
         return Err(TxError::CommitRevealEnabled { netuid });
@@ -240,19 +238,17 @@ pub(crate) fn set_weights<R: StateReader>(
     neuron.weights_set_at = Some(height);
     neuron.weights_committed_at = height;
     neurons::put_neuron(ov, netuid, uid, &neuron);
-    store(ov, netuid, uid, &row, false, events);
+    store(ov, netuid, uid, &row, false, &mut cx.events);
     Ok(())
 }
 
 /// CommitWeights: record a hash to reveal in the next epoch (replacing any pending one).
 pub(crate) fn commit_weights<R: StateReader>(
-    ov: &mut Overlay<R>,
-    hotkey: &AccountId,
+    cx: &mut TxContext<'_, R>,
     netuid: Netuid,
     hash: Hash,
-    height: u64,
-    events: &mut Vec<Event>,
 ) -> Result<(), TxError> {
+    let (ov, hotkey, height) = (&mut cx.state, &cx.sender, cx.height);
     let (hp, st) = subnets::require(ov, netuid)?;
     if !hp.commit_reveal {
         return Err(TxError::CommitRevealDisabled { netuid });
@@ -267,7 +263,7 @@ pub(crate) fn commit_weights<R: StateReader>(
         epoch: st.epoch_index,
     };
     state::put(ov, keys::commit_key(netuid, uid), &commit);
-    events.push(Event::WeightsCommitted {
+    cx.events.push(Event::WeightsCommitted {
         netuid,
         uid,
         commit: hash,
@@ -276,18 +272,15 @@ pub(crate) fn commit_weights<R: StateReader>(
 }
 
 /// RevealWeights: open last epoch's commit and store the weights.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn reveal_weights<R: StateReader>(
-    ov: &mut Overlay<R>,
-    hotkey: &AccountId,
+    cx: &mut TxContext<'_, R>,
     netuid: Netuid,
     uids: &[u16],
     weights: &[u16],
     salt: &[u8; 32],
     version: u64,
-    height: u64,
-    events: &mut Vec<Event>,
 ) -> Result<(), TxError> {
+    let (ov, hotkey, height) = (&mut cx.state, &cx.sender, cx.height);
     let (hp, st) = subnets::require(ov, netuid)?;
     if !hp.commit_reveal {
         return Err(TxError::CommitRevealDisabled { netuid });
@@ -315,6 +308,6 @@ pub(crate) fn reveal_weights<R: StateReader>(
     neuron.weights_committed_at = commit.block;
     neurons::put_neuron(ov, netuid, uid, &neuron);
     ov.delete(keys::commit_key(netuid, uid));
-    store(ov, netuid, uid, &row, true, events);
+    store(ov, netuid, uid, &row, true, &mut cx.events);
     Ok(())
 }

@@ -40,7 +40,11 @@ fn self_weights_only_pay_validators_by_stake_through_the_api() {
 
 #[test]
 fn self_weights_only_pay_validators_by_stake_as_a_scenario() {
-    let jsonl = scenario::run_json(include_str!("vectors/no_valid_weights.json")).unwrap();
+    let jsonl = scenario::run_json(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/no_valid_weights.json"
+    )))
+    .unwrap();
     let reports: Vec<scenario::EpochReport> = jsonl
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

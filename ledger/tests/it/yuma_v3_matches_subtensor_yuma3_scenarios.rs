@@ -342,7 +342,11 @@ fn a_stable_miner_keeps_its_bonds_while_others_move() {
 
 #[test]
 fn the_kappa_moves_first_scenario_file_reproduces_subtensors_dividends() {
-    let jsonl = scenario::run_json(include_str!("vectors/yuma3_kappa_moves_first.json")).unwrap();
+    let jsonl = scenario::run_json(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/yuma3_kappa_moves_first.json"
+    )))
+    .unwrap();
     let reports: Vec<scenario::EpochReport> = jsonl
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

@@ -1,4 +1,5 @@
-//! Integration tests of the ledger; each module is named as the sentence it checks.
+//! Integration tests of the ledger and its Yuma epoch (one binary); each module is named
+//! as the sentence it checks. Golden vectors live in `tests/vectors/`.
 
 #![allow(
     clippy::unwrap_used,
@@ -20,3 +21,12 @@ mod supply_is_conserved_under_random_transactions_and_epochs;
 mod the_burn_price_grows_on_registration_and_decays_with_its_half_life;
 mod the_full_economy_runs_from_faucet_to_emission_in_the_metagraph;
 mod weights_are_validated_and_stored_max_upscaled;
+mod yuma_masks_decay_and_resets_follow_the_chain_rules;
+mod yuma_matches_subtensor_512_uid_graph;
+mod yuma_math_matches_subtensor_golden_vectors;
+mod yuma_original_bonds_follow_subtensor_dynamics;
+mod yuma_pays_validators_by_stake_when_no_valid_weights_exist;
+mod yuma_scenario_rejects_malformed_input;
+mod yuma_shares_sum_to_one_and_emission_is_conserved;
+mod yuma_sparse_epoch_equals_the_dense_reference;
+mod yuma_v3_matches_subtensor_yuma3_scenarios;

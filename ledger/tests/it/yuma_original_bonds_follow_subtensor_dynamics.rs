@@ -132,7 +132,11 @@ fn original_bonds_follow_subtensors_seven_steps_through_the_api() {
 
 #[test]
 fn original_bonds_follow_subtensors_seven_steps_as_a_scenario() {
-    let jsonl = scenario::run_json(include_str!("vectors/original_bond_dynamics.json")).unwrap();
+    let jsonl = scenario::run_json(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/original_bond_dynamics.json"
+    )))
+    .unwrap();
     let reports: Vec<scenario::EpochReport> = jsonl
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

@@ -128,7 +128,10 @@ fn inapplicable_hyperparameters_are_rejected() {
 
 #[test]
 fn a_scenario_runs_the_same_twice() {
-    let json = include_str!("vectors/yuma3_kappa_moves_first.json");
+    let json = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/yuma3_kappa_moves_first.json"
+    ));
     assert_eq!(
         scenario::run_json(json).unwrap(),
         scenario::run_json(json).unwrap()

@@ -135,7 +135,11 @@ fn bonds_that_accumulate_over_consecutive_blocks_give_the_same_payout() {
 
 #[test]
 fn the_512_uid_scenario_file_reproduces_the_vector() {
-    let jsonl = scenario::run_json(include_str!("vectors/graph_512.json")).unwrap();
+    let jsonl = scenario::run_json(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/graph_512.json"
+    )))
+    .unwrap();
     let reports: Vec<scenario::EpochReport> = jsonl
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
