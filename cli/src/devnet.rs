@@ -40,31 +40,30 @@ pub(crate) async fn run(ctx: &Context, args: &DevnetArgs) -> anyhow::Result<()> 
     let dir = dir
         .canonicalize()
         .with_context(|| format!("cannot resolve {}", dir.display()))?;
-    let models = plexus_inference::models::models_dir();
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("plexus"));
-    let config = Config {
+    let models = plexus_inference::models::models_dir();
+    let (port_base, threads) = (args.port_base, args.threads);
+    let mut devnet = Devnet::new(Config {
         dir: dir.clone(),
-        port_base: args.port_base,
-        threads: args.threads,
+        port_base,
+        threads,
         exe,
         models,
-    };
-    let mut devnet = Devnet::new(config.clone())?;
+    })?;
     let started = Instant::now();
-    let result = match tokio::select! {
-        r = devnet.start() => Some(r),
-        () = shutdown_signal() => None,
-    } {
-        Some(Ok(ready)) => match announce(ctx, args, &config, &ready, started) {
-            Ok(()) => tokio::select! {
-                () = shutdown_signal() => Ok(()),
-                e = devnet.watch() => Err(e.into()),
-            },
-            Err(e) => Err(e),
-        },
-        Some(Err(e)) => Err(e.into()),
-        None => Ok(()),
-    };
+    let result: anyhow::Result<()> = async {
+        let up = tokio::select! {
+            r = devnet.start() => Some(r?),
+            () = shutdown_signal() => None,
+        };
+        let Some(ready) = up else { return Ok(()) };
+        announce(ctx, args, devnet.config(), &ready, started)?;
+        tokio::select! {
+            () = shutdown_signal() => Ok(()),
+            e = devnet.watch() => Err(e.into()),
+        }
+    }
+    .await;
     for name in devnet.stop().await {
         eprintln!("the {name} did not stop within 10 s; killed");
     }

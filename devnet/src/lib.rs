@@ -150,6 +150,11 @@ impl Devnet {
         &self.config.dir
     }
 
+    /// How it was configured.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     /// Its ports.
     pub fn ports(&self) -> Ports {
         self.ports
