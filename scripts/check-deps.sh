@@ -45,6 +45,9 @@ forbid plexus-client "clients verify proofs with plexus-storage's proof module, 
   redb
 forbid plexus-validator "the validator judges engine-neutral scores; engines depend on it, not the reverse" \
   llama-cpp-2
+forbid plexus-devnet "the devnet spawns plexus processes: no engine and no server crate" \
+  plexus-inference plexus-node plexus-api plexus-provider plexus-relay plexus-issuer \
+  plexus-validator llama-cpp-2
 
 if [ "$status" -ne 0 ]; then
   printf '\ndependency edges: FAILED\n'

@@ -105,22 +105,6 @@ pub(crate) fn load_or_create_secret(path: &std::path::Path) -> anyhow::Result<[u
     Ok(plexus_wallet::load_or_create_secret(path)?)
 }
 
-/// Read the JSON state file at `path`, or `None` when there is none yet. A file that
-/// does not parse is an error saying `path` `is_not` (e.g. "is not a validator state
-/// file: move it away to start afresh").
-pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
-    path: &std::path::Path,
-    is_not: &str,
-) -> anyhow::Result<Option<T>> {
-    match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .with_context(|| format!("{} {is_not}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
-    }
-}
-
 /// Write `value` as JSON to `path` atomically (a crash leaves the old file or the new
 /// one), readable only by this user.
 pub(crate) fn write_json(
