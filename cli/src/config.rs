@@ -26,6 +26,28 @@ pub(crate) struct ConfigArgs {
     pub(crate) print_config: bool,
 }
 
+/// The wallet, hotkey and subnet a validator's service acts for (flags, each also a
+/// key of the `--config` file).
+#[derive(Debug, Clone, Default, Args, Serialize)]
+pub(crate) struct HotkeyFlags {
+    /// Wallet holding the hotkey [default: default].
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    /// The hotkey (it needs a validator permit on the subnet) [default: default].
+    #[arg(long)]
+    pub(crate) hotkey: Option<String>,
+    /// The subnet (required, as a flag or in the file).
+    #[arg(long)]
+    pub(crate) netuid: Option<plexus_types::Netuid>,
+}
+
+/// The subnet a service was configured for, or an error saying how to set it.
+pub(crate) fn required_netuid(
+    netuid: Option<plexus_types::Netuid>,
+) -> anyhow::Result<plexus_types::Netuid> {
+    netuid.context("no subnet given: pass --netuid N or set `netuid` in the --config file")
+}
+
 impl ConfigArgs {
     /// The effective configuration: defaults, then the file, then `overrides` (the
     /// flags and environment variables given, serialized with `None`s skipped).

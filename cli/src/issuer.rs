@@ -1,47 +1,83 @@
 //! `plexus issuer`: a validator's credit issuer: publish its keys on chain and sign
 //! tokens for paid deposits, behind an OHTTP gateway reached through relays.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::Context as _;
 use clap::Args;
 use plexus_issuer::{IssuerService, ServiceConfig, service::DEFAULT_TX_TIMEOUT};
 use plexus_types::Netuid;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::{
+    config::{ConfigArgs, HotkeyFlags, required_netuid},
     context::Context,
     node::{init_logging, shutdown_signal},
     output,
 };
 
-/// Flags of `plexus issuer`.
-#[derive(Debug, Args)]
+/// Flags of `plexus issuer` (each also a key of its `--config` file).
+#[derive(Debug, Args, Serialize)]
 pub(crate) struct IssuerArgs {
-    /// Wallet holding the validator hotkey.
-    #[arg(long, default_value = "default")]
-    name: String,
-    /// The validator hotkey that issues (it needs a validator permit on --netuid).
-    #[arg(long, default_value = "default")]
-    hotkey: String,
-    /// A subnet on which the hotkey holds a validator permit.
+    #[command(flatten)]
+    #[serde(skip)]
+    config: ConfigArgs,
+    #[command(flatten)]
+    #[serde(flatten)]
+    key: HotkeyFlags,
+    /// Where to serve the issuance gateway [default: 127.0.0.1:8100].
     #[arg(long)]
-    netuid: Netuid,
-    /// Where to serve the issuance gateway.
-    #[arg(long, default_value = "127.0.0.1:8100")]
-    listen: SocketAddr,
+    listen: Option<SocketAddr>,
     /// The URL published on chain (default: http://LISTEN).
     #[arg(long)]
     public_url: Option<String>,
-    /// The key epoch to issue under (a new epoch means a new RSA key).
-    #[arg(long, default_value_t = 0)]
-    key_epoch: u32,
+    /// The key epoch to issue under (a new epoch means a new RSA key) [default: 0].
+    #[arg(long)]
+    key_epoch: Option<u32>,
     /// State folder (keys, used deposits). Default: ~/.plexus/issuer/HOTKEY.
     #[arg(long)]
     data_dir: Option<PathBuf>,
 }
 
-pub(crate) async fn run(ctx: &Context, args: IssuerArgs) -> anyhow::Result<()> {
+/// Everything `plexus issuer` runs with: defaults < `--config` file < environment <
+/// flags.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct IssuerConfig {
+    name: String,
+    hotkey: String,
+    netuid: Option<Netuid>,
+    listen: SocketAddr,
+    public_url: Option<String>,
+    key_epoch: u32,
+    data_dir: Option<PathBuf>,
+    /// Seconds the registration transaction may take to be finalized.
+    tx_timeout_secs: u64,
+}
+
+impl Default for IssuerConfig {
+    fn default() -> Self {
+        Self {
+            name: "default".into(),
+            hotkey: "default".into(),
+            netuid: None,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8100)),
+            public_url: None,
+            key_epoch: 0,
+            data_dir: None,
+            tx_timeout_secs: DEFAULT_TX_TIMEOUT.as_secs(),
+        }
+    }
+}
+
+#[allow(clippy::needless_pass_by_value)] // clap hands the flags over by value
+pub(crate) async fn run(ctx: &Context, flags: IssuerArgs) -> anyhow::Result<()> {
+    let args: IssuerConfig = flags.config.resolve(&flags)?;
+    if flags.config.printed(&args)? {
+        return Ok(());
+    }
+    let netuid = required_netuid(args.netuid)?;
     init_logging();
     let (wallet, password, _) = ctx.unlock(&args.name)?;
     let hotkey = wallet
@@ -54,12 +90,12 @@ pub(crate) async fn run(ctx: &Context, args: IssuerArgs) -> anyhow::Result<()> {
     let service = IssuerService::start(ServiceConfig {
         node: ctx.client()?,
         hotkey,
-        netuid: args.netuid,
+        netuid,
         listen: args.listen,
-        public_url: args.public_url,
+        public_url: args.public_url.clone(),
         key_epoch: args.key_epoch,
         data_dir,
-        tx_timeout: DEFAULT_TX_TIMEOUT,
+        tx_timeout: Duration::from_secs(args.tx_timeout_secs),
     })
     .await?;
     let gateway = service.gateway_url();

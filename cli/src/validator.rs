@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::{
-    config::ConfigArgs,
+    config::{ConfigArgs, HotkeyFlags, required_netuid},
     context::{Context, load_or_create_secret},
     credits::{DEFAULT_RELAY_URL, open_store},
 };
@@ -39,17 +39,9 @@ pub(crate) struct ValidatorArgs {
     #[command(flatten)]
     #[serde(skip)]
     config: ConfigArgs,
-    /// Wallet holding the validator hotkey (its coldkey buys the credits) [default:
-    /// default].
-    #[arg(long)]
-    name: Option<String>,
-    /// The validator hotkey (it needs a validator permit for its weights to count)
-    /// [default: default].
-    #[arg(long)]
-    hotkey: Option<String>,
-    /// The inference subnet to validate (required, here or in the file).
-    #[arg(long)]
-    netuid: Option<Netuid>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    key: HotkeyFlags,
     /// The OHTTP relay probes go through, like any user's requests [default:
     /// http://127.0.0.1:7080].
     #[arg(long, env = "PLEXUS_RELAY")]
@@ -137,9 +129,7 @@ pub(crate) async fn run(ctx: &Context, flags: &ValidatorArgs) -> anyhow::Result<
     if flags.config.printed(&args)? {
         return Ok(());
     }
-    let netuid = args
-        .netuid
-        .context("no subnet to validate: pass --netuid N or set `netuid` in the --config file")?;
+    let netuid = required_netuid(args.netuid)?;
     if !CREDIT_BUNDLES.contains(&args.credit_bundle) {
         bail!("credit_bundle must be one of 10, 100 or 1000");
     }
