@@ -13,17 +13,22 @@ use plexus_provider::{
     service::DEFAULT_TX_TIMEOUT,
 };
 use plexus_types::{Hash, Netuid};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::{
+    config::ConfigArgs,
     context::Context,
     node::{cannot_listen, init_logging, shutdown_signal},
     output,
 };
 
-/// Flags of `plexus provider`.
-#[derive(Debug, Args)]
+/// Flags of `plexus provider` (each also a key of its `--config` file).
+#[derive(Debug, Args, Serialize)]
 pub(crate) struct ProviderArgs {
+    #[command(flatten)]
+    #[serde(skip)]
+    config: ConfigArgs,
     /// The chat model: a .gguf file, a folder, a name under ~/.plexus/models, or an
     /// ORG/NAME in a Hugging Face cache. Default: the installed SmolLM2-135M-Instruct.
     #[arg(long)]
@@ -34,6 +39,7 @@ pub(crate) struct ProviderArgs {
     embeddings: Option<String>,
     /// Serve no embedding model.
     #[arg(long, conflicts_with = "embeddings")]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     no_embeddings: bool,
     /// Forward to an OpenAI-compatible server (vLLM, llama.cpp server, TGI, Ollama)
     /// instead of running the built-in engine.
@@ -45,55 +51,127 @@ pub(crate) struct ProviderArgs {
     /// blake3 of the upstream model's weights file, as published on chain.
     #[arg(long)]
     weights_hash: Option<Hash>,
-    /// Context length of the upstream model.
-    #[arg(long, default_value_t = 4096)]
-    upstream_context: u32,
-    /// Where to serve the OpenAI API.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
+    /// Context length of the upstream model [default: 4096].
+    #[arg(long)]
+    upstream_context: Option<u32>,
+    /// Where to serve the OpenAI API [default: 127.0.0.1:8080].
+    #[arg(long)]
+    listen: Option<SocketAddr>,
     /// The URL published on chain (default: http://LISTEN).
     #[arg(long)]
     public_url: Option<String>,
     /// Subnet to register on and serve; without it nothing is published.
     #[arg(long)]
     netuid: Option<Netuid>,
-    /// Wallet whose coldkey pays the registration.
-    #[arg(long, default_value = "default")]
-    name: String,
-    /// Hotkey of that wallet the provider serves as.
-    #[arg(long, default_value = "default")]
-    hotkey: String,
+    /// Wallet whose coldkey pays the registration [default: default].
+    #[arg(long)]
+    name: Option<String>,
+    /// Hotkey of that wallet the provider serves as [default: default].
+    #[arg(long)]
+    hotkey: Option<String>,
     /// Operator name published with `Serve` (so clients can pick a relay run by
-    /// someone else).
-    #[arg(long, default_value = "plexus")]
-    operator: String,
-    /// CPU threads per generation.
-    #[arg(long, default_value_t = 1)]
-    threads: u32,
-    /// Generations running at once.
-    #[arg(long, default_value_t = 1)]
-    slots: u32,
+    /// someone else) [default: plexus].
+    #[arg(long)]
+    operator: Option<String>,
+    /// CPU threads per generation [default: 1].
+    #[arg(long)]
+    threads: Option<u32>,
+    /// Generations running at once [default: 1].
+    #[arg(long)]
+    slots: Option<u32>,
     /// Context length per slot (default: the model's, at most 4096).
     #[arg(long)]
     context: Option<u32>,
-    /// Requests waiting for a slot before answering 429.
-    #[arg(long, default_value_t = 64)]
-    queue: usize,
-    /// Deadline of one request, in seconds.
-    #[arg(long, default_value_t = 300)]
-    timeout: u64,
+    /// Requests waiting for a slot before answering 429 [default: 64].
+    #[arg(long)]
+    queue: Option<usize>,
+    /// Deadline of one request, in seconds [default: 300].
+    #[arg(long)]
+    timeout: Option<u64>,
     /// State folder (OHTTP key seed, spent tokens). Default: ~/.plexus/provider/HOTKEY.
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// Seconds between settlement rounds of redeemed credit tokens.
-    #[arg(long, default_value_t = 10)]
+    /// Seconds between settlement rounds of redeemed credit tokens [default: 10].
+    #[arg(long)]
+    settle_secs: Option<u64>,
+}
+
+/// Everything `plexus provider` runs with: defaults < `--config` file < environment
+/// < flags.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct ProviderFileConfig {
+    model: Option<String>,
+    embeddings: Option<String>,
+    no_embeddings: bool,
+    upstream: Option<String>,
+    upstream_model: Option<String>,
+    weights_hash: Option<Hash>,
+    upstream_context: u32,
+    listen: SocketAddr,
+    public_url: Option<String>,
+    netuid: Option<Netuid>,
+    name: String,
+    hotkey: String,
+    operator: String,
+    threads: u32,
+    slots: u32,
+    context: Option<u32>,
+    queue: usize,
+    timeout: u64,
+    data_dir: Option<PathBuf>,
     settle_secs: u64,
+    /// Seconds a registration or settlement transaction may take to be finalized.
+    tx_timeout_secs: u64,
+    /// Largest request body accepted, in bytes.
+    max_body_bytes: usize,
+    /// Largest `max_tokens` accepted (also capped by the model's context).
+    max_tokens: u32,
+    /// `max_tokens` of a chat request that names none.
+    default_chat_max_tokens: u32,
+}
+
+impl Default for ProviderFileConfig {
+    fn default() -> Self {
+        let provider = ProviderConfig::default();
+        Self {
+            model: None,
+            embeddings: None,
+            no_embeddings: false,
+            upstream: None,
+            upstream_model: None,
+            weights_hash: None,
+            upstream_context: 4096,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            netuid: None,
+            name: "default".into(),
+            hotkey: "default".into(),
+            operator: "plexus".into(),
+            threads: 1,
+            slots: 1,
+            context: None,
+            queue: 64,
+            timeout: 300,
+            data_dir: None,
+            settle_secs: 10,
+            tx_timeout_secs: DEFAULT_TX_TIMEOUT.as_secs(),
+            max_body_bytes: provider.max_body_bytes,
+            max_tokens: provider.max_tokens,
+            default_chat_max_tokens: provider.default_chat_max_tokens,
+        }
+    }
 }
 
 /// Default context per slot: SmolLM2 trains on 8192, but 4096 halves the KV cache.
 const DEFAULT_CONTEXT: u32 = 4096;
 
-pub(crate) async fn run(ctx: &Context, args: ProviderArgs) -> anyhow::Result<()> {
+#[allow(clippy::needless_pass_by_value)] // clap hands the flags over by value
+pub(crate) async fn run(ctx: &Context, flags: ProviderArgs) -> anyhow::Result<()> {
+    let args: ProviderFileConfig = flags.config.resolve(&flags)?;
+    if flags.config.printed(&args)? {
+        return Ok(());
+    }
     init_logging();
     let keys = match args.netuid {
         Some(_) => {
@@ -122,7 +200,7 @@ fn spinner(message: String) -> indicatif::ProgressBar {
     bar
 }
 
-async fn load_engine(args: &ProviderArgs) -> anyhow::Result<Arc<dyn Engine>> {
+async fn load_engine(args: &ProviderFileConfig) -> anyhow::Result<Arc<dyn Engine>> {
     if let Some(url) = &args.upstream {
         let (Some(model), Some(hash)) = (&args.upstream_model, args.weights_hash) else {
             bail!("--upstream needs --upstream-model and --weights-hash");
@@ -153,7 +231,7 @@ async fn load_engine(args: &ProviderArgs) -> anyhow::Result<Arc<dyn Engine>> {
     )?))
 }
 
-async fn load_embedder(args: &ProviderArgs) -> anyhow::Result<Option<Arc<dyn Embedder>>> {
+async fn load_embedder(args: &ProviderFileConfig) -> anyhow::Result<Option<Arc<dyn Embedder>>> {
     if args.no_embeddings || args.upstream.is_some() {
         return Ok(None);
     }
@@ -179,7 +257,7 @@ async fn load_embedder(args: &ProviderArgs) -> anyhow::Result<Option<Arc<dyn Emb
 
 async fn serve(
     ctx: &Context,
-    args: ProviderArgs,
+    args: ProviderFileConfig,
     keys: Option<(plexus_types::Keypair, plexus_types::Keypair)>,
 ) -> anyhow::Result<()> {
     let engine = load_engine(&args).await?;
@@ -195,7 +273,7 @@ async fn serve(
 /// The service's configuration from the flags (and, with `--netuid`, the unlocked keys).
 fn service_config(
     ctx: &Context,
-    args: &ProviderArgs,
+    args: &ProviderFileConfig,
     keys: Option<(plexus_types::Keypair, plexus_types::Keypair)>,
 ) -> anyhow::Result<ServiceConfig> {
     let on_chain = match (args.netuid, keys) {
@@ -209,7 +287,7 @@ fn service_config(
             coldkey,
             hotkey,
             settle_every: Duration::from_secs(args.settle_secs),
-            tx_timeout: DEFAULT_TX_TIMEOUT,
+            tx_timeout: Duration::from_secs(args.tx_timeout_secs),
         }),
         _ => None,
     };
@@ -221,6 +299,9 @@ fn service_config(
             queue: args.queue,
             request_timeout: Duration::from_secs(args.timeout.max(1)),
             operator: args.operator.clone(),
+            max_body_bytes: args.max_body_bytes,
+            max_tokens: args.max_tokens,
+            default_chat_max_tokens: args.default_chat_max_tokens,
             ..ProviderConfig::default()
         },
         on_chain,
