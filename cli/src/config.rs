@@ -62,10 +62,8 @@ impl ConfigArgs {
     /// then exits without starting the service).
     pub(crate) fn printed(&self, config: &impl Serialize) -> anyhow::Result<bool> {
         if self.print_config {
-            print!(
-                "{}",
-                toml::to_string_pretty(config).context("cannot print the configuration")?
-            );
+            let text = toml::to_string_pretty(config).context("cannot print the configuration")?;
+            println!("{}", text.trim_end());
         }
         Ok(self.print_config)
     }

@@ -8,20 +8,33 @@ use anyhow::{Context as _, bail};
 pub(crate) const DEFAULT_NODE_URL: &str = "http://127.0.0.1:7070";
 
 /// Settings shared by every command.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Context {
     pub(crate) node_url: String,
+    /// Whether `--node` or `PLEXUS_NODE` named the node (then it wins over a file).
+    node_given: bool,
     wallets: Option<PathBuf>,
     pub(crate) json: bool,
 }
 
 impl Context {
-    pub(crate) fn new(node_url: String, wallets: Option<PathBuf>, json: bool) -> Self {
+    pub(crate) fn new(node_url: Option<String>, wallets: Option<PathBuf>, json: bool) -> Self {
         Self {
-            node_url,
+            node_given: node_url.is_some(),
+            node_url: node_url.unwrap_or_else(|| DEFAULT_NODE_URL.to_owned()),
             wallets,
             json,
         }
+    }
+
+    /// This context with the node a service's configuration file names, unless
+    /// `--node` or `PLEXUS_NODE` named one.
+    pub(crate) fn with_node(&self, from_file: Option<&str>) -> Self {
+        let mut ctx = self.clone();
+        if let (false, Some(url)) = (self.node_given, from_file) {
+            ctx.node_url = url.to_owned();
+        }
+        ctx
     }
 
     /// The wallet root folder.

@@ -45,6 +45,8 @@ pub(crate) struct IssuerArgs {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct IssuerConfig {
+    /// The node this service reads the chain from (`--node` and `PLEXUS_NODE` win).
+    node: Option<String>,
     name: String,
     hotkey: String,
     netuid: Option<Netuid>,
@@ -59,6 +61,7 @@ pub(crate) struct IssuerConfig {
 impl Default for IssuerConfig {
     fn default() -> Self {
         Self {
+            node: None,
             name: "default".into(),
             hotkey: "default".into(),
             netuid: None,
@@ -77,6 +80,7 @@ pub(crate) async fn run(ctx: &Context, flags: IssuerArgs) -> anyhow::Result<()> 
     if flags.config.printed(&args)? {
         return Ok(());
     }
+    let ctx = &ctx.with_node(args.node.as_deref());
     let netuid = required_netuid(args.netuid)?;
     init_logging();
     let (wallet, password, _) = ctx.unlock(&args.name)?;

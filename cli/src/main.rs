@@ -27,9 +27,10 @@ use crate::context::Context;
 #[derive(Debug, Parser)]
 #[command(name = "plexus", version, about, propagate_version = true)]
 struct Cli {
-    /// The node's HTTP API.
-    #[arg(long, global = true, env = "PLEXUS_NODE", default_value = context::DEFAULT_NODE_URL)]
-    node: String,
+    /// The node's HTTP API [default: http://127.0.0.1:7070, or a service's `node` key in
+    /// its --config file].
+    #[arg(long, global = true, env = "PLEXUS_NODE")]
+    node: Option<String>,
     /// Where wallets live (default: ~/.plexus/wallets).
     #[arg(long, global = true, env = "PLEXUS_WALLETS")]
     wallets: Option<std::path::PathBuf>,

@@ -1,21 +1,26 @@
 //! `plexus node`: run a validator node and serve its HTTP API.
 
-use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use clap::Args;
+use plexus_api::ApiConfig;
 use plexus_ledger::Genesis;
-use plexus_node::{ApiOptions, NodeConfig, ServeError};
+use plexus_node::{ApiOptions, MempoolConfig, NodeConfig, ServeError};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::{context::Context, output};
+use crate::{config::ConfigArgs, context::Context, output};
 
 /// Where the node keeps its key, genesis, state and consensus journals by default.
 const DEFAULT_DIR_IN_HOME: &str = ".plexus/node";
 
-/// Flags of `plexus node`.
-#[derive(Debug, Args)]
+/// Flags of `plexus node` (each also a key of its `--config` file).
+#[derive(Debug, Args, Serialize)]
 pub(crate) struct NodeArgs {
+    #[command(flatten)]
+    #[serde(skip)]
+    config: ConfigArgs,
     /// Data folder (key, genesis, state, consensus journals). Default: ~/.plexus/node.
     #[arg(long, env = "PLEXUS_NODE_DIR")]
     dir: Option<PathBuf>,
@@ -23,9 +28,9 @@ pub(crate) struct NodeArgs {
     /// or a new one-validator development genesis on 127.0.0.1.
     #[arg(long)]
     genesis: Option<PathBuf>,
-    /// Where to serve the HTTP API (loopback by default).
-    #[arg(long, default_value = "127.0.0.1:7070")]
-    api: SocketAddr,
+    /// Where to serve the HTTP API (loopback by default) [default: 127.0.0.1:7070].
+    #[arg(long)]
+    api: Option<SocketAddr>,
     /// The p2p listen address (default: this validator's address in the genesis).
     #[arg(long)]
     p2p: Option<SocketAddr>,
@@ -36,15 +41,135 @@ pub(crate) struct NodeArgs {
     data_store: Option<String>,
     /// Serve no dataset store.
     #[arg(long, conflicts_with = "data_store")]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     no_data_store: bool,
     /// Print this node's validator public key (creating the key if needed) and exit.
     #[arg(long)]
+    #[serde(skip)]
     show_key: bool,
 }
 
-pub(crate) fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<()> {
-    let (dir, config) = load_config(args.dir, args.genesis.as_deref(), args.p2p)?;
-    if args.show_key {
+/// Everything `plexus node` runs with: defaults < `--config` file < environment <
+/// flags.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct NodeFileConfig {
+    dir: Option<PathBuf>,
+    genesis: Option<PathBuf>,
+    api: SocketAddr,
+    p2p: Option<SocketAddr>,
+    data_store: Option<String>,
+    no_data_store: bool,
+    /// Most transactions in a block this node proposes.
+    max_block_txs: usize,
+    /// The mempool's bounds.
+    mempool: MempoolLimits,
+    /// The HTTP API's limits.
+    api_limits: ApiLimits,
+}
+
+impl Default for NodeFileConfig {
+    fn default() -> Self {
+        Self {
+            dir: None,
+            genesis: None,
+            api: SocketAddr::from(([127, 0, 0, 1], 7070)),
+            p2p: None,
+            data_store: None,
+            no_data_store: false,
+            max_block_txs: plexus_node::DEFAULT_MAX_BLOCK_TXS,
+            mempool: MempoolLimits::default(),
+            api_limits: ApiLimits::default(),
+        }
+    }
+}
+
+/// `[mempool]`: [`MempoolConfig`] as configuration keys.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct MempoolLimits {
+    max_txs: usize,
+    max_bytes: usize,
+    max_per_sender: usize,
+    max_nonce_gap: u64,
+    replace_bump_percent: u64,
+    max_age_blocks: u64,
+}
+
+impl Default for MempoolLimits {
+    fn default() -> Self {
+        let m = MempoolConfig::default();
+        Self {
+            max_txs: m.max_txs,
+            max_bytes: m.max_bytes,
+            max_per_sender: m.max_per_sender,
+            max_nonce_gap: m.max_nonce_gap,
+            replace_bump_percent: m.replace_bump_percent,
+            max_age_blocks: m.max_age_blocks,
+        }
+    }
+}
+
+/// `[api_limits]`: [`ApiConfig`]'s limits as configuration keys.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ApiLimits {
+    body_limit_bytes: usize,
+    request_timeout_secs: u64,
+    max_streams: usize,
+    max_connections: usize,
+    header_timeout_secs: u64,
+}
+
+impl Default for ApiLimits {
+    fn default() -> Self {
+        let a = ApiConfig::default();
+        Self {
+            body_limit_bytes: a.body_limit,
+            request_timeout_secs: a.request_timeout.as_secs(),
+            max_streams: a.max_streams,
+            max_connections: a.max_connections,
+            header_timeout_secs: a.header_timeout.as_secs(),
+        }
+    }
+}
+
+impl NodeFileConfig {
+    fn mempool(&self) -> MempoolConfig {
+        let m = &self.mempool;
+        MempoolConfig {
+            max_txs: m.max_txs,
+            max_bytes: m.max_bytes,
+            max_per_sender: m.max_per_sender,
+            max_nonce_gap: m.max_nonce_gap,
+            replace_bump_percent: m.replace_bump_percent,
+            max_age_blocks: m.max_age_blocks,
+        }
+    }
+
+    fn api_limits(&self) -> ApiConfig {
+        let a = &self.api_limits;
+        ApiConfig {
+            body_limit: a.body_limit_bytes,
+            request_timeout: Duration::from_secs(a.request_timeout_secs),
+            max_streams: a.max_streams,
+            max_connections: a.max_connections,
+            header_timeout: Duration::from_secs(a.header_timeout_secs),
+            ..ApiConfig::default()
+        }
+    }
+}
+
+#[allow(clippy::needless_pass_by_value)] // clap hands the flags over by value
+pub(crate) fn run(ctx: &Context, flags: NodeArgs) -> anyhow::Result<()> {
+    let args: NodeFileConfig = flags.config.resolve(&flags)?;
+    if flags.config.printed(&args)? {
+        return Ok(());
+    }
+    let (dir, mut config) = load_config(args.dir.clone(), args.genesis.as_deref(), args.p2p)?;
+    config.mempool = args.mempool();
+    config.max_block_txs = args.max_block_txs;
+    if flags.show_key {
         output::print(
             ctx,
             &json!({ "public_key": config.key.account(), "p2p": config.listen }),
@@ -75,6 +200,7 @@ pub(crate) fn run(ctx: &Context, args: NodeArgs) -> anyhow::Result<()> {
         data_files: data_files.map(|store| -> Arc<dyn plexus_api::DataFiles> {
             Arc::new(crate::data::StoreFiles(store))
         }),
+        limits: args.api_limits(),
     };
     let json_mode = ctx.json;
     let on_listening = move |_| print_running(json_mode, &summary);

@@ -101,6 +101,8 @@ pub(crate) struct ProviderArgs {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct ProviderFileConfig {
+    /// The node this service reads the chain from (`--node` and `PLEXUS_NODE` win).
+    node: Option<String>,
     model: Option<String>,
     embeddings: Option<String>,
     no_embeddings: bool,
@@ -135,6 +137,7 @@ impl Default for ProviderFileConfig {
     fn default() -> Self {
         let provider = ProviderConfig::default();
         Self {
+            node: None,
             model: None,
             embeddings: None,
             no_embeddings: false,
@@ -172,6 +175,7 @@ pub(crate) async fn run(ctx: &Context, flags: ProviderArgs) -> anyhow::Result<()
     if flags.config.printed(&args)? {
         return Ok(());
     }
+    let ctx = &ctx.with_node(args.node.as_deref());
     init_logging();
     let keys = match args.netuid {
         Some(_) => {

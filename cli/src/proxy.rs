@@ -45,6 +45,8 @@ pub(crate) struct ProxyArgs {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct ProxyConfig {
+    /// The node this service reads the chain from (`--node` and `PLEXUS_NODE` win).
+    node: Option<String>,
     name: String,
     listen: SocketAddr,
     relay: String,
@@ -57,6 +59,7 @@ pub(crate) struct ProxyConfig {
 impl Default for ProxyConfig {
     fn default() -> Self {
         Self {
+            node: None,
             name: "default".into(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8088)),
             relay: DEFAULT_RELAY_URL.into(),
@@ -72,6 +75,7 @@ pub(crate) async fn run(ctx: &Context, flags: ProxyArgs) -> anyhow::Result<()> {
     if flags.config.printed(&args)? {
         return Ok(());
     }
+    let ctx = &ctx.with_node(args.node.as_deref());
     init_logging();
     let coldkey = ctx.coldkey(&args.name)?;
     let store = open_store(ctx, &args.name, &coldkey)?;

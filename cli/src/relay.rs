@@ -55,6 +55,8 @@ pub(crate) struct RelayArgs {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct RelayFileConfig {
+    /// The node this service reads the chain from (`--node` and `PLEXUS_NODE` win).
+    node: Option<String>,
     listen: SocketAddr,
     rate: u32,
     burst: u32,
@@ -78,6 +80,7 @@ impl Default for RelayFileConfig {
     fn default() -> Self {
         let relay = RelayConfig::default();
         Self {
+            node: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 7080)),
             rate: relay.rate.per_second,
             burst: relay.rate.burst,
@@ -124,6 +127,7 @@ pub(crate) async fn run(ctx: &Context, flags: RelayArgs) -> anyhow::Result<()> {
     if flags.config.printed(&args)? {
         return Ok(());
     }
+    let ctx = &ctx.with_node(args.node.as_deref());
     init_logging();
     let service = RelayService::start(args.service(ctx.client()?))
         .await

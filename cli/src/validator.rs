@@ -67,6 +67,8 @@ pub(crate) struct ValidatorArgs {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct ValidatorConfig {
+    /// The node this service reads the chain from (`--node` and `PLEXUS_NODE` win).
+    node: Option<String>,
     name: String,
     hotkey: String,
     netuid: Option<Netuid>,
@@ -84,6 +86,7 @@ pub(crate) struct ValidatorConfig {
 impl Default for ValidatorConfig {
     fn default() -> Self {
         Self {
+            node: None,
             name: "default".into(),
             hotkey: "default".into(),
             netuid: None,
@@ -129,6 +132,7 @@ pub(crate) async fn run(ctx: &Context, flags: &ValidatorArgs) -> anyhow::Result<
     if flags.config.printed(&args)? {
         return Ok(());
     }
+    let ctx = &ctx.with_node(args.node.as_deref());
     let netuid = required_netuid(args.netuid)?;
     if !CREDIT_BUNDLES.contains(&args.credit_bundle) {
         bail!("credit_bundle must be one of 10, 100 or 1000");

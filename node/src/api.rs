@@ -4,7 +4,7 @@
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use futures::future::BoxFuture;
-use plexus_api::{ApiState, Backend, DataFiles, SubmitError};
+use plexus_api::{ApiConfig, ApiState, Backend, DataFiles, SubmitError};
 use plexus_storage::Store;
 use plexus_types::{Hash, SignedTransaction, finality::FinalityCertificate};
 use thiserror::Error;
@@ -75,6 +75,8 @@ pub struct ApiOptions {
     pub listen: SocketAddr,
     /// The dataset store whose files the API serves, if any.
     pub data_files: Option<Arc<dyn DataFiles>>,
+    /// The API's limits (body size, timeouts, streams, connections, CORS).
+    pub limits: ApiConfig,
 }
 
 impl std::fmt::Debug for ApiOptions {
@@ -151,7 +153,7 @@ where
         .local_addr()
         .map_err(|source| ServeError::Bind { addr, source })?;
     on_listening(local);
-    let mut state = ApiState::new(handle);
+    let mut state = ApiState::with_config(Arc::new(handle), options.limits);
     if let Some(files) = options.data_files {
         state = state.with_data_files(files);
     }
@@ -209,6 +211,7 @@ mod tests {
         let options = ApiOptions {
             listen: "127.0.0.1:0".parse().expect("address"),
             data_files: None,
+            limits: ApiConfig::default(),
         };
         let (listening, bound) = mpsc::channel();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -239,6 +242,7 @@ mod tests {
         let options = ApiOptions {
             listen: in_use,
             data_files: None,
+            limits: ApiConfig::default(),
         };
         let result = serve_api(
             config(dir.path()),
