@@ -306,7 +306,6 @@ fn service_config(
             max_body_bytes: args.max_body_bytes,
             max_tokens: args.max_tokens,
             default_chat_max_tokens: args.default_chat_max_tokens,
-            ..ProviderConfig::default()
         },
         on_chain,
     })
