@@ -49,8 +49,8 @@ use serde_json::json;
 use thiserror::Error;
 use tower::ServiceExt as _;
 
-use crate::spent::{SpentError, SpentStore};
 pub use plexus_types::credits::{TOKENS_PER_CREDIT, credits_for};
+use crate::spent::{SpentError, SpentStore};
 
 /// Paths the private path serves.
 const ROUTES: [&str; 4] = [
