@@ -20,6 +20,8 @@
 //! [`validate`] is that duty on chain ([`ValidatorDuty`]): read the task from a node,
 //! check the validator's schema and reference against it, score, record credibility,
 //! set weights, publish the dataset and store the signed score report.
+//! [`task`] is a requester's preparation of a task ([`TaskFiles`]); [`submit`] is a
+//! contributor's commit and reveal of a submission ([`Contributor`]).
 //! With the `serve` feature (on by default), [`StoreFiles`] serves a store through a
 //! node's API.
 
@@ -31,6 +33,8 @@ mod files;
 mod published;
 pub mod reference;
 mod store;
+pub mod submit;
+pub mod task;
 #[cfg(test)]
 mod test_support;
 pub mod validate;
@@ -45,6 +49,10 @@ pub use reference::{
     PublicReference, PublicSplit, ReferenceError, ReferenceKind, public_split, split_for,
 };
 pub use store::{DataStore, StoreError};
+pub use submit::{
+    Contributor, PendingSubmission, SubmissionFile, SubmitError, SubmitProgress, Submitted,
+};
+pub use task::{PreparedTask, TaskError, TaskFiles, TaskTerms};
 pub use validate::{
     DutyConfig, DutyMode, DutyOutcome, DutySent, ValidateError, ValidatorDuty, ValidatorFiles,
     schema_for,

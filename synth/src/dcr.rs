@@ -321,6 +321,11 @@ pub(crate) fn overfitting_from(to_train: &[f64], to_hold: &[f64]) -> DcrOverfitt
     }
 }
 
+/// `numpy.median(values)`: the 50th [`percentile`], NaN skipped (NaN if empty).
+pub fn median(values: &[f64]) -> f64 {
+    percentile(values, 50.0)
+}
+
 /// `numpy.percentile(values, q)` with linear interpolation, NaN skipped (NaN if empty).
 pub fn percentile(values: &[f64], q: f64) -> f64 {
     let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();

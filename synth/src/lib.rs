@@ -10,6 +10,7 @@ mod datetime;
 pub mod dcr;
 mod parquet_io;
 pub mod quality;
+pub mod report;
 pub mod rng;
 pub mod schema;
 pub mod score;
@@ -19,11 +20,12 @@ pub mod validity;
 
 pub use copula::{CopulaError, GaussianCopula};
 pub use datetime::{DatetimeFormat, DatetimeMismatch};
-pub use dcr::{DcrOverfitting, dcr, dcr_overfitting_protection, dcr_scaled_by};
+pub use dcr::{DcrOverfitting, dcr, dcr_overfitting_protection, dcr_scaled_by, median};
 pub use quality::{
     Metric, PairDetail, QualityOptions, QualityReport, ShapeDetail, quality_report,
     quality_report_with,
 };
+pub use report::{QualitySummary, ScoreReport, score_report};
 pub use rng::{SeededRng, derive_seed, seed_from};
 pub use schema::{ColumnKind, ColumnSpec, Schema, SchemaError};
 pub use score::{

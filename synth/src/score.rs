@@ -1,6 +1,6 @@
 //! Scoring a revealed submission: the gates, fidelity F, utility U, privacy P and the composite.
 
-use crate::dcr::{dcr_scaled_by, overfitting_from, percentile};
+use crate::dcr::{dcr_scaled_by, median, overfitting_from, percentile};
 use crate::quality::{QualityReport, quality_report};
 use crate::rng::{SeededRng, derive_seed};
 use crate::schema::Schema;
@@ -230,10 +230,6 @@ fn normalise(value: f64, floor: f64, ceiling: f64) -> f64 {
         return if value >= ceiling { 1.0 } else { 0.0 };
     }
     clip01((value - floor) / span)
-}
-
-fn median(v: &[f64]) -> f64 {
-    percentile(v, 50.0)
 }
 
 fn share(count: usize, of: usize) -> f64 {

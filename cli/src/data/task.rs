@@ -2,12 +2,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context as _, anyhow, bail};
+use anyhow::{Context as _, anyhow};
 use clap::{Args, Subcommand};
 use plexus_api::wire::DataTask;
-use plexus_datastore::{DataStore, PublicReference, content_hash, public_split};
-use plexus_synth::Table;
-use plexus_types::{Hash, Netuid, Payload, format_plx};
+use plexus_datastore::{DataStore, PreparedTask, PublicReference, TaskError, TaskFiles, TaskTerms};
+use plexus_types::{Netuid, format_plx};
 use serde_json::json;
 
 use super::{StoreArg, fetch_task, read, schema_from, tip_height};
@@ -91,51 +90,28 @@ pub(super) async fn run(ctx: &Context, cmd: TaskCommand) -> anyhow::Result<()> {
     }
 }
 
-/// What the store holds for a task about to be posted.
-struct Stored {
-    schema_hash: Hash,
-    reference_commitment: Hash,
-    /// The public split's manifest; `None` for a private reference.
-    public: Option<PublicReference>,
-    /// Rows in the reference.
-    rows: u64,
-}
-
-/// Put the schema (and, for a public task, the training half and the split's
-/// manifest) into the store.
-async fn store_files(ctx: &Context, args: &CreateArgs) -> anyhow::Result<(DataStore, Stored)> {
+/// Check the reference against the schema, then put the schema (and, for a public
+/// task, the training half and the split's manifest) into the store.
+async fn store_files(
+    ctx: &Context,
+    args: &CreateArgs,
+) -> anyhow::Result<(DataStore, PreparedTask)> {
     let meta = read(&args.metadata, "metadata")?;
     let schema = schema_from(&meta, &args.metadata.display().to_string())?;
     let reference_bytes = read(&args.reference, "reference")?;
-    let rows = Table::from_csv(&schema, &reference_bytes)
-        .with_context(|| {
-            format!(
-                "reference {} does not parse against the schema",
-                args.reference.display()
-            )
-        })?
-        .num_rows() as u64;
-    if rows < 4 {
-        bail!(
+    let files = TaskFiles::check(&schema, meta, &reference_bytes).map_err(|e| match e {
+        TaskError::TooFewRows(rows) => anyhow!(
             "reference {} has {rows} rows: validators need at least 4 to split it into training and holdout halves",
             args.reference.display()
-        );
-    }
+        ),
+        e => anyhow::Error::new(e).context(format!(
+            "reference {} does not parse against the schema",
+            args.reference.display()
+        )),
+    })?;
     let store = args.store.open(ctx)?;
-    let schema_hash = store.put(meta).await?;
-    let (reference_commitment, public) = if args.private {
-        (content_hash(&reference_bytes), None)
-    } else {
-        let split = public_split(&schema, &reference_bytes)?;
-        (store.publish_reference(&split).await?, Some(split.manifest))
-    };
-    let stored = Stored {
-        schema_hash,
-        reference_commitment,
-        public,
-        rows,
-    };
-    Ok((store, stored))
+    let prepared = files.store(&store, args.private).await?;
+    Ok((store, prepared))
 }
 
 async fn create(ctx: &Context, args: &CreateArgs) -> anyhow::Result<()> {
@@ -143,20 +119,15 @@ async fn create(ctx: &Context, args: &CreateArgs) -> anyhow::Result<()> {
     let coldkey = ctx.coldkey(&args.name)?;
     let client = ctx.client()?;
     let height = tip_height(&client).await.context("cannot reach the node")?;
-    let commit_deadline = height.saturating_add(args.commit_blocks.max(1));
-    let reveal_deadline = commit_deadline.saturating_add(args.reveal_blocks.max(1));
-    let rows = stored.rows;
-    let payload = Payload::CreateDataTask {
+    let terms = TaskTerms {
         netuid: args.netuid,
-        schema_hash: stored.schema_hash,
-        reference_commitment: stored.reference_commitment,
         bounty: args.bounty.0,
-        commit_deadline,
-        reveal_deadline,
-        min_rows: args.min_rows.unwrap_or((rows / 4).max(1)),
-        max_rows: args.max_rows.unwrap_or(rows.max(1)),
+        commit_blocks: args.commit_blocks,
+        reveal_blocks: args.reveal_blocks,
+        min_rows: args.min_rows,
+        max_rows: args.max_rows,
     };
-    let receipt = send(ctx, &coldkey, payload, None).await?;
+    let receipt = send(ctx, &coldkey, stored.payload(&terms, height), None).await?;
     let tasks = client.data_tasks(Some(args.netuid), Some(20)).await?;
     let task = tasks
         .tasks
