@@ -30,6 +30,10 @@
 //! The server reaches the node only through [`Backend`], so this crate does not
 //! depend on the node. [`wire`] holds every JSON shape; `plexus-client` uses it with
 //! this crate's default `server` feature turned off.
+//!
+//! Owns the node's HTTP API: routes, wire types (a client needs only `default-features
+//! = false`), limits and the embedded web app. May not depend on the node or consensus
+//! (it reaches the chain through the [`Backend`] trait), nor on any service crate.
 
 pub mod wire;
 

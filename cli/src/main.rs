@@ -1,4 +1,8 @@
-//! The plexus binary: thin wiring over the libraries.
+//! The plexus binary: flags, configuration files, prompts and printing over the libraries.
+//!
+//! Owns argument parsing, the services' configuration files (`config`), password
+//! prompts and human or JSON output. The work is the libraries': it may depend on
+//! `plexus-provider` and `plexus-validator` only to start their services.
 
 mod chain;
 mod chat;

@@ -24,6 +24,9 @@
 //! contributor's commit and reveal of a submission ([`Contributor`]).
 //! With the `serve` feature (on by default), [`StoreFiles`] serves a store through a
 //! node's API.
+//!
+//! Owns data-task storage, scoring, publishing and the data duties of contributors and
+//! validators. May not depend on an inference engine or on the node.
 
 mod convert;
 pub mod credibility;

@@ -27,6 +27,10 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Owns consensus (only `engine` imports commonware), the mempool, the finalizer and
+//! [`serve_api`]. May not depend on services (provider, relay, issuer, validator) or
+//! engines.
 
 mod api;
 pub mod chain;

@@ -31,6 +31,10 @@
 //! sources merge in with [`Refresher::with_source`], and a failing source keeps its
 //! last good listing. [`RelayService`] is a whole relay process: bind, refresh from
 //! the chain's providers and issuers, serve.
+//!
+//! Owns the relay's forwarding, rate limits, gateway directory and [`RelayService`].
+//! May not depend on the node, an engine or the ledger: it reads the chain through
+//! `plexus-client`.
 
 pub mod cors;
 pub mod directory;

@@ -4,6 +4,9 @@
 //! SDMetrics-compatible [`quality_report`], measure privacy with [`dcr()`], score a revealed
 //! submission with its gates ([`score_submission`]), and sample baseline data with
 //! [`GaussianCopula`]. Every random step takes an explicit seed.
+//!
+//! Owns synthetic-data generation and scoring. May not depend on the chain, storage or
+//! any I/O beyond reading and writing tables.
 
 pub mod copula;
 mod datetime;

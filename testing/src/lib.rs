@@ -4,6 +4,9 @@
 //! `CARGO_TARGET_TMPDIR`, which every package of the workspace shares), so tests
 //! running at the same time never use a half-built fixture nor build one twice.
 //! Failures panic with what to do: these are test fixtures, not library code.
+//!
+//! Owns shared test fixtures; a dev-dependency only. May not be a normal dependency of
+//! any crate.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -1,4 +1,7 @@
 //! Share ids, amounts, keys, transactions, blocks and bounded codecs.
+//!
+//! Owns the shared vocabulary and its bounded codecs. May not depend on any other
+//! plexus crate, nor on storage, async runtimes or HTTP.
 
 pub mod block;
 pub mod codec;

@@ -38,6 +38,9 @@
 //! # Keystore format
 //!
 //! Version 1 ([`KEYSTORE_VERSION`]), one JSON object, no other fields allowed, at most
+//!
+//! Owns keys, mnemonics, keystores and owner-only atomic files. May not depend on the
+//! chain client, storage or HTTP.
 //! [`MAX_KEYSTORE_BYTES`]:
 //!
 //! ```json
