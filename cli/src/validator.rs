@@ -5,13 +5,12 @@
 //! what the actor reports. The state folder keeps the seed, the scoreboard and the
 //! pending weights commit, so a restart resumes.
 
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{path::PathBuf, time::Duration};
 
 use anyhow::{Context as _, bail};
 use clap::Args;
-use futures::future::BoxFuture;
 use plexus_inference::{
-    ChatMessage, LlamaConfig, LlamaEngine, Prompt, Role,
+    LlamaConfig, LlamaEngine,
     models::{default_chat_model, weights_hash},
 };
 use plexus_session::Session;
@@ -20,9 +19,8 @@ use plexus_validator::{
     score::Probe,
     service::{
         Config, DEFAULT_BUNDLE, DEFAULT_PROBE_TIMEOUT, Event, PrivatePath, ProviderReport,
-        Reexecutor, Validator,
+        Validator,
     },
-    verify::TokenScore,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -101,32 +99,6 @@ impl Default for ValidatorConfig {
     }
 }
 
-/// The declared model, re-executing answers by teacher forcing.
-struct Declared(Arc<LlamaEngine>);
-
-impl Reexecutor for Declared {
-    fn tokenize(&self, text: &str) -> Vec<u32> {
-        self.0.tokenize(text)
-    }
-
-    fn score_tokens(
-        &self,
-        prompt: &str,
-        tokens: Vec<u32>,
-    ) -> BoxFuture<'_, Result<Vec<TokenScore>, String>> {
-        let prompt = Prompt::Chat(vec![ChatMessage {
-            role: Role::User,
-            content: prompt.to_owned(),
-        }]);
-        Box::pin(async move {
-            self.0
-                .score_tokens(prompt, tokens)
-                .await
-                .map_err(|e| e.to_string())
-        })
-    }
-}
-
 pub(crate) async fn run(ctx: &Context, flags: &ValidatorArgs) -> anyhow::Result<()> {
     let args: ValidatorConfig = flags.config.resolve(flags)?;
     if flags.config.printed(&args)? {
@@ -182,7 +154,7 @@ pub(crate) async fn run(ctx: &Context, flags: &ValidatorArgs) -> anyhow::Result<
     let transport = PrivatePath::new(session, coldkey)
         .with_probe_timeout(Duration::from_secs(args.probe_timeout_secs))
         .with_bundle(args.credit_bundle);
-    let validator = Validator::new(config, client, transport, Declared(Arc::new(engine)));
+    let validator = Validator::new(config, client, transport, engine);
     let json = ctx.json;
     Ok(validator.run(|event| print_event(json, &event)).await?)
 }

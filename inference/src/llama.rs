@@ -744,3 +744,27 @@ mod tests {
         assert!(score_position(&[0.0, 2.0, 1.5], 1).is_argmax);
     }
 }
+
+/// The validator re-executes answers with the declared model through this engine: the
+/// prompt is a single user turn, rendered with the model's chat template.
+impl plexus_validator::service::Reexecutor for LlamaEngine {
+    fn tokenize(&self, text: &str) -> Vec<u32> {
+        LlamaEngine::tokenize(self, text)
+    }
+
+    fn score_tokens(
+        &self,
+        prompt: &str,
+        tokens: Vec<u32>,
+    ) -> futures::future::BoxFuture<'_, Result<Vec<TokenScore>, String>> {
+        let prompt = Prompt::Chat(vec![crate::ChatMessage {
+            role: crate::Role::User,
+            content: prompt.to_owned(),
+        }]);
+        Box::pin(async move {
+            LlamaEngine::score_tokens(self, prompt, tokens)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+}

@@ -52,6 +52,20 @@ pub trait Reexecutor: Send + Sync {
     ) -> BoxFuture<'_, Result<Vec<TokenScore>, String>>;
 }
 
+impl<R: Reexecutor + ?Sized> Reexecutor for std::sync::Arc<R> {
+    fn tokenize(&self, text: &str) -> Vec<u32> {
+        (**self).tokenize(text)
+    }
+
+    fn score_tokens(
+        &self,
+        prompt: &str,
+        tokens: Vec<u32>,
+    ) -> BoxFuture<'_, Result<Vec<TokenScore>, String>> {
+        (**self).score_tokens(prompt, tokens)
+    }
+}
+
 /// What the actor needs to run.
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -10,46 +10,16 @@ use std::{
     time::Duration,
 };
 
-use futures::future::BoxFuture;
 use plexus_client::Client;
 use plexus_inference::{
-    ChatMessage, Engine, LlamaConfig, LlamaEngine, Prompt, Role,
+    Engine, LlamaConfig, LlamaEngine,
     models::{default_chat_model, weights_hash},
 };
 use plexus_node::{ApiOptions, NodeConfig};
 use plexus_session::{Session, store::CreditStore};
 use plexus_types::{Hyperparams, Keypair, Mechanism, Netuid, PLX, Payload};
-use plexus_validator::{
-    service::{Config, Event, PrivatePath, Reexecutor, Validator},
-    verify::TokenScore,
-};
+use plexus_validator::service::{Config, Event, PrivatePath, Validator};
 use tokio::sync::oneshot;
-
-/// The declared model, re-executing answers by teacher forcing.
-struct Declared(Arc<LlamaEngine>);
-
-impl Reexecutor for Declared {
-    fn tokenize(&self, text: &str) -> Vec<u32> {
-        self.0.tokenize(text)
-    }
-
-    fn score_tokens(
-        &self,
-        prompt: &str,
-        tokens: Vec<u32>,
-    ) -> BoxFuture<'_, Result<Vec<TokenScore>, String>> {
-        let prompt = Prompt::Chat(vec![ChatMessage {
-            role: Role::User,
-            content: prompt.to_owned(),
-        }]);
-        Box::pin(async move {
-            self.0
-                .score_tokens(prompt, tokens)
-                .await
-                .map_err(|e| e.to_string())
-        })
-    }
-}
 
 fn loopback() -> SocketAddr {
     "127.0.0.1:0".parse().unwrap()
@@ -268,7 +238,7 @@ async fn the_validator_actor_raises_an_honest_providers_incentive_in_process() {
         },
         node.clone(),
         PrivatePath::new(session, coldkey.clone()),
-        Declared(engine),
+        engine,
     );
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = events.clone();
