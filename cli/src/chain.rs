@@ -5,7 +5,7 @@ use std::{path::PathBuf, str::FromStr, time::Duration};
 use anyhow::{Context as _, anyhow, bail};
 use clap::{Args, Subcommand};
 use plexus_client::{
-    ClientError, Sent,
+    Client, ClientError, Sent,
     weights::{CommitFile, RevealProgress, Weights, WeightsError, WeightsSet},
 };
 use plexus_types::{
@@ -200,149 +200,19 @@ pub(crate) async fn run_subnet(ctx: &Context, cmd: SubnetCommand) -> anyhow::Res
             production,
             fee,
         } => {
-            let hyperparams = match hyperparams {
-                Some(path) => {
-                    let text = std::fs::read_to_string(&path)
-                        .with_context(|| format!("cannot read {}", path.display()))?;
-                    serde_json::from_str(&text).with_context(|| {
-                        format!("{} is not a hyperparameters file", path.display())
-                    })?
-                }
-                None if production => Hyperparams::production(),
-                None => Hyperparams::default(),
-            };
-            let key = ctx.coldkey(&name)?;
-            let receipt = send(
+            create_subnet(
                 ctx,
-                &key,
-                Payload::CreateSubnet {
-                    name: subnet_name.clone(),
-                    mechanism,
-                    hyperparams,
-                },
-                fee.fee,
+                name,
+                subnet_name,
+                mechanism,
+                hyperparams,
+                production,
+                fee,
             )
-            .await?;
-            let subnets = client.subnets().await?.subnets;
-            let netuid = subnets
-                .iter()
-                .filter(|s| s.owner == key.account() && s.name == subnet_name)
-                .map(|s| s.netuid)
-                .max();
-            output::print(
-                ctx,
-                &json!({ "receipt": receipt, "netuid": netuid }),
-                || {
-                    format!(
-                        "Created subnet '{subnet_name}' as netuid {} (tx {} in block {}).\nNext: `plexus subnet register --name {name} --hotkey HOTKEY --netuid {}`",
-                        netuid.map_or("?".into(), |n| n.to_string()),
-                        receipt.hash,
-                        receipt.height,
-                        netuid.map_or("N".into(), |n| n.to_string()),
-                    )
-                },
-            );
-            Ok(())
+            .await
         }
-        SubnetCommand::List => {
-            let subnets = client.subnets().await?.subnets;
-            output::print(ctx, &subnets, || {
-                if subnets.is_empty() {
-                    return "No subnets yet. Create one with `plexus subnet create --subnet-name NAME`.".into();
-                }
-                let rows = subnets
-                    .iter()
-                    .map(|s| {
-                        vec![
-                            s.netuid.to_string(),
-                            s.name.clone(),
-                            format!("{:?}", s.mechanism).to_lowercase(),
-                            format!("{}/{}", s.n, s.hyperparams.max_uids),
-                            s.hyperparams.tempo.to_string(),
-                            format_plx(s.burn_price),
-                            s.owner.to_string(),
-                        ]
-                    })
-                    .collect::<Vec<_>>();
-                output::table(
-                    &[
-                        "NETUID",
-                        "NAME",
-                        "MECHANISM",
-                        "UIDS",
-                        "TEMPO",
-                        "BURN",
-                        "OWNER",
-                    ],
-                    &rows,
-                )
-            });
-            Ok(())
-        }
-        SubnetCommand::Show { netuid } => {
-            let subnet = client.subnet(netuid).await?.subnet;
-            let metagraph = client.metagraph(netuid).await?;
-            output::print(
-                ctx,
-                &json!({ "subnet": subnet, "metagraph": metagraph }),
-                || {
-                    let mut out = format!(
-                        "Subnet {} '{}' ({:?}), owner {}\n  uids {}/{}  tempo {}  epoch {} (next at block {})  burn {} PLX\n  pending emission {} PLX  last epoch paid {} PLX\n\n",
-                        subnet.netuid,
-                        subnet.name,
-                        subnet.mechanism,
-                        subnet.owner,
-                        subnet.n,
-                        subnet.hyperparams.max_uids,
-                        subnet.hyperparams.tempo,
-                        subnet.epoch_index,
-                        subnet.next_epoch_block,
-                        format_plx(subnet.burn_price),
-                        format_plx(subnet.pending_emission),
-                        format_plx(subnet.last_epoch_emission),
-                    );
-                    let rows = metagraph
-                        .neurons
-                        .iter()
-                        .map(|n| {
-                            vec![
-                                n.uid.to_string(),
-                                short(&n.hotkey),
-                                format_plx(n.stake),
-                                ratio(n.incentive),
-                                ratio(n.dividends),
-                                ratio(n.consensus),
-                                ratio(n.validator_trust),
-                                if n.validator_permit {
-                                    "yes".into()
-                                } else {
-                                    "".into()
-                                },
-                                format_plx(n.emission),
-                                n.endpoint.as_ref().map_or(String::new(), |e| e.url.clone()),
-                            ]
-                        })
-                        .collect::<Vec<_>>();
-                    out.push_str(&output::table(
-                        &[
-                            "UID",
-                            "HOTKEY",
-                            "STAKE",
-                            "INCENTIVE",
-                            "DIVIDENDS",
-                            "CONSENSUS",
-                            "VTRUST",
-                            "PERMIT",
-                            "EMISSION",
-                            "ENDPOINT",
-                        ],
-                        &rows,
-                    ));
-                    out
-                },
-            );
-            Ok(())
-        }
+        SubnetCommand::List => list_subnets(ctx, &client).await,
+        SubnetCommand::Show { netuid } => show_subnet(ctx, &client, netuid).await,
         SubnetCommand::Register { key, netuid, fee } => {
             let hotkey = key.hotkey_address(ctx)?;
             let coldkey = key.coldkey(ctx)?;
@@ -431,6 +301,165 @@ pub(crate) async fn run_subnet(ctx: &Context, cmd: SubnetCommand) -> anyhow::Res
             Ok(())
         }
     }
+}
+
+/// `plexus subnet create`.
+async fn create_subnet(
+    ctx: &Context,
+    name: String,
+    subnet_name: String,
+    mechanism: Mechanism,
+    hyperparams: Option<PathBuf>,
+    production: bool,
+    fee: FeeArg,
+) -> anyhow::Result<()> {
+    let client = ctx.client()?;
+    let hyperparams = match hyperparams {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a hyperparameters file", path.display()))?
+        }
+        None if production => Hyperparams::production(),
+        None => Hyperparams::default(),
+    };
+    let key = ctx.coldkey(&name)?;
+    let receipt = send(
+        ctx,
+        &key,
+        Payload::CreateSubnet {
+            name: subnet_name.clone(),
+            mechanism,
+            hyperparams,
+        },
+        fee.fee,
+    )
+    .await?;
+    let subnets = client.subnets().await?.subnets;
+    let netuid = subnets
+        .iter()
+        .filter(|s| s.owner == key.account() && s.name == subnet_name)
+        .map(|s| s.netuid)
+        .max();
+    output::print(
+        ctx,
+        &json!({ "receipt": receipt, "netuid": netuid }),
+        || {
+            format!(
+                "Created subnet '{subnet_name}' as netuid {} (tx {} in block {}).\nNext: `plexus subnet register --name {name} --hotkey HOTKEY --netuid {}`",
+                netuid.map_or("?".into(), |n| n.to_string()),
+                receipt.hash,
+                receipt.height,
+                netuid.map_or("N".into(), |n| n.to_string()),
+            )
+        },
+    );
+    Ok(())
+}
+
+/// `plexus subnet list`.
+async fn list_subnets(ctx: &Context, client: &Client) -> anyhow::Result<()> {
+    let subnets = client.subnets().await?.subnets;
+    output::print(ctx, &subnets, || {
+        if subnets.is_empty() {
+            return "No subnets yet. Create one with `plexus subnet create --subnet-name NAME`."
+                .into();
+        }
+        let rows = subnets
+            .iter()
+            .map(|s| {
+                vec![
+                    s.netuid.to_string(),
+                    s.name.clone(),
+                    format!("{:?}", s.mechanism).to_lowercase(),
+                    format!("{}/{}", s.n, s.hyperparams.max_uids),
+                    s.hyperparams.tempo.to_string(),
+                    format_plx(s.burn_price),
+                    s.owner.to_string(),
+                ]
+            })
+            .collect::<Vec<_>>();
+        output::table(
+            &[
+                "NETUID",
+                "NAME",
+                "MECHANISM",
+                "UIDS",
+                "TEMPO",
+                "BURN",
+                "OWNER",
+            ],
+            &rows,
+        )
+    });
+    Ok(())
+}
+
+/// `plexus subnet show`.
+async fn show_subnet(ctx: &Context, client: &Client, netuid: Netuid) -> anyhow::Result<()> {
+    let subnet = client.subnet(netuid).await?.subnet;
+    let metagraph = client.metagraph(netuid).await?;
+    output::print(
+        ctx,
+        &json!({ "subnet": subnet, "metagraph": metagraph }),
+        || {
+            let mut out = format!(
+                "Subnet {} '{}' ({:?}), owner {}\n  uids {}/{}  tempo {}  epoch {} (next at block {})  burn {} PLX\n  pending emission {} PLX  last epoch paid {} PLX\n\n",
+                subnet.netuid,
+                subnet.name,
+                subnet.mechanism,
+                subnet.owner,
+                subnet.n,
+                subnet.hyperparams.max_uids,
+                subnet.hyperparams.tempo,
+                subnet.epoch_index,
+                subnet.next_epoch_block,
+                format_plx(subnet.burn_price),
+                format_plx(subnet.pending_emission),
+                format_plx(subnet.last_epoch_emission),
+            );
+            let rows = metagraph
+                .neurons
+                .iter()
+                .map(|n| {
+                    vec![
+                        n.uid.to_string(),
+                        short(&n.hotkey),
+                        format_plx(n.stake),
+                        ratio(n.incentive),
+                        ratio(n.dividends),
+                        ratio(n.consensus),
+                        ratio(n.validator_trust),
+                        if n.validator_permit {
+                            "yes".into()
+                        } else {
+                            "".into()
+                        },
+                        format_plx(n.emission),
+                        n.endpoint.as_ref().map_or(String::new(), |e| e.url.clone()),
+                    ]
+                })
+                .collect::<Vec<_>>();
+            out.push_str(&output::table(
+                &[
+                    "UID",
+                    "HOTKEY",
+                    "STAKE",
+                    "INCENTIVE",
+                    "DIVIDENDS",
+                    "CONSENSUS",
+                    "VTRUST",
+                    "PERMIT",
+                    "EMISSION",
+                    "ENDPOINT",
+                ],
+                &rows,
+            ));
+            out
+        },
+    );
+    Ok(())
 }
 
 /// Stake commands.
@@ -729,39 +758,49 @@ pub(crate) async fn run_weights(ctx: &Context, cmd: WeightsCommand) -> anyhow::R
             netuid,
             weights,
             version_key: version,
-        } => {
-            let file = commit_file(&key.wallet(ctx)?, &key.hotkey, netuid);
-            let hotkey = key.hotkey_key(ctx)?;
-            let set = client
-                .set_weights(
-                    &hotkey,
-                    netuid,
-                    weights.0,
-                    version,
-                    &file,
-                    reveal_progress(ctx),
+        } => set_weights(ctx, &client, key, netuid, weights, version).await,
+    }
+}
+
+/// `plexus weights set`: directly, or commit, wait and reveal on commit-reveal subnets.
+async fn set_weights(
+    ctx: &Context,
+    client: &Client,
+    key: KeyArgs,
+    netuid: Netuid,
+    weights: WeightList,
+    version: u64,
+) -> anyhow::Result<()> {
+    let file = commit_file(&key.wallet(ctx)?, &key.hotkey, netuid);
+    let hotkey = key.hotkey_key(ctx)?;
+    let set = client
+        .set_weights(
+            &hotkey,
+            netuid,
+            weights.0,
+            version,
+            &file,
+            reveal_progress(ctx),
+        )
+        .await
+        .map_err(weights_error)?;
+    match set {
+        WeightsSet::Direct(sent) => print_receipt(
+            ctx,
+            &Receipt::from(sent),
+            &format!("Set weights on subnet {netuid}"),
+        ),
+        WeightsSet::Revealed { commit, reveal } => {
+            let (commit, reveal) = (Receipt::from(commit), Receipt::from(reveal));
+            output::print(ctx, &json!({ "commit": commit, "reveal": reveal }), || {
+                format!(
+                    "Set weights on subnet {netuid} by commit and reveal\n  commit tx {} in block {}\n  reveal tx {} in block {}",
+                    commit.hash, commit.height, reveal.hash, reveal.height
                 )
-                .await
-                .map_err(weights_error)?;
-            match set {
-                WeightsSet::Direct(sent) => print_receipt(
-                    ctx,
-                    &Receipt::from(sent),
-                    &format!("Set weights on subnet {netuid}"),
-                ),
-                WeightsSet::Revealed { commit, reveal } => {
-                    let (commit, reveal) = (Receipt::from(commit), Receipt::from(reveal));
-                    output::print(ctx, &json!({ "commit": commit, "reveal": reveal }), || {
-                        format!(
-                            "Set weights on subnet {netuid} by commit and reveal\n  commit tx {} in block {}\n  reveal tx {} in block {}",
-                            commit.hash, commit.height, reveal.hash, reveal.height
-                        )
-                    });
-                }
-            }
-            Ok(())
+            });
         }
     }
+    Ok(())
 }
 
 fn short(id: &AccountId) -> String {

@@ -1,5 +1,7 @@
 //! `plexus wallet`: create, restore, list and use wallets.
 
+use std::path::Path;
+
 use anyhow::{Context as _, bail};
 use clap::Subcommand;
 use plexus_types::{AccountId, Payload, format_plx};
@@ -89,95 +91,14 @@ pub(crate) async fn run(ctx: &Context, cmd: WalletCommand) -> anyhow::Result<()>
             hotkey,
             words,
             overwrite,
-        } => {
-            let words =
-                WordCount::try_from(usize::from(words)).context("--words must be 12 or 24")?;
-            let existing = Wallet::open(&root, &name).ok().filter(|_| !overwrite);
-            // Hotkeys share the coldkey's password: reuse it, checked by unlocking.
-            let (wallet, password, coldkey_words) = match existing {
-                Some(_) if hotkey.is_some() => {
-                    let (wallet, password, _) = ctx.unlock(&name)?;
-                    (wallet, password, None)
-                }
-                _ => {
-                    let password = ctx.new_password(&format!("wallet '{name}'"))?;
-                    let (wallet, mnemonic) =
-                        Wallet::create(&root, &name, &password, words, overwrite)?;
-                    (wallet, password, Some(mnemonic))
-                }
-            };
-            let mut hotkey_out = None;
-            if let Some(hotkey) = &hotkey {
-                let (address, mnemonic) =
-                    wallet.create_hotkey(hotkey, &password, words, overwrite)?;
-                hotkey_out = Some((hotkey.clone(), address, mnemonic));
-            }
-            print_created(ctx, &wallet, coldkey_words.as_ref(), hotkey_out.as_ref());
-            Ok(())
-        }
+        } => create(ctx, &root, name, hotkey, words, overwrite).await,
         WalletCommand::Regen {
             name,
             hotkey,
             mnemonic,
             overwrite,
-        } => {
-            let mnemonic = Mnemonic::parse(&mnemonic)?;
-            let (what, address) = match &hotkey {
-                None => {
-                    let password = ctx.new_password(&format!("wallet '{name}'"))?;
-                    let wallet = Wallet::regen_coldkey(
-                        &root,
-                        &name,
-                        &mnemonic.phrase(),
-                        &password,
-                        overwrite,
-                    )?;
-                    ("coldkey".to_string(), wallet.coldkey_address())
-                }
-                Some(hotkey) => {
-                    let (wallet, password, _) = ctx.unlock(&name)?;
-                    let address =
-                        wallet.regen_hotkey(hotkey, &mnemonic.phrase(), &password, overwrite)?;
-                    (format!("hotkey '{hotkey}'"), address)
-                }
-            };
-            output::print(
-                ctx,
-                &json!({ "wallet": name, "key": what, "address": address }),
-                || format!("Restored {what} of wallet '{name}': {address}"),
-            );
-            Ok(())
-        }
-        WalletCommand::List => {
-            let wallets = list_wallets(&root)?;
-            let value: Vec<_> = wallets
-                .iter()
-                .map(|w| {
-                    json!({
-                        "name": w.name,
-                        "coldkey": w.coldkey,
-                        "hotkeys": w.hotkeys.iter().map(|(n, a)| json!({"name": n, "address": a})).collect::<Vec<_>>(),
-                    })
-                })
-                .collect();
-            output::print(ctx, &value, || {
-                if wallets.is_empty() {
-                    return format!(
-                        "No wallets in {}. Create one with `plexus wallet create --name NAME`.",
-                        root.display()
-                    );
-                }
-                let mut out = String::new();
-                for w in &wallets {
-                    out.push_str(&format!("{}  coldkey {}\n", w.name, w.coldkey));
-                    for (hotkey, address) in &w.hotkeys {
-                        out.push_str(&format!("  └─ hotkey {hotkey}  {address}\n"));
-                    }
-                }
-                out
-            });
-            Ok(())
-        }
+        } => regen(ctx, &root, name, hotkey, mnemonic, overwrite).await,
+        WalletCommand::List => list(ctx, &root),
         WalletCommand::Balance { name, address } => {
             let address = match address {
                 Some(address) => address,
@@ -225,38 +146,136 @@ pub(crate) async fn run(ctx: &Context, cmd: WalletCommand) -> anyhow::Result<()>
             );
             Ok(())
         }
-        WalletCommand::Faucet { name, amount } => {
-            let to = Wallet::open(&root, &name)?.coldkey_address();
-            let client = ctx.client()?;
-            let config = client.chain().await?;
-            let faucet = plexus_ledger::genesis::dev_faucet();
-            if config.params.faucet != Some(faucet.account()) {
-                bail!(
-                    "this chain has no development faucet (only `plexus node` devnets do); \
-                     ask someone with funds to `plexus wallet transfer` to {to}"
-                );
-            }
-            let receipt = chain::send(
-                ctx,
-                &faucet,
-                Payload::Transfer {
-                    to,
-                    amount: amount.0,
-                },
-                None,
-            )
-            .await?;
-            chain::print_receipt(
-                ctx,
-                &receipt,
-                &format!(
-                    "Faucet sent {} PLX to wallet '{name}' ({to})",
-                    format_plx(amount.0)
-                ),
-            );
-            Ok(())
-        }
+        WalletCommand::Faucet { name, amount } => faucet(ctx, &root, name, amount).await,
     }
+}
+
+/// `plexus wallet create`.
+async fn create(
+    ctx: &Context,
+    root: &Path,
+    name: String,
+    hotkey: Option<String>,
+    words: u8,
+    overwrite: bool,
+) -> anyhow::Result<()> {
+    let words = WordCount::try_from(usize::from(words)).context("--words must be 12 or 24")?;
+    let existing = Wallet::open(root, &name).ok().filter(|_| !overwrite);
+    // Hotkeys share the coldkey's password: reuse it, checked by unlocking.
+    let (wallet, password, coldkey_words) = match existing {
+        Some(_) if hotkey.is_some() => {
+            let (wallet, password, _) = ctx.unlock(&name)?;
+            (wallet, password, None)
+        }
+        _ => {
+            let password = ctx.new_password(&format!("wallet '{name}'"))?;
+            let (wallet, mnemonic) = Wallet::create(root, &name, &password, words, overwrite)?;
+            (wallet, password, Some(mnemonic))
+        }
+    };
+    let mut hotkey_out = None;
+    if let Some(hotkey) = &hotkey {
+        let (address, mnemonic) = wallet.create_hotkey(hotkey, &password, words, overwrite)?;
+        hotkey_out = Some((hotkey.clone(), address, mnemonic));
+    }
+    print_created(ctx, &wallet, coldkey_words.as_ref(), hotkey_out.as_ref());
+    Ok(())
+}
+
+/// `plexus wallet regen`.
+async fn regen(
+    ctx: &Context,
+    root: &Path,
+    name: String,
+    hotkey: Option<String>,
+    mnemonic: String,
+    overwrite: bool,
+) -> anyhow::Result<()> {
+    let mnemonic = Mnemonic::parse(&mnemonic)?;
+    let (what, address) = match &hotkey {
+        None => {
+            let password = ctx.new_password(&format!("wallet '{name}'"))?;
+            let wallet =
+                Wallet::regen_coldkey(root, &name, &mnemonic.phrase(), &password, overwrite)?;
+            ("coldkey".to_string(), wallet.coldkey_address())
+        }
+        Some(hotkey) => {
+            let (wallet, password, _) = ctx.unlock(&name)?;
+            let address = wallet.regen_hotkey(hotkey, &mnemonic.phrase(), &password, overwrite)?;
+            (format!("hotkey '{hotkey}'"), address)
+        }
+    };
+    output::print(
+        ctx,
+        &json!({ "wallet": name, "key": what, "address": address }),
+        || format!("Restored {what} of wallet '{name}': {address}"),
+    );
+    Ok(())
+}
+
+/// `plexus wallet list`.
+fn list(ctx: &Context, root: &Path) -> anyhow::Result<()> {
+    let wallets = list_wallets(root)?;
+    let value: Vec<_> = wallets
+        .iter()
+        .map(|w| {
+            json!({
+                "name": w.name,
+                "coldkey": w.coldkey,
+                "hotkeys": w.hotkeys.iter().map(|(n, a)| json!({"name": n, "address": a})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    output::print(ctx, &value, || {
+        if wallets.is_empty() {
+            return format!(
+                "No wallets in {}. Create one with `plexus wallet create --name NAME`.",
+                root.display()
+            );
+        }
+        let mut out = String::new();
+        for w in &wallets {
+            out.push_str(&format!("{}  coldkey {}\n", w.name, w.coldkey));
+            for (hotkey, address) in &w.hotkeys {
+                out.push_str(&format!("  └─ hotkey {hotkey}  {address}\n"));
+            }
+        }
+        out
+    });
+    Ok(())
+}
+
+/// `plexus wallet faucet`.
+async fn faucet(ctx: &Context, root: &Path, name: String, amount: Amount) -> anyhow::Result<()> {
+    let to = Wallet::open(root, &name)?.coldkey_address();
+    let client = ctx.client()?;
+    let config = client.chain().await?;
+    let faucet = plexus_ledger::genesis::dev_faucet();
+    if config.params.faucet != Some(faucet.account()) {
+        bail!(
+            "this chain has no development faucet (only `plexus node` devnets do); \
+             ask someone with funds to `plexus wallet transfer` to {to}"
+        );
+    }
+    let receipt = chain::send(
+        ctx,
+        &faucet,
+        Payload::Transfer {
+            to,
+            amount: amount.0,
+        },
+        None,
+    )
+    .await?;
+    chain::print_receipt(
+        ctx,
+        &receipt,
+        &format!(
+            "Faucet sent {} PLX to wallet '{name}' ({to})",
+            format_plx(amount.0)
+        ),
+    );
+    Ok(())
 }
 
 fn print_created(
