@@ -246,61 +246,71 @@ pub(crate) async fn run_subnet(ctx: &Context, cmd: SubnetCommand) -> anyhow::Res
             name,
             set,
             fee,
-        } => {
-            let subnet = client.subnet(netuid).await?.subnet;
-            if set.is_empty() {
-                output::print(ctx, &subnet.hyperparams, || {
-                    let value = serde_json::to_value(&subnet.hyperparams).unwrap_or_default();
-                    value
-                        .as_object()
-                        .map(|o| {
-                            o.iter()
-                                .map(|(k, v)| format!("{k:<22} {v}"))
-                                .collect::<Vec<_>>()
-                                .join("\n")
-                        })
-                        .unwrap_or_default()
-                });
-                return Ok(());
-            }
-            let mut value = serde_json::to_value(&subnet.hyperparams)?;
-            for change in &set {
-                let (k, v) = change
-                    .split_once('=')
-                    .ok_or_else(|| anyhow!("`{change}` is not KEY=VALUE"))?;
-                let object = value
-                    .as_object_mut()
-                    .context("hyperparameters are an object")?;
-                if !object.contains_key(k) {
-                    bail!(
-                        "unknown hyperparameter `{k}`; known: {}",
-                        object.keys().cloned().collect::<Vec<_>>().join(", ")
-                    );
-                }
-                let parsed = serde_json::from_str(v).unwrap_or_else(|_| json!(v));
-                object.insert(k.to_string(), parsed);
-            }
-            let hyperparams: Hyperparams =
-                serde_json::from_value(value).context("the new hyperparameters are invalid")?;
-            let key = ctx.coldkey(&name)?;
-            let receipt = send(
-                ctx,
-                &key,
-                Payload::SetHyperparams {
-                    netuid,
-                    hyperparams,
-                },
-                fee.fee,
-            )
-            .await?;
-            print_receipt(
-                ctx,
-                &receipt,
-                &format!("Updated hyperparameters of subnet {netuid}"),
-            );
-            Ok(())
-        }
+        } => hyperparams(ctx, &client, netuid, name, set, fee).await,
     }
+}
+
+/// `plexus subnet hyperparams`: show them, or change some with `--set KEY=VALUE`.
+async fn hyperparams(
+    ctx: &Context,
+    client: &Client,
+    netuid: Netuid,
+    name: String,
+    set: Vec<String>,
+    fee: FeeArg,
+) -> anyhow::Result<()> {
+    let subnet = client.subnet(netuid).await?.subnet;
+    if set.is_empty() {
+        output::print(ctx, &subnet.hyperparams, || {
+            let value = serde_json::to_value(&subnet.hyperparams).unwrap_or_default();
+            value
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .map(|(k, v)| format!("{k:<22} {v}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+                .unwrap_or_default()
+        });
+        return Ok(());
+    }
+    let mut value = serde_json::to_value(&subnet.hyperparams)?;
+    for change in &set {
+        let (k, v) = change
+            .split_once('=')
+            .ok_or_else(|| anyhow!("`{change}` is not KEY=VALUE"))?;
+        let object = value
+            .as_object_mut()
+            .context("hyperparameters are an object")?;
+        if !object.contains_key(k) {
+            bail!(
+                "unknown hyperparameter `{k}`; known: {}",
+                object.keys().cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+        let parsed = serde_json::from_str(v).unwrap_or_else(|_| json!(v));
+        object.insert(k.to_string(), parsed);
+    }
+    let hyperparams: Hyperparams =
+        serde_json::from_value(value).context("the new hyperparameters are invalid")?;
+    let key = ctx.coldkey(&name)?;
+    let receipt = send(
+        ctx,
+        &key,
+        Payload::SetHyperparams {
+            netuid,
+            hyperparams,
+        },
+        fee.fee,
+    )
+    .await?;
+    print_receipt(
+        ctx,
+        &receipt,
+        &format!("Updated hyperparameters of subnet {netuid}"),
+    );
+    Ok(())
 }
 
 /// `plexus subnet create`.

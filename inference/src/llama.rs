@@ -716,6 +716,30 @@ fn cpu_kernel_level() -> &'static str {
     "generic"
 }
 
+/// The validator re-executes answers with the declared model through this engine: the
+/// prompt is a single user turn, rendered with the model's chat template.
+impl plexus_validator::service::Reexecutor for LlamaEngine {
+    fn tokenize(&self, text: &str) -> Vec<u32> {
+        LlamaEngine::tokenize(self, text)
+    }
+
+    fn score_tokens(
+        &self,
+        prompt: &str,
+        tokens: Vec<u32>,
+    ) -> futures::future::BoxFuture<'_, Result<Vec<TokenScore>, String>> {
+        let prompt = Prompt::Chat(vec![crate::ChatMessage {
+            role: crate::Role::User,
+            content: prompt.to_owned(),
+        }]);
+        Box::pin(async move {
+            LlamaEngine::score_tokens(self, prompt, tokens)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -742,29 +766,5 @@ mod tests {
         assert!(!s.is_argmax);
         assert!((s.logprob_margin - 0.5).abs() < 1e-6);
         assert!(score_position(&[0.0, 2.0, 1.5], 1).is_argmax);
-    }
-}
-
-/// The validator re-executes answers with the declared model through this engine: the
-/// prompt is a single user turn, rendered with the model's chat template.
-impl plexus_validator::service::Reexecutor for LlamaEngine {
-    fn tokenize(&self, text: &str) -> Vec<u32> {
-        LlamaEngine::tokenize(self, text)
-    }
-
-    fn score_tokens(
-        &self,
-        prompt: &str,
-        tokens: Vec<u32>,
-    ) -> futures::future::BoxFuture<'_, Result<Vec<TokenScore>, String>> {
-        let prompt = Prompt::Chat(vec![crate::ChatMessage {
-            role: crate::Role::User,
-            content: prompt.to_owned(),
-        }]);
-        Box::pin(async move {
-            LlamaEngine::score_tokens(self, prompt, tokens)
-                .await
-                .map_err(|e| e.to_string())
-        })
     }
 }
