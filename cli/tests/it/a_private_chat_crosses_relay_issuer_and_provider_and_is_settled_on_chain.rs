@@ -155,7 +155,7 @@ fn a_private_chat_crosses_relay_issuer_and_provider_and_is_settled_on_chain() {
         &|| proxy.log(),
     );
     let out = Command::new(&python)
-        .arg(workspace().join("cli/tests/cli/py/openai_client.py"))
+        .arg(workspace().join("cli/tests/it/py/openai_client.py"))
         .arg(format!("http://127.0.0.1:{proxy_port}/v1"))
         .output()
         .unwrap();
