@@ -112,12 +112,6 @@ impl Context {
     }
 }
 
-/// A 32-byte secret kept in `path` (created with fresh randomness, owner-only, on
-/// first use).
-pub(crate) fn load_or_create_secret(path: &std::path::Path) -> anyhow::Result<[u8; 32]> {
-    Ok(plexus_wallet::load_or_create_secret(path)?)
-}
-
 /// Write `value` as JSON to `path` atomically (a crash leaves the old file or the new
 /// one), readable only by this user.
 pub(crate) fn write_json(

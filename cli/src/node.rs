@@ -63,7 +63,7 @@ pub(crate) struct NodeFileConfig {
     /// Most transactions in a block this node proposes.
     max_block_txs: usize,
     /// The mempool's bounds.
-    mempool: MempoolLimits,
+    mempool: MempoolConfig,
     /// The HTTP API's limits.
     api_limits: ApiLimits,
 }
@@ -78,34 +78,8 @@ impl Default for NodeFileConfig {
             data_store: None,
             no_data_store: false,
             max_block_txs: plexus_node::DEFAULT_MAX_BLOCK_TXS,
-            mempool: MempoolLimits::default(),
+            mempool: MempoolConfig::default(),
             api_limits: ApiLimits::default(),
-        }
-    }
-}
-
-/// `[mempool]`: [`MempoolConfig`] as configuration keys.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct MempoolLimits {
-    max_txs: usize,
-    max_bytes: usize,
-    max_per_sender: usize,
-    max_nonce_gap: u64,
-    replace_bump_percent: u64,
-    max_age_blocks: u64,
-}
-
-impl Default for MempoolLimits {
-    fn default() -> Self {
-        let m = MempoolConfig::default();
-        Self {
-            max_txs: m.max_txs,
-            max_bytes: m.max_bytes,
-            max_per_sender: m.max_per_sender,
-            max_nonce_gap: m.max_nonce_gap,
-            replace_bump_percent: m.replace_bump_percent,
-            max_age_blocks: m.max_age_blocks,
         }
     }
 }
@@ -135,18 +109,6 @@ impl Default for ApiLimits {
 }
 
 impl NodeFileConfig {
-    fn mempool(&self) -> MempoolConfig {
-        let m = &self.mempool;
-        MempoolConfig {
-            max_txs: m.max_txs,
-            max_bytes: m.max_bytes,
-            max_per_sender: m.max_per_sender,
-            max_nonce_gap: m.max_nonce_gap,
-            replace_bump_percent: m.replace_bump_percent,
-            max_age_blocks: m.max_age_blocks,
-        }
-    }
-
     fn api_limits(&self) -> ApiConfig {
         let a = &self.api_limits;
         ApiConfig {
@@ -167,7 +129,7 @@ pub(crate) fn run(ctx: &Context, flags: NodeArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let (dir, mut config) = load_config(args.dir.clone(), args.genesis.as_deref(), args.p2p)?;
-    config.mempool = args.mempool();
+    config.mempool = args.mempool;
     config.max_block_txs = args.max_block_txs;
     if flags.show_key {
         output::print(

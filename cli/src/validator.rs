@@ -27,7 +27,7 @@ use serde_json::json;
 
 use crate::{
     config::{ConfigArgs, HotkeyFlags, required_netuid},
-    context::{Context, load_or_create_secret},
+    context::Context,
     credits::{DEFAULT_RELAY_URL, open_store},
 };
 
@@ -138,7 +138,7 @@ pub(crate) async fn run(ctx: &Context, flags: &ValidatorArgs) -> anyhow::Result<
         netuid,
         hotkey,
         declared,
-        seed: load_or_create_secret(&dir.join("seed"))?,
+        seed: plexus_wallet::load_or_create_secret(&dir.join("seed"))?,
         state_path: dir.join("state.json"),
         commit_path: dir.join("commit.json"),
         epochs: args.epochs,

@@ -388,6 +388,11 @@ impl Client {
         self.get(&["v1", "status"], &[]).await
     }
 
+    /// The height of the last block the API's store committed (0 before genesis).
+    pub async fn tip_height(&self) -> Result<u64, ClientError> {
+        Ok(self.status().await?.tip.map_or(0, |t| t.height))
+    }
+
     /// The node's and the API's metrics, as OpenMetrics text.
     pub async fn metrics(&self) -> Result<String, ClientError> {
         let url = self.url(&["metrics"])?;

@@ -337,7 +337,7 @@ impl Client {
                     reveal_from: subnet.next_epoch_block,
                 });
             }
-            let height = self.status().await?.node.finalized_height;
+            let height = self.tip_height().await?;
             progress(RevealProgress::Waiting {
                 height,
                 reveal_from: subnet.next_epoch_block,
@@ -392,6 +392,26 @@ impl Client {
         Ok((commit, reveal))
     }
 
+    /// Set `weights` on `netuid` at once, as a subnet without commit-reveal takes them.
+    pub async fn set_weights_now(
+        &self,
+        hotkey: &Keypair,
+        netuid: Netuid,
+        weights: Weights,
+        version: u64,
+    ) -> Result<Sent, WeightsError> {
+        weights.check()?;
+        let payload = Payload::SetWeights {
+            netuid,
+            uids: weights.uids,
+            weights: weights.weights,
+            version,
+        };
+        Ok(self
+            .send_tx(hotkey, payload, None, WEIGHTS_TX_TIMEOUT)
+            .await?)
+    }
+
     /// Set `weights` on `netuid` the way the subnet asks: directly, or (with
     /// commit-reveal) commit, wait for the next epoch and reveal.
     pub async fn set_weights(
@@ -407,17 +427,7 @@ impl Client {
         let subnet = self.subnet(netuid).await?.subnet;
         if !subnet.hyperparams.commit_reveal {
             let sent = self
-                .send_tx(
-                    hotkey,
-                    Payload::SetWeights {
-                        netuid,
-                        uids: weights.uids,
-                        weights: weights.weights,
-                        version,
-                    },
-                    None,
-                    WEIGHTS_TX_TIMEOUT,
-                )
+                .set_weights_now(hotkey, netuid, weights, version)
                 .await?;
             return Ok(WeightsSet::Direct(sent));
         }

@@ -236,8 +236,7 @@ impl<'a> Contributor<'a> {
     /// Wait until the node's tip reaches `target`.
     async fn wait_for_height(&self, target: u64) -> Result<(), SubmitError> {
         loop {
-            let status = self.client.status().await.map_err(SubmitError::Wait)?;
-            if status.tip.map_or(0, |t| t.height) >= target {
+            if self.client.tip_height().await.map_err(SubmitError::Wait)? >= target {
                 return Ok(());
             }
             tokio::time::sleep(POLL).await;

@@ -63,8 +63,9 @@ pub enum MempoolError {
     TooLarge(usize),
 }
 
-/// Bounds of the mempool.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Bounds of the mempool (the `[mempool]` keys of `plexus node`'s configuration file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct MempoolConfig {
     /// Most transactions held in total.
     pub max_txs: usize,

@@ -3,6 +3,7 @@
 use plexus_client::{
     Client, ClientError,
     private::{PrivateError, Route},
+    wire::Neuron,
 };
 use plexus_privacy::oblivious::{PublicKeyConfig, decode_key_list};
 use plexus_types::{AccountId, Mechanism};
@@ -32,6 +33,24 @@ pub struct ProviderTarget {
     pub operator: String,
 }
 
+impl ProviderTarget {
+    /// `neuron` as a target, if it serves with an OHTTP key that decodes (the last
+    /// published key: the newest after a rotation).
+    pub fn from_neuron(neuron: &Neuron) -> Option<Self> {
+        let endpoint = neuron.endpoint.as_ref()?;
+        let config = decode_key_list(&endpoint.ohttp_keys)
+            .ok()?
+            .into_iter()
+            .last()?;
+        Some(Self {
+            hotkey: neuron.hotkey,
+            model: endpoint.model.clone(),
+            config,
+            operator: endpoint.operator.clone(),
+        })
+    }
+}
+
 /// Every provider with an OHTTP key on chain (on any subnet but data subnets).
 pub async fn providers(client: &Client) -> Result<Vec<ProviderTarget>, ClientError> {
     let mut out = Vec::new();
@@ -39,21 +58,8 @@ pub async fn providers(client: &Client) -> Result<Vec<ProviderTarget>, ClientErr
         if subnet.mechanism == Mechanism::Data {
             continue;
         }
-        for n in client.metagraph(subnet.netuid).await?.neurons {
-            let Some(e) = n.endpoint else { continue };
-            let Ok(configs) = decode_key_list(&e.ohttp_keys) else {
-                continue;
-            };
-            // Use the last published key: the newest after a rotation.
-            if let Some(config) = configs.into_iter().last() {
-                out.push(ProviderTarget {
-                    hotkey: n.hotkey,
-                    model: e.model,
-                    config,
-                    operator: e.operator,
-                });
-            }
-        }
+        let neurons = client.metagraph(subnet.netuid).await?.neurons;
+        out.extend(neurons.iter().filter_map(ProviderTarget::from_neuron));
     }
     Ok(out)
 }

@@ -92,10 +92,6 @@ fn table(schema: &Schema, path: &Path, what: &str) -> anyhow::Result<Table> {
 }
 
 /// The node's tip height (0 before its first block).
-async fn tip_height(client: &plexus_client::Client) -> Result<u64, plexus_client::ClientError> {
-    Ok(client.status().await?.tip.map_or(0, |t| t.height))
-}
-
 async fn fetch_task(ctx: &Context, id: u64) -> anyhow::Result<(u64, DataTask)> {
     let at = ctx.client()?.data_task(id).await.with_context(|| {
         format!("cannot read data task {id}: list tasks with `plexus data task list`")

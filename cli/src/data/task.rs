@@ -9,7 +9,7 @@ use plexus_datastore::{DataStore, PreparedTask, PublicReference, TaskError, Task
 use plexus_types::{Netuid, format_plx};
 use serde_json::json;
 
-use super::{StoreArg, fetch_task, read, schema_from, tip_height};
+use super::{StoreArg, fetch_task, read, schema_from};
 use crate::{
     chain::{Amount, Receipt, send},
     context::Context,
@@ -118,7 +118,7 @@ async fn create(ctx: &Context, args: &CreateArgs) -> anyhow::Result<()> {
     let (store, stored) = store_files(ctx, args).await?;
     let coldkey = ctx.coldkey(&args.name)?;
     let client = ctx.client()?;
-    let height = tip_height(&client).await.context("cannot reach the node")?;
+    let height = client.tip_height().await.context("cannot reach the node")?;
     let terms = TaskTerms {
         netuid: args.netuid,
         bounty: args.bounty.0,

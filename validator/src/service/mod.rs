@@ -19,12 +19,11 @@ use plexus_client::{
     Client, ClientError,
     weights::{CommitFile, RevealProgress, Weights, WeightsError},
 };
-use plexus_privacy::oblivious::decode_key_list;
 use plexus_session::{
     chat::{DEFAULT_MAX_TOKENS, Message, chat_body},
     providers::ProviderTarget,
 };
-use plexus_types::{AccountId, Hash, Keypair, Netuid, Payload};
+use plexus_types::{AccountId, Hash, Keypair, Netuid};
 use serde::Serialize;
 
 pub use self::{
@@ -36,9 +35,6 @@ use crate::{
     score::{Check, Policy, Probe, Scoreboard},
     verify::{TokenScore, Verdict, judge},
 };
-
-/// How long a weights transaction may take to finalize.
-const TX_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Re-execute answers with the declared model (teacher forcing).
 pub trait Reexecutor: Send + Sync {
@@ -232,11 +228,7 @@ impl<T: Transport, E: Reexecutor> Validator<T, E> {
         let mut targets = Vec::new();
         let mut reports = Vec::new();
         for n in &neurons {
-            let Some(e) = &n.endpoint else { continue };
-            let Some(config) = decode_key_list(&e.ohttp_keys)
-                .ok()
-                .and_then(|c| c.into_iter().last())
-            else {
+            let (Some(e), Some(target)) = (&n.endpoint, ProviderTarget::from_neuron(n)) else {
                 continue;
             };
             if n.hotkey == me {
@@ -247,7 +239,7 @@ impl<T: Transport, E: Reexecutor> Validator<T, E> {
                 reports.push(ProviderReport {
                     uid: n.uid,
                     hotkey: n.hotkey,
-                    model: e.model.clone(),
+                    model: target.model,
                     probes: Vec::new(),
                     verdicts: Vec::new(),
                     score: 0.0,
@@ -259,12 +251,6 @@ impl<T: Transport, E: Reexecutor> Validator<T, E> {
                 });
                 continue;
             }
-            let target = ProviderTarget {
-                hotkey: n.hotkey,
-                model: e.model.clone(),
-                config,
-                operator: e.operator.clone(),
-            };
             targets.push((n.uid, target));
         }
         Ok((targets, reports))
@@ -464,15 +450,9 @@ impl<T: Transport, E: Reexecutor> Validator<T, E> {
         let weights = Weights::from_pairs(&pairs);
         let netuid = self.config.netuid;
         if !commit_reveal {
-            let payload = Payload::SetWeights {
-                netuid,
-                uids: weights.uids,
-                weights: weights.weights,
-                version: 0,
-            };
             return match self
                 .client
-                .send_tx(&self.config.hotkey, payload, None, TX_TIMEOUT)
+                .set_weights_now(&self.config.hotkey, netuid, weights, 0)
                 .await
             {
                 Ok(sent) => Some(Event::Set {
