@@ -43,6 +43,11 @@ pub(crate) struct NodeArgs {
     #[arg(long, conflicts_with = "data_store")]
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     no_data_store: bool,
+    /// Serve a development chain (its faucet key is published) on a non-loopback
+    /// `--api` address anyway.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    dev: bool,
     /// Print this node's validator public key (creating the key if needed) and exit.
     #[arg(long)]
     #[serde(skip)]
@@ -60,6 +65,8 @@ pub(crate) struct NodeFileConfig {
     p2p: Option<SocketAddr>,
     data_store: Option<String>,
     no_data_store: bool,
+    /// Serve a development chain on a non-loopback API address anyway.
+    dev: bool,
     /// Most transactions in a block this node proposes.
     max_block_txs: usize,
     /// The mempool's bounds.
@@ -77,6 +84,7 @@ impl Default for NodeFileConfig {
             p2p: None,
             data_store: None,
             no_data_store: false,
+            dev: false,
             max_block_txs: plexus_node::DEFAULT_MAX_BLOCK_TXS,
             mempool: MempoolConfig::default(),
             api_limits: ApiLimits::default(),
@@ -163,6 +171,7 @@ pub(crate) fn run(ctx: &Context, flags: NodeArgs) -> anyhow::Result<()> {
             Arc::new(crate::data::StoreFiles(store))
         }),
         limits: args.api_limits(),
+        dev: args.dev,
     };
     let json_mode = ctx.json;
     let on_listening = move |_| print_running(json_mode, &summary);

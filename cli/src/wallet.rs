@@ -1,6 +1,6 @@
 //! `plexus wallet`: create, restore, list and use wallets.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use clap::Subcommand;
@@ -40,9 +40,10 @@ pub(crate) enum WalletCommand {
         /// Restore this hotkey instead of the coldkey.
         #[arg(long)]
         hotkey: Option<String>,
-        /// The mnemonic (read from PLEXUS_MNEMONIC if not given).
-        #[arg(long, env = "PLEXUS_MNEMONIC", hide_env_values = true)]
-        mnemonic: String,
+        /// Read the mnemonic from this file (`-`: standard input). Without it, from
+        /// `PLEXUS_MNEMONIC`, else a hidden prompt; never from a flag, which `ps` shows.
+        #[arg(long, value_name = "FILE")]
+        mnemonic_file: Option<PathBuf>,
         /// Replace an existing key.
         #[arg(long)]
         overwrite: bool,
@@ -95,9 +96,12 @@ pub(crate) async fn run(ctx: &Context, cmd: WalletCommand) -> anyhow::Result<()>
         WalletCommand::Regen {
             name,
             hotkey,
-            mnemonic,
+            mnemonic_file,
             overwrite,
-        } => regen(ctx, &root, name, hotkey, mnemonic, overwrite).await,
+        } => {
+            let mnemonic = read_mnemonic(mnemonic_file.as_deref())?;
+            regen(ctx, &root, name, hotkey, &mnemonic, overwrite).await
+        }
         WalletCommand::List => list(ctx, &root),
         WalletCommand::Balance { name, address } => {
             let address = match address {
@@ -182,16 +186,47 @@ async fn create(
     Ok(())
 }
 
+/// The mnemonic to restore: from `file` (`-`: standard input), else `PLEXUS_MNEMONIC`,
+/// else a hidden prompt.
+fn read_mnemonic(file: Option<&Path>) -> anyhow::Result<String> {
+    use std::io::Read as _;
+    /// A 24-word phrase is under 300 bytes; anything far larger is not one.
+    const MAX: u64 = 4096;
+    let mut text = String::new();
+    match file {
+        Some(path) if path.as_os_str() == "-" => {
+            std::io::stdin()
+                .take(MAX)
+                .read_to_string(&mut text)
+                .context("cannot read the mnemonic from standard input")?;
+        }
+        Some(path) => {
+            std::fs::File::open(path)
+                .and_then(|f| f.take(MAX).read_to_string(&mut text))
+                .with_context(|| format!("cannot read the mnemonic from {}", path.display()))?;
+        }
+        None => match std::env::var("PLEXUS_MNEMONIC") {
+            Ok(phrase) => text = phrase,
+            Err(_) => {
+                text = rpassword::prompt_password("Mnemonic (hidden): ").context(
+                    "cannot read the mnemonic from the terminal: use --mnemonic-file or PLEXUS_MNEMONIC",
+                )?;
+            }
+        },
+    }
+    Ok(text.trim().to_owned())
+}
+
 /// `plexus wallet regen`.
 async fn regen(
     ctx: &Context,
     root: &Path,
     name: String,
     hotkey: Option<String>,
-    mnemonic: String,
+    mnemonic: &str,
     overwrite: bool,
 ) -> anyhow::Result<()> {
-    let mnemonic = Mnemonic::parse(&mnemonic)?;
+    let mnemonic = Mnemonic::parse(mnemonic)?;
     let (what, address) = match &hotkey {
         None => {
             let password = ctx.new_password(&format!("wallet '{name}'"))?;

@@ -77,6 +77,9 @@ pub struct ApiOptions {
     pub data_files: Option<Arc<dyn DataFiles>>,
     /// The API's limits (body size, timeouts, streams, connections, CORS).
     pub limits: ApiConfig,
+    /// Serve a chain whose faucet is the published development key on a non-loopback
+    /// address anyway (`plexus node --dev`): anyone who reaches it can drain the faucet.
+    pub dev: bool,
 }
 
 impl std::fmt::Debug for ApiOptions {
@@ -84,6 +87,7 @@ impl std::fmt::Debug for ApiOptions {
         f.debug_struct("ApiOptions")
             .field("listen", &self.listen)
             .field("data_files", &self.data_files.is_some())
+            .field("dev", &self.dev)
             .finish()
     }
 }
@@ -106,6 +110,23 @@ pub enum ServeError {
     /// The API server stopped with an error.
     #[error("the API server failed")]
     Serve(#[source] std::io::Error),
+    /// The chain's faucet is the published development key and the API would be
+    /// reachable beyond this machine.
+    #[error(
+        "refusing to serve a development chain on {0}: its faucet key is published, so anyone who reaches the API can drain it; bind the API to loopback, start from a real genesis (--genesis), or pass --dev to accept this"
+    )]
+    PublishedFaucetExposed(SocketAddr),
+}
+
+/// Refuse to serve a chain whose faucet is the published development key
+/// ([`plexus_ledger::genesis::dev_faucet`]) beyond loopback, unless `dev` says so.
+fn check_exposure(config: &NodeConfig, options: &ApiOptions) -> Result<(), ServeError> {
+    let published = plexus_ledger::genesis::dev_faucet().account();
+    let faucet_published = config.genesis.params.faucet == Some(published);
+    if faucet_published && !options.listen.ip().is_loopback() && !options.dev {
+        return Err(ServeError::PublishedFaucetExposed(options.listen));
+    }
+    Ok(())
 }
 
 /// Run a node from `config` on commonware's tokio runtime (blocking the calling
@@ -122,6 +143,7 @@ where
     L: FnOnce(SocketAddr) + Send + 'static,
     S: Future<Output = ()> + Send + 'static,
 {
+    check_exposure(&config, &options)?;
     let (failed_tx, mut failed_rx) = oneshot::channel::<ServeError>();
     crate::run_blocking(config, move |handle| async move {
         if let Err(error) = serve(handle, options, on_listening, shutdown).await {
@@ -205,6 +227,38 @@ mod tests {
             .unwrap_or_default()
     }
 
+    /// 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of this machine, so
+    /// nothing is served beyond loopback even where the refusal is missing.
+    #[test]
+    fn a_published_faucet_key_is_never_served_beyond_loopback_without_dev() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let options = ApiOptions {
+            listen: "192.0.2.1:7070".parse().expect("address"),
+            data_files: None,
+            limits: ApiConfig::default(),
+            dev: false,
+        };
+        let refused = serve_api(config(dir.path()), options.clone(), |_| {}, async {});
+        assert!(
+            matches!(refused, Err(ServeError::PublishedFaucetExposed(_))),
+            "{refused:?}"
+        );
+        let loopback = ApiOptions {
+            listen: "127.0.0.1:7070".parse().expect("address"),
+            ..options.clone()
+        };
+        assert!(check_exposure(&config(dir.path()), &loopback).is_ok());
+        let dev = ApiOptions {
+            dev: true,
+            ..options
+        };
+        assert!(check_exposure(&config(dir.path()), &dev).is_ok());
+        let mut real = config(dir.path());
+        real.genesis.params.faucet =
+            Some(plexus_types::Keypair::from_label("a real faucet").account());
+        assert!(check_exposure(&real, &dev).is_ok());
+    }
+
     #[test]
     fn serve_api_serves_the_nodes_status_until_shut_down() {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -212,6 +266,7 @@ mod tests {
             listen: "127.0.0.1:0".parse().expect("address"),
             data_files: None,
             limits: ApiConfig::default(),
+            dev: false,
         };
         let (listening, bound) = mpsc::channel();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -243,6 +298,7 @@ mod tests {
             listen: in_use,
             data_files: None,
             limits: ApiConfig::default(),
+            dev: false,
         };
         let result = serve_api(
             config(dir.path()),

@@ -45,6 +45,7 @@ fn start_node(dir: &std::path::Path) -> (SocketAddr, oneshot::Sender<()>) {
             listen: loopback(),
             data_files: None,
             limits: plexus_api::ApiConfig::default(),
+            dev: false,
         };
         let on_listening = move |addr| {
             let _ = bound_tx.send(addr);
