@@ -44,6 +44,7 @@ use crate::{routes, wire};
         routes::proofs::account,
         routes::proofs::stake,
         routes::proofs::registration,
+        routes::proofs::endpoint,
         routes::node::status,
         routes::node::events,
         routes::node::metrics,

@@ -110,6 +110,7 @@ fn build() -> Routes {
         "/v1/proofs/registration/{netuid}/{hotkey}",
         proofs::registration,
     )
+    .get("/v1/proofs/endpoint/{netuid}/{uid}", proofs::endpoint)
     .get("/v1/status", node::status)
     .get("/v1/events", node::events)
     .get("/metrics", node::metrics)

@@ -20,7 +20,7 @@ use serde_json::json;
 
 use crate::{
     context::Context,
-    credits::{DEFAULT_RELAY_URL, open_store},
+    credits::{DEFAULT_RELAY_URL, open_session},
     output,
 };
 
@@ -59,8 +59,7 @@ pub(crate) async fn run(ctx: &Context, args: ChatArgs) -> anyhow::Result<()> {
         list(ctx, &history);
         return Ok(());
     }
-    let store = open_store(ctx, &args.name, &coldkey)?;
-    let session = Session::new(ctx.client()?, args.relay.clone(), store);
+    let session = open_session(ctx, &args.name, &coldkey, args.relay.clone()).await?;
     chat(ctx, &args, &session, &history).await
 }
 

@@ -1,8 +1,9 @@
 //! `plexus credits`: buy credit tokens and see what is left (the work is
 //! `plexus_session`'s).
 
-use anyhow::bail;
+use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
+use plexus_client::trust::TrustAnchor;
 use plexus_session::{issuance, store::CreditStore};
 use plexus_types::{AccountId, credits::CREDIT_BUNDLES};
 use serde_json::json;
@@ -145,4 +146,28 @@ pub(crate) fn open_store(
 ) -> anyhow::Result<CreditStore> {
     let path = CreditStore::path_in(&ctx.wallets()?.join(name));
     Ok(CreditStore::open(&path, coldkey)?)
+}
+
+/// A private-path session for wallet `name`: its credit store, `relay`, and the chain
+/// it trusts: the genesis file in `PLEXUS_GENESIS`, else the chain pinned in the
+/// wallet's `chain.json` at first use (a node serving another chain is refused).
+pub(crate) async fn open_session(
+    ctx: &Context,
+    name: &str,
+    coldkey: &plexus_types::Keypair,
+    relay: String,
+) -> anyhow::Result<plexus_session::Session> {
+    let client = ctx.client()?;
+    let anchor = match std::env::var_os("PLEXUS_GENESIS") {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read PLEXUS_GENESIS {}", path.display()))?;
+            let genesis = plexus_ledger::Genesis::from_json(&text)
+                .with_context(|| format!("PLEXUS_GENESIS {} is not a genesis", path.display()))?;
+            TrustAnchor::from_genesis(&genesis)
+        }
+        None => TrustAnchor::pinned(&client, &ctx.wallets()?.join(name).join("chain.json")).await?,
+    };
+    let store = open_store(ctx, name, coldkey)?;
+    Ok(plexus_session::Session::new(client, relay, store, anchor))
 }

@@ -8,7 +8,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use anyhow::Context as _;
 use clap::Args;
 use plexus_session::{
-    REQUEST_TIMEOUT, Session,
+    REQUEST_TIMEOUT,
     proxy::{DEFAULT_MAX_BODY, router},
 };
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::{
     config::ConfigArgs,
     context::Context,
-    credits::{DEFAULT_RELAY_URL, open_store},
+    credits::{DEFAULT_RELAY_URL, open_session},
     node::{init_logging, shutdown_signal},
     output,
 };
@@ -78,8 +78,8 @@ pub(crate) async fn run(ctx: &Context, flags: ProxyArgs) -> anyhow::Result<()> {
     let ctx = &ctx.with_node(args.node.as_deref());
     init_logging();
     let coldkey = ctx.coldkey(&args.name)?;
-    let store = open_store(ctx, &args.name, &coldkey)?;
-    let session = Session::new(ctx.client()?, args.relay.clone(), store)
+    let session = open_session(ctx, &args.name, &coldkey, args.relay.clone())
+        .await?
         .with_request_timeout(Duration::from_secs(args.request_timeout_secs));
     let session = Arc::new(session);
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -13,7 +13,6 @@ use plexus_inference::{
     LlamaConfig, LlamaEngine,
     models::{default_chat_model, weights_hash},
 };
-use plexus_session::Session;
 use plexus_types::{Netuid, credits::CREDIT_BUNDLES};
 use plexus_validator::{
     score::Probe,
@@ -28,7 +27,7 @@ use serde_json::json;
 use crate::{
     config::{ConfigArgs, HotkeyFlags, required_netuid},
     context::Context,
-    credits::{DEFAULT_RELAY_URL, open_store},
+    credits::{DEFAULT_RELAY_URL, open_session},
 };
 
 /// Flags of `plexus validator` (each also a key of its `--config` file).
@@ -131,9 +130,8 @@ pub(crate) async fn run(ctx: &Context, flags: &ValidatorArgs) -> anyhow::Result<
         },
     )
     .with_context(|| format!("cannot load {}", model_path.display()))?;
-    let store = open_store(ctx, &args.name, &coldkey)?;
+    let session = open_session(ctx, &args.name, &coldkey, args.relay.clone()).await?;
     let client = ctx.client()?;
-    let session = Session::new(client.clone(), args.relay.clone(), store);
     let config = Config {
         netuid,
         hotkey,

@@ -43,6 +43,7 @@ use serde::de::DeserializeOwned;
 
 pub mod private;
 pub mod relay;
+pub mod trust;
 pub mod weights;
 
 pub use error::ClientError;

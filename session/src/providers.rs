@@ -6,7 +6,7 @@ use plexus_client::{
     wire::Neuron,
 };
 use plexus_privacy::oblivious::{PublicKeyConfig, decode_key_list};
-use plexus_types::{AccountId, Mechanism};
+use plexus_types::{AccountId, Mechanism, Netuid, Uid};
 use reqwest::Url;
 
 /// Why a route could not be built.
@@ -23,6 +23,10 @@ pub enum RouteError {
 /// A provider the private path can reach.
 #[derive(Debug, Clone)]
 pub struct ProviderTarget {
+    /// The subnet it serves on.
+    pub netuid: Netuid,
+    /// Its UID there.
+    pub uid: Uid,
     /// Its hotkey.
     pub hotkey: AccountId,
     /// The model it serves.
@@ -34,15 +38,18 @@ pub struct ProviderTarget {
 }
 
 impl ProviderTarget {
-    /// `neuron` as a target, if it serves with an OHTTP key that decodes (the last
-    /// published key: the newest after a rotation).
-    pub fn from_neuron(neuron: &Neuron) -> Option<Self> {
+    /// `neuron` of subnet `netuid` as a target, if it serves with an OHTTP key that
+    /// decodes (the last published key: the newest after a rotation). As a node listed
+    /// it: [`crate::Session`] proves the key against the chain before sealing to it.
+    pub fn from_neuron(netuid: Netuid, neuron: &Neuron) -> Option<Self> {
         let endpoint = neuron.endpoint.as_ref()?;
         let config = decode_key_list(&endpoint.ohttp_keys)
             .ok()?
             .into_iter()
             .last()?;
         Some(Self {
+            netuid,
+            uid: neuron.uid,
             hotkey: neuron.hotkey,
             model: endpoint.model.clone(),
             config,
@@ -51,7 +58,8 @@ impl ProviderTarget {
     }
 }
 
-/// Every provider with an OHTTP key on chain (on any subnet but data subnets).
+/// Every provider with an OHTTP key on chain (on any subnet but data subnets), as the
+/// node lists them (unproven).
 pub async fn providers(client: &Client) -> Result<Vec<ProviderTarget>, ClientError> {
     let mut out = Vec::new();
     for subnet in client.subnets().await?.subnets {
@@ -59,7 +67,11 @@ pub async fn providers(client: &Client) -> Result<Vec<ProviderTarget>, ClientErr
             continue;
         }
         let neurons = client.metagraph(subnet.netuid).await?.neurons;
-        out.extend(neurons.iter().filter_map(ProviderTarget::from_neuron));
+        out.extend(
+            neurons
+                .iter()
+                .filter_map(|n| ProviderTarget::from_neuron(subnet.netuid, n)),
+        );
     }
     Ok(out)
 }

@@ -1,11 +1,16 @@
 //! A wallet's credits and the relay its requests go through: pick a provider, pay it
 //! with the right tokens and send.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::Mutex,
+    time::Duration,
+};
 
 use plexus_client::{
     Client, ClientError,
     private::{PlainRequest, PlainResponse, PrivateError, StreamedResponse, send, send_streamed},
+    trust::TrustAnchor,
 };
 use plexus_types::{AccountId, Keypair, credits::credits_for};
 use rand::seq::IndexedRandom as _;
@@ -59,6 +64,17 @@ pub enum SendError {
     /// Buying more credits failed.
     #[error("cannot buy credits")]
     Buy(#[from] BuyError),
+    /// The provider's key is not the one the chain holds for it: the node that listed
+    /// it may be lying. Nothing was sent and no token was spent.
+    #[error(
+        "refusing to send: the OHTTP key listed for provider {hotkey} is not the key the chain holds for it ({reason}); the node may be lying, use another"
+    )]
+    KeyNotOnChain {
+        /// The provider.
+        hotkey: AccountId,
+        /// What the proofs showed.
+        reason: String,
+    },
 }
 
 /// What a request got back.
@@ -94,17 +110,24 @@ pub struct Session {
     client: Client,
     relay: String,
     store: CreditStore,
+    anchor: TrustAnchor,
+    /// Provider keys already proven: (hotkey, encoded key config). A key is proven
+    /// once per key epoch; a rotated key is a new entry.
+    proven: Mutex<BTreeSet<(AccountId, Vec<u8>)>>,
     http: reqwest::Client,
     timeout: Duration,
 }
 
 impl Session {
-    /// Requests paid from `store`, sent through `relay`, providers read from `client`.
-    pub fn new(client: Client, relay: String, store: CreditStore) -> Self {
+    /// Requests paid from `store`, sent through `relay`, providers read from `client`
+    /// and their keys proven against headers `anchor`'s validators finalized.
+    pub fn new(client: Client, relay: String, store: CreditStore, anchor: TrustAnchor) -> Self {
         Self {
             client,
             relay,
             store,
+            anchor,
+            proven: Mutex::default(),
             http: reqwest::Client::new(),
             timeout: REQUEST_TIMEOUT,
         }
@@ -247,6 +270,57 @@ impl Session {
         }
     }
 
+    /// Check that `provider`'s OHTTP key is one the chain holds for its hotkey: its
+    /// registration and endpoint proven against the state root of a header finalized
+    /// by a quorum of the anchored validators. A node can list any key; only a key
+    /// that passes this is sealed to. Proven keys are remembered for this session.
+    pub async fn prove_key(&self, provider: &ProviderTarget) -> Result<(), SendError> {
+        let entry = (provider.hotkey, provider.config.encoded().to_vec());
+        if self.proven_keys().contains(&entry) {
+            return Ok(());
+        }
+        let refused = |reason: String| SendError::KeyNotOnChain {
+            hotkey: provider.hotkey,
+            reason,
+        };
+        let header = self
+            .client
+            .certified_tip(&self.anchor)
+            .await
+            .map_err(|e| refused(e.to_string()))?;
+        let served = self
+            .client
+            .verified_endpoint(provider.netuid, &provider.hotkey, &header)
+            .await
+            .map_err(|e| refused(e.to_string()))?;
+        let Some((_, endpoint)) = served else {
+            return Err(refused(format!(
+                "it serves nothing on subnet {} at block {}",
+                provider.netuid, header.height
+            )));
+        };
+        let keys = plexus_privacy::oblivious::decode_key_list(&endpoint.ohttp_keys)
+            .map_err(|e| refused(format!("its proven keys do not decode: {e}")))?;
+        if !keys
+            .iter()
+            .any(|k| k.encoded() == provider.config.encoded())
+        {
+            return Err(refused(format!(
+                "block {} proves other keys for it",
+                header.height
+            )));
+        }
+        self.proven_keys().insert(entry);
+        Ok(())
+    }
+
+    fn proven_keys(&self) -> std::sync::MutexGuard<'_, BTreeSet<(AccountId, Vec<u8>)>> {
+        // The set only grows by whole entries: a poisoned lock still holds a valid set.
+        self.proven
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     async fn pay_and_send(
         &self,
         provider: &ProviderTarget,
@@ -254,6 +328,7 @@ impl Session {
         body: Vec<u8>,
         stream: bool,
     ) -> Result<Answer, SendError> {
+        self.prove_key(provider).await?;
         let need = credits_for(&body);
         let origin = provider.hotkey.to_address();
         let taken = self

@@ -2,9 +2,9 @@
 //! verify against.
 
 use axum::{Json, extract::State};
-use plexus_ledger::{account_key, registration_key, stake_key};
+use plexus_ledger::{account_key, neurons::keys::endpoint_key, registration_key, stake_key};
 
-use super::{AtHeight, parse_account, parse_netuid, read};
+use super::{AtHeight, parse_account, parse_netuid, parse_uid, read};
 use crate::{
     error::{ApiError, ApiPath, ApiQuery},
     state::ApiState,
@@ -110,4 +110,31 @@ pub(crate) async fn registration(
     let netuid = parse_netuid(&netuid)?;
     let hotkey = parse_account(&hotkey)?;
     prove(&state, registration_key(netuid, &hotkey), at.height).await
+}
+
+/// Prove what a UID serves on a subnet: its URL, OHTTP keys, model and operator (or
+/// that it serves nothing). Clients seal requests only to keys proven this way.
+#[utoipa::path(
+    get,
+    path = "/v1/proofs/endpoint/{netuid}/{uid}",
+    tag = "proofs",
+    params(
+        ("netuid" = u16, Path, description = "The subnet id"),
+        ("uid" = u16, Path, description = "The UID on that subnet"),
+        AtHeight,
+    ),
+    responses(
+        (status = 200, description = "Proof of the key `endpoint_key(netuid, uid)`", body = ProofResponse),
+        (status = 400, description = "Not a netuid or UID", body = ErrorBody),
+        (status = 404, description = "Height not committed (`unknown_height`)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn endpoint(
+    State(state): State<ApiState>,
+    ApiPath((netuid, uid)): ApiPath<(String, String)>,
+    ApiQuery(at): ApiQuery<AtHeight>,
+) -> Result<Json<ProofResponse>, ApiError> {
+    let netuid = parse_netuid(&netuid)?;
+    let uid = parse_uid(&uid)?;
+    prove(&state, endpoint_key(netuid, uid), at.height).await
 }

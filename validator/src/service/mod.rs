@@ -228,7 +228,10 @@ impl<T: Transport, E: Reexecutor> Validator<T, E> {
         let mut targets = Vec::new();
         let mut reports = Vec::new();
         for n in &neurons {
-            let (Some(e), Some(target)) = (&n.endpoint, ProviderTarget::from_neuron(n)) else {
+            let (Some(e), Some(target)) = (
+                &n.endpoint,
+                ProviderTarget::from_neuron(self.config.netuid, n),
+            ) else {
                 continue;
             };
             if n.hotkey == me {

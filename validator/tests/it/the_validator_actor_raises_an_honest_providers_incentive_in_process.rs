@@ -226,7 +226,10 @@ async fn the_validator_actor_raises_an_honest_providers_incentive_in_process() {
 
     assert_eq!(incentive(&node, netuid, &provider_key).await, 0);
     let store = CreditStore::open(&dir.path().join("credits.enc"), &coldkey).unwrap();
-    let session = Session::new(node.clone(), relay_url, store);
+    let anchor = plexus_client::trust::TrustAnchor::served(&node)
+        .await
+        .unwrap();
+    let session = Session::new(node.clone(), relay_url, store, anchor);
     let validator = Validator::new(
         Config {
             netuid,

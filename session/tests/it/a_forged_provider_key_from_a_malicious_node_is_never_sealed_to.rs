@@ -1,0 +1,234 @@
+//! A malicious node (or anyone on its `http://` link) lists a provider with the
+//! attacker's OHTTP key: a client that sealed to it would hand the attacker its prompt
+//! and its tokens. The session proves every key against a header the anchored
+//! validators finalized, so it refuses, sends nothing and spends nothing.
+
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{Request, State},
+    http::StatusCode,
+    response::IntoResponse,
+};
+use plexus_client::{Client, trust::TrustAnchor};
+use plexus_node::{ApiOptions, NodeConfig};
+use plexus_privacy::oblivious::{GatewayKey, encode_key_list};
+use plexus_session::{
+    SendError, Session,
+    store::{CreditStore, StoredCredit},
+};
+use plexus_types::{Endpoint, Hash, Hyperparams, Keypair, Mechanism, PLX, Payload};
+use tokio::sync::oneshot;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A one-validator node with its API, in a thread of its own.
+fn start_node(dir: &std::path::Path) -> (SocketAddr, oneshot::Sender<()>) {
+    let mut config = NodeConfig::load(dir, None).unwrap();
+    config.listen = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let (bound_tx, bound_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let options = ApiOptions {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_files: None,
+            limits: plexus_api::ApiConfig::default(),
+            dev: false,
+        };
+        plexus_node::serve_api(
+            config,
+            options,
+            move |addr| {
+                let _ = bound_tx.send(addr);
+            },
+            async {
+                let _ = stopped.await;
+            },
+        )
+        .unwrap();
+    });
+    (
+        bound_rx.recv_timeout(Duration::from_secs(60)).unwrap(),
+        stop,
+    )
+}
+
+async fn serve(app: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+/// The node's API, forwarded, with every metagraph's OHTTP keys replaced by `forged`.
+async fn malicious_node(honest: String, forged: Vec<u8>) -> String {
+    let forged = hex::encode(forged);
+    let app = Router::new().fallback(move |request: Request| {
+        let (honest, forged) = (honest.clone(), forged.clone());
+        async move {
+            let path = request.uri().to_string();
+            let answer = reqwest::get(format!("{honest}{path}")).await.unwrap();
+            let status = StatusCode::from_u16(answer.status().as_u16()).unwrap();
+            let mut body: serde_json::Value = answer.json().await.unwrap();
+            if path.ends_with("/metagraph") {
+                for neuron in body["neurons"].as_array_mut().unwrap() {
+                    if neuron["endpoint"].is_object() {
+                        neuron["endpoint"]["ohttp_keys"] = forged.clone().into();
+                    }
+                }
+            }
+            (status, axum::Json(body))
+        }
+    });
+    serve(app).await
+}
+
+/// A relay that only counts what reaches it.
+async fn counting_relay(count: Arc<AtomicUsize>) -> String {
+    let app = Router::new()
+        .fallback(
+            |State(count): State<Arc<AtomicUsize>>, _body: Bytes| async move {
+                count.fetch_add(1, Ordering::SeqCst);
+                StatusCode::BAD_GATEWAY.into_response()
+            },
+        )
+        .with_state(count);
+    serve(app).await
+}
+
+async fn send(node: &Client, key: &Keypair, payload: Payload) {
+    node.send_tx(key, payload, None, Duration::from_secs(60))
+        .await
+        .unwrap();
+}
+
+#[test]
+fn a_forged_provider_key_from_a_malicious_node_is_never_sealed_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let (api, _stop) = start_node(dir.path());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let honest_url = format!("http://{api}");
+        let honest = Client::new(&honest_url).unwrap();
+        let (coldkey, provider) = (
+            Keypair::from_label("owner"),
+            Keypair::from_label("provider"),
+        );
+        let faucet = plexus_ledger::genesis::dev_faucet();
+        let fund = Payload::Transfer {
+            to: coldkey.account(),
+            amount: 10_000 * PLX,
+        };
+        send(&honest, &faucet, fund).await;
+        let subnet = Payload::CreateSubnet {
+            name: "inference".into(),
+            mechanism: Mechanism::Inference,
+            hyperparams: Hyperparams::default(),
+        };
+        send(&honest, &coldkey, subnet).await;
+        let netuid = honest.subnets().await.unwrap().subnets[0].netuid;
+        let register = Payload::Register {
+            netuid,
+            hotkey: provider.account(),
+        };
+        send(&honest, &coldkey, register).await;
+        let real = GatewayKey::derive(1, &[1; 32]).unwrap();
+        let endpoint = Endpoint {
+            url: "http://127.0.0.1:9".into(),
+            ohttp_keys: encode_key_list(&[real.public_config().unwrap()]).unwrap(),
+            model: "m".into(),
+            weights_hash: Hash::ZERO,
+            operator: "provider".into(),
+        };
+        send(&honest, &provider, Payload::Serve { netuid, endpoint }).await;
+
+        // The genesis validator set, as a genesis file handed out of band gives it.
+        let anchor = TrustAnchor::served(&honest).await.unwrap();
+        let attacker = GatewayKey::derive(1, &[2; 32]).unwrap();
+        let forged = encode_key_list(&[attacker.public_config().unwrap()]).unwrap();
+        let lying = Client::new(&malicious_node(honest_url, forged).await).unwrap();
+        let reached = Arc::new(AtomicUsize::new(0));
+        let relay = counting_relay(reached.clone()).await;
+
+        // The wallet holds tokens for the provider: sealing would spend them.
+        let store_path = dir.path().join("credits.enc");
+        let store = CreditStore::open(&store_path, &coldkey).unwrap();
+        let mut token = vec![0x00, 0x02];
+        token.resize(plexus_privacy::token::TOKEN_LEN, 7);
+        store
+            .add([StoredCredit {
+                issuer: "issuer".into(),
+                origin: provider.account().to_address(),
+                denomination: 1,
+                token: hex::encode(token),
+            }])
+            .unwrap();
+        let session = Session::new(lying, relay.clone(), store, anchor.clone());
+
+        let listed = session
+            .provider(&provider.account())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            listed.config,
+            attacker.public_config().unwrap(),
+            "the node lies"
+        );
+        let body =
+            br#"{"model":"m","messages":[{"role":"user","content":"secret"}],"max_tokens":8}"#;
+        let refused = session
+            .send(&listed, "/v1/chat/completions", body.to_vec(), false)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused, SendError::KeyNotOnChain { .. }),
+            "{refused}"
+        );
+        assert_eq!(
+            reached.load(Ordering::SeqCst),
+            0,
+            "nothing reached the relay"
+        );
+        assert_eq!(session.credits(), 1, "no token was spent");
+
+        // The same provider listed honestly is proven and sealed to.
+        let store = CreditStore::open(&store_path, &coldkey).unwrap();
+        let session = Session::new(
+            Client::new(&format!("http://{api}")).unwrap(),
+            relay,
+            store,
+            anchor,
+        );
+        let listed = session
+            .provider(&provider.account())
+            .await
+            .unwrap()
+            .unwrap();
+        session.prove_key(&listed).await.unwrap();
+        let answer = session
+            .send(&listed, "/v1/chat/completions", body.to_vec(), false)
+            .await;
+        assert!(answer.is_err(), "the counting relay answers 502");
+        assert_eq!(
+            reached.load(Ordering::SeqCst),
+            1,
+            "the honest key is sealed to"
+        );
+    });
+}
