@@ -1,14 +1,16 @@
 // End-to-end test of the web app against a whole local network (`plexus devnet`),
-// driven through Debian's Chromium by playwright-core:
-// create a wallet, fund it by a transfer from the imported faucet wallet, buy credits,
-// chat privately with a streamed answer, reload and find the history (kept only in
-// this browser, encrypted), see the purchase in the explorer, verify a balance proof
-// against the header's finality certificate (and reject a forged certificate);
-// meanwhile run a data task through the command line (task, submission, validator
-// duty) and then find its signed score breakdown verified in the page and download its
-// published dataset from the browser; then visit every page at desktop and phone width,
-// checking labels, keyboard use, horizontal overflow and that no request leaves for
-// another origin.
+// driven through Debian's Chromium by playwright-core: follow a link naming another
+// relay (shown, never stored nor used), choose the relay in Settings (checked, flagged
+// as sharing the providers' machine, confirmed), see a one-character wallet password
+// refused, create a wallet, fund it by a transfer from the imported faucet wallet, buy
+// credits, chat privately with a streamed answer (after agreeing to a relay on the
+// provider's machine), reload and find the history (kept only in this browser,
+// encrypted), see the purchase in the explorer, verify a balance proof against the
+// header's finality certificate (and reject a forged certificate); meanwhile run a
+// data task through the command line (task, submission, validator duty) and then find
+// its signed score breakdown verified in the page and download its published dataset
+// from the browser; then visit every page at desktop and phone width, checking labels,
+// keyboard use, horizontal overflow and that no request leaves for another origin.
 //
 //   node e2e/run.mjs [--plexus target/debug/plexus] [--screenshots DIR] [--port-base N]
 
@@ -156,15 +158,44 @@ try {
     taken.add(name);
     if (shots) await p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
   };
-  // Pin the relay (the page would find it at node port + 2 by itself).
-  await page.goto(`${web}/?relay=${encodeURIComponent(ready.relay)}`);
+  // --- A link naming another relay (issue 15, finding 14): shown, never stored nor used. ---
+  const ATTACK_RELAY = 'http://127.0.0.9:9';
+  await page.goto(`${web}/?relay=${encodeURIComponent(ATTACK_RELAY)}`);
   await page.waitForSelector('main h1');
+  const suggested = await page.waitForSelector('#relay-suggestion', { timeout: 5_000 }).then(() => true, () => false);
+  const afterLink = await page.evaluate(() => ({ url: location.href, stored: Object.values(localStorage).join(' ') }));
+  await page.goto(`${web}/`);
   await page.waitForSelector('.cards');
+  const afterReload = await page.evaluate(() => ({ banner: Boolean(document.querySelector('#relay-suggestion')), stored: Object.values(localStorage).join(' ') }));
+  check(
+    suggested && !afterLink.url.includes('relay=') && !afterLink.stored.includes('127.0.0.9') && !afterReload.banner && !afterReload.stored.includes('127.0.0.9'),
+    `a relay link does not replace the relay (suggestion shown: ${suggested}; stored: ${JSON.stringify(afterLink.stored)}; address: ${afterLink.url})`,
+  );
   await shot('explorer');
+
+  // The relay is chosen in Settings only: check it, see who it may share an operator
+  // with (on a devnet everything runs on this machine), then confirm.
+  await page.click('#nav a[href="/settings"]');
+  await page.waitForSelector('#relay-url');
+  await page.fill('#relay-url', ready.relay);
+  await page.click('form:has(#relay-url) button[type=submit]');
+  const confirmable = await page.waitForSelector('#relay-confirm', { timeout: 30_000 }).then(() => true, () => false);
+  const relayWarning = (await page.textContent('#relay-form').catch(() => '')) ?? '';
+  check(confirmable && /look run by this relay.s operator/.test(relayWarning) && /this very machine/.test(relayWarning), `Settings flags a relay on the providers' machine before it is confirmed: ${relayWarning.trim().slice(0, 160)}`);
+  if (confirmable) await page.click('#relay-confirm');
+  const storedRelay = await page.evaluate(() => localStorage.getItem('plexus.relay.confirmed') ?? localStorage.getItem('plexus.relay'));
+  check(Boolean(storedRelay?.includes(ready.relay.replace(/\/$/, ''))), `the relay confirmed in Settings is stored (${storedRelay})`);
 
   // --- Wallets: create alice, import the faucet, send alice PLX. ---
   await page.click('#nav a[href="/wallet"]');
   await page.waitForSelector('#create-wallet');
+  // A one-character password is refused with a reason (issue 15, finding 18).
+  await page.fill('#create-wallet input[name=name]', 'weak');
+  await page.fill('#create-wallet input[name=password]', 'x');
+  await page.click('#create-wallet button[type=submit]');
+  await page.waitForSelector('#create-result .notice', { timeout: 60_000 });
+  const weak = (await page.textContent('#create-result')).trim();
+  check(/at least 12 characters/.test(weak) && !(await page.$('#new-mnemonic')), `a one-character wallet password is refused: ${weak.slice(0, 100)}`);
   await page.fill('#create-wallet input[name=name]', 'alice');
   await page.fill('#create-wallet input[name=password]', 'alice-password');
   await page.click('#create-wallet button[type=submit]');
@@ -223,8 +254,16 @@ try {
     }).observe(document.querySelector('#chat-log'), { subtree: true, childList: true, characterData: true });
   });
   await page.fill('#chat-input', PROMPT);
+  const postsBefore = requests.filter((r) => r.url.startsWith(relayOrigin) && r.method === 'POST').length;
   await page.keyboard.press('Enter');
-  await page.waitForSelector('#chat-status .notice.ok, #chat-status .notice.error', { timeout: 240_000 });
+  // The devnet's relay and provider share this machine: the page says so and sends
+  // nothing until the user agrees (issue 15, finding 14).
+  await page.waitForSelector('#chat-status .notice', { timeout: 60_000 });
+  const warned = await page.$('#operator-warning');
+  const postsWarned = requests.filter((r) => r.url.startsWith(relayOrigin) && r.method === 'POST').length;
+  check(Boolean(warned) && postsWarned === postsBefore, `a relay on the provider operator's host is flagged before the prompt is sent: ${((await page.textContent('#chat-status')) ?? '').trim().slice(0, 160)}`);
+  if (warned) await page.click('#send-anyway');
+  await page.waitForFunction(() => !document.querySelector('#operator-warning') && document.querySelector('#chat-status .notice.ok, #chat-status .notice.error'), null, { timeout: 240_000 });
   const status = await page.textContent('#chat-status');
   const answer = (await page.textContent('#chat-log .msg.assistant:last-child p')).trim();
   const deltas = await page.evaluate(() => window.__deltas);
@@ -246,6 +285,7 @@ try {
   check(toRelay.length >= 2, `${toRelay.length} sealed requests went to the relay (issuance and chat)`);
   const foreign = requests.filter((r) => ![new URL(web).origin, relayOrigin].includes(new URL(r.url).origin) && !r.url.startsWith('data:') && !r.url.startsWith('blob:'));
   check(foreign.length === 0, `no request left for another origin ${foreign.map((r) => r.url).join(' ')}`);
+  check(!requests.some((r) => r.url.startsWith(ATTACK_RELAY)), 'the page never contacted the relay a link named');
 
   // --- Reload: the history is still here, sealed in IndexedDB. ---
   await page.reload();

@@ -3,7 +3,7 @@
 
 import './style.css';
 
-import { h, notice } from './dom';
+import { h, link, notice } from './dom';
 import { chatPage } from './pages/chat';
 import { dataTask, dataTasks } from './pages/data';
 import * as explorer from './pages/explorer';
@@ -11,7 +11,7 @@ import { privacyPage } from './pages/privacy';
 import { settingsPage } from './pages/settings';
 import { walletPage } from './pages/wallet';
 import { leave } from './leave';
-import { adoptQueryRelay } from './settings';
+import { adoptQueryRelay, savedRelay } from './settings';
 
 const main = document.getElementById('main')!;
 
@@ -83,5 +83,14 @@ addEventListener('popstate', () => void render());
 const menu = document.querySelector<HTMLButtonElement>('.menu')!;
 menu.addEventListener('click', () => menu.setAttribute('aria-expanded', String(menu.getAttribute('aria-expanded') !== 'true')));
 
-adoptQueryRelay();
+// A link's `?relay=` changes nothing: it is shown, and offered in Settings.
+const suggestion = adoptQueryRelay();
+if (suggestion && suggestion !== savedRelay()) {
+  main.before(
+    notice(
+      'info',
+      h('span', { id: 'relay-suggestion' }, `This link suggests sending your private requests through the relay ${suggestion}. Nothing changed. `, link('/settings', 'Review it in Settings'), ' (only if you chose that relay yourself).'),
+    ),
+  );
+}
 void render();

@@ -9,6 +9,7 @@ import { fresh, hex, unhex, utf8 } from './bytes';
 import { CREDIT_BUNDLES, issuanceSigningBytes } from './codec';
 import { type Keypair, sign } from './keys';
 import type { KeyConfig } from './ohttp';
+import type { Party } from './operator';
 import * as priv from './private';
 import * as vault from './vault';
 
@@ -50,6 +51,11 @@ export interface ProviderTarget {
   config: KeyConfig;
   operator: string;
   netuid: number;
+  /** Its gateway's URL on chain, to compare with the relay's. */
+  url: string;
+  /** The account that owns its hotkey. */
+  coldkey: string;
+  role: 'provider';
 }
 
 /** Every provider with an OHTTP key on chain (any subnet but data subnets). */
@@ -68,8 +74,29 @@ export async function providers(): Promise<ProviderTarget[]> {
         continue;
       }
       // The last published key: the newest after a rotation.
-      out.push({ hotkey: n.hotkey, model: n.endpoint.model, config: configs[configs.length - 1], operator: n.endpoint.operator, netuid: s.netuid });
+      out.push({ hotkey: n.hotkey, model: n.endpoint.model, config: configs[configs.length - 1], operator: n.endpoint.operator, netuid: s.netuid, url: n.endpoint.url, coldkey: n.coldkey, role: 'provider' });
     }
+  }
+  return out;
+}
+
+/**
+ * Everyone serving at a URL on chain (every neuron endpoint on every subnet, every
+ * issuer), with its owner, to tell who may run a relay's host.
+ */
+export async function chainParties(): Promise<Party[]> {
+  const out: Party[] = [];
+  const { subnets } = await api.get<{ subnets: api.Subnet[] }>('/v1/subnets');
+  const coldkeys = new Map<string, string>();
+  for (const s of subnets) {
+    const mg = await api.get<api.Metagraph>(`/v1/subnets/${s.netuid}/metagraph`);
+    for (const n of mg.neurons) {
+      coldkeys.set(n.hotkey, n.coldkey);
+      if (n.endpoint?.url) out.push({ url: n.endpoint.url, hotkey: n.hotkey, coldkey: n.coldkey, operator: n.endpoint.operator, role: s.mechanism === 'data' ? 'data neuron' : 'provider' });
+    }
+  }
+  for (const i of (await api.get<api.Issuers>('/v1/credits/issuers')).issuers) {
+    if (i.url) out.push({ url: i.url, hotkey: i.hotkey, coldkey: coldkeys.get(i.hotkey), role: 'issuer' });
   }
   return out;
 }

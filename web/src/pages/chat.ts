@@ -9,7 +9,8 @@ import * as credits from '../lib/credits';
 import * as priv from '../lib/private';
 import * as vault from '../lib/vault';
 import * as wallets from '../lib/wallet';
-import { forgetFound, relay } from '../settings';
+import { independentOf, operatorLinks } from '../lib/operator';
+import { forgetFound, relay, relaySource } from '../settings';
 import { privacyTable } from './privacy';
 
 interface Conversation {
@@ -21,6 +22,9 @@ interface Conversation {
 }
 
 const PREFIX = 'chat:';
+
+/** `relay provider` pairs the user agreed to use despite a shared operator (this tab). */
+const acceptedPairs = new Set<string>();
 
 async function conversations(): Promise<Conversation[]> {
   const out: Conversation[] = [];
@@ -69,6 +73,8 @@ export async function chatPage(params: URLSearchParams): Promise<HTMLElement> {
   });
 
   let convo = current;
+  /** The provider a warning was shown for, kept if the user sends anyway. */
+  let pending: string | undefined;
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const text = input.value.trim();
@@ -82,13 +88,41 @@ export async function chatPage(params: URLSearchParams): Promise<HTMLElement> {
     const need = credits.creditsFor(credits.chatBody('', [], max));
     try {
       const r = await relay();
-      const targets = await credits.providers();
+      const [targets, chain] = await Promise.all([credits.providers(), credits.chainParties()]);
       let target = convo ? targets.find((t) => t.hotkey === convo!.provider) : undefined;
       if (!target) {
         const held = await credits.perOrigin(w.address);
         const payable = targets.filter((t) => (held.get(t.hotkey) ?? 0) >= need);
         if (payable.length === 0) throw new Error(`no provider is payable with the ${await credits.balance(w.address)} credits of this wallet: buy credits on the Wallet page`);
-        target = payable[crypto.getRandomValues(new Uint32Array(1))[0] % payable.length];
+        // Providers that look run by the relay's operator only when no other is payable.
+        const { pool } = independentOf(r, payable, chain);
+        target = payable.find((t) => t.hotkey === pending) ?? pool[crypto.getRandomValues(new Uint32Array(1))[0] % pool.length];
+      }
+      // A relay and a provider of one operator link the user's address to the prompt:
+      // say why, and send only once the user agreed, for this relay and provider.
+      const links = operatorLinks(r, target, chain);
+      const pair = `${r} ${target.hotkey}`;
+      if (links.length > 0 && !acceptedPairs.has(pair)) {
+        const anyway = h('button', { type: 'button', id: 'send-anyway', class: 'secondary' }, 'Send through this relay anyway');
+        anyway.addEventListener('click', () => {
+          acceptedPairs.add(pair);
+          form.requestSubmit();
+        });
+        status.replaceChildren(
+          notice(
+            'error',
+            h(
+              'span',
+              { id: 'operator-warning' },
+              `The relay ${r} (${relaySource(r)}) and provider ${target.hotkey.slice(0, 12)}… look run by the same operator, who could then see both your address and your prompt: ${links.join('; ')}. `,
+              link('/settings', 'Choose another relay'),
+              ', or send anyway.',
+            ),
+          ),
+          anyway,
+        );
+        pending = target.hotkey;
+        return;
       }
       convo ??= { id: hex(randomBytes(8)), model: target.model, provider: target.hotkey, created: Date.now(), messages: [] };
       const turn: credits.ChatMessage[] = [...convo.messages, { role: 'user', content: text }];
@@ -102,7 +136,7 @@ export async function chatPage(params: URLSearchParams): Promise<HTMLElement> {
       for (let attempt = 1; attempt <= 3; attempt++) {
         const taken = await credits.take(w.address, target.hotkey, need);
         if (!taken) throw new Error('not enough credits for this conversation’s provider: buy more on the Wallet page');
-        status.replaceChildren(notice('info', `Sealed to provider ${target.hotkey.slice(0, 12)}… and sent through ${r}; streaming…`));
+        status.replaceChildren(notice('info', `Sealed to provider ${target.hotkey.slice(0, 12)}… and sent through the relay ${r} (${relaySource(r)}); streaming…`));
         try {
           streamed = await priv.sendStreamed(priv.viaRelay(r, target.hotkey, target.config), {
             method: 'POST',

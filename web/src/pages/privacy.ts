@@ -24,6 +24,11 @@ export function privacyTable(): HTMLElement {
       {},
       'Your conversation history stays in this browser (IndexedDB, encrypted with a key the browser will not export). Be aware: the provider answering a request sees that request’s whole context, including earlier turns you send with it; it does not know whose it is.',
     ),
+    h(
+      'p',
+      {},
+      'All of this holds only while the relay and the provider are run by different operators. You choose the relay in Settings (a link cannot); this page warns, and asks before sending, when a relay and a provider share a machine, an address, a domain or an owner on chain.',
+    ),
   );
 }
 

@@ -1,24 +1,93 @@
-// Settings: which relay carries private requests.
+// Settings: which relay carries private requests. Changing it takes two steps, both
+// the user's: check a URL (does it answer, which providers look like its operator's),
+// then confirm it. A suggestion from a link only fills the field.
 
 import { field, h, notice } from '../dom';
-import { relayTargets } from '../lib/credits';
-import { candidates, forgetFound, savedRelay, setRelay } from '../settings';
+import * as credits from '../lib/credits';
+import { operatorLinks } from '../lib/operator';
+import { candidates, confirmRelay, droppedRelay, normalizeRelay, relaySource, savedRelay, suggestedRelay } from '../settings';
 
 export function settingsPage(): HTMLElement {
-  const input = h('input', { type: 'url', id: 'relay-url', value: savedRelay() ?? '', placeholder: candidates()[0] });
-  const out = h('div', { 'aria-live': 'polite' });
-  const form = h('form', { class: 'panel' }, field('Relay URL', input, 'Pick a relay run by someone other than your provider. Empty: try this node’s port + 2, then 127.0.0.1:7080.'), h('button', { type: 'submit' }, 'Save and test'), out);
+  const saved = savedRelay();
+  const offered = suggestedRelay() ?? droppedRelay();
+  const input = h('input', { type: 'url', id: 'relay-url', value: offered ?? saved ?? '', placeholder: candidates()[0], autocomplete: 'off', spellcheck: 'false' });
+  const out = h('div', { 'aria-live': 'polite', id: 'relay-result' });
+  const current = h('p', { id: 'relay-current' }, saved ? `In use: ${saved} (${relaySource(saved)}).` : `No relay chosen: the page uses ${candidates()[0]} (${relaySource(candidates()[0])}) or, failing it, a relay on this machine.`);
+  const notes: HTMLElement[] = [];
+  if (suggestedRelay()) {
+    notes.push(notice('info', h('span', { id: 'relay-suggested' }, `A link suggested the relay ${suggestedRelay()}. Nothing changed: check it below and confirm only if you chose it yourself. A relay sees your address; run by your provider’s operator, it could link you to your prompts.`)));
+  } else if (droppedRelay()) {
+    notes.push(notice('info', `An earlier version of this app had stored the relay ${droppedRelay()}, possibly from a link. It is no longer used: check and confirm it again if it is yours.`));
+  }
+  const form = h(
+    'form',
+    { class: 'panel', id: 'relay-form' },
+    field('Relay URL', input, 'Pick a relay run by someone other than your provider. Empty: this node’s port + 2, then 127.0.0.1:7080.'),
+    h('button', { type: 'submit' }, 'Check this relay'),
+    out,
+  );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    setRelay(input.value.trim() || null);
-    forgetFound();
-    const url = input.value.trim() || candidates()[0];
-    try {
-      const targets = await relayTargets(url);
-      out.replaceChildren(notice('ok', `${url} answers: ${targets.length} gateways reachable.`));
-    } catch (err) {
-      out.replaceChildren(notice('error', `${url} does not answer: ${String(err)}`));
+    const typed = input.value.trim();
+    if (!typed) {
+      const reset = h('button', { type: 'button', id: 'relay-confirm' }, 'Use the default relays');
+      reset.addEventListener('click', () => {
+        confirmRelay(null);
+        current.textContent = `No relay chosen: the page uses ${candidates()[0]} (${relaySource(candidates()[0])}).`;
+        out.replaceChildren(notice('ok', 'Back to the default relays.'));
+      });
+      out.replaceChildren(notice('info', `Without a relay of your own, the page uses ${candidates()[0]}, the node operator’s host.`), reset);
+      return;
     }
+    let url: string;
+    try {
+      url = normalizeRelay(typed);
+    } catch (err) {
+      out.replaceChildren(notice('error', String(err instanceof Error ? err.message : err)));
+      return;
+    }
+    out.replaceChildren(notice('info', `Checking ${url}…`));
+    let targets: string[];
+    try {
+      targets = await credits.relayTargets(url);
+    } catch (err) {
+      out.replaceChildren(notice('error', `${url} does not answer as a Plexus relay: ${String(err)}`));
+      return;
+    }
+    const findings: HTMLElement[] = [notice('ok', `${url} answers: ${targets.length} gateways reachable.`)];
+    try {
+      const [providers, chain] = await Promise.all([credits.providers(), credits.chainParties()]);
+      const linked = providers.map((p) => [p, operatorLinks(url, p, chain)] as const).filter(([, l]) => l.length > 0);
+      if (linked.length > 0) {
+        findings.push(
+          notice(
+            'error',
+            h(
+              'span',
+              { id: 'relay-operator-warning' },
+              `${linked.length} of ${providers.length} providers look run by this relay’s operator, who could then link your address to your prompts: `,
+              h('ul', {}, linked.map(([p, l]) => h('li', {}, `${p.hotkey.slice(0, 14)}… (${p.model}): ${l.join('; ')}`))),
+              'The chat avoids them while others are payable, and asks before sending to one.',
+            ),
+          ),
+        );
+      } else {
+        findings.push(notice('info', `No provider on chain shares this relay’s host, address block, domain or on-chain owner. That proves nothing about who runs it: choose a relay you have reason to trust.`));
+      }
+    } catch (err) {
+      findings.push(notice('error', `Could not compare the relay with the providers on chain: ${String(err)}`));
+    }
+    const confirm = h('button', { type: 'button', id: 'relay-confirm' }, `Use ${url} for private requests`);
+    confirm.addEventListener('click', () => {
+      if (input.value.trim() && normalizeRelay(input.value.trim()) !== url) {
+        out.replaceChildren(notice('error', 'The URL changed since the check: check it again.'));
+        return;
+      }
+      confirmRelay(url);
+      current.textContent = `In use: ${url} (${relaySource(url)}).`;
+      out.replaceChildren(notice('ok', `Private requests now go through ${url}.`));
+    });
+    out.replaceChildren(...findings, confirm);
   });
-  return h('section', {}, h('h1', {}, 'Settings'), form);
+  return h('section', {}, h('h1', {}, 'Settings'), current, ...notes, form);
 }

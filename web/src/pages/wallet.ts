@@ -11,6 +11,9 @@ import { relay } from '../settings';
 
 type Rerender = () => void;
 
+/** Wallets unlocked in this tab with a password that `passwordProblem` refuses. */
+const weakUnlocked = new Set<string>();
+
 export async function walletPage(rerender: Rerender): Promise<HTMLElement> {
   const all = await wallets.list();
   let activeName = wallets.active();
@@ -53,6 +56,8 @@ async function activeWallet(w: wallets.StoredWallet, rerender: Rerender): Promis
       e.preventDefault();
       try {
         await wallets.unlock(w.name, password.value);
+        weakUnlocked.add(w.name);
+        if (!wallets.passwordProblem(password.value)) weakUnlocked.delete(w.name);
         rerender();
       } catch (err) {
         out.replaceChildren(notice('error', String(err instanceof Error ? err.message : err)));
@@ -67,6 +72,9 @@ async function activeWallet(w: wallets.StoredWallet, rerender: Rerender): Promis
     rerender();
   });
   const manage = manageForm(w, rerender);
+  if (weakUnlocked.has(w.name)) {
+    box.append(notice('error', h('span', { id: 'weak-password' }, 'This wallet’s password is too weak to guard its key if this browser’s storage is copied: choose a new one under “Recovery phrase, password and removal”.')));
+  }
   const pending = await pendingDeposits(w);
   box.append(h('div', { class: 'columns' }, sendForm(w, rerender), buyForm(w, rerender), stakeForm(w)), ...(pending ? [pending] : []), manage, lockButton);
   return box;
@@ -124,7 +132,28 @@ function manageForm(w: wallets.StoredWallet, rerender: Rerender): HTMLElement {
       out.replaceChildren(notice('error', String(err instanceof Error ? err.message : err)));
     }
   });
-  return h('details', { class: 'panel' }, h('summary', {}, 'Recovery phrase and removal'), field('Password', password), h('div', { class: 'inline' }, reveal, forget), out);
+  const next = h('input', { type: 'password', name: 'new-password', autocomplete: 'new-password' });
+  const change = h('button', { type: 'button', class: 'secondary', id: 'change-password' }, 'Change the password');
+  change.addEventListener('click', async () => {
+    try {
+      await wallets.changePassword(w.name, password.value, next.value);
+      weakUnlocked.delete(w.name);
+      password.value = next.value = '';
+      out.replaceChildren(notice('ok', 'Password changed: the key is sealed again under the new one.'));
+    } catch (err) {
+      out.replaceChildren(notice('error', String(err instanceof Error ? err.message : err)));
+    }
+  });
+  return h(
+    'details',
+    { class: 'panel', open: weakUnlocked.has(w.name) || null },
+    h('summary', {}, 'Recovery phrase, password and removal'),
+    field('Password', password),
+    h('div', { class: 'inline' }, reveal, forget),
+    field('New password', next, `At least ${wallets.MIN_PASSWORD_LENGTH} characters; a few unrelated words make a strong one.`),
+    change,
+    out,
+  );
 }
 
 /** Update the shown balance and credits of `w` in place (if it is still shown). */
@@ -239,7 +268,7 @@ function createForm(rerender: Rerender): HTMLElement {
   const password = h('input', { type: 'password', name: 'password', required: true, autocomplete: 'new-password' });
   const words = h('select', { name: 'words' }, h('option', { value: '12' }, '12 words'), h('option', { value: '24' }, '24 words'));
   const out = h('div', { 'aria-live': 'polite', id: 'create-result' });
-  const form = h('form', { class: 'panel', id: 'create-wallet' }, h('h2', {}, 'Create a wallet'), field('Name', name), field('Password', password, 'Encrypts the key in this browser.'), field('Mnemonic length', words), h('button', { type: 'submit' }, 'Create wallet'), out);
+  const form = h('form', { class: 'panel', id: 'create-wallet' }, h('h2', {}, 'Create a wallet'), field('Name', name), field('Password', password, `At least ${wallets.MIN_PASSWORD_LENGTH} characters; a few unrelated words make a strong one. It encrypts the key in this browser.`), field('Mnemonic length', words), h('button', { type: 'submit' }, 'Create wallet'), out);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     try {
@@ -265,7 +294,7 @@ function importForm(rerender: Rerender): HTMLElement {
   const password = h('input', { type: 'password', name: 'password', required: true, autocomplete: 'new-password' });
   const phrase = h('textarea', { name: 'mnemonic', required: true, rows: 3, spellcheck: 'false', autocomplete: 'off' });
   const out = h('div', { 'aria-live': 'polite', id: 'import-result' });
-  const form = h('form', { class: 'panel', id: 'import-wallet' }, h('h2', {}, 'Import a wallet'), field('Name', name), field('Password', password), field('Mnemonic (12 or 24 words)', phrase), h('button', { type: 'submit' }, 'Import wallet'), out);
+  const form = h('form', { class: 'panel', id: 'import-wallet' }, h('h2', {}, 'Import a wallet'), field('Name', name), field('Password', password, `At least ${wallets.MIN_PASSWORD_LENGTH} characters; a few unrelated words make a strong one. It encrypts the key in this browser.`), field('Mnemonic (12 or 24 words)', phrase), h('button', { type: 'submit' }, 'Import wallet'), out);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     try {
