@@ -64,7 +64,7 @@ impl Value for FreeUse {
 }
 
 /// Whether `tx` goes without the minimum fee (and so counts against the quota).
-fn unpaid(params: &ChainParams, tx: &SignedTransaction) -> bool {
+pub fn is_unpaid(params: &ChainParams, tx: &SignedTransaction) -> bool {
     tx.tx.fee < params.min_fee && fee_free(&tx.tx.payload).is_some()
 }
 
@@ -91,7 +91,7 @@ pub(crate) fn check_free_quota(
     tx: &SignedTransaction,
     height: u64,
 ) -> Result<(), TxError> {
-    if !unpaid(params, tx) {
+    if !is_unpaid(params, tx) {
         return Ok(());
     }
     let (window, used) = free_use(state, params, &tx.tx.sender, height)?;
@@ -113,7 +113,7 @@ pub(crate) fn use_free_quota<R: StateReader>(
     height: u64,
 ) -> Result<(), TxError> {
     check_free_quota(ov, params, tx, height)?;
-    if !unpaid(params, tx) {
+    if !is_unpaid(params, tx) {
         return Ok(());
     }
     let (window, used) = free_use(ov, params, &tx.tx.sender, height)?;

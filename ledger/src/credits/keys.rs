@@ -56,3 +56,8 @@ pub fn key_buyer_key(key_id: &Hash, buyer: &AccountId) -> Vec<u8> {
     rest.extend_from_slice(buyer.as_bytes());
     tagged(0x07, &rest)
 }
+
+/// What the buyer of a deposit took back (`u64`): `[0x07, 0x08] ‖ deposit id`.
+pub fn refund_key(id: u64) -> Vec<u8> {
+    tagged(0x08, &id.to_be_bytes())
+}

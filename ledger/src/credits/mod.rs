@@ -262,8 +262,6 @@ pub struct Deposit {
     pub amount: Amount,
     /// Block of the purchase.
     pub block: u64,
-    /// Whether the buyer took it back.
-    pub refunded: bool,
 }
 
 impl Value for Deposit {
@@ -276,7 +274,6 @@ impl Value for Deposit {
         out.put_u32(self.tokens);
         out.put_u64(self.amount);
         out.put_u64(self.block);
-        out.put_bool(self.refunded);
     }
     fn take(r: &mut Reader<'_>) -> Result<Self, CodecError> {
         Ok(Self {
@@ -288,7 +285,6 @@ impl Value for Deposit {
             tokens: r.u32("tokens")?,
             amount: r.u64("amount")?,
             block: r.u64("block")?,
-            refunded: r.bool("refunded")?,
         })
     }
 }
@@ -340,6 +336,11 @@ pub fn issuer_key(
 /// A deposit by id.
 pub fn deposit(state: &impl StateReader, id: u64) -> Result<Option<Deposit>, StateError> {
     state::get(state, &keys::deposit_key(id))
+}
+
+/// What the buyer of deposit `id` took back, if it did.
+pub fn refunded(state: &impl StateReader, id: u64) -> Result<Option<Amount>, StateError> {
+    state::get(state, &keys::refund_key(id))
 }
 
 /// The number of deposits ever made (ids run from 0 to this, exclusive).
@@ -743,7 +744,6 @@ pub(crate) fn buy<R: StateReader>(
         tokens: credits / denomination,
         amount,
         block: height,
-        refunded: false,
     };
     state::put(ov, keys::deposit_key(id), &deposit);
     state::put(ov, keys::next_deposit_key(), &next);
@@ -955,8 +955,8 @@ pub(crate) fn refund<R: StateReader>(
     id: u64,
 ) -> Result<Amount, TxError> {
     let (ov, params, buyer, height) = (&mut cx.state, cx.params, &cx.sender, cx.height);
-    let mut deposit = deposit(ov, id)?.ok_or(TxError::UnknownDeposit { deposit: id })?;
-    if deposit.buyer != *buyer || deposit.refunded {
+    let deposit = deposit(ov, id)?.ok_or(TxError::UnknownDeposit { deposit: id })?;
+    if deposit.buyer != *buyer || refunded(ov, id)?.is_some() {
         return Err(TxError::NotRefundable { deposit: id });
     }
     let mut key =
@@ -978,8 +978,7 @@ pub(crate) fn refund<R: StateReader>(
         .checked_add(amount)
         .ok_or(TxError::Overflow("refunded"))?;
     state::put(ov, keys::issuer_key_record_key(&key.key_id), &key);
-    deposit.refunded = true;
-    state::put(ov, keys::deposit_key(id), &deposit);
+    state::put(ov, keys::refund_key(id), &amount);
     accounts::credit(ov, buyer, amount)?;
     cx.events.push(Event::CreditsRefunded {
         deposit: id,
@@ -1038,7 +1037,6 @@ mod tests {
             tokens: 100,
             amount: 9,
             block: 4,
-            refunded: true,
         };
         assert_eq!(Deposit::from_bytes(&d.to_bytes()).unwrap(), d);
         let n = SettledNonce {
