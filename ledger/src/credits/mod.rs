@@ -1025,7 +1025,7 @@ mod tests {
         assert_eq!(key.escrow(), 4);
         let open = IssuerKey {
             refund_base: None,
-            ..key.clone()
+            ..key
         };
         assert_eq!(IssuerKey::from_bytes(&open.to_bytes()).unwrap(), open);
         let d = Deposit {
