@@ -3,6 +3,8 @@
 //! unstake, over-issues tokens to its own provider and settles them; the honest buyers
 //! take their deposits back in full and the issuer's bond pays the difference.
 
+#![allow(clippy::unwrap_used)]
+
 use std::time::Duration;
 
 use commonware_runtime::{Clock as _, Runner as _, deterministic};
