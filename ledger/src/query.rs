@@ -517,6 +517,11 @@ pub fn credits_bond(
     Ok(credits::required_bond(state, &params, hotkey, height)?)
 }
 
+/// What the buyer of deposit `id` took back with `RefundCredits`, if it did.
+pub fn deposit_refund(state: &impl StateReader, id: u64) -> Result<Option<Amount>, QueryError> {
+    Ok(credits::refunded(state, id)?)
+}
+
 /// A credit deposit by id.
 pub fn deposit(state: &impl StateReader, id: u64) -> Result<Option<credits::Deposit>, QueryError> {
     Ok(credits::deposit(state, id)?)

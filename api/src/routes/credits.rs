@@ -11,8 +11,8 @@ use crate::{
     routes::proofs::prove,
     state::ApiState,
     wire::{
-        DepositAt, Deposits, ErrorBody, IssuerAt, IssuerInfo, Issuers, NonceStatus, ProofResponse,
-        Settlement,
+        Deposit, DepositAt, Deposits, ErrorBody, IssuerAt, IssuerInfo, Issuers, NonceStatus,
+        ProofResponse, Settlement,
     },
 };
 
@@ -114,13 +114,12 @@ pub(crate) async fn deposits(
     }
     let buyer = q.buyer.as_deref().map(parse_account).transpose()?;
     read_latest(&state, move |Latest { snap, height, .. }| {
-        Ok(Deposits {
-            height,
-            deposits: query::deposits(&snap, buyer.as_ref(), limit, DEPOSIT_SCAN)?
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-        })
+        let mut deposits = Vec::new();
+        for d in query::deposits(&snap, buyer.as_ref(), limit, DEPOSIT_SCAN)? {
+            let refunded = query::deposit_refund(&snap, d.id)?;
+            deposits.push(Deposit::from(d).with_refund(refunded));
+        }
+        Ok(Deposits { height, deposits })
     })
     .await
     .map(Json)
@@ -155,9 +154,10 @@ pub(crate) async fn deposit(
         let deposit = query::deposit(&snap, id)?.ok_or_else(|| {
             ApiError::not_found("unknown_deposit", format!("deposit {id} does not exist"))
         })?;
+        let refunded = query::deposit_refund(&snap, id)?;
         Ok(DepositAt {
             height,
-            deposit: deposit.into(),
+            deposit: Deposit::from(deposit).with_refund(refunded),
         })
     })
     .await

@@ -194,6 +194,17 @@ pub struct Deposit {
     pub amount: Amount,
     /// Block of the purchase.
     pub block: u64,
+    /// Base units its buyer took back with `RefundCredits`, if it did.
+    #[serde(default)]
+    pub refunded: Option<Amount>,
+}
+
+impl Deposit {
+    /// The deposit with what was refunded of it.
+    pub fn with_refund(mut self, refunded: Option<Amount>) -> Self {
+        self.refunded = refunded;
+        self
+    }
 }
 
 impl From<plexus_ledger::credits::Deposit> for Deposit {
@@ -207,6 +218,7 @@ impl From<plexus_ledger::credits::Deposit> for Deposit {
             tokens: d.tokens,
             amount: d.amount,
             block: d.block,
+            refunded: None,
         }
     }
 }
