@@ -139,6 +139,7 @@ fn check_stateless(config: &ChainConfig, tx: &SignedTransaction) -> Result<(), T
             ..
         } => credits::check_buy(*credits, *denomination),
         Payload::SettleCredits { tokens, .. } => credits::check_settle(tokens),
+        Payload::RefundCredits { .. } => Ok(()),
     }
 }
 
@@ -213,6 +214,7 @@ fn execute<R: StateReader>(
         _ => (0, "fee"),
     };
     accounts::check_nonce_and_funds(&acct, tx.nonce, cx.fee, spend, what)?;
+    fees::use_free_quota(&mut cx.state, params, stx, cx.height)?;
 
     cx.events.push(Event::TxApplied {
         tx: stx.hash(),
@@ -236,7 +238,10 @@ fn execute<R: StateReader>(
         Payload::Register { netuid, hotkey } => neurons::register(cx, *netuid, hotkey)?,
         Payload::Serve { netuid, endpoint } => neurons::serve(cx, *netuid, endpoint)?,
         Payload::AddStake { hotkey, amount } => staking::add_stake(cx, hotkey, *amount)?,
-        Payload::RemoveStake { hotkey, amount } => staking::remove_stake(cx, hotkey, *amount)?,
+        Payload::RemoveStake { hotkey, amount } => {
+            credits::check_unstake(&cx.state, params, hotkey, &sender, *amount, cx.height)?;
+            staking::remove_stake(cx, hotkey, *amount)?;
+        }
         Payload::SetTake { hotkey, take } => staking::set_take(cx, hotkey, *take)?,
         Payload::CommitWeights { netuid, commit } => weights::commit_weights(cx, *netuid, *commit)?,
         Payload::RevealWeights {
@@ -299,6 +304,9 @@ fn execute<R: StateReader>(
             credits::buy(cx, issuer, *denomination, *key_epoch, *credits)?;
         }
         Payload::SettleCredits { netuid, tokens } => credits::settle(cx, *netuid, tokens)?,
+        Payload::RefundCredits { deposit } => {
+            credits::refund(cx, *deposit)?;
+        }
     }
     accounts::charge_fee_and_bump_nonce(&mut cx.state, &sender, cx.fee)
 }
@@ -311,14 +319,34 @@ fn execute<R: StateReader>(
 /// unregistered hotkey) is refused at submit with the same typed reason. A future nonce
 /// cannot be judged against state it has not seen yet; it needs only a balance that
 /// covers its fee.
+///
+/// Work grows with what the sender can be made to pay for: the chain id, the fee and
+/// the signature come first; then an unpaid sender must be a registered hotkey with
+/// fee-free quota left; only then are payload checks run (RSA keys parsed, endpoints
+/// validated), and the transaction executed (token signatures verified).
 pub fn check_transaction<R: StateReader>(
     state: &R,
     height: u64,
     tx: &SignedTransaction,
 ) -> Result<(), TxError> {
     let config = params::load(state)?;
-    check_alone(&config, tx)?;
+    let t = &tx.tx;
+    if t.chain_id != config.chain_id {
+        return Err(TxError::WrongChain {
+            expected: config.chain_id,
+            got: t.chain_id,
+        });
+    }
+    let min = config.params.min_fee_for(&t.payload);
+    if t.fee < min {
+        return Err(TxError::FeeTooLow { fee: t.fee, min });
+    }
+    tx.verify().map_err(|_| TxError::BadSignature {
+        sender: tx.tx.sender,
+    })?;
     fees::check_unpaid_sender(state, &config.params, tx)?;
+    fees::check_free_quota(state, &config.params, tx, height)?;
+    check_stateless(&config, tx)?;
     let acct = accounts::account(state, &tx.tx.sender)?;
     if tx.tx.nonce < acct.nonce {
         return Err(TxError::StaleNonce {

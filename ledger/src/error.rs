@@ -412,6 +412,78 @@ pub enum TxError {
         /// The token nonce, hex.
         nonce: String,
     },
+    /// The hotkey's owner tried to unstake below the bond its issuer keys still need.
+    #[error("{} PLX of the self-stake on issuer {hotkey} is its credit bond until its keys close: unstake at most the rest", format_plx(*bonded))]
+    StakeBonded {
+        /// The issuer hotkey.
+        hotkey: AccountId,
+        /// The self-stake that stays locked.
+        bonded: Amount,
+    },
+    /// The issuer's bond does not cover what its open keys could owe.
+    #[error("issuer {issuer} has {} PLX of self-stake bonded but needs {} PLX to cover its open keys: stake more to the issuer hotkey", format_plx(*have), format_plx(*need))]
+    IssuerBondTooSmall {
+        /// The issuer.
+        issuer: AccountId,
+        /// The owner's self-stake on the issuer hotkey.
+        have: Amount,
+        /// What its open keys (and this purchase) need.
+        need: Amount,
+    },
+    /// The issuer may not sell credits now.
+    #[error("issuer {issuer} is not selling credits: {reason}")]
+    IssuerNotSelling {
+        /// The issuer.
+        issuer: AccountId,
+        /// Why (no validator permit, caught over-issuing).
+        reason: &'static str,
+    },
+    /// A key for a key epoch other than the chain's current or next one.
+    #[error("key epoch {key_epoch} is off the chain's schedule: publish keys for key epoch {current} or {} only", current + 1)]
+    IssuerKeyOffSchedule {
+        /// The key epoch asked for.
+        key_epoch: u32,
+        /// The chain's current key epoch.
+        current: u32,
+    },
+    /// Credits are sold only on the key of the chain's current key epoch.
+    #[error("key epoch {key_epoch} is not on sale: buy on key epoch {current}")]
+    IssuerKeyNotCurrent {
+        /// The key epoch asked for.
+        key_epoch: u32,
+        /// The chain's current key epoch.
+        current: u32,
+    },
+    /// No deposit has this id.
+    #[error("deposit {deposit} does not exist")]
+    UnknownDeposit {
+        /// The deposit id.
+        deposit: u64,
+    },
+    /// Only the buyer may take back its deposit, and only once.
+    #[error(
+        "deposit {deposit} is not refundable by this account: only its buyer may, and only once"
+    )]
+    NotRefundable {
+        /// The deposit id.
+        deposit: u64,
+    },
+    /// The deposit's key is still open: its tokens may yet be settled.
+    #[error(
+        "deposit {deposit} is refundable from block {from_block}, once its key's settle window has closed"
+    )]
+    RefundNotOpen {
+        /// The deposit id.
+        deposit: u64,
+        /// The first block at which a refund is possible.
+        from_block: u64,
+    },
+    /// The sender used up its fee-free transactions for this window.
+    #[error("fee-free quota used: pay the minimum fee, or wait until block {next_block}")]
+    FreeTxRateLimited {
+        /// The first block of the next quota window.
+        next_block: u64,
+    },
     /// The issuer key's escrow and the issuer's own stake cannot cover the tokens.
     #[error("issuer {issuer} cannot cover {} PLX of settlement: its key escrow and self-stake are exhausted", format_plx(*short))]
     EscrowExhausted {
@@ -488,6 +560,15 @@ impl TxError {
             TxError::InvalidToken { .. } => "invalid_token",
             TxError::TokenAlreadySettled { .. } => "token_already_settled",
             TxError::EscrowExhausted { .. } => "escrow_exhausted",
+            TxError::StakeBonded { .. } => "stake_bonded",
+            TxError::IssuerBondTooSmall { .. } => "issuer_bond_too_small",
+            TxError::IssuerNotSelling { .. } => "issuer_not_selling",
+            TxError::IssuerKeyOffSchedule { .. } => "issuer_key_off_schedule",
+            TxError::IssuerKeyNotCurrent { .. } => "issuer_key_not_current",
+            TxError::UnknownDeposit { .. } => "unknown_deposit",
+            TxError::NotRefundable { .. } => "not_refundable",
+            TxError::RefundNotOpen { .. } => "refund_not_open",
+            TxError::FreeTxRateLimited { .. } => "free_tx_rate_limited",
             TxError::State(_) => "internal",
         }
     }
@@ -502,6 +583,8 @@ impl TxError {
                 | TxError::RevealNotOpen { .. }
                 | TxError::PublishTooEarly { .. }
                 | TxError::RateLimited { .. }
+                | TxError::FreeTxRateLimited { .. }
+                | TxError::RefundNotOpen { .. }
                 | TxError::InsufficientBalance { .. }
                 | TxError::State(_)
         )

@@ -211,8 +211,28 @@ pub enum Event {
         tokens: u32,
         /// Base units paid out of escrow.
         paid: Amount,
-        /// Base units taken from issuers' stake because their escrow ran out.
+        /// Base units taken from over-issuing issuers' bonds back into their keys'
+        /// escrow, so that every buyer of those keys can be refunded in full.
         slashed: Amount,
+        /// Tokens recorded as settled but paid nothing: their key was over-issued or
+        /// its settle window had closed.
+        unpaid: u32,
+    },
+    /// An issuer key was caught over-issuing: more tokens were settled than were bought.
+    IssuerKeyOverIssued {
+        /// The issuer hotkey.
+        issuer: AccountId,
+        /// The key id.
+        key_id: Hash,
+    },
+    /// A buyer took back (part of) a credit deposit.
+    CreditsRefunded {
+        /// The deposit id.
+        deposit: u64,
+        /// The buyer coldkey.
+        buyer: AccountId,
+        /// Base units returned.
+        amount: Amount,
     },
 }
 

@@ -228,6 +228,11 @@ impl Genesis {
                 "block_interval_ms must be at least 1",
             ));
         }
+        if p.issuer_key_period == 0 || p.free_tx_window == 0 {
+            return Err(GenesisError::BadParams(
+                "issuer_key_period and free_tx_window must be at least 1",
+            ));
+        }
         let mut seen = BTreeSet::new();
         let mut total: Amount = 0;
         for a in &self.accounts {

@@ -20,12 +20,14 @@
 //! | `0x04` | neurons | holder, registration, scores, endpoint per (netuid, uid) |
 //! | `0x05` | weights | weights, bonds and commit rows per (netuid, uid) |
 //! | `0x06` | data | data tasks, their contributions and the bounty escrow |
-//! | `0x07` | credits | issuers and their keys, deposits, the credit escrow, settled nonces |
+//! | `0x07` | credits | issuers and their keys, deposits, the credit escrow, settled nonces, buyers per key |
+//! | `0x08` | fees | fee-free transactions used per sender in the current window |
 //!
 //! Entry points: [`check_transaction`] (mempool), [`apply_transaction`],
 //! [`execute_block`] (verify a block), [`build_block`] (propose one),
 //! [`genesis::writes`], and the typed reads in [`query`]. Which transactions may go
-//! without a fee is decided in one place, [`fees::fee_free`].
+//! without a fee is decided in one place, [`fees::fee_free`], and how many in
+//! [`fees`]. The credit issuer's bond, key schedule and refunds are in [`credits`].
 
 pub mod accounts;
 pub mod block;

@@ -168,6 +168,8 @@ pub struct IssuerView {
     pub issuer: credits::Issuer,
     /// Its keys with their escrow accounting, in registration order.
     pub keys: Vec<credits::IssuerKey>,
+    /// The owner coldkey's self-stake on the issuer hotkey: its bond.
+    pub self_stake: Amount,
 }
 
 /// One contribution to a data task.
@@ -493,7 +495,31 @@ pub fn issuer(
             keys.push(k);
         }
     }
-    Ok(Some(IssuerView { issuer, keys }))
+    let self_stake = match staking::hotkey(state, hotkey)? {
+        Some(info) => staking::stake(state, hotkey, &info.owner)?,
+        None => 0,
+    };
+    Ok(Some(IssuerView {
+        issuer,
+        keys,
+        self_stake,
+    }))
+}
+
+/// The self-stake an issuer's owner must keep bonded at `height`: 0 once none of its
+/// keys can be settled (see [`credits`]).
+pub fn credits_bond(
+    state: &impl StateReader,
+    hotkey: &AccountId,
+    height: u64,
+) -> Result<Amount, QueryError> {
+    let params = params::load(state)?.params;
+    Ok(credits::required_bond(state, &params, hotkey, height)?)
+}
+
+/// What the buyer of deposit `id` took back with `RefundCredits`, if it did.
+pub fn deposit_refund(state: &impl StateReader, id: u64) -> Result<Option<Amount>, QueryError> {
+    Ok(credits::refunded(state, id)?)
 }
 
 /// A credit deposit by id.

@@ -257,10 +257,35 @@ pub(crate) struct Admission {
 
 impl Admission {
     /// Check `tx` against the latest committed state and queue it.
+    ///
+    /// A fee-free transaction that admission refuses costs its sender nothing, so a
+    /// sender with too many refusals since the last finalized block is refused at once,
+    /// before any signature or token is checked.
     pub(crate) fn admit(&self, tx: SignedTransaction) -> Result<Hash, MempoolError> {
         let store = self.chain.store();
         let next = store.committed_height().map_or(0, |h| h + 1);
-        plexus_ledger::check_transaction(store.as_ref(), next, &tx)?;
+        let params = plexus_ledger::query::chain(store.as_ref())
+            .map_err(|e| MempoolError::State(e.to_string()))?
+            .params;
+        let unpaid = plexus_ledger::fees::is_unpaid(&params, &tx);
+        let sender = tx.tx.sender;
+        if unpaid {
+            let pool = self.mempool.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Err(next_block) = pool.free_check_allowed(&sender) {
+                return Err(MempoolError::Rejected(
+                    plexus_ledger::TxError::FreeTxRateLimited { next_block },
+                ));
+            }
+        }
+        if let Err(e) = plexus_ledger::check_transaction(store.as_ref(), next, &tx) {
+            if unpaid && !e.is_retryable() {
+                self.mempool
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .note_free_refusal(&sender);
+            }
+            return Err(e.into());
+        }
         let nonce = plexus_ledger::query::account(store.as_ref(), &tx.tx.sender)
             .map_err(|e| MempoolError::State(e.to_string()))?
             .nonce;

@@ -79,6 +79,11 @@ pub struct MempoolConfig {
     pub replace_bump_percent: u64,
     /// Finalized blocks a transaction may wait before it is dropped as stale.
     pub max_age_blocks: u64,
+    /// Fee-free transactions one sender may have refused at admission per finalized
+    /// block before the node stops checking its fee-free transactions until the next
+    /// block: a refused transaction pays nothing, so this bounds the work (token
+    /// signatures, RSA keys) a registered hotkey can make the node do for free.
+    pub max_free_refusals_per_block: u32,
 }
 
 impl Default for MempoolConfig {
@@ -90,6 +95,7 @@ impl Default for MempoolConfig {
             max_nonce_gap: 64,
             replace_bump_percent: 10,
             max_age_blocks: 3_600,
+            max_free_refusals_per_block: 4,
         }
     }
 }
@@ -122,6 +128,8 @@ pub struct Mempool {
     bytes: usize,
     seq: u64,
     height: u64,
+    /// Fee-free refusals per sender since the last finalized block.
+    free_refusals: BTreeMap<AccountId, u32>,
 }
 
 impl Mempool {
@@ -134,7 +142,24 @@ impl Mempool {
             bytes: 0,
             seq: 0,
             height: 0,
+            free_refusals: BTreeMap::new(),
         }
+    }
+
+    /// Whether a fee-free transaction of `sender` may still be checked before the
+    /// next finalized block; else the first block at which it may.
+    pub fn free_check_allowed(&self, sender: &AccountId) -> Result<(), u64> {
+        let refused = self.free_refusals.get(sender).copied().unwrap_or(0);
+        if refused >= self.config.max_free_refusals_per_block {
+            return Err(self.height.saturating_add(1));
+        }
+        Ok(())
+    }
+
+    /// Count a fee-free transaction of `sender` that admission refused.
+    pub fn note_free_refusal(&mut self, sender: &AccountId) {
+        let n = self.free_refusals.entry(*sender).or_insert(0);
+        *n = n.saturating_add(1);
     }
 
     /// The pool's bounds.
@@ -322,6 +347,9 @@ impl Mempool {
     /// Forget transactions a finalized block at `height` included, advance those
     /// senders' nonces, and drop what became stale (used nonces, too old).
     pub fn on_finalized(&mut self, height: u64, included: &[SignedTransaction]) {
+        if height > self.height {
+            self.free_refusals.clear();
+        }
         self.height = self.height.max(height);
         let mut advanced: BTreeMap<AccountId, u64> = BTreeMap::new();
         for tx in included {
@@ -656,6 +684,26 @@ mod tests {
         mempool.on_finalized(12, &[]);
         assert!(mempool.is_empty());
         assert_eq!(mempool.bytes(), 0);
+    }
+
+    #[test]
+    fn a_sender_whose_fee_free_transactions_keep_failing_is_not_checked_again_until_the_next_block()
+    {
+        let mut pool = Mempool::new(MempoolConfig {
+            max_free_refusals_per_block: 2,
+            ..MempoolConfig::default()
+        });
+        let (a, b) = (
+            Keypair::from_label("a").account(),
+            Keypair::from_label("b").account(),
+        );
+        pool.note_free_refusal(&a);
+        assert!(pool.free_check_allowed(&a).is_ok());
+        pool.note_free_refusal(&a);
+        assert_eq!(pool.free_check_allowed(&a), Err(1));
+        assert!(pool.free_check_allowed(&b).is_ok());
+        pool.on_finalized(1, &[]);
+        assert!(pool.free_check_allowed(&a).is_ok());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use plexus_client::{
     Client, ClientError,
     private::{PlainRequest, PrivateError, Route},
     relay::Targets,
-    wire::Deposit,
+    wire::{Deposit, IssuerInfo, IssuerKeyInfo},
 };
 use plexus_privacy::{
     oblivious::decode_key_list,
@@ -37,6 +37,22 @@ const ISSUANCE_ATTEMPTS: u32 = 10;
 /// How long one issuance request may take.
 const ISSUANCE_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// What a buyer asks of an issuer key before paying into it. Every buyer of a key
+/// shares one anonymity set: a key published moments ago, or one that few others
+/// bought on, may have been made for this buyer alone, and would single out its
+/// requests (RFC 9576 §6.3, key consistency). The chain sets the key schedule (one
+/// key per denomination per key epoch) and reports each key's age and distinct
+/// buyers; this policy decides what is enough. The defaults refuse nothing, so a new
+/// network can bootstrap; a wallet raises them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeyPolicy {
+    /// Refuse a key published fewer than this many blocks ago.
+    pub min_key_age_blocks: u64,
+    /// Refuse a key fewer than this many distinct coldkeys bought on.
+    pub min_key_buyers: u64,
+}
+
 /// Why a purchase did not end with tokens.
 #[derive(Debug, thiserror::Error)]
 pub enum BuyError {
@@ -48,6 +64,30 @@ pub enum BuyError {
         "no credit issuer with a 1-credit key is on chain yet: a validator starts one with `plexus issuer`"
     )]
     NoIssuer,
+    /// Every issuer key on sale is younger than the policy's minimum age.
+    #[error(
+        "refusing issuer {issuer}'s key: it was published {age_blocks} blocks ago and this wallet requires at least {min_age_blocks} (a new key can single out its first buyers); nothing was paid, try again later"
+    )]
+    KeyTooYoung {
+        /// The issuer whose key came closest.
+        issuer: AccountId,
+        /// The key's age in blocks.
+        age_blocks: u64,
+        /// The policy's minimum.
+        min_age_blocks: u64,
+    },
+    /// Every issuer key on sale has fewer distinct buyers than the policy asks for.
+    #[error(
+        "refusing issuer {issuer}'s key: {buyers} distinct buyers share it and this wallet requires at least {min_buyers} (a key few others use can single out its buyers); nothing was paid, try again later"
+    )]
+    KeyTooFewBuyers {
+        /// The issuer whose key came closest.
+        issuer: AccountId,
+        /// The key's distinct buyers.
+        buyers: u64,
+        /// The policy's minimum.
+        min_buyers: u64,
+    },
     /// No provider serves privately, so tokens could be bound to none.
     #[error("no provider serves privately yet: start one with `plexus provider --netuid N`")]
     NoProvider,
@@ -237,6 +277,7 @@ pub async fn fetch_tokens(
 /// Pay for `credits` (a bundle size) on chain with `coldkey` and fetch the tokens
 /// through `relay`; the issuer is `issuer`, else one at random among those on chain
 /// with a 1-credit key. Nothing is paid unless the relay lists the chosen issuer.
+/// Any key on sale is accepted: see [`buy_with_policy`].
 pub async fn buy(
     client: &Client,
     coldkey: &Keypair,
@@ -244,21 +285,45 @@ pub async fn buy(
     issuer: Option<AccountId>,
     relay: &str,
 ) -> Result<Vec<StoredCredit>, BuyError> {
+    buy_with_policy(
+        client,
+        coldkey,
+        credits,
+        issuer,
+        relay,
+        KeyPolicy::default(),
+    )
+    .await
+}
+
+/// [`buy`] from an issuer whose bond covers the purchase and whose 1-credit key on
+/// sale meets `policy`; nothing is paid otherwise.
+pub async fn buy_with_policy(
+    client: &Client,
+    coldkey: &Keypair,
+    credits: u32,
+    issuer: Option<AccountId>,
+    relay: &str,
+    policy: KeyPolicy,
+) -> Result<Vec<StoredCredit>, BuyError> {
     let list = client.issuers().await?;
-    let candidates: Vec<_> = list
+    let price = list.credit_price.saturating_mul(u64::from(credits));
+    // Issuers that sell now: not retired, a 1-credit key on sale, a bond that covers
+    // this purchase on top of what they already hold.
+    let on_sale: Vec<_> = list
         .issuers
         .iter()
         .filter(|i| issuer.is_none_or(|h| h == i.hotkey))
-        .filter(|i| i.keys.iter().any(|k| k.denomination == 1))
+        .filter(|i| !i.retired && i.self_stake >= i.bond_required.saturating_add(price))
+        .filter_map(|i| {
+            i.keys
+                .iter()
+                .find(|k| k.denomination == 1 && k.on_sale)
+                .map(|k| (i, k))
+        })
         .collect();
-    let chosen = candidates
+    let (chosen, key) = *pick_key(&on_sale, policy)?
         .choose(&mut rand::rng())
-        .ok_or(BuyError::NoIssuer)?;
-    let key = chosen
-        .keys
-        .iter()
-        .filter(|k| k.denomination == 1)
-        .max_by_key(|k| k.key_epoch)
         .ok_or(BuyError::NoIssuer)?;
     if providers(client).await?.is_empty() {
         return Err(BuyError::NoProvider);
@@ -287,6 +352,41 @@ pub async fn buy(
         .find(|d| d.block == sent.height && d.issuer == chosen.hotkey)
         .ok_or(BuyError::DepositMissing)?;
     issue(client, coldkey, &deposit, relay).await
+}
+
+/// The (issuer, key) pairs that meet `policy`; when none does, why the closest one
+/// fails (or [`BuyError::NoIssuer`] when nothing is on sale).
+fn pick_key<'a>(
+    on_sale: &[(&'a IssuerInfo, &'a IssuerKeyInfo)],
+    policy: KeyPolicy,
+) -> Result<Vec<(&'a IssuerInfo, &'a IssuerKeyInfo)>, BuyError> {
+    let fits: Vec<_> = on_sale
+        .iter()
+        .copied()
+        .filter(|(_, k)| {
+            k.age_blocks >= policy.min_key_age_blocks && k.buyers >= policy.min_key_buyers
+        })
+        .collect();
+    if !fits.is_empty() {
+        return Ok(fits);
+    }
+    if let Some((i, k)) = on_sale.iter().max_by_key(|(_, k)| k.age_blocks)
+        && k.age_blocks < policy.min_key_age_blocks
+    {
+        return Err(BuyError::KeyTooYoung {
+            issuer: i.hotkey,
+            age_blocks: k.age_blocks,
+            min_age_blocks: policy.min_key_age_blocks,
+        });
+    }
+    match on_sale.iter().max_by_key(|(_, k)| k.buyers) {
+        Some((i, k)) => Err(BuyError::KeyTooFewBuyers {
+            issuer: i.hotkey,
+            buyers: k.buyers,
+            min_buyers: policy.min_key_buyers,
+        }),
+        None => Err(BuyError::NoIssuer),
+    }
 }
 
 /// Fetch the tokens of deposit `id`, paid earlier by `coldkey`.
@@ -423,4 +523,67 @@ async fn issue(
             token: hex::encode(c.token.encode()),
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn issuer(label: &str, age_blocks: u64, buyers: u64) -> (IssuerInfo, IssuerKeyInfo) {
+        let key: IssuerKeyInfo = serde_json::from_value(serde_json::json!({
+            "key_id": "00".repeat(32), "denomination": 1, "key_epoch": 0, "spki": "",
+            "registered_at": 0, "deposited": 0, "settled": 0, "slashed": 0, "escrow": 0,
+            "tokens_settled": 0, "buyers": buyers, "age_blocks": age_blocks, "on_sale": true,
+        }))
+        .unwrap();
+        let info: IssuerInfo = serde_json::from_value(serde_json::json!({
+            "hotkey": Keypair::from_label(label).account().to_string(), "netuid": 1,
+            "url": "http://127.0.0.1:1", "ohttp_keys": "", "updated_at": 0, "keys": [],
+        }))
+        .unwrap();
+        (info, key)
+    }
+
+    #[test]
+    fn a_key_made_for_one_victim_is_refused_before_paying() {
+        let policy = KeyPolicy {
+            min_key_age_blocks: 100,
+            min_key_buyers: 5,
+        };
+        // A key published 3 blocks ago, just before the victim buys.
+        let (i, k) = issuer("fresh", 3, 9);
+        let err = pick_key(&[(&i, &k)], policy).unwrap_err();
+        assert!(matches!(
+            err,
+            BuyError::KeyTooYoung {
+                age_blocks: 3,
+                min_age_blocks: 100,
+                ..
+            }
+        ));
+        assert!(err.to_string().contains("at least 100"), "{err}");
+        // An old key nobody else bought on.
+        let (i, k) = issuer("lonely", 500, 1);
+        let err = pick_key(&[(&i, &k)], policy).unwrap_err();
+        assert!(matches!(
+            err,
+            BuyError::KeyTooFewBuyers {
+                buyers: 1,
+                min_buyers: 5,
+                ..
+            }
+        ));
+        // A key that meets both is chosen, and the others are left out.
+        let (good_i, good_k) = issuer("crowded", 500, 40);
+        let fits = pick_key(&[(&i, &k), (&good_i, &good_k)], policy).unwrap();
+        assert_eq!(fits.len(), 1);
+        assert_eq!(fits[0].0.hotkey, good_i.hotkey);
+        // With nothing on sale there is no issuer at all.
+        assert!(matches!(pick_key(&[], policy), Err(BuyError::NoIssuer)));
+        // The default policy refuses nothing, so a new network can start.
+        assert_eq!(
+            pick_key(&[(&i, &k)], KeyPolicy::default()).unwrap().len(),
+            1
+        );
+    }
 }

@@ -5,6 +5,10 @@
 //! the credit escrow of one issuer key with `BuyCredits`; the issuer then blind-signs
 //! `credits / denomination` Privacy Pass tokens (RFC 9578, type 0x0002) for that
 //! deposit. Providers redeem tokens off chain and claim payment with `SettleCredits`.
+//! Keys follow the chain's schedule (one per denomination per key epoch, sold only in
+//! their epoch), the issuer's self-stake is bonded while its keys can be settled, and
+//! a buyer takes back with `RefundCredits` what an over-issuing or vanished issuer
+//! owes it (the ledger's `credits` module has the rules).
 //!
 //! Names inside token challenges are the bech32 addresses of hotkeys: the challenge's
 //! `issuer_name` is the issuer hotkey, and its single `origin_info` entry the provider

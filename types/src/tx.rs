@@ -201,6 +201,13 @@ pub enum Payload {
         #[serde(with = "crate::hex_list")]
         tokens: Vec<Vec<u8>>,
     },
+    /// Take back a credit deposit (its buyer coldkey only, once): in full when the
+    /// deposit's issuer key was caught over-issuing, else once the key's settle window
+    /// has closed, the deposit's share of what the key's escrow still holds.
+    RefundCredits {
+        /// The deposit id.
+        deposit: u64,
+    },
 }
 
 impl Payload {
@@ -225,6 +232,7 @@ impl Payload {
             Payload::RegisterIssuer { .. } => "register_issuer",
             Payload::BuyCredits { .. } => "buy_credits",
             Payload::SettleCredits { .. } => "settle_credits",
+            Payload::RefundCredits { .. } => "refund_credits",
         }
     }
 
@@ -248,6 +256,7 @@ impl Payload {
             Payload::RegisterIssuer { .. } => 15,
             Payload::BuyCredits { .. } => 16,
             Payload::SettleCredits { .. } => 17,
+            Payload::RefundCredits { .. } => 18,
         }
     }
 }
@@ -400,6 +409,7 @@ impl Encode for Payload {
                 out.put_len(tokens.len());
                 tokens.iter().for_each(|t| out.put_bytes(t));
             }
+            Payload::RefundCredits { deposit } => out.put_u64(*deposit),
         }
     }
 }
@@ -510,6 +520,9 @@ impl Decode for Payload {
             17 => Payload::SettleCredits {
                 netuid: r.u16("netuid")?,
                 tokens: read_tokens(r)?,
+            },
+            18 => Payload::RefundCredits {
+                deposit: r.u64("deposit")?,
             },
             tag => {
                 return Err(CodecError::UnknownTag {

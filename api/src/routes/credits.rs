@@ -11,7 +11,8 @@ use crate::{
     routes::proofs::prove,
     state::ApiState,
     wire::{
-        DepositAt, Deposits, ErrorBody, IssuerAt, Issuers, NonceStatus, ProofResponse, Settlement,
+        Deposit, DepositAt, Deposits, ErrorBody, IssuerAt, IssuerInfo, Issuers, NonceStatus,
+        ProofResponse, Settlement,
     },
 };
 
@@ -24,10 +25,16 @@ use crate::{
 )]
 pub(crate) async fn issuers(State(state): State<ApiState>) -> Result<Json<Issuers>, ApiError> {
     read_latest(&state, move |Latest { snap, height, .. }| {
+        let params = query::chain(&snap)?.params;
+        let mut issuers = Vec::new();
+        for view in query::issuers(&snap)? {
+            let bond = query::credits_bond(&snap, &view.issuer.hotkey, height + 1)?;
+            issuers.push(IssuerInfo::at(view, &params, height + 1, bond));
+        }
         Ok(Issuers {
             height,
-            credit_price: query::chain(&snap)?.params.credit_price,
-            issuers: query::issuers(&snap)?.into_iter().map(Into::into).collect(),
+            credit_price: params.credit_price,
+            issuers,
         })
     })
     .await
@@ -58,9 +65,11 @@ pub(crate) async fn issuer(
                 format!("{id} has not registered as a credit issuer: list issuers at /v1/credits/issuers"),
             )
         })?;
+        let params = query::chain(&snap)?.params;
+        let bond = query::credits_bond(&snap, &id, height + 1)?;
         Ok(IssuerAt {
             height,
-            issuer: view.into(),
+            issuer: IssuerInfo::at(view, &params, height + 1, bond),
         })
     })
     .await
@@ -105,13 +114,12 @@ pub(crate) async fn deposits(
     }
     let buyer = q.buyer.as_deref().map(parse_account).transpose()?;
     read_latest(&state, move |Latest { snap, height, .. }| {
-        Ok(Deposits {
-            height,
-            deposits: query::deposits(&snap, buyer.as_ref(), limit, DEPOSIT_SCAN)?
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-        })
+        let mut deposits = Vec::new();
+        for d in query::deposits(&snap, buyer.as_ref(), limit, DEPOSIT_SCAN)? {
+            let refunded = query::deposit_refund(&snap, d.id)?;
+            deposits.push(Deposit::from(d).with_refund(refunded));
+        }
+        Ok(Deposits { height, deposits })
     })
     .await
     .map(Json)
@@ -146,9 +154,10 @@ pub(crate) async fn deposit(
         let deposit = query::deposit(&snap, id)?.ok_or_else(|| {
             ApiError::not_found("unknown_deposit", format!("deposit {id} does not exist"))
         })?;
+        let refunded = query::deposit_refund(&snap, id)?;
         Ok(DepositAt {
             height,
-            deposit: deposit.into(),
+            deposit: Deposit::from(deposit).with_refund(refunded),
         })
     })
     .await

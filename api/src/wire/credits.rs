@@ -30,21 +30,67 @@ pub struct IssuerKeyInfo {
     pub escrow: Amount,
     /// Tokens settled.
     pub tokens_settled: u64,
+    /// Distinct coldkeys that bought on this key: how many users share it. A client
+    /// refuses a key with fewer buyers than it asks for (a key made for one victim).
+    #[serde(default)]
+    pub buyers: u64,
+    /// Blocks since the key was published (at the answer's height). A client refuses a
+    /// key younger than it asks for.
+    #[serde(default)]
+    pub age_blocks: u64,
+    /// Whether the key sells credits now: its key epoch is the chain's current one and
+    /// it was not caught over-issuing.
+    #[serde(default)]
+    pub on_sale: bool,
+    /// First block of its key epoch.
+    #[serde(default)]
+    pub on_sale_from: u64,
+    /// First block after its key epoch.
+    #[serde(default)]
+    pub on_sale_until: u64,
+    /// First block at which its tokens no longer settle and its buyers may take back
+    /// what is left of their deposits.
+    #[serde(default)]
+    pub closes_at: u64,
+    /// Whether more tokens were settled than were bought on it: its buyers may take
+    /// their deposits back in full, and its tokens are worth nothing.
+    #[serde(default)]
+    pub over_issued: bool,
+    /// Tokens recorded but paid nothing (over-issued, or after the key closed).
+    #[serde(default)]
+    pub unpaid_tokens: u64,
+    /// Σ base units refunded to buyers.
+    #[serde(default)]
+    pub refunded: Amount,
 }
 
-impl From<plexus_ledger::credits::IssuerKey> for IssuerKeyInfo {
-    fn from(k: plexus_ledger::credits::IssuerKey) -> Self {
+impl IssuerKeyInfo {
+    /// The key as seen at `height` under `params`.
+    pub fn at(
+        k: plexus_ledger::credits::IssuerKey,
+        params: &plexus_ledger::ChainParams,
+        height: u64,
+    ) -> Self {
         Self {
             key_id: k.key_id,
             denomination: k.denomination,
             key_epoch: k.key_epoch,
             escrow: k.escrow(),
-            spki: k.spki,
             registered_at: k.registered_at,
             deposited: k.deposited,
             settled: k.settled,
             slashed: k.slashed,
             tokens_settled: k.tokens_settled,
+            buyers: k.buyers,
+            age_blocks: height.saturating_sub(k.registered_at),
+            on_sale: k.on_sale(params, height),
+            on_sale_from: k.on_sale_from(params),
+            on_sale_until: k.on_sale_until(params),
+            closes_at: k.closes_at(params),
+            over_issued: k.over_issued,
+            unpaid_tokens: k.unpaid_tokens,
+            refunded: k.refunded,
+            spki: k.spki,
         }
     }
 }
@@ -65,19 +111,43 @@ pub struct IssuerInfo {
     pub ohttp_keys: Vec<u8>,
     /// Block of its last registration.
     pub updated_at: u64,
-    /// Its keys, in registration order.
+    /// Its open keys, in registration order.
     pub keys: Vec<IssuerKeyInfo>,
+    /// Its owner's self-stake on the issuer hotkey: the bond.
+    #[serde(default)]
+    pub self_stake: Amount,
+    /// How much of it stays locked while its keys can be settled: the larger of the
+    /// chain's least issuer bond and every base unit deposited into its open keys.
+    #[serde(default)]
+    pub bond_required: Amount,
+    /// Whether it was caught over-issuing: it sells no more credits.
+    #[serde(default)]
+    pub retired: bool,
 }
 
-impl From<plexus_ledger::query::IssuerView> for IssuerInfo {
-    fn from(v: plexus_ledger::query::IssuerView) -> Self {
+impl IssuerInfo {
+    /// The issuer as seen at `height` under `params`, whose bond must cover
+    /// `bond_required`.
+    pub fn at(
+        v: plexus_ledger::query::IssuerView,
+        params: &plexus_ledger::ChainParams,
+        height: u64,
+        bond_required: Amount,
+    ) -> Self {
         Self {
             hotkey: v.issuer.hotkey,
             netuid: v.issuer.netuid,
             url: v.issuer.url,
             ohttp_keys: v.issuer.ohttp_keys,
             updated_at: v.issuer.updated_at,
-            keys: v.keys.into_iter().map(Into::into).collect(),
+            keys: v
+                .keys
+                .into_iter()
+                .map(|k| IssuerKeyInfo::at(k, params, height))
+                .collect(),
+            self_stake: v.self_stake,
+            bond_required,
+            retired: v.issuer.retired,
         }
     }
 }
@@ -124,6 +194,17 @@ pub struct Deposit {
     pub amount: Amount,
     /// Block of the purchase.
     pub block: u64,
+    /// Base units its buyer took back with `RefundCredits`, if it did.
+    #[serde(default)]
+    pub refunded: Option<Amount>,
+}
+
+impl Deposit {
+    /// The deposit with what was refunded of it.
+    pub fn with_refund(mut self, refunded: Option<Amount>) -> Self {
+        self.refunded = refunded;
+        self
+    }
 }
 
 impl From<plexus_ledger::credits::Deposit> for Deposit {
@@ -137,6 +218,7 @@ impl From<plexus_ledger::credits::Deposit> for Deposit {
             tokens: d.tokens,
             amount: d.amount,
             block: d.block,
+            refunded: None,
         }
     }
 }

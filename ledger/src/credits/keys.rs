@@ -47,3 +47,17 @@ pub fn deposit_key(id: u64) -> Vec<u8> {
 pub fn settled_nonce_key(nonce: &[u8; 32]) -> Vec<u8> {
     tagged(0x06, nonce)
 }
+
+/// Marks that `buyer` bought on a key (`[1]`): `[0x07, 0x07] ‖ key id ‖ buyer`. Counts
+/// each key's distinct buyers.
+pub fn key_buyer_key(key_id: &Hash, buyer: &AccountId) -> Vec<u8> {
+    let mut rest = Vec::with_capacity(64);
+    rest.extend_from_slice(&key_id.0);
+    rest.extend_from_slice(buyer.as_bytes());
+    tagged(0x07, &rest)
+}
+
+/// What the buyer of a deposit took back (`u64`): `[0x07, 0x08] ‖ deposit id`.
+pub fn refund_key(id: u64) -> Vec<u8> {
+    tagged(0x08, &id.to_be_bytes())
+}

@@ -21,6 +21,17 @@ pub const OWNER_CUT: u16 = 11796;
 /// Development price of one credit: 0.001 PLX, so a 1000-credit bundle costs 1 PLX.
 pub const DEFAULT_CREDIT_PRICE: Amount = PLX / 1000;
 
+/// Development issuer bond: 10 PLX of the owner's self-stake.
+pub const DEFAULT_ISSUER_BOND: Amount = 10 * PLX;
+/// Development issuer key period: 86,400 blocks (a day of 1-second blocks).
+pub const DEFAULT_ISSUER_KEY_PERIOD: u64 = 86_400;
+/// Development settle window after a key's epoch: 3,600 blocks (an hour).
+pub const DEFAULT_CREDIT_SETTLE_WINDOW: u64 = 3_600;
+/// Development fee-free quota: 32 transactions per sender per window.
+pub const DEFAULT_FREE_TX_QUOTA: u32 = 32;
+/// Development fee-free window: 10 blocks.
+pub const DEFAULT_FREE_TX_WINDOW: u64 = 10;
+
 /// Tunable chain parameters, set in genesis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -44,6 +55,21 @@ pub struct ChainParams {
     /// Base units one inference credit costs: buyers pay it per credit into the
     /// issuer key's escrow, providers are paid it per credit settled.
     pub credit_price: Amount,
+    /// Least self-stake a credit issuer's owner keeps locked on the issuer hotkey while
+    /// any of its keys can still be settled; the lock grows to cover every base unit
+    /// deposited into those keys (see [`crate::credits`]).
+    pub issuer_bond: Amount,
+    /// Blocks per issuer key epoch: key epoch `e` is sold during blocks
+    /// `[e·period, (e+1)·period)`, and an issuer publishes keys only for the current
+    /// or the next key epoch, one per denomination.
+    pub issuer_key_period: u64,
+    /// Blocks after its key epoch ends during which a key's tokens still settle; then
+    /// the key closes and its buyers may take back what was not spent.
+    pub credit_settle_window: u64,
+    /// Fee-free transactions one sender may make per [`free_tx_window`](Self::free_tx_window).
+    pub free_tx_quota: u32,
+    /// Blocks per fee-free quota window.
+    pub free_tx_window: u64,
 }
 
 impl Default for ChainParams {
@@ -59,6 +85,11 @@ impl Default for ChainParams {
             max_subnets: 64,
             faucet: None,
             credit_price: DEFAULT_CREDIT_PRICE,
+            issuer_bond: DEFAULT_ISSUER_BOND,
+            issuer_key_period: DEFAULT_ISSUER_KEY_PERIOD,
+            credit_settle_window: DEFAULT_CREDIT_SETTLE_WINDOW,
+            free_tx_quota: DEFAULT_FREE_TX_QUOTA,
+            free_tx_window: DEFAULT_FREE_TX_WINDOW,
         }
     }
 }
@@ -105,6 +136,11 @@ impl Encode for ChainConfig {
             }
         }
         out.put_u64(p.credit_price);
+        out.put_u64(p.issuer_bond);
+        out.put_u64(p.issuer_key_period);
+        out.put_u64(p.credit_settle_window);
+        out.put_u32(p.free_tx_quota);
+        out.put_u64(p.free_tx_window);
     }
 }
 
@@ -122,6 +158,11 @@ impl Decode for ChainConfig {
                 max_subnets: r.u16("max subnets")?,
                 faucet: r.option("faucet", AccountId::decode_from)?,
                 credit_price: r.u64("credit price")?,
+                issuer_bond: r.u64("issuer bond")?,
+                issuer_key_period: r.u64("issuer key period")?,
+                credit_settle_window: r.u64("credit settle window")?,
+                free_tx_quota: r.u32("free tx quota")?,
+                free_tx_window: r.u64("free tx window")?,
             },
         })
     }
@@ -144,7 +185,7 @@ mod tests {
             params: ChainParams::default(),
         };
         let bytes = config.to_bytes();
-        assert_eq!(bytes.len(), 8 * 6 + 2 * 3 + 1);
+        assert_eq!(bytes.len(), 8 * 10 + 4 + 2 * 3 + 1);
         assert_eq!(ChainConfig::from_bytes(&bytes).unwrap(), config);
         assert_eq!(&bytes[..8], &7u64.to_le_bytes());
     }

@@ -275,8 +275,11 @@ fn a_purchase_escrows_the_bundle_and_each_token_is_paid_once_to_its_provider() {
     );
 }
 
+/// Before issue 15 the gap was paid to the provider out of the issuer's stake, which
+/// let an issuer drain its own bond to its own provider: now the surplus tokens are
+/// recorded unpaid and the bond refills the escrow for the buyers' refunds.
 #[test]
-fn an_issuer_that_signs_more_than_was_deposited_pays_the_gap_from_its_stake() {
+fn an_issuer_that_signs_more_than_was_deposited_refills_the_escrow_from_its_bond() {
     let Setup {
         mut chain,
         netuid,
@@ -304,6 +307,7 @@ fn an_issuer_that_signs_more_than_was_deposited_pays_the_gap_from_its_stake() {
         )
         .unwrap();
     let paid_before = chain.balance(&provider_cold.account());
+    let stake_before = chain.stake(&issuer.account(), &issuer_cold.account());
     let over = tokens(0, &issuer.account(), &provider.account(), 12);
     let out = chain
         .submit(
@@ -316,43 +320,34 @@ fn an_issuer_that_signs_more_than_was_deposited_pays_the_gap_from_its_stake() {
         .unwrap();
     assert_eq!(
         chain.balance(&provider_cold.account()),
-        paid_before + 12 * price
+        paid_before + 10 * price
     );
     assert!(out.events.contains(&Event::CreditsSettled {
         provider: provider.account(),
         tokens: 12,
         paid: 10 * price,
-        slashed: 2 * price,
+        slashed: 10 * price,
+        unpaid: 2,
     }));
-    // With its self-stake gone, an issuer's over-issued tokens are refused.
-    let stake = chain.stake(&issuer.account(), &issuer_cold.account());
-    chain
-        .submit(
-            &issuer_cold,
-            Payload::RemoveStake {
-                hotkey: issuer.account(),
-                amount: stake,
-            },
-        )
-        .unwrap();
-    let more = tokens(0, &issuer.account(), &provider.account(), 1);
-    assert!(matches!(
-        chain.submit(
-            &provider,
-            Payload::SettleCredits {
-                netuid,
-                tokens: more
-            }
-        ),
-        Err(TxError::EscrowExhausted { .. })
-    ));
+    assert_eq!(
+        chain.stake(&issuer.account(), &issuer_cold.account()),
+        stake_before - 10 * price
+    );
     let key = &query::issuer(&chain.store, &issuer.account())
         .unwrap()
         .unwrap()
         .keys[0];
     assert_eq!(
-        (key.deposited, key.settled, key.slashed),
-        (10 * price, 10 * price, 2 * price)
+        (key.deposited, key.settled, key.slashed, key.escrow()),
+        (10 * price, 10 * price, 10 * price, 10 * price)
     );
+    assert_eq!(
+        query::supply(&chain.store).unwrap().credit_escrow,
+        10 * price
+    );
+    // The buyer takes its deposit back.
+    chain
+        .submit(&buyer, Payload::RefundCredits { deposit: 0 })
+        .unwrap();
     assert_eq!(query::supply(&chain.store).unwrap().credit_escrow, 0);
 }

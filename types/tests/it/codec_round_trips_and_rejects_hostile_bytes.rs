@@ -159,6 +159,7 @@ fn payload() -> impl Strategy<Value = Payload> {
                 tokens: seeds.into_iter().map(|b| vec![b; TOKEN_BYTES]).collect(),
             }
         }),
+        any::<u64>().prop_map(|deposit| Payload::RefundCredits { deposit }),
     ]
 }
 
