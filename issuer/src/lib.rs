@@ -145,6 +145,7 @@ pub struct Issuer {
     chain_id: u64,
     keys: BTreeMap<Hash, IssuerKey>,
     db: Database,
+    signed: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Issuer {
@@ -178,6 +179,7 @@ impl Issuer {
                 .map(|k| (Hash(k.public().key_id()), k))
                 .collect(),
             db,
+            signed: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -235,6 +237,8 @@ impl Issuer {
             let response = key
                 .issue(r)
                 .map_err(|error| IssueError::BadRequest { index, error })?;
+            self.signed
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             responses.push(hex::encode(response.encode()));
         }
         let record = IssuanceResponse {
@@ -277,6 +281,11 @@ impl Issuer {
         };
         tx.commit()?;
         Ok(outcome)
+    }
+
+    /// Blind signatures made since this issuer was opened (the RSA work done).
+    pub fn signatures(&self) -> u64 {
+        self.signed.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Whether a deposit was used.

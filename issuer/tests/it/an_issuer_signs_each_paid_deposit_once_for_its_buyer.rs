@@ -147,3 +147,24 @@ fn requests_not_signed_by_the_buyer_or_not_matching_the_deposit_are_refused() {
     assert!(!issuer.is_used(3).unwrap());
     issuer.issue(&ok, &deposit).unwrap();
 }
+
+#[test]
+fn replaying_a_served_issuance_request_costs_the_issuer_no_rsa_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    let (issuer, key, hot, buyer, deposit) = setup(dir.path());
+    let (req, _) = request(&key, &hot, &buyer, 3);
+    let answer = issuer.issue(&req, &deposit).unwrap();
+    assert_eq!(issuer.signatures(), 3);
+    // A relay (or the buyer) replays the request: each replay is answered from the
+    // record, and a different request for the served deposit is refused, all without
+    // one more RSA signature.
+    for _ in 0..5 {
+        assert_eq!(issuer.issue(&req, &deposit).unwrap(), answer);
+    }
+    let (other, _) = request(&key, &hot, &buyer, 3);
+    assert!(matches!(
+        issuer.issue(&other, &deposit),
+        Err(IssueError::DepositUsed(3))
+    ));
+    assert_eq!(issuer.signatures(), 3, "replays cost RSA signatures");
+}
