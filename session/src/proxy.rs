@@ -191,7 +191,7 @@ impl Guard {
         let Some(name) = host_name(host) else {
             return false;
         };
-        is_loopback_name(&name) || self.hosts.iter().any(|h| *h == name)
+        is_loopback_name(&name) || self.hosts.contains(&name)
     }
 
     fn origin_allowed(&self, origin: &str) -> bool {

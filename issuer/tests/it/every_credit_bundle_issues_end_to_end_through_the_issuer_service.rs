@@ -28,7 +28,10 @@ async fn wait_for_permit(node: &Client, netuid: u16, hotkey: &Keypair) {
         .iter()
         .any(|n| n.hotkey == hotkey.account() && n.validator_permit)
     {
-        assert!(tokio::time::Instant::now() < deadline, "no permit after 30 s");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no permit after 30 s"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
