@@ -147,10 +147,9 @@ pub async fn serve_with(
                     connection.as_mut().graceful_shutdown();
                     connection.await
                 }
-                () = entry.evicted() => {
-                    connection.as_mut().graceful_shutdown();
-                    connection.await
-                }
+                // Idle (nothing in progress): dropped at once. A graceful shutdown
+                // would wait for a half-sent request head until the header timeout.
+                () = entry.evicted() => Ok(()),
             };
             table.remove(id);
             if let Err(e) = result {
