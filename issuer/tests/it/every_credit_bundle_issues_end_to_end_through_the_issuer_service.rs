@@ -1,7 +1,8 @@
 //! Every bundle a buyer can pay for is issued in full: the buyer's session asks the
 //! issuer service over OHTTP, exactly as `plexus credits buy` does, and each token
 //! verifies under the issuer's key. A bundle whose issuance cannot reach the issuer
-//! would leave its payment in escrow for good.
+//! would leave its payment in escrow for good. The issuer serves them while a
+//! slow-loris holds more idle connections than it allows.
 
 use std::time::Duration;
 
@@ -54,8 +55,14 @@ async fn every_offered_bundle_including_1000_credits_is_issued_in_full() {
         tx_timeout: Duration::from_secs(30),
     })
     .await
-    .unwrap();
+    .unwrap()
+    .with_limits(plexus_serve::Limits {
+        max_connections: 16,
+        header_timeout: Duration::from_secs(30),
+        ..plexus_issuer::service::default_limits()
+    });
     let url = Url::parse(service.url()).unwrap();
+    let listen = service.local_addr();
     let issuer = service.hotkey();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(service.run(async {
@@ -73,6 +80,12 @@ async fn every_offered_bundle_including_1000_credits_is_issued_in_full() {
     let buyer = setup.owner.clone();
     let origin = Keypair::from_label("provider").account().to_address();
     let http = reqwest::Client::new();
+    // A slow-loris holds more connections than the issuer allows, all idle: buyers
+    // are still served (the idlest connection makes room for each new one).
+    let mut idle = Vec::new();
+    for _ in 0..64 {
+        idle.push(tokio::net::TcpStream::connect(listen).await.unwrap());
+    }
 
     for credits in CREDIT_BUNDLES {
         let sent = node
