@@ -153,6 +153,7 @@ pub async fn serve(
     let limits = plexus_serve::Limits {
         header_timeout: config.header_timeout,
         max_connections: config.max_connections,
+        max_connections_per_peer: plexus_serve::DEFAULT_MAX_CONNECTIONS_PER_PEER,
         body_limit: config.body_limit,
         // The router's own deadline covers reading the body.
         body_timeout: None,

@@ -12,6 +12,9 @@
 //!   connection idle the longest (no request in progress, no response streaming) is
 //!   closed to make room, so idle connections can never keep a real request out;
 //!   only connections that are all busy make new ones wait;
+//! - one peer (IPv4 address, IPv6 /64) holds at most
+//!   [`Limits::max_connections_per_peer`] of them, so one host cannot take the slots
+//!   of everyone else (loopback peers, such as a local reverse proxy, are exempt);
 //! - request bodies are cut at [`Limits::body_limit`] bytes (413) and, when
 //!   [`Limits::body_timeout`] is set, must arrive within it;
 //! - every request carries the peer address as axum's `ConnectInfo<SocketAddr>`.
@@ -46,6 +49,10 @@ pub struct Limits {
     pub header_timeout: Duration,
     /// Most connections open at once.
     pub max_connections: usize,
+    /// Most connections one peer (an IPv4 address, an IPv6 /64) holds at once; more
+    /// are closed as they arrive. 0: no limit. Loopback peers are never limited (a
+    /// local reverse proxy is one peer for every client).
+    pub max_connections_per_peer: usize,
     /// Largest request body, in bytes (routes may set tighter limits).
     pub body_limit: usize,
     /// Time a request's body has to arrive after its headers; none for routes that
@@ -57,6 +64,8 @@ pub struct Limits {
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default [`Limits::max_connections`].
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Default [`Limits::max_connections_per_peer`].
+pub const DEFAULT_MAX_CONNECTIONS_PER_PEER: usize = 64;
 /// Default [`Limits::body_limit`].
 pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
 /// Default [`Limits::body_timeout`].
@@ -67,6 +76,7 @@ impl Default for Limits {
         Self {
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_peer: DEFAULT_MAX_CONNECTIONS_PER_PEER,
             body_limit: DEFAULT_BODY_LIMIT,
             body_timeout: Some(DEFAULT_BODY_TIMEOUT),
         }
@@ -112,6 +122,13 @@ pub async fn serve_with(
             },
             () = &mut shutdown => break,
         };
+        let peer_key = table::peer_key(peer.ip());
+        let per_peer = limits.max_connections_per_peer;
+        if !table.admit_peer(peer_key, per_peer) {
+            // Over its share: closed at once, before it can take a slot.
+            drop(stream);
+            continue;
+        }
         let slot = match Arc::clone(&slots).try_acquire_owned() {
             Ok(slot) => slot,
             Err(_) => {
@@ -121,7 +138,10 @@ pub async fn serve_with(
                 }
                 tokio::select! {
                     slot = Arc::clone(&slots).acquire_owned() => slot.map_err(io::Error::other)?,
-                    () = &mut shutdown => break,
+                    () = &mut shutdown => {
+                        table.release_peer(peer_key, per_peer);
+                        break;
+                    }
                 }
             }
         };
@@ -152,6 +172,7 @@ pub async fn serve_with(
                 () = entry.evicted() => Ok(()),
             };
             table.remove(id);
+            table.release_peer(peer_key, per_peer);
             if let Err(e) = result {
                 tracing::debug!(error = %e, "serve: connection ended with an error");
             }
