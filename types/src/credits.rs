@@ -262,5 +262,10 @@ mod tests {
         assert_ne!(a, issuance_signing_bytes(1, 2, &requests));
         assert!(a.starts_with(b"plexus/credits/issue/v2"));
         assert_eq!(a.len(), 23 + 8 + 8 + 4 + 32);
+        // Pinned: the web app signs the same bytes (web/test/codec.test.ts).
+        assert_eq!(
+            hex::encode(issuance_batch_signing_bytes(7, 2, 100, &requests)),
+            "706c657875732f637265646974732f69737375652f76320700000000000000020000000000000064000000cf505e12a05343652ca824b0a9b528f3a7990cdb19050934d76a7a97d1bea23f"
+        );
     }
 }
