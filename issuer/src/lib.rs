@@ -1,15 +1,20 @@
 //! Blind-sign credit tokens for deposits paid on chain, behind an OHTTP gateway.
 //!
 //! A buyer pays a bundle into one of this issuer's keys with `BuyCredits` and gets a
-//! numbered deposit. It then sends, through a relay, an [`IssuanceRequest`]: the
-//! deposit id, exactly `deposit.tokens` blinded RFC 9578 token requests, and its
-//! coldkey's signature over `issuance_signing_bytes(chain id, deposit, requests)`.
-//! The issuer checks the deposit on chain (it names this issuer and the key the
-//! requests are for, and the signature is the buyer's), records the deposit as used
-//! together with the answers in one durable write, and blind-signs. The same request
-//! sent again (a lost answer) gets the same answers; a different request for a used
-//! deposit is refused. The issuer never sees the token nonces or the providers the
-//! tokens are bound to: both are inside the blinded messages.
+//! numbered deposit. It then sends, through a relay, one [`IssuanceRequest`] per batch
+//! of [`ISSUANCE_BATCH`] tokens (so the largest bundle fits the private path): the
+//! deposit id, the batch's first token, its blinded RFC 9578 token requests, and its
+//! coldkey's signature over `issuance_batch_signing_bytes(chain id, deposit, first,
+//! requests)` (a request without `first` covers the whole deposit, signed with
+//! `issuance_signing_bytes`). The issuer checks the deposit on chain (it names this
+//! issuer and the key the requests are for, and the signature is the buyer's), then,
+//! before any RSA work, whether the batch was served: the same request sent again (a
+//! lost answer, or a relay replaying it) gets the recorded answers without a new
+//! signature, and a different request for tokens already served is refused. Only then
+//! does it check every token request, blind-sign the batch and record it with the
+//! answers in one durable write. Requests are rate-limited per deposit ([`limit`]) and
+//! one request per deposit is signed at a time. The issuer never sees the token nonces
+//! or the providers the tokens are bound to: both are inside the blinded messages.
 //!
 //! [`router`] serves `POST /ohttp`: an OHTTP request (`message/ohttp-req`) whose
 //! BHTTP content is `POST /v1/issue` with the JSON request.
