@@ -1,6 +1,6 @@
 //! The router, its layers, and the server loop.
 
-use std::{io, sync::Arc, time::Instant};
+use std::{io, time::Instant};
 
 use axum::{
     Extension, Router,
@@ -11,12 +11,6 @@ use axum::{
     response::Response,
     routing,
 };
-use hyper::server::conn::http1;
-use hyper_util::{
-    rt::{TokioIo, TokioTimer},
-    service::TowerToHyperService,
-};
-use tokio::sync::{Semaphore, watch};
 use tower_http::{
     catch_panic::CatchPanicLayer,
     cors::{AllowOrigin, CorsLayer},
@@ -144,10 +138,12 @@ pub fn router(state: ApiState) -> Router {
 /// Serve `state`'s router on `listener` until `shutdown` resolves; then stop
 /// accepting, end the open event streams, let in-flight requests finish, and return.
 ///
-/// Each connection speaks HTTP/1.1, must send a request's headers within
+/// The loop is `plexus-serve`'s, shared with the relay, the issuer and the provider:
+/// each connection speaks HTTP/1.1, must send a request's headers within
 /// [`ApiConfig::header_timeout`](crate::ApiConfig::header_timeout) (which also closes
 /// connections idle that long), and at most
-/// [`ApiConfig::max_connections`](crate::ApiConfig::max_connections) are open at once.
+/// [`ApiConfig::max_connections`](crate::ApiConfig::max_connections) are open at once
+/// (when all are taken, the idlest one is closed to make room).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: ApiState,
@@ -155,80 +151,15 @@ pub async fn serve(
 ) -> io::Result<()> {
     let app = router(state.clone());
     let config = state.config().clone();
-    let max = config.max_connections.clamp(1, MAX_PERMITS);
-    let slots = Arc::new(Semaphore::new(max));
-    let (closing, closed) = watch::channel(false);
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let slot = tokio::select! {
-            slot = Arc::clone(&slots).acquire_owned() => slot.map_err(io::Error::other)?,
-            () = &mut shutdown => break,
-        };
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    accept_failed(&e).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        if let Err(e) = stream.set_nodelay(true) {
-            tracing::debug!(%peer, error = %e, "api: could not set TCP_NODELAY");
-        }
-        let service = TowerToHyperService::new(app.clone());
-        let mut closed = closed.clone();
-        let header_timeout = config.header_timeout;
-        tokio::spawn(async move {
-            let _slot = slot;
-            let mut builder = http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(header_timeout);
-            let connection = builder.serve_connection(TokioIo::new(stream), service);
-            let mut connection = std::pin::pin!(connection);
-            let result = tokio::select! {
-                result = connection.as_mut() => result,
-                () = signalled(&mut closed) => {
-                    connection.as_mut().graceful_shutdown();
-                    connection.await
-                }
-            };
-            if let Err(e) = result {
-                tracing::debug!(%peer, error = %e, "api: connection ended with an error");
-            }
-        });
-    }
-    state.close_streams();
-    closing.send_replace(true);
-    // Every connection holds a slot until it ends: having them all back means done.
-    let all = u32::try_from(max).unwrap_or(u32::MAX);
-    let _all = slots.acquire_many(all).await.map_err(io::Error::other)?;
-    Ok(())
-}
-
-/// Resolves once `closed` turns true (or its sender is gone).
-async fn signalled(closed: &mut watch::Receiver<bool>) {
-    // The guard `wait_for` returns is not `Send`: drop it here, not across an await.
-    let _ = closed.wait_for(|closed| *closed).await.map(|_| ());
-}
-
-/// Most connection slots a semaphore can hold in one acquisition.
-const MAX_PERMITS: usize = u32::MAX as usize;
-
-/// Errors accepting one connection are the peer's problem; others (out of file
-/// descriptors) get a pause so the loop does not spin.
-async fn accept_failed(error: &io::Error) {
-    use io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
-    if matches!(
-        error.kind(),
-        ConnectionAborted | ConnectionRefused | ConnectionReset
-    ) {
-        return;
-    }
-    tracing::warn!(%error, "api: accepting a connection failed; pausing for a second");
-    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let limits = plexus_serve::Limits {
+        header_timeout: config.header_timeout,
+        max_connections: config.max_connections,
+        max_connections_per_peer: plexus_serve::DEFAULT_MAX_CONNECTIONS_PER_PEER,
+        body_limit: config.body_limit,
+        // The router's own deadline covers reading the body.
+        body_timeout: None,
+    };
+    plexus_serve::serve_with(listener, app, limits, shutdown, || state.close_streams()).await
 }
 
 /// Count and time each request by its route template.

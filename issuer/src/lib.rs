@@ -1,15 +1,20 @@
 //! Blind-sign credit tokens for deposits paid on chain, behind an OHTTP gateway.
 //!
 //! A buyer pays a bundle into one of this issuer's keys with `BuyCredits` and gets a
-//! numbered deposit. It then sends, through a relay, an [`IssuanceRequest`]: the
-//! deposit id, exactly `deposit.tokens` blinded RFC 9578 token requests, and its
-//! coldkey's signature over `issuance_signing_bytes(chain id, deposit, requests)`.
-//! The issuer checks the deposit on chain (it names this issuer and the key the
-//! requests are for, and the signature is the buyer's), records the deposit as used
-//! together with the answers in one durable write, and blind-signs. The same request
-//! sent again (a lost answer) gets the same answers; a different request for a used
-//! deposit is refused. The issuer never sees the token nonces or the providers the
-//! tokens are bound to: both are inside the blinded messages.
+//! numbered deposit. It then sends, through a relay, one [`IssuanceRequest`] per batch
+//! of [`ISSUANCE_BATCH`] tokens (so the largest bundle fits the private path): the
+//! deposit id, the batch's first token, its blinded RFC 9578 token requests, and its
+//! coldkey's signature over `issuance_batch_signing_bytes(chain id, deposit, first,
+//! requests)` (a request without `first` covers the whole deposit, signed with
+//! `issuance_signing_bytes`). The issuer checks the deposit on chain (it names this
+//! issuer and the key the requests are for, and the signature is the buyer's), then,
+//! before any RSA work, whether the batch was served: the same request sent again (a
+//! lost answer, or a relay replaying it) gets the recorded answers without a new
+//! signature, and a different request for tokens already served is refused. Only then
+//! does it check every token request, blind-sign the batch and record it with the
+//! answers in one durable write. Requests are rate-limited per deposit ([`limit`]) and
+//! one request per deposit is signed at a time. The issuer never sees the token nonces
+//! or the providers the tokens are bound to: both are inside the blinded messages.
 //!
 //! [`router`] serves `POST /ohttp`: an OHTTP request (`message/ohttp-req`) whose
 //! BHTTP content is `POST /v1/issue` with the JSON request.
@@ -18,9 +23,14 @@
 //! [`service`] that registers and serves it (buyers use `plexus-session`). May not
 //! depend on the node, an engine or the client half of the private path.
 
+pub mod limit;
 pub mod service;
 
-use std::{collections::BTreeMap, path::Path, sync::Arc};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::Path,
+    sync::{Arc, Mutex},
+};
 
 use axum::{
     Router,
@@ -35,19 +45,26 @@ use plexus_privacy::{
     message,
     oblivious::{self, Gateway, OhttpError},
     padding::pad_to_bucket,
-    token::{IssuerKey, TokenError},
+    token::{IssuerKey, TokenError, TokenRequest},
 };
-use plexus_types::{AccountId, Hash, Signature, credits::issuance_signing_bytes};
+use plexus_types::{
+    AccountId, Hash, Signature,
+    credits::{issuance_batch_signing_bytes, issuance_batches, issuance_signing_bytes},
+};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde_json::json;
 use thiserror::Error;
 
+pub use limit::DepositLimits;
 pub use plexus_types::credits::{
-    ISSUE_PATH, IssuanceRequest, IssuanceResponse, MAX_TOKENS_PER_ISSUANCE,
+    ISSUANCE_BATCH, ISSUE_PATH, IssuanceRequest, IssuanceResponse, MAX_TOKENS_PER_ISSUANCE,
 };
 pub use service::{IssuerService, ServiceConfig, ServiceError};
 
+/// Deposits served whole by an issuer before batches: request hash ‖ JSON answer.
 const ISSUED: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("issued");
+/// Served batches by (deposit, first token): len (u32 LE) ‖ request hash ‖ JSON answer.
+const BATCHES: TableDefinition<'_, (u64, u32), &[u8]> = TableDefinition::new("issued_batches");
 
 /// Why an issuance was refused.
 #[derive(Debug, Error)]
@@ -85,6 +102,25 @@ pub enum IssueError {
     /// The deposit was already used for other requests.
     #[error("deposit {0} was already used")]
     DepositUsed(u64),
+    /// `first` is not the start of one of the deposit's batches.
+    #[error("deposit {deposit} has no batch starting at token {first}")]
+    BadBatch {
+        /// The deposit.
+        deposit: u64,
+        /// The first token asked for.
+        first: u32,
+    },
+    /// Another request for the deposit is being signed: retry in a moment.
+    #[error("deposit {0} is being issued by another request: retry shortly")]
+    InProgress(u64),
+    /// Too many requests for this deposit: retry later.
+    #[error("too many issuance requests for deposit {deposit}: retry in {retry_after_secs} s")]
+    RateLimited {
+        /// The deposit.
+        deposit: u64,
+        /// Seconds until one more request is admitted.
+        retry_after_secs: u64,
+    },
     /// A token request does not decode or is for another key.
     #[error("token request {index}: {error}")]
     BadRequest {
@@ -112,6 +148,9 @@ impl IssueError {
             IssueError::WrongCount { .. } => "wrong_token_count",
             IssueError::BadSignature => "bad_signature",
             IssueError::DepositUsed(_) => "deposit_used",
+            IssueError::BadBatch { .. } => "bad_batch",
+            IssueError::InProgress(_) => "issuance_in_progress",
+            IssueError::RateLimited { .. } => "rate_limited",
             IssueError::BadRequest { .. } => "bad_token_request",
             IssueError::Chain(_) => "chain_unavailable",
             IssueError::Store(_) => "unavailable",
@@ -122,6 +161,9 @@ impl IssueError {
         match self {
             IssueError::UnknownDeposit(_) => StatusCode::NOT_FOUND,
             IssueError::DepositUsed(_) => StatusCode::CONFLICT,
+            IssueError::InProgress(_) | IssueError::RateLimited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             IssueError::BadSignature => StatusCode::UNAUTHORIZED,
             IssueError::Chain(_) | IssueError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
@@ -145,6 +187,9 @@ pub struct Issuer {
     chain_id: u64,
     keys: BTreeMap<Hash, IssuerKey>,
     db: Database,
+    signed: std::sync::atomic::AtomicU64,
+    in_flight: Mutex<BTreeSet<u64>>,
+    limiter: limit::DepositLimiter,
 }
 
 impl std::fmt::Debug for Issuer {
@@ -169,6 +214,7 @@ impl Issuer {
         let db = Database::create(path).map_err(|e| store(e.into()))?;
         let tx = db.begin_write().map_err(|e| store(e.into()))?;
         tx.open_table(ISSUED).map_err(|e| store(e.into()))?;
+        tx.open_table(BATCHES).map_err(|e| store(e.into()))?;
         tx.commit().map_err(|e| store(e.into()))?;
         Ok(Self {
             hotkey,
@@ -178,7 +224,16 @@ impl Issuer {
                 .map(|k| (Hash(k.public().key_id()), k))
                 .collect(),
             db,
+            signed: std::sync::atomic::AtomicU64::new(0),
+            in_flight: Mutex::new(BTreeSet::new()),
+            limiter: limit::DepositLimiter::new(DepositLimits::default()),
         })
+    }
+
+    /// Admit requests per deposit as `limits` say (default [`DepositLimits::default`]).
+    pub fn with_limits(mut self, limits: DepositLimits) -> Self {
+        self.limiter = limit::DepositLimiter::new(limits);
+        self
     }
 
     /// The issuer hotkey.
@@ -187,6 +242,12 @@ impl Issuer {
     }
 
     /// Answer `request` for `deposit` (as read from the chain).
+    ///
+    /// Everything that can refuse the request is checked before any RSA work: the
+    /// deposit, the count, the buyer's signature, whether this batch was served (its
+    /// earlier answer is returned, nothing is signed) or overlaps a served one
+    /// (refused), and every token request's encoding and key. Only then is the batch
+    /// claimed (a concurrent copy is told to retry), signed and recorded.
     pub fn issue(
         &self,
         request: &IssuanceRequest,
@@ -205,12 +266,21 @@ impl Issuer {
             .keys
             .get(&deposit.key_id)
             .ok_or(IssueError::UnknownKey(deposit.key_id))?;
-        if request.token_requests.len() != deposit.tokens as usize
+        let (first, len) = match request.first {
+            None => (0, deposit.tokens),
+            Some(first) => issuance_batches(deposit.tokens)
+                .find(|(f, _)| *f == first)
+                .ok_or(IssueError::BadBatch {
+                    deposit: deposit.id,
+                    first,
+                })?,
+        };
+        if request.token_requests.len() != len as usize
             || request.token_requests.len() > MAX_TOKENS_PER_ISSUANCE
         {
             return Err(IssueError::WrongCount {
                 deposit: deposit.id,
-                want: deposit.tokens,
+                want: len,
                 got: request.token_requests.len(),
             });
         }
@@ -222,55 +292,111 @@ impl Issuer {
         let mut sig = [0u8; 64];
         hex::decode_to_slice(&request.signature, &mut sig)
             .map_err(|_| IssueError::Malformed("signature must be 128 hex characters".into()))?;
-        let signed = issuance_signing_bytes(self.chain_id, deposit.id, &requests);
+        let signed = match request.first {
+            None => issuance_signing_bytes(self.chain_id, deposit.id, &requests),
+            Some(first) => {
+                issuance_batch_signing_bytes(self.chain_id, deposit.id, first, &requests)
+            }
+        };
         deposit
             .buyer
             .verify(&signed, &Signature(sig))
             .map_err(|_| IssueError::BadSignature)?;
-        let request_hash = blake3::hash(&signed);
-        // Sign first (no state changes), then record; a crash in between signs again
-        // on retry, which issues nothing new: the blinded inputs are the same.
+        let batch = Batch {
+            deposit: deposit.id,
+            first,
+            len,
+            hash: *blake3::hash(&signed).as_bytes(),
+        };
+        // A served batch is answered from the record: a replay costs no signature.
+        if let Some(answer) = self.served(&batch)? {
+            return Ok(answer);
+        }
+        let _claim = self.claim(deposit.id)?;
+        // Checked again under the claim: a copy may have finished meanwhile.
+        if let Some(answer) = self.served(&batch)? {
+            return Ok(answer);
+        }
+        // Refuse a bad token request before signing any of the others.
+        let truncated = key.public().truncated_key_id();
+        for (index, r) in requests.iter().enumerate() {
+            match TokenRequest::decode(r) {
+                Ok(t) if t.truncated_token_key_id == truncated => {}
+                Ok(_) => {
+                    return Err(IssueError::BadRequest {
+                        index,
+                        error: TokenError::KeyMismatch,
+                    });
+                }
+                Err(error) => return Err(IssueError::BadRequest { index, error }),
+            }
+        }
         let mut responses = Vec::with_capacity(requests.len());
         for (index, r) in requests.iter().enumerate() {
             let response = key
                 .issue(r)
                 .map_err(|error| IssueError::BadRequest { index, error })?;
+            self.signed
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             responses.push(hex::encode(response.encode()));
         }
         let record = IssuanceResponse {
             token_responses: responses,
         };
-        self.record(deposit.id, request_hash.as_bytes(), &record)
+        self.record(&batch, &record)
             .map_err(|e| IssueError::Store(e.0))?
     }
 
-    /// Record the deposit as used by `request_hash` with `record`, unless it was used
-    /// already: the same request gets its earlier answer, another is refused.
+    /// The answer recorded for `batch`, none if its tokens are still unserved, or
+    /// [`IssueError::DepositUsed`] if other requests were served for them.
+    fn served(&self, batch: &Batch) -> Result<Option<IssuanceResponse>, IssueError> {
+        let read = || -> Result<Result<Option<IssuanceResponse>, IssueError>, StoreError> {
+            let tx = self.db.begin_read()?;
+            let legacy = tx.open_table(ISSUED)?;
+            let batches = tx.open_table(BATCHES)?;
+            lookup(&legacy, &batches, batch)
+        };
+        read().map_err(|e| IssueError::Store(e.0))?
+    }
+
+    /// Mark `deposit` as being signed until the guard drops; a second request for it
+    /// meanwhile is told to retry rather than signing the same batch twice.
+    fn claim(&self, deposit: u64) -> Result<Claim<'_>, IssueError> {
+        let mut busy = self
+            .in_flight
+            .lock()
+            .map_err(|_| IssueError::Store("in-flight set poisoned".into()))?;
+        if !busy.insert(deposit) {
+            return Err(IssueError::InProgress(deposit));
+        }
+        Ok(Claim {
+            set: &self.in_flight,
+            deposit,
+        })
+    }
+
+    /// Record `batch` as served with `record`, unless its tokens were served already:
+    /// the same request gets its earlier answer, another is refused.
     fn record(
         &self,
-        deposit: u64,
-        request_hash: &[u8; 32],
+        batch: &Batch,
         record: &IssuanceResponse,
     ) -> Result<Result<IssuanceResponse, IssueError>, StoreError> {
         let tx = self.db.begin_write()?;
         let outcome = {
-            let mut table = tx.open_table(ISSUED)?;
-            let existing = table.get(deposit)?.map(|v| v.value().to_vec());
-            match existing {
-                Some(bytes) => {
-                    if bytes.get(..32) == Some(request_hash.as_slice()) {
-                        serde_json::from_slice(&bytes[32..])
-                            .map_err(|e| IssueError::Store(e.to_string()))
-                    } else {
-                        Err(IssueError::DepositUsed(deposit))
-                    }
-                }
-                None => {
-                    let mut value = request_hash.to_vec();
+            let legacy = tx.open_table(ISSUED)?;
+            let mut batches = tx.open_table(BATCHES)?;
+            match lookup(&legacy, &batches, batch) {
+                Err(StoreError(e)) => return Err(StoreError(e)),
+                Ok(Err(refused)) => Err(refused),
+                Ok(Ok(Some(earlier))) => Ok(earlier),
+                Ok(Ok(None)) => {
+                    let mut value = batch.len.to_le_bytes().to_vec();
+                    value.extend_from_slice(&batch.hash);
                     value.extend_from_slice(
                         &serde_json::to_vec(record).map_err(|e| StoreError(e.to_string()))?,
                     );
-                    table.insert(deposit, value.as_slice())?;
+                    batches.insert((batch.deposit, batch.first), value.as_slice())?;
                     Ok(record.clone())
                 }
             }
@@ -279,15 +405,104 @@ impl Issuer {
         Ok(outcome)
     }
 
-    /// Whether a deposit was used.
+    /// Whether any of a deposit's tokens were issued.
     pub fn is_used(&self, deposit: u64) -> Result<bool, IssueError> {
         let read = || -> Result<bool, StoreError> {
             let tx = self.db.begin_read()?;
-            let table = tx.open_table(ISSUED)?;
-            Ok(table.get(deposit)?.is_some())
+            let legacy = tx.open_table(ISSUED)?;
+            let batches = tx.open_table(BATCHES)?;
+            Ok(legacy.get(deposit)?.is_some()
+                || batches
+                    .range((deposit, 0)..=(deposit, u32::MAX))?
+                    .next()
+                    .is_some())
         };
         read().map_err(|e| IssueError::Store(e.0))
     }
+
+    /// Blind signatures made since this issuer was opened (the RSA work done).
+    pub fn signatures(&self) -> u64 {
+        self.signed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Admit one more issuance request for `deposit` under the per-deposit rate
+    /// limit, before anything else is done for it (reading the chain included).
+    pub fn admit(&self, deposit: u64) -> Result<(), IssueError> {
+        self.limiter
+            .admit(deposit, std::time::Instant::now())
+            .map_err(|retry_after| IssueError::RateLimited {
+                deposit,
+                retry_after_secs: retry_after.as_secs().max(1),
+            })
+    }
+}
+
+/// One request's share of a deposit: tokens `[first, first + len)`, asked for by
+/// the signed bytes hashing to `hash`.
+struct Batch {
+    deposit: u64,
+    first: u32,
+    len: u32,
+    hash: [u8; 32],
+}
+
+/// A deposit being signed; released when dropped.
+struct Claim<'a> {
+    set: &'a Mutex<BTreeSet<u64>>,
+    deposit: u64,
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut set) = self.set.lock() {
+            set.remove(&self.deposit);
+        }
+    }
+}
+
+/// What the store says of `batch`: served before by the same request (its answer),
+/// free (none), or overlapping tokens served to another request (refused).
+fn lookup(
+    legacy: &impl ReadableTable<u64, &'static [u8]>,
+    batches: &impl ReadableTable<(u64, u32), &'static [u8]>,
+    batch: &Batch,
+) -> Result<Result<Option<IssuanceResponse>, IssueError>, StoreError> {
+    let used = || Ok(Err(IssueError::DepositUsed(batch.deposit)));
+    let answer = |bytes: &[u8]| {
+        serde_json::from_slice(bytes)
+            .map(Some)
+            .map_err(|e| IssueError::Store(e.to_string()))
+    };
+    // Recorded by an issuer before batches: the whole deposit, one request.
+    if let Some(value) = legacy.get(batch.deposit)? {
+        let value = value.value();
+        return match value.split_at_checked(32) {
+            Some((hash, rest)) if batch.first == 0 && hash == batch.hash.as_slice() => {
+                Ok(answer(rest))
+            }
+            _ => used(),
+        };
+    }
+    let end = batch.first.saturating_add(batch.len);
+    for entry in batches.range((batch.deposit, 0)..=(batch.deposit, u32::MAX))? {
+        let (k, v) = entry?;
+        let (_, first) = k.value();
+        let value = v.value();
+        let Some((len, rest)) = value.split_first_chunk::<4>() else {
+            return Err(StoreError("a batch record is truncated".into()));
+        };
+        let len = u32::from_le_bytes(*len);
+        let Some((hash, body)) = rest.split_at_checked(32) else {
+            return Err(StoreError("a batch record is truncated".into()));
+        };
+        if first == batch.first && len == batch.len && hash == batch.hash.as_slice() {
+            return Ok(answer(body));
+        }
+        if first < end && batch.first < first.saturating_add(len) {
+            return used();
+        }
+    }
+    Ok(Ok(None))
 }
 
 /// The HTTP service: the issuer, its OHTTP gateway and the node it reads deposits from.
@@ -330,6 +545,10 @@ impl Service {
             Ok(r) => r,
             Err(e) => return error(&IssueError::Malformed(e.to_string())),
         };
+        // Rate-limited per deposit before anything else is done for it.
+        if let Err(e) = self.issuer.admit(parsed.deposit) {
+            return error(&e);
+        }
         let deposit = match self.node.deposit(parsed.deposit).await {
             Ok(d) => d.deposit,
             Err(e) if e.status() == Some(404) => {
@@ -419,8 +638,8 @@ async fn ohttp(State(service): State<Service>, headers: HeaderMap, body: Bytes) 
             );
         }
     };
-    // Replays need no separate defence here: a replayed issuance gets the answer it
-    // already got, and nothing new is signed.
+    // OHTTP has no replay defence of its own: a replayed issuance is answered from the
+    // record without signing, and replays are rate-limited per deposit.
     let (status, body) = service.handle(&opened.request).await;
     let inner = message::Response {
         status: status.as_u16(),

@@ -5,7 +5,8 @@
 //! generate) the RSA key of the key epoch and the OHTTP key seed, bind the listener,
 //! send `RegisterIssuer` unless the chain already shows this URL, these OHTTP keys and
 //! this key, and open the store of used deposits. [`IssuerService::run`] serves
-//! [`router`] until a shutdown future resolves.
+//! [`router`] with the shared hardened loop of `plexus-serve` (header timeout,
+//! connection cap, body limit and deadline) until a shutdown future resolves.
 
 use std::{
     future::Future,
@@ -123,6 +124,7 @@ pub struct IssuerService {
     key_epoch: u32,
     registered: Option<Hash>,
     service: Service,
+    limits: plexus_serve::Limits,
 }
 
 impl std::fmt::Debug for IssuerService {
@@ -172,7 +174,14 @@ impl IssuerService {
             key_epoch: config.key_epoch,
             registered,
             service: Service::new(issuer, ohttp, config.node),
+            limits: default_limits(),
         })
+    }
+
+    /// Serve within `limits` (default [`default_limits`]).
+    pub fn with_limits(mut self, limits: plexus_serve::Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// The address the listener is bound to.
@@ -211,10 +220,18 @@ impl IssuerService {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServiceError> {
-        axum::serve(self.listener, router(self.service))
-            .with_graceful_shutdown(shutdown)
+        plexus_serve::serve(self.listener, router(self.service), self.limits, shutdown)
             .await
             .map_err(ServiceError::Serve)
+    }
+}
+
+/// The issuer's serve limits: the shared loop's header timeout, connection cap and
+/// body deadline, with a body ceiling of one encapsulated issuance request.
+pub fn default_limits() -> plexus_serve::Limits {
+    plexus_serve::Limits {
+        body_limit: plexus_privacy::oblivious::MAX_ENCAPSULATED_REQUEST_LEN,
+        ..plexus_serve::Limits::default()
     }
 }
 

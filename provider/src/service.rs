@@ -255,12 +255,17 @@ impl ProviderService {
     ) -> Result<(), ServiceError> {
         let tasks = self.settlement.map(Settlement::spawn).unwrap_or_default();
         let stopping = self.provider;
-        let served = axum::serve(self.listener, self.app)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                stopping.shut_down();
-            })
-            .await;
+        // The shared hardened loop (header timeout, connection cap, body deadline); the
+        // routes keep their own body limits.
+        let limits = plexus_serve::Limits {
+            body_limit: usize::MAX,
+            ..plexus_serve::Limits::default()
+        };
+        let served = plexus_serve::serve(self.listener, self.app, limits, async move {
+            shutdown.await;
+            stopping.shut_down();
+        })
+        .await;
         for task in tasks {
             task.abort();
         }

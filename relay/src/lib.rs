@@ -15,6 +15,10 @@
 //! - `GET /v1/relay/targets` ([`wire::Targets`]), `GET /metrics`, `GET /healthz`.
 //! - Browsers on origins the operator allows may call both ([`cors`]).
 //!
+//! Served by the shared loop of `plexus-serve` ([`serve_within`]): a header timeout,
+//! a connection cap that closes the idlest connection when full, and a body ceiling,
+//! so idle or trickling clients (slow-loris) cannot hold it.
+//!
 //! Never an open proxy: unknown targets are 404 `unknown_target`, malformed ones
 //! 400, other media types 415, oversized bodies 413, clients over their rate 429
 //! with `Retry-After` (a token bucket per TCP peer address, [`limiter`]); an
@@ -53,7 +57,7 @@ use std::time::Duration;
 pub use directory::{Directory, Listed};
 pub use error::RelayError;
 pub use limiter::RateConfig;
-pub use server::{Relay, router, serve, serve_with_origins};
+pub use server::{Relay, default_limits, router, serve, serve_with_origins, serve_within};
 pub use service::{RelayService, ServiceConfig, ServiceError};
 pub use source::{
     ChainTargets, IssuerTargets, RefreshReport, Refresher, SourceError, TargetSource,

@@ -128,7 +128,7 @@ impl Relay {
 /// `GET /v1/relay/targets`, `GET /metrics`, `GET /healthz`.
 ///
 /// Rate limiting keys on the TCP peer address, which the server must provide as
-/// [`ConnectInfo<SocketAddr>`] (see [`serve`]); without it every relayed request
+/// [`ConnectInfo<SocketAddr>`] (as [`serve`] does); without it every relayed request
 /// fails closed with a 500. Forwarding headers are never read.
 pub fn router(relay: Relay) -> Router {
     Router::new()
@@ -158,13 +158,33 @@ pub async fn serve_with_origins(
     origins: &[String],
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    serve_within(listener, relay, origins, default_limits(), shutdown).await
+}
+
+/// [`serve_with_origins`] within `limits`: the shared serve loop's header timeout,
+/// connection cap (idle connections evicted first) and body ceiling, so a slow-loris
+/// client cannot hold the relay.
+pub async fn serve_within(
+    listener: tokio::net::TcpListener,
+    relay: Relay,
+    origins: &[String],
+    limits: plexus_serve::Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
     let app = crate::cors::allow_origins(router(relay), origins);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    plexus_serve::serve(listener, app, limits, shutdown).await
+}
+
+/// The relay's serve limits: the shared defaults, a body ceiling of the largest
+/// request the relay forwards, and no body deadline of the loop's own (the relay
+/// answers a slow body with its own 408, [`crate::RelayConfig::body_timeout`]).
+pub fn default_limits() -> plexus_serve::Limits {
+    plexus_serve::Limits {
+        body_limit: oblivious::MAX_ENCAPSULATED_REQUEST_LEN
+            .max(chunked::MAX_ENCAPSULATED_REQUEST_LEN),
+        body_timeout: None,
+        ..plexus_serve::Limits::default()
+    }
 }
 
 async fn not_found(request: Request) -> RelayError {

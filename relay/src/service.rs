@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 
 use crate::{
     ChainTargets, IssuerTargets, RefreshReport, Refresher, Relay, RelayConfig, StartError,
-    serve_with_origins,
+    serve_within,
 };
 
 /// How a relay process serves.
@@ -61,6 +61,7 @@ pub struct RelayService {
     first: RefreshReport,
     every: Duration,
     origins: Vec<String>,
+    limits: plexus_serve::Limits,
 }
 
 impl RelayService {
@@ -86,12 +87,19 @@ impl RelayService {
             first,
             every: config.refresh_every.max(Duration::from_secs(1)),
             origins: config.allow_origins,
+            limits: crate::default_limits(),
         })
     }
 
     /// The address the listener is bound to.
     pub fn local_addr(&self) -> SocketAddr {
         self.local
+    }
+
+    /// Serve within `limits` (default [`crate::default_limits`]).
+    pub fn with_limits(mut self, limits: plexus_serve::Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// What the first refresh found.
@@ -110,7 +118,14 @@ impl RelayService {
             tokio::time::sleep(every).await;
             refresher.run(relay, every).await;
         });
-        let served = serve_with_origins(self.listener, self.relay, &self.origins, shutdown).await;
+        let served = serve_within(
+            self.listener,
+            self.relay,
+            &self.origins,
+            self.limits,
+            shutdown,
+        )
+        .await;
         refreshing.abort();
         served.map_err(ServiceError::Serve)
     }

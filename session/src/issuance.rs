@@ -4,6 +4,10 @@
 //! The issuer never learns the token nonces or the providers: both are inside the
 //! blinded RFC 9578 messages. Nothing is paid unless the relay lists the issuer, and a
 //! paid deposit whose issuance failed can be fetched again later ([`resume`]).
+//!
+//! A deposit is issued in batches of [`plexus_types::credits::ISSUANCE_BATCH`]
+//! tokens, one signed request each, so the largest bundle fits the private path's
+//! padded request size.
 
 use std::time::{Duration, Instant};
 
@@ -15,11 +19,14 @@ use plexus_client::{
 };
 use plexus_privacy::{
     oblivious::decode_key_list,
-    token::{IssuerPublicKey, Token, TokenChallenge, TokenError, begin_issuance},
+    token::{IssuerPublicKey, PendingToken, Token, TokenChallenge, TokenError, begin_issuance},
 };
 use plexus_types::{
     AccountId, Keypair, Payload,
-    credits::{ISSUE_PATH, IssuanceRequest, IssuanceResponse, issuance_signing_bytes},
+    credits::{
+        ISSUE_PATH, IssuanceRequest, IssuanceResponse, issuance_batch_signing_bytes,
+        issuance_batches,
+    },
 };
 use rand::seq::IndexedRandom as _;
 
@@ -211,29 +218,112 @@ pub struct IssuanceOrder<'a> {
 }
 
 /// Blind one token per entry of `origins` (provider hotkey addresses) for `order`'s
-/// deposit, ask the issuer over `route`, and finalize the answers.
+/// deposit, ask the issuer over `route` batch by batch
+/// ([`plexus_types::credits::ISSUANCE_BATCH`] tokens per request, so every bundle
+/// fits the private path), and finalize the answers.
 pub async fn fetch_tokens(
     http: &reqwest::Client,
     route: &Route,
     order: IssuanceOrder<'_>,
     origins: &[String],
 ) -> Result<Vec<Credit>, FetchError> {
-    let issuer_name = order.issuer.to_address();
-    let mut requests = Vec::with_capacity(origins.len());
-    let mut pending = Vec::with_capacity(origins.len());
-    for origin in origins {
-        let challenge = TokenChallenge::for_origin(&issuer_name, origin);
-        let (request, p) = begin_issuance(order.key, &challenge)?;
-        requests.push(request.encode());
-        pending.push(p);
+    let mut blinded = Blinded::new(order, origins)?;
+    blinded.fetch(http, route, order).await?;
+    blinded.finish()
+}
+
+/// A deposit's tokens blinded once, with the answers of the batches served so far:
+/// a retry resends exactly the same requests for the batches still missing (the
+/// issuer answers a served batch again but refuses other requests for its tokens).
+struct Blinded {
+    origins: Vec<String>,
+    requests: Vec<Vec<u8>>,
+    pending: Vec<PendingToken>,
+    /// Per batch: `(first, len, answers)`, answers once served.
+    batches: Vec<BatchState>,
+}
+
+/// One batch: its first token, its length, and the issuer's answers once served.
+type BatchState = (u32, u32, Option<Vec<Vec<u8>>>);
+
+impl Blinded {
+    fn new(order: IssuanceOrder<'_>, origins: &[String]) -> Result<Self, FetchError> {
+        let issuer_name = order.issuer.to_address();
+        let mut requests = Vec::with_capacity(origins.len());
+        let mut pending = Vec::with_capacity(origins.len());
+        for origin in origins {
+            let challenge = TokenChallenge::for_origin(&issuer_name, origin);
+            let (request, p) = begin_issuance(order.key, &challenge)?;
+            requests.push(request.encode());
+            pending.push(p);
+        }
+        let count = u32::try_from(origins.len())
+            .map_err(|_| FetchError::Malformed("too many tokens for one deposit".into()))?;
+        Ok(Self {
+            origins: origins.to_vec(),
+            requests,
+            pending,
+            batches: issuance_batches(count)
+                .map(|(first, len)| (first, len, None))
+                .collect(),
+        })
     }
-    let signature = order.buyer.sign(&issuance_signing_bytes(
+
+    /// Ask for every batch not served yet, in order; stop at the first failure.
+    async fn fetch(
+        &mut self,
+        http: &reqwest::Client,
+        route: &Route,
+        order: IssuanceOrder<'_>,
+    ) -> Result<(), FetchError> {
+        for (first, len, answers) in &mut self.batches {
+            if answers.is_some() {
+                continue;
+            }
+            let start = *first as usize;
+            let requests = &self.requests[start..start + *len as usize];
+            *answers = Some(fetch_batch(http, route, order, *first, requests).await?);
+        }
+        Ok(())
+    }
+
+    /// Finalize every token (all batches must be served).
+    fn finish(self) -> Result<Vec<Credit>, FetchError> {
+        let mut responses = Vec::with_capacity(self.pending.len());
+        for (_, _, answers) in self.batches {
+            responses.extend(answers.ok_or_else(|| {
+                FetchError::Malformed("a batch of the deposit was not served".into())
+            })?);
+        }
+        let mut out = Vec::with_capacity(self.pending.len());
+        for ((p, r), origin) in self.pending.into_iter().zip(responses).zip(self.origins) {
+            out.push(Credit {
+                origin,
+                token: p.finalize(&r)?,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Ask the issuer over `route` to sign one batch of `order`'s deposit: `requests`,
+/// the tokens from `first` on. The blind signatures, in order.
+async fn fetch_batch(
+    http: &reqwest::Client,
+    route: &Route,
+    order: IssuanceOrder<'_>,
+    first: u32,
+    requests: &[Vec<u8>],
+) -> Result<Vec<Vec<u8>>, FetchError> {
+    let signature = order.buyer.sign(&issuance_batch_signing_bytes(
         order.chain_id,
         order.deposit,
-        &requests,
+        first,
+        requests,
     ));
     let body = IssuanceRequest {
         deposit: order.deposit,
+        first: Some(first),
         token_requests: requests.iter().map(hex::encode).collect(),
         signature: hex::encode(signature.0),
     };
@@ -256,22 +346,18 @@ pub async fn fetch_tokens(
     }
     let parsed: IssuanceResponse =
         serde_json::from_slice(&answer.body).map_err(|e| FetchError::Malformed(e.to_string()))?;
-    if parsed.token_responses.len() != pending.len() {
+    if parsed.token_responses.len() != requests.len() {
         return Err(FetchError::Malformed(format!(
             "{} answers for {} requests",
             parsed.token_responses.len(),
-            pending.len()
+            requests.len()
         )));
     }
-    let mut out = Vec::with_capacity(pending.len());
-    for ((p, r), origin) in pending.into_iter().zip(parsed.token_responses).zip(origins) {
-        let bytes = hex::decode(r).map_err(|e| FetchError::Malformed(e.to_string()))?;
-        out.push(Credit {
-            origin: origin.clone(),
-            token: p.finalize(&bytes)?,
-        });
-    }
-    Ok(out)
+    parsed
+        .token_responses
+        .iter()
+        .map(|r| hex::decode(r).map_err(|e| FetchError::Malformed(e.to_string())))
+        .collect()
 }
 
 /// Pay for `credits` (a bundle size) on chain with `coldkey` and fetch the tokens
@@ -488,32 +574,33 @@ async fn issue(
         issuer: &issuer.hotkey,
         key: &public,
     };
+    // One random provider per token, inside the blinded message: the issuer never
+    // learns which. Blinded once: every retry resends the same batches.
+    let origins: Vec<String> = {
+        let mut rng = rand::rng();
+        (0..deposit.tokens)
+            .filter_map(|_| targets.choose(&mut rng).map(|t| t.hotkey.to_address()))
+            .collect()
+    };
+    let fail = |source| BuyError::Issuance {
+        deposit: deposit.id,
+        issuer: issuer.hotkey,
+        source,
+    };
+    let mut blinded = Blinded::new(order, &origins).map_err(fail)?;
     let mut attempt = 0;
-    let fetched = loop {
+    loop {
         attempt += 1;
-        // One random provider per token, inside the blinded message: the issuer never
-        // learns which.
-        let origins: Vec<String> = {
-            let mut rng = rand::rng();
-            (0..deposit.tokens)
-                .filter_map(|_| targets.choose(&mut rng).map(|t| t.hotkey.to_address()))
-                .collect()
-        };
-        match fetch_tokens(&http, &route, order, &origins).await {
-            Ok(fetched) => break fetched,
+        match blinded.fetch(&http, &route, order).await {
+            Ok(()) => break,
             Err(e) if attempt < ISSUANCE_ATTEMPTS => {
                 tracing::warn!(deposit = deposit.id, attempt, error = %e, "issuance failed; retrying");
                 tokio::time::sleep(Duration::from_secs(2)).await;
             }
-            Err(source) => {
-                return Err(BuyError::Issuance {
-                    deposit: deposit.id,
-                    issuer: issuer.hotkey,
-                    source,
-                });
-            }
+            Err(source) => return Err(fail(source)),
         }
-    };
+    }
+    let fetched = blinded.finish().map_err(fail)?;
     Ok(fetched
         .into_iter()
         .map(|c| StoredCredit {

@@ -34,6 +34,12 @@ pub const MAX_SETTLE_TOKENS: usize = 128;
 pub const TOKEN_BYTES: usize = 354;
 /// Most token requests one issuance carries (the largest bundle of 1-credit tokens).
 pub const MAX_TOKENS_PER_ISSUANCE: usize = 1000;
+/// Most token requests one batch of an issuance carries. A deposit of `n` tokens is
+/// issued in `ceil(n / ISSUANCE_BATCH)` requests, batch `i` covering tokens
+/// `[i·B, min((i+1)·B, n))` ([`IssuanceRequest::first`] = `i·B`), so every bundle fits
+/// the private path's largest padded request (a batch is about 52 KB of JSON; 1,000
+/// tokens in one request would be about 520 KB, over its 256 KiB).
+pub const ISSUANCE_BATCH: usize = 100;
 /// Path of the issuance resource inside the OHTTP request to an issuer.
 pub const ISSUE_PATH: &str = "/v1/issue";
 /// Output tokens one credit pays for; a request costs `ceil(max_tokens / this)` credits.
@@ -44,10 +50,24 @@ pub const TOKENS_PER_CREDIT: u32 = 512;
 pub struct IssuanceRequest {
     /// The deposit id from the `BuyCredits` event.
     pub deposit: u64,
+    /// The index of the first token of this batch ([`ISSUANCE_BATCH`]); absent, the
+    /// request covers the whole deposit and is signed with [`issuance_signing_bytes`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first: Option<u32>,
     /// RFC 9578 TokenRequests, hex.
     pub token_requests: Vec<String>,
-    /// The buyer coldkey's ed25519 signature over [`issuance_signing_bytes`], hex.
+    /// The buyer coldkey's ed25519 signature over [`issuance_signing_bytes`] (whole
+    /// deposit) or [`issuance_batch_signing_bytes`] (a batch), hex.
     pub signature: String,
+}
+
+/// The batches of a deposit of `tokens` tokens: `(first, len)` in order.
+pub fn issuance_batches(tokens: u32) -> impl Iterator<Item = (u32, u32)> {
+    let batch = ISSUANCE_BATCH as u32;
+    (0..tokens.div_ceil(batch)).map(move |i| {
+        let first = i * batch;
+        (first, batch.min(tokens - first))
+    })
 }
 
 /// What the issuer answers.
@@ -143,6 +163,26 @@ pub fn issuance_signing_bytes(chain_id: u64, deposit: u64, token_requests: &[Vec
     out
 }
 
+/// The bytes a buyer's coldkey signs for one batch of a deposit's tokens:
+/// `"plexus/credits/issue/v2" ‖ chain id ‖ deposit id ‖ first ‖ blake3(token requests)`,
+/// `first` being the index of the batch's first token. Binding `first` keeps a batch
+/// from being presented as another.
+pub fn issuance_batch_signing_bytes(
+    chain_id: u64,
+    deposit: u64,
+    first: u32,
+    token_requests: &[Vec<u8>],
+) -> Vec<u8> {
+    let whole = issuance_signing_bytes(chain_id, deposit, token_requests);
+    let digest = &whole[whole.len() - 32..];
+    let mut out = b"plexus/credits/issue/v2".to_vec();
+    out.put_u64(chain_id);
+    out.put_u64(deposit);
+    out.put_u32(first);
+    out.extend_from_slice(digest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,5 +237,39 @@ mod tests {
         assert_ne!(a, b);
         assert_ne!(a, c);
         assert!(a.starts_with(b"plexus/credits/issue/v1"));
+    }
+
+    #[test]
+    fn a_deposit_is_cut_into_aligned_batches_that_cover_each_token_once() {
+        assert_eq!(issuance_batches(10).collect::<Vec<_>>(), [(0, 10)]);
+        assert_eq!(issuance_batches(100).collect::<Vec<_>>(), [(0, 100)]);
+        assert_eq!(
+            issuance_batches(250).collect::<Vec<_>>(),
+            [(0, 100), (100, 100), (200, 50)]
+        );
+        assert_eq!(issuance_batches(1000).count(), 10);
+        assert_eq!(issuance_batches(0).count(), 0);
+        for bundle in CREDIT_BUNDLES {
+            assert_eq!(
+                issuance_batches(bundle).map(|(_, n)| n).sum::<u32>(),
+                bundle
+            );
+        }
+    }
+
+    #[test]
+    fn batch_signing_bytes_bind_the_batch_and_differ_from_the_whole_deposit() {
+        let requests = [vec![1, 2], vec![3]];
+        let a = issuance_batch_signing_bytes(1, 2, 0, &requests);
+        assert_ne!(a, issuance_batch_signing_bytes(1, 2, 100, &requests));
+        assert_ne!(a, issuance_batch_signing_bytes(1, 3, 0, &requests));
+        assert_ne!(a, issuance_signing_bytes(1, 2, &requests));
+        assert!(a.starts_with(b"plexus/credits/issue/v2"));
+        assert_eq!(a.len(), 23 + 8 + 8 + 4 + 32);
+        // Pinned: the web app signs the same bytes (web/test/codec.test.ts).
+        assert_eq!(
+            hex::encode(issuance_batch_signing_bytes(7, 2, 100, &requests)),
+            "706c657875732f637265646974732f69737375652f76320700000000000000020000000000000064000000cf505e12a05343652ca824b0a9b528f3a7990cdb19050934d76a7a97d1bea23f"
+        );
     }
 }

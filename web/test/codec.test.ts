@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { hex, unhex } from '../src/lib/bytes';
-import { encodeTransaction, formatPlx, headerDigest, issuanceSigningBytes, parsePlx, signTransaction, type Transaction } from '../src/lib/codec';
+import { encodeTransaction, formatPlx, headerDigest, issuanceBatchSigningBytes, issuanceSigningBytes, parsePlx, signTransaction, type Transaction } from '../src/lib/codec';
 import { keypairFromSecret } from '../src/lib/keys';
 import { decodeSparseProof, verifyAccountProof } from '../src/lib/proof';
 
@@ -38,6 +38,13 @@ describe('transactions', () => {
   it('issuance signing bytes match', () => {
     const v = vectors.issuance;
     expect(hex(issuanceSigningBytes(BigInt(v.chain_id), BigInt(v.deposit), v.requests.map(unhex)))).toBe(v.bytes);
+  });
+
+  it('issuance batch signing bytes match plexus_types (pinned in types/src/credits.rs)', () => {
+    const v = vectors.issuance;
+    expect(hex(issuanceBatchSigningBytes(BigInt(v.chain_id), BigInt(v.deposit), 100, v.requests.map(unhex)))).toBe(
+      '706c657875732f637265646974732f69737375652f76320700000000000000020000000000000064000000cf505e12a05343652ca824b0a9b528f3a7990cdb19050934d76a7a97d1bea23f',
+    );
   });
 
   it('header digests match', () => {

@@ -70,6 +70,18 @@ export function issuanceSigningBytes(chainId: bigint, deposit: bigint, requests:
   return new Writer().raw(utf8('plexus/credits/issue/v1')).u64(chainId).u64(deposit).raw(h.digest()).finish();
 }
 
+/** Most token requests one issuance batch carries (`plexus_types::credits::ISSUANCE_BATCH`). */
+export const ISSUANCE_BATCH = 100;
+
+/**
+ * `issuance_batch_signing_bytes`: "plexus/credits/issue/v2" ‖ chain id ‖ deposit ‖
+ * first token (u32) ‖ blake3(requests), what the buyer signs for one batch.
+ */
+export function issuanceBatchSigningBytes(chainId: bigint, deposit: bigint, first: number, requests: Uint8Array[]): Uint8Array {
+  const whole = issuanceSigningBytes(chainId, deposit, requests);
+  return new Writer().raw(utf8('plexus/credits/issue/v2')).u64(chainId).u64(deposit).u32(first).raw(whole.slice(whole.length - 32)).finish();
+}
+
 /** A block header as the API serves it. */
 export interface Header {
   chain_id: number;

@@ -6,7 +6,7 @@ import { TokenChallenge, publicVerif } from '@cloudflare/privacypass-ts';
 
 import * as api from './api';
 import { fresh, hex, unhex, utf8 } from './bytes';
-import { CREDIT_BUNDLES, issuanceSigningBytes } from './codec';
+import { CREDIT_BUNDLES, ISSUANCE_BATCH, issuanceBatchSigningBytes } from './codec';
 import { type Keypair, sign } from './keys';
 import type { KeyConfig } from './ohttp';
 import type { Party } from './operator';
@@ -182,38 +182,49 @@ export async function issue(key: Keypair, deposit: api.Deposit, relay: string, c
   const targets = await providers();
   if (targets.length === 0) throw new Error('no provider serves privately yet');
   const spki = fresh(unhex(ik.spki));
+  // One random provider per token, inside the blinded message: the issuer never learns which.
+  // Blinded once: a retry resends the same batches (the issuer answers a served batch again
+  // and refuses other requests for its tokens).
+  const origins = Array.from({ length: deposit.tokens }, () => pick(targets)!.hotkey);
+  const clients: publicVerif.Client[] = [];
+  const requests: Uint8Array[] = [];
+  for (const origin of origins) {
+    const client = new publicVerif.Client(publicVerif.BlindRSAMode.PSS);
+    const challenge = new TokenChallenge(TOKEN_TYPE, issuer.hotkey, new Uint8Array(0), [origin]);
+    requests.push((await client.createTokenRequest(challenge, spki)).serialize());
+    clients.push(client);
+  }
+  // Batches of ISSUANCE_BATCH tokens, one signed request each, so every bundle fits the
+  // private path's largest padded request.
+  const answers: (string[] | undefined)[] = [];
   let lastError: unknown;
   for (let attempt = 1; attempt <= 10; attempt++) {
     try {
-      // One random provider per token, inside the blinded message: the issuer never learns which.
-      const origins = Array.from({ length: deposit.tokens }, () => pick(targets)!.hotkey);
-      const clients: publicVerif.Client[] = [];
-      const requests: Uint8Array[] = [];
-      for (const origin of origins) {
-        const client = new publicVerif.Client(publicVerif.BlindRSAMode.PSS);
-        const challenge = new TokenChallenge(TOKEN_TYPE, issuer.hotkey, new Uint8Array(0), [origin]);
-        const request = await client.createTokenRequest(challenge, spki);
-        clients.push(client);
-        requests.push(request.serialize());
-      }
-      const signature = sign(key, issuanceSigningBytes(chainId, BigInt(deposit.id), requests));
-      const body = JSON.stringify({ deposit: deposit.id, token_requests: requests.map(hex), signature: hex(signature) });
-      const answer = await priv.send(route, { method: 'POST', path: ISSUE_PATH, body: utf8(body), tokens: [] });
-      const text = new TextDecoder().decode(answer.body);
-      if (answer.status !== 200) {
-        let message = text;
-        try {
-          message = (JSON.parse(text) as { error: { message: string } }).error.message;
-        } catch {
-          // keep the raw text
+      for (let first = 0; first < requests.length; first += ISSUANCE_BATCH) {
+        const index = first / ISSUANCE_BATCH;
+        if (answers[index]) continue;
+        const batch = requests.slice(first, first + ISSUANCE_BATCH);
+        const signature = sign(key, issuanceBatchSigningBytes(chainId, BigInt(deposit.id), first, batch));
+        const body = JSON.stringify({ deposit: deposit.id, first, token_requests: batch.map(hex), signature: hex(signature) });
+        const answer = await priv.send(route, { method: 'POST', path: ISSUE_PATH, body: utf8(body), tokens: [] });
+        const text = new TextDecoder().decode(answer.body);
+        if (answer.status !== 200) {
+          let message = text;
+          try {
+            message = (JSON.parse(text) as { error: { message: string } }).error.message;
+          } catch {
+            // keep the raw text
+          }
+          throw new Error(`the issuer refused: HTTP ${answer.status}: ${message}`);
         }
-        throw new Error(`the issuer refused: HTTP ${answer.status}: ${message}`);
+        const { token_responses } = JSON.parse(text) as { token_responses: string[] };
+        if (token_responses.length !== batch.length) throw new Error('the issuer answered the wrong number of tokens');
+        answers[index] = token_responses;
       }
-      const { token_responses } = JSON.parse(text) as { token_responses: string[] };
-      if (token_responses.length !== clients.length) throw new Error('the issuer answered the wrong number of tokens');
+      const responses = answers.flatMap((a) => a ?? []);
       const out: StoredCredit[] = [];
       for (let i = 0; i < clients.length; i++) {
-        const response = clients[i].deserializeTokenResponse(fresh(unhex(token_responses[i])));
+        const response = clients[i].deserializeTokenResponse(fresh(unhex(responses[i])));
         const token = await clients[i].finalize(response);
         out.push({ issuer: issuer.hotkey, origin: origins[i], denomination: 1, token: hex(token.serialize()) });
       }
