@@ -308,6 +308,8 @@ fn service_config(
             default_chat_max_tokens: args.default_chat_max_tokens,
         },
         on_chain,
+        api: plexus_provider::ApiAccess::default(),
+        gateway: plexus_provider::private::GatewayLimits::default(),
     })
 }
 

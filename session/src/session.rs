@@ -254,7 +254,7 @@ impl Session {
         body: Vec<u8>,
         stream: bool,
     ) -> Result<Answer, SendError> {
-        let need = credits_for(&body);
+        let need = credits_for(path, &body);
         let origin = provider.hotkey.to_address();
         let taken = self
             .store

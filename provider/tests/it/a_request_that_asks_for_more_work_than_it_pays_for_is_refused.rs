@@ -46,7 +46,7 @@ async fn underpriced_requests_are_refused_and_the_same_requests_paid_in_full_are
         );
     }
     for (path, body) in &cases {
-        let need = plexus_types::credits::credits_for(body.to_string().as_bytes());
+        let need = plexus_types::credits::credits_for(path, body.to_string().as_bytes());
         let (status, answer) = p
             .send(path, body, tokens(usize::try_from(need).unwrap()))
             .await;

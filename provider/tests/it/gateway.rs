@@ -10,7 +10,7 @@ use plexus_privacy::{
 };
 use plexus_provider::{
     Provider, ProviderConfig,
-    private::{Keyring, PrivateGateway, private_router},
+    private::{GatewayLimits, Keyring, PrivateGateway, private_router},
     spent::SpentStore,
 };
 use reqwest::Url;
@@ -45,10 +45,26 @@ pub(crate) async fn start(
     engine: std::sync::Arc<Scripted>,
     config: ProviderConfig,
 ) -> Running {
-    let (provider, api) = provider(engine, config);
+    start_with(spent, engine, config, GatewayLimits::default()).await
+}
+
+/// A gateway as [`start`] makes, within `limits`.
+pub(crate) async fn start_with(
+    spent: &Path,
+    engine: std::sync::Arc<Scripted>,
+    config: ProviderConfig,
+    limits: GatewayLimits,
+) -> Running {
+    let (provider, _) = provider(engine, config);
     let ohttp = Gateway::new(vec![GatewayKey::derive(1, &[5; 32]).unwrap()]).unwrap();
     let key = ohttp.public_configs().unwrap().remove(0);
-    let gateway = PrivateGateway::new(ohttp, ORIGIN.into(), SpentStore::open(spent).unwrap(), api);
+    let gateway = PrivateGateway::new(
+        ohttp,
+        ORIGIN.into(),
+        SpentStore::open(spent).unwrap(),
+        provider.clone(),
+        limits,
+    );
     let mut keyring = Keyring::new();
     keyring.add(ISSUER, issuer().public().clone(), 1);
     gateway.set_keyring(keyring);
