@@ -311,6 +311,9 @@ struct GatewayInner {
     admitting: Arc<Semaphore>,
 }
 
+/// A token's issuer key id and nonce.
+type KeyedNonce = ([u8; 32], [u8; 32]);
+
 /// A request let through: what to run, its slot, and the tokens it holds.
 struct Admitted {
     prepared: Prepared,
@@ -458,8 +461,8 @@ impl PrivateGateway {
     }
 
     /// Verify the request's tokens for this origin: the credits they are worth, and
-    /// what to spend.
-    fn verify(&self, tokens: &[Vec<u8>]) -> Result<(u64, Vec<([u8; 32], [u8; 32])>), PrivateError> {
+    /// the (issuer key id, nonce) of each.
+    fn verify(&self, tokens: &[Vec<u8>]) -> Result<(u64, Vec<KeyedNonce>), PrivateError> {
         let keyring = self
             .inner
             .keyring

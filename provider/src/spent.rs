@@ -230,7 +230,7 @@ impl SpentStore {
                     continue;
                 }
                 if let Some(key) = spent.remove(nonce)? {
-                    by_key.remove(&filed(&key.value(), nonce))?;
+                    by_key.remove(&filed(key.value(), nonce))?;
                 }
             }
         }

@@ -121,7 +121,7 @@ fn a_spent_id_stays_spent_after_the_store_is_reopened() {
     assert!(redeem(&store, &token, "p.plexus").is_none());
     // A token held by a request that was running is queued for settlement.
     assert_eq!(store.held_len().unwrap(), 0);
-    assert_eq!(store.unsettled(10).unwrap(), vec![token.clone()]);
+    assert_eq!(store.unsettled(10).unwrap(), vec![token]);
     assert!(
         store
             .spend(&fresh_replay(), &[pay([7; 32], [9; 32], b"t")])
