@@ -94,7 +94,10 @@ async fn open_conversation(
             e => e.into(),
         }),
         None => {
-            let need = credits_for(&chat_body("", &[], args.max_tokens));
+            let need = credits_for(
+                plexus_types::credits::CHAT_PATH,
+                &chat_body("", &[], args.max_tokens),
+            );
             let provider = session.pick(args.model.as_deref(), need).await?;
             Ok(Conversation::new(provider.hotkey, provider.model))
         }

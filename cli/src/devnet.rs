@@ -26,8 +26,8 @@ pub(crate) struct DevnetArgs {
     /// Once every component answers, write the URLs here as one JSON object.
     #[arg(long)]
     ready_file: Option<PathBuf>,
-    /// First of six consecutive loopback ports: node API, p2p, relay, provider, issuer,
-    /// proxy.
+    /// First of seven consecutive loopback ports: node API, p2p, relay, provider, issuer,
+    /// proxy, the provider's plain API.
     #[arg(long, default_value_t = 7070)]
     port_base: u16,
     /// CPU threads for the provider's generations and the validator's re-execution.

@@ -60,6 +60,14 @@ pub(crate) struct ProviderArgs {
     /// The URL published on chain (default: http://LISTEN).
     #[arg(long)]
     public_url: Option<String>,
+    /// On chain, where the operator's plain OpenAI API and /metrics listen (the
+    /// published URL serves only /ohttp and /health) [default: not served].
+    #[arg(long)]
+    api_listen: Option<SocketAddr>,
+    /// Key the plain API requires as `Authorization: Bearer KEY`; without one it binds
+    /// to loopback only. Prefer the environment variable or the config file to the flag.
+    #[arg(long, env = "PLEXUS_PROVIDER_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
     /// Subnet to register on and serve; without it nothing is published.
     #[arg(long)]
     netuid: Option<Netuid>,
@@ -112,6 +120,8 @@ pub(crate) struct ProviderFileConfig {
     upstream_context: u32,
     listen: SocketAddr,
     public_url: Option<String>,
+    api_listen: Option<SocketAddr>,
+    api_key: Option<String>,
     netuid: Option<Netuid>,
     name: String,
     hotkey: String,
@@ -147,6 +157,8 @@ impl Default for ProviderFileConfig {
             upstream_context: 4096,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
+            api_listen: None,
+            api_key: None,
             netuid: None,
             name: "default".into(),
             hotkey: "default".into(),
@@ -308,6 +320,11 @@ fn service_config(
             default_chat_max_tokens: args.default_chat_max_tokens,
         },
         on_chain,
+        api: plexus_provider::ApiAccess {
+            listen: args.api_listen,
+            key: args.api_key.clone(),
+        },
+        gateway: plexus_provider::private::GatewayLimits::default(),
     })
 }
 
@@ -324,7 +341,9 @@ fn explain(error: ServiceError) -> anyhow::Error {
 
 /// Where the provider serves, what, and where it is on chain.
 fn print_summary(ctx: &Context, service: &ProviderService, embedder: Option<&dyn Embedder>) {
-    let local = service.local_addr();
+    let local = service
+        .api_addr()
+        .map_or_else(|| "(not served)".to_owned(), |a| a.to_string());
     let model = service.model();
     let announced = service.announced();
     let summary = json!({

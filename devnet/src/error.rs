@@ -5,7 +5,7 @@ use std::{path::PathBuf, process::ExitStatus, time::Duration};
 /// Why a devnet did not start or stopped running.
 #[derive(Debug, thiserror::Error)]
 pub enum DevnetError {
-    /// The port base leaves no room for six ports, or is privileged.
+    /// The port base leaves no room for seven ports, or is privileged.
     #[error("--port-base must be between 1024 and {max}")]
     PortBase {
         /// The highest valid base.

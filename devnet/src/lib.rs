@@ -1,6 +1,6 @@
 //! Start a whole local network on loopback: node, relay, provider, issuer, validator and a funded proxy.
 //!
-//! This crate owns the orchestration behind `plexus devnet`: the six consecutive ports,
+//! This crate owns the orchestration behind `plexus devnet`: the seven consecutive ports,
 //! the children (each a `plexus` subcommand of the executable named in [`Config`], with
 //! its log under `DIR/logs/`), waiting for each to answer, the first-start setup
 //! (wallets, faucet funding, the inference subnet, stake and the validator permit)
@@ -33,8 +33,8 @@ pub const DEVNET_PASSWORD: &str = "devnet";
 pub struct Config {
     /// Where all state lives (node, wallets, provider, issuer, validator, logs); absolute.
     pub dir: PathBuf,
-    /// First of six consecutive loopback ports: node API, p2p, relay, provider, issuer,
-    /// proxy.
+    /// First of seven consecutive loopback ports: node API, p2p, relay, provider,
+    /// issuer, proxy, the provider's plain API.
     pub port_base: u16,
     /// CPU threads for the provider's generations and the validator's re-execution.
     pub threads: u32,
@@ -53,19 +53,21 @@ pub struct Ports {
     pub p2p: u16,
     /// The relay.
     pub relay: u16,
-    /// The provider's OpenAI API and OHTTP gateway.
+    /// The provider's published listener: its OHTTP gateway (and health check).
     pub provider: u16,
     /// The credit issuer.
     pub issuer: u16,
     /// The user's funded proxy.
     pub proxy: u16,
+    /// The provider's plain OpenAI API, for its operator.
+    pub provider_api: u16,
 }
 
 impl Ports {
-    /// Six consecutive ports from `base`, which must lie in 1024..=65529.
+    /// Seven consecutive ports from `base`, which must lie in 1024..=65528.
     pub fn from_base(base: u16) -> Result<Self, DevnetError> {
-        if !(1024..=u16::MAX - 6).contains(&base) {
-            return Err(DevnetError::PortBase { max: u16::MAX - 6 });
+        if !(1024..=u16::MAX - 7).contains(&base) {
+            return Err(DevnetError::PortBase { max: u16::MAX - 7 });
         }
         Ok(Self {
             api: base,
@@ -74,6 +76,7 @@ impl Ports {
             provider: base + 3,
             issuer: base + 4,
             proxy: base + 5,
+            provider_api: base + 6,
         })
     }
 }
@@ -100,7 +103,7 @@ impl Ready {
         let p = self.ports;
         json!({
             "node": url(p.api),
-            "provider_api": url(p.provider),
+            "provider_api": url(p.provider_api),
             "gateway": format!("{}/ohttp", url(p.provider)),
             "relay": url(p.relay),
             "proxy": url(p.proxy),
@@ -344,7 +347,7 @@ impl Devnet {
                 &issuer,
             ]),
         )?;
-        let models = format!("{}/v1/models", url(p.provider));
+        let models = format!("{}/v1/models", url(p.provider_api));
         self.wait_answers("the provider", Duration::from_secs(180), models)
             .await?;
         self.wait_for_targets().await?;
@@ -360,6 +363,7 @@ impl Devnet {
         let p = self.ports;
         let threads = self.config.threads.to_string();
         let provider = format!("127.0.0.1:{}", p.provider);
+        let provider_api = format!("127.0.0.1:{}", p.provider_api);
         self.spawn(
             "provider",
             &args(&[
@@ -374,6 +378,8 @@ impl Devnet {
                 &threads,
                 "--listen",
                 &provider,
+                "--api-listen",
+                &provider_api,
                 "--settle-secs",
                 "5",
             ]),
@@ -474,22 +480,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ports_are_six_consecutive_from_the_base() {
+    fn ports_are_seven_consecutive_from_the_base() {
         let p = Ports::from_base(7070).expect("valid base");
         assert_eq!(
-            [p.api, p.p2p, p.relay, p.provider, p.issuer, p.proxy],
-            [7070, 7071, 7072, 7073, 7074, 7075]
+            [
+                p.api,
+                p.p2p,
+                p.relay,
+                p.provider,
+                p.issuer,
+                p.proxy,
+                p.provider_api
+            ],
+            [7070, 7071, 7072, 7073, 7074, 7075, 7076]
         );
     }
 
     #[test]
     fn a_base_too_close_to_65535_or_privileged_is_refused() {
-        assert!(Ports::from_base(u16::MAX - 6).is_ok());
-        for base in [u16::MAX - 5, u16::MAX, 1023, 0] {
+        assert!(Ports::from_base(u16::MAX - 7).is_ok());
+        for base in [u16::MAX - 6, u16::MAX, 1023, 0] {
             let err = Ports::from_base(base).expect_err("invalid base");
             assert_eq!(
                 err.to_string(),
-                "--port-base must be between 1024 and 65529"
+                "--port-base must be between 1024 and 65528"
             );
         }
     }
@@ -505,7 +519,7 @@ mod tests {
             ready.to_json(),
             json!({
                 "node": "http://127.0.0.1:7070",
-                "provider_api": "http://127.0.0.1:7073",
+                "provider_api": "http://127.0.0.1:7076",
                 "gateway": "http://127.0.0.1:7073/ohttp",
                 "relay": "http://127.0.0.1:7072",
                 "proxy": "http://127.0.0.1:7075",

@@ -25,7 +25,7 @@ use plexus_privacy::{
 };
 use plexus_provider::{
     Provider, ProviderConfig,
-    private::{Keyring, PrivateGateway, private_router},
+    private::{GatewayLimits, Keyring, PrivateGateway, private_router},
     router,
     spent::SpentStore,
 };
@@ -117,14 +117,19 @@ fn main() {
                 ..ProviderConfig::default()
             },
         );
-        let api = router(provider);
+        let api = router(provider.clone());
         let ohttp = Gateway::new(vec![GatewayKey::derive(1, &[3; 32]).unwrap()]).unwrap();
         let config = ohttp.public_configs().unwrap().remove(0);
         let gateway = PrivateGateway::new(
             ohttp,
             origin.clone(),
             SpentStore::open(dir.path().join("spent.redb")).unwrap(),
-            api.clone(),
+            provider,
+            GatewayLimits {
+                per_second: 1_000_000,
+                burst: 1_000_000,
+                admitting: 1024,
+            },
         );
         let mut keyring = Keyring::new();
         keyring.add(&issuer_name, issuer_key.public().clone(), 1);

@@ -7,7 +7,8 @@
 //!
 //! [`router`] wraps any [`Engine`] (and optionally an [`Embedder`]) in
 //! `GET /v1/models`, `POST /v1/chat/completions`, `POST /v1/completions`,
-//! `POST /v1/embeddings` and `GET /metrics`. At most
+//! `POST /v1/embeddings`, `GET /metrics` and `GET /health` ([`keyed_router`]: the same
+//! behind an API key). At most
 //! [`ProviderConfig::concurrency`] requests run at once and at most
 //! [`ProviderConfig::queue`] wait; beyond that the answer is a 429 with
 //! `Retry-After`. A client that disconnects cancels its generation; every request has
@@ -30,8 +31,8 @@ use std::time::Duration;
 pub use announce::{AnnounceError, Announced, announce};
 pub use error::ProviderError;
 pub use plexus_inference::{Embedder, Engine};
-pub use server::{ENGINE_HEADER, Provider, WEIGHTS_HASH_HEADER, router};
-pub use service::{OnChain, ProviderService, ServiceConfig, ServiceError};
+pub use server::{ENGINE_HEADER, Provider, WEIGHTS_HASH_HEADER, keyed_router, router};
+pub use service::{ApiAccess, OnChain, ProviderService, ServiceConfig, ServiceError};
 
 /// How the provider serves.
 #[derive(Debug, Clone)]

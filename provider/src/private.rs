@@ -7,13 +7,20 @@
 //! bucket, for one of the provider's OpenAI routes, carrying only `content-type` and
 //! `Authorization: PrivateToken token=…` (RFC 9577).
 //!
-//! In order: decapsulate (an unknown key id or a bad ciphertext is a plain 400); refuse
-//! a replayed encapsulation (its replay id is recorded in the persistent spent store);
-//! decode the request; verify every token against the issuer keys registered on
-//! chain, for this provider's origin (its hotkey address); spend all of the request's
-//! tokens or none, durably, and queue them for settlement; only then serve. Refusals
-//! after decapsulation are sealed inside the response, so the relay learns nothing
-//! about why.
+//! In order: a global rate limit and a cap on requests being admitted (beyond them a
+//! plain 429: the gateway never sees who sends, so per-client limits are the relay's,
+//! RFC 9458 §8); decapsulate (an unknown key id or a bad ciphertext is a plain 400);
+//! decode the request and prepare it exactly as the OpenAI route would, which fixes
+//! what it costs ([`Work::credits`] of the request the engine will run); verify every
+//! token against the issuer keys registered on chain, for this provider's origin (its
+//! hotkey address); refuse a replayed encapsulation or a token spent here, and one
+//! already settled on chain (through [`SettledNonces`]: another instance of this
+//! provider, or an older copy of its disk, may have served it); take an engine slot;
+//! only then spend the replay id and all the request's tokens, durably, in one
+//! transaction; serve. Nothing is written for a request that pays nothing. A refusal
+//! after decapsulation is sealed inside the response, so the relay learns nothing
+//! about why; an answer that is not a success makes its tokens spendable again, so a
+//! client never loses a token to a refusal (a 409 names a token spent before).
 //!
 //! Chunked answers: the first chunk is the BHTTP response head (status and headers,
 //! no content) framed with [`frame_event`]; every later chunk is a frame of the
@@ -21,23 +28,24 @@
 //! Every chunk has the same size, so the relay cannot read token lengths.
 //!
 //! The gateway never reads the connection's peer address or any header but the
-//! content type of the outer request.
+//! content type of the outer request. Its disk work runs on blocking threads.
 
 use std::{
     collections::BTreeMap,
-    sync::{Arc, RwLock},
-    time::{SystemTime, UNIX_EPOCH},
+    collections::BTreeSet,
+    sync::{Arc, Mutex, RwLock},
+    time::Duration,
 };
 
 use axum::{
     Router,
     body::{Body, Bytes},
     extract::State,
-    http::{HeaderMap, HeaderValue, Request, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::post,
+    routing::{get, post},
 };
-use futures::StreamExt as _;
+use futures::{StreamExt as _, future::BoxFuture};
 use plexus_privacy::{
     chunked,
     message::{self, MessageError},
@@ -47,18 +55,19 @@ use plexus_privacy::{
 };
 use serde_json::json;
 use thiserror::Error;
-use tower::ServiceExt as _;
+use tokio::{sync::Semaphore, time::Instant};
 
-use crate::spent::{SpentError, SpentStore};
-pub use plexus_types::credits::{TOKENS_PER_CREDIT, credits_for};
+use crate::{
+    Provider,
+    error::ProviderError,
+    gate::Ticket,
+    server::Prepared,
+    spent::{Clash, Payment, SpentError, SpentStore},
+};
+pub use plexus_types::credits::{TOKENS_PER_CREDIT, Work, credits_for};
 
-/// Paths the private path serves.
-const ROUTES: [&str; 4] = [
-    "/v1/chat/completions",
-    "/v1/completions",
-    "/v1/embeddings",
-    "/v1/models",
-];
+/// How long the gateway waits for the chain to say whether tokens were settled.
+const SETTLED_LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Why the private path refused a request.
 #[derive(Debug, Error)]
@@ -66,18 +75,22 @@ pub enum PrivateError {
     /// The outer request is not an OHTTP request.
     #[error("content type must be message/ohttp-req or message/ohttp-chunked-req")]
     MediaType,
+    /// The gateway is at its rate or admission limit.
+    #[error("the gateway is at capacity; retry later")]
+    RateLimited,
     /// Decapsulation failed: unknown key, bad ciphertext, wrong size.
     #[error("cannot open the encapsulated request: {0}")]
     Ohttp(#[from] OhttpError),
-    /// The same encapsulated request was seen before.
+    /// The same encapsulated request was paid for before.
     #[error("this encapsulated request was already served (replay)")]
     Replay,
     /// The inner request is not valid BHTTP.
     #[error("the inner request is not valid BHTTP: {0}")]
     Message(#[from] MessageError),
-    /// The inner request names a route the private path does not serve.
-    #[error("the private path does not serve {0}")]
-    Route(String),
+    /// The provider refuses the request as its OpenAI route would (bad request,
+    /// unknown route or model, busy, shutting down): nothing was spent.
+    #[error(transparent)]
+    Refused(ProviderError),
     /// No or malformed `Authorization: PrivateToken` header.
     #[error("missing or malformed PrivateToken authorization: {0}")]
     NoToken(TokenError),
@@ -97,9 +110,15 @@ pub enum PrivateError {
         /// Credits needed.
         need: u64,
     },
-    /// A token was already spent.
+    /// A token was already spent here (or is repeated in the request).
     #[error("token {0} was already spent")]
     Spent(usize),
+    /// A token was already settled on chain (by another instance of this provider).
+    #[error("token {0} was already settled on chain")]
+    Settled(usize),
+    /// The chain could not say whether the tokens were settled: nothing was spent.
+    #[error("cannot check the tokens against the chain now")]
+    Chain,
     /// The spent store failed: nothing is served.
     #[error("spent store: {0}")]
     Store(#[from] SpentError),
@@ -109,15 +128,16 @@ impl PrivateError {
     fn status(&self) -> StatusCode {
         match self {
             PrivateError::MediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            PrivateError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             PrivateError::Ohttp(OhttpError::Oversized { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
             PrivateError::Ohttp(_) | PrivateError::Message(_) | PrivateError::Replay => {
                 StatusCode::BAD_REQUEST
             }
-            PrivateError::Route(_) => StatusCode::NOT_FOUND,
+            PrivateError::Refused(e) => e.status(),
             PrivateError::NoToken(_) | PrivateError::BadToken { .. } => StatusCode::UNAUTHORIZED,
             PrivateError::NotEnoughCredits { .. } => StatusCode::PAYMENT_REQUIRED,
-            PrivateError::Spent(_) => StatusCode::CONFLICT,
-            PrivateError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            PrivateError::Spent(_) | PrivateError::Settled(_) => StatusCode::CONFLICT,
+            PrivateError::Chain | PrivateError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -125,12 +145,13 @@ impl PrivateError {
     pub fn code(&self) -> &'static str {
         match self {
             PrivateError::MediaType => "unsupported_media_type",
+            PrivateError::RateLimited => "rate_limited",
             PrivateError::Ohttp(OhttpError::UnknownKeyId(_)) => "unknown_ohttp_key",
             PrivateError::Ohttp(OhttpError::Oversized { .. }) => "request_too_large",
             PrivateError::Ohttp(_) => "ohttp_decrypt_failed",
             PrivateError::Replay => "replayed_request",
             PrivateError::Message(_) => "malformed_bhttp",
-            PrivateError::Route(_) => "not_found",
+            PrivateError::Refused(_) => "refused",
             PrivateError::NoToken(_) => "missing_token",
             PrivateError::BadToken {
                 error: TokenError::UnknownKey,
@@ -143,11 +164,17 @@ impl PrivateError {
             PrivateError::BadToken { .. } => "invalid_token",
             PrivateError::NotEnoughCredits { .. } => "insufficient_credits",
             PrivateError::Spent(_) => "token_already_spent",
+            PrivateError::Settled(_) => "token_already_settled",
+            PrivateError::Chain => "chain_unavailable",
             PrivateError::Store(_) => "unavailable",
         }
     }
 
     fn body(&self) -> Vec<u8> {
+        if let PrivateError::Refused(e) = self {
+            return serde_json::to_vec(&crate::openai::ErrorResponse { error: e.object() })
+                .unwrap_or_default();
+        }
         let message = match self {
             PrivateError::Store(_) => "the provider cannot record spent tokens now".to_owned(),
             other => other.to_string(),
@@ -160,12 +187,18 @@ impl PrivateError {
 
 impl IntoResponse for PrivateError {
     fn into_response(self) -> Response {
-        (
+        let mut response = (
             self.status(),
             [(header::CONTENT_TYPE, "application/json")],
             self.body(),
         )
-            .into_response()
+            .into_response();
+        if matches!(self, PrivateError::RateLimited) {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
     }
 }
 
@@ -198,6 +231,66 @@ impl Keyring {
     pub fn is_empty(&self) -> bool {
         self.denominations.is_empty()
     }
+
+    /// The RFC 9578 key ids of the accepted keys.
+    pub fn key_ids(&self) -> BTreeSet<[u8; NID]> {
+        self.denominations.keys().copied().collect()
+    }
+}
+
+/// Where the gateway learns whether token nonces were settled on chain.
+pub trait SettledNonces: Send + Sync {
+    /// The index of the first of `nonces` already settled on chain, if any; an error
+    /// when the chain cannot tell now.
+    fn first_settled<'a>(
+        &'a self,
+        nonces: &'a [[u8; 32]],
+    ) -> BoxFuture<'a, Result<Option<usize>, String>>;
+}
+
+impl SettledNonces for plexus_client::Client {
+    fn first_settled<'a>(
+        &'a self,
+        nonces: &'a [[u8; 32]],
+    ) -> BoxFuture<'a, Result<Option<usize>, String>> {
+        Box::pin(async move {
+            let lookups = nonces.iter().map(|n| self.nonce_status(n));
+            let statuses = futures::future::try_join_all(lookups)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(statuses.iter().position(|s| s.settled.is_some()))
+        })
+    }
+}
+
+/// How much unpaid work the gateway takes on: it cannot tell senders apart (the relay
+/// can, and limits each client), so it limits the whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GatewayLimits {
+    /// Encapsulated requests accepted per second, on average.
+    pub per_second: u32,
+    /// Encapsulated requests accepted at once after a quiet spell.
+    pub burst: u32,
+    /// Requests being admitted at once (decapsulated, verified, checked, spent); the
+    /// engine's own queue bounds the rest.
+    pub admitting: usize,
+}
+
+impl Default for GatewayLimits {
+    fn default() -> Self {
+        Self {
+            per_second: 1000,
+            burst: 2000,
+            admitting: 64,
+        }
+    }
+}
+
+/// A token bucket: `burst` requests, refilled at `per_second`.
+#[derive(Debug)]
+struct Bucket {
+    available: f64,
+    last: std::time::Instant,
 }
 
 /// The private gateway's state. Cheap to clone.
@@ -210,21 +303,110 @@ struct GatewayInner {
     ohttp: Gateway,
     origin: String,
     keyring: RwLock<Keyring>,
-    spent: SpentStore,
-    api: Router,
+    spent: Arc<SpentStore>,
+    provider: Provider,
+    settled: RwLock<Option<Arc<dyn SettledNonces>>>,
+    limits: GatewayLimits,
+    bucket: Mutex<Bucket>,
+    admitting: Arc<Semaphore>,
+}
+
+/// A token's issuer key id and nonce.
+type KeyedNonce = ([u8; 32], [u8; 32]);
+
+/// A request let through: what to run, its slot, and the tokens it holds.
+struct Admitted {
+    prepared: Prepared,
+    ticket: Option<Ticket>,
+    deadline: Instant,
+    held: Held,
+}
+
+/// Tokens spent by a request still running. Resolved as served (queued for
+/// settlement) or refused (spendable again); dropped unresolved (the client went away
+/// mid-answer) they count as served.
+struct Held {
+    spent: Arc<SpentStore>,
+    nonces: Vec<[u8; 32]>,
+}
+
+impl Held {
+    fn none(spent: &Arc<SpentStore>) -> Self {
+        Self {
+            spent: Arc::clone(spent),
+            nonces: Vec::new(),
+        }
+    }
+
+    /// Queue the tokens for settlement (`served`) or make them spendable again.
+    async fn resolve(mut self, served: bool) {
+        let nonces = std::mem::take(&mut self.nonces);
+        if nonces.is_empty() {
+            return;
+        }
+        let done = blocking(&self.spent, move |s| {
+            if served {
+                s.commit(&nonces)
+            } else {
+                s.refund(&nonces)
+            }
+        })
+        .await;
+        if let Err(e) = done {
+            // Held tokens are queued for settlement when the store reopens.
+            tracing::warn!(error = %e, served, "cannot resolve the tokens of a request");
+        }
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let nonces = std::mem::take(&mut self.nonces);
+        if nonces.is_empty() {
+            return;
+        }
+        let spent = Arc::clone(&self.spent);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn_blocking(move || spent.commit(&nonces));
+        }
+    }
+}
+
+/// Run `work` on the spent store on a blocking thread.
+async fn blocking<T: Send + 'static>(
+    spent: &Arc<SpentStore>,
+    work: impl FnOnce(&SpentStore) -> Result<T, SpentError> + Send + 'static,
+) -> Result<T, SpentError> {
+    let spent = Arc::clone(spent);
+    tokio::task::spawn_blocking(move || work(&spent))
+        .await
+        .map_err(|_| SpentError::Worker)?
 }
 
 impl PrivateGateway {
     /// A gateway holding `ohttp` keys, redeeming tokens for `origin` (the provider
-    /// hotkey's address) into `spent`, and serving through `api` (the OpenAI router).
-    pub fn new(ohttp: Gateway, origin: String, spent: SpentStore, api: Router) -> Self {
+    /// hotkey's address) into `spent`, serving `provider`, within `limits`.
+    pub fn new(
+        ohttp: Gateway,
+        origin: String,
+        spent: SpentStore,
+        provider: Provider,
+        limits: GatewayLimits,
+    ) -> Self {
         Self {
             inner: Arc::new(GatewayInner {
                 ohttp,
                 origin,
                 keyring: RwLock::new(Keyring::new()),
-                spent,
-                api,
+                spent: Arc::new(spent),
+                provider,
+                settled: RwLock::new(None),
+                bucket: Mutex::new(Bucket {
+                    available: f64::from(limits.burst),
+                    last: std::time::Instant::now(),
+                }),
+                admitting: Arc::new(Semaphore::new(limits.admitting.max(1))),
+                limits,
             }),
         }
     }
@@ -236,109 +418,208 @@ impl PrivateGateway {
         }
     }
 
+    /// Refuse tokens that `chain` says were settled already (and serve nothing while
+    /// it cannot tell).
+    pub fn set_settled_nonces(&self, chain: Arc<dyn SettledNonces>) {
+        if let Ok(mut s) = self.inner.settled.write() {
+            *s = Some(chain);
+        }
+    }
+
     /// The OHTTP key configurations to publish on chain.
     pub fn key_list(&self) -> Result<Vec<u8>, OhttpError> {
         self.inner.ohttp.key_list()
     }
 
-    /// The spent store (and settlement queue).
-    pub fn spent(&self) -> &SpentStore {
+    /// The spent store (and settlement queue). Its methods block: call them from a
+    /// blocking thread in async code.
+    pub fn spent(&self) -> &Arc<SpentStore> {
         &self.inner.spent
     }
 
-    /// Check an opened request: route, tokens, credits; then spend its tokens.
-    fn redeem(&self, request: &message::Request) -> Result<(), PrivateError> {
-        let path = String::from_utf8_lossy(&request.path).into_owned();
-        let route = path.split('?').next().unwrap_or_default();
-        if !ROUTES.contains(&route) {
-            return Err(PrivateError::Route(path.chars().take(80).collect()));
+    /// Take one request through the door: the rate limit, then an admission place.
+    fn door(&self) -> Result<tokio::sync::OwnedSemaphorePermit, PrivateError> {
+        {
+            let mut bucket = self
+                .inner
+                .bucket
+                .lock()
+                .map_err(|_| PrivateError::RateLimited)?;
+            let now = std::time::Instant::now();
+            let refill = now.duration_since(bucket.last).as_secs_f64()
+                * f64::from(self.inner.limits.per_second);
+            bucket.available = (bucket.available + refill).min(f64::from(self.inner.limits.burst));
+            bucket.last = now;
+            if bucket.available < 1.0 {
+                return Err(PrivateError::RateLimited);
+            }
+            bucket.available -= 1.0;
         }
-        if route == "/v1/models" {
-            return Ok(()); // listing models costs nothing
+        Arc::clone(&self.inner.admitting)
+            .try_acquire_owned()
+            .map_err(|_| PrivateError::RateLimited)
+    }
+
+    /// Verify the request's tokens for this origin: the credits they are worth, and
+    /// the (issuer key id, nonce) of each.
+    fn verify(&self, tokens: &[Vec<u8>]) -> Result<(u64, Vec<KeyedNonce>), PrivateError> {
+        let keyring = self
+            .inner
+            .keyring
+            .read()
+            .map_err(|_| PrivateError::NoToken(TokenError::UnknownKey))?;
+        let mut have = 0u64;
+        let mut ids = Vec::with_capacity(tokens.len());
+        for (index, token) in tokens.iter().enumerate() {
+            let ok = keyring
+                .verifier
+                .verify_for_origin(token, &self.inner.origin)
+                .map_err(|error| PrivateError::BadToken { index, error })?;
+            have += u64::from(
+                keyring
+                    .denominations
+                    .get(&ok.token_key_id)
+                    .copied()
+                    .unwrap_or(0),
+            );
+            ids.push((ok.token_key_id, ok.nonce));
+        }
+        Ok((have, ids))
+    }
+
+    /// Everything between decapsulation and serving. The outer error is answered in
+    /// plain HTTP (a replay); the inner one is sealed for the client. Nothing is
+    /// written before the request is known to be valid, paid, fresh and given a slot.
+    async fn admit(
+        &self,
+        replay_id: [u8; 32],
+        plaintext: &[u8],
+    ) -> Result<Result<Admitted, PrivateError>, PrivateError> {
+        let inner = &self.inner;
+        let sealed = |e: PrivateError| Ok(Err(e));
+        let request = match message::Request::decode(plaintext) {
+            Ok(r) => r,
+            Err(e) => return sealed(e.into()),
+        };
+        let path = String::from_utf8_lossy(&request.path).into_owned();
+        let chat_default = inner
+            .provider
+            .config()
+            .default_chat_max_tokens
+            .min(plexus_types::credits::DEFAULT_CHAT_MAX_TOKENS);
+        let deadline = inner.provider.deadline();
+        let prepared =
+            match inner
+                .provider
+                .prepare(&request.method, &path, &request.body, chat_default)
+            {
+                Ok(p) => p,
+                Err(e) => return sealed(PrivateError::Refused(e)),
+            };
+        let need = prepared.work().credits();
+        if need == 0 {
+            return Ok(Ok(Admitted {
+                prepared,
+                ticket: None,
+                deadline,
+                held: Held::none(&inner.spent),
+            }));
         }
         let auth = request
             .header(b"authorization")
             .map(|v| String::from_utf8_lossy(v).into_owned())
             .unwrap_or_default();
-        let tokens = parse_authorization(&auth).map_err(PrivateError::NoToken)?;
-        if tokens.is_empty() {
-            return Err(PrivateError::NoToken(TokenError::MalformedChallenge));
+        let tokens = match parse_authorization(&auth) {
+            Ok(t) if !t.is_empty() => t,
+            Ok(_) => return sealed(PrivateError::NoToken(TokenError::MalformedChallenge)),
+            Err(e) => return sealed(PrivateError::NoToken(e)),
+        };
+        let (have, ids) = match self.verify(&tokens) {
+            Ok(v) => v,
+            Err(e) => return sealed(e),
+        };
+        if have < need {
+            return sealed(PrivateError::NotEnoughCredits { have, need });
         }
-        let need = credits_for(&request.body);
-        let mut have = 0u64;
-        let mut spend = Vec::with_capacity(tokens.len());
-        {
-            let keyring = self
-                .inner
-                .keyring
-                .read()
-                .map_err(|_| PrivateError::NoToken(TokenError::UnknownKey))?;
-            for (index, token) in tokens.iter().enumerate() {
-                let ok = keyring
-                    .verifier
-                    .verify_for_origin(token, &self.inner.origin)
-                    .map_err(|error| PrivateError::BadToken { index, error })?;
-                have += u64::from(
-                    keyring
-                        .denominations
-                        .get(&ok.token_key_id)
-                        .copied()
-                        .unwrap_or(0),
-                );
-                spend.push((ok.nonce, token.as_slice()));
+        let nonces: Vec<[u8; 32]> = ids.iter().map(|(_, n)| *n).collect();
+        let check = nonces.clone();
+        match blocking(&inner.spent, move |s| s.check(Some(&replay_id), &check)).await {
+            Err(e) => return sealed(e.into()),
+            Ok(Some(Clash::Replay)) => return Err(PrivateError::Replay),
+            Ok(Some(Clash::Token(i))) => return sealed(PrivateError::Spent(i)),
+            Ok(None) => {}
+        }
+        let chain = inner.settled.read().ok().and_then(|c| c.clone());
+        if let Some(chain) = chain {
+            match tokio::time::timeout(SETTLED_LOOKUP_TIMEOUT, chain.first_settled(&nonces)).await {
+                Ok(Ok(None)) => {}
+                Ok(Ok(Some(i))) => return sealed(PrivateError::Settled(i)),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "cannot check tokens against the chain");
+                    return sealed(PrivateError::Chain);
+                }
+                Err(_) => return sealed(PrivateError::Chain),
             }
         }
-        if have < need {
-            return Err(PrivateError::NotEnoughCredits { have, need });
-        }
-        match self.inner.spent.spend_tokens(&spend, unix_secs())? {
-            None => Ok(()),
-            Some(index) => Err(PrivateError::Spent(index)),
-        }
-    }
-
-    /// Decapsulation, replay check and redemption shared by both response modes.
-    fn admit(
-        &self,
-        replay_id: &[u8; 32],
-        plaintext: &[u8],
-    ) -> Result<Result<message::Request, PrivateError>, PrivateError> {
-        if !self.inner.spent.spend(replay_id, unix_secs())? {
-            return Err(PrivateError::Replay);
-        }
-        // From here on, refusals are sealed for the client.
-        Ok(message::Request::decode(plaintext)
-            .map_err(PrivateError::from)
-            .and_then(|r| self.redeem(&r).map(|()| r)))
-    }
-
-    async fn call_api(&self, request: message::Request) -> Response {
-        let mut builder = Request::builder()
-            .method(request.method.as_slice())
-            .uri(String::from_utf8_lossy(&request.path).as_ref());
-        if let Some(ct) = request.header(b"content-type") {
-            builder = builder.header(header::CONTENT_TYPE, ct);
-        }
-        let Ok(http) = builder.body(Body::from(request.body)) else {
-            return PrivateError::Route("unparseable request line".into()).into_response();
+        let ticket = match inner.provider.enter(deadline).await {
+            Ok(t) => t,
+            Err(e) => return sealed(PrivateError::Refused(e)),
         };
-        match self.inner.api.clone().oneshot(http).await {
-            Ok(r) => r,
-            Err(never) => match never {},
+        let payments: Vec<([u8; 32], [u8; 32], Vec<u8>)> = ids
+            .iter()
+            .zip(tokens)
+            .map(|((key, nonce), token)| (*key, *nonce, token))
+            .collect();
+        let spent = blocking(&inner.spent, move |s| {
+            let paid: Vec<Payment<'_>> = payments
+                .iter()
+                .map(|(key_id, nonce, token)| Payment {
+                    key_id: *key_id,
+                    nonce: *nonce,
+                    token,
+                })
+                .collect();
+            s.spend(&replay_id, &paid)
+        })
+        .await;
+        match spent {
+            Err(e) => sealed(e.into()),
+            Ok(Some(Clash::Replay)) => Err(PrivateError::Replay),
+            Ok(Some(Clash::Token(i))) => sealed(PrivateError::Spent(i)),
+            Ok(None) => Ok(Ok(Admitted {
+                prepared,
+                ticket: Some(ticket),
+                deadline,
+                held: Held {
+                    spent: Arc::clone(&inner.spent),
+                    nonces,
+                },
+            })),
         }
+    }
+
+    /// Forget the spent ids of issuer keys no longer in the keyring (see
+    /// [`SpentStore::prune`]).
+    pub async fn prune_retired_keys(&self) -> Result<u64, SpentError> {
+        let live = self
+            .inner
+            .keyring
+            .read()
+            .map(|k| k.key_ids())
+            .unwrap_or_default();
+        if live.is_empty() {
+            // An empty keyring is more likely a bad read than the end of every key.
+            return Ok(0);
+        }
+        blocking(&self.inner.spent, move |s| s.prune(&live)).await
     }
 }
 
-fn unix_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-/// The private path's routes: `POST /ohttp`.
+/// The private path's routes: `POST /ohttp`, and `GET /health`.
 pub fn private_router(gateway: PrivateGateway) -> Router {
     Router::new()
         .route("/ohttp", post(ohttp))
+        .route("/health", get(crate::server::health))
         .layer(axum::extract::DefaultBodyLimit::max(
             chunked::MAX_ENCAPSULATED_REQUEST_LEN.max(oblivious::MAX_ENCAPSULATED_REQUEST_LEN),
         ))
@@ -351,16 +632,21 @@ async fn ohttp(State(gw): State<PrivateGateway>, headers: HeaderMap, body: Bytes
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase();
+    if ct != oblivious::REQUEST_MEDIA_TYPE && ct != chunked::REQUEST_MEDIA_TYPE {
+        return PrivateError::MediaType.into_response();
+    }
+    let permit = match gw.door() {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
     if ct == oblivious::REQUEST_MEDIA_TYPE {
-        whole(gw, body)
-            .await
-            .unwrap_or_else(IntoResponse::into_response)
-    } else if ct == chunked::REQUEST_MEDIA_TYPE {
-        streamed(gw, body)
+        whole(gw, body, permit)
             .await
             .unwrap_or_else(IntoResponse::into_response)
     } else {
-        PrivateError::MediaType.into_response()
+        streamed(gw, body, permit)
+            .await
+            .unwrap_or_else(IntoResponse::into_response)
     }
 }
 
@@ -388,17 +674,40 @@ fn refusal(e: &PrivateError) -> Vec<u8> {
     encode_head(e.status(), &headers, e.body())
 }
 
-async fn whole(gw: PrivateGateway, body: Bytes) -> Result<Response, PrivateError> {
+/// Run an admitted request; a refusal (any answer but a success) makes its tokens
+/// spendable again before the answer leaves.
+async fn run(gw: &PrivateGateway, admitted: Admitted) -> (Response, Held) {
+    let Admitted {
+        prepared,
+        ticket,
+        deadline,
+        held,
+    } = admitted;
+    let response = gw.inner.provider.execute(prepared, ticket, deadline).await;
+    (response, held)
+}
+
+async fn whole(
+    gw: PrivateGateway,
+    body: Bytes,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) -> Result<Response, PrivateError> {
     let opened = gw.inner.ohttp.decapsulate(&body)?;
-    let plaintext = match gw.admit(&opened.replay_id.0, &opened.request)? {
+    let admitted = gw.admit(opened.replay_id.0, &opened.request).await?;
+    drop(permit);
+    let plaintext = match admitted {
         Err(e) => refusal(&e),
-        Ok(request) => {
-            let response = gw.call_api(request).await;
+        Ok(admitted) => {
+            let (response, held) = run(&gw, admitted).await;
             let (parts, body) = response.into_parts();
-            let bytes = axum::body::to_bytes(body, oblivious::MAX_RESPONSE_LEN)
-                .await
-                .unwrap_or_default();
-            encode_head(parts.status, &parts.headers, bytes.to_vec())
+            let bytes = axum::body::to_bytes(body, oblivious::MAX_RESPONSE_LEN).await;
+            let served = parts.status.is_success() && bytes.is_ok();
+            held.resolve(served).await;
+            encode_head(
+                parts.status,
+                &parts.headers,
+                bytes.unwrap_or_default().to_vec(),
+            )
         }
     };
     let padded = plexus_privacy::padding::pad_to_bucket(plaintext.clone()).unwrap_or(plaintext);
@@ -432,22 +741,42 @@ fn frames(pending: &mut Vec<u8>, flush: bool) -> Vec<Vec<u8>> {
     out
 }
 
-async fn streamed(gw: PrivateGateway, body: Bytes) -> Result<Response, PrivateError> {
+async fn streamed(
+    gw: PrivateGateway,
+    body: Bytes,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) -> Result<Response, PrivateError> {
     let opened = chunked::decapsulate(&gw.inner.ohttp, &body)?;
     let mut sealer = opened.response;
-    let (head, api_body) = match gw.admit(&opened.replay_id.0, &opened.request)? {
+    let admitted = gw.admit(opened.replay_id.0, &opened.request).await?;
+    drop(permit);
+    let (head, api_body) = match admitted {
         Err(e) => (refusal(&e), None),
-        Ok(request) => {
-            let response = gw.call_api(request).await;
+        Ok(admitted) => {
+            let (response, held) = run(&gw, admitted).await;
             let (parts, body) = response.into_parts();
-            (
-                encode_head(parts.status, &parts.headers, Vec::new()),
-                Some(body),
-            )
+            // The head is the commitment: a success streams, so its tokens are paid.
+            let served = parts.status.is_success();
+            held.resolve(served).await;
+            if served {
+                (
+                    encode_head(parts.status, &parts.headers, Vec::new()),
+                    Some(body),
+                )
+            } else {
+                // A refusal's body is one small JSON error: keep it in the head.
+                let bytes = axum::body::to_bytes(body, MAX_EVENT_LEN / 2)
+                    .await
+                    .unwrap_or_default();
+                (
+                    encode_head(parts.status, &parts.headers, bytes.to_vec()),
+                    None,
+                )
+            }
         }
     };
     let first = frame_event(&head)
-        .map_err(|_| PrivateError::Route("response head too large".into()))
+        .map_err(|_| PrivateError::Refused(ProviderError::TooLarge))
         .and_then(|f| sealer.seal_chunk(&f).map_err(PrivateError::from))?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(16);
     tokio::spawn(async move {
@@ -563,17 +892,24 @@ pub async fn settle_once(
     client: &plexus_client::Client,
     hotkey: &plexus_types::Keypair,
     netuid: plexus_types::Netuid,
-    spent: &SpentStore,
+    spent: &Arc<SpentStore>,
     timeout: std::time::Duration,
 ) -> Result<Settled, plexus_client::ClientError> {
     use plexus_types::{Payload, credits::MAX_SETTLE_TOKENS};
-    let queued = spent.unsettled(MAX_SETTLE_TOKENS).unwrap_or_default();
+    let queued = blocking(spent, |s| s.unsettled(MAX_SETTLE_TOKENS))
+        .await
+        .unwrap_or_default();
     let mut report = Settled::default();
     if queued.is_empty() {
         return Ok(report);
     }
     let nonces = |tokens: &[Vec<u8>]| -> Vec<[u8; 32]> {
         tokens.iter().filter_map(|t| token_nonce(t)).collect()
+    };
+    let mark = |settled: Vec<[u8; 32]>| async move {
+        if let Err(e) = blocking(spent, move |s| s.mark_settled(&settled)).await {
+            tracing::warn!(error = %e, "cannot mark tokens settled; they are retried");
+        }
     };
     let batch = Payload::SettleCredits {
         netuid,
@@ -582,7 +918,7 @@ pub async fn settle_once(
     match client.send_tx(hotkey, batch, None, timeout).await {
         Ok(_) => {
             report.paid = queued.len();
-            let _ = spent.mark_settled(&nonces(&queued));
+            mark(nonces(&queued)).await;
         }
         Err(e) if e.code().is_some() => {
             for token in queued {
@@ -602,11 +938,13 @@ pub async fn settle_once(
                         continue;
                     }
                 }
-                let _ = spent.mark_settled(&nonces(&[token]));
+                mark(nonces(&[token])).await;
             }
         }
         Err(e) => return Err(e),
     }
-    report.queued = spent.unsettled_len().unwrap_or_default();
+    report.queued = blocking(spent, |s| s.unsettled_len())
+        .await
+        .unwrap_or_default();
     Ok(report)
 }

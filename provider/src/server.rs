@@ -27,6 +27,9 @@ use plexus_inference::{
     ChatMessage, Embedder, Engine, FinishReason, Generation, GenerationRequest, Output, Prompt,
     Role, Sampling, Usage as EngineUsage,
 };
+use plexus_types::credits::{
+    CHAT_PATH, COMPLETIONS_PATH, DEFAULT_COMPLETION_MAX_TOKENS, EMBEDDINGS_PATH, MODELS_PATH, Work,
+};
 use serde::de::DeserializeOwned;
 use tokio::{sync::mpsc, time::Instant};
 use tokio_stream::wrappers::ReceiverStream;
@@ -139,8 +142,52 @@ impl Provider {
     }
 }
 
-/// The provider's routes over `provider`.
+/// The provider's routes over `provider`, open to whoever reaches the listener: bind
+/// it to loopback, or use [`keyed_router`].
 pub fn router(provider: Provider) -> Router {
+    routes(provider).route("/health", get(health))
+}
+
+/// The provider's routes over `provider`, answering only requests that carry
+/// `Authorization: Bearer <api_key>` (as llama.cpp server's and vLLM's `--api-key`);
+/// `GET /health` stays open.
+pub fn keyed_router(provider: Provider, api_key: &str) -> Router {
+    let key = Arc::new(blake3::hash(api_key.as_bytes()));
+    routes(provider)
+        .layer(middleware::from_fn_with_state(key, require_key))
+        .route("/health", get(health))
+}
+
+/// `GET /health`: the process is up.
+pub(crate) async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+/// Refuse a request without the API key (compared as blake3 hashes, in constant time).
+async fn require_key(
+    State(key): State<Arc<blake3::Hash>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|v| blake3::hash(v.trim().as_bytes()));
+    if presented.is_some_and(|p| p == *key) {
+        return next.run(request).await;
+    }
+    let mut response = ProviderError::Invalid {
+        message: "this API needs its key: Authorization: Bearer KEY".to_owned(),
+        param: None,
+    }
+    .into_response();
+    *response.status_mut() = StatusCode::UNAUTHORIZED;
+    response
+}
+
+fn routes(provider: Provider) -> Router {
     Router::new()
         .route("/v1/models", get(models))
         .route("/v1/models/{id}", get(model))
@@ -222,12 +269,13 @@ fn served_ids(p: &Inner) -> Vec<String> {
 }
 
 async fn models(State(p): State<Provider>) -> Json<ModelList> {
+    models_list(&p.inner)
+}
+
+fn models_list(p: &Inner) -> Json<ModelList> {
     Json(ModelList {
         object: "list".to_owned(),
-        data: served_ids(&p.inner)
-            .iter()
-            .map(|id| model_entry(&p.inner, id))
-            .collect(),
+        data: served_ids(p).iter().map(|id| model_entry(p, id)).collect(),
     })
 }
 
@@ -242,16 +290,183 @@ async fn model(
     }
 }
 
-/// Parse a JSON body, answering the body limit and bad JSON as OpenAI errors.
-fn parse<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ProviderError> {
-    let body = body.map_err(|rejection| {
+/// Read a body, answering the body limit as an OpenAI error.
+fn read(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ProviderError> {
+    body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ProviderError::TooLarge
         } else {
             ProviderError::BadJson(rejection.body_text())
         }
-    })?;
-    serde_json::from_slice(&body).map_err(|e| ProviderError::BadJson(e.to_string()))
+    })
+}
+
+/// Parse a JSON body, answering bad JSON as an OpenAI error.
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ProviderError> {
+    serde_json::from_slice(body).map_err(|e| ProviderError::BadJson(e.to_string()))
+}
+
+/// A request parsed and checked exactly as its route serves it: what the engine will
+/// run, and the work the private path charges for it.
+pub(crate) struct Prepared {
+    job: Job,
+    work: Work,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("work", &self.work)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a prepared request runs.
+enum Job {
+    /// List the served models.
+    Models,
+    /// Generate text.
+    Generate {
+        format: Format,
+        stream: bool,
+        include_usage: bool,
+        prompt: Prompt,
+        sampling: Sampling,
+    },
+    /// Embed texts.
+    Embed {
+        inputs: Vec<String>,
+        base64: bool,
+        model: String,
+    },
+}
+
+impl Prepared {
+    /// The work it asks for, as the pricing rule counts it.
+    pub(crate) fn work(&self) -> Work {
+        self.work
+    }
+}
+
+impl Provider {
+    /// Parse and check a request for `path` exactly as its route would (the method,
+    /// the body limit, the model, every field), without running it. A chat naming no
+    /// output limit gets `chat_default` (capped by the model).
+    pub(crate) fn prepare(
+        &self,
+        method: &[u8],
+        path: &str,
+        body: &[u8],
+        chat_default: u32,
+    ) -> Result<Prepared, ProviderError> {
+        let route = path.split('?').next().unwrap_or_default();
+        let expected: &[u8] = if route == MODELS_PATH {
+            b"GET"
+        } else {
+            b"POST"
+        };
+        let known = [MODELS_PATH, CHAT_PATH, COMPLETIONS_PATH, EMBEDDINGS_PATH];
+        if !known.contains(&route) {
+            return Err(ProviderError::NotFound(route.chars().take(80).collect()));
+        }
+        if method != expected {
+            return Err(ProviderError::Invalid {
+                message: format!(
+                    "{} is not allowed on {route}",
+                    String::from_utf8_lossy(method)
+                        .chars()
+                        .take(16)
+                        .collect::<String>()
+                ),
+                param: None,
+            });
+        }
+        if body.len() > self.inner.config.max_body_bytes {
+            return Err(ProviderError::TooLarge);
+        }
+        let inner = &self.inner;
+        match route {
+            MODELS_PATH => Ok(Prepared {
+                job: Job::Models,
+                work: Work {
+                    free: true,
+                    ..Work::default()
+                },
+            }),
+            CHAT_PATH => inner.prepare_chat(body, chat_default),
+            COMPLETIONS_PATH => inner.prepare_completion(body),
+            _ => inner.prepare_embeddings(body),
+        }
+    }
+
+    /// Take an engine slot before `deadline` (or answer 429 / 503 / 504).
+    pub(crate) async fn enter(&self, deadline: Instant) -> Result<Ticket, ProviderError> {
+        let timeout = self.inner.config.request_timeout;
+        tokio::time::timeout_at(deadline, self.inner.gate.enter())
+            .await
+            .map_err(|_| ProviderError::Timeout(timeout))?
+    }
+
+    /// Run a prepared request holding `ticket` (none needed for the model list).
+    pub(crate) async fn execute(
+        &self,
+        prepared: Prepared,
+        ticket: Option<Ticket>,
+        deadline: Instant,
+    ) -> Response {
+        let inner = &self.inner;
+        let result = match (prepared.job, ticket) {
+            (Job::Models, _) => Ok(models_list(inner).into_response()),
+            (
+                Job::Generate {
+                    format,
+                    stream,
+                    include_usage,
+                    prompt,
+                    sampling,
+                },
+                Some(ticket),
+            ) => {
+                let frame = Frame::new(inner, format, include_usage);
+                let request = GenerationRequest { prompt, sampling };
+                respond(self.clone(), frame, stream, request, ticket, deadline).await
+            }
+            (
+                Job::Embed {
+                    inputs,
+                    base64,
+                    model,
+                },
+                Some(ticket),
+            ) => embed(self, inputs, base64, model, ticket, deadline).await,
+            (_, None) => Err(ProviderError::Engine(
+                plexus_inference::EngineError::Internal(
+                    "a request ran without an engine slot".to_owned(),
+                ),
+            )),
+        };
+        result.unwrap_or_else(IntoResponse::into_response)
+    }
+
+    /// The request deadline of a request arriving now.
+    pub(crate) fn deadline(&self) -> Instant {
+        Instant::now() + self.inner.config.request_timeout
+    }
+
+    /// The configuration it serves with.
+    pub(crate) fn config(&self) -> &ProviderConfig {
+        &self.inner.config
+    }
+}
+
+/// Take a slot and run a prepared request: what every generating route does.
+async fn serve(
+    p: Provider,
+    prepared: Prepared,
+    deadline: Instant,
+) -> Result<Response, ProviderError> {
+    let ticket = p.enter(deadline).await?;
+    Ok(p.execute(prepared, Some(ticket), deadline).await)
 }
 
 impl Inner {
@@ -551,93 +766,189 @@ async fn chat(
     State(p): State<Provider>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ProviderError> {
-    let deadline = Instant::now() + p.inner.config.request_timeout;
-    let request: ChatRequest = parse(body)?;
-    let inner = &p.inner;
-    inner.check_model(&request.model)?;
-    if request.tools.as_ref().is_some_and(|t| !t.is_null()) {
-        return Err(ProviderError::invalid("tools", "tools are not served"));
-    }
-    if request.messages.is_empty() || request.messages.len() > MAX_MESSAGES {
-        return Err(ProviderError::invalid(
-            "messages",
-            format!("send 1 to {MAX_MESSAGES} messages"),
-        ));
-    }
-    let mut generation = request.generation;
-    generation.max_tokens = request.max_completion_tokens.or(generation.max_tokens);
-    let sampling = inner.sampling(&generation, inner.config.default_chat_max_tokens)?;
-    let messages = request
-        .messages
-        .into_iter()
-        .enumerate()
-        .map(|(i, m)| message(m, i))
-        .collect::<Result<Vec<_>, _>>()?;
-    let prompt = Prompt::Chat(messages);
-    respond(
-        p.clone(),
-        Format::Chat,
-        &generation,
-        prompt,
-        sampling,
-        deadline,
-    )
-    .await
+    let deadline = p.deadline();
+    let body = read(body)?;
+    let prepared = p
+        .inner
+        .prepare_chat(&body, p.inner.config.default_chat_max_tokens)?;
+    serve(p, prepared, deadline).await
 }
 
 async fn completions(
     State(p): State<Provider>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ProviderError> {
-    let deadline = Instant::now() + p.inner.config.request_timeout;
-    let request: CompletionRequest = parse(body)?;
-    let inner = &p.inner;
-    inner.check_model(&request.model)?;
-    if request.echo == Some(true) {
-        return Err(ProviderError::invalid("echo", "echo is not served"));
-    }
-    let mut prompts = request.prompt.into_vec();
-    if prompts.len() != 1 {
-        return Err(ProviderError::invalid(
-            "prompt",
-            "send one prompt per request",
-        ));
-    }
-    let prompt = prompts.pop().unwrap_or_default();
-    let sampling = inner.sampling(&request.generation, 16)?;
-    let prompt = Prompt::Text(prompt);
-    respond(
-        p.clone(),
-        Format::Text,
-        &request.generation,
-        prompt,
-        sampling,
-        deadline,
-    )
-    .await
+    let deadline = p.deadline();
+    let body = read(body)?;
+    let prepared = p.inner.prepare_completion(&body)?;
+    serve(p, prepared, deadline).await
 }
 
-/// Take a slot (or answer 429 / 504), start the engine and answer: streamed as
-/// server-sent events, or collected into one JSON object.
+async fn embeddings(
+    State(p): State<Provider>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ProviderError> {
+    let deadline = p.deadline();
+    let body = read(body)?;
+    let prepared = p.inner.prepare_embeddings(&body)?;
+    serve(p, prepared, deadline).await
+}
+
+fn body_bytes(body: &[u8]) -> u64 {
+    u64::try_from(body.len()).unwrap_or(u64::MAX)
+}
+
+impl Inner {
+    fn prepare_chat(
+        &self,
+        body: &[u8],
+        default_max_tokens: u32,
+    ) -> Result<Prepared, ProviderError> {
+        let request: ChatRequest = parse(body)?;
+        self.check_model(&request.model)?;
+        if request.tools.as_ref().is_some_and(|t| !t.is_null()) {
+            return Err(ProviderError::invalid("tools", "tools are not served"));
+        }
+        if request.messages.is_empty() || request.messages.len() > MAX_MESSAGES {
+            return Err(ProviderError::invalid(
+                "messages",
+                format!("send 1 to {MAX_MESSAGES} messages"),
+            ));
+        }
+        let mut generation = request.generation;
+        generation.max_tokens = request.max_completion_tokens.or(generation.max_tokens);
+        let sampling = self.sampling(&generation, default_max_tokens)?;
+        let messages = request
+            .messages
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| message(m, i))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(self.generate(
+            Format::Chat,
+            &generation,
+            Prompt::Chat(messages),
+            sampling,
+            body,
+        ))
+    }
+
+    fn prepare_completion(&self, body: &[u8]) -> Result<Prepared, ProviderError> {
+        let request: CompletionRequest = parse(body)?;
+        self.check_model(&request.model)?;
+        if request.echo == Some(true) {
+            return Err(ProviderError::invalid("echo", "echo is not served"));
+        }
+        let mut prompts = request.prompt.into_vec();
+        if prompts.len() != 1 {
+            return Err(ProviderError::invalid(
+                "prompt",
+                "send one prompt per request",
+            ));
+        }
+        let prompt = prompts.pop().unwrap_or_default();
+        let sampling = self.sampling(&request.generation, DEFAULT_COMPLETION_MAX_TOKENS)?;
+        Ok(self.generate(
+            Format::Text,
+            &request.generation,
+            Prompt::Text(prompt),
+            sampling,
+            body,
+        ))
+    }
+
+    /// A generation job and what it costs: up to `sampling.max_tokens` out, the body in.
+    fn generate(
+        &self,
+        format: Format,
+        asked: &OpenAiGeneration,
+        prompt: Prompt,
+        sampling: Sampling,
+        body: &[u8],
+    ) -> Prepared {
+        let work = Work {
+            output_tokens: u64::from(sampling.max_tokens),
+            body_bytes: body_bytes(body),
+            ..Work::default()
+        };
+        let include_usage = asked
+            .stream_options
+            .as_ref()
+            .is_some_and(|o| o.include_usage);
+        Prepared {
+            job: Job::Generate {
+                format,
+                stream: asked.stream,
+                include_usage,
+                prompt,
+                sampling,
+            },
+            work,
+        }
+    }
+
+    fn prepare_embeddings(&self, body: &[u8]) -> Result<Prepared, ProviderError> {
+        let request: EmbeddingRequest = parse(body)?;
+        let embedder = self.embedder.as_ref().ok_or(ProviderError::NoEmbeddings)?;
+        let model = embedder.model().id.clone();
+        if request.model != model {
+            return Err(ProviderError::UnknownModel(request.model));
+        }
+        if request.dimensions.is_some() {
+            return Err(ProviderError::invalid(
+                "dimensions",
+                "truncated dimensions are not served",
+            ));
+        }
+        let base64 = match request.encoding_format.as_deref() {
+            None | Some("float") => false,
+            Some("base64") => true,
+            Some(other) => {
+                return Err(ProviderError::invalid(
+                    "encoding_format",
+                    format!("encoding_format '{other}' is not served (float, base64)"),
+                ));
+            }
+        };
+        let inputs = request.input.into_vec();
+        if inputs.is_empty() || inputs.len() > MAX_EMBEDDING_INPUTS {
+            return Err(ProviderError::invalid(
+                "input",
+                format!("send 1 to {MAX_EMBEDDING_INPUTS} inputs"),
+            ));
+        }
+        if let Some(i) = inputs.iter().position(|s| s.is_empty()) {
+            return Err(ProviderError::invalid(
+                "input",
+                format!("input[{i}] is empty"),
+            ));
+        }
+        let work = Work {
+            embedding_inputs: u64::try_from(inputs.len()).unwrap_or(u64::MAX),
+            body_bytes: body_bytes(body),
+            ..Work::default()
+        };
+        Ok(Prepared {
+            job: Job::Embed {
+                inputs,
+                base64,
+                model,
+            },
+            work,
+        })
+    }
+}
+
+/// Start the engine holding `ticket` and answer: streamed as server-sent events, or
+/// collected into one JSON object.
 async fn respond(
     p: Provider,
-    format: Format,
-    asked: &OpenAiGeneration,
-    prompt: Prompt,
-    sampling: Sampling,
+    frame: Frame,
+    stream: bool,
+    request: GenerationRequest,
+    ticket: Ticket,
     deadline: Instant,
 ) -> Result<Response, ProviderError> {
-    let include_usage = asked
-        .stream_options
-        .as_ref()
-        .is_some_and(|o| o.include_usage);
-    let frame = Frame::new(&p.inner, format, include_usage);
-    let stream = asked.stream;
-    let request = GenerationRequest { prompt, sampling };
-    let timeout = p.inner.config.request_timeout;
-    let ticket = tokio::time::timeout_at(deadline, p.inner.gate.enter())
-        .await
-        .map_err(|_| ProviderError::Timeout(timeout))??;
     let generation = p.inner.engine.generate(request);
     if stream {
         let (tx, rx) = mpsc::channel(STREAM_BUFFER);
@@ -748,54 +1059,21 @@ async fn drive(
     }
 }
 
-async fn embeddings(
-    State(p): State<Provider>,
-    body: Result<Bytes, BytesRejection>,
+/// Embed `inputs` holding `ticket`.
+async fn embed(
+    p: &Provider,
+    inputs: Vec<String>,
+    base64: bool,
+    model: String,
+    ticket: Ticket,
+    deadline: Instant,
 ) -> Result<Response, ProviderError> {
-    let deadline = Instant::now() + p.inner.config.request_timeout;
-    let request: EmbeddingRequest = parse(body)?;
     let embedder = p
         .inner
         .embedder
         .as_ref()
         .ok_or(ProviderError::NoEmbeddings)?;
-    let model = embedder.model().id.clone();
-    if request.model != model {
-        return Err(ProviderError::UnknownModel(request.model));
-    }
-    if request.dimensions.is_some() {
-        return Err(ProviderError::invalid(
-            "dimensions",
-            "truncated dimensions are not served",
-        ));
-    }
-    let base64 = match request.encoding_format.as_deref() {
-        None | Some("float") => false,
-        Some("base64") => true,
-        Some(other) => {
-            return Err(ProviderError::invalid(
-                "encoding_format",
-                format!("encoding_format '{other}' is not served (float, base64)"),
-            ));
-        }
-    };
-    let inputs = request.input.into_vec();
-    if inputs.is_empty() || inputs.len() > MAX_EMBEDDING_INPUTS {
-        return Err(ProviderError::invalid(
-            "input",
-            format!("send 1 to {MAX_EMBEDDING_INPUTS} inputs"),
-        ));
-    }
-    if let Some(i) = inputs.iter().position(|s| s.is_empty()) {
-        return Err(ProviderError::invalid(
-            "input",
-            format!("input[{i}] is empty"),
-        ));
-    }
     let timeout = p.inner.config.request_timeout;
-    let ticket = tokio::time::timeout_at(deadline, p.inner.gate.enter())
-        .await
-        .map_err(|_| ProviderError::Timeout(timeout))??;
     let out = tokio::time::timeout_at(deadline, embedder.embed(inputs))
         .await
         .map_err(|_| ProviderError::Timeout(timeout))??;

@@ -3,7 +3,10 @@
 //!
 //! [`ProviderService::start`] does everything that can fail at start-up (bind, open
 //! the private path's state, register and `Serve` on chain) and reports where it
-//! serves; [`ProviderService::run`] serves until a shutdown future resolves, with the
+//! serves. On chain the published listener serves only `/ohttp` and `/health`: the
+//! plain OpenAI API and `/metrics` are the operator's, on [`ApiAccess::listen`]
+//! (loopback, or anywhere with an [`ApiAccess::key`]). Off chain the listener serves
+//! the plain API, under the same rule. [`ProviderService::run`] serves until a shutdown future resolves, with the
 //! background tasks of the private path: the accepted issuer keys follow the chain,
 //! and redeemed tokens are settled on chain in rounds.
 
@@ -20,8 +23,9 @@ use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::{
     AnnounceError, Announced, Provider, ProviderConfig, announce,
-    private::{PrivateGateway, keyring_from_chain, private_router, settle_once},
+    private::{GatewayLimits, PrivateGateway, keyring_from_chain, private_router, settle_once},
     router,
+    server::keyed_router,
     spent::{SpentError, SpentStore},
 };
 
@@ -36,10 +40,23 @@ pub const DEFAULT_TX_TIMEOUT: Duration = Duration::from_secs(60);
 /// read), and a new issuer's tokens work within a second.
 const KEYRING_REFRESH: Duration = Duration::from_secs(1);
 
+/// Who may use the plain (unpaid) OpenAI API and `/metrics`.
+#[derive(Debug, Clone, Default)]
+pub struct ApiAccess {
+    /// On chain, where to serve them (the published listener serves only `/ohttp` and
+    /// `/health`); none: not served. Off chain they are served on
+    /// [`ServiceConfig::listen`].
+    pub listen: Option<SocketAddr>,
+    /// A key every request must carry as `Authorization: Bearer KEY`; without one the
+    /// plain API binds to loopback addresses only.
+    pub key: Option<String>,
+}
+
 /// How a provider process serves.
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
-    /// Where to serve the OpenAI API, `/metrics`, and `/ohttp` when on chain.
+    /// Where to serve: on chain the private path (`/ohttp`, `/health`) and nothing
+    /// else; off chain the plain OpenAI API and `/metrics`.
     pub listen: SocketAddr,
     /// The URL published on chain (default: `http://` and the bound address).
     pub public_url: Option<String>,
@@ -48,6 +65,10 @@ pub struct ServiceConfig {
     /// The subnet to publish on and settle with; without it nothing is published and
     /// the private path is not served.
     pub on_chain: Option<OnChain>,
+    /// Where the plain API is served, and its key.
+    pub api: ApiAccess,
+    /// How much unpaid work the private gateway takes on.
+    pub gateway: GatewayLimits,
 }
 
 /// What a provider needs to be on chain.
@@ -108,6 +129,15 @@ pub enum ServiceError {
         #[source]
         source: AnnounceError,
     },
+    /// The plain API would be open to the network: a non-loopback address without
+    /// an API key.
+    #[error(
+        "the plain OpenAI API would be open to anyone on {addr}: bind it to 127.0.0.1 or set an API key"
+    )]
+    ExposedApi {
+        /// The address asked for.
+        addr: SocketAddr,
+    },
     /// The HTTP server stopped with an error.
     #[error("the provider's server failed")]
     Serve(#[source] std::io::Error),
@@ -117,6 +147,7 @@ pub enum ServiceError {
 pub struct ProviderService {
     listener: TcpListener,
     local: SocketAddr,
+    api: Option<(TcpListener, SocketAddr, Router)>,
     url: String,
     model: ModelInfo,
     provider: Provider,
@@ -156,66 +187,100 @@ impl ProviderService {
         engine: Arc<dyn Engine>,
         embedder: Option<Arc<dyn Embedder>>,
     ) -> Result<Self, ServiceError> {
-        let addr = config.listen;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| ServiceError::Bind { addr, source })?;
-        let local = listener
-            .local_addr()
-            .map_err(|source| ServiceError::Bind { addr, source })?;
+        let listener = bind(config.listen).await?;
+        let local = listener.local_addr().map_err(|source| ServiceError::Bind {
+            addr: config.listen,
+            source,
+        })?;
         let url = config
             .public_url
             .unwrap_or_else(|| format!("http://{local}"));
         let model = engine.model().clone();
         let operator = config.provider.operator.clone();
         let provider = Provider::new(engine, embedder, config.provider);
-        let mut app = router(provider.clone());
-        let (mut announced, mut settlement) = (None, None);
-        if let Some(chain) = config.on_chain {
-            let (ohttp, spent) = open_private_state(&chain.data_dir)?;
-            let endpoint = Endpoint {
-                url: url.clone(),
-                ohttp_keys: ohttp.key_list()?,
-                model: model.id.clone(),
-                weights_hash: model.weights_hash,
-                operator,
-            };
-            let done = announce(
-                &chain.node,
-                &chain.coldkey,
-                &chain.hotkey,
-                chain.netuid,
-                &endpoint,
-                chain.tx_timeout,
-            )
-            .await
-            .map_err(|source| ServiceError::Announce {
-                netuid: chain.netuid,
-                source,
-            })?;
-            announced = Some((chain.netuid, done));
-            let origin = chain.hotkey.account().to_address();
-            let gateway = PrivateGateway::new(ohttp, origin, spent, app.clone());
-            app = private_router(gateway.clone()).merge(app);
-            settlement = Some(Settlement {
+        let plain = match &config.api.key {
+            Some(key) => keyed_router(provider.clone(), key),
+            None => router(provider.clone()),
+        };
+        let exposed = |addr: SocketAddr| config.api.key.is_none() && !addr.ip().is_loopback();
+        let Some(chain) = config.on_chain else {
+            if exposed(local) {
+                return Err(ServiceError::ExposedApi { addr: local });
+            }
+            return Ok(Self {
+                listener,
+                local,
+                api: None,
+                url,
+                model,
+                provider,
+                app: plain,
+                announced: None,
+                settlement: None,
+            });
+        };
+        let api = match config.api.listen {
+            Some(addr) if exposed(addr) => return Err(ServiceError::ExposedApi { addr }),
+            Some(addr) => {
+                let l = bind(addr).await?;
+                let at = l
+                    .local_addr()
+                    .map_err(|source| ServiceError::Bind { addr, source })?;
+                Some((l, at, plain))
+            }
+            None => None,
+        };
+        let (ohttp, spent) = open_private_state(&chain.data_dir)?;
+        let endpoint = Endpoint {
+            url: url.clone(),
+            ohttp_keys: ohttp.key_list()?,
+            model: model.id.clone(),
+            weights_hash: model.weights_hash,
+            operator,
+        };
+        let done = announce(
+            &chain.node,
+            &chain.coldkey,
+            &chain.hotkey,
+            chain.netuid,
+            &endpoint,
+            chain.tx_timeout,
+        )
+        .await
+        .map_err(|source| ServiceError::Announce {
+            netuid: chain.netuid,
+            source,
+        })?;
+        let origin = chain.hotkey.account().to_address();
+        let gateway = PrivateGateway::new(ohttp, origin, spent, provider.clone(), config.gateway);
+        gateway.set_settled_nonces(Arc::new(chain.node.clone()));
+        Ok(Self {
+            listener,
+            local,
+            api,
+            url,
+            model,
+            provider,
+            app: private_router(gateway.clone()),
+            announced: Some((chain.netuid, done)),
+            settlement: Some(Settlement {
                 node: chain.node,
                 gateway,
                 hotkey: chain.hotkey,
                 netuid: chain.netuid,
                 every: chain.settle_every,
                 tx_timeout: chain.tx_timeout,
-            });
-        }
-        Ok(Self {
-            listener,
-            local,
-            url,
-            model,
-            provider,
-            app,
-            announced,
-            settlement,
+            }),
         })
+    }
+
+    /// Where the plain OpenAI API and `/metrics` answer: the listener off chain,
+    /// [`ApiAccess::listen`] on chain (none when not set).
+    pub fn api_addr(&self) -> Option<SocketAddr> {
+        match (&self.announced, &self.api) {
+            (None, _) => Some(self.local),
+            (Some(_), api) => api.as_ref().map(|(_, at, _)| *at),
+        }
     }
 
     /// The address the listener is bound to.
@@ -255,22 +320,54 @@ impl ProviderService {
     ) -> Result<(), ServiceError> {
         let tasks = self.settlement.map(Settlement::spawn).unwrap_or_default();
         let stopping = self.provider;
-        // The shared hardened loop (header timeout, connection cap, body deadline); the
-        // routes keep their own body limits.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let trigger = tokio::spawn(async move {
+            shutdown.await;
+            stopping.shut_down();
+            let _ = stop.send(true);
+        });
+        let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        };
+        // The shared hardened loop (header timeout, connection cap, body deadline) on
+        // both listeners; the routes keep their own body limits.
         let limits = plexus_serve::Limits {
             body_limit: usize::MAX,
             ..plexus_serve::Limits::default()
         };
-        let served = plexus_serve::serve(self.listener, self.app, limits, async move {
-            shutdown.await;
-            stopping.shut_down();
-        })
-        .await;
+        let public = plexus_serve::serve(
+            self.listener,
+            self.app,
+            limits.clone(),
+            until_stopped(stopped.clone()),
+        );
+        let plain = async {
+            match self.api {
+                Some((listener, _, app)) => {
+                    plexus_serve::serve(
+                        listener,
+                        app,
+                        limits.clone(),
+                        until_stopped(stopped.clone()),
+                    )
+                    .await
+                }
+                None => Ok(()),
+            }
+        };
+        let (public, plain) = tokio::join!(public, plain);
+        trigger.abort();
         for task in tasks {
             task.abort();
         }
-        served.map_err(ServiceError::Serve)
+        public.and(plain).map_err(ServiceError::Serve)
     }
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, ServiceError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServiceError::Bind { addr, source })
 }
 
 /// The private path's state in `dir`: an OHTTP gateway whose key is derived from a
@@ -298,12 +395,12 @@ impl Settlement {
     async fn settle_forever(self) {
         loop {
             tokio::time::sleep(self.every.max(Duration::from_secs(1))).await;
-            let spent = self.gateway.spent();
+            let spent = Arc::clone(self.gateway.spent());
             match settle_once(
                 &self.node,
                 &self.hotkey,
                 self.netuid,
-                spent,
+                &spent,
                 self.tx_timeout,
             )
             .await
@@ -323,11 +420,28 @@ impl Settlement {
     }
 }
 
-/// Replace the gateway's accepted issuer keys with the chain's, every second.
+/// Replace the gateway's accepted issuer keys with the chain's, every second; when a
+/// key leaves, forget the spent ids filed under it.
 async fn follow_issuer_keys(node: Client, gateway: PrivateGateway) {
+    let mut live = std::collections::BTreeSet::new();
     loop {
         match keyring_from_chain(&node).await {
-            Ok(keyring) => gateway.set_keyring(keyring),
+            Ok(keyring) => {
+                let now = keyring.key_ids();
+                let retired = live.iter().any(|k| !now.contains(k));
+                gateway.set_keyring(keyring);
+                if retired || live.is_empty() {
+                    match gateway.prune_retired_keys().await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(
+                            dropped = n,
+                            "forgot the spent ids of retired issuer keys"
+                        ),
+                        Err(e) => tracing::warn!(error = %e, "cannot prune the spent store"),
+                    }
+                }
+                live = now;
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot refresh issuer keys; keeping the last ones")
             }

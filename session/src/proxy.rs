@@ -317,7 +317,7 @@ async fn forward(session: Arc<Session>, path: &str, body: Bytes) -> Response {
             ),
         );
     }
-    let need = credits_for(&body);
+    let need = credits_for(path, &body);
     let provider = match session.pick(model.as_deref(), need).await {
         Ok(p) => p,
         Err(e) => {

@@ -329,7 +329,7 @@ impl Session {
         stream: bool,
     ) -> Result<Answer, SendError> {
         self.prove_key(provider).await?;
-        let need = credits_for(&body);
+        let need = credits_for(path, &body);
         let origin = provider.hotkey.to_address();
         let taken = self
             .store
@@ -358,8 +358,10 @@ impl Session {
         };
         match answer {
             Ok(answer) => {
-                // 401 and 402 come before the provider spends anything: keep the tokens.
-                if matches!(answer.status(), 401 | 402) {
+                // A provider spends tokens only for an answer it serves: every other
+                // answer leaves them unspent, except a 409 (a token was spent before).
+                let status = answer.status();
+                if !(200..300).contains(&status) && status != 409 {
                     self.store.add(taken)?;
                 }
                 Ok(answer)

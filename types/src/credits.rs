@@ -42,8 +42,28 @@ pub const MAX_TOKENS_PER_ISSUANCE: usize = 1000;
 pub const ISSUANCE_BATCH: usize = 100;
 /// Path of the issuance resource inside the OHTTP request to an issuer.
 pub const ISSUE_PATH: &str = "/v1/issue";
-/// Output tokens one credit pays for; a request costs `ceil(max_tokens / this)` credits.
+/// Output tokens one credit pays for.
 pub const TOKENS_PER_CREDIT: u32 = 512;
+/// Request body bytes one credit pays for: a prompt of n bytes is at most n tokens of
+/// any byte-level tokenizer, so the body's length bounds the input the engine reads.
+/// The first `BODY_BYTES_PER_CREDIT - 1` bytes of every request come with its minimum
+/// price of one credit.
+pub const BODY_BYTES_PER_CREDIT: u64 = 16_384;
+/// Embedding inputs one credit pays for.
+pub const EMBEDDING_INPUTS_PER_CREDIT: u64 = 256;
+/// `max_tokens` a chat completion that names none is priced at, and served with on the
+/// private path.
+pub const DEFAULT_CHAT_MAX_TOKENS: u32 = 512;
+/// `max_tokens` of a text completion that names none (OpenAI's default).
+pub const DEFAULT_COMPLETION_MAX_TOKENS: u32 = 16;
+/// The chat completions route.
+pub const CHAT_PATH: &str = "/v1/chat/completions";
+/// The text completions route.
+pub const COMPLETIONS_PATH: &str = "/v1/completions";
+/// The embeddings route.
+pub const EMBEDDINGS_PATH: &str = "/v1/embeddings";
+/// The model list (free).
+pub const MODELS_PATH: &str = "/v1/models";
 
 /// What a buyer sends an issuer (inside OHTTP, `POST` [`ISSUE_PATH`], JSON).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,22 +97,84 @@ pub struct IssuanceResponse {
     pub token_responses: Vec<String>,
 }
 
-/// Credits a request to a provider costs, the one pricing rule of the private path:
-/// `ceil(max_tokens / TOKENS_PER_CREDIT)`, at least 1, with `max_completion_tokens`
-/// (else `max_tokens`) read from the JSON body; a body without either costs one
-/// credit. Clients pay it, providers charge it, and the web app's `creditsFor`
-/// follows the same vectors (`web/test/vectors.json`, `pricing`).
-pub fn credits_for(body: &[u8]) -> u64 {
-    // As the provider reads the limit: `max_completion_tokens` when it is a number,
-    // else `max_tokens` (a `null` or malformed first does not hide the second).
-    let max = serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| {
-            let limit = |key: &str| v.get(key).and_then(serde_json::Value::as_u64);
-            limit("max_completion_tokens").or_else(|| limit("max_tokens"))
-        })
-        .unwrap_or(u64::from(TOKENS_PER_CREDIT));
-    max.div_ceil(u64::from(TOKENS_PER_CREDIT)).max(1)
+/// The work a request asks of a provider, as the price counts it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Work {
+    /// The most output tokens the engine may generate (`max_tokens` as served).
+    pub output_tokens: u64,
+    /// Embedding inputs.
+    pub embedding_inputs: u64,
+    /// Length of the request body in bytes (it bounds the prompt).
+    pub body_bytes: u64,
+    /// Whether the request is free (the model list).
+    pub free: bool,
+}
+
+impl Work {
+    /// Its price, the one pricing rule of the private path: `ceil(output_tokens /
+    /// TOKENS_PER_CREDIT) + ceil(embedding_inputs / EMBEDDING_INPUTS_PER_CREDIT) +
+    /// floor(body_bytes / BODY_BYTES_PER_CREDIT)`, at least one credit; nothing for a
+    /// free request.
+    pub fn credits(&self) -> u64 {
+        if self.free {
+            return 0;
+        }
+        let output = self.output_tokens.div_ceil(u64::from(TOKENS_PER_CREDIT));
+        let inputs = self.embedding_inputs.div_ceil(EMBEDDING_INPUTS_PER_CREDIT);
+        let body = self.body_bytes / BODY_BYTES_PER_CREDIT;
+        output.saturating_add(inputs).saturating_add(body).max(1)
+    }
+}
+
+/// The work a request to `path` with `body` asks for, read the way the provider reads
+/// the request: on chat completions the output limit is `max_completion_tokens` when it
+/// is a whole number, else `max_tokens`, else [`DEFAULT_CHAT_MAX_TOKENS`]; on text
+/// completions `max_tokens`, else [`DEFAULT_COMPLETION_MAX_TOKENS`]; on embeddings the
+/// number of inputs. A body the provider would refuse costs what this reading gives;
+/// the provider refuses it before spending anything.
+pub fn work_for(path: &str, body: &[u8]) -> Work {
+    let route = path.split('?').next().unwrap_or_default();
+    let json = serde_json::from_slice::<serde_json::Value>(body).ok();
+    let limit = |key: &str| {
+        json.as_ref()
+            .and_then(|v| v.get(key))
+            .and_then(serde_json::Value::as_u64)
+    };
+    let body_bytes = u64::try_from(body.len()).unwrap_or(u64::MAX);
+    let mut work = Work {
+        body_bytes,
+        ..Work::default()
+    };
+    match route {
+        MODELS_PATH => work.free = true,
+        COMPLETIONS_PATH => {
+            work.output_tokens =
+                limit("max_tokens").unwrap_or(u64::from(DEFAULT_COMPLETION_MAX_TOKENS));
+        }
+        EMBEDDINGS_PATH => {
+            let input = json.as_ref().and_then(|v| v.get("input"));
+            work.embedding_inputs = match input {
+                Some(serde_json::Value::Array(inputs)) => {
+                    u64::try_from(inputs.len()).unwrap_or(u64::MAX)
+                }
+                _ => 1,
+            };
+        }
+        _ => {
+            work.output_tokens = limit("max_completion_tokens")
+                .or_else(|| limit("max_tokens"))
+                .unwrap_or(u64::from(DEFAULT_CHAT_MAX_TOKENS));
+        }
+    }
+    work
+}
+
+/// Credits a request to `path` with `body` costs: [`Work::credits`] of [`work_for`].
+/// Clients pay it; providers charge [`Work::credits`] of the request they parsed, which
+/// is never more for a request they serve. The web app's `creditsFor` follows the same
+/// vectors (`web/test/vectors.json`, `pricing`).
+pub fn credits_for(path: &str, body: &[u8]) -> u64 {
+    work_for(path, body).credits()
 }
 
 /// One issuer public key: which tokens it signs.
@@ -187,15 +269,19 @@ pub fn issuance_batch_signing_bytes(
 mod tests {
     use super::*;
 
+    fn chat(body: &[u8]) -> u64 {
+        credits_for(CHAT_PATH, body)
+    }
+
     #[test]
     fn a_request_costs_one_credit_per_512_output_tokens() {
-        assert_eq!(credits_for(b"{}"), 1);
-        assert_eq!(credits_for(b"not json"), 1);
-        assert_eq!(credits_for(br#"{"max_tokens": 1}"#), 1);
-        assert_eq!(credits_for(br#"{"max_tokens": 512}"#), 1);
-        assert_eq!(credits_for(br#"{"max_tokens": 513}"#), 2);
+        assert_eq!(chat(b"{}"), 1);
+        assert_eq!(chat(b"not json"), 1);
+        assert_eq!(chat(br#"{"max_tokens": 1}"#), 1);
+        assert_eq!(chat(br#"{"max_tokens": 512}"#), 1);
+        assert_eq!(chat(br#"{"max_tokens": 513}"#), 2);
         assert_eq!(
-            credits_for(br#"{"max_completion_tokens": 2048, "max_tokens": 1}"#),
+            chat(br#"{"max_completion_tokens": 2048, "max_tokens": 1}"#),
             4
         );
     }
@@ -205,13 +291,44 @@ mod tests {
         // The provider generates up to `max_tokens` when `max_completion_tokens` is
         // null, so the price must follow the same field.
         assert_eq!(
-            credits_for(br#"{"max_completion_tokens": null, "max_tokens": 2048}"#),
+            chat(br#"{"max_completion_tokens": null, "max_tokens": 2048}"#),
             4
         );
         assert_eq!(
-            credits_for(br#"{"max_completion_tokens": "x", "max_tokens": 1024}"#),
+            chat(br#"{"max_completion_tokens": "x", "max_tokens": 1024}"#),
             2
         );
+    }
+
+    #[test]
+    fn a_text_completion_is_priced_by_the_max_tokens_it_runs_with() {
+        // Text completions have no `max_completion_tokens`: the provider runs
+        // `max_tokens`, so that is what the request pays for.
+        let body = br#"{"max_completion_tokens": 1, "max_tokens": 4096}"#;
+        assert_eq!(credits_for(COMPLETIONS_PATH, body), 8);
+        assert_eq!(credits_for(COMPLETIONS_PATH, b"{}"), 1);
+    }
+
+    #[test]
+    fn embeddings_are_priced_by_their_inputs_and_every_request_by_its_length() {
+        let inputs: Vec<String> = (0..2048).map(|i| i.to_string()).collect();
+        let body = serde_json::json!({ "input": inputs }).to_string();
+        let bytes = body.len() as u64;
+        assert_eq!(
+            credits_for(EMBEDDINGS_PATH, body.as_bytes()),
+            8 + bytes / BODY_BYTES_PER_CREDIT
+        );
+        assert_eq!(credits_for(EMBEDDINGS_PATH, br#"{"input": "one"}"#), 1);
+        let long = serde_json::json!({
+            "max_tokens": 1,
+            "messages": [{"role": "user", "content": "x".repeat(100_000)}],
+        })
+        .to_string();
+        assert_eq!(
+            chat(long.as_bytes()),
+            1 + long.len() as u64 / BODY_BYTES_PER_CREDIT
+        );
+        assert_eq!(credits_for(MODELS_PATH, b""), 0);
     }
 
     #[test]

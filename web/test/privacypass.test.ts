@@ -11,7 +11,7 @@ import { TOKEN_TYPE, chatBody, creditsFor } from '../src/lib/credits';
 import vectorsJson from './vectors.json';
 
 // What the Rust crates charge (api/tests/it/the_web_app_encodes_and_verifies_like_the_rust_crates.rs).
-const pricing = (vectorsJson as { pricing: { body: string; credits: number }[] }).pricing;
+const pricing = (vectorsJson as { pricing: { path: string; body: string; credits: number }[] }).pricing;
 
 describe('privacy pass', () => {
   it('a challenge for one origin encodes as TokenChallenge::for_origin does', () => {
@@ -38,7 +38,7 @@ describe('privacy pass', () => {
   }, 120_000);
 
   it('requests cost what the Rust crates charge and look like plexus chat', () => {
-    for (const { body, credits } of pricing) expect(creditsFor(body), body).toBe(credits);
+    for (const { path, body, credits } of pricing) expect(creditsFor(body, path), `${path} ${body}`).toBe(credits);
     expect(creditsFor(chatBody('m', [], 513))).toBe(2);
     expect(chatBody('m', [{ role: 'user', content: 'hi' }], 256)).toBe(
       '{"max_tokens":256,"messages":[{"content":"hi","role":"user"}],"model":"m","stream":true,"temperature":0}',

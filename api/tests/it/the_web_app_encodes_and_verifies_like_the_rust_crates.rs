@@ -299,27 +299,55 @@ fn private_vectors(pinned: &Value, bless: bool) -> Value {
 /// What requests cost: the one pricing rule (`plexus_types::credits::credits_for`),
 /// which the web app's `creditsFor` follows.
 fn pricing() -> Value {
-    let bodies = [
-        r#"{}"#,
-        r#"not json"#,
-        r#"{"max_tokens":1}"#,
-        r#"{"max_tokens":256}"#,
-        r#"{"max_tokens":512}"#,
-        r#"{"max_tokens":513}"#,
-        r#"{"max_tokens":4096}"#,
-        r#"{"max_completion_tokens":2048,"max_tokens":1}"#,
-        r#"{"max_completion_tokens":null,"max_tokens":2048}"#,
-        r#"{"max_tokens":"many"}"#,
-        r#"{"max_tokens":-5}"#,
-        r#"{"max_tokens":1.5}"#,
-        r#"[512]"#,
-    ];
+    use plexus_types::credits::{CHAT_PATH, COMPLETIONS_PATH, EMBEDDINGS_PATH, MODELS_PATH};
+    let long =
+        json!({"max_tokens": 1, "messages": [{"role": "user", "content": "é".repeat(20_000)}]})
+            .to_string();
+    let inputs: Vec<String> = (0..600).map(|i| i.to_string()).collect();
+    let many = json!({ "input": inputs }).to_string();
+    let cases: Vec<(&str, String)> = [
+        (CHAT_PATH, r#"{}"#),
+        (CHAT_PATH, r#"not json"#),
+        (CHAT_PATH, r#"{"max_tokens":1}"#),
+        (CHAT_PATH, r#"{"max_tokens":256}"#),
+        (CHAT_PATH, r#"{"max_tokens":512}"#),
+        (CHAT_PATH, r#"{"max_tokens":513}"#),
+        (CHAT_PATH, r#"{"max_tokens":4096}"#),
+        (
+            CHAT_PATH,
+            r#"{"max_completion_tokens":2048,"max_tokens":1}"#,
+        ),
+        (
+            CHAT_PATH,
+            r#"{"max_completion_tokens":null,"max_tokens":2048}"#,
+        ),
+        (CHAT_PATH, r#"{"max_tokens":"many"}"#),
+        (CHAT_PATH, r#"{"max_tokens":-5}"#),
+        (CHAT_PATH, r#"{"max_tokens":1.5}"#),
+        (CHAT_PATH, r#"[512]"#),
+        (
+            COMPLETIONS_PATH,
+            r#"{"max_completion_tokens":1,"max_tokens":4096}"#,
+        ),
+        (COMPLETIONS_PATH, r#"{"prompt":"hi"}"#),
+        (EMBEDDINGS_PATH, r#"{"input":"one"}"#),
+        (EMBEDDINGS_PATH, r#"{"input":["a","b"]}"#),
+        (MODELS_PATH, ""),
+    ]
+    .into_iter()
+    .map(|(p, b)| (p, b.to_owned()))
+    .chain([(CHAT_PATH, long), (EMBEDDINGS_PATH, many)])
+    .collect();
     Value::Array(
-        bodies
+        cases
             .iter()
-            .map(
-                |b| json!({"body": b, "credits": plexus_types::credits::credits_for(b.as_bytes())}),
-            )
+            .map(|(path, body)| {
+                json!({
+                    "path": path,
+                    "body": body,
+                    "credits": plexus_types::credits::credits_for(path, body.as_bytes()),
+                })
+            })
             .collect(),
     )
 }

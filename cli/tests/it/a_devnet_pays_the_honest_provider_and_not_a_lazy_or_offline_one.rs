@@ -86,13 +86,13 @@ impl Drop for Devnet {
     }
 }
 
-/// The first of six consecutive free loopback ports.
+/// The first of seven consecutive free loopback ports.
 fn free_base() -> u16 {
     let start = free_port();
     (0..400u16)
         .map(|i| 20_000 + (start.wrapping_add(i * 97)) % 40_000)
-        .find(|&base| (0..6).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok()))
-        .expect("six consecutive free ports")
+        .find(|&base| (0..7).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok()))
+        .expect("seven consecutive free ports")
 }
 
 /// The default model cut to its first `layers` blocks, linked under the default
@@ -146,9 +146,11 @@ fn a_devnet_pays_the_honest_provider_and_not_a_lazy_or_offline_one() {
     let dir = tempfile::tempdir().unwrap();
     let devnet = Devnet::start(dir.path());
     let netuid = "1";
-    let honest_port: u16 = devnet.ready["provider_api"]
+    // The port of the URL on chain: the provider's published listener (its gateway).
+    let honest_port: u16 = devnet.ready["gateway"]
         .as_str()
         .unwrap()
+        .trim_end_matches("/ohttp")
         .rsplit(':')
         .next()
         .unwrap()

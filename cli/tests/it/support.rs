@@ -383,7 +383,8 @@ impl PrivateNet {
         wait_until(
             "the provider",
             timeout(180),
-            || answers(&format!("http://127.0.0.1:{provider_port}/v1/models")),
+            // The published listener serves only /ohttp and the health check.
+            || answers(&format!("http://127.0.0.1:{provider_port}/health")),
             &|| provider.log(),
         );
 

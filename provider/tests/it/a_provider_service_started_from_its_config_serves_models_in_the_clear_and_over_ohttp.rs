@@ -1,6 +1,7 @@
 //! A whole provider process started in-process from a config struct and an engine:
 //! off chain it serves the OpenAI API only; on chain it registers, publishes its
-//! endpoint and OHTTP keys, and serves `/v1/models` over `/ohttp` too.
+//! endpoint and OHTTP keys, and serves `/v1/models` over `/ohttp`, and in the clear
+//! on the operator's loopback API listener only.
 
 use std::{sync::Arc, time::Duration};
 
@@ -10,7 +11,9 @@ use plexus_client::{
 };
 use plexus_inference::Engine;
 use plexus_privacy::oblivious::decode_key_list;
-use plexus_provider::{OnChain, ProviderConfig, ProviderService, ServiceConfig};
+use plexus_provider::{
+    ApiAccess, OnChain, ProviderConfig, ProviderService, ServiceConfig, private::GatewayLimits,
+};
 use plexus_types::Keypair;
 use reqwest::Url;
 use tokio::sync::oneshot;
@@ -30,6 +33,11 @@ fn config(on_chain: Option<OnChain>) -> ServiceConfig {
         public_url: None,
         provider: ProviderConfig::default(),
         on_chain,
+        api: ApiAccess {
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            key: None,
+        },
+        gateway: GatewayLimits::default(),
     }
 }
 
@@ -114,6 +122,8 @@ async fn on_chain_it_registers_publishes_its_keys_and_serves_models_over_ohttp()
     assert_eq!(on, netuid);
     assert!(announced.registered.is_some() && announced.served.is_some());
     let base = service.url().to_owned();
+    let api = format!("http://{}", service.api_addr().unwrap());
+    assert_ne!(api, base);
     assert_eq!(service.gateway_url(), Some(format!("{base}/ohttp")));
     assert!(dir.path().join("ohttp.seed").is_file());
     let (stop, task) = spawn(service);
@@ -133,9 +143,10 @@ async fn on_chain_it_registers_publishes_its_keys_and_serves_models_over_ohttp()
     );
     let key = decode_key_list(&endpoint.ohttp_keys).unwrap().remove(0);
 
-    // In the clear, and over the private path with the published key (listing the
-    // models costs no credit).
-    assert_eq!(models(&base).await["data"][0]["id"], MODEL);
+    // In the clear on the operator's loopback listener (never on the published URL),
+    // and over the private path with the published key (listing the models costs no
+    // credit).
+    assert_eq!(models(&api).await["data"][0]["id"], MODEL);
     let route = Route::direct(&Url::parse(&base).unwrap(), key).unwrap();
     let request = PlainRequest {
         method: "GET".into(),

@@ -12,7 +12,7 @@ use plexus_privacy::{
 };
 use plexus_provider::{
     ProviderConfig,
-    private::{Keyring, PrivateGateway, private_router},
+    private::{GatewayLimits, Keyring, PrivateGateway, private_router},
     spent::SpentStore,
 };
 use reqwest::Url;
@@ -67,10 +67,16 @@ impl Running {
 /// A provider with the private path on 127.0.0.1, its spent store at `spent`.
 async fn start(spent: &Path) -> Running {
     let engine = Scripted::new(vec!["Hello", ",", " world"], Duration::ZERO);
-    let (_, api) = provider(engine, ProviderConfig::default());
+    let (provider, _) = provider(engine, ProviderConfig::default());
     let ohttp = Gateway::new(vec![GatewayKey::derive(1, &[5; 32]).unwrap()]).unwrap();
     let config = ohttp.public_configs().unwrap().remove(0);
-    let gateway = PrivateGateway::new(ohttp, ORIGIN.into(), SpentStore::open(spent).unwrap(), api);
+    let gateway = PrivateGateway::new(
+        ohttp,
+        ORIGIN.into(),
+        SpentStore::open(spent).unwrap(),
+        provider,
+        GatewayLimits::default(),
+    );
     let mut keyring = Keyring::new();
     keyring.add(ISSUER, issuer().public().clone(), 1);
     gateway.set_keyring(keyring);
@@ -250,9 +256,15 @@ async fn hostile_requests_are_refused_with_clear_errors_and_the_gateway_keeps_se
         assert_eq!(answer.status, 401);
     }
     let mut costly = chat_request(false, vec![token(issuer(), ISSUER, ORIGIN)]);
-    costly.body = serde_json::json!({"model": "scripted-1", "messages": [], "max_tokens": 2000})
-        .to_string()
-        .into_bytes();
+    // A valid request (the provider checks it as its route would before pricing it)
+    // asking for more than one credit buys.
+    costly.body = serde_json::json!({
+        "model": "scripted-1",
+        "messages": [{"role": "user", "content": "hi"}],
+        "max_tokens": 2000,
+    })
+    .to_string()
+    .into_bytes();
     let answer = send(&http, &route, &costly, T).await.unwrap();
     assert_eq!(
         (answer.status, code(&answer.body).as_str()),
@@ -291,7 +303,29 @@ async fn hostile_requests_are_refused_with_clear_errors_and_the_gateway_keeps_se
         };
         plexus_privacy::padding::pad_to_bucket(bhttp.encode().unwrap()).unwrap()
     };
+    // A free request persists nothing, so its replay is answered again (it changes
+    // nothing and tells the relay nothing new); a paid one runs once.
     let (sealed, _) = oblivious::encapsulate(&p.config, &inner).unwrap();
+    assert_eq!(raw(sealed.clone(), "message/ohttp-req").await.0, 200);
+    assert_eq!(raw(sealed, "message/ohttp-req").await.0, 200);
+    let paid = {
+        let bhttp = plexus_privacy::message::Request {
+            method: b"POST".to_vec(),
+            path: b"/v1/chat/completions".to_vec(),
+            headers: vec![
+                (b"content-type".to_vec(), b"application/json".to_vec()),
+                (
+                    b"authorization".to_vec(),
+                    plexus_privacy::token::authorization_value(&[token(issuer(), ISSUER, ORIGIN)])
+                        .into_bytes(),
+                ),
+            ],
+            body: chat(false).to_string().into_bytes(),
+            ..Default::default()
+        };
+        plexus_privacy::padding::pad_to_bucket(bhttp.encode().unwrap()).unwrap()
+    };
+    let (sealed, _) = oblivious::encapsulate(&p.config, &paid).unwrap();
     assert_eq!(raw(sealed.clone(), "message/ohttp-req").await.0, 200);
     assert_eq!(
         raw(sealed, "message/ohttp-req").await,

@@ -272,7 +272,10 @@ impl<T: Transport, E: Reexecutor> Validator<T, E> {
         }
         let hotkeys: Vec<AccountId> = targets.iter().map(|(_, t)| t.hotkey).collect();
         let need = u64::from(policy.probes_per_provider)
-            * plexus_types::credits::credits_for(&chat_body("", &[], DEFAULT_MAX_TOKENS));
+            * plexus_types::credits::credits_for(
+                plexus_types::credits::CHAT_PATH,
+                &chat_body("", &[], DEFAULT_MAX_TOKENS),
+            );
         self.transport
             .top_up(&hotkeys, need)
             .await

@@ -180,6 +180,8 @@ async fn the_validator_actor_raises_an_honest_providers_incentive_in_process() {
                 settle_every: Duration::from_secs(2),
                 tx_timeout: Duration::from_secs(60),
             }),
+            api: plexus_provider::ApiAccess::default(),
+            gateway: plexus_provider::private::GatewayLimits::default(),
         },
         engine.clone() as Arc<dyn Engine>,
         None,

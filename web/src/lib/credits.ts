@@ -238,26 +238,56 @@ export async function issue(key: Keypair, deposit: api.Deposit, relay: string, c
   throw new Error(`deposit ${deposit.id} is paid but its tokens were not issued (${String(lastError)}); the funds stay in escrow`);
 }
 
+/** Request body bytes one credit pays for (a prompt of n bytes is at most n tokens). */
+export const BODY_BYTES_PER_CREDIT = 16384;
+/** Embedding inputs one credit pays for. */
+export const EMBEDDING_INPUTS_PER_CREDIT = 256;
+/** `max_tokens` a chat completion naming none is priced at (and served with). */
+export const DEFAULT_CHAT_MAX_TOKENS = 512;
+/** `max_tokens` of a text completion naming none. */
+export const DEFAULT_COMPLETION_MAX_TOKENS = 16;
+
 /**
- * Credits a request body costs, the one pricing rule of the private path
- * (`plexus_types::credits::credits_for`, pinned by test/vectors.json `pricing`):
- * ceil(limit / 512), at least 1, where the limit is `max_completion_tokens` when it is
- * a whole number, else `max_tokens`, else 512.
+ * Credits a request to `path` with `body` costs, the one pricing rule of the private
+ * path (`plexus_types::credits::credits_for`, pinned by test/vectors.json `pricing`):
+ * ceil(output limit / 512) + ceil(embedding inputs / 256) + floor(body bytes / 16384),
+ * at least 1; the model list is free. The output limit of a chat is
+ * `max_completion_tokens` when it is a whole number, else `max_tokens`, else 512; of a
+ * text completion `max_tokens`, else 16; embeddings have none.
  */
-export function creditsFor(body: string): number {
+export function creditsFor(body: string, path = '/v1/chat/completions'): number {
+  const route = path.split('?')[0];
+  if (route === '/v1/models') return 0;
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
     parsed = undefined;
   }
+  const field = (key: string): unknown =>
+    typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)[key]
+      : undefined;
   const limit = (key: string): number | undefined => {
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-    const value = (parsed as Record<string, unknown>)[key];
+    const value = field(key);
     return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
   };
-  const max = limit('max_completion_tokens') ?? limit('max_tokens') ?? TOKENS_PER_CREDIT;
-  return Math.max(1, Math.ceil(max / TOKENS_PER_CREDIT));
+  let output = 0;
+  let inputs = 0;
+  if (route === '/v1/completions') {
+    output = limit('max_tokens') ?? DEFAULT_COMPLETION_MAX_TOKENS;
+  } else if (route === '/v1/embeddings') {
+    const input = field('input');
+    inputs = Array.isArray(input) ? input.length : 1;
+  } else {
+    output = limit('max_completion_tokens') ?? limit('max_tokens') ?? DEFAULT_CHAT_MAX_TOKENS;
+  }
+  const bytes = new TextEncoder().encode(body).length;
+  const credits =
+    Math.ceil(output / TOKENS_PER_CREDIT) +
+    Math.ceil(inputs / EMBEDDING_INPUTS_PER_CREDIT) +
+    Math.floor(bytes / BODY_BYTES_PER_CREDIT);
+  return Math.max(1, credits);
 }
 
 /** Take tokens bound to `origin` worth at least `need`, or none. */

@@ -134,7 +134,9 @@ export async function chatPage(params: URLSearchParams): Promise<HTMLElement> {
       // pay again with other tokens, up to three times, as `plexus chat` does.
       let streamed: priv.StreamedResponse | undefined;
       for (let attempt = 1; attempt <= 3; attempt++) {
-        const taken = await credits.take(w.address, target.hotkey, need);
+        // The price of the body actually sent (the history counts), never less than `need`.
+        const cost = Math.max(need, credits.creditsFor(credits.chatBody(target.model, turn, max)));
+        const taken = await credits.take(w.address, target.hotkey, cost);
         if (!taken) throw new Error('not enough credits for this conversation’s provider: buy more on the Wallet page');
         status.replaceChildren(notice('info', `Sealed to provider ${target.hotkey.slice(0, 12)}… and sent through the relay ${r} (${relaySource(r)}); streaming…`));
         try {
@@ -149,8 +151,9 @@ export async function chatPage(params: URLSearchParams): Promise<HTMLElement> {
           throw err;
         }
         if (streamed.head.status === 200) break;
-        // 401 and 402 come before the provider spends anything: keep the tokens.
-        if (streamed.head.status === 401 || streamed.head.status === 402) await credits.giveBack(w.address, taken);
+        // A provider spends tokens only for an answer it serves: keep them on any other
+        // answer but a 409 (a token was spent before).
+        if (streamed.head.status !== 409) await credits.giveBack(w.address, taken);
         let body = '';
         for await (const piece of streamed.body) body += new TextDecoder().decode(piece);
         if (streamed.head.status !== 409 || attempt === 3) throw new Error(`the provider answered HTTP ${streamed.head.status}: ${body.slice(0, 300)}`);
