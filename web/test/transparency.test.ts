@@ -20,6 +20,9 @@ const v = (vectorsJson as unknown as { endpoint_proof: Record<string, any> }).en
 const RELAY = 'http://127.0.0.1:9/relay';
 const height: number = v.block.header.height;
 
+/** A clock a few seconds after the pinned tip was made. */
+const now = () => v.block.header.timestamp_ms + 5_000;
+
 /** localStorage for one test. */
 function memoryStorage() {
   const store = new Map<string, string>();
@@ -83,7 +86,7 @@ afterEach(() => {
 async function chatWith(target: credits.ProviderTarget, storage = memoryStorage()): Promise<unknown> {
   let route: priv.Route;
   try {
-    route = await transparency.provenRoute(RELAY, target, { storage });
+    route = await transparency.provenRoute(RELAY, target, { storage, now });
   } catch (e) {
     return e;
   }
@@ -108,7 +111,7 @@ describe('key transparency', () => {
     const [listed] = await credits.providers();
     expect(await chatWith(listed)).toBeUndefined();
     expect(relayHits).toBe(1);
-    const proven = await transparency.proveProviderKey(listed, { storage: memoryStorage() });
+    const proven = await transparency.proveProviderKey(listed, { storage: memoryStorage(), now });
     expect(proven).toMatchObject({ uid: v.uid, url: 'http://127.0.0.1:8090', model: 'SmolLM2-135M-Instruct', operator: 'provider-operator' });
   });
 
@@ -153,29 +156,35 @@ describe('key transparency', () => {
     expect(relayHits).toBe(0);
   });
 
+  it('a certified but stale state replayed by a node is refused', async () => {
+    const [listed] = await credits.providers();
+    const later = () => v.block.header.timestamp_ms + transparency.MAX_HEADER_AGE_MS + 60_000;
+    await expect(transparency.proveProviderKey(listed, { storage: memoryStorage(), now: later })).rejects.toThrow(/replaying an old state/);
+  });
+
   it('the first chain seen is pinned and a node serving other validators is refused', async () => {
     const storage = memoryStorage();
     const [listed] = await credits.providers();
-    await transparency.proveProviderKey(listed, { storage });
+    await transparency.proveProviderKey(listed, { storage, now });
     transparency.clearProvenKeys();
     served = node((p, b) => {
       if (p === '/v1/chain') b.validators = [{ ...b.validators[0], public_key: v.hotkey }];
       return b;
     });
-    await expect(transparency.proveProviderKey(listed, { storage })).rejects.toThrow(/differs from the chain this browser pinned/);
+    await expect(transparency.proveProviderKey(listed, { storage, now })).rejects.toThrow(/differs from the chain this browser pinned/);
     // A configured anchor wins over whatever the node serves.
     transparency.clearProvenKeys();
     const anchor = transparency.anchorOf(v.chain);
-    await expect(transparency.proveProviderKey(listed, { storage: memoryStorage(), configured: anchor })).resolves.toMatchObject({ uid: v.uid });
+    await expect(transparency.proveProviderKey(listed, { storage: memoryStorage(), configured: anchor, now })).resolves.toMatchObject({ uid: v.uid });
   });
 
   it('a proven key is remembered per hotkey and key bytes', async () => {
     const [listed] = await credits.providers();
-    await transparency.proveProviderKey(listed, { storage: memoryStorage() });
+    await transparency.proveProviderKey(listed, { storage: memoryStorage(), now });
     served = () => undefined;
-    await expect(transparency.proveProviderKey(listed, { storage: memoryStorage() })).resolves.toMatchObject({ uid: v.uid });
+    await expect(transparency.proveProviderKey(listed, { storage: memoryStorage(), now })).resolves.toMatchObject({ uid: v.uid });
     const forged = decodeKeyList(unhex(v.forged_ohttp_keys))[0];
-    await expect(transparency.proveProviderKey({ ...listed, config: forged }, { storage: memoryStorage() })).rejects.toThrow(transparency.KeyNotProvenError);
+    await expect(transparency.proveProviderKey({ ...listed, config: forged }, { storage: memoryStorage(), now })).rejects.toThrow(transparency.KeyNotProvenError);
   });
 
   it('the proven endpoint decodes as the ledger encodes it', () => {

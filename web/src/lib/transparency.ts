@@ -26,6 +26,11 @@ export interface TrustAnchor {
 export const ANCHOR_KEY = 'plexus:trust-anchor';
 /** How long a proven key is used before it is proven again (keys rotate, providers leave). */
 export const PROVEN_TTL_MS = 10 * 60_000;
+/**
+ * Oldest certified header a key is proven under: a node replaying an old (still
+ * certified) state could otherwise revive a key the provider has since replaced.
+ */
+export const MAX_HEADER_AGE_MS = 60 * 60_000;
 /** Blocks below the tip searched for one with a finality certificate (backfilled blocks lack theirs). */
 const CERTIFICATE_SEARCH = 16;
 
@@ -240,6 +245,8 @@ export async function proveProviderKey(target: Listed, deps: Deps = {}): Promise
     const served = anchorOf(await get<api.Chain>('/v1/chain'));
     const { anchor } = pinnedAnchor(served, deps.storage ?? localStorage, deps.configured ?? configuredAnchor());
     header = await certifiedTip(anchor, get);
+    const age = now() - header.timestamp_ms;
+    if (age > MAX_HEADER_AGE_MS) throw new Error(`the newest certified block the node serves (${header.height}) is ${Math.round(age / 60_000)} minutes old: the node may be replaying an old state`);
     const at = `?height=${header.height}`;
     const registration = await get<api.ProofResponse>(`/v1/proofs/registration/${target.netuid}/${encodeURIComponent(target.hotkey)}${at}`);
     const uidBytes = checkProof(registration, registrationKey(target.netuid, target.hotkey), header);
