@@ -85,6 +85,8 @@ export async function chatPage(params: URLSearchParams): Promise<HTMLElement> {
       return;
     }
     send.disabled = true;
+    // A notice from an earlier attempt (a refusal, a warning) is not this attempt's.
+    status.replaceChildren();
     const max = Math.max(1, Math.min(4096, Number(maxTokens.value) || credits.DEFAULT_MAX_TOKENS));
     const need = credits.creditsFor(credits.chatBody('', [], max));
     try {
