@@ -3,7 +3,8 @@
 // relay (shown, never stored nor used), choose the relay in Settings (checked, flagged
 // as sharing the providers' machine, confirmed), see a one-character wallet password
 // refused, create a wallet, fund it by a transfer from the imported faucet wallet, buy
-// credits, chat privately with a streamed answer (after agreeing to a relay on the
+// credits, see a provider key forged by the node refused (nothing reaches the relay),
+// chat privately with a streamed answer (after agreeing to a relay on the
 // provider's machine), reload and find the history (kept only in this browser,
 // encrypted), see the purchase in the explorer, verify a balance proof against the
 // header's finality certificate (and reject a forged certificate); meanwhile run a
@@ -253,6 +254,35 @@ try {
       }
     }).observe(document.querySelector('#chat-log'), { subtree: true, childList: true, characterData: true });
   });
+  // A node (or anyone on its http:// link) that lists the attacker's OHTTP key for
+  // every provider (issue 15, finding 7): the page proves keys on chain, so it refuses,
+  // sends nothing to the relay and spends no credit.
+  const FORGED_PUBLIC_KEY = 'ab'.repeat(32);
+  await page.route('**/v1/subnets/*/metagraph', async (route) => {
+    const res = await route.fetch();
+    const body = await res.json();
+    for (const n of body.neurons) {
+      // A key list is u16 length ‖ key id ‖ KEM id (2) ‖ public key (32) ‖ …: swap the public key.
+      if (n.endpoint?.ohttp_keys) n.endpoint.ohttp_keys = n.endpoint.ohttp_keys.slice(0, 10) + FORGED_PUBLIC_KEY + n.endpoint.ohttp_keys.slice(74);
+    }
+    await route.fulfill({ response: res, json: body });
+  });
+  await page.fill('#chat-input', `${PROMPT} (sealed to a forged key?)`);
+  const postsBeforeForged = requests.filter((r) => r.url.startsWith(relayOrigin) && r.method === 'POST').length;
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#chat-status .notice', { timeout: 60_000 });
+  // Were the key not checked, the relay-and-provider warning would come next: agree, as a user might.
+  if (await page.$('#operator-warning')) {
+    await page.click('#send-anyway');
+    await page.waitForFunction(() => !document.querySelector('#operator-warning') && document.querySelector('#chat-status .notice.ok, #chat-status .notice.error'), null, { timeout: 120_000 });
+  }
+  const keyRefused = (await page.$('#key-refused')) ? ((await page.textContent('#key-refused')) ?? '').trim() : `no refusal; the page said: ${((await page.textContent('#chat-status')) ?? '').trim()}`;
+  const postsForged = requests.filter((r) => r.url.startsWith(relayOrigin) && r.method === 'POST').length;
+  check(
+    /not proven on chain \(block \d+ proves other keys for it\)/.test(keyRefused) && postsForged === postsBeforeForged,
+    `a provider key forged by the node is refused and nothing reaches the relay (${postsForged - postsBeforeForged} sealed requests sent): ${keyRefused.slice(0, 200)}`,
+  );
+  await page.unroute('**/v1/subnets/*/metagraph');
   await page.fill('#chat-input', PROMPT);
   const postsBefore = requests.filter((r) => r.url.startsWith(relayOrigin) && r.method === 'POST').length;
   await page.keyboard.press('Enter');
@@ -268,6 +298,7 @@ try {
   const answer = (await page.textContent('#chat-log .msg.assistant:last-child p')).trim();
   const deltas = await page.evaluate(() => window.__deltas);
   check(/Answered/.test(status), `the private chat answered: ${status.trim()}`);
+  check(/; 9 credits left/.test(status), 'the refused forged key cost no credit (9 of 10 left after one paid answer)');
   check(answer.length > 0, `the answer is not empty: ${JSON.stringify(answer.slice(0, 120))}`);
   check(deltas >= 2, `the answer streamed in ${deltas} pieces`);
   await shot('chat');

@@ -1,5 +1,6 @@
 //! The browser app (`web/`) pins its transaction encoder, issuance signing bytes, header
-//! digest, state-proof verifier, score-report signature check and private path (BHTTP, OHTTP, chunked OHTTP) to
+//! digest, state-proof verifier, score-report signature check, private path (BHTTP, OHTTP, chunked OHTTP) and
+//! key transparency (a provider's OHTTP keys proven under a certified header) to
 //! `web/test/vectors.json`; its unit tests check the TypeScript against that file and
 //! this test checks the Rust crates against it, so the two cannot drift apart.
 //!
@@ -13,7 +14,7 @@ use std::path::PathBuf;
 
 use axum::http::StatusCode;
 use plexus_api::wire::ProofResponse;
-use plexus_ledger::account_key;
+use plexus_ledger::{account_key, neurons::keys::endpoint_key, registration_key};
 use plexus_privacy::{
     chunked, message,
     oblivious::{Gateway, GatewayKey},
@@ -22,13 +23,15 @@ use plexus_privacy::{
 };
 use plexus_storage::{StateProof, verify_proof};
 use plexus_types::{
-    AccountId, BlockHeader, Encode as _, Hash, Keypair, PLX, Payload, Transaction,
+    AccountId, BlockHeader, Decode as _, Encode as _, Endpoint, Hash, Keypair, PLX, Payload,
+    Transaction,
     credits::issuance_signing_bytes,
     data::{SignedReport, report_signing_bytes},
+    finality::{FinalityCertificate, finalize_message, verify_finality},
 };
 use serde_json::{Value, json};
 
-use crate::support::{TestChain, get, key};
+use crate::support::{TestChain, get, key, validator};
 
 fn vectors_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../web/test/vectors.json")
@@ -156,7 +159,138 @@ async fn rust_vectors() -> Value {
             "address": key("nobody").account().to_address(),
             "response": absent,
         },
+        "endpoint_proof": endpoint_proof().await,
     })
+}
+
+/// A provider serving the `private` vectors' OHTTP key on subnet 1, as a node serves
+/// it: the chain's anchor, the tip's header and finality certificate (signed by the
+/// development validator), the registration and endpoint proofs at that header, and
+/// the metagraph; plus an attacker's key a lying node would list instead, and a hotkey
+/// that is not registered.
+async fn endpoint_proof() -> Value {
+    let chain = TestChain::new();
+    let state = chain.state();
+    let setup = chain.setup_subnet();
+    let ohttp_keys = plexus_privacy::oblivious::encode_key_list(&[gateway()
+        .public_configs()
+        .unwrap()
+        .remove(0)])
+    .unwrap();
+    let serve = chain.tx(
+        &setup.hotkey,
+        Payload::Serve {
+            netuid: setup.netuid,
+            endpoint: Endpoint {
+                url: "http://127.0.0.1:8090".into(),
+                ohttp_keys: ohttp_keys.clone(),
+                model: "SmolLM2-135M-Instruct".into(),
+                weights_hash: Hash([0x5a; 32]),
+                operator: "provider-operator".into(),
+            },
+        },
+        0,
+    );
+    plexus_api::Backend::submit(&chain, serve).unwrap();
+    let tip = chain.produce_block();
+    let attacker = GatewayKey::derive(1, &[8; 32]).unwrap();
+    let forged =
+        plexus_privacy::oblivious::encode_key_list(&[attacker.public_config().unwrap()]).unwrap();
+    let mut certificate = FinalityCertificate {
+        epoch: 0,
+        view: tip.height + 3,
+        parent_view: tip.height + 2,
+        payload: tip.digest,
+        signers: vec![0],
+        signatures: Vec::new(),
+    };
+    let signature = validator().sign(&finalize_message(chain.chain_id(), &certificate));
+    certificate.signatures.push(signature);
+    let hotkey = setup.hotkey.account();
+    let fetch = |path: String| {
+        let state = state.clone();
+        async move {
+            let (status, body) = get(&state, &path).await;
+            assert_eq!(status, StatusCode::OK, "{path}: {body}");
+            body
+        }
+    };
+    let netuid = setup.netuid;
+    let height = tip.height;
+    json!({
+        "netuid": netuid,
+        "hotkey": hotkey.to_address(),
+        "uid": 0,
+        "ohttp_keys": hex::encode(&ohttp_keys),
+        "forged_ohttp_keys": hex::encode(&forged),
+        "chain": fetch("/v1/chain".into()).await,
+        "block": fetch(format!("/v1/blocks/{height}")).await,
+        "finalization": plexus_api::wire::FinalizationView {
+            height,
+            digest: tip.digest,
+            certificate,
+        },
+        "registration": fetch(format!("/v1/proofs/registration/{netuid}/{hotkey}?height={height}")).await,
+        "endpoint": fetch(format!("/v1/proofs/endpoint/{netuid}/0?height={height}")).await,
+        "metagraph": fetch(format!("/v1/subnets/{netuid}/metagraph")).await,
+        "subnets": fetch("/v1/subnets".into()).await,
+        "unregistered": {
+            "hotkey": key("nobody").account().to_address(),
+            "registration": fetch(format!("/v1/proofs/registration/{netuid}/{}?height={height}", key("nobody").account())).await,
+        },
+    })
+}
+
+/// Check the pinned key-transparency vector with the Rust verifiers: the certificate
+/// finalizes the header under the chain's validators, both proofs verify against its
+/// state root, and the proven endpoint holds the pinned keys, not the forged ones.
+fn check_endpoint_proof(pinned: &Value) {
+    let chain_id = pinned["chain"]["chain_id"].as_u64().unwrap();
+    let validators: Vec<AccountId> = pinned["chain"]["validators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| AccountId::parse(v["public_key"].as_str().unwrap()).unwrap())
+        .collect();
+    let served: plexus_api::wire::Header =
+        serde_json::from_value(pinned["block"]["header"].clone()).unwrap();
+    let header = BlockHeader::try_from(&served).unwrap();
+    let finalization: plexus_api::wire::FinalizationView =
+        serde_json::from_value(pinned["finalization"].clone()).unwrap();
+    verify_finality(
+        chain_id,
+        &validators,
+        &header.digest(),
+        &finalization.certificate,
+    )
+    .unwrap();
+    let netuid = u16::try_from(pinned["netuid"].as_u64().unwrap()).unwrap();
+    let proven = |response: &Value, key: &[u8]| {
+        let response: ProofResponse = serde_json::from_value(response.clone()).unwrap();
+        assert_eq!(
+            BlockHeader::try_from(&response.header).unwrap().digest(),
+            header.digest()
+        );
+        let proof = StateProof::try_from(&response.proof).unwrap();
+        assert_eq!(proof.key, key);
+        verify_proof(&header.state_root, &proof).unwrap();
+        proof.value
+    };
+    let hotkey = AccountId::parse(pinned["hotkey"].as_str().unwrap()).unwrap();
+    let uid = proven(&pinned["registration"], &registration_key(netuid, &hotkey)).unwrap();
+    assert_eq!(uid, 0u16.to_le_bytes());
+    let value = proven(&pinned["endpoint"], &endpoint_key(netuid, 0)).unwrap();
+    let endpoint = Endpoint::decode(&value).unwrap();
+    assert_eq!(hex::encode(&endpoint.ohttp_keys), pinned["ohttp_keys"]);
+    assert_ne!(pinned["ohttp_keys"], pinned["forged_ohttp_keys"]);
+    let nobody = AccountId::parse(pinned["unregistered"]["hotkey"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        proven(
+            &pinned["unregistered"]["registration"],
+            &registration_key(netuid, &nobody)
+        ),
+        None
+    );
 }
 
 /// Check a pinned proof with the Rust verifier: the header digest, the root, the proof.
@@ -396,4 +530,5 @@ async fn the_pinned_web_vectors_are_what_the_rust_crates_produce() {
     }
     check_proof(&pinned["account_proof"]);
     check_proof(&pinned["absent_proof"]);
+    check_endpoint_proof(&pinned["endpoint_proof"]);
 }

@@ -1,12 +1,13 @@
 // Private chat: the whole protocol runs here. One provider chosen at random per
 // conversation among those this wallet holds tokens for; each turn is sealed to its
-// OHTTP key and posted through the relay; the answer streams back through chunked
-// OHTTP. History is kept only in this browser, sealed with a non-extractable key.
+// OHTTP key, once that key is proven on chain (lib/transparency.ts), and posted
+// through the relay; the answer streams back through chunked OHTTP. History is kept only in this browser, sealed with a non-extractable key.
 
 import { field, h, link, notice } from '../dom';
 import { randomBytes, hex, unhex } from '../lib/bytes';
 import * as credits from '../lib/credits';
 import * as priv from '../lib/private';
+import * as transparency from '../lib/transparency';
 import * as vault from '../lib/vault';
 import * as wallets from '../lib/wallet';
 import { independentOf, operatorLinks } from '../lib/operator';
@@ -84,6 +85,8 @@ export async function chatPage(params: URLSearchParams): Promise<HTMLElement> {
       return;
     }
     send.disabled = true;
+    // A notice from an earlier attempt (a refusal, a warning) is not this attempt's.
+    status.replaceChildren();
     const max = Math.max(1, Math.min(4096, Number(maxTokens.value) || credits.DEFAULT_MAX_TOKENS));
     const need = credits.creditsFor(credits.chatBody('', [], max));
     try {
@@ -97,6 +100,18 @@ export async function chatPage(params: URLSearchParams): Promise<HTMLElement> {
         // Providers that look run by the relay's operator only when no other is payable.
         const { pool } = independentOf(r, payable, chain);
         target = payable.find((t) => t.hotkey === pending) ?? pool[crypto.getRandomValues(new Uint32Array(1))[0] % pool.length];
+      }
+      // Seal only to a key the chain holds for this provider (a node can list any key):
+      // refuse, send nothing and spend nothing otherwise. The proven URL, operator and
+      // model replace what the node listed.
+      let route: priv.Route;
+      try {
+        const proven = await transparency.proveProviderKey(target);
+        target = { ...target, url: proven.url, operator: proven.operator, model: proven.model };
+        route = await transparency.provenRoute(r, target);
+      } catch (err) {
+        status.replaceChildren(notice('error', h('span', { id: 'key-refused' }, String(err instanceof Error ? err.message : err))));
+        return;
       }
       // A relay and a provider of one operator link the user's address to the prompt:
       // say why, and send only once the user agreed, for this relay and provider.
@@ -140,7 +155,7 @@ export async function chatPage(params: URLSearchParams): Promise<HTMLElement> {
         if (!taken) throw new Error('not enough credits for this conversation’s provider: buy more on the Wallet page');
         status.replaceChildren(notice('info', `Sealed to provider ${target.hotkey.slice(0, 12)}… and sent through the relay ${r} (${relaySource(r)}); streaming…`));
         try {
-          streamed = await priv.sendStreamed(priv.viaRelay(r, target.hotkey, target.config), {
+          streamed = await priv.sendStreamed(route, {
             method: 'POST',
             path: '/v1/chat/completions',
             body: new TextEncoder().encode(credits.chatBody(target.model, turn, max)),

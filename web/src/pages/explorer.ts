@@ -6,9 +6,10 @@ import { onLeave } from '../leave';
 import { h, kv, link, notice, short, table } from '../dom';
 import * as api from '../lib/api';
 import { formatPlx, headerDigest } from '../lib/codec';
-import { type Certificate, trustedValidators, verifyFinality } from '../lib/finality';
+import { type Certificate, verifyFinality } from '../lib/finality';
 import { isAddress } from '../lib/keys';
 import { verifyAccountProof } from '../lib/proof';
+import { anchorOf, configuredAnchor, pinnedAnchor } from '../lib/transparency';
 
 const plx = (n: number) => `${formatPlx(BigInt(n))} PLX`;
 const u16 = (v: number) => v / 65535;
@@ -213,7 +214,7 @@ export async function account(address: string): Promise<HTMLElement> {
           ['Finality certificate', `${v.finality.signed} of ${v.finality.validators} validators signed (quorum ${v.finality.quorum}), view ${v.finality.view}`],
           ['State root', h('code', {}, v.stateRoot)],
           ['Proof', `${v.inclusion ? 'inclusion' : 'exclusion'}, ${v.siblings} siblings, SHA-256 jellyfish Merkle tree`],
-          ['Validator set', `${v.firstSeen ? 'first seen now' : 'the one this browser saw first'} for genesis ${short(v.genesis, 8)}`],
+          ['Validator set', `${v.firstSeen ? 'pinned by this browser now' : 'the one this browser pinned first'} (genesis ${short(v.genesis, 8)})`],
         ]),
         h('p', { class: 'hint' }, 'Checked here: a quorum of the chain’s validators signed this header’s digest (ed25519, simplex finalize votes), its state root is the proof’s, and the proof leads from this account’s entry to that root. Nothing the node says is trusted but the validator set, which this browser keeps from its first visit and compares on every later one.'),
       );
@@ -276,7 +277,8 @@ interface HotkeyView {
  */
 export async function verifyBalance(address: string) {
   const chain = await api.get<api.Chain>('/v1/chain');
-  const { validators, firstSeen } = trustedValidators(chain.genesis_digest, chain.validators.map((v) => v.public_key));
+  // The chain pinned for key transparency (lib/transparency.ts): one anchor for the whole app.
+  const { anchor, firstSeen } = pinnedAnchor(anchorOf(chain), localStorage, configuredAnchor());
   const proofAt = (height?: number) => api.get<api.ProofResponse>(`/v1/proofs/account/${encodeURIComponent(address)}${height === undefined ? '' : `?height=${height}`}`);
   let response = await proofAt();
   // A block the node backfilled may lack its own certificate: prove at the latest
@@ -293,7 +295,7 @@ export async function verifyBalance(address: string) {
     break;
   }
   if (!certificate) throw new Error(`the node holds no finality certificate for the last 16 blocks up to ${response.proof.height}`);
-  const finality = verifyFinality(BigInt(chain.chain_id), validators, headerDigest(response.header), certificate);
+  const finality = verifyFinality(anchor.chainId, anchor.validators, headerDigest(response.header), certificate);
   return { ...verifyAccountProof(address, response, certificate.payload), finality, genesis: chain.genesis_digest, firstSeen };
 }
 

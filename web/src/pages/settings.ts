@@ -5,6 +5,7 @@
 import { field, h, notice } from '../dom';
 import * as credits from '../lib/credits';
 import { operatorLinks } from '../lib/operator';
+import { configuredAnchor, forgetAnchor, storedAnchor } from '../lib/transparency';
 import { candidates, confirmRelay, droppedRelay, normalizeRelay, relaySource, savedRelay, suggestedRelay } from '../settings';
 
 export function settingsPage(): HTMLElement {
@@ -89,5 +90,40 @@ export function settingsPage(): HTMLElement {
     });
     out.replaceChildren(...findings, confirm);
   });
-  return h('section', {}, h('h1', {}, 'Settings'), current, ...notes, form);
+  return h('section', {}, h('h1', {}, 'Settings'), current, ...notes, form, trustedChain());
+}
+
+/**
+ * The chain whose validators this browser trusts to prove provider keys: built in,
+ * pinned at first use, or none yet. Forgetting it (after a deliberate change of
+ * network) pins the next chain met.
+ */
+function trustedChain(): HTMLElement {
+  const configured = configuredAnchor();
+  const pinned = storedAnchor();
+  const describe = (a: { chainId: bigint; validators: string[] }) => `chain ${a.chainId}, ${a.validators.length} validator(s): ${a.validators.map((v) => `${v.slice(0, 12)}…`).join(', ')}`;
+  const out = h('div', { 'aria-live': 'polite', id: 'anchor-result' });
+  const panel = h(
+    'div',
+    { class: 'panel', id: 'trusted-chain' },
+    h('h2', {}, 'Chain trusted for provider keys'),
+    h(
+      'p',
+      { class: 'hint' },
+      'A prompt is sealed only to a key proven on chain under a block these validators finalized. ',
+      configured ? `Built into this app: ${describe(configured)}.` : pinned ? `Pinned by this browser the first time it met the chain: ${describe(pinned)}.` : 'None pinned yet: the first chain this browser meets is pinned.',
+    ),
+    out,
+  );
+  if (!configured && pinned) {
+    const forget = h('button', { type: 'button', class: 'secondary', id: 'forget-anchor' }, 'Forget the pinned chain');
+    forget.addEventListener('click', () => {
+      if (!confirm('Forget the pinned chain? Do this only if you changed networks on purpose: the next node you use is then trusted as it is.')) return;
+      forgetAnchor();
+      out.replaceChildren(notice('ok', 'Forgotten: the next chain this browser meets is pinned.'));
+      forget.remove();
+    });
+    panel.append(forget);
+  }
+  return panel;
 }

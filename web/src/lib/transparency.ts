@@ -1,0 +1,280 @@
+// Key transparency, as plexus_client's TrustAnchor and Session::prove_key: the browser
+// seals a prompt only to an OHTTP key the chain holds for the provider, never to one a
+// node lists in its plain JSON. The key must be in the provider's endpoint, proven by
+// a registration proof (hotkey → UID) and an endpoint proof (UID → endpoint) against
+// the state root of a header that a quorum of the anchored validators finalized. The
+// anchor (chain id and validator set) is a configured one (VITE_PLEXUS_TRUST_ANCHOR at
+// build time) or the one this browser pinned the first time it met the chain; a node
+// that later serves another is refused.
+
+import * as api from './api';
+import { concat, equal, hex, unhex } from './bytes';
+import { type Header, headerDigest } from './codec';
+import { type Certificate, verifyFinality } from './finality';
+import { parseAddress } from './keys';
+import { type KeyConfig, decodeKeyList } from './ohttp';
+import * as priv from './private';
+import { decodeSparseProof, verifySparse } from './proof';
+
+/** The chain this browser trusts: its id and its validators' keys (hex, sorted). */
+export interface TrustAnchor {
+  chainId: bigint;
+  validators: string[];
+}
+
+/** Where the pinned anchor lives in localStorage. */
+export const ANCHOR_KEY = 'plexus:trust-anchor';
+/** How long a proven key is used before it is proven again (keys rotate, providers leave). */
+export const PROVEN_TTL_MS = 10 * 60_000;
+/**
+ * Oldest certified header a key is proven under: a node replaying an old (still
+ * certified) state could otherwise revive a key the provider has since replaced.
+ */
+export const MAX_HEADER_AGE_MS = 60 * 60_000;
+/** Blocks below the tip searched for one with a finality certificate (backfilled blocks lack theirs). */
+const CERTIFICATE_SEARCH = 16;
+
+// types/src/subnet.rs: the bounds `Endpoint` decodes with.
+const MAX_URL = 256;
+const MAX_OHTTP_KEYS = 1024;
+const MAX_MODEL_ID = 128;
+const MAX_OPERATOR_ID = 64;
+
+type Storage = Pick<globalThis.Storage, 'getItem' | 'setItem'>;
+
+/** What proving needs: the node (`api.get`), where the anchor is pinned, or a configured anchor. */
+export interface Deps {
+  get?: <T>(path: string) => Promise<T>;
+  storage?: Storage;
+  configured?: TrustAnchor;
+  now?: () => number;
+}
+
+/** A key the chain does not prove for the provider: nothing may be sealed to it. */
+export class KeyNotProvenError extends Error {
+  constructor(
+    readonly hotkey: string,
+    readonly reason: string,
+  ) {
+    super(`The OHTTP key this node lists for provider ${hotkey.slice(0, 14)}… is not proven on chain (${reason}). The node may be lying to read your prompt: nothing was sent and no credit was spent.`);
+  }
+}
+
+/** The node serves another chain than the one pinned. */
+export class AnchorMismatchError extends Error {}
+
+const sortedKeys = (validators: string[]) => [...new Set(validators.map((v) => hex(parseAddress(v))))].sort();
+
+/** The anchor of the chain a node serves (`/v1/chain`), as it says: pin it before trusting it. */
+export function anchorOf(chain: { chain_id: number | string; validators: { public_key: string }[] }): TrustAnchor {
+  return { chainId: BigInt(chain.chain_id), validators: sortedKeys(chain.validators.map((v) => v.public_key)) };
+}
+
+/** The anchor built into this copy of the app, if any: `{"chain_id": …, "validators": ["plx1…", …]}`. */
+export function configuredAnchor(): TrustAnchor | undefined {
+  const text = (import.meta.env?.VITE_PLEXUS_TRUST_ANCHOR as string | undefined)?.trim();
+  if (!text) return undefined;
+  const parsed = JSON.parse(text) as { chain_id: number | string; validators: string[] };
+  return { chainId: BigInt(parsed.chain_id), validators: sortedKeys(parsed.validators) };
+}
+
+const sameAnchor = (a: TrustAnchor, b: TrustAnchor) => a.chainId === b.chainId && JSON.stringify(a.validators) === JSON.stringify(b.validators);
+
+/**
+ * The anchor to check finality against: `configured` when given; else the one pinned in
+ * `storage`, or, at first use, `served` (then pinned). A node serving another chain than
+ * the pinned one is refused, never re-pinned.
+ */
+export function pinnedAnchor(served: TrustAnchor, storage: Storage, configured?: TrustAnchor): { anchor: TrustAnchor; firstSeen: boolean } {
+  if (configured) return { anchor: configured, firstSeen: false };
+  const stored = storage.getItem(ANCHOR_KEY);
+  if (stored === null) {
+    storage.setItem(ANCHOR_KEY, JSON.stringify({ chain_id: served.chainId.toString(), validators: served.validators }));
+    return { anchor: served, firstSeen: true };
+  }
+  let pinned: TrustAnchor;
+  try {
+    const p = JSON.parse(stored) as { chain_id: string; validators: string[] };
+    pinned = { chainId: BigInt(p.chain_id), validators: sortedKeys(p.validators) };
+  } catch {
+    throw new AnchorMismatchError('the chain pinned in this browser does not read back: forget it in Settings only if you know why');
+  }
+  if (!sameAnchor(pinned, served)) {
+    throw new AnchorMismatchError(
+      `this node serves chain ${served.chainId} with ${served.validators.length} validator(s), which differs from the chain this browser pinned (chain ${pinned.chainId}, ${pinned.validators.length} validator(s)): it may be lying; forget the pinned chain in Settings only if you changed networks on purpose`,
+    );
+  }
+  return { anchor: pinned, firstSeen: false };
+}
+
+/** The pinned anchor, if any (for Settings). */
+export function storedAnchor(storage: Storage = localStorage): TrustAnchor | undefined {
+  const stored = storage.getItem(ANCHOR_KEY);
+  if (stored === null) return undefined;
+  try {
+    const p = JSON.parse(stored) as { chain_id: string; validators: string[] };
+    return { chainId: BigInt(p.chain_id), validators: p.validators };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Forget the pinned anchor: the next chain met is pinned instead. */
+export function forgetAnchor(storage: Pick<globalThis.Storage, 'removeItem'> = localStorage): void {
+  storage.removeItem(ANCHOR_KEY);
+  clearProvenKeys();
+}
+
+/**
+ * The header of the node's finalized tip (or of the latest block below it that has a
+ * certificate), checked against its finality certificate under `anchor`.
+ */
+export async function certifiedTip(anchor: TrustAnchor, get: NonNullable<Deps['get']>): Promise<Header> {
+  const status = await get<api.Status>('/v1/status');
+  const tip = status.node.finalized_height;
+  for (let height = tip; height > 0 && height > tip - CERTIFICATE_SEARCH; height--) {
+    let certificate: Certificate;
+    try {
+      ({ certificate } = await get<{ certificate: Certificate }>(`/v1/blocks/${height}/finalization`));
+    } catch (e) {
+      if (e instanceof api.ApiError && (e.code === 'no_certificate' || e.status === 404)) continue;
+      throw e;
+    }
+    const { header } = await get<{ header: Header }>(`/v1/blocks/${height}`);
+    if (header.height !== height) throw new Error(`asked for block ${height}, the node served block ${header.height}`);
+    if (BigInt(header.chain_id) !== anchor.chainId) throw new Error(`block ${height} is of chain ${header.chain_id}, not ${anchor.chainId}`);
+    verifyFinality(anchor.chainId, anchor.validators, headerDigest(header), certificate);
+    return header;
+  }
+  throw new Error(`the node holds no finality certificate for the ${CERTIFICATE_SEARCH} blocks up to ${tip}`);
+}
+
+const u16be = (n: number) => Uint8Array.of((n >> 8) & 0xff, n & 0xff);
+
+/** `registration_key`: [0x04, 0x01] ‖ netuid (BE) ‖ hotkey. */
+export function registrationKey(netuid: number, hotkey: string): Uint8Array {
+  return concat(Uint8Array.of(0x04, 0x01), u16be(netuid), parseAddress(hotkey));
+}
+
+/** `endpoint_key`: [0x04, 0x03] ‖ netuid (BE) ‖ uid (BE). */
+export function endpointKey(netuid: number, uid: number): Uint8Array {
+  return concat(Uint8Array.of(0x04, 0x03), u16be(netuid), u16be(uid));
+}
+
+/**
+ * Check a served proof for `key` against the `trusted` (certified) header: same header,
+ * same height, its state root, and the Merkle path. The proven value, or null when the
+ * proof shows the key absent.
+ */
+export function checkProof(response: api.ProofResponse, key: Uint8Array, trusted: Header): Uint8Array | null {
+  const { proof, header } = response;
+  if (!equal(unhex(proof.key), key)) throw new Error('the proof is for another state key');
+  if (proof.height !== header.height) throw new Error(`the proof is at height ${proof.height} but its header at ${header.height}`);
+  if (headerDigest(header) !== headerDigest(trusted)) throw new Error(`the proof comes with a header at height ${header.height} that is not the certified header`);
+  if (!equal(unhex(proof.root), unhex(trusted.state_root))) throw new Error('the proof root is not the certified state root');
+  const value = proof.value === null ? null : unhex(proof.value);
+  verifySparse(unhex(trusted.state_root), key, value, decodeSparseProof(unhex(proof.proof)));
+  return value;
+}
+
+/** What a provider serves, as the chain stores it (`plexus_types::Endpoint`). */
+export interface ProvenEndpoint {
+  url: string;
+  ohttpKeys: Uint8Array;
+  model: string;
+  weightsHash: string;
+  operator: string;
+}
+
+/** Decode the ledger's encoding of an `Endpoint`: u32-LE-length-prefixed fields, a 32-byte hash. */
+export function decodeEndpoint(bytes: Uint8Array): ProvenEndpoint {
+  let at = 0;
+  const take = (n: number, field: string) => {
+    if (at + n > bytes.length) throw new Error(`the proven endpoint is truncated at ${field}`);
+    const out = bytes.subarray(at, at + n);
+    at += n;
+    return out;
+  };
+  const field = (max: number, name: string) => {
+    const b = take(4, name);
+    const len = b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] * 2 ** 24);
+    if (len > max) throw new Error(`the proven endpoint's ${name} is longer than ${max} bytes`);
+    return take(len, name).slice();
+  };
+  const text = (max: number, name: string) => new TextDecoder('utf-8', { fatal: true }).decode(field(max, name));
+  const url = text(MAX_URL, 'url');
+  const ohttpKeys = field(MAX_OHTTP_KEYS, 'ohttp_keys');
+  const model = text(MAX_MODEL_ID, 'model');
+  const weightsHash = hex(take(32, 'weights_hash'));
+  const operator = text(MAX_OPERATOR_ID, 'operator');
+  if (at !== bytes.length) throw new Error('the proven endpoint has trailing bytes');
+  return { url, ohttpKeys, model, weightsHash, operator };
+}
+
+/** A provider as the node lists it: the key to prove is `config`. */
+export interface Listed {
+  hotkey: string;
+  netuid: number;
+  config: KeyConfig;
+}
+
+const proven = new Map<string, { endpoint: ProvenEndpoint & { uid: number }; at: number }>();
+const cacheKey = (t: Listed) => `${t.netuid}/${t.hotkey}/${hex(t.config.encoded)}`;
+
+/** Forget every proven key (tests; a changed anchor). */
+export function clearProvenKeys(): void {
+  proven.clear();
+}
+
+/**
+ * Prove that `target.config` is among the OHTTP keys the chain holds for its hotkey on
+ * its subnet, at the certified tip; throws `KeyNotProvenError` otherwise. Proven keys
+ * are remembered per (subnet, hotkey, key bytes) for `PROVEN_TTL_MS`.
+ */
+export async function proveProviderKey(target: Listed, deps: Deps = {}): Promise<ProvenEndpoint & { uid: number }> {
+  const get = deps.get ?? api.get;
+  const now = deps.now ?? Date.now;
+  const id = cacheKey(target);
+  const hit = proven.get(id);
+  if (hit && now() - hit.at < PROVEN_TTL_MS) return hit.endpoint;
+  const refused = (reason: string) => new KeyNotProvenError(target.hotkey, reason);
+  let header: Header;
+  let uid: number;
+  let endpoint: ProvenEndpoint | null;
+  try {
+    const served = anchorOf(await get<api.Chain>('/v1/chain'));
+    const { anchor } = pinnedAnchor(served, deps.storage ?? localStorage, deps.configured ?? configuredAnchor());
+    header = await certifiedTip(anchor, get);
+    const age = now() - header.timestamp_ms;
+    if (age > MAX_HEADER_AGE_MS) throw new Error(`the newest certified block the node serves (${header.height}) is ${Math.round(age / 60_000)} minutes old: the node may be replaying an old state`);
+    const at = `?height=${header.height}`;
+    const registration = await get<api.ProofResponse>(`/v1/proofs/registration/${target.netuid}/${encodeURIComponent(target.hotkey)}${at}`);
+    const uidBytes = checkProof(registration, registrationKey(target.netuid, target.hotkey), header);
+    if (uidBytes === null) throw refused(`the hotkey is not registered on subnet ${target.netuid} at block ${header.height}`);
+    if (uidBytes.length !== 2) throw new Error('the proven UID does not decode');
+    uid = uidBytes[0] | (uidBytes[1] << 8);
+    const response = await get<api.ProofResponse>(`/v1/proofs/endpoint/${target.netuid}/${uid}${at}`);
+    const value = checkProof(response, endpointKey(target.netuid, uid), header);
+    endpoint = value === null ? null : decodeEndpoint(value);
+  } catch (e) {
+    if (e instanceof KeyNotProvenError) throw e;
+    throw refused(e instanceof Error ? e.message : String(e));
+  }
+  if (endpoint === null) throw refused(`it serves nothing on subnet ${target.netuid} at block ${header.height}`);
+  let keys: KeyConfig[];
+  try {
+    keys = decodeKeyList(endpoint.ohttpKeys);
+  } catch (e) {
+    throw refused(`its proven keys do not decode: ${String(e)}`);
+  }
+  if (!keys.some((k) => equal(k.encoded, target.config.encoded))) throw refused(`block ${header.height} proves other keys for it`);
+  const out = { ...endpoint, uid };
+  proven.set(id, { endpoint: out, at: now() });
+  return out;
+}
+
+/** The route to `target` through `relay`, once its key is proven (else `KeyNotProvenError`). */
+export async function provenRoute(relay: string, target: Listed, deps: Deps = {}): Promise<priv.Route> {
+  await proveProviderKey(target, deps);
+  return priv.viaRelay(relay, target.hotkey, target.config);
+}
