@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use clap::Args;
 use plexus_session::{
     REQUEST_TIMEOUT,
-    proxy::{DEFAULT_MAX_BODY, router},
+    proxy::{DEFAULT_MAX_BODY, ProxyOptions, router_with},
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -38,6 +38,20 @@ pub(crate) struct ProxyArgs {
     /// The OHTTP relay every request goes through [default: http://127.0.0.1:7080].
     #[arg(long, env = "PLEXUS_RELAY")]
     relay: Option<String>,
+    /// Require `Authorization: Bearer KEY` on every request (other local users and
+    /// programs cannot spend the wallet's credits without it).
+    #[arg(long, env = "PLEXUS_PROXY_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// Also accept this `Host` name (besides loopback and `localhost`); repeat for
+    /// several. Every other name is refused (DNS rebinding).
+    #[arg(long = "allow-host", value_name = "HOST")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    allowed_hosts: Vec<String>,
+    /// Also let browser pages from this origin call the proxy; repeat for several.
+    /// Loopback origins are allowed, every other origin is refused.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    allowed_origins: Vec<String>,
 }
 
 /// Everything `plexus proxy` runs with: defaults < `--config` file < environment <
@@ -54,6 +68,12 @@ pub(crate) struct ProxyConfig {
     max_body_bytes: usize,
     /// Seconds one private request may take.
     request_timeout_secs: u64,
+    /// The bearer key every request must carry, if any.
+    api_key: Option<String>,
+    /// `Host` names accepted besides loopback and `localhost`.
+    allowed_hosts: Vec<String>,
+    /// Browser origins accepted besides loopback ones.
+    allowed_origins: Vec<String>,
 }
 
 impl Default for ProxyConfig {
@@ -65,6 +85,9 @@ impl Default for ProxyConfig {
             relay: DEFAULT_RELAY_URL.into(),
             max_body_bytes: DEFAULT_MAX_BODY,
             request_timeout_secs: REQUEST_TIMEOUT.as_secs(),
+            api_key: None,
+            allowed_hosts: Vec::new(),
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -97,8 +120,22 @@ pub(crate) async fn run(ctx: &Context, flags: ProxyArgs) -> anyhow::Result<()> {
             )
         },
     );
-    axum::serve(listener, router(session, args.max_body_bytes))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the proxy's server failed")
+    let options = ProxyOptions {
+        max_body: args.max_body_bytes,
+        api_key: args.api_key.clone(),
+        allowed_hosts: args.allowed_hosts.clone(),
+        allowed_origins: args.allowed_origins.clone(),
+    };
+    let limits = plexus_serve::Limits {
+        body_limit: args.max_body_bytes,
+        ..plexus_serve::Limits::default()
+    };
+    plexus_serve::serve(
+        listener,
+        router_with(session, options),
+        limits,
+        shutdown_signal(),
+    )
+    .await
+    .context("the proxy's server failed")
 }
