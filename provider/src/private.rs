@@ -683,7 +683,9 @@ async fn run(gw: &PrivateGateway, admitted: Admitted) -> (Response, Held) {
         deadline,
         held,
     } = admitted;
+    let route = prepared.route();
     let response = gw.inner.provider.execute(prepared, ticket, deadline).await;
+    gw.inner.provider.count(route, response.status());
     (response, held)
 }
 

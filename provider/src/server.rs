@@ -342,6 +342,19 @@ enum Job {
 }
 
 impl Prepared {
+    /// Its route.
+    pub(crate) fn route(&self) -> &'static str {
+        match &self.job {
+            Job::Models => MODELS_PATH,
+            Job::Generate {
+                format: Format::Chat,
+                ..
+            } => CHAT_PATH,
+            Job::Generate { .. } => COMPLETIONS_PATH,
+            Job::Embed { .. } => EMBEDDINGS_PATH,
+        }
+    }
+
     /// The work it asks for, as the pricing rule counts it.
     pub(crate) fn work(&self) -> Work {
         self.work
@@ -451,6 +464,18 @@ impl Provider {
     /// The request deadline of a request arriving now.
     pub(crate) fn deadline(&self) -> Instant {
         Instant::now() + self.inner.config.request_timeout
+    }
+
+    /// Count a request answered on the private path (`route` "private <path>").
+    pub(crate) fn count(&self, route: &str, status: StatusCode) {
+        self.inner
+            .metrics
+            .requests
+            .get_or_create(&RequestLabels {
+                route: format!("private {route}"),
+                status: status.as_u16(),
+            })
+            .inc();
     }
 
     /// The configuration it serves with.

@@ -15,10 +15,15 @@
 //! Every id is filed under the issuer key that signed the token that paid for it, so
 //! [`SpentStore::prune`] drops the ids of keys the chain no longer accepts (a token of
 //! such a key cannot verify, so its nonce need not be remembered) and the store stays
-//! bounded by the live key epochs. Every method does blocking disk work: call it from
+//! bounded by the live key epochs. A store of the first layout (ids without keys) is
+//! migrated at open: the nonces of unsettled tokens are kept under their key, the
+//! rest dropped, which is safe only with the chain's settled nonces checked too
+//! ([`crate::private::SettledNonces`], as the provider service does). Every method does blocking disk work: call it from
 //! a blocking thread (`tokio::task::spawn_blocking`), never from an async task.
 
 use std::{collections::BTreeSet, path::Path};
+
+use plexus_privacy::token::Token;
 
 use redb::{
     Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
@@ -35,8 +40,8 @@ const HELD: TableDefinition<'_, &[u8; 32], &[u8]> = TableDefinition::new("held")
 const UNSETTLED: TableDefinition<'_, &[u8; 32], &[u8]> = TableDefinition::new("unsettled");
 /// The first layout's spent ids (id → unix time), migrated at open.
 const LEGACY_SPENT: TableDefinition<'_, &[u8; 32], u64> = TableDefinition::new("spent");
-/// The key id legacy entries are filed under: no issuer key has it, but it is never
-/// pruned (the store cannot tell which key they belonged to).
+/// The key id a legacy entry is filed under when its token does not decode: no issuer
+/// key has it, and it is never pruned.
 pub const LEGACY_KEY: [u8; 32] = [0; 32];
 
 /// Errors from the spent store.
@@ -111,11 +116,21 @@ impl SpentStore {
             let mut unsettled = tx.open_table(UNSETTLED)?;
             let legacy = tx.list_tables()?.any(|t| t.name() == LEGACY_SPENT.name());
             if legacy {
+                // The first layout filed nothing by key. Keep the nonces of tokens not
+                // settled yet, under their key; drop the rest (settled nonces the chain
+                // refuses, replay ids of requests whose tokens are spent).
                 let old = tx.open_table(LEGACY_SPENT)?;
                 for entry in old.iter()? {
                     let (id, _) = entry?;
-                    spent.insert(id.value(), &LEGACY_KEY)?;
-                    by_key.insert(&filed(&LEGACY_KEY, id.value()), ())?;
+                    let id = *id.value();
+                    let key = unsettled
+                        .get(&id)?
+                        .and_then(|t| Token::decode(t.value()).ok())
+                        .map_or(LEGACY_KEY, |t| t.token_key_id);
+                    if unsettled.get(&id)?.is_some() {
+                        spent.insert(&id, &key)?;
+                        by_key.insert(&filed(&key, &id), ())?;
+                    }
                 }
                 drop(old);
                 tx.delete_table(LEGACY_SPENT)?;

@@ -71,7 +71,8 @@ impl Devnet {
         wait_until(
             name,
             Duration::from_secs(180),
-            || answers(&format!("http://127.0.0.1:{port}/v1/models")),
+            // On chain the listener serves only /ohttp and the health check.
+            || answers(&format!("http://127.0.0.1:{port}/health")),
             &|| service.log(),
         );
         service

@@ -94,7 +94,7 @@ fn a_provider_under_32_concurrent_streams_serves_them_or_says_429() {
     let mut rss = Vec::new();
     for r in 0..ROUNDS {
         let started = Instant::now();
-        let tally = runtime.block_on(round(&provider.url));
+        let tally = runtime.block_on(round(&provider.api_url));
         rss.push(provider.rss_kib());
         println!(
             "round {r}: {} complete, {} refused with 429, {:?}, provider RSS {} MiB",
@@ -120,7 +120,7 @@ fn a_provider_under_32_concurrent_streams_serves_them_or_says_429() {
         last <= first + 32 * 1024,
         "provider RSS grew from {first} KiB to {last} KiB"
     );
-    let metrics = reqwest::blocking::get(format!("{}/metrics", provider.url))
+    let metrics = reqwest::blocking::get(format!("{}/metrics", provider.api_url))
         .unwrap()
         .text()
         .unwrap();

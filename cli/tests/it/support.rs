@@ -118,27 +118,36 @@ impl NodeProcess {
 /// A `plexus provider` child process on a free loopback port, killed on drop.
 pub(crate) struct ProviderProcess {
     service: Service,
+    /// The URL it listens on (published on chain when it serves on chain).
     pub(crate) url: String,
+    /// Its plain OpenAI API: `url` off chain; on chain a second loopback listener
+    /// (`--api-listen`), as the published one serves only `/ohttp`.
+    pub(crate) api_url: String,
 }
 
 impl ProviderProcess {
-    /// Start `plexus provider` with `args` (plus `--listen` on a free port), logging to
-    /// `dir/provider.log`, and wait until it serves `/v1/models`.
+    /// Start `plexus provider` with `args` (plus `--listen` and `--api-listen` on free
+    /// ports), logging to `dir/provider.log`, and wait until its plain API serves
+    /// `/v1/models`.
     pub(crate) fn start(mut cmd: Command, dir: &std::path::Path, args: &[&str]) -> Self {
         let listen = format!("127.0.0.1:{}", free_port());
+        let api_listen = format!("127.0.0.1:{}", free_port());
         cmd.arg("provider")
-            .args(["--listen", &listen, "--threads", "1"])
+            .args(["--listen", &listen, "--api-listen", &api_listen])
+            .args(["--threads", "1"])
             .args(args);
         let name = format!("provider-{}", listen.replace(':', "-"));
+        let on_chain = args.contains(&"--netuid");
         let mut provider = Self {
             service: Service::spawn(cmd, dir, &name),
             url: format!("http://{listen}"),
+            api_url: format!("http://{}", if on_chain { &api_listen } else { &listen }),
         };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
         let http = reqwest::blocking::Client::new();
         loop {
             if http
-                .get(format!("{}/v1/models", provider.url))
+                .get(format!("{}/v1/models", provider.api_url))
                 .send()
                 .is_ok_and(|r| r.status().is_success())
             {

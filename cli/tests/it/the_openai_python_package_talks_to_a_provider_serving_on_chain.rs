@@ -78,7 +78,7 @@ fn the_openai_python_package_talks_to_a_provider_serving_on_chain() {
 
     let out = Command::new(&python)
         .arg(workspace().join("cli/tests/it/py/openai_client.py"))
-        .arg(format!("{}/v1", provider.url))
+        .arg(format!("{}/v1", provider.api_url))
         .output()
         .unwrap();
     assert!(

@@ -268,3 +268,36 @@ fn the_ids_of_a_retired_issuer_key_are_pruned_except_unsettled_tokens() {
     assert!(!store.is_spent(&[0; 32]).unwrap());
     assert!(store.is_spent(&[7; 32]).unwrap());
 }
+
+#[test]
+fn a_store_of_the_first_layout_keeps_its_unsettled_tokens_spent_and_drops_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("spent.redb");
+    let queued = token(issuer(), "issuer.plexus", "p.plexus");
+    {
+        // The first layout: id → unix time, and the settlement queue.
+        let db = redb::Database::create(&path).unwrap();
+        let tx = db.begin_write().unwrap();
+        {
+            let mut spent = tx
+                .open_table(redb::TableDefinition::<&[u8; 32], u64>::new("spent"))
+                .unwrap();
+            spent.insert(&queued.nonce, 1).unwrap();
+            spent.insert(&[8; 32], 1).unwrap();
+            let mut unsettled = tx
+                .open_table(redb::TableDefinition::<&[u8; 32], &[u8]>::new("unsettled"))
+                .unwrap();
+            unsettled
+                .insert(&queued.nonce, queued.encode().as_slice())
+                .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let store = SpentStore::open(&path).unwrap();
+    assert!(store.is_spent(&queued.nonce).unwrap());
+    assert!(!store.is_spent(&[8; 32]).unwrap());
+    assert_eq!(store.unsettled(10).unwrap(), vec![queued.encode()]);
+    // Filed under its key: pruning another key keeps it.
+    assert_eq!(store.prune(&BTreeSet::from([[3u8; 32]])).unwrap(), 0);
+    assert!(store.is_spent(&queued.nonce).unwrap());
+}
