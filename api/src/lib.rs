@@ -21,7 +21,7 @@
 //! | GET | `/v1/data/tasks` (`?netuid=&limit=`), `/v1/data/tasks/{id}` | data tasks, with contributions |
 //! | GET | `/v1/data/tasks/{id}/dataset`, `…/training` (`?format=csv\|parquet`) | a task's published dataset or training half, checked against the chain |
 //! | GET | `/v1/data/tasks/{id}/reports` | validators' signed score reports |
-//! | GET | `/v1/proofs/account/{address}` | proof + header (also `stake/{hotkey}/{coldkey}`, `registration/{netuid}/{hotkey}`, `endpoint/{netuid}/{uid}`; `?height=`) | |
+//! | GET | `/v1/proofs/account/{address}` | proof + header (also `stake/{hotkey}/{coldkey}`, `registration/{netuid}/{hotkey}`, `endpoint/{netuid}/{uid}`, `issuer/{hotkey}`, `issuer-key/{key_id}`; `?height=`) | |
 //! | GET | `/v1/events` | server-sent events: `block`, `lagged` |
 //! | GET | `/metrics` | node and API metrics (OpenMetrics text) |
 //! | GET | `/openapi.json` | the OpenAPI document |

@@ -45,6 +45,8 @@ use crate::{routes, wire};
         routes::proofs::stake,
         routes::proofs::registration,
         routes::proofs::endpoint,
+        routes::proofs::issuer,
+        routes::proofs::issuer_key_record,
         routes::node::status,
         routes::node::events,
         routes::node::metrics,

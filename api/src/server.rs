@@ -105,6 +105,8 @@ fn build() -> Routes {
         proofs::registration,
     )
     .get("/v1/proofs/endpoint/{netuid}/{uid}", proofs::endpoint)
+    .get("/v1/proofs/issuer/{hotkey}", proofs::issuer)
+    .get("/v1/proofs/issuer-key/{key_id}", proofs::issuer_key_record)
     .get("/v1/status", node::status)
     .get("/v1/events", node::events)
     .get("/metrics", node::metrics)

@@ -117,10 +117,21 @@ async fn buy(ctx: &Context, args: &BuyArgs) -> anyhow::Result<()> {
     }
     let coldkey = ctx.coldkey(&args.name)?;
     let store = open_store(ctx, &args.name, &coldkey)?;
-    let client = ctx.client()?;
+    let session = open_session(ctx, &args.name, &coldkey, args.relay.clone()).await?;
+    let (client, anchor) = (session.client(), session.anchor());
     let bought = match args.resume {
-        None => issuance::buy(&client, &coldkey, args.credits, args.issuer, &args.relay).await?,
-        Some(id) => issuance::resume(&client, &coldkey, id, &args.relay).await?,
+        None => {
+            issuance::buy(
+                client,
+                anchor,
+                &coldkey,
+                args.credits,
+                args.issuer,
+                &args.relay,
+            )
+            .await?
+        }
+        Some(id) => issuance::resume(client, anchor, &coldkey, id, &args.relay).await?,
     };
     let n = bought.len();
     store.add(bought)?;

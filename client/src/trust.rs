@@ -9,8 +9,13 @@
 
 use std::path::Path;
 
-use plexus_ledger::{Genesis, neurons::keys::endpoint_key};
-use plexus_types::{AccountId, BlockHeader, Endpoint, Netuid, Uid};
+pub use plexus_ledger::credits::{Issuer, IssuerKey};
+use plexus_ledger::{
+    Genesis,
+    credits::keys::{issuer_key, issuer_key_record_key},
+    neurons::keys::endpoint_key,
+};
+use plexus_types::{AccountId, BlockHeader, Endpoint, Hash, Netuid, Uid};
 use serde::{Deserialize, Serialize};
 
 use crate::{Client, ClientError, Verified, verify};
@@ -174,6 +179,50 @@ impl Client {
             |state| plexus_ledger::neurons::endpoint(state, netuid, uid),
         )?;
         Ok(endpoint.value.map(|e| (uid, e)))
+    }
+
+    /// The credit issuer `hotkey` at the `trusted` header: its gateway URL, OHTTP keys,
+    /// key ids and retirement, proven against `trusted`'s state root. `None` when it is
+    /// no issuer there.
+    pub async fn verified_issuer(
+        &self,
+        hotkey: &AccountId,
+        trusted: &BlockHeader,
+    ) -> Result<Option<Issuer>, ClientError> {
+        let path = ["v1", "proofs", "issuer", &hotkey.to_string()];
+        let response = self
+            .get(&path, &crate::height_query(Some(trusted.height)))
+            .await?;
+        let issuer: Verified<Option<Issuer>> = verify(
+            &response,
+            &issuer_key(hotkey),
+            Some(trusted),
+            "issuer",
+            |state| plexus_ledger::credits::issuer(state, hotkey),
+        )?;
+        Ok(issuer.value)
+    }
+
+    /// The credit issuer key `key_id` at the `trusted` header: its RSA SPKI, issuer,
+    /// denomination, key epoch, escrow and distinct buyers, proven against `trusted`'s
+    /// state root. `None` when no such key is on chain there.
+    pub async fn verified_issuer_key(
+        &self,
+        key_id: &Hash,
+        trusted: &BlockHeader,
+    ) -> Result<Option<IssuerKey>, ClientError> {
+        let path = ["v1", "proofs", "issuer-key", &key_id.to_string()];
+        let response = self
+            .get(&path, &crate::height_query(Some(trusted.height)))
+            .await?;
+        let key: Verified<Option<IssuerKey>> = verify(
+            &response,
+            &issuer_key_record_key(key_id),
+            Some(trusted),
+            "issuer key",
+            |state| plexus_ledger::credits::issuer_key(state, key_id),
+        )?;
+        Ok(key.value)
     }
 }
 

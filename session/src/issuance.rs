@@ -8,6 +8,11 @@
 //! A deposit is issued in batches of [`plexus_types::credits::ISSUANCE_BATCH`]
 //! tokens, one signed request each, so the largest bundle fits the private path's
 //! padded request size.
+//!
+//! Every issuer key is proven before use ([`prove_issuer_key`]): the record and key a
+//! node lists are checked against state proofs under a header the anchored validators
+//! finalized before anything is paid into the key, blinded with it or sealed to the
+//! issuer's gateway.
 
 use std::time::{Duration, Instant};
 
@@ -15,11 +20,11 @@ use plexus_client::{
     Client, ClientError,
     private::{PlainRequest, PrivateError, Route},
     relay::Targets,
+    trust::TrustAnchor,
     wire::{Deposit, IssuerInfo, IssuerKeyInfo},
 };
-use plexus_privacy::{
-    oblivious::decode_key_list,
-    token::{IssuerPublicKey, PendingToken, Token, TokenChallenge, TokenError, begin_issuance},
+use plexus_privacy::token::{
+    IssuerPublicKey, PendingToken, Token, TokenChallenge, TokenError, begin_issuance,
 };
 use plexus_types::{
     AccountId, Keypair, Payload,
@@ -30,6 +35,7 @@ use plexus_types::{
 };
 use rand::seq::IndexedRandom as _;
 
+pub use crate::issuer_proof::{ProvenIssuerKey, prove_issuer_key};
 use crate::{
     providers::{RouteError, providers, route},
     store::StoredCredit,
@@ -150,6 +156,18 @@ pub enum BuyError {
     /// The deposit's issuer key is not on chain.
     #[error("the deposit's issuer key is not on chain")]
     IssuerKeyGone,
+    /// The issuer record or key a node listed is not what the chain holds under a
+    /// certified header: the node may be lying. Nothing was paid into, blinded with or
+    /// sealed to the listed keys.
+    #[error(
+        "refusing issuer {issuer}: the keys listed for it are not the keys the chain holds ({reason}); the node may be lying, use another: nothing was paid into, blinded with or sealed to them"
+    )]
+    IssuerKeyNotOnChain {
+        /// The issuer.
+        issuer: AccountId,
+        /// What the proofs showed.
+        reason: String,
+    },
     /// The issuer's key on chain does not parse, or it published no OHTTP key.
     #[error("the issuer's keys on chain are unusable: {0}")]
     BadIssuerKey(String),
@@ -362,10 +380,12 @@ async fn fetch_batch(
 
 /// Pay for `credits` (a bundle size) on chain with `coldkey` and fetch the tokens
 /// through `relay`; the issuer is `issuer`, else one at random among those on chain
-/// with a 1-credit key. Nothing is paid unless the relay lists the chosen issuer.
+/// with a 1-credit key. Nothing is paid unless the relay lists the chosen issuer and
+/// its record and key are proven under a header `anchor`'s validators finalized.
 /// Any key on sale is accepted: see [`buy_with_policy`].
 pub async fn buy(
     client: &Client,
+    anchor: &TrustAnchor,
     coldkey: &Keypair,
     credits: u32,
     issuer: Option<AccountId>,
@@ -373,6 +393,7 @@ pub async fn buy(
 ) -> Result<Vec<StoredCredit>, BuyError> {
     buy_with_policy(
         client,
+        anchor,
         coldkey,
         credits,
         issuer,
@@ -383,9 +404,11 @@ pub async fn buy(
 }
 
 /// [`buy`] from an issuer whose bond covers the purchase and whose 1-credit key on
-/// sale meets `policy`; nothing is paid otherwise.
+/// sale meets `policy`; nothing is paid otherwise. The issuer record and key are
+/// proven under a header `anchor`'s validators finalized before paying.
 pub async fn buy_with_policy(
     client: &Client,
+    anchor: &TrustAnchor,
     coldkey: &Keypair,
     credits: u32,
     issuer: Option<AccountId>,
@@ -411,6 +434,7 @@ pub async fn buy_with_policy(
     let (chosen, key) = *pick_key(&on_sale, policy)?
         .choose(&mut rand::rng())
         .ok_or(BuyError::NoIssuer)?;
+    let proven = prove_listed(client, anchor, chosen, key, policy).await?;
     if providers(client).await?.is_empty() {
         return Err(BuyError::NoProvider);
     }
@@ -437,7 +461,41 @@ pub async fn buy_with_policy(
         .into_iter()
         .find(|d| d.block == sent.height && d.issuer == chosen.hotkey)
         .ok_or(BuyError::DepositMissing)?;
-    issue(client, coldkey, &deposit, relay).await
+    if deposit.key_id != proven.key.key_id {
+        return Err(BuyError::IssuerKeyNotOnChain {
+            issuer: chosen.hotkey,
+            reason: format!("the node says deposit {} paid another key", deposit.id),
+        });
+    }
+    issue(client, anchor, coldkey, &deposit, relay).await
+}
+
+/// Prove the (issuer, key) a purchase picked from a node's listing: what the node
+/// listed must be what the chain holds, still on sale, and the proven key must meet
+/// `policy`.
+async fn prove_listed(
+    client: &Client,
+    anchor: &TrustAnchor,
+    issuer: &IssuerInfo,
+    key: &IssuerKeyInfo,
+    policy: KeyPolicy,
+) -> Result<ProvenIssuerKey, BuyError> {
+    let proven = prove_issuer_key(client, anchor, &issuer.hotkey, &key.key_id)
+        .await
+        .map_err(|e| {
+            let absent = match e {
+                BuyError::IssuerGone => "it is no issuer on chain",
+                BuyError::IssuerKeyGone => "the chain holds no such key",
+                e => return e,
+            };
+            BuyError::IssuerKeyNotOnChain {
+                issuer: issuer.hotkey,
+                reason: absent.into(),
+            }
+        })?;
+    proven.check_listing(issuer, key, true)?;
+    proven.check_policy(policy)?;
+    Ok(proven)
 }
 
 /// The (issuer, key) pairs that meet `policy`; when none does, why the closest one
@@ -478,6 +536,7 @@ fn pick_key<'a>(
 /// Fetch the tokens of deposit `id`, paid earlier by `coldkey`.
 pub async fn resume(
     client: &Client,
+    anchor: &TrustAnchor,
     coldkey: &Keypair,
     id: u64,
     relay: &str,
@@ -491,7 +550,7 @@ pub async fn resume(
         return Err(BuyError::NotYourDeposit(id));
     }
     wait_for_listing(&reqwest::Client::new(), relay, &deposit.issuer).await?;
-    issue(client, coldkey, &deposit, relay).await
+    issue(client, anchor, coldkey, &deposit, relay).await
 }
 
 /// Wait until `relay` lists `issuer` as a target (it reads the chain every few
@@ -535,9 +594,11 @@ async fn wait_for_listing(
 
 /// Ask the deposit's issuer, through `relay`, to sign its tokens, each bound to a
 /// provider chosen at random; retried for a while, since a paid deposit is signed at
-/// most once and an attempt that never reached the issuer costs nothing.
+/// most once and an attempt that never reached the issuer costs nothing. The issuer's
+/// record and the deposit's key are proven under `anchor` first.
 async fn issue(
     client: &Client,
+    anchor: &TrustAnchor,
     coldkey: &Keypair,
     deposit: &Deposit,
     relay: &str,
@@ -553,13 +614,11 @@ async fn issue(
         .iter()
         .find(|k| k.key_id == deposit.key_id)
         .ok_or(BuyError::IssuerKeyGone)?;
-    let public =
-        IssuerPublicKey::from_spki(&key.spki).map_err(|e| BuyError::BadIssuerKey(e.to_string()))?;
-    let issuer_config = decode_key_list(&issuer.ohttp_keys)
-        .map_err(|e| BuyError::BadIssuerKey(e.to_string()))?
-        .into_iter()
-        .last()
-        .ok_or_else(|| BuyError::BadIssuerKey("no OHTTP key published".into()))?;
+    // Blind only with, and seal only to, keys the chain holds.
+    let proven = prove_issuer_key(client, anchor, &issuer.hotkey, &key.key_id).await?;
+    proven.check_listing(issuer, key, false)?;
+    let public = proven.public_key()?;
+    let issuer_config = proven.ohttp_config()?;
     let targets = providers(client).await?;
     if targets.is_empty() {
         return Err(BuyError::NoProvider);

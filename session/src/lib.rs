@@ -21,6 +21,7 @@
 pub mod chat;
 pub mod history;
 pub mod issuance;
+mod issuer_proof;
 pub mod providers;
 #[cfg(feature = "proxy")]
 pub mod proxy;

@@ -144,6 +144,12 @@ impl Session {
         &self.relay
     }
 
+    /// The chain this session trusts: every key it seals to or pays with is proven
+    /// under a header its validators finalized.
+    pub fn anchor(&self) -> &TrustAnchor {
+        &self.anchor
+    }
+
     /// The node this session reads providers from.
     pub fn client(&self) -> &Client {
         &self.client
@@ -185,7 +191,15 @@ impl Session {
             if round == rounds {
                 break;
             }
-            let bought = issuance::buy(&self.client, coldkey, bundle, None, &self.relay).await?;
+            let bought = issuance::buy(
+                &self.client,
+                &self.anchor,
+                coldkey,
+                bundle,
+                None,
+                &self.relay,
+            )
+            .await?;
             self.store.add(bought)?;
             tracing::info!(credits = bundle, "bought credits");
         }

@@ -2,9 +2,14 @@
 //! verify against.
 
 use axum::{Json, extract::State};
-use plexus_ledger::{account_key, neurons::keys::endpoint_key, registration_key, stake_key};
+use plexus_ledger::{
+    account_key,
+    credits::keys::{issuer_key, issuer_key_record_key},
+    neurons::keys::endpoint_key,
+    registration_key, stake_key,
+};
 
-use super::{AtHeight, parse_account, parse_netuid, parse_uid, read};
+use super::{AtHeight, parse_account, parse_hash, parse_netuid, parse_uid, read};
 use crate::{
     error::{ApiError, ApiPath, ApiQuery},
     state::ApiState,
@@ -137,4 +142,56 @@ pub(crate) async fn endpoint(
     let netuid = parse_netuid(&netuid)?;
     let uid = parse_uid(&uid)?;
     prove(&state, endpoint_key(netuid, uid), at.height).await
+}
+
+/// Prove a credit issuer's record: its issuance gateway's URL and OHTTP keys, its key
+/// ids and whether it was retired (or that it is no issuer). Clients seal issuance
+/// requests only to OHTTP keys proven this way.
+#[utoipa::path(
+    get,
+    path = "/v1/proofs/issuer/{hotkey}",
+    tag = "proofs",
+    params(
+        ("hotkey" = String, Path, description = "The issuer hotkey: bech32m or hex"),
+        AtHeight,
+    ),
+    responses(
+        (status = 200, description = "Proof of the key `issuer_key(hotkey)` (`[0x07, 0x03] ‖ hotkey`)", body = ProofResponse),
+        (status = 400, description = "Not an address", body = ErrorBody),
+        (status = 404, description = "Height not committed (`unknown_height`)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn issuer(
+    State(state): State<ApiState>,
+    ApiPath(hotkey): ApiPath<String>,
+    ApiQuery(at): ApiQuery<AtHeight>,
+) -> Result<Json<ProofResponse>, ApiError> {
+    let hotkey = parse_account(&hotkey)?;
+    prove(&state, issuer_key(&hotkey), at.height).await
+}
+
+/// Prove one credit issuer key: its RSA SPKI, issuer, denomination, key epoch, escrow
+/// and distinct buyers (or that no such key exists). Clients pay into and blind with
+/// only keys proven this way.
+#[utoipa::path(
+    get,
+    path = "/v1/proofs/issuer-key/{key_id}",
+    tag = "proofs",
+    params(
+        ("key_id" = String, Path, description = "The key id: sha256 of the SPKI, hex"),
+        AtHeight,
+    ),
+    responses(
+        (status = 200, description = "Proof of the key `issuer_key_record_key(key_id)` (`[0x07, 0x04] ‖ key_id`)", body = ProofResponse),
+        (status = 400, description = "Not a key id", body = ErrorBody),
+        (status = 404, description = "Height not committed (`unknown_height`)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn issuer_key_record(
+    State(state): State<ApiState>,
+    ApiPath(key_id): ApiPath<String>,
+    ApiQuery(at): ApiQuery<AtHeight>,
+) -> Result<Json<ProofResponse>, ApiError> {
+    let key_id = parse_hash(&key_id)?;
+    prove(&state, issuer_key_record_key(&key_id), at.height).await
 }

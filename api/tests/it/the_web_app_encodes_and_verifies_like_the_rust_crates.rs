@@ -1,6 +1,7 @@
 //! The browser app (`web/`) pins its transaction encoder, issuance signing bytes, header
 //! digest, state-proof verifier, score-report signature check, private path (BHTTP, OHTTP, chunked OHTTP) and
-//! key transparency (a provider's OHTTP keys proven under a certified header) to
+//! key transparency (a provider's OHTTP keys, and an issuer's OHTTP keys and RSA token
+//! key, proven under a certified header) to
 //! `web/test/vectors.json`; its unit tests check the TypeScript against that file and
 //! this test checks the Rust crates against it, so the two cannot drift apart.
 //!
@@ -14,7 +15,12 @@ use std::path::PathBuf;
 
 use axum::http::StatusCode;
 use plexus_api::wire::ProofResponse;
-use plexus_ledger::{account_key, neurons::keys::endpoint_key, registration_key};
+use plexus_ledger::{
+    MemStore, account_key,
+    credits::keys::{issuer_key, issuer_key_record_key},
+    neurons::keys::endpoint_key,
+    registration_key,
+};
 use plexus_privacy::{
     chunked, message,
     oblivious::{Gateway, GatewayKey},
@@ -25,7 +31,7 @@ use plexus_storage::{StateProof, verify_proof};
 use plexus_types::{
     AccountId, BlockHeader, Decode as _, Encode as _, Endpoint, Hash, Keypair, PLX, Payload,
     Transaction,
-    credits::issuance_signing_bytes,
+    credits::{IssuerKeySpec, issuance_signing_bytes},
     data::{SignedReport, report_signing_bytes},
     finality::{FinalityCertificate, finalize_message, verify_finality},
 };
@@ -167,11 +173,15 @@ async fn rust_vectors() -> Value {
 /// it: the chain's anchor, the tip's header and finality certificate (signed by the
 /// development validator), the registration and endpoint proofs at that header, and
 /// the metagraph; plus an attacker's key a lying node would list instead, and a hotkey
-/// that is not registered.
+/// that is not registered. The same hotkey is a credit issuer (`issuer`): its record
+/// and 1-credit key proofs at that header and the issuer list, with an attacker's RSA
+/// key a lying node would list instead.
 async fn endpoint_proof() -> Value {
     let chain = TestChain::new();
     let state = chain.state();
     let setup = chain.setup_subnet();
+    // The hotkey's validator permit, which an issuer needs, comes with the first epoch.
+    chain.produce_blocks(12);
     let ohttp_keys = plexus_privacy::oblivious::encode_key_list(&[gateway()
         .public_configs()
         .unwrap()
@@ -192,7 +202,25 @@ async fn endpoint_proof() -> Value {
         0,
     );
     plexus_api::Backend::submit(&chain, serve).unwrap();
+    let rsa = plexus_privacy::token::IssuerKey::generate().unwrap();
+    let attacker_rsa = plexus_privacy::token::IssuerKey::generate().unwrap();
+    let register = chain.tx(
+        &setup.hotkey,
+        Payload::RegisterIssuer {
+            netuid: setup.netuid,
+            url: "http://127.0.0.1:9100".into(),
+            ohttp_keys: ohttp_keys.clone(),
+            keys: vec![IssuerKeySpec {
+                denomination: 1,
+                key_epoch: 0,
+                spki: rsa.public().spki().to_vec(),
+            }],
+        },
+        1,
+    );
+    plexus_api::Backend::submit(&chain, register).unwrap();
     let tip = chain.produce_block();
+    let key_id = Hash(rsa.public().key_id());
     let attacker = GatewayKey::derive(1, &[8; 32]).unwrap();
     let forged =
         plexus_privacy::oblivious::encode_key_list(&[attacker.public_config().unwrap()]).unwrap();
@@ -237,6 +265,18 @@ async fn endpoint_proof() -> Value {
         "unregistered": {
             "hotkey": key("nobody").account().to_address(),
             "registration": fetch(format!("/v1/proofs/registration/{netuid}/{}?height={height}", key("nobody").account())).await,
+        },
+        "issuer": {
+            "hotkey": hotkey.to_address(),
+            "url": "http://127.0.0.1:9100",
+            "key_id": key_id.to_hex(),
+            "spki": hex::encode(rsa.public().spki()),
+            "forged_spki": hex::encode(attacker_rsa.public().spki()),
+            "forged_key_id": hex::encode(attacker_rsa.public().key_id()),
+            "issuers": fetch("/v1/credits/issuers".into()).await,
+            "record": fetch(format!("/v1/proofs/issuer/{hotkey}?height={height}")).await,
+            "key": fetch(format!("/v1/proofs/issuer-key/{key_id}?height={height}")).await,
+            "forged_key": fetch(format!("/v1/proofs/issuer-key/{}?height={height}", hex::encode(attacker_rsa.public().key_id()))).await,
         },
     })
 }
@@ -289,6 +329,41 @@ fn check_endpoint_proof(pinned: &Value) {
             &pinned["unregistered"]["registration"],
             &registration_key(netuid, &nobody)
         ),
+        None
+    );
+
+    // The issuer: its record holds the pinned OHTTP keys and lists the key, whose SPKI
+    // is the pinned one; the attacker's key is proven absent.
+    let issuer = &pinned["issuer"];
+    let hotkey = AccountId::parse(issuer["hotkey"].as_str().unwrap()).unwrap();
+    let key_id = Hash::from_hex(issuer["key_id"].as_str().unwrap()).unwrap();
+    let decoded = |key: Vec<u8>, value: Option<Vec<u8>>| {
+        let mut state = MemStore::new();
+        state.commit([(key, value)].into_iter().collect());
+        state
+    };
+    let record_key = issuer_key(&hotkey);
+    let value = proven(&issuer["record"], &record_key);
+    let record = plexus_ledger::credits::issuer(&decoded(record_key, value), &hotkey)
+        .unwrap()
+        .unwrap();
+    assert_eq!(hex::encode(&record.ohttp_keys), pinned["ohttp_keys"]);
+    assert_eq!(record.url, issuer["url"]);
+    assert_eq!(record.key_ids, vec![key_id]);
+    let key_key = issuer_key_record_key(&key_id);
+    let value = proven(&issuer["key"], &key_key);
+    let key = plexus_ledger::credits::issuer_key(&decoded(key_key, value), &key_id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(hex::encode(&key.spki), issuer["spki"]);
+    assert_eq!(
+        (key.issuer, key.denomination, key.key_epoch),
+        (hotkey, 1, 0)
+    );
+    assert_ne!(issuer["spki"], issuer["forged_spki"]);
+    let forged_id = Hash::from_hex(issuer["forged_key_id"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        proven(&issuer["forged_key"], &issuer_key_record_key(&forged_id)),
         None
     );
 }

@@ -11,6 +11,7 @@ import { type Keypair, sign } from './keys';
 import type { KeyConfig } from './ohttp';
 import type { Party } from './operator';
 import * as priv from './private';
+import { IssuerKeyNotProvenError, proveIssuerKey } from './transparency';
 import * as vault from './vault';
 
 export const TOKEN_TYPE = 0x0002;
@@ -139,6 +140,8 @@ export async function buy(key: Keypair, credits: number, relay: string, progress
   const chosen = pick(list.issuers.filter((i) => i.keys.some((k) => k.denomination === 1)));
   if (!chosen) throw new Error('no credit issuer with a 1-credit key is on chain yet');
   const issuerKey = chosen.keys.filter((k) => k.denomination === 1).sort((a, b) => b.key_epoch - a.key_epoch)[0];
+  progress('Proving the issuer and its key on chain');
+  await proveIssuerKey(chosen, issuerKey, { buying: true });
   if ((await providers()).length === 0) throw new Error('no provider serves privately yet');
   progress('Checking that the relay reaches the issuer');
   await waitForListing(relay, chosen.hotkey);
@@ -148,6 +151,7 @@ export async function buy(key: Keypair, credits: number, relay: string, progress
   const deposits = await api.get<{ deposits: api.Deposit[] }>(`/v1/credits/deposits?buyer=${key.address}`);
   const deposit = deposits.deposits.find((d) => d.block === included.height && d.issuer === chosen.hotkey);
   if (!deposit) throw new Error('the purchase finalized but its deposit is not on chain');
+  if (deposit.key_id !== issuerKey.key_id) throw new IssuerKeyNotProvenError(chosen.hotkey, `the node says deposit ${deposit.id} paid another key`);
   progress(`Fetching ${deposit.tokens} blind-signed tokens through the relay`);
   const bought = await fetchDeposit(key, deposit, relay, included.chainId);
   return { tokens: bought.length, deposit, txHash };
@@ -177,6 +181,8 @@ export async function issue(key: Keypair, deposit: api.Deposit, relay: string, c
   if (!issuer) throw new Error("the deposit's issuer is no longer on chain");
   const ik = issuer.keys.find((k) => k.key_id === deposit.key_id);
   if (!ik) throw new Error("the deposit's issuer key is not on chain");
+  // Blind only with, and seal only to, keys the chain holds.
+  await proveIssuerKey(issuer, ik, { buying: false });
   const configs = priv.decodeConfigList(issuer.ohttp_keys);
   const route = priv.viaRelay(relay, issuer.hotkey, configs[configs.length - 1]);
   const targets = await providers();

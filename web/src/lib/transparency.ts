@@ -6,6 +6,13 @@
 // anchor (chain id and validator set) is a configured one (VITE_PLEXUS_TRUST_ANCHOR at
 // build time) or the one this browser pinned the first time it met the chain; a node
 // that later serves another is refused.
+//
+// Issuer keys are proven the same way before a purchase pays into them, blinds tokens
+// with them or seals the issuance request to the issuer's gateway (proveIssuerKey, as
+// plexus_session::issuance::prove_issuer_key): a lying node could otherwise hand this
+// browser an RSA key of its own (tagging every token it buys) or an OHTTP key it holds.
+
+import { sha256 } from '@noble/hashes/sha2.js';
 
 import * as api from './api';
 import { concat, equal, hex, unhex } from './bytes';
@@ -39,6 +46,9 @@ const MAX_URL = 256;
 const MAX_OHTTP_KEYS = 1024;
 const MAX_MODEL_ID = 128;
 const MAX_OPERATOR_ID = 64;
+// ledger/src/credits/mod.rs and types/src/credits.rs: the bounds `Issuer` and `IssuerKey` decode with.
+const MAX_KEYS_PER_ISSUER = 64;
+const MAX_ISSUER_SPKI = 800;
 
 type Storage = Pick<globalThis.Storage, 'getItem' | 'setItem'>;
 
@@ -125,6 +135,16 @@ export function forgetAnchor(storage: Pick<globalThis.Storage, 'removeItem'> = l
   clearProvenKeys();
 }
 
+/** A listed issuer key the chain does not prove: nothing may be paid into, blinded with or sealed to it. */
+export class IssuerKeyNotProvenError extends Error {
+  constructor(
+    readonly issuer: string,
+    readonly reason: string,
+  ) {
+    super(`The keys this node lists for credit issuer ${issuer.slice(0, 14)}… are not the keys the chain holds (${reason}). The node may be lying to tag your credits: nothing was paid into, blinded with or sealed to them.`);
+  }
+}
+
 /**
  * The header of the node's finalized tip (or of the latest block below it that has a
  * certificate), checked against its finality certificate under `anchor`.
@@ -154,6 +174,18 @@ const u16be = (n: number) => Uint8Array.of((n >> 8) & 0xff, n & 0xff);
 /** `registration_key`: [0x04, 0x01] ‖ netuid (BE) ‖ hotkey. */
 export function registrationKey(netuid: number, hotkey: string): Uint8Array {
   return concat(Uint8Array.of(0x04, 0x01), u16be(netuid), parseAddress(hotkey));
+}
+
+/** `issuer_key`: [0x07, 0x03] ‖ hotkey. */
+export function issuerRecordKey(hotkey: string): Uint8Array {
+  return concat(Uint8Array.of(0x07, 0x03), parseAddress(hotkey));
+}
+
+/** `issuer_key_record_key`: [0x07, 0x04] ‖ key id. */
+export function issuerKeyRecordKey(keyId: string): Uint8Array {
+  const id = unhex(keyId);
+  if (id.length !== 32) throw new Error('an issuer key id is 32 bytes');
+  return concat(Uint8Array.of(0x07, 0x04), id);
 }
 
 /** `endpoint_key`: [0x04, 0x03] ‖ netuid (BE) ‖ uid (BE). */
@@ -211,6 +243,163 @@ export function decodeEndpoint(bytes: Uint8Array): ProvenEndpoint {
   return { url, ohttpKeys, model, weightsHash, operator };
 }
 
+/** Reads the ledger's little-endian encoding, refusing truncation and oversize fields. */
+function reader(bytes: Uint8Array, what: string) {
+  let at = 0;
+  const take = (n: number, field: string) => {
+    if (at + n > bytes.length) throw new Error(`the proven ${what} is truncated at ${field}`);
+    const out = bytes.subarray(at, at + n);
+    at += n;
+    return out;
+  };
+  const u32 = (field: string) => {
+    const b = take(4, field);
+    return b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] * 2 ** 24);
+  };
+  const u64 = (field: string) => {
+    const b = take(8, field);
+    let n = 0n;
+    for (let i = 7; i >= 0; i--) n = (n << 8n) | BigInt(b[i]);
+    return n;
+  };
+  const bool = (field: string) => {
+    const b = take(1, field)[0];
+    if (b > 1) throw new Error(`the proven ${what}'s ${field} is not a boolean`);
+    return b === 1;
+  };
+  const bytesField = (max: number, field: string) => {
+    const len = u32(field);
+    if (len > max) throw new Error(`the proven ${what}'s ${field} is longer than ${max} bytes`);
+    return take(len, field).slice();
+  };
+  const end = () => {
+    if (at !== bytes.length) throw new Error(`the proven ${what} has trailing bytes`);
+  };
+  return { take, u32, u64, bool, bytesField, end };
+}
+
+/** A credit issuer as the chain stores it (`plexus_ledger::credits::Issuer`). */
+export interface ProvenIssuer {
+  hotkey: Uint8Array;
+  netuid: number;
+  url: string;
+  ohttpKeys: Uint8Array;
+  keyIds: string[];
+  updatedAt: bigint;
+  retired: boolean;
+}
+
+/** Decode the ledger's encoding of an `Issuer`. */
+export function decodeIssuer(bytes: Uint8Array): ProvenIssuer {
+  const r = reader(bytes, 'issuer');
+  const hotkey = r.take(32, 'hotkey').slice();
+  const n = r.take(2, 'netuid');
+  const netuid = n[0] | (n[1] << 8);
+  const url = new TextDecoder('utf-8', { fatal: true }).decode(r.bytesField(MAX_URL, 'url'));
+  const ohttpKeys = r.bytesField(MAX_OHTTP_KEYS, 'ohttp_keys');
+  const count = r.u32('key_ids');
+  if (count > MAX_KEYS_PER_ISSUER) throw new Error(`the proven issuer lists more than ${MAX_KEYS_PER_ISSUER} keys`);
+  const keyIds = Array.from({ length: count }, () => hex(r.take(32, 'key_ids')));
+  const updatedAt = r.u64('updated_at');
+  const retired = r.bool('retired');
+  r.end();
+  return { hotkey, netuid, url, ohttpKeys, keyIds, updatedAt, retired };
+}
+
+/** One credit issuer key as the chain stores it (`plexus_ledger::credits::IssuerKey`). */
+export interface ProvenIssuerKey {
+  keyId: string;
+  issuer: Uint8Array;
+  denomination: number;
+  keyEpoch: number;
+  spki: Uint8Array;
+  registeredAt: bigint;
+  buyers: bigint;
+  overIssued: boolean;
+}
+
+/** Decode the ledger's encoding of an `IssuerKey`. */
+export function decodeIssuerKey(bytes: Uint8Array): ProvenIssuerKey {
+  const r = reader(bytes, 'issuer key');
+  const keyId = hex(r.take(32, 'key_id'));
+  const issuer = r.take(32, 'issuer').slice();
+  const denomination = r.u32('denomination');
+  const keyEpoch = r.u32('key_epoch');
+  const spki = r.bytesField(MAX_ISSUER_SPKI, 'spki');
+  const registeredAt = r.u64('registered_at');
+  for (const field of ['deposited', 'settled', 'slashed', 'tokens_settled']) r.u64(field);
+  const buyers = r.u64('buyers');
+  r.u64('unpaid_tokens');
+  const overIssued = r.bool('over_issued');
+  r.u64('refunded');
+  if (r.bool('refund_base')) r.u64('refund_base');
+  r.end();
+  return { keyId, issuer, denomination, keyEpoch, spki, registeredAt, buyers, overIssued };
+}
+
+/** An issuer and one of its keys as a node lists them (`/v1/credits/issuers`). */
+export type ListedIssuer = Pick<api.IssuerInfo, 'hotkey' | 'url' | 'ohttp_keys'>;
+export type ListedIssuerKey = Pick<api.IssuerKeyInfo, 'key_id' | 'spki' | 'denomination' | 'key_epoch'>;
+
+/** The certified header proofs are checked against: the pinned anchor's, not too old. */
+async function trustedTip(get: NonNullable<Deps['get']>, deps: Deps, now: () => number): Promise<Header> {
+  const served = anchorOf(await get<api.Chain>('/v1/chain'));
+  const { anchor } = pinnedAnchor(served, deps.storage ?? localStorage, deps.configured ?? configuredAnchor());
+  const header = await certifiedTip(anchor, get);
+  const age = now() - header.timestamp_ms;
+  if (age > MAX_HEADER_AGE_MS) throw new Error(`the newest certified block the node serves (${header.height}) is ${Math.round(age / 60_000)} minutes old: the node may be replaying an old state`);
+  return header;
+}
+
+/**
+ * Prove that what a node lists for an issuer and one of its keys is what the chain holds
+ * at the certified tip: the gateway URL and OHTTP keys, the key's RSA SPKI (which must
+ * hash to its id), denomination and key epoch; when `buying`, also that the issuer is not
+ * retired, the key not over-issued and among the issuer's open keys (the one a
+ * BuyCredits pays into). Throws `IssuerKeyNotProvenError` otherwise. Never cached: a
+ * purchase is rare and its keys must be current.
+ */
+export async function proveIssuerKey(
+  issuer: ListedIssuer,
+  key: ListedIssuerKey,
+  options: { buying: boolean },
+  deps: Deps = {},
+): Promise<{ issuer: ProvenIssuer; key: ProvenIssuerKey; header: Header }> {
+  const get = deps.get ?? api.get;
+  const now = deps.now ?? Date.now;
+  const refused = (reason: string) => new IssuerKeyNotProvenError(issuer.hotkey, reason);
+  let header: Header;
+  let record: ProvenIssuer | null;
+  let proven: ProvenIssuerKey | null;
+  try {
+    header = await trustedTip(get, deps, now);
+    const at = `?height=${header.height}`;
+    const recordProof = await get<api.ProofResponse>(`/v1/proofs/issuer/${encodeURIComponent(issuer.hotkey)}${at}`);
+    const recordValue = checkProof(recordProof, issuerRecordKey(issuer.hotkey), header);
+    record = recordValue === null ? null : decodeIssuer(recordValue);
+    const keyProof = await get<api.ProofResponse>(`/v1/proofs/issuer-key/${encodeURIComponent(key.key_id)}${at}`);
+    const keyValue = checkProof(keyProof, issuerKeyRecordKey(key.key_id), header);
+    proven = keyValue === null ? null : decodeIssuerKey(keyValue);
+  } catch (e) {
+    throw refused(e instanceof Error ? e.message : String(e));
+  }
+  const block = header.height;
+  if (record === null) throw refused(`it is no issuer at block ${block}`);
+  if (proven === null) throw refused(`block ${block} holds no key ${key.key_id.slice(0, 12)}…`);
+  const other = (what: string) => refused(`block ${block} proves another ${what}`);
+  if (!equal(proven.issuer, parseAddress(issuer.hotkey)) || !equal(record.hotkey, parseAddress(issuer.hotkey))) throw other('issuer for the key');
+  if (hex(sha256(proven.spki)) !== proven.keyId || proven.keyId !== key.key_id.toLowerCase()) throw other('key id');
+  if (!equal(record.ohttpKeys, unhex(issuer.ohttp_keys))) throw other('OHTTP key list for its gateway');
+  if (record.url !== issuer.url) throw other('gateway URL');
+  if (!equal(proven.spki, unhex(key.spki))) throw other('RSA key');
+  if (proven.denomination !== key.denomination || proven.keyEpoch !== key.key_epoch) throw other('denomination or key epoch');
+  if (options.buying) {
+    if (record.retired || proven.overIssued) throw other('standing: it was caught over-issuing');
+    if (!record.keyIds.includes(proven.keyId)) throw other('key list: the key is not among its open keys');
+  }
+  return { issuer: record, key: proven, header };
+}
+
 /** A provider as the node lists it: the key to prove is `config`. */
 export interface Listed {
   hotkey: string;
@@ -242,11 +431,7 @@ export async function proveProviderKey(target: Listed, deps: Deps = {}): Promise
   let uid: number;
   let endpoint: ProvenEndpoint | null;
   try {
-    const served = anchorOf(await get<api.Chain>('/v1/chain'));
-    const { anchor } = pinnedAnchor(served, deps.storage ?? localStorage, deps.configured ?? configuredAnchor());
-    header = await certifiedTip(anchor, get);
-    const age = now() - header.timestamp_ms;
-    if (age > MAX_HEADER_AGE_MS) throw new Error(`the newest certified block the node serves (${header.height}) is ${Math.round(age / 60_000)} minutes old: the node may be replaying an old state`);
+    header = await trustedTip(get, deps, now);
     const at = `?height=${header.height}`;
     const registration = await get<api.ProofResponse>(`/v1/proofs/registration/${target.netuid}/${encodeURIComponent(target.hotkey)}${at}`);
     const uidBytes = checkProof(registration, registrationKey(target.netuid, target.hotkey), header);
