@@ -189,27 +189,27 @@ fn balance(ctx: &Context, args: &BalanceArgs) -> anyhow::Result<()> {
         ctx,
         &json!({"credits": total, "per_provider": per, "pending": pending_json}),
         || {
-        let mut text = format!("{total} credits in wallet '{}'", args.name);
-        for (origin, n) in &per {
-            text.push_str(&format!("\n  {n:>6}  for provider {origin}"));
-        }
-        for p in &pending {
-            text.push_str(&format!(
-                "\n  {:>6}  paid (deposit {}), tokens due in {}s through {}",
-                p.credits,
-                p.deposit,
-                p.not_before.saturating_sub(now),
-                p.relay
-            ));
-        }
-        if total == 0 && pending.is_empty() {
-            text.push_str(&format!(
-                "\nBuy some with `plexus credits buy --name {}`.",
-                args.name
-            ));
-        }
-        text
-    },
+            let mut text = format!("{total} credits in wallet '{}'", args.name);
+            for (origin, n) in &per {
+                text.push_str(&format!("\n  {n:>6}  for provider {origin}"));
+            }
+            for p in &pending {
+                text.push_str(&format!(
+                    "\n  {:>6}  paid (deposit {}), tokens due in {}s through {}",
+                    p.credits,
+                    p.deposit,
+                    p.not_before.saturating_sub(now),
+                    p.relay
+                ));
+            }
+            if total == 0 && pending.is_empty() {
+                text.push_str(&format!(
+                    "\nBuy some with `plexus credits buy --name {}`.",
+                    args.name
+                ));
+            }
+            text
+        },
     );
     Ok(())
 }
@@ -237,7 +237,12 @@ async fn buy(ctx: &Context, args: &BuyArgs) -> anyhow::Result<()> {
         output::print(
             ctx,
             &json!({"deposit": id, "tokens": n, "credits": total}),
-            || format!("Fetched {n} tokens of deposit {id}. Wallet '{}' now holds {total} credits.", args.name),
+            || {
+                format!(
+                    "Fetched {n} tokens of deposit {id}. Wallet '{}' now holds {total} credits.",
+                    args.name
+                )
+            },
         );
         return Ok(());
     }
@@ -328,7 +333,10 @@ async fn fetch(ctx: &Context, args: &FetchArgs) -> anyhow::Result<()> {
         || fetched_text(&fetched, &failed, now, total),
     );
     if !fetched.failed.is_empty() {
-        bail!("{} deposit(s) could not be fetched; they stay pending", fetched.failed.len());
+        bail!(
+            "{} deposit(s) could not be fetched; they stay pending",
+            fetched.failed.len()
+        );
     }
     Ok(())
 }

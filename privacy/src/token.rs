@@ -19,8 +19,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use blind_rsa_signatures::{
     BlindMessage, BlindSignature, BlindingResult, DefaultRng, KeyPairSha384PSSDeterministic,
-    Secret,
-    PublicKeySha384PSSDeterministic, SecretKeySha384PSSDeterministic, Signature,
+    PublicKeySha384PSSDeterministic, Secret, SecretKeySha384PSSDeterministic, Signature,
 };
 use rsa::rand_core::CryptoRng;
 use sha2::{Digest, Sha256};

@@ -286,7 +286,11 @@ impl Blinded {
         BlindedState {
             origins: self.origins.clone(),
             requests: self.requests.iter().map(hex::encode).collect(),
-            pending: self.pending.iter().map(|p| hex::encode(p.encode())).collect(),
+            pending: self
+                .pending
+                .iter()
+                .map(|p| hex::encode(p.encode()))
+                .collect(),
             answers,
         }
     }
@@ -294,7 +298,11 @@ impl Blinded {
     /// The state [`Self::state`] kept, for requests to `key`.
     fn restore(state: &BlindedState, key: &IssuerPublicKey) -> Result<Self, FetchError> {
         let unhex = |h: &String| hex::decode(h).map_err(|e| FetchError::Malformed(e.to_string()));
-        let requests = state.requests.iter().map(unhex).collect::<Result<Vec<_>, _>>()?;
+        let requests = state
+            .requests
+            .iter()
+            .map(unhex)
+            .collect::<Result<Vec<_>, _>>()?;
         let pending = state
             .pending
             .iter()
@@ -302,7 +310,9 @@ impl Blinded {
             .collect::<Result<Vec<_>, FetchError>>()?;
         let n = requests.len();
         if pending.len() != n || state.origins.len() != n || state.answers.len() != n {
-            return Err(FetchError::Malformed("stored blinded state is inconsistent".into()));
+            return Err(FetchError::Malformed(
+                "stored blinded state is inconsistent".into(),
+            ));
         }
         let count = u32::try_from(n)
             .map_err(|_| FetchError::Malformed("too many tokens for one deposit".into()))?;
@@ -310,7 +320,13 @@ impl Blinded {
         for (first, len) in issuance_batches(count) {
             let answers = &state.answers[first as usize..(first + len) as usize];
             let served = if answers.iter().all(Option::is_some) {
-                Some(answers.iter().flatten().map(unhex).collect::<Result<Vec<_>, _>>()?)
+                Some(
+                    answers
+                        .iter()
+                        .flatten()
+                        .map(unhex)
+                        .collect::<Result<Vec<_>, _>>()?,
+                )
             } else {
                 None
             };
@@ -909,5 +925,3 @@ mod tests {
         );
     }
 }
-
-
