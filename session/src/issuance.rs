@@ -883,6 +883,53 @@ mod tests {
     }
 
     #[test]
+    fn a_crash_after_a_served_batch_resends_the_same_requests_and_still_finalizes() {
+        let issuer_key = plexus_privacy::token::IssuerKey::generate().unwrap();
+        let buyer = Keypair::from_label("buyer");
+        let hotkey = Keypair::from_label("issuer").account();
+        let order = IssuanceOrder {
+            chain_id: 1,
+            deposit: 7,
+            buyer: &buyer,
+            issuer: &hotkey,
+            key: issuer_key.public(),
+        };
+        let origins: Vec<String> = (0..150).map(|i| format!("provider-{}", i % 3)).collect();
+        let mut blinded = Blinded::new(order, &origins).unwrap();
+        // The first batch is served, then the process dies: only the sealed state is left.
+        let (first, len, answers) = &mut blinded.batches[0];
+        let start = *first as usize;
+        *answers = Some(
+            blinded.requests[start..start + *len as usize]
+                .iter()
+                .map(|r| issuer_key.issue(r).unwrap().encode())
+                .collect(),
+        );
+        let kept = serde_json::to_string(&blinded.state()).unwrap();
+        drop(blinded);
+        let mut restored =
+            Blinded::restore(&serde_json::from_str(&kept).unwrap(), issuer_key.public()).unwrap();
+        assert!(
+            restored.batches[0].2.is_some(),
+            "the served batch is not asked again"
+        );
+        assert!(restored.batches[1].2.is_none());
+        // The retry sends the very requests the issuer committed to, and the tokens
+        // of both batches finalize.
+        let (first, len, answers) = &mut restored.batches[1];
+        let start = *first as usize;
+        *answers = Some(
+            restored.requests[start..start + *len as usize]
+                .iter()
+                .map(|r| issuer_key.issue(r).unwrap().encode())
+                .collect(),
+        );
+        let tokens = restored.finish().unwrap();
+        assert_eq!(tokens.len(), 150);
+        assert_eq!(tokens[4].origin, "provider-1");
+    }
+
+    #[test]
     fn a_key_made_for_one_victim_is_refused_before_paying() {
         let policy = KeyPolicy {
             min_key_age_blocks: 100,
