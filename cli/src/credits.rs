@@ -383,6 +383,32 @@ async fn refund(ctx: &Context, args: &RefundArgs) -> anyhow::Result<()> {
     if before.buyer != coldkey.account() {
         bail!("deposit {} was paid by another wallet", args.deposit);
     }
+    if let Some(amount) = before.refunded {
+        bail!(
+            "deposit {} was refunded already ({} PLX)",
+            args.deposit,
+            plexus_types::format_plx(amount)
+        );
+    }
+    // Say so before paying a fee when the chain would refuse it anyway.
+    let key = client
+        .issuers()
+        .await?
+        .issuers
+        .into_iter()
+        .flat_map(|i| i.keys)
+        .find(|k| k.key_id == before.key_id);
+    let height = client.tip_height().await?;
+    if let Some(k) = key
+        && !k.over_issued
+        && height < k.closes_at
+    {
+        bail!(
+            "deposit {} is refundable from block {} (now {height}), once its issuer key's settle window has closed; nothing was sent",
+            args.deposit,
+            k.closes_at
+        );
+    }
     let receipt = chain::send(
         ctx,
         &coldkey,

@@ -4,7 +4,7 @@
 //! The tokens are fetched later, at a random moment, and through another relay when
 //! one is named.
 
-use crate::support::{PrivateNet, Recorder, json, ok};
+use crate::support::{PrivateNet, Recorder, fails, json, ok};
 
 #[test]
 fn a_purchase_is_not_issued_through_the_request_relay_at_the_moment_of_payment() {
@@ -98,4 +98,17 @@ fn a_purchase_is_not_issued_through_the_request_relay_at_the_moment_of_payment()
         .args(["--json", "credits", "balance", "--name", "bob"])));
     assert_eq!(balance["credits"], 20, "{balance}");
     assert_eq!(balance["pending"].as_array().unwrap().len(), 0, "{balance}");
+
+    // A deposit whose key still settles is not refundable yet, and no fee is paid for
+    // asking.
+    let deposit = first["deposit"].as_u64().unwrap().to_string();
+    let refused =
+        fails(
+            net.cli()
+                .args(["credits", "refund", "--name", "bob", "--deposit", &deposit]),
+        );
+    assert!(
+        refused.contains("refundable from block") && refused.contains("nothing was sent"),
+        "{refused}"
+    );
 }
