@@ -446,8 +446,16 @@ impl Devnet {
     async fn start_validator_and_proxy(&mut self, netuid: &str) -> Result<(), DevnetError> {
         let balance = self.cli(&["credits", "balance", "--name", "user"]).await?;
         if balance["credits"].as_u64().unwrap_or(0) < 10 {
-            self.cli(&["credits", "buy", "--name", "user", "--credits", "100"])
-                .await?;
+            self.cli(&[
+                "credits",
+                "buy",
+                "--name",
+                "user",
+                "--credits",
+                "100",
+                "--now",
+            ])
+            .await?;
         }
         let threads = self.config.threads.to_string();
         self.spawn(

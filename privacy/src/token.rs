@@ -18,8 +18,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use blind_rsa_signatures::{
-    BlindSignature, BlindingResult, DefaultRng, KeyPairSha384PSSDeterministic,
-    PublicKeySha384PSSDeterministic, SecretKeySha384PSSDeterministic, Signature,
+    BlindMessage, BlindSignature, BlindingResult, DefaultRng, KeyPairSha384PSSDeterministic,
+    PublicKeySha384PSSDeterministic, Secret, SecretKeySha384PSSDeterministic, Signature,
 };
 use rsa::rand_core::CryptoRng;
 use sha2::{Digest, Sha256};
@@ -599,6 +599,59 @@ impl PendingToken {
     /// The nonce this token will carry.
     pub fn nonce(&self) -> [u8; NONCE_LEN] {
         self.nonce
+    }
+
+    /// The client state, to keep (sealed: it unblinds the issuer's answer) until the
+    /// answer comes, across a restart: `nonce || digest || u16 len || secret || u16 len
+    /// || blinded message`. The issuer key is kept beside it by the caller.
+    pub fn encode(&self) -> Vec<u8> {
+        let secret = &self.blinding.0.secret.0;
+        let blinded = &self.blinding.0.blind_message.0;
+        let mut out = Vec::with_capacity(NONCE_LEN + 32 + 4 + secret.len() + blinded.len());
+        out.extend_from_slice(&self.nonce);
+        out.extend_from_slice(&self.challenge_digest);
+        for part in [secret, blinded] {
+            // Both are at most the modulus size (256 bytes).
+            out.extend_from_slice(&u16::try_from(part.len()).unwrap_or(u16::MAX).to_be_bytes());
+            out.extend_from_slice(part);
+        }
+        out
+    }
+
+    /// The state [`PendingToken::encode`] wrote, for a request to `issuer`.
+    pub fn decode(issuer: &IssuerPublicKey, bytes: &[u8]) -> Result<Self, TokenError> {
+        let malformed = || TokenError::WrongLength {
+            what: "pending token",
+            expected: NONCE_LEN + 32 + 4 + 2 * NK,
+            got: bytes.len(),
+        };
+        let (nonce, rest) = bytes.split_at_checked(NONCE_LEN).ok_or_else(malformed)?;
+        let (digest, mut rest) = rest.split_at_checked(32).ok_or_else(malformed)?;
+        let mut parts = [Vec::new(), Vec::new()];
+        for part in &mut parts {
+            let (len, tail) = rest.split_at_checked(2).ok_or_else(malformed)?;
+            let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
+            if len > NK {
+                return Err(malformed());
+            }
+            let (value, tail) = tail.split_at_checked(len).ok_or_else(malformed)?;
+            *part = value.to_vec();
+            rest = tail;
+        }
+        if !rest.is_empty() {
+            return Err(malformed());
+        }
+        let [secret, blinded] = parts;
+        Ok(Self {
+            issuer: issuer.clone(),
+            nonce: nonce.try_into().map_err(|_| malformed())?,
+            challenge_digest: digest.try_into().map_err(|_| malformed())?,
+            blinding: BlindingState(BlindingResult {
+                blind_message: BlindMessage(blinded),
+                secret: Secret(secret),
+                msg_randomizer: None,
+            }),
+        })
     }
 }
 

@@ -38,7 +38,7 @@ use rand::seq::IndexedRandom as _;
 pub use crate::issuer_proof::{ProvenIssuerKey, prove_issuer_key};
 use crate::{
     providers::{RouteError, providers, route},
-    store::StoredCredit,
+    store::{BlindedState, CreditStore, PendingDeposit, StoreError, StoredCredit},
 };
 
 /// How long a purchase may take to be finalized.
@@ -174,9 +174,12 @@ pub enum BuyError {
     /// The route to the issuer could not be built.
     #[error(transparent)]
     Route(#[from] RouteError),
+    /// The credit store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
     /// The deposit is paid but the issuer did not sign its tokens.
     #[error(
-        "deposit {deposit} is paid but issuer {issuer} did not sign its tokens: the funds stay in escrow; retry with `plexus credits buy --resume {deposit}`"
+        "deposit {deposit} is paid but issuer {issuer} did not sign its tokens: the funds stay in escrow; retry with `plexus credits fetch` (or `plexus credits buy --resume {deposit}`)"
     )]
     Issuance {
         /// The deposit.
@@ -253,6 +256,7 @@ pub async fn fetch_tokens(
 /// A deposit's tokens blinded once, with the answers of the batches served so far:
 /// a retry resends exactly the same requests for the batches still missing (the
 /// issuer answers a served batch again but refuses other requests for its tokens).
+/// Its state is kept sealed in the credit store, so a retry after a crash does too.
 struct Blinded {
     origins: Vec<String>,
     requests: Vec<Vec<u8>>,
@@ -287,6 +291,73 @@ impl Blinded {
         })
     }
 
+    /// The state to keep in the store.
+    fn state(&self) -> BlindedState {
+        let mut answers = vec![None; self.requests.len()];
+        for (first, _, served) in &self.batches {
+            for (i, a) in served.iter().flatten().enumerate() {
+                if let Some(slot) = answers.get_mut(*first as usize + i) {
+                    *slot = Some(hex::encode(a));
+                }
+            }
+        }
+        BlindedState {
+            origins: self.origins.clone(),
+            requests: self.requests.iter().map(hex::encode).collect(),
+            pending: self
+                .pending
+                .iter()
+                .map(|p| hex::encode(p.encode()))
+                .collect(),
+            answers,
+        }
+    }
+
+    /// The state [`Self::state`] kept, for requests to `key`.
+    fn restore(state: &BlindedState, key: &IssuerPublicKey) -> Result<Self, FetchError> {
+        let unhex = |h: &String| hex::decode(h).map_err(|e| FetchError::Malformed(e.to_string()));
+        let requests = state
+            .requests
+            .iter()
+            .map(unhex)
+            .collect::<Result<Vec<_>, _>>()?;
+        let pending = state
+            .pending
+            .iter()
+            .map(|h| Ok(PendingToken::decode(key, &unhex(h)?)?))
+            .collect::<Result<Vec<_>, FetchError>>()?;
+        let n = requests.len();
+        if pending.len() != n || state.origins.len() != n || state.answers.len() != n {
+            return Err(FetchError::Malformed(
+                "stored blinded state is inconsistent".into(),
+            ));
+        }
+        let count = u32::try_from(n)
+            .map_err(|_| FetchError::Malformed("too many tokens for one deposit".into()))?;
+        let mut batches = Vec::new();
+        for (first, len) in issuance_batches(count) {
+            let answers = &state.answers[first as usize..(first + len) as usize];
+            let served = if answers.iter().all(Option::is_some) {
+                Some(
+                    answers
+                        .iter()
+                        .flatten()
+                        .map(unhex)
+                        .collect::<Result<Vec<_>, _>>()?,
+                )
+            } else {
+                None
+            };
+            batches.push((first, len, served));
+        }
+        Ok(Self {
+            origins: state.origins.clone(),
+            requests,
+            pending,
+            batches,
+        })
+    }
+
     /// Ask for every batch not served yet, in order; stop at the first failure.
     async fn fetch(
         &mut self,
@@ -294,15 +365,24 @@ impl Blinded {
         route: &Route,
         order: IssuanceOrder<'_>,
     ) -> Result<(), FetchError> {
-        for (first, len, answers) in &mut self.batches {
-            if answers.is_some() {
-                continue;
-            }
-            let start = *first as usize;
-            let requests = &self.requests[start..start + *len as usize];
-            *answers = Some(fetch_batch(http, route, order, *first, requests).await?);
-        }
+        while self.fetch_next(http, route, order).await? {}
         Ok(())
+    }
+
+    /// Ask for the first batch not served yet; false when none is left.
+    async fn fetch_next(
+        &mut self,
+        http: &reqwest::Client,
+        route: &Route,
+        order: IssuanceOrder<'_>,
+    ) -> Result<bool, FetchError> {
+        let Some((first, len, answers)) = self.batches.iter_mut().find(|b| b.2.is_none()) else {
+            return Ok(false);
+        };
+        let start = *first as usize;
+        let requests = &self.requests[start..start + *len as usize];
+        *answers = Some(fetch_batch(http, route, order, *first, requests).await?);
+        Ok(true)
     }
 
     /// Finalize every token (all batches must be served).
@@ -378,11 +458,19 @@ async fn fetch_batch(
         .collect()
 }
 
+/// How long after payment a deposit's tokens are fetched by default: at a moment
+/// drawn uniformly at random within this window.
+pub const DEFAULT_ISSUANCE_WINDOW: Duration = Duration::from_secs(30 * 60);
+
 /// Pay for `credits` (a bundle size) on chain with `coldkey` and fetch the tokens
-/// through `relay`; the issuer is `issuer`, else one at random among those on chain
-/// with a 1-credit key. Nothing is paid unless the relay lists the chosen issuer and
-/// its record and key are proven under a header `anchor`'s validators finalized.
+/// through `relay` at once; the issuer is `issuer`, else one at random among those on
+/// chain with a 1-credit key. Nothing is paid unless the relay lists the chosen issuer
+/// and its record and key are proven under a header `anchor`'s validators finalized.
 /// Any key on sale is accepted: see [`buy_with_policy`].
+///
+/// Issuing at the moment of payment lets the relay link the client's address to the
+/// wallet the purchase names on chain: a wallet that can wait uses [`pay`] and
+/// [`fetch_pending`] instead.
 pub async fn buy(
     client: &Client,
     anchor: &TrustAnchor,
@@ -404,8 +492,7 @@ pub async fn buy(
 }
 
 /// [`buy`] from an issuer whose bond covers the purchase and whose 1-credit key on
-/// sale meets `policy`; nothing is paid otherwise. The issuer record and key are
-/// proven under a header `anchor`'s validators finalized before paying.
+/// sale meets `policy`; nothing is paid otherwise.
 pub async fn buy_with_policy(
     client: &Client,
     anchor: &TrustAnchor,
@@ -415,6 +502,171 @@ pub async fn buy_with_policy(
     relay: &str,
     policy: KeyPolicy,
 ) -> Result<Vec<StoredCredit>, BuyError> {
+    let deposit = pay_deposit(client, anchor, coldkey, credits, issuer, relay, policy).await?;
+    issue(client, anchor, coldkey, &deposit, relay, None).await
+}
+
+/// Pay for `credits` like [`buy_with_policy`], but only record the deposit in `store`
+/// as pending: its tokens are fetched through `relay` (the issuance relay: not the one
+/// requests use, where another exists) by [`fetch_pending`] no earlier than a moment
+/// drawn uniformly at random within `window` from now. The purchase on chain names the
+/// wallet; an issuance at a random later time, among everyone else's, does not tell
+/// the relay which purchase its client made (RFC 9576 section 7).
+#[allow(clippy::too_many_arguments)]
+pub async fn pay(
+    client: &Client,
+    anchor: &TrustAnchor,
+    store: &CreditStore,
+    coldkey: &Keypair,
+    credits: u32,
+    issuer: Option<AccountId>,
+    policy: KeyPolicy,
+    relay: &str,
+    window: Duration,
+) -> Result<PendingDeposit, BuyError> {
+    let deposit = pay_deposit(client, anchor, coldkey, credits, issuer, relay, policy).await?;
+    let delay = rand::RngExt::random_range(&mut rand::rng(), 0..=window.as_secs());
+    let pending = PendingDeposit {
+        deposit: deposit.id,
+        issuer: deposit.issuer.to_address(),
+        credits: deposit.credits,
+        not_before: unix_now().saturating_add(delay),
+        relay: relay.to_owned(),
+        blinded: None,
+    };
+    store.add_pending(pending.clone())?;
+    Ok(pending)
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// What [`fetch_pending`] did.
+#[derive(Debug, Default)]
+pub struct Fetched {
+    /// Deposits issued, with their token counts.
+    pub issued: Vec<(u64, usize)>,
+    /// Deposits not due yet.
+    pub waiting: Vec<PendingDeposit>,
+    /// Deposits whose issuance failed (they stay pending).
+    pub failed: Vec<(u64, BuyError)>,
+}
+
+/// Fetch the tokens of `store`'s pending deposits that are due (all of them when
+/// `all`), each through the relay chosen when it was paid unless `relay` overrides it;
+/// the tokens go into `store`.
+pub async fn fetch_pending(
+    client: &Client,
+    anchor: &TrustAnchor,
+    store: &CreditStore,
+    coldkey: &Keypair,
+    all: bool,
+    relay: Option<&str>,
+) -> Result<Fetched, StoreError> {
+    let mut out = Fetched::default();
+    let now = unix_now();
+    for pending in store.pending()? {
+        if !all && pending.not_before > now {
+            out.waiting.push(pending);
+            continue;
+        }
+        let via = relay.unwrap_or(&pending.relay);
+        match issue_pending(client, anchor, store, coldkey, &pending, via).await {
+            Ok(n) => out.issued.push((pending.deposit, n)),
+            Err(e) => out.failed.push((pending.deposit, e)),
+        }
+    }
+    Ok(out)
+}
+
+/// Fetch the tokens of deposit `id`, paid earlier by `coldkey`, through `relay` now,
+/// into `store`; a deposit `store` holds as pending resends the requests it kept.
+/// The tokens issued.
+pub async fn resume_into(
+    client: &Client,
+    anchor: &TrustAnchor,
+    store: &CreditStore,
+    coldkey: &Keypair,
+    id: u64,
+    relay: &str,
+) -> Result<usize, BuyError> {
+    let pending = match store.pending()?.into_iter().find(|p| p.deposit == id) {
+        Some(p) => p,
+        None => {
+            let deposit = own_deposit(client, coldkey, id).await?;
+            let p = PendingDeposit {
+                deposit: id,
+                issuer: deposit.issuer.to_address(),
+                credits: deposit.credits,
+                not_before: 0,
+                relay: relay.to_owned(),
+                blinded: None,
+            };
+            store.add_pending(p.clone())?;
+            p
+        }
+    };
+    issue_pending(client, anchor, store, coldkey, &pending, relay).await
+}
+
+/// Issue one pending deposit through `relay`, its state kept in `store` batch by
+/// batch; the tokens issued (0 for a deposit refunded meanwhile, which is dropped).
+async fn issue_pending(
+    client: &Client,
+    anchor: &TrustAnchor,
+    store: &CreditStore,
+    coldkey: &Keypair,
+    pending: &PendingDeposit,
+    relay: &str,
+) -> Result<usize, BuyError> {
+    let deposit = own_deposit(client, coldkey, pending.deposit).await?;
+    if deposit.refunded.is_some() {
+        store.drop_pending(deposit.id)?;
+        return Ok(0);
+    }
+    wait_for_listing(&reqwest::Client::new(), relay, &deposit.issuer).await?;
+    let credits = issue(
+        client,
+        anchor,
+        coldkey,
+        &deposit,
+        relay,
+        Some((store, pending.blinded.as_ref())),
+    )
+    .await?;
+    let n = credits.len();
+    store.complete(deposit.id, credits)?;
+    Ok(n)
+}
+
+/// Deposit `id`, checked to be `coldkey`'s.
+async fn own_deposit(client: &Client, coldkey: &Keypair, id: u64) -> Result<Deposit, BuyError> {
+    let deposit = client
+        .deposit(id)
+        .await
+        .map_err(|source| BuyError::UnknownDeposit { id, source })?
+        .deposit;
+    if deposit.buyer != coldkey.account() {
+        return Err(BuyError::NotYourDeposit(id));
+    }
+    Ok(deposit)
+}
+
+/// Pay for `credits` with `coldkey` into an issuer key that meets `policy` and that
+/// `relay` lists; the deposit on chain.
+async fn pay_deposit(
+    client: &Client,
+    anchor: &TrustAnchor,
+    coldkey: &Keypair,
+    credits: u32,
+    issuer: Option<AccountId>,
+    relay: &str,
+    policy: KeyPolicy,
+) -> Result<Deposit, BuyError> {
     let list = client.issuers().await?;
     let price = list.credit_price.saturating_mul(u64::from(credits));
     // Issuers that sell now: not retired, a 1-credit key on sale, a bond that covers
@@ -467,7 +719,7 @@ pub async fn buy_with_policy(
             reason: format!("the node says deposit {} paid another key", deposit.id),
         });
     }
-    issue(client, anchor, coldkey, &deposit, relay).await
+    Ok(deposit)
 }
 
 /// Prove the (issuer, key) a purchase picked from a node's listing: what the node
@@ -541,16 +793,9 @@ pub async fn resume(
     id: u64,
     relay: &str,
 ) -> Result<Vec<StoredCredit>, BuyError> {
-    let deposit = client
-        .deposit(id)
-        .await
-        .map_err(|source| BuyError::UnknownDeposit { id, source })?
-        .deposit;
-    if deposit.buyer != coldkey.account() {
-        return Err(BuyError::NotYourDeposit(id));
-    }
+    let deposit = own_deposit(client, coldkey, id).await?;
     wait_for_listing(&reqwest::Client::new(), relay, &deposit.issuer).await?;
-    issue(client, anchor, coldkey, &deposit, relay).await
+    issue(client, anchor, coldkey, &deposit, relay, None).await
 }
 
 /// Wait until `relay` lists `issuer` as a target (it reads the chain every few
@@ -594,7 +839,9 @@ async fn wait_for_listing(
 
 /// Ask the deposit's issuer, through `relay`, to sign its tokens, each bound to a
 /// provider chosen at random; retried for a while, since a paid deposit is signed at
-/// most once and an attempt that never reached the issuer costs nothing. The issuer's
+/// most once and an attempt that never reached the issuer costs nothing. With `kept`,
+/// the blinded state is the one the store kept (if any) and is saved there after
+/// every batch, so a retry after a crash resends the same requests. The issuer's
 /// record and the deposit's key are proven under `anchor` first.
 async fn issue(
     client: &Client,
@@ -602,6 +849,7 @@ async fn issue(
     coldkey: &Keypair,
     deposit: &Deposit,
     relay: &str,
+    kept: Option<(&CreditStore, Option<&BlindedState>)>,
 ) -> Result<Vec<StoredCredit>, BuyError> {
     let list = client.issuers().await?;
     let issuer = list
@@ -646,12 +894,21 @@ async fn issue(
         issuer: issuer.hotkey,
         source,
     };
-    let mut blinded = Blinded::new(order, &origins).map_err(fail)?;
+    let mut blinded = match kept {
+        Some((_, Some(state))) => Blinded::restore(state, &public).map_err(fail)?,
+        _ => Blinded::new(order, &origins).map_err(fail)?,
+    };
+    let save = |b: &Blinded| match kept {
+        Some((store, _)) => store.save_blinded(deposit.id, b.state()),
+        None => Ok(()),
+    };
+    save(&blinded)?;
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match blinded.fetch(&http, &route, order).await {
-            Ok(()) => break,
+        match blinded.fetch_next(&http, &route, order).await {
+            Ok(true) => save(&blinded)?,
+            Ok(false) => break,
             Err(e) if attempt < ISSUANCE_ATTEMPTS => {
                 tracing::warn!(deposit = deposit.id, attempt, error = %e, "issuance failed; retrying");
                 tokio::time::sleep(Duration::from_secs(2)).await;
@@ -688,6 +945,53 @@ mod tests {
         }))
         .unwrap();
         (info, key)
+    }
+
+    #[test]
+    fn a_crash_after_a_served_batch_resends_the_same_requests_and_still_finalizes() {
+        let issuer_key = plexus_privacy::token::IssuerKey::generate().unwrap();
+        let buyer = Keypair::from_label("buyer");
+        let hotkey = Keypair::from_label("issuer").account();
+        let order = IssuanceOrder {
+            chain_id: 1,
+            deposit: 7,
+            buyer: &buyer,
+            issuer: &hotkey,
+            key: issuer_key.public(),
+        };
+        let origins: Vec<String> = (0..150).map(|i| format!("provider-{}", i % 3)).collect();
+        let mut blinded = Blinded::new(order, &origins).unwrap();
+        // The first batch is served, then the process dies: only the sealed state is left.
+        let (first, len, answers) = &mut blinded.batches[0];
+        let start = *first as usize;
+        *answers = Some(
+            blinded.requests[start..start + *len as usize]
+                .iter()
+                .map(|r| issuer_key.issue(r).unwrap().encode())
+                .collect(),
+        );
+        let kept = serde_json::to_string(&blinded.state()).unwrap();
+        drop(blinded);
+        let mut restored =
+            Blinded::restore(&serde_json::from_str(&kept).unwrap(), issuer_key.public()).unwrap();
+        assert!(
+            restored.batches[0].2.is_some(),
+            "the served batch is not asked again"
+        );
+        assert!(restored.batches[1].2.is_none());
+        // The retry sends the very requests the issuer committed to, and the tokens
+        // of both batches finalize.
+        let (first, len, answers) = &mut restored.batches[1];
+        let start = *first as usize;
+        *answers = Some(
+            restored.requests[start..start + *len as usize]
+                .iter()
+                .map(|r| issuer_key.issue(r).unwrap().encode())
+                .collect(),
+        );
+        let tokens = restored.finish().unwrap();
+        assert_eq!(tokens.len(), 150);
+        assert_eq!(tokens[4].origin, "provider-1");
     }
 
     #[test]

@@ -109,6 +109,8 @@ impl Answer {
 pub struct Session {
     client: Client,
     relay: String,
+    /// The relay issuance goes through when this session buys (default: `relay`).
+    issuance_relay: Option<String>,
     store: CreditStore,
     anchor: TrustAnchor,
     /// Provider keys already proven: (hotkey, encoded key config). A key is proven
@@ -125,6 +127,7 @@ impl Session {
         Self {
             client,
             relay,
+            issuance_relay: None,
             store,
             anchor,
             proven: Mutex::default(),
@@ -137,6 +140,27 @@ impl Session {
     pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
+    }
+
+    /// Buy through `relay`, not the one requests go through: that relay then never
+    /// sees the client that paid for a deposit fetch its tokens.
+    pub fn with_issuance_relay(mut self, relay: Option<String>) -> Self {
+        self.issuance_relay = relay;
+        self
+    }
+
+    /// Fetch the tokens of this wallet's paid deposits that are due, each through the
+    /// relay chosen when it was paid (see [`issuance::pay`]).
+    pub async fn fetch_due(&self, coldkey: &Keypair) -> Result<issuance::Fetched, StoreError> {
+        issuance::fetch_pending(
+            &self.client,
+            &self.anchor,
+            &self.store,
+            coldkey,
+            false,
+            None,
+        )
+        .await
     }
 
     /// The relay requests go through.
@@ -191,15 +215,9 @@ impl Session {
             if round == rounds {
                 break;
             }
-            let bought = issuance::buy(
-                &self.client,
-                &self.anchor,
-                coldkey,
-                bundle,
-                None,
-                &self.relay,
-            )
-            .await?;
+            let relay = self.issuance_relay.as_deref().unwrap_or(&self.relay);
+            let bought =
+                issuance::buy(&self.client, &self.anchor, coldkey, bundle, None, relay).await?;
             self.store.add(bought)?;
             tracing::info!(credits = bundle, "bought credits");
         }

@@ -1,5 +1,6 @@
-//! A wallet's unspent credit tokens, sealed at rest with a key only its coldkey
-//! derives, and safe to use from several processes at once.
+//! A wallet's unspent credit tokens and paid deposits awaiting issuance, sealed at
+//! rest with a key only its coldkey derives, and safe to use from several processes
+//! at once.
 
 use std::{
     collections::BTreeMap,
@@ -62,10 +63,48 @@ impl StoredCredit {
     }
 }
 
+/// A deposit paid on chain whose tokens are not fetched yet: fetched no earlier than
+/// `not_before`, drawn at random when it was paid, so the issuance request (and the
+/// client address the relay sees with it) is not linked by its timing to the purchase
+/// on chain, which names the wallet (RFC 9576 section 7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingDeposit {
+    /// The deposit id on chain.
+    pub deposit: u64,
+    /// The issuer hotkey address.
+    pub issuer: String,
+    /// Credits paid.
+    pub credits: u32,
+    /// Unix seconds before which the tokens are not fetched.
+    pub not_before: u64,
+    /// The relay the issuance goes through (chosen at purchase: not the one requests
+    /// use, where another exists).
+    pub relay: String,
+    /// The blinded requests once made (kept so a retry after a crash resends exactly
+    /// the same batches), with the answers of the batches served so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blinded: Option<BlindedState>,
+}
+
+/// A deposit's tokens blinded once: what a retry needs to ask for the same tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlindedState {
+    /// The provider hotkey address each token is bound to.
+    pub origins: Vec<String>,
+    /// Each token's encoded request, hex.
+    pub requests: Vec<String>,
+    /// Each token's client state (it unblinds the answer), hex.
+    pub pending: Vec<String>,
+    /// Each token's blind signature once its batch was served, hex.
+    pub answers: Vec<Option<String>>,
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct StoreFile {
     version: u32,
     credits: Vec<StoredCredit>,
+    #[serde(default)]
+    pending: Vec<PendingDeposit>,
 }
 
 const STORE_AAD: &[u8] = b"plexus/credits/store/v1";
@@ -100,23 +139,30 @@ impl CreditStore {
         Ok(store)
     }
 
-    fn load(&self) -> Result<Vec<StoredCredit>, StoreError> {
+    fn load_file(&self) -> Result<StoreFile, StoreError> {
         Ok(match open_sealed(&self.path, &self.key, STORE_AAD)? {
-            Some(plain) => {
-                serde_json::from_slice::<StoreFile>(&plain)
-                    .map_err(|source| StoreError::Corrupt {
-                        path: self.path.clone(),
-                        source,
-                    })?
-                    .credits
-            }
-            None => Vec::new(),
+            Some(plain) => serde_json::from_slice::<StoreFile>(&plain).map_err(|source| {
+                StoreError::Corrupt {
+                    path: self.path.clone(),
+                    source,
+                }
+            })?,
+            None => StoreFile::default(),
         })
+    }
+
+    fn load(&self) -> Result<Vec<StoredCredit>, StoreError> {
+        Ok(self.load_file()?.credits)
     }
 
     /// Apply `change` to the tokens as they are on disk now, under the lock, and write
     /// the result before releasing it.
     fn update<R>(&self, change: impl FnOnce(&mut Vec<StoredCredit>) -> R) -> Result<R, StoreError> {
+        self.update_file(|file| change(&mut file.credits))
+    }
+
+    /// [`Self::update`] of the whole file: tokens and pending deposits.
+    fn update_file<R>(&self, change: impl FnOnce(&mut StoreFile) -> R) -> Result<R, StoreError> {
         let lock_path = self.path.with_extension("enc.lock");
         let lock_error = |source| StoreError::Lock {
             path: lock_path.clone(),
@@ -132,13 +178,10 @@ impl CreditStore {
             .open(&lock_path)
             .map_err(lock_error)?;
         lock.lock().map_err(lock_error)?;
-        let mut credits = self.load()?;
-        let out = change(&mut credits);
-        let plain = serde_json::to_vec(&StoreFile {
-            version: 1,
-            credits,
-        })
-        .map_err(|source| StoreError::Corrupt {
+        let mut file = self.load_file()?;
+        let out = change(&mut file);
+        file.version = 1;
+        let plain = serde_json::to_vec(&file).map_err(|source| StoreError::Corrupt {
             path: self.path.clone(),
             source,
         })?;
@@ -149,6 +192,47 @@ impl CreditStore {
     /// Add tokens.
     pub fn add(&self, credits: impl IntoIterator<Item = StoredCredit>) -> Result<(), StoreError> {
         self.update(|held| held.extend(credits))
+    }
+
+    /// Record a paid deposit whose tokens are to be fetched later.
+    pub fn add_pending(&self, pending: PendingDeposit) -> Result<(), StoreError> {
+        self.update_file(|file| {
+            file.pending.retain(|p| p.deposit != pending.deposit);
+            file.pending.push(pending);
+        })
+    }
+
+    /// The paid deposits whose tokens are not fetched yet.
+    pub fn pending(&self) -> Result<Vec<PendingDeposit>, StoreError> {
+        Ok(self.load_file()?.pending)
+    }
+
+    /// Keep deposit `deposit`'s blinded state (a crash after this resends the same
+    /// requests); no-op when it is no longer pending.
+    pub fn save_blinded(&self, deposit: u64, blinded: BlindedState) -> Result<(), StoreError> {
+        self.update_file(|file| {
+            if let Some(p) = file.pending.iter_mut().find(|p| p.deposit == deposit) {
+                p.blinded = Some(blinded);
+            }
+        })
+    }
+
+    /// Deposit `deposit` is issued: its tokens go in, its pending record out, in one
+    /// write.
+    pub fn complete(
+        &self,
+        deposit: u64,
+        credits: impl IntoIterator<Item = StoredCredit>,
+    ) -> Result<(), StoreError> {
+        self.update_file(|file| {
+            file.pending.retain(|p| p.deposit != deposit);
+            file.credits.extend(credits);
+        })
+    }
+
+    /// Forget pending deposit `deposit` (e.g. refunded on chain).
+    pub fn drop_pending(&self, deposit: u64) -> Result<(), StoreError> {
+        self.update_file(|file| file.pending.retain(|p| p.deposit != deposit))
     }
 
     /// Credits held per provider origin.

@@ -475,7 +475,7 @@ impl PrivateNet {
     }
 
     /// A fresh wallet `name` with `plx` from the faucet and `credits` bought through
-    /// `relay`; returns its coldkey address.
+    /// `relay` and issued at once; returns its coldkey address.
     pub(crate) fn user(&self, name: &str, plx: u32, credits: u32, relay: &str) -> String {
         let made = json(&ok(self
             .cli()
@@ -498,6 +498,9 @@ impl PrivateNet {
             &credits.to_string(),
             "--relay",
             relay,
+            // The tests chat right after buying: they accept that the relay can link
+            // the purchase to the client (see `credits buy --now`).
+            "--now",
         ])));
         assert_eq!(bought["credits"], credits, "{bought}");
         made["coldkey"].as_str().unwrap_or_default().to_owned()
