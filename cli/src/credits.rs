@@ -331,7 +331,7 @@ async fn fetch(ctx: &Context, args: &FetchArgs) -> anyhow::Result<()> {
     let failed: Vec<String> = fetched
         .failed
         .iter()
-        .map(|(d, e)| format!("deposit {d}: {}", anyhow::Error::from(clone_error(e))))
+        .map(|(d, e)| format!("deposit {d}: {}", error_chain(e)))
         .collect();
     let now = issuance::unix_now();
     output::print(
@@ -354,7 +354,7 @@ async fn fetch(ctx: &Context, args: &FetchArgs) -> anyhow::Result<()> {
 }
 
 /// A failed issuance's message chain, for printing.
-fn clone_error(e: &issuance::BuyError) -> anyhow::Error {
+fn error_chain(e: &issuance::BuyError) -> String {
     let mut text = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
@@ -362,7 +362,7 @@ fn clone_error(e: &issuance::BuyError) -> anyhow::Error {
         text.push_str(&s.to_string());
         source = s.source();
     }
-    anyhow::anyhow!(text)
+    text
 }
 
 fn fetched_text(fetched: &Fetched, failed: &[String], now: u64, total: u64) -> String {
@@ -508,7 +508,7 @@ pub(crate) async fn open_session(
                 eprintln!("Fetched {n} tokens of deposit {d}.");
             }
             for (d, e) in &fetched.failed {
-                eprintln!("warning: deposit {d} stays pending: {}", clone_error(e));
+                eprintln!("warning: deposit {d} stays pending: {}", error_chain(e));
             }
             if !fetched.waiting.is_empty() {
                 eprintln!(
