@@ -142,7 +142,8 @@ mod tests {
                 .unwrap()
                 .iter()
                 .any(|k| {
-                    k.key_id() == id && k.encoded() == s.key(epoch).unwrap().public_config().unwrap().encoded()
+                    k.key_id() == id
+                        && k.encoded() == s.key(epoch).unwrap().public_config().unwrap().encoded()
                 })
         };
         assert!(!accepts(0, 2));
@@ -160,14 +161,24 @@ mod tests {
         assert_eq!(list.iter().map(|k| k.key_id()).collect::<Vec<_>>(), [2, 3]);
         assert_eq!(pick_key(&list, 25, 10).unwrap().key_id(), 3);
         assert_eq!(pick_key(&list, 35, 10).unwrap().key_id(), 3);
-        assert!(pick_key(&list, 45, 10).is_none(), "both keys are past their window");
+        assert!(
+            pick_key(&list, 45, 10).is_none(),
+            "both keys are past their window"
+        );
     }
 
     #[test]
     fn keys_of_different_epochs_and_seeds_differ() {
         let a = KeySchedule::new(&[7; 32], 10).unwrap();
         let b = KeySchedule::new(&[8; 32], 10).unwrap();
-        let enc = |s: &KeySchedule, e| s.key(e).unwrap().public_config().unwrap().encoded().to_vec();
+        let enc = |s: &KeySchedule, e| {
+            s.key(e)
+                .unwrap()
+                .public_config()
+                .unwrap()
+                .encoded()
+                .to_vec()
+        };
         assert_ne!(enc(&a, 1), enc(&a, 257));
         assert_ne!(enc(&a, 1), enc(&b, 1));
         assert_eq!(enc(&a, 1), enc(&a.clone(), 1));
