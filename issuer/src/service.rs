@@ -339,8 +339,8 @@ async fn follow_schedule(mut s: Schedule, issuer: std::sync::Arc<Issuer>) {
                     }
                 };
                 specs.push(spec(e, &key));
-                if !s.held.contains_key(&e) {
-                    s.held.insert(e, Hash(key.public().key_id()));
+                if let std::collections::btree_map::Entry::Vacant(slot) = s.held.entry(e) {
+                    slot.insert(Hash(key.public().key_id()));
                     issuer.add_key(key);
                 }
             }
