@@ -32,9 +32,6 @@ pub(crate) struct IssuerArgs {
     /// The URL published on chain (default: http://LISTEN).
     #[arg(long)]
     public_url: Option<String>,
-    /// The key epoch to issue under (a new epoch means a new RSA key) [default: 0].
-    #[arg(long)]
-    key_epoch: Option<u32>,
     /// State folder (keys, used deposits). Default: ~/.plexus/issuer/HOTKEY.
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -52,7 +49,6 @@ pub(crate) struct IssuerConfig {
     netuid: Option<Netuid>,
     listen: SocketAddr,
     public_url: Option<String>,
-    key_epoch: u32,
     data_dir: Option<PathBuf>,
     /// Seconds the registration transaction may take to be finalized.
     tx_timeout_secs: u64,
@@ -67,7 +63,6 @@ impl Default for IssuerConfig {
             netuid: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8100)),
             public_url: None,
-            key_epoch: 0,
             data_dir: None,
             tx_timeout_secs: DEFAULT_TX_TIMEOUT.as_secs(),
         }
@@ -97,7 +92,6 @@ pub(crate) async fn run(ctx: &Context, flags: IssuerArgs) -> anyhow::Result<()> 
         netuid,
         listen: args.listen,
         public_url: args.public_url.clone(),
-        key_epoch: args.key_epoch,
         data_dir,
         tx_timeout: Duration::from_secs(args.tx_timeout_secs),
     })

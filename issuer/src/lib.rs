@@ -185,7 +185,7 @@ pub struct StoreError(String);
 pub struct Issuer {
     hotkey: AccountId,
     chain_id: u64,
-    keys: BTreeMap<Hash, IssuerKey>,
+    keys: std::sync::RwLock<BTreeMap<Hash, IssuerKey>>,
     db: Database,
     signed: std::sync::atomic::AtomicU64,
     in_flight: Mutex<BTreeSet<u64>>,
@@ -196,7 +196,7 @@ impl std::fmt::Debug for Issuer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Issuer")
             .field("hotkey", &self.hotkey)
-            .field("keys", &self.keys.len())
+            .field("keys", &self.keys().len())
             .finish()
     }
 }
@@ -219,10 +219,11 @@ impl Issuer {
         Ok(Self {
             hotkey,
             chain_id,
-            keys: keys
-                .into_iter()
-                .map(|k| (Hash(k.public().key_id()), k))
-                .collect(),
+            keys: std::sync::RwLock::new(
+                keys.into_iter()
+                    .map(|k| (Hash(k.public().key_id()), k))
+                    .collect(),
+            ),
             db,
             signed: std::sync::atomic::AtomicU64::new(0),
             in_flight: Mutex::new(BTreeSet::new()),
@@ -239,6 +240,36 @@ impl Issuer {
     /// The issuer hotkey.
     pub fn hotkey(&self) -> &AccountId {
         &self.hotkey
+    }
+
+    /// Issue under `key` too (a new key epoch's key), from now on.
+    pub fn add_key(&self, key: IssuerKey) {
+        let mut keys = self
+            .keys
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        keys.insert(Hash(key.public().key_id()), key);
+    }
+
+    /// Stop issuing under the key `key_id` (its deposits closed).
+    pub fn remove_key(&self, key_id: &Hash) {
+        let mut keys = self
+            .keys
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        keys.remove(key_id);
+    }
+
+    /// The ids of the keys issued under.
+    pub fn key_ids(&self) -> Vec<Hash> {
+        self.keys().keys().copied().collect()
+    }
+
+    fn keys(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<Hash, IssuerKey>> {
+        // Keys are inserted and removed whole: a poisoned lock still holds a valid map.
+        self.keys
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Answer `request` for `deposit` (as read from the chain).
@@ -262,8 +293,8 @@ impl Issuer {
                 issuer: deposit.issuer,
             });
         }
-        let key = self
-            .keys
+        let keys = self.keys();
+        let key = keys
             .get(&deposit.key_id)
             .ok_or(IssueError::UnknownKey(deposit.key_id))?;
         let (first, len) = match request.first {
@@ -521,6 +552,11 @@ impl Service {
             ohttp: Arc::new(ohttp),
             node,
         }
+    }
+
+    /// The issuer served (its keys can change while it serves).
+    pub fn issuer(&self) -> &Arc<Issuer> {
+        &self.issuer
     }
 
     /// The gateway's OHTTP key list, for `RegisterIssuer`.

@@ -17,4 +17,5 @@ pub mod chunked;
 pub mod message;
 pub mod oblivious;
 pub mod padding;
+pub mod rotation;
 pub mod token;

@@ -300,7 +300,7 @@ pub struct PrivateGateway {
 }
 
 struct GatewayInner {
-    ohttp: Gateway,
+    ohttp: RwLock<Arc<Gateway>>,
     origin: String,
     keyring: RwLock<Keyring>,
     spent: Arc<SpentStore>,
@@ -395,7 +395,7 @@ impl PrivateGateway {
     ) -> Self {
         Self {
             inner: Arc::new(GatewayInner {
-                ohttp,
+                ohttp: RwLock::new(Arc::new(ohttp)),
                 origin,
                 keyring: RwLock::new(Keyring::new()),
                 spent: Arc::new(spent),
@@ -426,9 +426,25 @@ impl PrivateGateway {
         }
     }
 
-    /// The OHTTP key configurations to publish on chain.
+    /// The OHTTP key configurations the gateway accepts now.
     pub fn key_list(&self) -> Result<Vec<u8>, OhttpError> {
-        self.inner.ohttp.key_list()
+        self.ohttp().key_list()
+    }
+
+    /// Replace the OHTTP keys accepted (a key rotation): requests sealed to a key
+    /// that left are refused as `unknown_ohttp_key` from now on.
+    pub fn set_ohttp(&self, ohttp: Gateway) {
+        if let Ok(mut g) = self.inner.ohttp.write() {
+            *g = Arc::new(ohttp);
+        }
+    }
+
+    /// The OHTTP keys accepted now.
+    fn ohttp(&self) -> Arc<Gateway> {
+        match self.inner.ohttp.read() {
+            Ok(g) => Arc::clone(&g),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
     }
 
     /// The spent store (and settlement queue). Its methods block: call them from a
@@ -694,7 +710,7 @@ async fn whole(
     body: Bytes,
     permit: tokio::sync::OwnedSemaphorePermit,
 ) -> Result<Response, PrivateError> {
-    let opened = gw.inner.ohttp.decapsulate(&body)?;
+    let opened = gw.ohttp().decapsulate(&body)?;
     let admitted = gw.admit(opened.replay_id.0, &opened.request).await?;
     drop(permit);
     let plaintext = match admitted {
@@ -748,7 +764,7 @@ async fn streamed(
     body: Bytes,
     permit: tokio::sync::OwnedSemaphorePermit,
 ) -> Result<Response, PrivateError> {
-    let opened = chunked::decapsulate(&gw.inner.ohttp, &body)?;
+    let opened = chunked::decapsulate(&gw.ohttp(), &body)?;
     let mut sealer = opened.response;
     let admitted = gw.admit(opened.replay_id.0, &opened.request).await?;
     drop(permit);

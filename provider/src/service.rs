@@ -14,8 +14,12 @@ use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Durat
 
 use axum::Router;
 use plexus_client::Client;
+use plexus_client::ClientError;
 use plexus_inference::{Embedder, Engine, ModelInfo};
-use plexus_privacy::oblivious::{Gateway, GatewayKey, OhttpError};
+use plexus_privacy::{
+    oblivious::OhttpError,
+    rotation::{KeySchedule, Window},
+};
 use plexus_types::{Endpoint, Keypair, Netuid};
 use plexus_wallet::WalletError;
 use thiserror::Error;
@@ -29,8 +33,9 @@ use crate::{
     spent::{SpentError, SpentStore},
 };
 
-/// File in [`OnChain::data_dir`] holding the seed of the provider's OHTTP key, so
-/// the key published on chain survives restarts.
+/// File in [`OnChain::data_dir`] holding the seed the provider's OHTTP keys are
+/// derived from (one per key epoch, see [`plexus_privacy::rotation`]), so the keys
+/// published on chain survive restarts.
 pub const OHTTP_SEED_FILE: &str = "ohttp.seed";
 /// The spent-token store (and settlement queue) in [`OnChain::data_dir`].
 pub const SPENT_FILE: &str = "spent.redb";
@@ -39,6 +44,9 @@ pub const DEFAULT_TX_TIMEOUT: Duration = Duration::from_secs(60);
 /// How often the accepted issuer keys are read from the chain: cheap (one small
 /// read), and a new issuer's tokens work within a second.
 const KEYRING_REFRESH: Duration = Duration::from_secs(1);
+/// How often the tip is read to rotate the OHTTP keys (a boundary is acted on within
+/// this, well inside the grace of [`plexus_privacy::rotation::grace_blocks`]).
+const ROTATION_POLL: Duration = Duration::from_millis(250);
 
 /// Who may use the plain (unpaid) OpenAI API and `/metrics`.
 #[derive(Debug, Clone, Default)]
@@ -108,6 +116,9 @@ pub enum ServiceError {
     /// The OHTTP gateway could not be set up from its seed.
     #[error(transparent)]
     Ohttp(#[from] OhttpError),
+    /// The chain's key schedule (its key period and tip) could not be read.
+    #[error("cannot read the key schedule from the node")]
+    Chain(#[source] ClientError),
     /// The spent-token store could not be opened.
     #[error(
         "cannot open the spent-token store in {} (is another provider using it?)",
@@ -175,6 +186,15 @@ struct Settlement {
     netuid: Netuid,
     every: Duration,
     tx_timeout: Duration,
+    rotation: Option<Rotation>,
+}
+
+/// What the key rotation needs: the schedule, where it stands, and how to re-announce.
+struct Rotation {
+    schedule: KeySchedule,
+    window: Window,
+    endpoint: Endpoint,
+    coldkey: Keypair,
 }
 
 impl ProviderService {
@@ -230,10 +250,13 @@ impl ProviderService {
             }
             None => None,
         };
-        let (ohttp, spent) = open_private_state(&chain.data_dir)?;
+        let (schedule, spent) = open_private_state(&chain.data_dir, &chain.node).await?;
+        let height = chain.node.tip_height().await.map_err(ServiceError::Chain)?;
+        let window = schedule.window(height);
+        let ohttp = schedule.gateway(window)?;
         let endpoint = Endpoint {
             url: url.clone(),
-            ohttp_keys: ohttp.key_list()?,
+            ohttp_keys: schedule.published(window)?,
             model: model.id.clone(),
             weights_hash: model.weights_hash,
             operator,
@@ -270,6 +293,12 @@ impl ProviderService {
                 netuid: chain.netuid,
                 every: chain.settle_every,
                 tx_timeout: chain.tx_timeout,
+                rotation: Some(Rotation {
+                    schedule,
+                    window,
+                    endpoint,
+                    coldkey: chain.coldkey,
+                }),
             }),
         })
     }
@@ -364,11 +393,20 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, ServiceError> {
         .map_err(|source| ServiceError::Bind { addr, source })
 }
 
-/// The private path's state in `dir`: an OHTTP gateway whose key is derived from a
-/// seed kept across restarts, and the spent-token store.
-fn open_private_state(dir: &std::path::Path) -> Result<(Gateway, SpentStore), ServiceError> {
+/// The private path's state in `dir`: the OHTTP key schedule, from a seed kept
+/// across restarts and the chain's key period, and the spent-token store.
+async fn open_private_state(
+    dir: &std::path::Path,
+    node: &Client,
+) -> Result<(KeySchedule, SpentStore), ServiceError> {
+    let period = node
+        .chain()
+        .await
+        .map_err(ServiceError::Chain)?
+        .params
+        .issuer_key_period;
     let seed = plexus_wallet::load_or_create_secret(&dir.join(OHTTP_SEED_FILE))?;
-    let ohttp = Gateway::new(vec![GatewayKey::derive(1, &seed)?])?;
+    let ohttp = KeySchedule::new(&seed, period)?;
     let spent = SpentStore::open(dir.join(SPENT_FILE)).map_err(|source| ServiceError::Spent {
         dir: dir.to_path_buf(),
         source,
@@ -379,10 +417,21 @@ fn open_private_state(dir: &std::path::Path) -> Result<(Gateway, SpentStore), Se
 impl Settlement {
     /// Keep the accepted issuer keys in step with the chain, and settle redeemed
     /// tokens: two tasks, running until aborted.
-    fn spawn(self) -> Vec<JoinHandle<()>> {
+    fn spawn(mut self) -> Vec<JoinHandle<()>> {
         let keyring = tokio::spawn(follow_issuer_keys(self.node.clone(), self.gateway.clone()));
-        let settle = tokio::spawn(self.settle_forever());
-        vec![keyring, settle]
+        let mut tasks = vec![keyring];
+        if let Some(rotation) = self.rotation.take() {
+            tasks.push(tokio::spawn(rotate_keys(
+                rotation,
+                self.node.clone(),
+                self.gateway.clone(),
+                self.hotkey.clone(),
+                self.netuid,
+                self.tx_timeout,
+            )));
+        }
+        tasks.push(tokio::spawn(self.settle_forever()));
+        tasks
     }
 
     /// Every `every`, pay the queued tokens' credits to the hotkey on chain.
@@ -409,6 +458,58 @@ impl Settlement {
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "settlement round failed; tokens stay queued"),
+            }
+        }
+    }
+}
+
+/// Follow the key schedule: at each key epoch boundary accept the new epoch's keys
+/// (the previous one for its grace, then no more) and publish `Serve` with the new
+/// current and next keys, so the next key is always on chain before its epoch.
+async fn rotate_keys(
+    mut r: Rotation,
+    node: Client,
+    gateway: PrivateGateway,
+    hotkey: Keypair,
+    netuid: Netuid,
+    tx_timeout: Duration,
+) {
+    let mut published = true;
+    loop {
+        tokio::time::sleep(ROTATION_POLL).await;
+        let height = match node.tip_height().await {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the tip; OHTTP keys not rotated");
+                continue;
+            }
+        };
+        let now = r.schedule.window(height);
+        if now != r.window {
+            match r.schedule.gateway(now) {
+                Ok(g) => gateway.set_ohttp(g),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot derive the OHTTP keys");
+                    continue;
+                }
+            }
+            if now.epoch != r.window.epoch {
+                published = false;
+            }
+            r.window = now;
+            tracing::info!(epoch = now.epoch, grace = now.grace, "OHTTP keys rotated");
+        }
+        if !published {
+            match r.schedule.published(now) {
+                Ok(keys) => r.endpoint.ohttp_keys = keys,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot encode the OHTTP keys");
+                    continue;
+                }
+            }
+            match announce(&node, &r.coldkey, &hotkey, netuid, &r.endpoint, tx_timeout).await {
+                Ok(_) => published = true,
+                Err(e) => tracing::warn!(error = %e, "cannot publish the new OHTTP keys"),
             }
         }
     }

@@ -5,7 +5,10 @@ use plexus_client::{
     private::{PrivateError, Route},
     wire::Neuron,
 };
-use plexus_privacy::oblivious::{PublicKeyConfig, decode_key_list};
+use plexus_privacy::{
+    oblivious::{PublicKeyConfig, decode_key_list},
+    rotation::pick_key,
+};
 use plexus_types::{AccountId, Mechanism, Netuid, Uid};
 use reqwest::Url;
 
@@ -42,11 +45,26 @@ impl ProviderTarget {
     /// decodes (the last published key: the newest after a rotation). As a node listed
     /// it: [`crate::Session`] proves the key against the chain before sealing to it.
     pub fn from_neuron(netuid: Netuid, neuron: &Neuron) -> Option<Self> {
+        let keys = decode_key_list(&neuron.endpoint.as_ref()?.ohttp_keys).ok()?;
+        Self::with_key(netuid, neuron, keys.into_iter().last()?)
+    }
+
+    /// Like [`ProviderTarget::from_neuron`], with the key valid at `height` under key
+    /// period `period` (the next epoch's, else the current one's; see
+    /// [`plexus_privacy::rotation`]): none if its keys' windows are over (a provider
+    /// that stopped rotating).
+    pub fn from_neuron_at(
+        netuid: Netuid,
+        neuron: &Neuron,
+        height: u64,
+        period: u64,
+    ) -> Option<Self> {
+        let keys = decode_key_list(&neuron.endpoint.as_ref()?.ohttp_keys).ok()?;
+        Self::with_key(netuid, neuron, pick_key(&keys, height, period)?)
+    }
+
+    fn with_key(netuid: Netuid, neuron: &Neuron, config: PublicKeyConfig) -> Option<Self> {
         let endpoint = neuron.endpoint.as_ref()?;
-        let config = decode_key_list(&endpoint.ohttp_keys)
-            .ok()?
-            .into_iter()
-            .last()?;
         Some(Self {
             netuid,
             uid: neuron.uid,
@@ -58,9 +76,11 @@ impl ProviderTarget {
     }
 }
 
-/// Every provider with an OHTTP key on chain (on any subnet but data subnets), as the
-/// node lists them (unproven).
+/// Every provider with an OHTTP key valid now on chain (on any subnet but data
+/// subnets), as the node lists them (unproven).
 pub async fn providers(client: &Client) -> Result<Vec<ProviderTarget>, ClientError> {
+    let period = client.chain().await?.params.issuer_key_period;
+    let height = client.tip_height().await?;
     let mut out = Vec::new();
     for subnet in client.subnets().await?.subnets {
         if subnet.mechanism == Mechanism::Data {
@@ -70,7 +90,7 @@ pub async fn providers(client: &Client) -> Result<Vec<ProviderTarget>, ClientErr
         out.extend(
             neurons
                 .iter()
-                .filter_map(|n| ProviderTarget::from_neuron(subnet.netuid, n)),
+                .filter_map(|n| ProviderTarget::from_neuron_at(subnet.netuid, n, height, period)),
         );
     }
     Ok(out)

@@ -342,6 +342,22 @@ impl Session {
                 header.height
             )));
         }
+        // A key outside its window is refused by an honest gateway: never seal to it.
+        let period = self
+            .client
+            .chain()
+            .await
+            .map_err(|e| refused(e.to_string()))?
+            .params
+            .issuer_key_period;
+        let valid = plexus_privacy::rotation::valid_key_ids(header.height, period);
+        if !valid.contains(&provider.config.key_id()) {
+            return Err(refused(format!(
+                "its key {} is not valid at block {} (keys {valid:?} are)",
+                provider.config.key_id(),
+                header.height
+            )));
+        }
         self.proven_keys().insert(entry);
         Ok(())
     }

@@ -71,11 +71,23 @@ impl TestChain {
         chain
     }
 
+    /// A fresh development chain whose chain parameters `edit` changed first.
+    pub fn with_params(edit: impl FnOnce(&mut plexus_ledger::ChainParams)) -> Self {
+        let mut genesis = Genesis::development(validator().account());
+        edit(&mut genesis.params);
+        let chain = Self::from_genesis(SUBSCRIBER_BUFFER, genesis);
+        chain.commit_genesis();
+        chain
+    }
+
     /// A chain whose store has no genesis yet (a node still starting).
     pub fn without_genesis(buffer: usize) -> Self {
+        Self::from_genesis(buffer, Genesis::development(validator().account()))
+    }
+
+    fn from_genesis(buffer: usize, genesis: Genesis) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path().join("state.redb")).expect("open store");
-        let genesis = Genesis::development(validator().account());
         let (events, _) = broadcast::channel(buffer);
         Self {
             inner: Arc::new(Inner {

@@ -29,7 +29,6 @@ fn config(
         netuid,
         listen,
         public_url: None,
-        key_epoch: 0,
         data_dir: dir.to_path_buf(),
         tx_timeout: Duration::from_secs(30),
     }

@@ -50,7 +50,6 @@ async fn every_offered_bundle_including_1000_credits_is_issued_in_full() {
         netuid: setup.netuid,
         listen: "127.0.0.1:0".parse().unwrap(),
         public_url: None,
-        key_epoch: 0,
         data_dir: dir.path().to_path_buf(),
         tx_timeout: Duration::from_secs(30),
     })
@@ -70,7 +69,11 @@ async fn every_offered_bundle_including_1000_credits_is_issued_in_full() {
     }));
 
     let on_chain = node.issuer(&issuer).await.unwrap().issuer;
-    let key = on_chain.keys.iter().find(|k| k.denomination == 1).unwrap();
+    let key = on_chain
+        .keys
+        .iter()
+        .find(|k| k.denomination == 1 && k.on_sale)
+        .unwrap();
     let public = IssuerPublicKey::from_spki(&key.spki).unwrap();
     let config = decode_key_list(&on_chain.ohttp_keys).unwrap().remove(0);
     let route = Route::direct(&url, config).unwrap();

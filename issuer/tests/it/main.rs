@@ -7,6 +7,7 @@
 #[path = "../../../api/tests/it/support.rs"]
 mod chain;
 
+mod an_issuer_keeps_selling_across_key_epochs;
 mod an_issuer_service_registers_when_its_registration_is_out_of_date_and_serves_its_gateway;
 mod an_issuer_signs_each_paid_deposit_once_for_its_buyer;
 mod every_credit_bundle_issues_end_to_end_through_the_issuer_service;

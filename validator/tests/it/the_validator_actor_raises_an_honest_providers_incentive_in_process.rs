@@ -198,7 +198,6 @@ async fn the_validator_actor_raises_an_honest_providers_incentive_in_process() {
         netuid,
         listen: loopback(),
         public_url: None,
-        key_epoch: 0,
         data_dir: dir.path().join("issuer"),
         tx_timeout: Duration::from_secs(60),
     })
