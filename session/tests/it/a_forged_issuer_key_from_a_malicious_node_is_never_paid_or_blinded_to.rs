@@ -7,8 +7,8 @@
 //! header the anchored validators finalized: it refuses before paying, and a paid
 //! deposit is blinded and sealed only to keys proven the same way.
 
+use crate::support::{send, serve, start_node};
 use std::{
-    net::SocketAddr,
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
@@ -24,7 +24,6 @@ use axum::{
     response::IntoResponse,
 };
 use plexus_client::{Client, trust::TrustAnchor};
-use plexus_node::{ApiOptions, NodeConfig};
 use plexus_privacy::{
     oblivious::{GatewayKey, encode_key_list},
     token::IssuerKey,
@@ -33,53 +32,6 @@ use plexus_session::issuance::{self, BuyError, KeyPolicy};
 use plexus_types::{
     Endpoint, Hash, Hyperparams, Keypair, Mechanism, PLX, Payload, credits::IssuerKeySpec,
 };
-use tokio::sync::oneshot;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A one-validator node with its API, in a thread of its own.
-fn start_node(dir: &std::path::Path) -> (SocketAddr, oneshot::Sender<()>) {
-    let mut config = NodeConfig::load(dir, None).unwrap();
-    config.listen = SocketAddr::from(([127, 0, 0, 1], free_port()));
-    let (stop, stopped) = oneshot::channel::<()>();
-    let (bound_tx, bound_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let options = ApiOptions {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data_files: None,
-            limits: plexus_api::ApiConfig::default(),
-            dev: false,
-        };
-        plexus_node::serve_api(
-            config,
-            options,
-            move |addr| {
-                let _ = bound_tx.send(addr);
-            },
-            async {
-                let _ = stopped.await;
-            },
-        )
-        .unwrap();
-    });
-    (
-        bound_rx.recv_timeout(Duration::from_secs(60)).unwrap(),
-        stop,
-    )
-}
-
-async fn serve(app: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
-}
 
 /// What the malicious node changes in every issuer it lists.
 #[derive(Clone, Copy)]
@@ -176,12 +128,6 @@ async fn counting_relay(issuer: String, count: Arc<AtomicUsize>) -> String {
         )
         .with_state(count);
     serve(app).await
-}
-
-async fn send(node: &Client, key: &Keypair, payload: Payload) {
-    node.send_tx(key, payload, None, Duration::from_secs(60))
-        .await
-        .unwrap();
 }
 
 #[test]

@@ -3,13 +3,10 @@
 //! and its tokens. The session proves every key against a header the anchored
 //! validators finalized, so it refuses, sends nothing and spends nothing.
 
-use std::{
-    net::SocketAddr,
-    sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    },
-    time::Duration,
+use crate::support::{send, serve, start_node};
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
 };
 
 use axum::{
@@ -20,60 +17,12 @@ use axum::{
     response::IntoResponse,
 };
 use plexus_client::{Client, trust::TrustAnchor};
-use plexus_node::{ApiOptions, NodeConfig};
 use plexus_privacy::oblivious::{GatewayKey, encode_key_list};
 use plexus_session::{
     SendError, Session,
     store::{CreditStore, StoredCredit},
 };
 use plexus_types::{Endpoint, Hash, Hyperparams, Keypair, Mechanism, PLX, Payload};
-use tokio::sync::oneshot;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A one-validator node with its API, in a thread of its own.
-fn start_node(dir: &std::path::Path) -> (SocketAddr, oneshot::Sender<()>) {
-    let mut config = NodeConfig::load(dir, None).unwrap();
-    config.listen = SocketAddr::from(([127, 0, 0, 1], free_port()));
-    let (stop, stopped) = oneshot::channel::<()>();
-    let (bound_tx, bound_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let options = ApiOptions {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data_files: None,
-            limits: plexus_api::ApiConfig::default(),
-            dev: false,
-        };
-        plexus_node::serve_api(
-            config,
-            options,
-            move |addr| {
-                let _ = bound_tx.send(addr);
-            },
-            async {
-                let _ = stopped.await;
-            },
-        )
-        .unwrap();
-    });
-    (
-        bound_rx.recv_timeout(Duration::from_secs(60)).unwrap(),
-        stop,
-    )
-}
-
-async fn serve(app: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
-}
 
 /// The node's API, forwarded, with every metagraph's OHTTP keys replaced by `forged`.
 async fn malicious_node(honest: String, forged: Vec<u8>) -> String {
@@ -109,12 +58,6 @@ async fn counting_relay(count: Arc<AtomicUsize>) -> String {
         )
         .with_state(count);
     serve(app).await
-}
-
-async fn send(node: &Client, key: &Keypair, payload: Payload) {
-    node.send_tx(key, payload, None, Duration::from_secs(60))
-        .await
-        .unwrap();
 }
 
 #[test]

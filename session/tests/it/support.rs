@@ -1,0 +1,65 @@
+//! What the session's tests share: an in-process node and loopback servers.
+
+use std::{net::SocketAddr, time::Duration};
+
+use axum::Router;
+use plexus_client::Client;
+use plexus_node::{ApiOptions, NodeConfig};
+use plexus_types::{Keypair, Payload};
+use tokio::sync::oneshot;
+
+/// A free TCP port on 127.0.0.1.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A one-validator node with its API, in a thread of its own; dropping the sender
+/// stops it.
+pub(crate) fn start_node(dir: &std::path::Path) -> (SocketAddr, oneshot::Sender<()>) {
+    let mut config = NodeConfig::load(dir, None).unwrap();
+    config.listen = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let (bound_tx, bound_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let options = ApiOptions {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_files: None,
+            limits: plexus_api::ApiConfig::default(),
+            dev: false,
+        };
+        plexus_node::serve_api(
+            config,
+            options,
+            move |addr| {
+                let _ = bound_tx.send(addr);
+            },
+            async {
+                let _ = stopped.await;
+            },
+        )
+        .unwrap();
+    });
+    (
+        bound_rx.recv_timeout(Duration::from_secs(60)).unwrap(),
+        stop,
+    )
+}
+
+/// Serve `app` on a loopback port; its base URL.
+pub(crate) async fn serve(app: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+/// Sign `payload` with `key` and wait until a block includes it.
+pub(crate) async fn send(node: &Client, key: &Keypair, payload: Payload) {
+    node.send_tx(key, payload, None, Duration::from_secs(60))
+        .await
+        .unwrap();
+}
