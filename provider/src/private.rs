@@ -23,9 +23,13 @@
 //! client never loses a token to a refusal (a 409 names a token spent before).
 //!
 //! Chunked answers: the first chunk is the BHTTP response head (status and headers,
-//! no content) framed with [`frame_event`]; every later chunk is a frame of the
-//! response body (whole SSE events where they fit in one frame); then the final chunk.
-//! Every chunk has the same size, so the relay cannot read token lengths.
+//! no content) framed with [`frame_event`]; later chunks are frames of the response
+//! body sent at a constant rate, [`FRAMES_PER_TICK`] every [`STREAM_TICK`] whether or
+//! not the engine wrote anything; then an [`end_frame`], empty frames until the tick
+//! count reaches its power-of-two bucket, and the final chunk. Every chunk has the
+//! same size and the same spacing, so the relay learns the answer's duration bucket,
+//! not its token count. Whole answers are padded to a size bucket of any size
+//! ([`pad_response`]).
 //!
 //! The gateway never reads the connection's peer address or any header but the
 //! content type of the outer request. Its disk work runs on blocking threads.
