@@ -29,13 +29,14 @@ pub const EVENT_FRAME_LEN: usize = 1024;
 pub const MAX_EVENT_LEN: usize = EVENT_FRAME_LEN - 4;
 /// The largest whole-response bucket: 4 MiB (the most an OHTTP response holds).
 pub const MAX_RESPONSE_BUCKET: usize = 4 << 20;
-/// Time between two bursts of frames of a streamed response: 50 ms.
-pub const STREAM_TICK: std::time::Duration = std::time::Duration::from_millis(50);
-/// Frames sent every [`STREAM_TICK`]: 2, so a stream carries up to about 40 KB of
-/// body a second (several hundred OpenAI stream events).
-pub const FRAMES_PER_TICK: usize = 2;
-/// The fewest ticks a streamed response lasts: 16 (0.8 s).
-pub const MIN_STREAM_TICKS: u64 = 16;
+/// Time between two frames of a streamed response: 20 ms (what a token may wait
+/// before it leaves).
+pub const STREAM_TICK: std::time::Duration = std::time::Duration::from_millis(20);
+/// Frames sent every [`STREAM_TICK`]: 1, so a stream carries up to 51 KB of body a
+/// second (several hundred OpenAI stream events).
+pub const FRAMES_PER_TICK: usize = 1;
+/// The fewest ticks a streamed response lasts: 32 (0.64 s).
+pub const MIN_STREAM_TICKS: u64 = 32;
 /// The length prefix of the frame that ends a streamed body.
 const END_OF_BODY: u32 = u32::MAX;
 

@@ -42,8 +42,8 @@ fn responses_of_any_size_are_padded_to_a_bucket() {
 #[test]
 fn a_stream_lasts_a_power_of_two_ticks_and_ends_with_an_end_frame() {
     assert_eq!(stream_ticks_bucket(1), MIN_STREAM_TICKS);
-    assert_eq!(stream_ticks_bucket(16), 16);
-    assert_eq!(stream_ticks_bucket(17), 32);
+    assert_eq!(stream_ticks_bucket(32), 32);
+    assert_eq!(stream_ticks_bucket(33), 64);
     assert_eq!(stream_ticks_bucket(1000), 1024);
     let end = end_frame();
     assert_eq!(end.len(), EVENT_FRAME_LEN);
