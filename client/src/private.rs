@@ -296,12 +296,12 @@ pub async fn send_streamed(
                 match reader.next_chunk() {
                     Ok(Some(chunk)) => match unframe_stream(&chunk) {
                         Ok(StreamFrame::Data(data)) => {
-                            if let (false, Some(sender)) = (data.is_empty(), tx.as_ref()) {
-                                if sender.send(Ok(data.to_vec())).await.is_err() {
-                                    // The caller dropped the answer: so do we, which
-                                    // cancels the generation.
-                                    return;
-                                }
+                            if let (false, Some(sender)) = (data.is_empty(), tx.as_ref())
+                                && sender.send(Ok(data.to_vec())).await.is_err()
+                            {
+                                // The caller dropped the answer: so do we, which
+                                // cancels the generation.
+                                return;
                             }
                         }
                         Ok(StreamFrame::End) => tx = None,

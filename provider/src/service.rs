@@ -341,19 +341,13 @@ impl ProviderService {
         let public = plexus_serve::serve(
             self.listener,
             self.app,
-            limits.clone(),
+            limits,
             until_stopped(stopped.clone()),
         );
         let plain = async {
             match self.api {
                 Some((listener, _, app)) => {
-                    plexus_serve::serve(
-                        listener,
-                        app,
-                        limits.clone(),
-                        until_stopped(stopped.clone()),
-                    )
-                    .await
+                    plexus_serve::serve(listener, app, limits, until_stopped(stopped.clone())).await
                 }
                 None => Ok(()),
             }
