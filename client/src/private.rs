@@ -13,7 +13,7 @@ use plexus_privacy::{
     chunked,
     message::{self, MessageError},
     oblivious::{self, OhttpError, PublicKeyConfig},
-    padding::{PaddingError, pad_to_bucket, unframe_event},
+    padding::{PaddingError, StreamFrame, pad_to_bucket, unframe_event, unframe_stream},
     token::{Token, authorization_value},
 };
 use plexus_types::AccountId;
@@ -163,7 +163,9 @@ impl From<message::Response> for PlainResponse {
 pub struct StreamedResponse {
     /// Status and content type (the body of an error answer is in `body` too).
     pub head: PlainResponse,
-    /// Body bytes; ends when the final chunk authenticated the end of the answer.
+    /// Body bytes; ends at the authenticated end-of-body frame (or, from a gateway
+    /// that sends none, the final chunk); the padding after it is read and checked
+    /// in the background.
     pub body: BoxStream<'static, Result<Vec<u8>, PrivateError>>,
 }
 
@@ -233,6 +235,16 @@ fn check_media(response: &reqwest::Response, want: &str) -> Result<(), PrivateEr
     }
 }
 
+/// Give the caller of a streamed answer its error, if it is still listening.
+async fn fail(
+    tx: Option<tokio::sync::mpsc::Sender<Result<Vec<u8>, PrivateError>>>,
+    e: PrivateError,
+) {
+    if let Some(tx) = tx {
+        let _ = tx.send(Err(e)).await;
+    }
+}
+
 /// Send `request` and stream the answer back chunk by chunk.
 pub async fn send_streamed(
     http: &reqwest::Client,
@@ -271,55 +283,56 @@ pub async fn send_streamed(
             }
         }
     };
-    let body = futures::stream::unfold(
-        (reader, bytes, false),
-        move |(mut reader, mut bytes, done)| {
-            let unreachable = unreachable.clone();
-            async move {
-                if done {
-                    return None;
-                }
-                loop {
-                    match reader.next_chunk() {
-                        Ok(Some(chunk)) => {
-                            let item = unframe_event(&chunk)
-                                .map(<[u8]>::to_vec)
-                                .map_err(PrivateError::from);
-                            return Some((item, (reader, bytes, false)));
-                        }
-                        Ok(None) if reader.is_done() => return None,
-                        Ok(None) => {}
-                        Err(e) => return Some((Err(e.into()), (reader, bytes, true))),
-                    }
-                    match bytes.next().await {
-                        Some(Ok(b)) => {
-                            if let Err(e) = reader.push(&b) {
-                                return Some((Err(e.into()), (reader, bytes, true)));
+    // The body is read by a task of its own: once the end-of-body frame arrives the
+    // caller's stream ends, while the task keeps reading the padding until the final
+    // chunk, so the relay sees the connection last its whole bucket (closing early
+    // would tell it when the answer really ended).
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, PrivateError>>(64);
+    tokio::spawn(async move {
+        let mut tx = Some(tx);
+        let mut ended = ended;
+        loop {
+            loop {
+                match reader.next_chunk() {
+                    Ok(Some(chunk)) => match unframe_stream(&chunk) {
+                        Ok(StreamFrame::Data(data)) => {
+                            if let (false, Some(sender)) = (data.is_empty(), tx.as_ref())
+                                && sender.send(Ok(data.to_vec())).await.is_err()
+                            {
+                                // The caller dropped the answer: so do we, which
+                                // cancels the generation.
+                                return;
                             }
                         }
-                        Some(Err(e)) => return Some((Err(unreachable(e)), (reader, bytes, true))),
-                        None => {
-                            reader.finish();
-                            match reader.next_chunk() {
-                                Ok(Some(chunk)) => {
-                                    let item = unframe_event(&chunk)
-                                        .map(<[u8]>::to_vec)
-                                        .map_err(PrivateError::from);
-                                    return Some((item, (reader, bytes, false)));
-                                }
-                                Ok(None) if reader.is_done() => return None,
-                                Ok(None) => {
-                                    let e = OhttpError::Truncated { len: 0, min: 1 };
-                                    return Some((Err(e.into()), (reader, bytes, true)));
-                                }
-                                Err(e) => return Some((Err(e.into()), (reader, bytes, true))),
-                            }
-                        }
-                    }
+                        Ok(StreamFrame::End) => tx = None,
+                        Err(e) => return fail(tx, e.into()).await,
+                    },
+                    Ok(None) => break,
+                    Err(e) => return fail(tx, e.into()).await,
                 }
             }
-        },
-    )
-    .boxed();
+            if reader.is_done() {
+                return;
+            }
+            if ended {
+                let e = OhttpError::Truncated { len: 0, min: 1 };
+                return fail(tx, e.into()).await;
+            }
+            match bytes.next().await {
+                Some(Ok(b)) => {
+                    if let Err(e) = reader.push(&b) {
+                        return fail(tx, e.into()).await;
+                    }
+                }
+                Some(Err(e)) => return fail(tx, unreachable(e)).await,
+                None => {
+                    reader.finish();
+                    ended = true;
+                }
+            }
+        }
+    });
+    let mut rx = rx;
+    let body = futures::stream::poll_fn(move |cx| rx.poll_recv(cx)).boxed();
     Ok(StreamedResponse { head, body })
 }

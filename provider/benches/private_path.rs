@@ -134,10 +134,14 @@ fn main() {
         let mut keyring = Keyring::new();
         keyring.add(&issuer_name, issuer_key.public().clone(), 1);
         gateway.set_keyring(keyring);
-        let app = private_router(gateway).merge(api);
+        // The public listener serves only the private path; the plain API has its own.
+        let app = private_router(gateway);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let provider_url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let api_url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, api).await.unwrap() });
 
         let relay = Relay::new(RelayConfig {
             allow_private_targets: true,
@@ -161,7 +165,7 @@ fn main() {
             .collect();
         let route = Route::via_relay(&relay_url, &provider_hotkey, config).unwrap();
         let http = reqwest::Client::new();
-        let direct_url = format!("{provider_url}/v1/chat/completions");
+        let direct_url = format!("{api_url}/v1/chat/completions");
         let (mut direct, mut private) = (Vec::with_capacity(n), Vec::with_capacity(n));
         // Warm up both paths, then interleave so drift hits both equally.
         for (i, t) in tokens.into_iter().enumerate() {

@@ -23,9 +23,13 @@
 //! client never loses a token to a refusal (a 409 names a token spent before).
 //!
 //! Chunked answers: the first chunk is the BHTTP response head (status and headers,
-//! no content) framed with [`frame_event`]; every later chunk is a frame of the
-//! response body (whole SSE events where they fit in one frame); then the final chunk.
-//! Every chunk has the same size, so the relay cannot read token lengths.
+//! no content) framed with [`frame_event`]; later chunks are frames of the response
+//! body sent at a constant rate, [`FRAMES_PER_TICK`] every [`STREAM_TICK`] whether or
+//! not the engine wrote anything; then an [`end_frame`], empty frames until the tick
+//! count reaches its power-of-two bucket, and the final chunk. Every chunk has the
+//! same size and the same spacing, so the relay learns the answer's duration bucket,
+//! not its token count. Whole answers are padded to a size bucket of any size
+//! ([`pad_response`]).
 //!
 //! The gateway never reads the connection's peer address or any header but the
 //! content type of the outer request. Its disk work runs on blocking threads.
@@ -45,12 +49,15 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use futures::{StreamExt as _, future::BoxFuture};
+use futures::{FutureExt as _, StreamExt as _, future::BoxFuture};
 use plexus_privacy::{
     chunked,
     message::{self, MessageError},
     oblivious::{self, Gateway, OhttpError},
-    padding::{MAX_EVENT_LEN, frame_event},
+    padding::{
+        FRAMES_PER_TICK, MAX_EVENT_LEN, STREAM_TICK, end_frame, frame_event, pad_response,
+        stream_ticks_bucket,
+    },
     token::{IssuerPublicKey, NID, Token, TokenError, TokenVerifier, parse_authorization},
 };
 use serde_json::json;
@@ -719,16 +726,23 @@ async fn whole(
             let (response, held) = run(&gw, admitted).await;
             let (parts, body) = response.into_parts();
             let bytes = axum::body::to_bytes(body, oblivious::MAX_RESPONSE_LEN).await;
-            let served = parts.status.is_success() && bytes.is_ok();
+            let encoded = bytes.ok().and_then(|bytes| {
+                pad_response(encode_head(parts.status, &parts.headers, bytes.to_vec())).ok()
+            });
+            let served = parts.status.is_success() && encoded.is_some();
             held.resolve(served).await;
-            encode_head(
-                parts.status,
-                &parts.headers,
-                bytes.unwrap_or_default().to_vec(),
-            )
+            match encoded {
+                Some(padded) => padded,
+                // Too large for any bucket: refused, and nothing is paid for it.
+                None => refusal(&PrivateError::Refused(ProviderError::TooLarge)),
+            }
         }
     };
-    let padded = plexus_privacy::padding::pad_to_bucket(plaintext.clone()).unwrap_or(plaintext);
+    // Every response, of any size, leaves padded to its bucket; a refusal always fits.
+    let padded = pad_response(plaintext).map_err(|_| OhttpError::Oversized {
+        len: oblivious::MAX_RESPONSE_LEN + 1,
+        max: oblivious::MAX_RESPONSE_LEN,
+    })?;
     let sealed = opened.response.seal(&padded)?;
     Ok((
         [(header::CONTENT_TYPE, oblivious::RESPONSE_MEDIA_TYPE)],
@@ -737,26 +751,13 @@ async fn whole(
         .into_response())
 }
 
-/// Split `bytes` into frames of at most [`MAX_EVENT_LEN`], one SSE event per frame
-/// where it fits.
-fn frames(pending: &mut Vec<u8>, flush: bool) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let end = pending
-            .windows(2)
-            .position(|w| w == b"\n\n")
-            .map(|i| i + 2)
-            .or_else(|| (flush && !pending.is_empty()).then_some(pending.len()));
-        let Some(end) = end else { break };
-        let event: Vec<u8> = pending.drain(..end).collect();
-        for piece in event.chunks(MAX_EVENT_LEN) {
-            // A piece of at most MAX_EVENT_LEN always frames.
-            if let Ok(frame) = frame_event(piece) {
-                out.push(frame);
-            }
-        }
-    }
-    out
+/// Take the next frame's worth of `pending` body bytes (at most [`MAX_EVENT_LEN`],
+/// possibly none).
+fn next_frame(pending: &mut Vec<u8>) -> Vec<u8> {
+    let take = pending.len().min(MAX_EVENT_LEN);
+    let piece: Vec<u8> = pending.drain(..take).collect();
+    // A piece of at most MAX_EVENT_LEN always frames.
+    frame_event(&piece).unwrap_or_else(|_| end_frame())
 }
 
 async fn streamed(
@@ -796,41 +797,79 @@ async fn streamed(
     let first = frame_event(&head)
         .map_err(|_| PrivateError::Refused(ProviderError::TooLarge))
         .and_then(|f| sealer.seal_chunk(&f).map_err(PrivateError::from))?;
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(16);
-    tokio::spawn(async move {
-        if tx.send(Ok(first)).await.is_err() {
-            return;
-        }
-        let mut pending = Vec::new();
-        if let Some(body) = api_body {
-            let mut stream = body.into_data_stream();
-            while let Some(chunk) = stream.next().await {
-                let Ok(chunk) = chunk else { break };
-                pending.extend_from_slice(&chunk);
-                for frame in frames(&mut pending, false) {
-                    // A closed channel means the client went away: returning drops
-                    // the body, which cancels the generation.
-                    if !send_sealed(&tx, &mut sealer, &frame).await {
-                        return;
-                    }
-                }
-            }
-            for frame in frames(&mut pending, true) {
-                if !send_sealed(&tx, &mut sealer, &frame).await {
-                    return;
-                }
-            }
-        }
-        if let Ok(last) = sealer.finish() {
-            let _ = tx.send(Ok(last)).await;
-        }
-    });
+    let (tx, rx) =
+        tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(2 * FRAMES_PER_TICK);
+    tokio::spawn(shape_stream(first, api_body, sealer, tx));
     let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
     Ok((
         [(header::CONTENT_TYPE, chunked::RESPONSE_MEDIA_TYPE)],
         Body::from_stream(stream),
     )
         .into_response())
+}
+
+/// Send a streamed answer at a constant rate: every [`STREAM_TICK`],
+/// [`FRAMES_PER_TICK`] frames of whatever body bytes are waiting (the head goes in
+/// the first), then the [`end_frame`], then empty frames until the tick count reaches
+/// its bucket ([`stream_ticks_bucket`]), then the final chunk. The relay sees the
+/// same chunks, sizes and spacing for every answer that ends within a bucket; the
+/// engine is read only as fast as the frames carry its output.
+async fn shape_stream(
+    first: Vec<u8>,
+    api_body: Option<Body>,
+    mut sealer: chunked::ChunkedResponseSealer,
+    tx: tokio::sync::mpsc::Sender<Result<Vec<u8>, std::io::Error>>,
+) {
+    let mut stream = api_body.map(Body::into_data_stream);
+    let mut pending: Vec<u8> = Vec::new();
+    let mut first = Some(first);
+    let mut ended = false;
+    let mut total: Option<u64> = None;
+    let mut ticks: u64 = 0;
+    let mut clock = tokio::time::interval(STREAM_TICK);
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let room = FRAMES_PER_TICK * MAX_EVENT_LEN;
+    loop {
+        clock.tick().await;
+        // Take what the engine has ready, without waiting for more.
+        while !ended && pending.len() < room {
+            let Some(body) = stream.as_mut() else {
+                ended = true;
+                break;
+            };
+            match body.next().now_or_never() {
+                None => break,
+                Some(Some(Ok(chunk))) => pending.extend_from_slice(&chunk),
+                Some(Some(Err(_)) | None) => ended = true,
+            }
+        }
+        ticks += 1;
+        for _ in 0..FRAMES_PER_TICK {
+            let frame = if let Some(head) = first.take() {
+                // Already sealed.
+                if tx.send(Ok(head)).await.is_err() {
+                    return;
+                }
+                continue;
+            } else if !pending.is_empty() || total.is_some() || !ended {
+                next_frame(&mut pending)
+            } else {
+                total = Some(stream_ticks_bucket(ticks));
+                end_frame()
+            };
+            // A closed channel means the client went away: returning drops the body,
+            // which cancels the generation.
+            if !send_sealed(&tx, &mut sealer, &frame).await {
+                return;
+            }
+        }
+        if total.is_some_and(|t| ticks >= t) {
+            break;
+        }
+    }
+    if let Ok(last) = sealer.finish() {
+        let _ = tx.send(Ok(last)).await;
+    }
 }
 
 /// Seal one frame and send it; false when sealing failed or the client is gone.
@@ -848,30 +887,6 @@ async fn send_sealed(
 /// Decode the token nonces of queued tokens (for marking them settled).
 pub fn token_nonce(token: &[u8]) -> Option<[u8; 32]> {
     Token::decode(token).ok().map(|t| t.nonce)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sse_events_are_framed_whole_and_long_ones_split() {
-        let mut pending = b"data: a\n\ndata: b\n\npartial".to_vec();
-        let f = frames(&mut pending, false);
-        assert_eq!(f.len(), 2);
-        assert_eq!(pending, b"partial");
-        let mut long = vec![b'x'; MAX_EVENT_LEN + 10];
-        long.extend_from_slice(b"\n\n");
-        let f = frames(&mut long, false);
-        assert_eq!(f.len(), 2);
-        assert!(
-            f.iter()
-                .all(|f| f.len() == plexus_privacy::padding::EVENT_FRAME_LEN)
-        );
-        let f = frames(&mut pending, true);
-        assert_eq!(f.len(), 1);
-        assert!(pending.is_empty());
-    }
 }
 
 /// The keyring of every issuer key registered on chain.

@@ -92,7 +92,10 @@ pub struct OnChain {
     pub hotkey: Keypair,
     /// State folder: [`OHTTP_SEED_FILE`] and [`SPENT_FILE`].
     pub data_dir: PathBuf,
-    /// Time between two settlement rounds (at least a second).
+    /// Mean time between two settlement rounds (at least a second); each interval is
+    /// drawn between half and one and a half times it, and a round pays only a batch
+    /// of at least [`SETTLE_MIN_BATCH`] tokens (or a queue that has waited
+    /// [`SETTLE_MAX_WAIT_ROUNDS`] rounds).
     pub settle_every: Duration,
     /// How long each transaction may take to be finalized.
     pub tx_timeout: Duration,
@@ -434,11 +437,20 @@ impl Settlement {
         tasks
     }
 
-    /// Every `every`, pay the queued tokens' credits to the hotkey on chain.
+    /// At randomised intervals around `every`, pay the queued tokens' credits to the
+    /// hotkey on chain, in batches of at least [`SETTLE_MIN_BATCH`] tokens (a smaller
+    /// queue waits, at most [`SETTLE_MAX_WAIT_ROUNDS`] rounds).
     async fn settle_forever(self) {
+        let mut waited = 0u32;
         loop {
-            tokio::time::sleep(self.every.max(Duration::from_secs(1))).await;
+            tokio::time::sleep(settle_delay(self.every, rand::random())).await;
             let spent = Arc::clone(self.gateway.spent());
+            let queued = blocking_len(&spent).await;
+            if !settle_now(queued, waited) {
+                waited = if queued == 0 { 0 } else { waited + 1 };
+                continue;
+            }
+            waited = 0;
             match settle_once(
                 &self.node,
                 &self.hotkey,
@@ -515,6 +527,36 @@ async fn rotate_keys(
     }
 }
 
+/// Fewest queued tokens a settlement round pays: a batch mixes the tokens of several
+/// requests, so the chain does not show each request as it is served.
+pub const SETTLE_MIN_BATCH: u64 = 8;
+/// Rounds a smaller queue waits before it is settled anyway (issuer keys retire, and
+/// an operator wants to be paid).
+pub const SETTLE_MAX_WAIT_ROUNDS: u32 = 20;
+
+/// Whether a round with `queued` tokens, after `waited` rounds of waiting, settles.
+pub fn settle_now(queued: u64, waited: u32) -> bool {
+    queued >= SETTLE_MIN_BATCH || (queued > 0 && waited >= SETTLE_MAX_WAIT_ROUNDS)
+}
+
+/// The time to the next settlement round: uniform between half and one and a half
+/// times `every` (at least a second), from the random `draw`, so rounds do not tick
+/// on a clock an observer can line up with the requests it saw.
+pub fn settle_delay(every: Duration, draw: u32) -> Duration {
+    let every = every.max(Duration::from_secs(1));
+    let share = f64::from(draw) / f64::from(u32::MAX);
+    (every / 2 + every.mul_f64(share)).max(Duration::from_secs(1))
+}
+
+async fn blocking_len(spent: &Arc<crate::spent::SpentStore>) -> u64 {
+    let spent = Arc::clone(spent);
+    tokio::task::spawn_blocking(move || spent.unsettled_len())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default()
+}
+
 /// Replace the gateway's accepted issuer keys with the chain's, every second; when a
 /// key leaves, forget the spent ids filed under it.
 async fn follow_issuer_keys(node: Client, gateway: PrivateGateway) {
@@ -542,5 +584,43 @@ async fn follow_issuer_keys(node: Client, gateway: PrivateGateway) {
             }
         }
         tokio::time::sleep(KEYRING_REFRESH).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_observer_of_the_chain_cannot_see_single_requests_settled_on_a_clock() {
+        // One request's token waits for others: a round settles only a batch...
+        assert!(!settle_now(0, 0));
+        assert!(!settle_now(1, 0));
+        assert!(!settle_now(
+            SETTLE_MIN_BATCH - 1,
+            SETTLE_MAX_WAIT_ROUNDS - 1
+        ));
+        assert!(settle_now(SETTLE_MIN_BATCH, 0));
+        // ...unless it has waited long enough, and an empty queue never settles.
+        assert!(settle_now(1, SETTLE_MAX_WAIT_ROUNDS));
+        assert!(!settle_now(0, SETTLE_MAX_WAIT_ROUNDS));
+        // Rounds are spread between half and one and a half times the mean.
+        let every = Duration::from_secs(10);
+        assert_eq!(settle_delay(every, 0), Duration::from_secs(5));
+        assert_eq!(settle_delay(every, u32::MAX), Duration::from_secs(15));
+        let draws: std::collections::BTreeSet<Duration> = (0..64)
+            .map(|_| settle_delay(every, rand::random()))
+            .collect();
+        assert!(draws.len() > 32, "the intervals are not random: {draws:?}");
+        assert!(
+            draws
+                .iter()
+                .all(|d| *d >= Duration::from_secs(5) && *d <= Duration::from_secs(15))
+        );
+        assert_eq!(
+            settle_delay(Duration::ZERO, 0),
+            Duration::from_secs(1),
+            "at least a second"
+        );
     }
 }

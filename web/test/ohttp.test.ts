@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 
-import { decodeResponse, encodeRequest, padToBucket, unframeEvent, varint, VarReader, EVENT_FRAME_LEN } from '../src/lib/bhttp';
+import { decodeResponse, encodeRequest, padToBucket, unframeEvent, unframeStream, varint, VarReader, EVENT_FRAME_LEN } from '../src/lib/bhttp';
 import { concat, fresh, utf8 } from '../src/lib/bytes';
 import * as ohttp from '../src/lib/ohttp';
 import { authorizationValue, toBhttp } from '../src/lib/private';
@@ -58,6 +58,16 @@ describe('bhttp', () => {
     expect(new TextDecoder().decode(unframeEvent(frame))).toBe('abc');
     frame[100] = 1;
     expect(() => unframeEvent(frame)).toThrow();
+  });
+
+  it('a streamed body ends at the end-of-body frame; empty frames carry nothing', () => {
+    const end = new Uint8Array(EVENT_FRAME_LEN);
+    new DataView(end.buffer).setUint32(0, 0xffffffff);
+    expect(unframeStream(end)).toBe('end');
+    const empty = new Uint8Array(EVENT_FRAME_LEN);
+    expect(unframeStream(empty)).toEqual(new Uint8Array(0));
+    end[10] = 1;
+    expect(() => unframeStream(end)).toThrow();
   });
 
   it('the private request carries only the content type and the tokens', () => {

@@ -2,8 +2,9 @@
 
 use plexus_privacy::message::{MessageError, Request, Response};
 use plexus_privacy::padding::{
-    BUCKETS, EVENT_FRAME_LEN, MAX_EVENT_LEN, PaddingError, bucket_for, frame_event, pad_to_bucket,
-    unframe_event,
+    BUCKETS, EVENT_FRAME_LEN, MAX_EVENT_LEN, MAX_RESPONSE_BUCKET, MIN_STREAM_TICKS, PaddingError,
+    StreamFrame, bucket_for, end_frame, frame_event, pad_response, pad_to_bucket,
+    response_bucket_for, stream_ticks_bucket, unframe_event, unframe_stream,
 };
 use proptest::prelude::*;
 
@@ -19,6 +20,45 @@ fn lengths_map_to_the_documented_buckets() {
         pad_to_bucket(vec![1; 262_145]),
         Err(PaddingError::TooLarge(262_145))
     );
+}
+
+#[test]
+fn responses_of_any_size_are_padded_to_a_bucket() {
+    assert_eq!(response_bucket_for(100), Some(4096));
+    assert_eq!(response_bucket_for(262_144), Some(262_144));
+    assert_eq!(response_bucket_for(262_145), Some(512 << 10));
+    assert_eq!(response_bucket_for(600 << 10), Some(1 << 20));
+    assert_eq!(response_bucket_for(MAX_RESPONSE_BUCKET), Some(4 << 20));
+    assert_eq!(response_bucket_for(MAX_RESPONSE_BUCKET + 1), None);
+    for len in [300_000, 400_000, 524_288] {
+        assert_eq!(pad_response(vec![1; len]).unwrap().len(), 512 << 10);
+    }
+    assert_eq!(
+        pad_response(vec![1; MAX_RESPONSE_BUCKET + 1]),
+        Err(PaddingError::TooLarge(MAX_RESPONSE_BUCKET + 1))
+    );
+}
+
+#[test]
+fn a_stream_lasts_a_power_of_two_ticks_and_ends_with_an_end_frame() {
+    assert_eq!(stream_ticks_bucket(1), MIN_STREAM_TICKS);
+    assert_eq!(stream_ticks_bucket(32), 32);
+    assert_eq!(stream_ticks_bucket(33), 64);
+    assert_eq!(stream_ticks_bucket(1000), 1024);
+    let end = end_frame();
+    assert_eq!(end.len(), EVENT_FRAME_LEN);
+    assert_eq!(unframe_stream(&end), Ok(StreamFrame::End));
+    assert_eq!(
+        unframe_stream(&frame_event(b"data").unwrap()),
+        Ok(StreamFrame::Data(b"data"))
+    );
+    assert_eq!(
+        unframe_stream(&frame_event(b"").unwrap()),
+        Ok(StreamFrame::Data(b""))
+    );
+    let mut bad = end;
+    bad[9] = 1;
+    assert_eq!(unframe_stream(&bad), Err(PaddingError::NonZeroPadding));
 }
 
 #[test]

@@ -129,3 +129,18 @@ export function unframeEvent(frame: Uint8Array): Uint8Array {
   if (frame.subarray(4 + len).some((b) => b !== 0)) throw new Error('non-zero padding');
   return frame.subarray(4, 4 + len);
 }
+
+/** The length prefix of the frame that ends a streamed body (privacy/src/padding.rs). */
+const END_OF_BODY = 0xffffffff;
+
+/**
+ * One frame of a streamed body: body bytes (possibly none), or `'end'` for the
+ * end-of-body frame, after which only padding frames follow.
+ */
+export function unframeStream(frame: Uint8Array): Uint8Array | 'end' {
+  if (frame.length === EVENT_FRAME_LEN && new DataView(frame.buffer, frame.byteOffset, 4).getUint32(0) === END_OF_BODY) {
+    if (frame.subarray(4).some((b) => b !== 0)) throw new Error('non-zero padding');
+    return 'end';
+  }
+  return unframeEvent(frame);
+}

@@ -4,7 +4,7 @@
 
 import { base64urlnopad } from '@scure/base';
 
-import { type BhttpResponse, decodeResponse, encodeRequest, padToBucket, unframeEvent } from './bhttp';
+import { type BhttpResponse, decodeResponse, encodeRequest, padToBucket, unframeEvent, unframeStream } from './bhttp';
 import { unhex } from './bytes';
 import * as ohttp from './ohttp';
 
@@ -90,7 +90,7 @@ export async function send(route: Route, request: PlainRequest): Promise<BhttpRe
 
 export interface StreamedResponse {
   head: BhttpResponse;
-  /** Body bytes, frame by frame, as they arrive; ends once the final chunk authenticated. */
+  /** Body bytes, frame by frame, as they arrive; ends at the authenticated end-of-body frame. */
   body: AsyncGenerator<Uint8Array>;
 }
 
@@ -118,9 +118,26 @@ export async function sendStreamed(route: Route, request: PlainRequest, signal?:
     await pump();
   }
   const head = decodeResponse(unframeEvent(queue.shift()!));
+  // Once the end-of-body frame arrives the body ends for the caller, but the rest of
+  // the answer (padding up to its duration bucket) is still read to its authenticated
+  // end: closing the connection early would tell the relay when the answer ended.
+  const drain = async (): Promise<void> => {
+    while (!ended) {
+      queue.length = 0;
+      await pump();
+    }
+    queue.length = 0;
+  };
   async function* body(): AsyncGenerator<Uint8Array> {
     for (;;) {
-      while (queue.length > 0) yield unframeEvent(queue.shift()!).slice();
+      while (queue.length > 0) {
+        const piece = unframeStream(queue.shift()!);
+        if (piece === 'end') {
+          drain().catch(() => undefined);
+          return;
+        }
+        if (piece.length > 0) yield piece.slice();
+      }
       if (ended) return;
       await pump();
     }
