@@ -6,11 +6,7 @@
 //! encapsulated length, the same BHTTP head, the same padded plaintext length, and
 //! the same JSON body but for the words of the question.
 
-use plexus_privacy::{
-    chunked,
-    message::Request,
-    oblivious::{Gateway, GatewayKey},
-};
+use plexus_privacy::{chunked, message::Request, oblivious::Gateway, rotation::KeySchedule};
 use serde_json::Value;
 
 use crate::support::{PrivateNet, Recorded, Recorder, ok};
@@ -108,7 +104,11 @@ fn a_validator_probe_and_a_user_chat_look_the_same_to_the_provider() {
         .unwrap()
         .try_into()
         .unwrap();
-    let gateway = Gateway::new(vec![GatewayKey::derive(1, &seed).unwrap()]).unwrap();
+    // The provider's keys of the first key epoch and the next (clients seal to the
+    // newest valid one), as it derives them from its seed.
+    let schedule =
+        KeySchedule::new(&seed, plexus_ledger::params::DEFAULT_ISSUER_KEY_PERIOD).unwrap();
+    let gateway = schedule.gateway(schedule.window(0)).unwrap();
     let (user_shape, asked) = shape(&user[0], &gateway);
     assert_eq!(asked, question);
     for probe in &probes {
