@@ -137,9 +137,11 @@ export async function buy(key: Keypair, credits: number, relay: string, progress
   if (!(CREDIT_BUNDLES as readonly number[]).includes(credits)) throw new Error('credits come in bundles of 10, 100 or 1000');
   progress('Finding an issuer');
   const list = await api.get<api.Issuers>('/v1/credits/issuers');
-  const chosen = pick(list.issuers.filter((i) => i.keys.some((k) => k.denomination === 1)));
-  if (!chosen) throw new Error('no credit issuer with a 1-credit key is on chain yet');
-  const issuerKey = chosen.keys.filter((k) => k.denomination === 1).sort((a, b) => b.key_epoch - a.key_epoch)[0];
+  // The chain sells only the current key epoch's key; the next one is published ahead.
+  const onSale = (k: api.IssuerKeyInfo) => k.denomination === 1 && k.on_sale !== false;
+  const chosen = pick(list.issuers.filter((i) => i.keys.some(onSale)));
+  if (!chosen) throw new Error('no credit issuer with a 1-credit key on sale is on chain yet');
+  const issuerKey = chosen.keys.filter(onSale).sort((a, b) => a.key_epoch - b.key_epoch)[0];
   progress('Proving the issuer and its key on chain');
   await proveIssuerKey(chosen, issuerKey, { buying: true });
   if ((await providers()).length === 0) throw new Error('no provider serves privately yet');
