@@ -258,12 +258,26 @@ try {
   // every provider (issue 15, finding 7): the page proves keys on chain, so it refuses,
   // sends nothing to the relay and spends no credit.
   const FORGED_PUBLIC_KEY = 'ab'.repeat(32);
+
+// Swap the X25519 public key of every config in an `application/ohttp-keys` list (each
+// config: a 2-byte length, key id, KEM id, then the 32-byte key): a provider publishes
+// its current and next keys, and the page may seal to either.
+function forgeEveryKey(list) {
+  let out = '';
+  for (let at = 0; at + 4 <= list.length; ) {
+    const len = parseInt(list.slice(at, at + 4), 16);
+    const config = list.slice(at + 4, at + 4 + 2 * len);
+    out += list.slice(at, at + 4) + config.slice(0, 6) + FORGED_PUBLIC_KEY + config.slice(70);
+    at += 4 + 2 * len;
+  }
+  return out;
+}
   await page.route('**/v1/subnets/*/metagraph', async (route) => {
     const res = await route.fetch();
     const body = await res.json();
     for (const n of body.neurons) {
       // A key list is u16 length ‖ key id ‖ KEM id (2) ‖ public key (32) ‖ …: swap the public key.
-      if (n.endpoint?.ohttp_keys) n.endpoint.ohttp_keys = n.endpoint.ohttp_keys.slice(0, 10) + FORGED_PUBLIC_KEY + n.endpoint.ohttp_keys.slice(74);
+      if (n.endpoint?.ohttp_keys) n.endpoint.ohttp_keys = forgeEveryKey(n.endpoint.ohttp_keys);
     }
     await route.fulfill({ response: res, json: body });
   });
