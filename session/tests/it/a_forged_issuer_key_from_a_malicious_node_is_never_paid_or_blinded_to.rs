@@ -7,7 +7,7 @@
 //! header the anchored validators finalized: it refuses before paying, and a paid
 //! deposit is blinded and sealed only to keys proven the same way.
 
-use crate::support::{send, serve, start_node};
+use crate::support::{counting_relay, send, serve, start_node};
 use std::{
     sync::{
         Arc,
@@ -18,10 +18,8 @@ use std::{
 
 use axum::{
     Router,
-    body::Bytes,
-    extract::{Request, State},
+    extract::Request,
     http::{Method, StatusCode},
-    response::IntoResponse,
 };
 use plexus_client::{Client, trust::TrustAnchor};
 use plexus_privacy::{
@@ -106,30 +104,6 @@ fn forge(value: &mut serde_json::Value, forgery: Forgery, rsa: &str, ohttp: &str
     }
 }
 
-/// A relay that lists `issuer` and counts every request it is asked to forward.
-async fn counting_relay(issuer: String, count: Arc<AtomicUsize>) -> String {
-    let targets = serde_json::json!({
-        "count": 1,
-        "targets": [{"hotkey": issuer, "url": "http://127.0.0.1:9"}],
-    });
-    let app = Router::new()
-        .route(
-            "/v1/relay/targets",
-            axum::routing::get(move || {
-                let targets = targets.clone();
-                async move { axum::Json(targets) }
-            }),
-        )
-        .fallback(
-            |State(count): State<Arc<AtomicUsize>>, _body: Bytes| async move {
-                count.fetch_add(1, Ordering::SeqCst);
-                StatusCode::BAD_GATEWAY.into_response()
-            },
-        )
-        .with_state(count);
-    serve(app).await
-}
-
 #[test]
 fn a_forged_issuer_key_from_a_malicious_node_is_never_paid_or_blinded_to() {
     let dir = tempfile::tempdir().unwrap();
@@ -210,7 +184,7 @@ fn a_forged_issuer_key_from_a_malicious_node_is_never_paid_or_blinded_to() {
         let attacker_ohttp = GatewayKey::derive(1, &[2; 32]).unwrap();
         let attacker_ohttp = encode_key_list(&[attacker_ohttp.public_config().unwrap()]).unwrap();
         let reached = Arc::new(AtomicUsize::new(0));
-        let relay = counting_relay(issuer.account().to_string(), reached.clone()).await;
+        let relay = counting_relay(&[issuer.account().to_string()], reached.clone()).await;
         let lying = |forgery| {
             malicious_node(
                 honest_url.clone(),

@@ -3,19 +3,13 @@
 //! and its tokens. The session proves every key against a header the anchored
 //! validators finalized, so it refuses, sends nothing and spends nothing.
 
-use crate::support::{send, serve, start_node};
+use crate::support::{counting_relay, send, serve, start_node};
 use std::sync::{
     Arc,
     atomic::{AtomicUsize, Ordering},
 };
 
-use axum::{
-    Router,
-    body::Bytes,
-    extract::{Request, State},
-    http::StatusCode,
-    response::IntoResponse,
-};
+use axum::{Router, extract::Request, http::StatusCode};
 use plexus_client::{Client, trust::TrustAnchor};
 use plexus_privacy::oblivious::{GatewayKey, encode_key_list};
 use plexus_session::{
@@ -44,19 +38,6 @@ async fn malicious_node(honest: String, forged: Vec<u8>) -> String {
             (status, axum::Json(body))
         }
     });
-    serve(app).await
-}
-
-/// A relay that only counts what reaches it.
-async fn counting_relay(count: Arc<AtomicUsize>) -> String {
-    let app = Router::new()
-        .fallback(
-            |State(count): State<Arc<AtomicUsize>>, _body: Bytes| async move {
-                count.fetch_add(1, Ordering::SeqCst);
-                StatusCode::BAD_GATEWAY.into_response()
-            },
-        )
-        .with_state(count);
     serve(app).await
 }
 
@@ -106,7 +87,7 @@ fn a_forged_provider_key_from_a_malicious_node_is_never_sealed_to() {
         let forged = encode_key_list(&[attacker.public_config().unwrap()]).unwrap();
         let lying = Client::new(&malicious_node(honest_url, forged).await).unwrap();
         let reached = Arc::new(AtomicUsize::new(0));
-        let relay = counting_relay(reached.clone()).await;
+        let relay = counting_relay(&[], reached.clone()).await;
 
         // The wallet holds tokens for the provider: sealing would spend them.
         let store_path = dir.path().join("credits.enc");

@@ -1,8 +1,15 @@
 //! What the session's tests share: an in-process node and loopback servers.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
 
-use axum::Router;
+use axum::{Router, body::Bytes, extract::State, http::StatusCode, response::IntoResponse};
 use plexus_client::Client;
 use plexus_node::{ApiOptions, NodeConfig};
 use plexus_types::{Keypair, Payload};
@@ -62,4 +69,32 @@ pub(crate) async fn send(node: &Client, key: &Keypair, payload: Payload) {
     node.send_tx(key, payload, None, Duration::from_secs(60))
         .await
         .unwrap();
+}
+
+/// A relay that lists `listed` hotkeys as targets and only counts the requests it is
+/// asked to forward (each answered 502).
+pub(crate) async fn counting_relay(listed: &[String], count: Arc<AtomicUsize>) -> String {
+    let targets = serde_json::json!({
+        "count": listed.len(),
+        "targets": listed
+            .iter()
+            .map(|h| serde_json::json!({"hotkey": h, "url": "http://127.0.0.1:9"}))
+            .collect::<Vec<_>>(),
+    });
+    let app = Router::new()
+        .route(
+            "/v1/relay/targets",
+            axum::routing::get(move || {
+                let targets = targets.clone();
+                async move { axum::Json(targets) }
+            }),
+        )
+        .fallback(
+            |State(count): State<Arc<AtomicUsize>>, _body: Bytes| async move {
+                count.fetch_add(1, Ordering::SeqCst);
+                StatusCode::BAD_GATEWAY.into_response()
+            },
+        )
+        .with_state(count);
+    serve(app).await
 }
