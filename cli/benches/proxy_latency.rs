@@ -12,45 +12,14 @@
 
 use std::{
     io::Read as _,
-    process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
+#[path = "support/devnet.rs"]
+mod devnet;
+
+use devnet::{free_base, start, wait_ready};
 use serde_json::{Value, json};
-
-fn free_base() -> u16 {
-    for base in (23000..60000).step_by(89) {
-        if (0..6).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
-            return base;
-        }
-    }
-    panic!("no six consecutive free ports");
-}
-
-fn start(dir: &std::path::Path, base: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_plexus"))
-        .args(["devnet", "--dir"])
-        .arg(dir)
-        .args(["--port-base", &base.to_string(), "--ready-file"])
-        .arg(dir.join("ready.json"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-fn wait_ready(dir: &std::path::Path, child: &mut Child) -> Value {
-    let path = dir.join("ready.json");
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            return serde_json::from_str(&text).unwrap();
-        }
-        assert!(child.try_wait().unwrap().is_none(), "plexus devnet exited");
-        assert!(Instant::now() < deadline, "devnet not ready in 600 s");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 fn body(stream: bool) -> Value {
     json!({
