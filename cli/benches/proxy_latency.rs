@@ -71,6 +71,33 @@ fn first_delta(http: &reqwest::blocking::Client, base: &str) -> Duration {
     first.unwrap_or_else(|| start.elapsed())
 }
 
+/// Buy `credits` for the devnet's user wallet, issued at once.
+fn buy_credits(dir: &std::path::Path, ready: &Value, credits: u64) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_plexus"))
+        .env("PLEXUS_HOME", dir)
+        .env("PLEXUS_WALLETS", dir.join("wallets"))
+        .env("PLEXUS_PASSWORD", "devnet")
+        .env("PLEXUS_NODE", ready["node"].as_str().unwrap())
+        .env("PLEXUS_RELAY", ready["relay"].as_str().unwrap())
+        .args([
+            "--json",
+            "credits",
+            "buy",
+            "--name",
+            "user",
+            "--now",
+            "--credits",
+        ])
+        .arg(credits.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn stats(mut v: Vec<Duration>) -> (f64, f64) {
     v.sort();
     let at = |p: f64| v[((v.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e3;
@@ -102,6 +129,8 @@ fn main() {
     let ready = wait_ready(dir.path(), &mut child);
     let proxy = ready["proxy"].as_str().unwrap().to_owned();
     let direct = ready["provider_api"].as_str().unwrap().to_owned();
+    // Each question costs the proxy 2 credits; the devnet funds 100.
+    buy_credits(dir.path(), &ready, 2 * (10 + 2 * n as u64));
     let http = reqwest::blocking::Client::new();
     // Warm up both (the proxy's first request proves keys and may buy credits).
     for _ in 0..5 {

@@ -29,4 +29,4 @@ pub mod sealed;
 mod session;
 pub mod store;
 
-pub use session::{Answer, PAYMENT_TRIES, REQUEST_TIMEOUT, SendError, Session};
+pub use session::{Answer, DIRECTORY_TTL, PAYMENT_TRIES, REQUEST_TIMEOUT, SendError, Session};

@@ -3,8 +3,8 @@
 
 use std::{
     collections::{BTreeMap, BTreeSet},
-    sync::Mutex,
-    time::Duration,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
 };
 
 use plexus_client::{
@@ -26,6 +26,11 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// How many times one request is paid for when the provider says a token was spent.
 pub const PAYMENT_TRIES: u32 = 3;
+
+/// How long a provider list read from the chain serves requests before it is read
+/// again: about two blocks, so a new provider or a rotated key (published an epoch
+/// ahead) shows within it. A failed or refused request drops it at once.
+pub const DIRECTORY_TTL: Duration = Duration::from_secs(2);
 
 /// Why a request could not be paid for or sent.
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +121,8 @@ pub struct Session {
     /// Provider keys already proven: (hotkey, encoded key config). A key is proven
     /// once per key epoch; a rotated key is a new entry.
     proven: Mutex<BTreeSet<(AccountId, Vec<u8>)>>,
+    /// The providers read from the chain, and when.
+    directory: tokio::sync::Mutex<Option<(Instant, Arc<Vec<ProviderTarget>>)>>,
     http: reqwest::Client,
     timeout: Duration,
 }
@@ -131,6 +138,7 @@ impl Session {
             store,
             anchor,
             proven: Mutex::default(),
+            directory: tokio::sync::Mutex::default(),
             http: reqwest::Client::new(),
             timeout: REQUEST_TIMEOUT,
         }
@@ -232,20 +240,45 @@ impl Session {
         need: u64,
     ) -> Result<Vec<ProviderTarget>, SendError> {
         let held = self.store.per_origin()?;
-        Ok(providers(&self.client)
+        Ok(self
+            .directory()
             .await?
-            .into_iter()
+            .iter()
             .filter(|p| model.is_none_or(|m| m == p.model))
             .filter(|p| held.get(&p.hotkey.to_address()).copied().unwrap_or(0) >= need)
+            .cloned()
             .collect())
+    }
+
+    /// The providers serving privately, read from the chain at most every
+    /// [`DIRECTORY_TTL`] (concurrent callers share one read).
+    pub async fn directory(&self) -> Result<Arc<Vec<ProviderTarget>>, ClientError> {
+        let mut cached = self.directory.lock().await;
+        if let Some((at, list)) = cached.as_ref()
+            && at.elapsed() < DIRECTORY_TTL
+        {
+            return Ok(Arc::clone(list));
+        }
+        let list = Arc::new(providers(&self.client).await?);
+        // An empty list is not kept: the first provider to appear is used at once.
+        *cached = (!list.is_empty()).then(|| (Instant::now(), Arc::clone(&list)));
+        Ok(list)
+    }
+
+    /// Read the providers from the chain again at the next request.
+    fn forget_directory(&self) {
+        if let Ok(mut cached) = self.directory.try_lock() {
+            *cached = None;
+        }
     }
 
     /// Every model some provider serves privately.
     pub async fn models(&self) -> Result<Vec<String>, ClientError> {
-        let mut models: Vec<String> = providers(&self.client)
+        let mut models: Vec<String> = self
+            .directory()
             .await?
-            .into_iter()
-            .map(|p| p.model)
+            .iter()
+            .map(|p| p.model.clone())
             .collect();
         models.sort();
         models.dedup();
@@ -257,10 +290,12 @@ impl Session {
         &self,
         hotkey: &AccountId,
     ) -> Result<Option<ProviderTarget>, ClientError> {
-        Ok(providers(&self.client)
+        Ok(self
+            .directory()
             .await?
-            .into_iter()
-            .find(|p| p.hotkey == *hotkey))
+            .iter()
+            .find(|p| p.hotkey == *hotkey)
+            .cloned())
     }
 
     /// A random provider of `model` this wallet can pay for a request costing `need`.
@@ -268,10 +303,13 @@ impl Session {
         let payable = self.payable(model, need).await?;
         match payable.choose(&mut rand::rng()) {
             Some(p) => Ok(p.clone()),
-            None => Err(SendError::NoPayableProvider {
-                what: model.map_or("any model".to_owned(), |m| format!("model '{m}'")),
-                credits: self.credits(),
-            }),
+            None => {
+                self.forget_directory();
+                Err(SendError::NoPayableProvider {
+                    what: model.map_or("any model".to_owned(), |m| format!("model '{m}'")),
+                    credits: self.credits(),
+                })
+            }
         }
     }
 
@@ -412,12 +450,17 @@ impl Session {
                 if !(200..300).contains(&status) && status != 409 {
                     self.store.add(taken)?;
                 }
+                // A refusal may mean the list is stale (a rotated key, a provider gone).
+                if status >= 400 && status != 409 && status != 429 {
+                    self.forget_directory();
+                }
                 Ok(answer)
             }
             Err(source) => {
                 // The provider most likely never saw the tokens: keep them. Were they
                 // spent after all, the provider refuses them next time (409).
                 self.store.add(taken)?;
+                self.forget_directory();
                 Err(SendError::Private {
                     relay: self.relay.clone(),
                     source,
