@@ -105,6 +105,8 @@ pub(crate) async fn run(ctx: &Context, flags: ProxyArgs) -> anyhow::Result<()> {
         .await?
         .with_request_timeout(Duration::from_secs(args.request_timeout_secs));
     let session = Arc::new(session);
+    // Deposits bought while the proxy runs are fetched once due.
+    let _fetching = session.spawn_fetching(coldkey.clone(), Duration::from_secs(60));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

@@ -171,6 +171,40 @@ impl Session {
         .await
     }
 
+    /// Fetch due deposits every `every` until the returned task is aborted or the
+    /// session dropped, so a long-running proxy picks up credits bought while it runs
+    /// (each deposit still no earlier than its random issuance moment).
+    pub fn spawn_fetching(
+        self: &Arc<Self>,
+        coldkey: Keypair,
+        every: Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        let session = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut clock = tokio::time::interval(every);
+            clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // The first tick is now: the caller fetched at start.
+            clock.tick().await;
+            loop {
+                clock.tick().await;
+                let Some(session) = session.upgrade() else {
+                    return;
+                };
+                match session.fetch_due(&coldkey).await {
+                    Ok(fetched) => {
+                        for (deposit, tokens) in &fetched.issued {
+                            tracing::info!(deposit, tokens, "fetched the tokens of a deposit");
+                        }
+                        for (deposit, error) in &fetched.failed {
+                            tracing::warn!(deposit, %error, "a deposit stays pending");
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, "cannot read pending deposits"),
+                }
+            }
+        })
+    }
+
     /// The relay requests go through.
     pub fn relay(&self) -> &str {
         &self.relay
