@@ -32,6 +32,65 @@ pub const PAYMENT_TRIES: u32 = 3;
 /// ahead) shows within it. A failed or refused request drops it at once.
 pub const DIRECTORY_TTL: Duration = Duration::from_secs(2);
 
+/// How long an expired provider list still serves requests while a fresh one is read
+/// in the background; older than this, a request waits for the read.
+const DIRECTORY_STALE: Duration = Duration::from_secs(30);
+
+/// The providers serving privately, as last read from the chain.
+#[derive(Debug)]
+struct Directory {
+    client: Client,
+    list: tokio::sync::Mutex<Option<(Instant, Arc<Vec<ProviderTarget>>)>>,
+    refreshing: std::sync::atomic::AtomicBool,
+}
+
+impl Directory {
+    /// The list: fresh from memory; expired but recent from memory while a task reads
+    /// it again; otherwise read now (concurrent callers share one read).
+    async fn get(self: &Arc<Self>) -> Result<Arc<Vec<ProviderTarget>>, ClientError> {
+        use std::sync::atomic::Ordering;
+        let mut cached = self.list.lock().await;
+        if let Some((at, list)) = cached.as_ref() {
+            if at.elapsed() < DIRECTORY_TTL {
+                return Ok(Arc::clone(list));
+            }
+            if at.elapsed() < DIRECTORY_STALE {
+                if !self.refreshing.swap(true, Ordering::AcqRel) {
+                    let me = Arc::clone(self);
+                    tokio::spawn(async move {
+                        if let Ok(list) = providers(&me.client).await {
+                            me.keep(&mut *me.list.lock().await, list);
+                        }
+                        me.refreshing.store(false, Ordering::Release);
+                    });
+                }
+                return Ok(Arc::clone(list));
+            }
+        }
+        let list = providers(&self.client).await?;
+        Ok(self.keep(&mut cached, list))
+    }
+
+    /// Keep `list` as the latest read (an empty one is not kept: the first provider
+    /// to appear is used at once).
+    fn keep(
+        &self,
+        cached: &mut Option<(Instant, Arc<Vec<ProviderTarget>>)>,
+        list: Vec<ProviderTarget>,
+    ) -> Arc<Vec<ProviderTarget>> {
+        let list = Arc::new(list);
+        *cached = (!list.is_empty()).then(|| (Instant::now(), Arc::clone(&list)));
+        list
+    }
+
+    /// Read the list again at the next request.
+    fn forget(&self) {
+        if let Ok(mut cached) = self.list.try_lock() {
+            *cached = None;
+        }
+    }
+}
+
 /// Why a request could not be paid for or sent.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
@@ -122,7 +181,7 @@ pub struct Session {
     /// once per key epoch; a rotated key is a new entry.
     proven: Mutex<BTreeSet<(AccountId, Vec<u8>)>>,
     /// The providers read from the chain, and when.
-    directory: tokio::sync::Mutex<Option<(Instant, Arc<Vec<ProviderTarget>>)>>,
+    directory: Arc<Directory>,
     http: reqwest::Client,
     timeout: Duration,
 }
@@ -131,6 +190,11 @@ impl Session {
     /// Requests paid from `store`, sent through `relay`, providers read from `client`
     /// and their keys proven against headers `anchor`'s validators finalized.
     pub fn new(client: Client, relay: String, store: CreditStore, anchor: TrustAnchor) -> Self {
+        let directory = Arc::new(Directory {
+            client: client.clone(),
+            list: tokio::sync::Mutex::default(),
+            refreshing: std::sync::atomic::AtomicBool::new(false),
+        });
         Self {
             client,
             relay,
@@ -138,7 +202,7 @@ impl Session {
             store,
             anchor,
             proven: Mutex::default(),
-            directory: tokio::sync::Mutex::default(),
+            directory,
             http: reqwest::Client::new(),
             timeout: REQUEST_TIMEOUT,
         }
@@ -285,25 +349,14 @@ impl Session {
     }
 
     /// The providers serving privately, read from the chain at most every
-    /// [`DIRECTORY_TTL`] (concurrent callers share one read).
+    /// [`DIRECTORY_TTL`], and in the background while the last read is recent.
     pub async fn directory(&self) -> Result<Arc<Vec<ProviderTarget>>, ClientError> {
-        let mut cached = self.directory.lock().await;
-        if let Some((at, list)) = cached.as_ref()
-            && at.elapsed() < DIRECTORY_TTL
-        {
-            return Ok(Arc::clone(list));
-        }
-        let list = Arc::new(providers(&self.client).await?);
-        // An empty list is not kept: the first provider to appear is used at once.
-        *cached = (!list.is_empty()).then(|| (Instant::now(), Arc::clone(&list)));
-        Ok(list)
+        self.directory.get().await
     }
 
     /// Read the providers from the chain again at the next request.
     fn forget_directory(&self) {
-        if let Ok(mut cached) = self.directory.try_lock() {
-            *cached = None;
-        }
+        self.directory.forget();
     }
 
     /// Every model some provider serves privately.

@@ -5,7 +5,7 @@
 use std::{
     collections::{BTreeMap, BTreeSet},
     path::{Path, PathBuf},
-    sync::Mutex,
+    sync::{Arc, Mutex},
 };
 
 use plexus_privacy::token::{Token, TokenError};
@@ -121,6 +121,18 @@ struct StoreFile {
     journal: u64,
 }
 
+impl StoreFile {
+    /// Everything but the tokens.
+    fn clone_empty(&self) -> Self {
+        Self {
+            version: self.version,
+            credits: Vec::new(),
+            pending: self.pending.clone(),
+            journal: self.journal,
+        }
+    }
+}
+
 const STORE_AAD: &[u8] = b"plexus/credits/store/v1";
 
 /// Bytes of the journal's header: its generation, little-endian.
@@ -164,6 +176,13 @@ struct Journal {
     taken: BTreeSet<[u8; 32]>,
 }
 
+/// The sealed file as read, with each token's journal name.
+#[derive(Debug)]
+struct Cached {
+    file: StoreFile,
+    ids: Vec<[u8; 32]>,
+}
+
 /// A wallet's unspent tokens.
 ///
 /// Several processes may use one wallet at once (`plexus proxy` running while
@@ -183,7 +202,7 @@ pub struct CreditStore {
     path: PathBuf,
     key: [u8; 32],
     journal_key: [u8; 32],
-    cache: Mutex<Option<(Stamp, StoreFile)>>,
+    cache: Mutex<Option<(Stamp, Arc<Cached>)>>,
 }
 
 impl CreditStore {
@@ -216,17 +235,17 @@ impl CreditStore {
     }
 
     /// The sealed file as on disk, from memory while its stamp has not changed.
-    fn main_file(&self) -> Result<StoreFile, StoreError> {
+    fn main_file(&self) -> Result<Arc<Cached>, StoreError> {
         // Stamped before reading: a change in between only makes the next read reload.
         let before = stamp(&self.path);
         let mut cache = self
             .cache
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let (Some(now), Some((at, file))) = (before, cache.as_ref())
+        if let (Some(now), Some((at, cached))) = (before, cache.as_ref())
             && now == *at
         {
-            return Ok(file.clone());
+            return Ok(Arc::clone(cached));
         }
         let file = match open_sealed(&self.path, &self.key, STORE_AAD)? {
             Some(plain) => serde_json::from_slice::<StoreFile>(&plain).map_err(|source| {
@@ -237,8 +256,14 @@ impl CreditStore {
             })?,
             None => StoreFile::default(),
         };
-        *cache = before.map(|at| (at, file.clone()));
-        Ok(file)
+        let cached = Arc::new(self.cached(file));
+        *cache = before.map(|at| (at, Arc::clone(&cached)));
+        Ok(cached)
+    }
+
+    fn cached(&self, file: StoreFile) -> Cached {
+        let ids = file.credits.iter().map(|c| self.token_id(c)).collect();
+        Cached { file, ids }
     }
 
     /// The journal of generation `generation`, empty if absent or of another one.
@@ -267,12 +292,21 @@ impl CreditStore {
 
     /// The store as it stands: the file with the journal's tokens taken out.
     fn load_file(&self) -> Result<(StoreFile, Journal), StoreError> {
-        let mut file = self.main_file()?;
-        let journal = self.journal(file.journal)?;
-        if !journal.taken.is_empty() {
-            file.credits
-                .retain(|c| !journal.taken.contains(&self.token_id(c)));
-        }
+        let cached = self.main_file()?;
+        let journal = self.journal(cached.file.journal)?;
+        let mut file = StoreFile {
+            credits: Vec::with_capacity(cached.file.credits.len()),
+            ..StoreFile::clone_empty(&cached.file)
+        };
+        file.credits.extend(
+            cached
+                .file
+                .credits
+                .iter()
+                .zip(&cached.ids)
+                .filter(|(_, id)| !journal.taken.contains(*id))
+                .map(|(c, _)| c.clone()),
+        );
         Ok((file, journal))
     }
 
@@ -331,7 +365,7 @@ impl CreditStore {
             .cache
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) =
-            stamp(&self.path).map(|at| (at, file));
+            stamp(&self.path).map(|at| (at, Arc::new(self.cached(file))));
         Ok(())
     }
 
@@ -392,7 +426,7 @@ impl CreditStore {
 
     /// The paid deposits whose tokens are not fetched yet.
     pub fn pending(&self) -> Result<Vec<PendingDeposit>, StoreError> {
-        Ok(self.main_file()?.pending)
+        Ok(self.main_file()?.file.pending.clone())
     }
 
     /// Keep deposit `deposit`'s blinded state (a crash after this resends the same
@@ -445,15 +479,20 @@ impl CreditStore {
         credits: u64,
     ) -> Result<Option<Vec<StoredCredit>>, StoreError> {
         self.locked(|| {
-            let (file, journal) = self.load_file()?;
+            let cached = self.main_file()?;
+            let journal = self.journal(cached.file.journal)?;
             let mut have = 0u64;
             let mut picked = Vec::new();
-            for c in file.credits.iter().filter(|c| c.origin == origin) {
+            let mut ids = Vec::new();
+            let held = cached.file.credits.iter().zip(&cached.ids);
+            for (c, id) in held.filter(|(c, id)| c.origin == origin && !journal.taken.contains(*id))
+            {
                 if have >= credits {
                     break;
                 }
                 have += u64::from(c.denomination);
                 picked.push(c.clone());
+                ids.push(*id);
             }
             if have < credits {
                 return Ok(None);
@@ -462,13 +501,12 @@ impl CreditStore {
                 return Ok(Some(picked));
             }
             if journal.records + picked.len() >= COMPACT_AT {
-                let mut rest = file;
-                let ids: BTreeSet<[u8; 32]> = picked.iter().map(|c| self.token_id(c)).collect();
+                let (mut rest, _) = self.load_file()?;
+                let ids: BTreeSet<[u8; 32]> = ids.into_iter().collect();
                 rest.credits.retain(|c| !ids.contains(&self.token_id(c)));
                 self.write_file(rest)?;
             } else {
-                let ids: Vec<[u8; 32]> = picked.iter().map(|c| self.token_id(c)).collect();
-                self.append_taken(file.journal, &journal, &ids)?;
+                self.append_taken(cached.file.journal, &journal, &ids)?;
             }
             Ok(Some(picked))
         })
