@@ -11,7 +11,7 @@ use std::time::Duration;
 use plexus_client::{Client, ClientError};
 use plexus_privacy::{
     oblivious::{GatewayKey, encode_key_list},
-    token::{IssuerKey, TokenChallenge, begin_issuance},
+    token::{IssuerKey, TokenChallenge},
 };
 use plexus_types::{AccountId, Keypair, Mechanism, Netuid, PLX, Payload, credits::IssuerKeySpec};
 use plexus_wallet::Mnemonic;
@@ -24,11 +24,7 @@ const WAIT: Duration = Duration::from_secs(60);
 fn tokens(key: &IssuerKey, issuer: &AccountId, provider: &AccountId, n: usize) -> Vec<Vec<u8>> {
     let challenge = TokenChallenge::for_origin(&issuer.to_string(), &provider.to_string());
     (0..n)
-        .map(|_| {
-            let (request, pending) = begin_issuance(key.public(), &challenge).unwrap();
-            let response = key.issue(&request.encode()).unwrap();
-            pending.finalize(&response.encode()).unwrap().encode()
-        })
+        .map(|_| key.issue_locally(&challenge).unwrap().encode())
         .collect()
 }
 
