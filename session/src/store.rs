@@ -459,11 +459,15 @@ impl CreditStore {
 
     /// Credits held per provider origin.
     pub fn per_origin(&self) -> Result<BTreeMap<String, u64>, StoreError> {
-        let mut out = BTreeMap::new();
-        for c in self.load()? {
-            *out.entry(c.origin).or_insert(0) += u64::from(c.denomination);
+        let cached = self.main_file()?;
+        let journal = self.journal(cached.file.journal)?;
+        let mut out: BTreeMap<&str, u64> = BTreeMap::new();
+        for (c, id) in cached.file.credits.iter().zip(&cached.ids) {
+            if !journal.taken.contains(id) {
+                *out.entry(&c.origin).or_insert(0) += u64::from(c.denomination);
+            }
         }
-        Ok(out)
+        Ok(out.into_iter().map(|(o, n)| (o.to_owned(), n)).collect())
     }
 
     /// Credits held in total.
