@@ -5,8 +5,9 @@
 //! both and the added latency, for whole answers and for the first content delta of
 //! streamed ones (the gateway sends streamed answers on a fixed tick).
 //!
-//! `cargo bench --profile dev -p plexus-cli --bench proxy_latency` (PROXY_LATENCY_N
-//! sets the requests per side, default 40).
+//! `cargo bench -p plexus-cli --bench proxy_latency` (release, as users build it;
+//! `--profile dev` works too, slower). PROXY_LATENCY_N sets the requests per side,
+//! default 40.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -106,6 +107,14 @@ fn stats(mut v: Vec<Duration>) -> (f64, f64) {
 
 fn report(what: &str, direct: Vec<Duration>, private: Vec<Duration>) {
     let n = direct.len();
+    // Requests alternate, so pairing them cancels the load that drifts over the run.
+    let mut paired: Vec<f64> = direct
+        .iter()
+        .zip(&private)
+        .map(|(d, p)| (p.as_secs_f64() - d.as_secs_f64()) * 1e3)
+        .collect();
+    paired.sort_by(f64::total_cmp);
+    let paired_median = paired[paired.len() / 2];
     let (d50, d99) = stats(direct);
     let (p50, p99) = stats(private);
     println!("{what}, {n} each, loopback devnet, SmolLM2-135M, max_tokens 4");
@@ -117,6 +126,7 @@ fn report(what: &str, direct: Vec<Duration>, private: Vec<Duration>) {
         p99 - d99,
         p50 / d50
     );
+    println!("  median of paired differences {paired_median:.1} ms");
 }
 
 fn main() {
