@@ -133,7 +133,14 @@ impl StoreFile {
     }
 }
 
-const STORE_AAD: &[u8] = b"plexus/credits/store/v1";
+/// The label the file is sealed under. Version 2 has a taken-token journal beside
+/// it; a binary that predates the journal cannot open it (and would otherwise hand
+/// out tokens the journal says are taken).
+const STORE_AAD: &[u8] = b"plexus/credits/store/v2";
+/// The label of a file written before the journal; read once, rewritten as version 2.
+const LEGACY_STORE_AAD: &[u8] = b"plexus/credits/store/v1";
+/// The journal generation of a version-1 file: one no journal was written for.
+const LEGACY_GENERATION: u64 = u64::MAX;
 
 /// Bytes of the journal's header: its generation, little-endian.
 const JOURNAL_HEADER: usize = 8;
@@ -247,7 +254,13 @@ impl CreditStore {
         {
             return Ok(Arc::clone(cached));
         }
-        let file = match open_sealed(&self.path, &self.key, STORE_AAD)? {
+        let (plain, legacy) = match open_sealed(&self.path, &self.key, STORE_AAD) {
+            Err(SealedError::Decrypt(_)) => {
+                (open_sealed(&self.path, &self.key, LEGACY_STORE_AAD)?, true)
+            }
+            other => (other?, false),
+        };
+        let mut file = match plain {
             Some(plain) => serde_json::from_slice::<StoreFile>(&plain).map_err(|source| {
                 StoreError::Corrupt {
                     path: self.path.clone(),
@@ -256,6 +269,10 @@ impl CreditStore {
             })?,
             None => StoreFile::default(),
         };
+        if legacy {
+            // No journal applies to a file written without one.
+            file.journal = LEGACY_GENERATION;
+        }
         let cached = Arc::new(self.cached(file));
         *cache = before.map(|at| (at, Arc::clone(&cached)));
         Ok(cached)
@@ -721,6 +738,45 @@ mod tests {
                 proptest::prop_assert_eq!(seen, want);
             }
         }
+    }
+
+    #[test]
+    fn a_store_written_before_the_journal_opens_and_a_binary_from_before_cannot_open_a_new_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credits.enc");
+        let coldkey = Keypair::from_seed([7; 32]);
+        let key = local_key(&coldkey, "credits");
+        // A version-1 file, as a binary from before the journal wrote it, beside a
+        // journal that does not belong to it.
+        let old = serde_json::json!({
+            "version": 1,
+            "credits": (0..3).map(|n| credit("provider", n)).collect::<Vec<_>>(),
+        });
+        write_sealed(
+            &path,
+            &key,
+            LEGACY_STORE_AAD,
+            &serde_json::to_vec(&old).unwrap(),
+        )
+        .unwrap();
+        let journal_key = blake3::derive_key("plexus credits taken-token journal v1", &key);
+        let mut stray = 0u64.to_le_bytes().to_vec();
+        let first = credit("provider", 0).token;
+        stray.extend_from_slice(blake3::keyed_hash(&journal_key, first.as_bytes()).as_bytes());
+        std::fs::write(path.with_extension("enc.taken"), stray).unwrap();
+        let store = CreditStore::open(&path, &coldkey).unwrap();
+        assert_eq!(counts(&store).get("provider"), Some(&3));
+        let taken = store.take("provider", 1).unwrap().unwrap();
+        store.add([credit("provider", 9)]).unwrap();
+        let reopened = CreditStore::open(&path, &coldkey).unwrap();
+        assert_eq!(counts(&reopened).get("provider"), Some(&3));
+        assert!(!reopened.load().unwrap().contains(&taken[0]));
+        // The old label no longer opens it: an old binary stops instead of spending
+        // tokens the journal holds as taken.
+        assert!(matches!(
+            open_sealed(&path, &key, LEGACY_STORE_AAD),
+            Err(SealedError::Decrypt(_))
+        ));
     }
 
     #[test]
