@@ -24,6 +24,7 @@
 //! (the binary hands one in through [`service::Reexecutor`]) nor on the server halves
 //! of the private path.
 
+pub mod corpus;
 pub mod probe;
 pub mod score;
 pub mod service;

@@ -240,6 +240,8 @@ async fn the_validator_actor_raises_an_honest_providers_incentive_in_process() {
             state_path: dir.path().join("validator/state.json"),
             commit_path: dir.path().join("validator/commit.json"),
             epochs: Some(3),
+            // The default: a private corpus built from the data set setup installs.
+            corpus: None,
         },
         node.clone(),
         PrivatePath::new(session, coldkey.clone()),
