@@ -737,9 +737,10 @@ fn substitute(text: &str, map: &mut BTreeMap<String, String>, draw: &mut impl Rn
     out
 }
 
-/// Random digits with the count of `token`, a leading zero only where it had one;
-/// years (four digits from 1900 to 2099) stay plausible years, and single digits
-/// (list numbers, "step 1") are kept.
+/// A number like `token`: single digits (list numbers, "step 1") kept, years (four
+/// digits from 1900 to 2099) another plausible year, others the same count of digits
+/// with the same trailing zeros (users write round numbers: 100 becomes 300, not 374)
+/// and no new leading zero.
 fn digits_like(token: &str, draw: &mut impl Rng) -> String {
     if token.len() == 1 {
         return token.to_owned();
@@ -747,10 +748,14 @@ fn digits_like(token: &str, draw: &mut impl Rng) -> String {
     if token.len() == 4 && (token.starts_with("19") || token.starts_with("20")) {
         return (1950 + draw.below(80)).to_string();
     }
+    let zeros = token.len() - token.trim_end_matches('0').len();
     token
         .chars()
         .enumerate()
         .map(|(i, c)| {
+            if i >= token.len() - zeros {
+                return '0';
+            }
             let d = if i == 0 && c != '0' {
                 1 + draw.below(9)
             } else {
