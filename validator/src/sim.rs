@@ -61,8 +61,8 @@ use crate::{
 /// Per mille of probes a probe detector recognises by default: the true-positive rate
 /// of the red-team bench's logistic regression against the private corpus at a
 /// false-positive rate of one user request in ten (`benches/red_team.rs`, measured
-/// 0.142). A detector that flags more users serves more of them honestly.
-pub const DEFAULT_PROBE_DETECTION_PER_MILLE: u32 = 142;
+/// 0.144). A detector that flags more users serves more of them honestly.
+pub const DEFAULT_PROBE_DETECTION_PER_MILLE: u32 = 144;
 
 /// The most epochs a run may have.
 pub const MAX_EPOCHS: u64 = 10_000;
