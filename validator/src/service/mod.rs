@@ -32,7 +32,7 @@ use crate::{
     corpus::{ChatRequest, CorpusError, default_public_dataset, draw_probe, load_or_build},
     probe::{arrivals, sampled},
     score::{Check, Policy, Probe, Scoreboard},
-    verify::{TokenScore, Verdict, VerifyPolicy, judge},
+    verify::{TokenScore, Verdict, VerifyPolicy, judge, sampled_policy},
 };
 
 /// Re-execute answers with the declared model (teacher forcing).
@@ -174,15 +174,6 @@ pub const FIRST_EPOCH_WINDOW: Duration = Duration::from_secs(30);
 /// answers mostly come back before the next round starts: the last 5 % of each epoch
 /// carries no probe, the one timing trace left (the red-team bench measures with it).
 pub const WINDOW_PER_MILLE: u32 = 950;
-
-/// A sampled (temperature > 0) answer passes a position whose token is at most this
-/// far below the argmax in log-probability: honest sampling draws from the head of
-/// the distribution, a canned or other model's answer does not. Not yet calibrated
-/// by a detection-curve bench.
-pub const SAMPLED_LOGPROB_MARGIN: f32 = 8.0;
-
-/// A sampled answer passes when this many per mille of its judged positions pass.
-pub const SAMPLED_MIN_PASS_PER_MILLE: u32 = 800;
 
 /// The validator actor.
 pub struct Validator<T, E> {
@@ -435,17 +426,7 @@ impl<T: Transport, E: Reexecutor> Validator<T, E> {
                 let verify = if request.params.greedy() {
                     policy.verify
                 } else {
-                    VerifyPolicy {
-                        max_logprob_margin: policy
-                            .verify
-                            .max_logprob_margin
-                            .max(SAMPLED_LOGPROB_MARGIN),
-                        min_pass_per_mille: policy
-                            .verify
-                            .min_pass_per_mille
-                            .min(SAMPLED_MIN_PASS_PER_MILLE),
-                        ..policy.verify
-                    }
+                    sampled_policy(&policy.verify, request.params.temperature)
                 };
                 let verdict = self
                     .reexecute(&request.messages, tokens.clone(), &verify)

@@ -51,14 +51,15 @@ fn a_new_validator_builds_its_private_corpus_from_the_installed_data_set() {
         load_or_build(None, &private, &missing, &seed).unwrap(),
         corpus
     );
-    // Another validator's corpus is another selection.
+    // Another validator's corpus is another selection of the same public turns: an
+    // independent draw of 8,000 of about 61,000 user turns shares about 13 %.
     let other = load_or_build(None, &dir.path().join("other.jsonl"), &public, &[12u8; 32]).unwrap();
     let shared = corpus
         .iter()
         .take(500)
         .filter(|r| other.contains(r))
         .count();
-    assert!(shared < 25, "{shared} of 500 requests shared");
+    assert!(shared < 100, "{shared} of 500 requests shared");
     // Probes come in varied shapes: multi-turn, with and without system prompts.
     let probes: Vec<_> = (0..400)
         .map(|i| draw_probe(&corpus, &seed, 1, i).unwrap())
