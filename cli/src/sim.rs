@@ -181,8 +181,11 @@ fn network_table(
     out.push_str(&output::table(&headers, &rows(&r.validators)));
     out.push_str(&format!(
         "\n\nlazy provider / honest provider, per capita: {}\n\
+         probe detector ({} per mille of probes recognised) / honest provider, per capita: {}\n\
          copier / honest validator, per capita and unit of stake: {} (last {} epochs: {})\n",
         times(r.lazy_over_honest),
+        scenario.probe_detection_per_mille,
+        times(r.detector_over_honest),
         times(r.copier_over_honest),
         r.late_epochs,
         times(r.late_copier_over_honest),

@@ -57,6 +57,10 @@ pub(crate) struct ValidatorArgs {
     /// Stop after this many epochs (default: run until interrupted).
     #[arg(long)]
     epochs: Option<u64>,
+    /// Probe with your own corpus: JSONL, one OpenAI chat request body per line
+    /// (default: a private one built from the data set scripts/setup.sh installs).
+    #[arg(long)]
+    corpus: Option<PathBuf>,
 }
 
 /// Everything `plexus validator` runs with: defaults < `--config` file < environment
@@ -74,6 +78,7 @@ pub(crate) struct ValidatorConfig {
     threads: u32,
     data_dir: Option<PathBuf>,
     epochs: Option<u64>,
+    corpus: Option<PathBuf>,
     /// Seconds a probe may take before it counts as failed.
     probe_timeout_secs: u64,
     /// Credits bought at a time when the store runs low (10, 100 or 1000).
@@ -92,6 +97,7 @@ impl Default for ValidatorConfig {
             threads: 1,
             data_dir: None,
             epochs: None,
+            corpus: None,
             probe_timeout_secs: DEFAULT_PROBE_TIMEOUT.as_secs(),
             credit_bundle: DEFAULT_BUNDLE,
         }
@@ -140,6 +146,7 @@ pub(crate) async fn run(ctx: &Context, flags: &ValidatorArgs) -> anyhow::Result<
         state_path: dir.join("state.json"),
         commit_path: dir.join("commit.json"),
         epochs: args.epochs,
+        corpus: args.corpus.clone(),
     };
     eprintln!(
         "Validating subnet {} with {} (weights {}), probes through {}; state in {}",

@@ -717,7 +717,7 @@ fn cpu_kernel_level() -> &'static str {
 }
 
 /// The validator re-executes answers with the declared model through this engine: the
-/// prompt is a single user turn, rendered with the model's chat template.
+/// probe's conversation, rendered with the model's chat template.
 impl plexus_validator::service::Reexecutor for LlamaEngine {
     fn tokenize(&self, text: &str) -> Vec<u32> {
         LlamaEngine::tokenize(self, text)
@@ -725,13 +725,22 @@ impl plexus_validator::service::Reexecutor for LlamaEngine {
 
     fn score_tokens(
         &self,
-        prompt: &str,
+        messages: &[plexus_validator::probe::Message],
         tokens: Vec<u32>,
     ) -> futures::future::BoxFuture<'_, Result<Vec<TokenScore>, String>> {
-        let prompt = Prompt::Chat(vec![crate::ChatMessage {
-            role: crate::Role::User,
-            content: prompt.to_owned(),
-        }]);
+        let prompt = Prompt::Chat(
+            messages
+                .iter()
+                .map(|m| crate::ChatMessage {
+                    role: match m.role.as_str() {
+                        "system" => crate::Role::System,
+                        "assistant" => crate::Role::Assistant,
+                        _ => crate::Role::User,
+                    },
+                    content: m.content.clone(),
+                })
+                .collect(),
+        );
         Box::pin(async move {
             LlamaEngine::score_tokens(self, prompt, tokens)
                 .await

@@ -7,23 +7,29 @@
 //! the engine that re-executes.
 //!
 //! A validator on an inference subnet is a user like any other: it buys credits and
-//! sends chat requests through a relay, built by the same function `plexus chat`
-//! uses ([`plexus_session::chat::chat_body`]), so a provider cannot tell a probe from a user's
-//! request. Each epoch it draws a challenge set from a secret seed
-//! ([`probe::challenge_set`]), sends every provider a few probes, re-executes a
-//! secret sample of the greedy answers with the declared model by teacher forcing
-//! ([`verify::judge`]), and folds availability, latency, throughput and correctness
-//! into an exponential moving average per provider ([`score::Scoreboard`]). A sampled
-//! answer that the declared model would not have given zeroes that provider's weight
-//! for [`score::Policy::penalty_epochs`] epochs (proof of sampling).
+//! sends chat requests through a relay, over the session `plexus chat` uses, so the
+//! transport does not tell a probe from a user's request. What a probe asks comes
+//! from the validator's private corpus ([`corpus`]: the operator's own chat requests,
+//! or a secret sample of a public conversation data set), in the shapes clients send
+//! (multi-turn, system prompts, `max_tokens`, temperature, stop words, streaming or
+//! not), and probes leave at random times over the epoch, a Poisson process per
+//! provider ([`probe::arrivals`]). The validator re-executes a secret sample of the
+//! answers with the declared model by teacher forcing ([`verify::judge`]: the argmax
+//! for greedy requests, a looser margin for sampled ones), and folds availability,
+//! latency, throughput and correctness into an exponential moving average per
+//! provider ([`score::Scoreboard`]). A sampled answer that the declared model would
+//! not have given zeroes that provider's weight for [`score::Policy::penalty_epochs`]
+//! epochs (proof of sampling).
 //!
-//! [`probe`], [`score`], [`verify`] and [`sim`] are free of I/O; [`service`] is the
+//! [`corpus`] (but for reading and writing corpus files), [`probe`], [`score`],
+//! [`verify`] and [`sim`] are free of I/O; [`service`] is the
 //! actor that runs the epoch loop against a node, through the private path.
 //!
 //! Owns the validation of inference subnets. May not depend on an inference engine
 //! (the binary hands one in through [`service::Reexecutor`]) nor on the server halves
 //! of the private path.
 
+pub mod corpus;
 pub mod probe;
 pub mod score;
 pub mod service;

@@ -1,5 +1,7 @@
-//! What a probe asks: a challenge set drawn per epoch from a secret seed, sent in the
-//! request body `plexus chat` sends ([`plexus_session::chat::chat_body`]).
+//! When probes leave and which are re-executed, drawn from the validator's secret
+//! seed; what they ask comes from its private corpus ([`crate::corpus`]).
+
+use std::time::Duration;
 
 pub use plexus_session::chat::{DEFAULT_MAX_TOKENS, Message, chat_body};
 
@@ -85,8 +87,9 @@ const SUBJECTS: &[&str] = &[
     "solar panels",
 ];
 
-/// The probes of one epoch: `count` single-turn prompts drawn from `seed` (secret to
-/// the validator until the epoch is over) and the epoch number.
+/// The probes validators sent before the private corpus: `count` single-turn prompts
+/// from 384 public templates, drawn from `seed` and the epoch. Kept as the red-team
+/// bench's baseline (`benches/red_team.rs`); the service no longer sends them.
 pub fn challenge_set(seed: &[u8; 32], epoch: u64, count: usize) -> Vec<String> {
     let mut draw = Draw::new(seed, "plexus/validator/challenges", &[&epoch.to_le_bytes()]);
     (0..count)
@@ -96,6 +99,40 @@ pub fn challenge_set(seed: &[u8; 32], epoch: u64, count: usize) -> Vec<String> {
             ask.replace("{}", subject)
         })
         .collect()
+}
+
+/// When the probes of `epoch` to `provider` leave, as offsets from the start of the
+/// round: a Poisson process of `per_epoch` probes per `window` (independent
+/// exponential gaps), cut at `window`. The count varies from epoch to epoch as a
+/// Poisson variable does, so neither the number nor the times of probes tell a
+/// provider which requests they are.
+pub fn arrivals(
+    seed: &[u8; 32],
+    epoch: u64,
+    provider: &[u8],
+    per_epoch: u32,
+    window: Duration,
+) -> Vec<Duration> {
+    let mut out = Vec::new();
+    if per_epoch == 0 || window.is_zero() {
+        return out;
+    }
+    let mut draw = Draw::new(
+        seed,
+        "plexus/validator/arrivals",
+        &[&epoch.to_le_bytes(), provider],
+    );
+    let mean = window.as_secs_f64() / f64::from(per_epoch);
+    let mut at = 0.0;
+    loop {
+        // Uniform in (0, 1] from 53 random bits, then an exponential gap.
+        let u = ((draw.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64;
+        at += -u.ln() * mean;
+        if at >= window.as_secs_f64() {
+            return out;
+        }
+        out.push(Duration::from_secs_f64(at));
+    }
 }
 
 /// Whether probe `index` of `epoch` to `provider` is re-executed: a secret draw that
@@ -125,6 +162,36 @@ mod tests {
         distinct.sort();
         distinct.dedup();
         assert!(distinct.len() >= 12, "{a:?}");
+    }
+
+    #[test]
+    fn arrivals_are_a_poisson_process_spread_over_the_window() {
+        let window = Duration::from_secs(100);
+        let mut counts = Vec::new();
+        let mut first_half = 0usize;
+        let mut all = 0usize;
+        for epoch in 0..2_000 {
+            let times = arrivals(&[9u8; 32], epoch, b"p", 4, window);
+            assert!(times.windows(2).all(|w| w[0] <= w[1]) && times.iter().all(|t| *t < window));
+            first_half += times.iter().filter(|t| t.as_secs() < 50).count();
+            all += times.len();
+            counts.push(times.len());
+        }
+        let mean = all as f64 / counts.len() as f64;
+        let var = counts
+            .iter()
+            .map(|c| (*c as f64 - mean).powi(2))
+            .sum::<f64>()
+            / counts.len() as f64;
+        // Poisson(4): mean and variance 4; arrivals uniform over the window.
+        assert!((3.8..4.2).contains(&mean), "{mean}");
+        assert!((3.4..4.6).contains(&var), "{var}");
+        assert!((0.46..0.54).contains(&(first_half as f64 / all as f64)));
+        assert!(counts.contains(&0) && counts.iter().any(|c| *c >= 9));
+        assert_ne!(
+            arrivals(&[9u8; 32], 1, b"p", 4, window),
+            arrivals(&[9u8; 32], 1, b"q", 4, window)
+        );
     }
 
     #[test]

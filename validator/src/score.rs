@@ -109,8 +109,10 @@ pub fn epoch_score(probes: &[Probe], policy: &Policy) -> (f64, bool) {
         } = *p
         {
             ttfts.push(ttft.as_secs_f64());
-            let secs = generation.as_secs_f64().max(1e-3);
-            speeds.push(f64::from(completion_tokens) / secs);
+            // A whole (unstreamed) answer has no measured generation time.
+            if !generation.is_zero() {
+                speeds.push(f64::from(completion_tokens) / generation.as_secs_f64().max(1e-3));
+            }
             caught |= check == Check::Failed;
         }
     }
@@ -123,7 +125,11 @@ pub fn epoch_score(probes: &[Probe], policy: &Policy) -> (f64, bool) {
     let availability = ttfts.len() as f64 / probes.len() as f64;
     let r = policy.reference_ttft.as_secs_f64();
     let latency = r / (r + median(&mut ttfts));
-    let t = median(&mut speeds);
+    let t = if speeds.is_empty() {
+        policy.reference_tokens_per_second
+    } else {
+        median(&mut speeds)
+    };
     let throughput = t / (t + policy.reference_tokens_per_second);
     (
         availability * (0.6 + 0.2 * latency + 0.2 * throughput),

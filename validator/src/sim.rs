@@ -15,6 +15,12 @@
 //!   re-executed answer fails the teacher-forcing check.
 //! - **Offline providers** answer like honest ones until [`Scenario::offline_from`]
 //!   (half the run by default) and nothing afterwards.
+//! - **Probe detectors** serve the declared model to the requests they take for
+//!   probes and a cheaper model to everyone else: each probe is recognised with
+//!   probability [`Scenario::probe_detection_per_mille`] (by default the rate the
+//!   red-team bench's classifier reaches against the private corpus when it flags one
+//!   user request in ten, `benches/red_team.rs`), and answered like a lazy provider
+//!   otherwise.
 //! - **Honest validators** probe every provider [`Policy::probes_per_provider`]
 //!   times per epoch.
 //! - **Weight copiers** probe nothing: each epoch they take the rows the other
@@ -52,6 +58,12 @@ use crate::{
     score::{Check, Policy, Probe, Scoreboard},
 };
 
+/// Per mille of probes a probe detector recognises by default: the true-positive rate
+/// of the red-team bench's logistic regression against the private corpus at a
+/// false-positive rate of one user request in ten (`benches/red_team.rs`, measured
+/// 0.144). A detector that flags more users serves more of them honestly.
+pub const DEFAULT_PROBE_DETECTION_PER_MILLE: u32 = 144;
+
 /// The most epochs a run may have.
 pub const MAX_EPOCHS: u64 = 10_000;
 /// The most providers (all strategies together) a run may have.
@@ -81,6 +93,10 @@ pub struct Scenario {
     pub lazy: u64,
     /// Offline providers.
     pub offline: u64,
+    /// Providers that serve the declared model only to requests they take for probes.
+    pub probe_detectors: u64,
+    /// Per mille of probes a probe detector recognises (0 to 1000).
+    pub probe_detection_per_mille: u32,
     /// Honest validators.
     pub validators: u64,
     /// Weight-copying validators.
@@ -115,6 +131,8 @@ impl Default for Scenario {
             honest: 4,
             lazy: 2,
             offline: 1,
+            probe_detectors: 1,
+            probe_detection_per_mille: DEFAULT_PROBE_DETECTION_PER_MILLE,
             validators: 3,
             copiers: 1,
             offline_from: None,
@@ -212,6 +230,9 @@ pub enum ProviderStrategy {
     Lazy,
     /// Stops answering.
     Offline,
+    /// Serves the declared model only to requests it takes for probes.
+    #[serde(rename = "probe_detector")]
+    ProbeDetector,
 }
 
 /// What a validator does.
@@ -248,7 +269,8 @@ pub struct Earnings<S> {
 pub struct Checks {
     /// Honest answers re-executed (all passed).
     pub passed: u64,
-    /// Lazy answers re-executed (all failed).
+    /// Cheating answers re-executed (all failed): a lazy provider's, and a probe
+    /// detector's to probes it did not recognise.
     pub failed: u64,
 }
 
@@ -280,6 +302,9 @@ pub struct Report {
     pub validators: Vec<Earnings<ValidatorStrategy>>,
     /// A lazy provider's per-capita share over an honest one's; `None` without both.
     pub lazy_over_honest: Option<f64>,
+    /// A probe detector's per-capita share over an honest provider's; `None` without
+    /// both.
+    pub detector_over_honest: Option<f64>,
     /// A copier's per-capita share of dividends over an honest validator's, per unit
     /// of stake; `None` without both.
     pub copier_over_honest: Option<f64>,
@@ -352,14 +377,26 @@ impl Scenario {
         let providers = self
             .honest
             .saturating_add(self.lazy)
-            .saturating_add(self.offline);
+            .saturating_add(self.offline)
+            .saturating_add(self.probe_detectors);
         if providers == 0 {
             return Err(invalid(
-                "honest + lazy + offline",
+                "honest + lazy + offline + probe_detectors",
                 "is 0; the subnet needs at least one provider",
             ));
         }
-        check_range("honest + lazy + offline", providers, 1, MAX_PROVIDERS)?;
+        check_range(
+            "honest + lazy + offline + probe_detectors",
+            providers,
+            1,
+            MAX_PROVIDERS,
+        )?;
+        check_range(
+            "probe_detection_per_mille",
+            self.probe_detection_per_mille,
+            0,
+            1000,
+        )?;
         let all_validators = self.validators.saturating_add(self.copiers);
         check_range("validators + copiers", all_validators, 1, MAX_VALIDATORS)?;
         check_range("validator_stake", self.validator_stake, 1, MAX_STAKE)?;
@@ -626,6 +663,7 @@ pub fn run(s: &Scenario) -> Result<Report, SimError> {
         (ProviderStrategy::Honest, s.honest),
         (ProviderStrategy::Lazy, s.lazy),
         (ProviderStrategy::Offline, s.offline),
+        (ProviderStrategy::ProbeDetector, s.probe_detectors),
     ]
     .into_iter()
     .flat_map(|(k, c)| std::iter::repeat_n(k, usize::try_from(c).unwrap_or(0)))
@@ -783,10 +821,29 @@ fn simulate_probe(
     epoch: u64,
     index: u32,
 ) -> Probe {
+    // A probe detector recognises this probe or not, by what the request looks like:
+    // a draw of its own, independent of the validator's noise.
+    let detected = p.strategy == ProviderStrategy::ProbeDetector
+        && Rng::new(
+            &v.seed,
+            "plexus/sim/probe-detected",
+            &[
+                &epoch.to_le_bytes(),
+                &p.uid.to_le_bytes(),
+                &index.to_le_bytes(),
+            ],
+        )
+        .below(1000)
+            < u64::from(s.probe_detection_per_mille);
+    let cheats = match p.strategy {
+        ProviderStrategy::Lazy => true,
+        ProviderStrategy::ProbeDetector => !detected,
+        ProviderStrategy::Honest | ProviderStrategy::Offline => false,
+    };
     let model = match p.strategy {
         ProviderStrategy::Offline if epoch >= setup.offline_from => return Probe::Failed,
-        ProviderStrategy::Honest | ProviderStrategy::Offline => &s.honest_model,
-        ProviderStrategy::Lazy => &s.lazy_model,
+        _ if cheats => &s.lazy_model,
+        _ => &s.honest_model,
     };
     let rng = &mut v.noise;
     if rng.below(1000) < u64::from(model.failure_per_mille) {
@@ -809,10 +866,10 @@ fn simulate_probe(
         index,
         setup.policy.sample_per_mille,
     );
-    let check = match (sampled, p.strategy) {
+    let check = match (sampled, cheats) {
         (false, _) => Check::NotSampled,
-        (true, ProviderStrategy::Lazy) => Check::Failed,
-        (true, _) => Check::Passed,
+        (true, true) => Check::Failed,
+        (true, false) => Check::Passed,
     };
     Probe::Answered {
         ttft: Duration::from_secs_f64(ttft),
@@ -863,6 +920,7 @@ fn report(
         ProviderStrategy::Honest,
         ProviderStrategy::Lazy,
         ProviderStrategy::Offline,
+        ProviderStrategy::ProbeDetector,
     ]
     .into_iter()
     .map(|k| earnings(k, &provider_uids(k), &t.miner, &t.late_miner))
@@ -900,6 +958,7 @@ fn report(
         miner_emission: sum(&t.miner),
         validator_emission: sum(&t.validator),
         lazy_over_honest: over(providers[1].per_capita, providers[0].per_capita, 1.0),
+        detector_over_honest: over(providers[3].per_capita, providers[0].per_capita, 1.0),
         copier_over_honest: over(
             validators[1].per_capita,
             validators[0].per_capita,
@@ -967,6 +1026,38 @@ mod tests {
     }
 
     #[test]
+    fn a_provider_serving_only_what_it_takes_for_probes_earns_under_a_tenth_of_an_honest_one() {
+        // The acceptance, at the detection rate the red-team bench measured
+        // for the private corpus, over 10 epochs and over a long run.
+        for (epochs, seed) in [(10, 5), (10, 6), (100, 7)] {
+            let r = run(&Scenario {
+                seed,
+                epochs,
+                ..Scenario::default()
+            })
+            .unwrap();
+            let ratio = r.detector_over_honest.unwrap();
+            assert!(ratio < 0.1, "{epochs} epochs: {ratio}");
+        }
+    }
+
+    #[test]
+    fn a_provider_that_recognises_every_probe_earns_like_an_honest_one() {
+        // The sensitivity check: the detector's loss comes from the probes it cannot
+        // tell from users, and old-style probes (recognised by the bench's classifier
+        // every time) paid it in full.
+        let r = run(&Scenario {
+            seed: 8,
+            epochs: 40,
+            probe_detection_per_mille: 1000,
+            ..Scenario::default()
+        })
+        .unwrap();
+        let ratio = r.detector_over_honest.unwrap();
+        assert!(ratio > 0.8, "{ratio}");
+    }
+
+    #[test]
     fn bad_input_is_an_error_that_names_the_field() {
         let cases: Vec<(Scenario, &str)> = vec![
             (
@@ -995,6 +1086,7 @@ mod tests {
                     honest: 0,
                     lazy: 0,
                     offline: 0,
+                    probe_detectors: 0,
                     ..Scenario::default()
                 },
                 "provider",
@@ -1017,6 +1109,7 @@ mod tests {
                 Scenario {
                     epochs: MAX_EPOCHS,
                     honest: MAX_PROVIDERS - 3,
+                    probe_detectors: 0,
                     ..Scenario::default()
                 },
                 "probes",
@@ -1071,6 +1164,7 @@ mod tests {
         s.honest_model.tokens_per_second = 0.1;
         s.lazy = 0;
         s.offline = 0;
+        s.probe_detectors = 0;
         let r = run(&s).unwrap();
         // No honest answer completes, so no provider earns and nothing is checked.
         assert_eq!(r.miner_emission, 0);

@@ -35,6 +35,12 @@ pub struct VerifyPolicy {
     /// on different kernel levels diverge after a while, and after the first
     /// divergence the rest is forced anyway, so the head carries the signal.
     pub judged_positions: usize,
+    /// For sampled answers (temperature above 0): the answer also needs a mean
+    /// log-probability margin over the judged positions of at most this. Each token
+    /// of a fluent canned reply or another model's text can be plausible on its own;
+    /// on average they sit further below the argmax than the model's own samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_mean_margin: Option<f32>,
 }
 
 impl Default for VerifyPolicy {
@@ -43,7 +49,32 @@ impl Default for VerifyPolicy {
             max_logprob_margin: 1.0,
             min_pass_per_mille: 900,
             judged_positions: 64,
+            max_mean_margin: None,
         }
+    }
+}
+
+/// A sampled answer (temperature above 0) passes a position whose token is at most
+/// this far below the argmax in log-probability.
+pub const SAMPLED_LOGPROB_MARGIN: f32 = 8.0;
+
+/// A sampled answer passes when this many per mille of its judged positions pass.
+pub const SAMPLED_MIN_PASS_PER_MILLE: u32 = 800;
+
+/// The check for an answer sampled at `temperature` (`None`: the server's default,
+/// 1 in the OpenAI API): positions pass within [`SAMPLED_LOGPROB_MARGIN`], and the
+/// mean margin must stay at most `0.6 + 1.8·T²`. Calibrated on the default model
+/// (`tests/it/a_sampled_answer_passes_the_looser_check_and_a_canned_one_fails.rs`):
+/// its own samples averaged 0.31–0.73 at T = 0.7 and 0.66–1.92 at T = 1 (limits 1.48
+/// and 2.4), a canned reply 1.88–3.00 and the model cut to 15 layers 2.10–4.11. The
+/// sample is small: the detection-curve bench of the issue should recalibrate it.
+pub fn sampled_policy(base: &VerifyPolicy, temperature: Option<f64>) -> VerifyPolicy {
+    let t = temperature.unwrap_or(1.0).clamp(0.0, 2.0) as f32;
+    VerifyPolicy {
+        max_logprob_margin: base.max_logprob_margin.max(SAMPLED_LOGPROB_MARGIN),
+        min_pass_per_mille: base.min_pass_per_mille.min(SAMPLED_MIN_PASS_PER_MILLE),
+        max_mean_margin: Some(0.6 + 1.8 * t * t),
+        ..*base
     }
 }
 
@@ -68,8 +99,14 @@ pub fn judge(scores: &[TokenScore], policy: &VerifyPolicy) -> Verdict {
     let ok = |s: &TokenScore| s.is_argmax || s.logprob_margin <= policy.max_logprob_margin;
     let passed = head.iter().filter(|s| ok(s)).count();
     let first_failure = head.iter().position(|s| !ok(s));
+    let mean = head
+        .iter()
+        .map(|s| f64::from(s.logprob_margin))
+        .sum::<f64>()
+        / head.len().max(1) as f64;
     let accepted = !head.is_empty()
-        && passed as u64 * 1000 >= head.len() as u64 * u64::from(policy.min_pass_per_mille);
+        && passed as u64 * 1000 >= head.len() as u64 * u64::from(policy.min_pass_per_mille)
+        && policy.max_mean_margin.is_none_or(|m| mean <= f64::from(m));
     Verdict {
         judged: head.len(),
         passed,
@@ -111,6 +148,21 @@ mod tests {
         assert!(!v.accepted);
         assert_eq!(v.first_failure, Some(3));
         assert!(!judge(&[], &VerifyPolicy::default()).accepted);
+    }
+
+    #[test]
+    fn a_sampled_answer_needs_a_small_mean_margin_that_grows_with_the_temperature() {
+        let base = VerifyPolicy::default();
+        // Every position within 8 nats, mean 1.9.
+        let mut scores = vec![s(0.0); 10];
+        scores.extend(vec![s(4.75); 4]);
+        let mean = 4.75 * 4.0 / 14.0;
+        assert!(mean < 1.48);
+        assert!(judge(&scores, &sampled_policy(&base, Some(0.7))).accepted);
+        scores.extend(vec![s(4.75); 4]);
+        assert!(!judge(&scores, &sampled_policy(&base, Some(0.7))).accepted);
+        assert!(judge(&scores, &sampled_policy(&base, None)).accepted);
+        assert!(!judge(&scores, &base).accepted);
     }
 
     #[test]

@@ -19,31 +19,31 @@ use plexus_client::{
     Client, ClientError,
     weights::{CommitFile, RevealProgress, Weights, WeightsError},
 };
-use plexus_session::{
-    chat::{DEFAULT_MAX_TOKENS, Message, chat_body},
-    providers::ProviderTarget,
-};
+use plexus_session::{chat::Message, providers::ProviderTarget};
 use plexus_types::{AccountId, Hash, Keypair, Netuid};
 use serde::Serialize;
+use tokio::time::Instant;
 
 pub use self::{
     state::{State, StateError},
     transport::{DEFAULT_BUNDLE, DEFAULT_PROBE_TIMEOUT, PrivatePath, ProbeError, Timed, Transport},
 };
 use crate::{
-    probe::{challenge_set, sampled},
+    corpus::{ChatRequest, CorpusError, default_public_dataset, draw_probe, load_or_build},
+    probe::{arrivals, sampled},
     score::{Check, Policy, Probe, Scoreboard},
-    verify::{TokenScore, Verdict, judge},
+    verify::{TokenScore, Verdict, VerifyPolicy, judge, sampled_policy},
 };
 
 /// Re-execute answers with the declared model (teacher forcing).
 pub trait Reexecutor: Send + Sync {
     /// The model's tokens for `text`.
     fn tokenize(&self, text: &str) -> Vec<u32>;
-    /// Score `tokens` as the answer to the single user turn `prompt`.
+    /// Score `tokens` as the answer to the conversation `messages` (ending on a user
+    /// turn), rendered with the model's chat template.
     fn score_tokens(
         &self,
-        prompt: &str,
+        messages: &[Message],
         tokens: Vec<u32>,
     ) -> BoxFuture<'_, Result<Vec<TokenScore>, String>>;
 }
@@ -55,10 +55,10 @@ impl<R: Reexecutor + ?Sized> Reexecutor for std::sync::Arc<R> {
 
     fn score_tokens(
         &self,
-        prompt: &str,
+        messages: &[Message],
         tokens: Vec<u32>,
     ) -> BoxFuture<'_, Result<Vec<TokenScore>, String>> {
-        (**self).score_tokens(prompt, tokens)
+        (**self).score_tokens(messages, tokens)
     }
 }
 
@@ -80,6 +80,10 @@ pub struct Config {
     pub commit_path: PathBuf,
     /// Stop after this many epochs (`None`: until the future is dropped).
     pub epochs: Option<u64>,
+    /// The operator's own probe corpus (JSONL chat requests, [`crate::corpus`]);
+    /// `None`: the private corpus kept beside the state file, built on first start
+    /// from the public data set `scripts/setup.sh` installs.
+    pub corpus: Option<PathBuf>,
 }
 
 /// Why the actor stopped.
@@ -94,6 +98,9 @@ pub enum ServiceError {
     /// Credits for the probes could not be bought.
     #[error("cannot buy credits for the probes")]
     Credits(#[source] ProbeError),
+    /// The probe corpus could not be read or built.
+    #[error(transparent)]
+    Corpus(#[from] CorpusError),
 }
 
 /// One provider's results in one epoch.
@@ -157,6 +164,17 @@ pub enum Event {
     },
 }
 
+/// The file beside the state file that keeps a validator's private corpus.
+pub const CORPUS_FILE: &str = "corpus.jsonl";
+
+/// The time probes are spread over before the validator has seen an epoch go by.
+pub const FIRST_EPOCH_WINDOW: Duration = Duration::from_secs(30);
+
+/// Probes of an epoch leave within this share of the epoch (per mille), so their
+/// answers mostly come back before the next round starts: the last 5 % of each epoch
+/// carries no probe, the one timing trace left (the red-team bench measures with it).
+pub const WINDOW_PER_MILLE: u32 = 950;
+
 /// The validator actor.
 pub struct Validator<T, E> {
     config: Config,
@@ -184,16 +202,35 @@ impl<T: Transport, E: Reexecutor> Validator<T, E> {
     /// epochs are done (or forever).
     pub async fn run(&self, mut events: impl FnMut(Event) + Send) -> Result<(), ServiceError> {
         let mut state = State::load(&self.config.state_path)?;
+        let private = self.config.state_path.with_file_name(CORPUS_FILE);
+        let corpus = load_or_build(
+            self.config.corpus.as_deref(),
+            &private,
+            &default_public_dataset(),
+            &self.config.seed,
+        )?;
+        // When the last epoch change was seen, to estimate how long an epoch lasts.
+        let mut seen: Option<(u64, Instant)> = None;
+        let mut window = FIRST_EPOCH_WINDOW;
         let mut done = 0u64;
         loop {
             let subnet = self.client.subnet(self.config.netuid).await?.subnet;
             let epoch = subnet.epoch_index;
             let commit_reveal = subnet.hyperparams.commit_reveal;
+            if seen.is_none_or(|(e, _)| e < epoch) {
+                // Epochs seen go by at the chain's pace: time since the last change
+                // seen over the epochs passed since (a round can outlast an epoch).
+                if let Some((e, at)) = seen {
+                    let passed = u32::try_from(epoch - e).unwrap_or(u32::MAX);
+                    window = at.elapsed() / passed * WINDOW_PER_MILLE / 1000;
+                }
+                seen = Some((epoch, Instant::now()));
+            }
             if state.last_epoch.is_none_or(|last| last < epoch) {
                 // A round of probes can outlast an epoch, and a reveal is accepted only
                 // in the epoch after its commit: reveal beside the probes, not after.
                 let (providers, revealed) = tokio::join!(
-                    self.probe_epoch(&mut state.board, epoch),
+                    self.probe_epoch(&mut state.board, epoch, &corpus, window),
                     self.reveal_when_due(commit_reveal),
                 );
                 if let Some(height) = revealed {
@@ -259,11 +296,15 @@ impl<T: Transport, E: Reexecutor> Validator<T, E> {
         Ok((targets, reports))
     }
 
-    /// Probe every provider of the subnet once for `epoch` and record the results.
+    /// Probe every provider of the subnet for `epoch` and record the results: each
+    /// provider gets a Poisson process of probes at `probes_per_provider` per epoch,
+    /// spread over `window` from now, each a request drawn from `corpus`.
     async fn probe_epoch(
         &self,
         board: &mut Scoreboard<AccountId>,
         epoch: u64,
+        corpus: &[ChatRequest],
+        window: Duration,
     ) -> Result<Vec<ProviderReport>, ServiceError> {
         let policy = board.policy;
         let (targets, mut reports) = self.targets(board, epoch).await?;
@@ -271,37 +312,67 @@ impl<T: Transport, E: Reexecutor> Validator<T, E> {
             return Ok(reports);
         }
         let hotkeys: Vec<AccountId> = targets.iter().map(|(_, t)| t.hotkey).collect();
-        let need = u64::from(policy.probes_per_provider)
-            * plexus_types::credits::credits_for(
-                plexus_types::credits::CHAT_PATH,
-                &chat_body("", &[], DEFAULT_MAX_TOKENS),
-            );
+        // Each provider's probes: when they leave and what they ask.
+        let plans: Vec<Vec<(Duration, ChatRequest, Vec<u8>)>> = targets
+            .iter()
+            .map(|(_, t)| {
+                let times = arrivals(
+                    &self.config.seed,
+                    epoch,
+                    t.hotkey.as_bytes(),
+                    policy.probes_per_provider,
+                    window,
+                );
+                times
+                    .into_iter()
+                    .enumerate()
+                    .filter_map(|(j, at)| {
+                        let index = u64::from(t.uid) << 32 | j as u64;
+                        let request = draw_probe(corpus, &self.config.seed, epoch, index)?;
+                        let body = request.body(&t.model);
+                        Some((at, request, body))
+                    })
+                    .collect()
+            })
+            .collect();
+        // Credits are priced per request (input and `max_tokens`): enough for the
+        // costliest provider's plan at every provider.
+        let need = plans
+            .iter()
+            .map(|plan| {
+                plan.iter()
+                    .map(|(_, _, body)| {
+                        plexus_types::credits::credits_for(plexus_types::credits::CHAT_PATH, body)
+                    })
+                    .sum::<u64>()
+            })
+            .max()
+            .unwrap_or(0);
         self.transport
             .top_up(&hotkeys, need)
             .await
             .map_err(ServiceError::Credits)?;
-        let per = policy.probes_per_provider as usize;
-        let prompts = challenge_set(&self.config.seed, epoch, targets.len() * per);
-        // Providers in parallel, each one's probes in sequence (so a probe never waits
-        // behind another of ours).
-        let runs = targets.iter().enumerate().map(|(i, (_, target))| {
-            let prompts = &prompts[i * per..(i + 1) * per];
-            async move {
-                let mut out = Vec::with_capacity(per);
-                for prompt in prompts {
-                    let body =
-                        chat_body(&target.model, &[Message::user(prompt)], DEFAULT_MAX_TOKENS);
-                    out.push(self.transport.chat(target, body).await);
+        let start = Instant::now();
+        // Providers in parallel, each one's probes at their own random times.
+        let runs = targets
+            .iter()
+            .zip(plans)
+            .map(|((_, target), plan)| async move {
+                let mut out = Vec::with_capacity(plan.len());
+                for (at, request, body) in plan {
+                    tokio::time::sleep_until(start + at).await;
+                    let answer = self
+                        .transport
+                        .chat(target, body, request.params.streamed())
+                        .await;
+                    out.push((request, answer));
                 }
                 out
-            }
-        });
+            });
         let answers = futures::future::join_all(runs).await;
-        for (i, ((uid, target), answers)) in targets.iter().zip(answers).enumerate() {
-            let prompts = &prompts[i * per..(i + 1) * per];
-            let (probes, verdicts, note) = self
-                .judge_answers(epoch, target, prompts, answers, &policy)
-                .await;
+        for ((uid, target), answers) in targets.iter().zip(answers) {
+            let (probes, verdicts, note) =
+                self.judge_answers(epoch, target, answers, &policy).await;
             board.record(epoch, target.hotkey, &probes);
             let standing = board
                 .standings
@@ -328,14 +399,13 @@ impl<T: Transport, E: Reexecutor> Validator<T, E> {
         &self,
         epoch: u64,
         target: &ProviderTarget,
-        prompts: &[String],
-        answers: Vec<Result<Timed, ProbeError>>,
+        answers: Vec<(ChatRequest, Result<Timed, ProbeError>)>,
         policy: &Policy,
     ) -> (Vec<Probe>, Vec<Verdict>, Option<String>) {
         let mut probes = Vec::with_capacity(answers.len());
         let mut verdicts = Vec::new();
         let mut note = None;
-        for (j, (prompt, answer)) in prompts.iter().zip(answers).enumerate() {
+        for (j, (request, answer)) in answers.into_iter().enumerate() {
             let answer = match answer {
                 Err(e) => {
                     note = Some(e.to_string());
@@ -353,7 +423,14 @@ impl<T: Transport, E: Reexecutor> Validator<T, E> {
                 policy.sample_per_mille,
             );
             let check = if is_sampled {
-                let verdict = self.reexecute(prompt, tokens.clone(), policy).await;
+                let verify = if request.params.greedy() {
+                    policy.verify
+                } else {
+                    sampled_policy(&policy.verify, request.params.temperature)
+                };
+                let verdict = self
+                    .reexecute(&request.messages, tokens.clone(), &verify)
+                    .await;
                 let check = if verdict.accepted {
                     Check::Passed
                 } else {
@@ -374,13 +451,18 @@ impl<T: Transport, E: Reexecutor> Validator<T, E> {
         (probes, verdicts, note)
     }
 
-    /// Teacher-force `tokens` after `prompt` through the declared model and judge.
-    async fn reexecute(&self, prompt: &str, tokens: Vec<u32>, policy: &Policy) -> Verdict {
-        match self.engine.score_tokens(prompt, tokens).await {
-            Ok(scores) => judge(&scores, &policy.verify),
+    /// Teacher-force `tokens` after `messages` through the declared model and judge.
+    async fn reexecute(
+        &self,
+        messages: &[Message],
+        tokens: Vec<u32>,
+        verify: &VerifyPolicy,
+    ) -> Verdict {
+        match self.engine.score_tokens(messages, tokens).await {
+            Ok(scores) => judge(&scores, verify),
             Err(e) => {
                 tracing::warn!(error = %e, "re-execution failed; the answer counts as unchecked");
-                judge(&[], &policy.verify)
+                judge(&[], verify)
             }
         }
     }

@@ -42,6 +42,12 @@ pub enum ProbeError {
     /// The provider answered whole although a stream was asked for.
     #[error("expected a streamed answer")]
     NotStreamed,
+    /// The provider streamed although a whole answer was asked for.
+    #[error("expected a whole answer")]
+    NotWhole,
+    /// A whole answer is not an OpenAI chat completion.
+    #[error("malformed answer: {0}")]
+    Malformed(String),
     /// The stream ended before the answer finished.
     #[error("the answer was cut off")]
     CutOff,
@@ -63,11 +69,13 @@ pub struct Timed {
 
 /// How the validator reaches providers.
 pub trait Transport: Send + Sync {
-    /// Send the chat request `body` to `target` and read the whole streamed answer.
+    /// Send the chat request `body` to `target` and read the whole answer, streamed
+    /// when `stream` (as the body asks).
     fn chat<'a>(
         &'a self,
         target: &'a ProviderTarget,
         body: Vec<u8>,
+        stream: bool,
     ) -> BoxFuture<'a, Result<Timed, ProbeError>>;
 
     /// Make sure `need` credits can be spent at each of `targets`.
@@ -110,14 +118,29 @@ impl PrivatePath {
         self
     }
 
-    async fn chat_once(&self, target: &ProviderTarget, body: Vec<u8>) -> Result<Timed, ProbeError> {
+    async fn chat_once(
+        &self,
+        target: &ProviderTarget,
+        body: Vec<u8>,
+        stream: bool,
+    ) -> Result<Timed, ProbeError> {
         let started = Instant::now();
         let answer = match self
             .session
-            .send(target, "/v1/chat/completions", body, true)
+            .send(target, "/v1/chat/completions", body, stream)
             .await?
         {
-            Answer::Streamed(s) => s,
+            Answer::Streamed(s) if stream => s,
+            Answer::Whole(w) if !stream => {
+                if w.status != 200 {
+                    return Err(ProbeError::Refused {
+                        status: w.status,
+                        body: String::from_utf8_lossy(&w.body).into_owned(),
+                    });
+                }
+                return whole_answer(&w.body, started.elapsed());
+            }
+            Answer::Streamed(_) => return Err(ProbeError::NotWhole),
             Answer::Whole(_) => return Err(ProbeError::NotStreamed),
         };
         if answer.head.status != 200 {
@@ -143,14 +166,34 @@ impl PrivatePath {
     }
 }
 
+/// A whole (unstreamed) chat completion read as a timed answer: all of its time counts
+/// as time to first token, and no generation speed is measured.
+fn whole_answer(body: &[u8], elapsed: Duration) -> Result<Timed, ProbeError> {
+    let v: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ProbeError::Malformed(e.to_string()))?;
+    let choice = &v["choices"][0];
+    let text = choice["message"]["content"]
+        .as_str()
+        .ok_or_else(|| ProbeError::Malformed("no choices[0].message.content".into()))?;
+    if !choice["finish_reason"].is_string() {
+        return Err(ProbeError::CutOff);
+    }
+    Ok(Timed {
+        text: text.to_owned(),
+        ttft: elapsed,
+        generation: Duration::ZERO,
+    })
+}
+
 impl Transport for PrivatePath {
     fn chat<'a>(
         &'a self,
         target: &'a ProviderTarget,
         body: Vec<u8>,
+        stream: bool,
     ) -> BoxFuture<'a, Result<Timed, ProbeError>> {
         Box::pin(async move {
-            tokio::time::timeout(self.probe_timeout, self.chat_once(target, body))
+            tokio::time::timeout(self.probe_timeout, self.chat_once(target, body, stream))
                 .await
                 .unwrap_or(Err(ProbeError::Timeout(self.probe_timeout)))
         })

@@ -21,6 +21,13 @@ use plexus_types::{Hyperparams, Keypair, Mechanism, Netuid, PLX, Payload};
 use plexus_validator::service::{Config, Event, PrivatePath, Validator};
 use tokio::sync::oneshot;
 
+/// The operator's probe corpus: OpenAI chat request bodies, one per line.
+const CORPUS: &str = r#"{"messages":[{"role":"user","content":"What is the capital of France?"}],"max_tokens":48}
+{"messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Give me two tips for sleeping better."}],"max_tokens":48,"temperature":0,"stream":false}
+{"messages":[{"role":"user","content":"Name a fruit."},{"role":"assistant","content":"An apple."},{"role":"user","content":"Another one, please?"}],"max_tokens":32,"temperature":0,"stream":true}
+{"model":"ignored","messages":[{"role":"user","content":"Write one sentence about the sea."}],"max_tokens":48,"temperature":0.7}
+"#;
+
 fn loopback() -> SocketAddr {
     "127.0.0.1:0".parse().unwrap()
 }
@@ -231,6 +238,8 @@ async fn the_validator_actor_raises_an_honest_providers_incentive_in_process() {
         .await
         .unwrap();
     let session = Session::new(node.clone(), relay_url, store, anchor);
+    let corpus = dir.path().join("corpus.jsonl");
+    std::fs::write(&corpus, CORPUS).unwrap();
     let validator = Validator::new(
         Config {
             netuid,
@@ -240,6 +249,10 @@ async fn the_validator_actor_raises_an_honest_providers_incentive_in_process() {
             state_path: dir.path().join("validator/state.json"),
             commit_path: dir.path().join("validator/commit.json"),
             epochs: Some(3),
+            // An operator's corpus (`--corpus`) of short requests, so the epochs stay
+            // short on a test machine: multi-turn, system prompts, streamed and whole,
+            // greedy and sampled (the default corpus is tested on its own).
+            corpus: Some(corpus),
         },
         node.clone(),
         PrivatePath::new(session, coldkey.clone()),
