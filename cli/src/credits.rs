@@ -15,8 +15,7 @@ use serde_json::json;
 
 use crate::{chain, context::Context, output};
 
-/// The relay a fresh `plexus relay` (and `plexus devnet`) serves.
-pub(crate) const DEFAULT_RELAY_URL: &str = "http://127.0.0.1:7080";
+pub(crate) use plexus_session::DEFAULT_RELAY_URL;
 
 /// `plexus credits …`.
 #[derive(Debug, Subcommand)]

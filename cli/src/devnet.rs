@@ -10,9 +10,10 @@ use clap::Args;
 use plexus_devnet::{Config, DEVNET_PASSWORD, Devnet, Ready, url};
 use serde_json::json;
 
+use plexus_serve::shutdown_signal;
+
 use crate::{
     context::{Context, write_json},
-    node::shutdown_signal,
     output,
 };
 

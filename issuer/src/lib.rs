@@ -25,6 +25,7 @@
 
 pub mod limit;
 pub mod service;
+pub mod settings;
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -60,6 +61,7 @@ pub use plexus_types::credits::{
     ISSUANCE_BATCH, ISSUE_PATH, IssuanceRequest, IssuanceResponse, MAX_TOKENS_PER_ISSUANCE,
 };
 pub use service::{IssuerService, ServiceConfig, ServiceError};
+pub use settings::IssuerSettings;
 
 /// Deposits served whole by an issuer before batches: request hash ‖ JSON answer.
 const ISSUED: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("issued");

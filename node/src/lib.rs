@@ -36,6 +36,7 @@ mod api;
 pub mod chain;
 pub mod engine;
 pub mod mempool;
+pub mod settings;
 
 use std::{
     fs,
@@ -61,6 +62,7 @@ pub use engine::{run_blocking, start};
 pub use mempool::{Mempool, MempoolConfig, MempoolError};
 /// A snapshot of the node's progress: the API's wire type, produced here directly.
 pub use plexus_api::NodeStatus;
+pub use settings::NodeSettings;
 
 /// The p2p port a node listens on when neither the genesis nor the caller names one.
 pub const DEFAULT_P2P_PORT: u16 = 30_300;

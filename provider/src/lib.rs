@@ -24,6 +24,7 @@ pub mod openai;
 pub mod private;
 mod server;
 pub mod service;
+pub mod settings;
 pub mod spent;
 
 use std::time::Duration;
@@ -33,6 +34,7 @@ pub use error::ProviderError;
 pub use plexus_inference::{Embedder, Engine};
 pub use server::{ENGINE_HEADER, Provider, WEIGHTS_HASH_HEADER, keyed_router, router};
 pub use service::{ApiAccess, OnChain, ProviderService, ServiceConfig, ServiceError};
+pub use settings::ProviderSettings;
 
 /// How the provider serves.
 #[derive(Debug, Clone)]

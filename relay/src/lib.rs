@@ -47,6 +47,7 @@ pub mod limiter;
 mod metrics;
 mod server;
 pub mod service;
+pub mod settings;
 pub mod source;
 mod upstream;
 /// The JSON the relay answers with besides errors (shared with clients).
@@ -59,6 +60,7 @@ pub use error::RelayError;
 pub use limiter::RateConfig;
 pub use server::{Relay, default_limits, router, serve, serve_with_origins, serve_within};
 pub use service::{RelayService, ServiceConfig, ServiceError};
+pub use settings::RelaySettings;
 pub use source::{
     ChainTargets, IssuerTargets, RefreshReport, Refresher, SourceError, TargetSource,
 };

@@ -27,6 +27,11 @@ pub mod providers;
 pub mod proxy;
 pub mod sealed;
 mod session;
+#[cfg(feature = "proxy")]
+pub mod settings;
 pub mod store;
 
 pub use session::{Answer, PAYMENT_TRIES, REQUEST_TIMEOUT, SendError, Session};
+
+/// The relay a fresh `plexus relay` (and `plexus devnet`) serves.
+pub const DEFAULT_RELAY_URL: &str = "http://127.0.0.1:7080";
