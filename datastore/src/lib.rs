@@ -22,7 +22,8 @@
 //! set weights, publish the dataset and store the signed score report.
 //! [`task`] is a requester's preparation of a task ([`TaskFiles`]); [`submit`] is a
 //! contributor's commit and reveal of a submission ([`Contributor`]).
-//! With the `serve` feature (on by default), [`StoreFiles`] serves a store through a
+//! [`score_text`], [`created_text`] and [`DutyOutcome::text`] are their results as
+//! people read them. With the `serve` feature (on by default), [`StoreFiles`] serves a store through a
 //! node's API.
 //!
 //! Owns data-task storage, scoring, publishing and the data duties of contributors and
@@ -40,6 +41,7 @@ pub mod submit;
 pub mod task;
 #[cfg(test)]
 mod test_support;
+mod text;
 pub mod validate;
 
 pub use convert::{ConvertError, csv_as_parquet};
@@ -56,6 +58,7 @@ pub use submit::{
     Contributor, PendingSubmission, SubmissionFile, SubmitError, SubmitProgress, Submitted,
 };
 pub use task::{PreparedTask, TaskError, TaskFiles, TaskTerms};
+pub use text::{created_text, score_text};
 pub use validate::{
     DutyConfig, DutyMode, DutyOutcome, DutySent, ValidateError, ValidatorDuty, ValidatorFiles,
     schema_for,

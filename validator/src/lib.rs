@@ -17,7 +17,8 @@
 //! answer that the declared model would not have given zeroes that provider's weight
 //! for [`score::Policy::penalty_epochs`] epochs (proof of sampling).
 //!
-//! [`probe`], [`score`], [`verify`] and [`sim`] are free of I/O; [`service`] is the
+//! [`probe`], [`score`] and [`verify`] are free of I/O (`plexus-sim` runs them over
+//! a simulated subnet); [`service`] is the
 //! actor that runs the epoch loop against a node, through the private path.
 //!
 //! Owns the validation of inference subnets. May not depend on an inference engine
@@ -27,5 +28,4 @@
 pub mod probe;
 pub mod score;
 pub mod service;
-pub mod sim;
 pub mod verify;

@@ -16,6 +16,7 @@ mod credits;
 mod data;
 mod node;
 mod proofs;
+mod text;
 mod transactions;
 
 pub use blocks::{BlockPage, BlockSummary, BlockView, FinalizationView, Header, TxSummary};

@@ -34,7 +34,7 @@ pub(crate) struct DownloadArgs {
 
 pub(super) async fn run(ctx: &Context, args: &DownloadArgs) -> anyhow::Result<()> {
     let store = args.store.open(ctx)?;
-    let (_, task) = fetch_task(ctx, args.task).await?;
+    let task = fetch_task(ctx, args.task).await?.task;
     if args.training_half {
         return training_half(ctx, args, &task, &store).await;
     }

@@ -89,7 +89,7 @@ async fn from_task(
     schema: &Schema,
     id: u64,
 ) -> anyhow::Result<(u64, Option<Table>)> {
-    let (_, task) = fetch_task(ctx, id).await?;
+    let task = fetch_task(ctx, id).await?.task;
     if content_hash(meta) != task.schema_hash {
         bail!(
             "{} is not the schema of task {id} (it hashes to {}, the task's is {})",

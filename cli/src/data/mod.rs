@@ -12,7 +12,7 @@ use std::path::Path;
 
 use anyhow::{Context as _, anyhow};
 use clap::{Args, Subcommand};
-use plexus_api::wire::DataTask;
+use plexus_api::wire::{DataTask, DataTaskAt};
 pub(crate) use plexus_datastore::StoreFiles;
 use plexus_datastore::{DataStore, PublicReference, ValidateError, csv_as_parquet, schema_for};
 use plexus_synth::{Schema, Table};
@@ -91,12 +91,11 @@ fn table(schema: &Schema, path: &Path, what: &str) -> anyhow::Result<Table> {
     })
 }
 
-/// The node's tip height (0 before its first block).
-async fn fetch_task(ctx: &Context, id: u64) -> anyhow::Result<(u64, DataTask)> {
-    let at = ctx.client()?.data_task(id).await.with_context(|| {
+/// Data task `id` and the height it was read at.
+async fn fetch_task(ctx: &Context, id: u64) -> anyhow::Result<DataTaskAt> {
+    ctx.client()?.data_task(id).await.with_context(|| {
         format!("cannot read data task {id}: list tasks with `plexus data task list`")
-    })?;
-    Ok((at.height, at.task))
+    })
 }
 
 /// The task's schema: from `--metadata` (checked against the chain) or from the store.

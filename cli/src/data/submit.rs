@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::{StoreArg, fetch_task, table, task_schema};
 use crate::{
-    chain::{KeyArgs, Receipt, client_error},
+    chain::{KeyArgs, client_error},
     context::Context,
     output,
 };
@@ -35,7 +35,7 @@ pub(crate) struct SubmitArgs {
 
 pub(super) async fn run(ctx: &Context, args: &SubmitArgs) -> anyhow::Result<()> {
     let store = args.store.open(ctx)?;
-    let (_, task) = fetch_task(ctx, args.task).await?;
+    let task = fetch_task(ctx, args.task).await?.task;
     let (csv, rows) = checked_csv(args, &task, &store).await?;
     let content = store.put(csv).await?;
     let wallet = args.key.wallet(ctx)?;
@@ -59,12 +59,7 @@ pub(super) async fn run(ctx: &Context, args: &SubmitArgs) -> anyhow::Result<()> 
             SubmitError::Send(e) => client_error(e),
             e => anyhow::Error::new(e),
         })?;
-    let receipts: Vec<Receipt> = sent
-        .commit
-        .into_iter()
-        .chain([sent.reveal])
-        .map(Receipt::from)
-        .collect();
+    let receipts: Vec<_> = sent.commit.into_iter().chain([sent.reveal]).collect();
     output::print(
         ctx,
         &json!({ "task": task.id, "content_hash": content, "rows": rows, "commitment": sent.commitment, "receipts": receipts }),

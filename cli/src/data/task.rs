@@ -4,14 +4,13 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, anyhow};
 use clap::{Args, Subcommand};
-use plexus_api::wire::DataTask;
-use plexus_datastore::{DataStore, PreparedTask, PublicReference, TaskError, TaskFiles, TaskTerms};
-use plexus_types::{Netuid, format_plx};
+use plexus_datastore::{DataStore, PreparedTask, TaskError, TaskFiles, TaskTerms, created_text};
+use plexus_types::Netuid;
 use serde_json::json;
 
 use super::{StoreArg, fetch_task, read, schema_from};
 use crate::{
-    chain::{Amount, Receipt, send},
+    chain::{Amount, send},
     context::Context,
     output,
 };
@@ -79,12 +78,12 @@ pub(super) async fn run(ctx: &Context, cmd: TaskCommand) -> anyhow::Result<()> {
         TaskCommand::Create(args) => create(ctx, &args).await,
         TaskCommand::List { netuid } => {
             let tasks = ctx.client()?.data_tasks(netuid, None).await?;
-            output::print(ctx, &tasks, || list(&tasks.tasks));
+            output::print(ctx, &tasks, || tasks.to_string());
             Ok(())
         }
         TaskCommand::Show { id } => {
-            let (height, task) = fetch_task(ctx, id).await?;
-            output::print(ctx, &task, || show(&task, height));
+            let at = fetch_task(ctx, id).await?;
+            output::print(ctx, &at.task, || at.to_string());
             Ok(())
         }
     }
@@ -140,130 +139,7 @@ async fn create(ctx: &Context, args: &CreateArgs) -> anyhow::Result<()> {
     output::print(
         ctx,
         &json!({ "receipt": receipt, "task": task, "public_reference": public }),
-        || created(&task, &receipt, public.as_ref(), &store),
+        || created_text(&task, receipt.height, public.as_ref(), store.describe()),
     );
     Ok(())
-}
-
-/// What `data task create` prints.
-fn created(
-    task: &DataTask,
-    receipt: &Receipt,
-    public: Option<&PublicReference>,
-    store: &DataStore,
-) -> String {
-    let shared = match public {
-        Some(m) => format!(
-            "The training half ({} rows, {}) is in the store {} for contributors; the holdout ({} rows) stays private.
-Contributors: `plexus data generate --task {} --out SYN.csv`, then `plexus data submit --task {} --file SYN.csv`.",
-            m.train_rows,
-            m.train,
-            store.describe(),
-            m.holdout_rows,
-            task.id,
-            task.id
-        ),
-        None => format!(
-            "The reference is private: contributors see none of it.
-Contributors: `plexus data submit --task {} --file SYN.csv`.",
-            task.id
-        ),
-    };
-    format!(
-        "Created data task {} on subnet {} with a bounty of {} PLX (block {}).
-Commits until block {}, reveals until block {}.
-{shared}",
-        task.id,
-        task.netuid,
-        format_plx(task.bounty),
-        receipt.height,
-        task.commit_deadline,
-        task.reveal_deadline,
-    )
-}
-
-/// What `data task list` prints.
-fn list(tasks: &[DataTask]) -> String {
-    if tasks.is_empty() {
-        return "No data tasks yet: post one with `plexus data task create`.".into();
-    }
-    let rows: Vec<Vec<String>> = tasks
-        .iter()
-        .map(|t| {
-            vec![
-                t.id.to_string(),
-                t.netuid.to_string(),
-                t.phase.clone(),
-                format_plx(t.bounty),
-                t.commit_deadline.to_string(),
-                t.reveal_deadline.to_string(),
-                format!("{}/{}", t.reveals, t.commits),
-            ]
-        })
-        .collect();
-    output::table(
-        &[
-            "id",
-            "netuid",
-            "phase",
-            "bounty",
-            "commit by",
-            "reveal by",
-            "revealed",
-        ],
-        &rows,
-    )
-}
-
-/// What `data task show` prints.
-fn show(t: &DataTask, height: u64) -> String {
-    let mut out = format!(
-        "Data task {} on subnet {} ({} at block {height})
-  creator    {}
-  bounty     {} PLX (in escrow: {} PLX)
-  schema     {}
-  reference  {}
-  commit by  block {}
-  reveal by  block {}
-  rows       {}..={} per submission",
-        t.id,
-        t.netuid,
-        t.phase,
-        t.creator,
-        format_plx(t.bounty),
-        format_plx(t.escrow),
-        t.schema_hash,
-        t.reference_commitment,
-        t.commit_deadline,
-        t.reveal_deadline,
-        t.min_rows,
-        t.max_rows
-    );
-    if let Some(p) = &t.published {
-        out.push_str(&format!(
-            "\n  published  {} rows, root {} (block {}, by {})",
-            p.rows, p.merkle_root, p.block, p.validator
-        ));
-    }
-    if !t.contributions.is_empty() {
-        let rows: Vec<Vec<String>> = t
-            .contributions
-            .iter()
-            .map(|c| {
-                vec![
-                    c.uid.map_or("-".into(), |u| u.to_string()),
-                    c.hotkey.to_string(),
-                    c.committed_at.to_string(),
-                    c.content_hash.map_or("-".into(), |h| h.to_hex()),
-                    c.rows.map_or("-".into(), |r| r.to_string()),
-                ]
-            })
-            .collect();
-        out.push_str("\n\n");
-        out.push_str(&output::table(
-            &["uid", "hotkey", "committed", "content", "rows"],
-            &rows,
-        ));
-    }
-    out
 }
