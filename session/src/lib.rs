@@ -12,6 +12,7 @@
 //! - [`chat`]: the one chat request body users and validators send, and reading a
 //!   streamed answer;
 //! - [`history`]: conversations kept on this device only, sealed;
+//! - [`wallet`]: a wallet's store, trusted chain, balance and refunds;
 //! - `proxy` (feature `proxy`): an OpenAI-compatible API that sends every request
 //!   privately.
 //!
@@ -30,6 +31,7 @@ mod session;
 #[cfg(feature = "proxy")]
 pub mod settings;
 pub mod store;
+pub mod wallet;
 
 pub use session::{Answer, PAYMENT_TRIES, REQUEST_TIMEOUT, SendError, Session};
 
