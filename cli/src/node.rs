@@ -37,21 +37,16 @@ pub(crate) fn run(ctx: &Context, flags: &NodeArgs) -> anyhow::Result<()> {
         false => Some(crate::data::open_store(&ctx, args.data_store.as_deref())?),
     };
     crate::init_logging();
-    let summary = json!({
-        "chain_id": config.genesis.chain_id,
-        "validator": config.key.account(),
-        "validators": config.genesis.validators.len(),
-        "p2p": config.listen,
-        "api": format!("http://{}", args.api),
-        "dir": dir,
-        "faucet": config.genesis.params.faucet,
-        "data_store": data_files.as_ref().map(|s| s.describe().to_string()),
-    });
+    let data_store = data_files.as_ref().map(|s| s.describe().to_string());
+    let (json, text) = args.summary(&dir, &config, data_store);
     let files = data_files.map(|store| -> Arc<dyn plexus_api::DataFiles> {
         Arc::new(crate::data::StoreFiles(store))
     });
     let json_mode = ctx.json;
-    let on_listening = move |_| print_running(json_mode, &summary);
+    let on_listening = move |_| match json_mode {
+        true => println!("{json}"),
+        false => println!("{text}"),
+    };
     let options = args.api_options(files);
     plexus_node::serve_api(config, options, on_listening, shutdown_signal()).map_err(|error| {
         match error {
@@ -61,25 +56,4 @@ pub(crate) fn run(ctx: &Context, flags: &NodeArgs) -> anyhow::Result<()> {
             other => other.into(),
         }
     })
-}
-
-/// What a node that serves prints: `summary` as JSON, or as text.
-fn print_running(json_mode: bool, summary: &serde_json::Value) {
-    if json_mode {
-        println!("{summary}");
-        return;
-    }
-    let text = |key: &str| summary[key].as_str().unwrap_or_default().to_owned();
-    let faucet = summary["faucet"].as_str().map_or(String::new(), |f| {
-        format!("  faucet    {f} (development only: `plexus wallet faucet`)\n")
-    });
-    println!(
-        "Plexus node running: chain {} with {} validator(s)\n  API       {}/v1  (OpenAPI at /openapi.json, metrics at /metrics)\n  p2p       {}\n  data      {}\n  datasets  {}\n{faucet}Stop with Ctrl-C.",
-        summary["chain_id"],
-        summary["validators"],
-        text("api"),
-        text("p2p"),
-        text("dir"),
-        summary["data_store"].as_str().unwrap_or("none served"),
-    );
 }

@@ -2,9 +2,8 @@
 
 use std::time::Duration;
 
-use plexus_provider::{Embedder, ProviderService, ProviderSettings, ServiceError};
+use plexus_provider::{ProviderService, ProviderSettings, ServiceError};
 use plexus_serve::{settings::Layered, shutdown_signal};
-use serde_json::json;
 
 use crate::{context::Context, output};
 
@@ -33,7 +32,8 @@ pub(crate) async fn run(ctx: &Context, flags: &ProviderArgs) -> anyhow::Result<(
     let service = ProviderService::start(args.service_config(on_chain), engine, embedder.clone())
         .await
         .map_err(explain)?;
-    print_summary(&ctx, &service, embedder.as_deref());
+    let (json, text) = service.summary(embedder.as_ref().map(|e| e.model().id.as_str()));
+    output::print(&ctx, &json, || text);
     service.run(shutdown_signal()).await.map_err(explain)
 }
 
@@ -64,36 +64,4 @@ fn explain(error: ServiceError) -> anyhow::Error {
         )),
         other => other.into(),
     }
-}
-
-/// Where the provider serves, what, and where it is on chain.
-fn print_summary(ctx: &Context, service: &ProviderService, embedder: Option<&dyn Embedder>) {
-    let local = service
-        .api_addr()
-        .map_or_else(|| "(not served)".to_owned(), |a| a.to_string());
-    let (model, announced) = (service.model(), service.announced());
-    let embeddings = embedder.map(|e| e.model().id.clone());
-    let summary = json!({
-        "api": format!("http://{local}/v1"),
-        "model": model.id,
-        "weights_hash": model.weights_hash,
-        "engine": model.engine,
-        "embeddings": embeddings,
-        "netuid": announced.map(|(n, _)| n),
-        "uid": announced.map(|(_, a)| a.uid),
-        "metrics": format!("http://{local}/metrics"),
-        "gateway": service.gateway_url(),
-    });
-    output::print(ctx, &summary, || {
-        let engine = &model.engine;
-        let embeddings = embeddings.map_or(String::new(), |e| format!("  embeddings  {e}\n"));
-        let chain = announced.map_or(
-            "  on chain    not published (pass --netuid to register and serve)\n".to_owned(),
-            |(netuid, a)| format!("  on chain    subnet {netuid}, UID {}\n", a.uid),
-        );
-        format!(
-            "Plexus provider serving {} ({} {}, {})\n  OpenAI API  http://{local}/v1\n  weights     blake3 {}\n{embeddings}{chain}  metrics     http://{local}/metrics\nStop with Ctrl-C.",
-            model.id, engine.name, engine.quantization, engine.kernel, model.weights_hash,
-        )
-    });
 }

@@ -111,6 +111,35 @@ impl Ready {
             "faucet_mnemonic": self.faucet_mnemonic,
         })
     }
+
+    /// What `plexus devnet` prints once up after `secs` seconds: where everything
+    /// is, and what to try.
+    pub fn text(&self, config: &Config, secs: f64) -> String {
+        let p = self.ports;
+        let dir = config.dir.display();
+        format!(
+            "Plexus devnet up in {secs:.1} s (state in {dir}, logs in {dir}/logs):\n\
+         \x20 node       {node}/v1   (web app at {node}/, OpenAPI at /openapi.json)\n\
+         \x20 provider   {provider}/v1   (plain OpenAI API, for its operator)\n\
+         \x20 relay      {relay}\n\
+         \x20 proxy      {proxy}/v1   (OpenAI API over the private path, funded)\n\
+         \x20 subnet     {netuid} (inference), validator and issuer on hotkey devnet/validator\n\n\
+         Try, in another terminal:\n\
+         \x20 export PLEXUS_HOME={dir} PLEXUS_WALLETS={dir}/wallets PLEXUS_NODE={node} PLEXUS_RELAY={relay} PLEXUS_PASSWORD={DEVNET_PASSWORD} PLEXUS_MODELS={models}\n\
+         \x20 plexus chat --name user                 # a private chat, history encrypted on this machine\n\
+         \x20 plexus credits balance --name user\n\
+         \x20 plexus subnet show {netuid}                   # the validator's scores become incentive\n\
+         \x20 curl {proxy}/v1/chat/completions -H 'content-type: application/json' \\\n\
+         \x20      -d '{{\"model\":\"SmolLM2-135M-Instruct\",\"messages\":[{{\"role\":\"user\",\"content\":\"Hi!\"}}]}}'\n\n\
+         Stop with Ctrl-C; `plexus devnet` again resumes.",
+            node = url(p.api),
+            provider = url(p.provider),
+            relay = url(p.relay),
+            proxy = url(p.proxy),
+            netuid = self.netuid,
+            models = config.models.display(),
+        )
+    }
 }
 
 /// A devnet's children. Dropping it kills them; [`Devnet::stop`] stops them in order.

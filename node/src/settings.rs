@@ -178,6 +178,42 @@ impl NodeSettings {
     }
 }
 
+impl NodeSettings {
+    /// What a node serving `config` from `dir` reports once listening: its chain, its
+    /// addresses and folders and the dataset store it serves, as JSON and as text.
+    pub fn summary(
+        &self,
+        dir: &Path,
+        config: &NodeConfig,
+        data_store: Option<String>,
+    ) -> (serde_json::Value, String) {
+        let faucet = config.genesis.params.faucet;
+        let json = serde_json::json!({
+            "chain_id": config.genesis.chain_id,
+            "validator": config.key.account(),
+            "validators": config.genesis.validators.len(),
+            "p2p": config.listen,
+            "api": format!("http://{}", self.api),
+            "dir": dir,
+            "faucet": faucet,
+            "data_store": data_store,
+        });
+        let faucet = faucet.map_or(String::new(), |f| {
+            format!("  faucet    {f} (development only: `plexus wallet faucet`)\n")
+        });
+        let text = format!(
+            "Plexus node running: chain {} with {} validator(s)\n  API       http://{}/v1  (OpenAPI at /openapi.json, metrics at /metrics)\n  p2p       {}\n  data      {}\n  datasets  {}\n{faucet}Stop with Ctrl-C.",
+            config.genesis.chain_id,
+            config.genesis.validators.len(),
+            self.api,
+            config.listen,
+            dir.display(),
+            data_store.as_deref().unwrap_or("none served"),
+        );
+        (json, text)
+    }
+}
+
 /// The genesis in the JSON file at `path`.
 fn read_genesis(path: &Path) -> Result<Genesis, SettingsError> {
     let text = std::fs::read_to_string(path).map_err(|source| SettingsError::ReadGenesis {

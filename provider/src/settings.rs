@@ -16,8 +16,8 @@ use plexus_types::{Hash, Keypair, Netuid};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    ApiAccess, Embedder, Engine, OnChain, ProviderConfig, ServiceConfig, private::GatewayLimits,
-    service::DEFAULT_TX_TIMEOUT,
+    ApiAccess, Embedder, Engine, OnChain, ProviderConfig, ProviderService, ServiceConfig,
+    private::GatewayLimits, service::DEFAULT_TX_TIMEOUT,
 };
 
 /// Default context per slot: SmolLM2 trains on 8192, but 4096 halves the KV cache.
@@ -290,5 +290,38 @@ impl ProviderSettings {
             },
             gateway: GatewayLimits::default(),
         }
+    }
+}
+
+impl ProviderService {
+    /// What the provider reports once started: where it serves, what (with the
+    /// `embeddings` model, if any), and where it is on chain, as JSON and as text.
+    pub fn summary(&self, embeddings: Option<&str>) -> (serde_json::Value, String) {
+        let local = self
+            .api_addr()
+            .map_or_else(|| "(not served)".to_owned(), |a| a.to_string());
+        let (model, announced) = (self.model(), self.announced());
+        let json = serde_json::json!({
+            "api": format!("http://{local}/v1"),
+            "model": model.id,
+            "weights_hash": model.weights_hash,
+            "engine": model.engine,
+            "embeddings": embeddings,
+            "netuid": announced.map(|(n, _)| n),
+            "uid": announced.map(|(_, a)| a.uid),
+            "metrics": format!("http://{local}/metrics"),
+            "gateway": self.gateway_url(),
+        });
+        let engine = &model.engine;
+        let embeddings = embeddings.map_or(String::new(), |e| format!("  embeddings  {e}\n"));
+        let chain = announced.map_or(
+            "  on chain    not published (pass --netuid to register and serve)\n".to_owned(),
+            |(netuid, a)| format!("  on chain    subnet {netuid}, UID {}\n", a.uid),
+        );
+        let text = format!(
+            "Plexus provider serving {} ({} {}, {})\n  OpenAI API  http://{local}/v1\n  weights     blake3 {}\n{embeddings}{chain}  metrics     http://{local}/metrics\nStop with Ctrl-C.",
+            model.id, engine.name, engine.quantization, engine.kernel, model.weights_hash,
+        );
+        (json, text)
     }
 }

@@ -6,7 +6,7 @@ use std::{net::SocketAddr, time::Duration};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{RateConfig, RelayConfig, service::ServiceConfig};
+use crate::{RateConfig, RelayConfig, RelayService, service::ServiceConfig};
 
 /// Everything a relay process runs with.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -102,5 +102,41 @@ impl RelaySettings {
             refresh_every: Duration::from_secs(self.refresh_secs),
             allow_origins: self.allow_origins.clone(),
         }
+    }
+}
+
+impl RelaySettings {
+    /// What a relay started with these settings, reading the chain from `node`,
+    /// reports: where it serves and what it found on chain, as JSON and as text.
+    pub fn summary(&self, service: &RelayService, node: &str) -> (serde_json::Value, String) {
+        let local = service.local_addr();
+        let first = service.first_refresh();
+        let json = serde_json::json!({
+            "relay": format!("http://{local}"),
+            "node": node,
+            "targets": first.targets,
+            "skipped": first.skipped.bad_url,
+            "refresh_error": first.failed.first().map(|(_, e)| e),
+            "metrics": format!("http://{local}/metrics"),
+        });
+        let skipped = match first.skipped.bad_url {
+            0 => String::new(),
+            n if self.allow_private_targets => format!(" ({n} registered URLs unusable)"),
+            n => format!(
+                " ({n} registered URLs unusable or private: pass --allow-private-targets for a local network)"
+            ),
+        };
+        let status = match first.failed.first() {
+            Some((_, error)) => format!(
+                "  node        {node} unreachable for now ({error}); retrying every {} s\n",
+                self.refresh_secs
+            ),
+            None => format!("  node        {node}\n"),
+        };
+        let text = format!(
+            "Plexus relay forwarding to {} gateway(s){skipped}\n  relay       http://{local}/v1/relay/{{hotkey}}\n  targets     http://{local}/v1/relay/targets\n{status}  metrics     http://{local}/metrics\nStop with Ctrl-C.",
+            first.targets
+        );
+        (json, text)
     }
 }
