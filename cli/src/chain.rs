@@ -1,6 +1,6 @@
 //! `plexus subnet|stake|weights`: build, sign and submit transactions, and read the chain.
 
-use std::{path::PathBuf, str::FromStr, time::Duration};
+use std::{path::PathBuf, time::Duration};
 
 use anyhow::{Context as _, anyhow, bail};
 use clap::{Args, Subcommand};
@@ -8,7 +8,9 @@ use plexus_client::{
     ClientError, Sent,
     weights::{CommitFile, RevealProgress, Weights, WeightsError, WeightsSet},
 };
-use plexus_types::{AccountId, Hyperparams, Keypair, Mechanism, Netuid, Payload, format_plx};
+use plexus_types::{
+    AccountId, Hyperparams, Keypair, Mechanism, Netuid, Payload, format_plx, parse_plx_arg,
+};
 use plexus_wallet::Wallet;
 use serde_json::json;
 
@@ -17,25 +19,12 @@ use crate::{context::Context, output};
 /// How long a command waits for its transaction to be finalized.
 const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// An amount in PLX on the command line (`1.5`), held in base units.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Amount(pub(crate) u64);
-
-impl FromStr for Amount {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        plexus_types::parse_plx(s).map(Amount).ok_or_else(|| {
-            format!("`{s}` is not a PLX amount: use digits with at most 9 decimals, e.g. 1.5")
-        })
-    }
-}
-
 /// The optional fee flag.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct FeeArg {
     /// Fee in PLX (default: the chain's minimum for this transaction).
-    #[arg(long)]
-    pub(crate) fee: Option<Amount>,
+    #[arg(long, value_parser = parse_plx_arg)]
+    pub(crate) fee: Option<u64>,
 }
 
 /// Sign `payload` with `key`, submit it, and wait until a block includes it.
@@ -43,9 +32,9 @@ pub(crate) async fn send(
     ctx: &Context,
     key: &Keypair,
     payload: Payload,
-    fee: Option<Amount>,
+    fee: Option<u64>,
 ) -> anyhow::Result<Sent> {
-    let (client, fee) = (ctx.client()?, fee.map(|f| f.0));
+    let client = ctx.client()?;
     let sent = client.send_tx(key, payload, fee, INCLUSION_TIMEOUT).await;
     sent.map_err(client_error)
 }
@@ -302,8 +291,8 @@ pub(crate) struct StakeArgs {
     #[arg(long)]
     hotkey_address: Option<AccountId>,
     /// Amount in PLX.
-    #[arg(long)]
-    amount: Amount,
+    #[arg(long, value_parser = parse_plx_arg)]
+    amount: u64,
     #[command(flatten)]
     fee: FeeArg,
 }
@@ -335,7 +324,7 @@ pub(crate) async fn run_stake(ctx: &Context, cmd: StakeCommand) -> anyhow::Resul
         None => args.key.hotkey_address(ctx)?,
     };
     let coldkey = ctx.coldkey(&args.key.name)?;
-    let amount = args.amount.0;
+    let amount = args.amount;
     let (payload, what) = match remove {
         true => (Payload::RemoveStake { hotkey, amount }, "Unstaked"),
         false => (Payload::AddStake { hotkey, amount }, "Staked"),

@@ -66,13 +66,8 @@ pub(crate) struct BuyArgs {
     /// scripts that accept that.
     #[arg(long)]
     now: bool,
-    /// Refuse an issuer key published fewer than this many blocks ago (a new key can
-    /// single out its first buyers).
-    #[arg(long, default_value_t = 0)]
-    min_key_age_blocks: u64,
-    /// Refuse an issuer key fewer than this many distinct wallets bought on.
-    #[arg(long, default_value_t = 0)]
-    min_key_buyers: u64,
+    #[command(flatten)]
+    policy: KeyPolicy,
     /// Fetch the tokens of this deposit, already paid, now instead of paying again
     /// (after a purchase whose issuance failed).
     #[arg(long, value_name = "DEPOSIT")]
@@ -163,10 +158,7 @@ async fn buy(ctx: &Context, args: &BuyArgs) -> anyhow::Result<()> {
         });
         return Ok(());
     }
-    let policy = KeyPolicy {
-        min_key_age_blocks: args.min_key_age_blocks,
-        min_key_buyers: args.min_key_buyers,
-    };
+    let policy = args.policy;
     let window = match args.now {
         true => {
             eprintln!(

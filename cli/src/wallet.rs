@@ -4,12 +4,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use clap::Subcommand;
-use plexus_types::{AccountId, Payload, format_plx};
+use plexus_types::{AccountId, Payload, format_plx, parse_plx_arg};
 use plexus_wallet::{Mnemonic, Wallet, WordCount, list_wallets};
 use serde_json::json;
 
 use crate::{
-    chain::{self, Amount, FeeArg},
+    chain::{self, FeeArg},
     context::Context,
     output,
 };
@@ -68,8 +68,8 @@ pub(crate) enum WalletCommand {
         #[arg(long)]
         to: AccountId,
         /// Amount in PLX, e.g. `1.5`.
-        #[arg(long)]
-        amount: Amount,
+        #[arg(long, value_parser = parse_plx_arg)]
+        amount: u64,
         #[command(flatten)]
         fee: FeeArg,
     },
@@ -79,8 +79,8 @@ pub(crate) enum WalletCommand {
         #[arg(long, default_value = "default")]
         name: String,
         /// Amount in PLX.
-        #[arg(long, default_value = "1000")]
-        amount: Amount,
+        #[arg(long, default_value = "1000", value_parser = parse_plx_arg)]
+        amount: u64,
     },
 }
 
@@ -133,20 +133,11 @@ pub(crate) async fn run(ctx: &Context, cmd: WalletCommand) -> anyhow::Result<()>
             fee,
         } => {
             let key = ctx.coldkey(&name)?;
-            let receipt = chain::send(
-                ctx,
-                &key,
-                Payload::Transfer {
-                    to,
-                    amount: amount.0,
-                },
-                fee.fee,
-            )
-            .await?;
+            let receipt = chain::send(ctx, &key, Payload::Transfer { to, amount }, fee.fee).await?;
             chain::print_receipt(
                 ctx,
                 &receipt,
-                &format!("Sent {} PLX to {to}", format_plx(amount.0)),
+                &format!("Sent {} PLX to {to}", format_plx(amount)),
             );
             Ok(())
         }
@@ -281,7 +272,7 @@ fn list(ctx: &Context, root: &Path) -> anyhow::Result<()> {
 }
 
 /// `plexus wallet faucet`.
-async fn faucet(ctx: &Context, root: &Path, name: String, amount: Amount) -> anyhow::Result<()> {
+async fn faucet(ctx: &Context, root: &Path, name: String, amount: u64) -> anyhow::Result<()> {
     let to = Wallet::open(root, &name)?.coldkey_address();
     let client = ctx.client()?;
     let config = client.chain().await?;
@@ -292,22 +283,13 @@ async fn faucet(ctx: &Context, root: &Path, name: String, amount: Amount) -> any
              ask someone with funds to `plexus wallet transfer` to {to}"
         );
     }
-    let receipt = chain::send(
-        ctx,
-        &faucet,
-        Payload::Transfer {
-            to,
-            amount: amount.0,
-        },
-        None,
-    )
-    .await?;
+    let receipt = chain::send(ctx, &faucet, Payload::Transfer { to, amount }, None).await?;
     chain::print_receipt(
         ctx,
         &receipt,
         &format!(
             "Faucet sent {} PLX to wallet '{name}' ({to})",
-            format_plx(amount.0)
+            format_plx(amount)
         ),
     );
     Ok(())

@@ -127,6 +127,13 @@ pub fn parse_plx(text: &str) -> Option<Amount> {
     whole.checked_mul(PLX)?.checked_add(frac)
 }
 
+/// [`parse_plx`] for a command-line flag: the amount, or what is wrong with `text`.
+pub fn parse_plx_arg(text: &str) -> Result<Amount, String> {
+    parse_plx(text).ok_or_else(|| {
+        format!("`{text}` is not a PLX amount: use digits with at most 9 decimals, e.g. 1.5")
+    })
+}
+
 /// A fixed-width text table: `headers`, then one line per row, columns two spaces
 /// apart (how the `plexus` binary prints lists).
 pub fn text_table(headers: &[&str], rows: &[Vec<String>]) -> String {

@@ -9,11 +9,7 @@ use plexus_types::Netuid;
 use serde_json::json;
 
 use super::{StoreArg, fetch_task, read, schema_from};
-use crate::{
-    chain::{Amount, send},
-    context::Context,
-    output,
-};
+use crate::{chain::send, context::Context, output};
 
 /// `plexus data task ...`.
 #[derive(Debug, Subcommand)]
@@ -39,9 +35,6 @@ pub(crate) struct CreateArgs {
     /// Wallet name (its coldkey pays the bounty).
     #[arg(long, default_value = "default")]
     name: String,
-    /// The data subnet.
-    #[arg(long)]
-    netuid: Netuid,
     /// SDV metadata JSON of the table (its blake3 goes on chain).
     #[arg(long)]
     metadata: PathBuf,
@@ -54,21 +47,8 @@ pub(crate) struct CreateArgs {
     /// see none of it, and validators split it after the reveal deadline.
     #[arg(long)]
     private: bool,
-    /// Bounty in PLX.
-    #[arg(long)]
-    bounty: Amount,
-    /// Blocks from now until the commit deadline.
-    #[arg(long, default_value_t = 30)]
-    commit_blocks: u64,
-    /// Blocks after the commit deadline until the reveal deadline.
-    #[arg(long, default_value_t = 30)]
-    reveal_blocks: u64,
-    /// Fewest rows per submission (default: a quarter of the reference).
-    #[arg(long)]
-    min_rows: Option<u64>,
-    /// Most rows per submission (default: the reference's row count).
-    #[arg(long)]
-    max_rows: Option<u64>,
+    #[command(flatten)]
+    terms: TaskTerms,
     #[command(flatten)]
     store: StoreArg,
 }
@@ -118,16 +98,8 @@ async fn create(ctx: &Context, args: &CreateArgs) -> anyhow::Result<()> {
     let coldkey = ctx.coldkey(&args.name)?;
     let client = ctx.client()?;
     let height = client.tip_height().await.context("cannot reach the node")?;
-    let terms = TaskTerms {
-        netuid: args.netuid,
-        bounty: args.bounty.0,
-        commit_blocks: args.commit_blocks,
-        reveal_blocks: args.reveal_blocks,
-        min_rows: args.min_rows,
-        max_rows: args.max_rows,
-    };
-    let receipt = send(ctx, &coldkey, stored.payload(&terms, height), None).await?;
-    let tasks = client.data_tasks(Some(args.netuid), Some(20)).await?;
+    let receipt = send(ctx, &coldkey, stored.payload(&args.terms, height), None).await?;
+    let tasks = client.data_tasks(Some(args.terms.netuid), Some(20)).await?;
     let task = tasks
         .tasks
         .into_iter()
