@@ -94,12 +94,14 @@ mod error;
 mod fs;
 mod keystore;
 mod mnemonic;
+mod report;
 mod slip10;
 mod wallet;
 
 pub use error::WalletError;
 pub use keystore::{KEYSTORE_VERSION, KdfParams, MAX_KEYSTORE_BYTES};
 pub use mnemonic::{Mnemonic, WordCount};
+pub use report::Created;
 pub use slip10::{COIN_TYPE, DerivationPath, ExtendedKey, HARDENED, PLEXUS_PATH, derive_ed25519};
 pub use wallet::{
     COLDKEY_FILE, COLDKEYPUB_FILE, DEFAULT_ROOT_IN_HOME, HOTKEYS_DIR, MAX_NAME_LEN, Wallet,
