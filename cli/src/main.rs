@@ -126,7 +126,7 @@ async fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Provider(args) => provider::run(ctx, &args).await,
         Command::Relay(args) => relay::run(ctx, &args).await,
         Command::Issuer(args) => issuer::run(ctx, &args).await,
-        Command::Chat(args) => chat::run(ctx, args).await,
+        Command::Chat(args) => chat::run(ctx, &args).await,
         Command::Proxy(args) => proxy::run(ctx, &args).await,
         Command::Credits(cmd) => credits::run(ctx, cmd).await,
         Command::Validator(args) => validator::run(ctx, &args).await,

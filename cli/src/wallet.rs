@@ -98,29 +98,14 @@ pub(crate) async fn run(ctx: &Context, cmd: WalletCommand) -> anyhow::Result<()>
             hotkey,
             mnemonic_file,
             overwrite,
-        } => {
-            let mnemonic = Mnemonic::parse(&read_mnemonic(mnemonic_file.as_deref())?)?;
-            let (what, address) = match &hotkey {
-                None => {
-                    let password = ctx.new_password(&format!("wallet '{name}'"))?;
-                    let phrase = mnemonic.phrase();
-                    let wallet =
-                        Wallet::regen_coldkey(&root, &name, &phrase, &password, overwrite)?;
-                    ("coldkey".to_string(), wallet.coldkey_address())
-                }
-                Some(hotkey) => {
-                    let (wallet, password, _) = ctx.unlock(&name)?;
-                    let phrase = mnemonic.phrase();
-                    let address = wallet.regen_hotkey(hotkey, &phrase, &password, overwrite)?;
-                    (format!("hotkey '{hotkey}'"), address)
-                }
-            };
-            let value = json!({ "wallet": name, "key": what, "address": address });
-            output::print(ctx, &value, || {
-                format!("Restored {what} of wallet '{name}': {address}")
-            });
-            Ok(())
-        }
+        } => regen(
+            ctx,
+            &root,
+            &name,
+            hotkey.as_deref(),
+            mnemonic_file.as_deref(),
+            overwrite,
+        ),
         WalletCommand::List => {
             let wallets = list_wallets(&root)?;
             let value: Vec<_> = wallets.iter().map(|w| w.to_json()).collect();
@@ -167,25 +152,58 @@ pub(crate) async fn run(ctx: &Context, cmd: WalletCommand) -> anyhow::Result<()>
             chain::print_receipt(ctx, &receipt, &what);
             Ok(())
         }
-        WalletCommand::Faucet { name, amount } => {
-            let to = Wallet::open(&root, &name)?.coldkey_address();
-            let config = ctx.client()?.chain().await?;
-            let faucet = plexus_ledger::genesis::dev_faucet();
-            if config.params.faucet != Some(faucet.account()) {
-                bail!(
-                    "this chain has no development faucet (only `plexus node` devnets do); \
-                     ask someone with funds to `plexus wallet transfer` to {to}"
-                );
-            }
-            let receipt = chain::send(ctx, &faucet, Payload::Transfer { to, amount }, None).await?;
-            let what = format!(
-                "Faucet sent {} PLX to wallet '{name}' ({to})",
-                format_plx(amount)
-            );
-            chain::print_receipt(ctx, &receipt, &what);
-            Ok(())
-        }
+        WalletCommand::Faucet { name, amount } => faucet(ctx, &root, &name, amount).await,
     }
+}
+
+/// `plexus wallet faucet`: development chains only.
+async fn faucet(ctx: &Context, root: &Path, name: &str, amount: u64) -> anyhow::Result<()> {
+    let to = Wallet::open(root, name)?.coldkey_address();
+    let config = ctx.client()?.chain().await?;
+    let faucet = plexus_ledger::genesis::dev_faucet();
+    if config.params.faucet != Some(faucet.account()) {
+        bail!(
+            "this chain has no development faucet (only `plexus node` devnets do); \
+             ask someone with funds to `plexus wallet transfer` to {to}"
+        );
+    }
+    let receipt = chain::send(ctx, &faucet, Payload::Transfer { to, amount }, None).await?;
+    let what = format!(
+        "Faucet sent {} PLX to wallet '{name}' ({to})",
+        format_plx(amount)
+    );
+    chain::print_receipt(ctx, &receipt, &what);
+    Ok(())
+}
+
+/// `plexus wallet regen`.
+fn regen(
+    ctx: &Context,
+    root: &Path,
+    name: &str,
+    hotkey: Option<&str>,
+    file: Option<&Path>,
+    overwrite: bool,
+) -> anyhow::Result<()> {
+    let mnemonic = Mnemonic::parse(&read_mnemonic(file)?)?;
+    let phrase = mnemonic.phrase();
+    let (what, address) = match hotkey {
+        None => {
+            let password = ctx.new_password(&format!("wallet '{name}'"))?;
+            let wallet = Wallet::regen_coldkey(root, name, &phrase, &password, overwrite)?;
+            ("coldkey".to_string(), wallet.coldkey_address())
+        }
+        Some(hotkey) => {
+            let (wallet, password, _) = ctx.unlock(name)?;
+            let address = wallet.regen_hotkey(hotkey, &phrase, &password, overwrite)?;
+            (format!("hotkey '{hotkey}'"), address)
+        }
+    };
+    let value = json!({ "wallet": name, "key": what, "address": address });
+    output::print(ctx, &value, || {
+        format!("Restored {what} of wallet '{name}': {address}")
+    });
+    Ok(())
 }
 
 /// `plexus wallet create`.

@@ -11,7 +11,8 @@
 //!   ([`plexus_types::credits::credits_for`], the one pricing rule) and send;
 //! - [`chat`]: the one chat request body users and validators send, and reading a
 //!   streamed answer;
-//! - [`history`]: conversations kept on this device only, sealed;
+//! - [`history`]: conversations kept on this device only, sealed, and [`turn`]: one
+//!   turn of one sent and kept;
 //! - [`wallet`]: a wallet's store, trusted chain, balance and refunds;
 //! - `proxy` (feature `proxy`): an OpenAI-compatible API that sends every request
 //!   privately.
@@ -31,6 +32,7 @@ mod session;
 #[cfg(feature = "proxy")]
 pub mod settings;
 pub mod store;
+pub mod turn;
 pub mod wallet;
 
 pub use session::{Answer, PAYMENT_TRIES, REQUEST_TIMEOUT, SendError, Session};
