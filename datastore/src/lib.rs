@@ -31,6 +31,7 @@
 
 mod convert;
 pub mod credibility;
+mod download;
 pub mod duty;
 #[cfg(feature = "serve")]
 mod files;
@@ -46,6 +47,7 @@ pub mod validate;
 
 pub use convert::{ConvertError, csv_as_parquet};
 pub use credibility::{BookError, BookFile, CredibilityBook};
+pub use download::{DownloadError, write_dataset};
 pub use duty::{DutyError, DutyReport, Submission, SubmissionReport, TaskInput, run_duty};
 #[cfg(feature = "serve")]
 pub use files::StoreFiles;

@@ -8,7 +8,7 @@ use plexus_datastore::content_hash;
 use plexus_synth::{GaussianCopula, Schema, Table, seed_from};
 use serde_json::json;
 
-use super::{StoreArg, fetch_task, public_reference, read, schema_from, table};
+use super::{StoreArg, fetch_task, read, schema_from, table};
 use crate::{context::Context, output};
 
 /// `plexus data generate`.
@@ -102,9 +102,7 @@ async fn from_task(
     if args.real.is_some() {
         return Ok((seed, None));
     }
-    let store = args.store.open(ctx)?;
-    let manifest = public_reference(&task, &store).await?;
-    let csv = store.training_half(&manifest).await?;
+    let (_, csv) = args.store.open(ctx)?.task_training_half(&task).await?;
     let half = Table::from_csv(schema, &csv)
         .context("the task's training half does not parse against its schema")?;
     Ok((seed, Some(half)))

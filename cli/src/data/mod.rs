@@ -14,7 +14,7 @@ use anyhow::{Context as _, anyhow};
 use clap::{Args, Subcommand};
 use plexus_api::wire::{DataTask, DataTaskAt};
 pub(crate) use plexus_datastore::StoreFiles;
-use plexus_datastore::{DataStore, PublicReference, ValidateError, csv_as_parquet, schema_for};
+use plexus_datastore::{DataStore, ValidateError, schema_for};
 use plexus_synth::{Schema, Table};
 
 use crate::{chain::client_error, context::Context};
@@ -146,29 +146,4 @@ fn named(error: ValidateError, metadata: &Path, reference: Option<&Path>) -> any
         (ValidateError::Publish(e), _) => client_error(e),
         (other, _) => other.into(),
     }
-}
-
-/// A public task's manifest from the store, or a clear error for a private one.
-async fn public_reference(task: &DataTask, store: &DataStore) -> anyhow::Result<PublicReference> {
-    store.public_reference(&task.reference_commitment).await?
-        .with_context(|| {
-            format!(
-                "task {} has no public training half in the store {}: its reference is private, or the store is not the task's (pass --store)",
-                task.id,
-                store.describe()
-            )
-        })
-}
-
-/// Write a verified CSV to `out`, converted to Parquet when `out` ends in `.parquet`.
-fn write_dataset(schema: &Schema, csv: &[u8], out: &Path) -> anyhow::Result<()> {
-    let parquet = out
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-    let bytes = if parquet {
-        csv_as_parquet(schema, csv)?
-    } else {
-        csv.to_vec()
-    };
-    std::fs::write(out, bytes).with_context(|| format!("cannot write {}", out.display()))
 }
