@@ -179,20 +179,14 @@ pub(crate) async fn run_subnet(ctx: &Context, cmd: SubnetCommand) -> anyhow::Res
             let metagraph = client.metagraph(netuid).await?;
             let uid = metagraph.neurons.iter().find(|n| n.hotkey == hotkey);
             let uid = uid.map(|n| n.uid);
-            output::print(
-                ctx,
-                &json!({ "receipt": receipt, "uid": uid, "netuid": netuid }),
-                || {
-                    format!(
-                        "Registered hotkey '{}' ({hotkey}) on subnet {netuid} as UID {} for about {} PLX (tx {} in block {}).",
-                        key.hotkey,
-                        uid.map_or("?".into(), |u| u.to_string()),
-                        format_plx(subnet.burn_price),
-                        receipt.hash,
-                        receipt.height,
-                    )
-                },
-            );
+            let value = json!({ "receipt": receipt, "uid": uid, "netuid": netuid });
+            let (name, burn) = (&key.hotkey, format_plx(subnet.burn_price));
+            let (uid, hash, height) = (or(uid, "?"), receipt.hash, receipt.height);
+            output::print(ctx, &value, || {
+                format!(
+                    "Registered hotkey '{name}' ({hotkey}) on subnet {netuid} as UID {uid} for about {burn} PLX (tx {hash} in block {height})."
+                )
+            });
             Ok(())
         }
         SubnetCommand::Hyperparams {
@@ -250,20 +244,20 @@ async fn create_subnet(ctx: &Context, args: &CreateArgs) -> anyhow::Result<()> {
         .filter(|s| s.owner == key.account() && &s.name == subnet_name)
         .map(|s| s.netuid)
         .max();
-    output::print(
-        ctx,
-        &json!({ "receipt": receipt, "netuid": netuid }),
-        || {
-            format!(
-                "Created subnet '{subnet_name}' as netuid {} (tx {} in block {}).\nNext: `plexus subnet register --name {name} --hotkey HOTKEY --netuid {}`",
-                netuid.map_or("?".into(), |n| n.to_string()),
-                receipt.hash,
-                receipt.height,
-                netuid.map_or("N".into(), |n| n.to_string()),
-            )
-        },
-    );
+    let value = json!({ "receipt": receipt, "netuid": netuid });
+    let (hash, height, next) = (receipt.hash, receipt.height, or(netuid, "N"));
+    let netuid = or(netuid, "?");
+    output::print(ctx, &value, || {
+        format!(
+            "Created subnet '{subnet_name}' as netuid {netuid} (tx {hash} in block {height}).\nNext: `plexus subnet register --name {name} --hotkey HOTKEY --netuid {next}`"
+        )
+    });
     Ok(())
+}
+
+/// `value`, or `none` without one.
+fn or(value: Option<impl ToString>, none: &str) -> String {
+    value.map_or(none.to_owned(), |v| v.to_string())
 }
 
 /// Stake commands.
@@ -417,20 +411,15 @@ pub(crate) async fn run_weights(ctx: &Context, cmd: WeightsCommand) -> anyhow::R
                 .await
                 .map_err(weights_error)?;
             let subnet = client.subnet(netuid).await?.subnet;
-            output::print(
-                ctx,
-                &json!({ "receipt": receipt, "commit": pending.commit, "saved": file.path() }),
-                || {
-                    format!(
-                        "Committed weights {} on subnet {netuid} (block {}).\nReveal after block {} with `plexus weights reveal --name {} --hotkey {} --netuid {netuid}` (or let `plexus weights set` do both).",
-                        pending.commit,
-                        receipt.height,
-                        subnet.next_epoch_block,
-                        key.name,
-                        key.hotkey
-                    )
-                },
-            );
+            let value =
+                json!({ "receipt": receipt, "commit": pending.commit, "saved": file.path() });
+            let (commit, height, next) = (pending.commit, receipt.height, subnet.next_epoch_block);
+            let (name, hotkey) = (&key.name, &key.hotkey);
+            output::print(ctx, &value, || {
+                format!(
+                    "Committed weights {commit} on subnet {netuid} (block {height}).\nReveal after block {next} with `plexus weights reveal --name {name} --hotkey {hotkey} --netuid {netuid}` (or let `plexus weights set` do both)."
+                )
+            });
         }
         WeightsCommand::Reveal { key, netuid } => {
             let file = key.commit_file(ctx, netuid)?;
@@ -460,10 +449,12 @@ pub(crate) async fn run_weights(ctx: &Context, cmd: WeightsCommand) -> anyhow::R
                     print_receipt(ctx, &sent, &format!("Set weights on subnet {netuid}"));
                 }
                 WeightsSet::Revealed { commit, reveal } => {
-                    output::print(ctx, &json!({ "commit": commit, "reveal": reveal }), || {
+                    let value = json!({ "commit": commit, "reveal": reveal });
+                    let (c, r) = (commit, reveal);
+                    output::print(ctx, &value, || {
                         format!(
                             "Set weights on subnet {netuid} by commit and reveal\n  commit tx {} in block {}\n  reveal tx {} in block {}",
-                            commit.hash, commit.height, reveal.hash, reveal.height
+                            c.hash, c.height, r.hash, r.height
                         )
                     });
                 }

@@ -35,6 +35,7 @@ mod download;
 pub mod duty;
 #[cfg(feature = "serve")]
 mod files;
+mod inputs;
 mod published;
 pub mod reference;
 mod store;
@@ -51,6 +52,7 @@ pub use download::{DownloadError, write_dataset};
 pub use duty::{DutyError, DutyReport, Submission, SubmissionReport, TaskInput, run_duty};
 #[cfg(feature = "serve")]
 pub use files::StoreFiles;
+pub use inputs::{InputError, read_input, schema_input, table_input};
 pub use published::{PublishedError, TaskReports};
 pub use reference::{
     PublicReference, PublicSplit, ReferenceError, ReferenceKind, public_split, split_for,

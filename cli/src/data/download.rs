@@ -8,7 +8,7 @@ use clap::Args;
 use plexus_datastore::write_dataset;
 use serde_json::json;
 
-use super::{StoreArg, fetch_task, task_schema};
+use super::{StoreArg, fetch_task};
 use crate::{context::Context, output};
 
 /// `plexus data download`.
@@ -38,7 +38,7 @@ pub(super) async fn run(ctx: &Context, args: &DownloadArgs) -> anyhow::Result<()
     // The training half: the chain commits to the manifest, the manifest to the half.
     if args.training_half {
         let (manifest, csv) = store.task_training_half(&task).await?;
-        let schema = task_schema(&task, args.metadata.as_deref(), &store).await?;
+        let schema = store.task_schema(&task, args.metadata.as_deref()).await?;
         write_dataset(&schema, &csv, &args.out)?;
         let (rows, half) = (manifest.train_rows, manifest.train);
         output::print(
@@ -59,7 +59,7 @@ pub(super) async fn run(ctx: &Context, args: &DownloadArgs) -> anyhow::Result<()
             task.reveal_deadline
         );
     };
-    let schema = task_schema(&task, args.metadata.as_deref(), &store).await?;
+    let schema = store.task_schema(&task, args.metadata.as_deref()).await?;
     let (rows, root) = (published.rows, published.merkle_root);
     let csv = store.published_dataset(&schema, &root, rows).await?;
     write_dataset(&schema, &csv, &args.out)?;

@@ -4,11 +4,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use clap::Args;
-use plexus_datastore::content_hash;
+use plexus_datastore::{content_hash, read_input, schema_input, table_input};
 use plexus_synth::{GaussianCopula, Schema, Table, seed_from};
 use serde_json::json;
 
-use super::{StoreArg, fetch_task, read, schema_from, table};
+use super::{StoreArg, fetch_task};
 use crate::{context::Context, output};
 
 /// `plexus data generate`.
@@ -42,15 +42,15 @@ pub(crate) struct GenerateArgs {
 }
 
 pub(super) async fn run(ctx: &Context, args: &GenerateArgs) -> anyhow::Result<()> {
-    let meta = read(&args.metadata, "metadata")?;
-    let schema = schema_from(&meta, &args.metadata.display().to_string())?;
+    let meta = read_input(&args.metadata, "metadata")?;
+    let schema = schema_input(&meta, &args.metadata)?;
     let (seed_u64, training_half) = match args.task {
         Some(id) => from_task(ctx, args, &meta, &schema, id).await?,
         None => (args.seed.unwrap_or(0), None),
     };
     let (real, default_rows) = match (&args.real, training_half) {
         (Some(path), _) => {
-            let real = table(&schema, path, "real data")?;
+            let real = table_input(&schema, path, "real data")?;
             let rows = real.num_rows() / 2;
             (real, rows)
         }

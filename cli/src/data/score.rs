@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use clap::Args;
 use plexus_synth::score_report;
 
-use super::{read, schema_from, table};
 use crate::{context::Context, output};
+use plexus_datastore::{read_input, schema_input, table_input};
 
 /// `plexus data score`.
 #[derive(Debug, Args)]
@@ -30,12 +30,12 @@ pub(crate) struct ScoreArgs {
 }
 
 pub(super) fn run(ctx: &Context, args: &ScoreArgs) -> anyhow::Result<()> {
-    let meta = read(&args.metadata, "metadata")?;
-    let schema = schema_from(&meta, &args.metadata.display().to_string())?;
-    let real = table(&schema, &args.real, "real data")?;
-    let synthetic = table(&schema, &args.synthetic, "synthetic data")?;
+    let meta = read_input(&args.metadata, "metadata")?;
+    let schema = schema_input(&meta, &args.metadata)?;
+    let real = table_input(&schema, &args.real, "real data")?;
+    let synthetic = table_input(&schema, &args.synthetic, "synthetic data")?;
     let holdout = match &args.holdout {
-        Some(path) => Some(table(&schema, path, "holdout")?),
+        Some(path) => Some(table_input(&schema, path, "holdout")?),
         None => None,
     };
     let out = score_report(&schema, &real, &synthetic, holdout.as_ref(), args.seed);

@@ -5,10 +5,12 @@ use std::path::PathBuf;
 use anyhow::bail;
 use clap::Args;
 use plexus_api::wire::DataTask;
-use plexus_datastore::{Contributor, DataStore, SubmissionFile, SubmitError, SubmitProgress};
+use plexus_datastore::{
+    Contributor, DataStore, SubmissionFile, SubmitError, SubmitProgress, table_input,
+};
 use serde_json::json;
 
-use super::{StoreArg, fetch_task, table, task_schema};
+use super::{StoreArg, fetch_task};
 use crate::{
     chain::{KeyArgs, client_error},
     context::Context,
@@ -84,8 +86,8 @@ async fn checked_csv(
     task: &DataTask,
     store: &DataStore,
 ) -> anyhow::Result<(Vec<u8>, u64)> {
-    let schema = task_schema(task, args.metadata.as_deref(), store).await?;
-    let table = table(&schema, &args.file, "submission")?;
+    let schema = store.task_schema(task, args.metadata.as_deref()).await?;
+    let table = table_input(&schema, &args.file, "submission")?;
     let rows = table.num_rows() as u64;
     if Contributor::check_rows(task, rows).is_err() {
         bail!(

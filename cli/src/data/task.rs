@@ -4,11 +4,14 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, anyhow};
 use clap::{Args, Subcommand};
-use plexus_datastore::{DataStore, PreparedTask, TaskError, TaskFiles, TaskTerms, created_text};
+use plexus_datastore::{
+    DataStore, PreparedTask, TaskError, TaskFiles, TaskTerms, created_text, read_input,
+    schema_input,
+};
 use plexus_types::Netuid;
 use serde_json::json;
 
-use super::{StoreArg, fetch_task, read, schema_from};
+use super::{StoreArg, fetch_task};
 use crate::{chain::send, context::Context, output};
 
 /// `plexus data task ...`.
@@ -75,9 +78,9 @@ async fn store_files(
     ctx: &Context,
     args: &CreateArgs,
 ) -> anyhow::Result<(DataStore, PreparedTask)> {
-    let meta = read(&args.metadata, "metadata")?;
-    let schema = schema_from(&meta, &args.metadata.display().to_string())?;
-    let reference_bytes = read(&args.reference, "reference")?;
+    let meta = read_input(&args.metadata, "metadata")?;
+    let schema = schema_input(&meta, &args.metadata)?;
+    let reference_bytes = read_input(&args.reference, "reference")?;
     let files = TaskFiles::check(&schema, meta, &reference_bytes).map_err(|e| match e {
         TaskError::TooFewRows(rows) => anyhow!(
             "reference {} has {rows} rows: validators need at least 4 to split it into training and holdout halves",

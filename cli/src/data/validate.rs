@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use plexus_datastore::{DutyConfig, DutyMode, ValidatorDuty, ValidatorFiles};
+use plexus_datastore::{DutyConfig, DutyMode, ValidatorDuty, ValidatorFiles, read_input};
 use plexus_synth::GateParams;
 use serde_json::json;
 
-use super::{StoreArg, named, read};
+use super::{StoreArg, named};
 use crate::{
     chain::{KeyArgs, reveal_progress},
     context::Context,
@@ -40,8 +40,8 @@ pub(super) async fn run(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()
     let duty = ValidatorDuty::new(ctx.client()?, args.store.open(ctx)?);
     let config = DutyConfig {
         task: args.task,
-        metadata: read(&args.metadata, "metadata")?,
-        reference: read(&args.reference, "reference")?,
+        metadata: read_input(&args.metadata, "metadata")?,
+        reference: read_input(&args.reference, "reference")?,
         params: GateParams::default(),
     };
     let mode = mode(ctx, args)?;
