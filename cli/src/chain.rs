@@ -366,23 +366,16 @@ pub(crate) struct WeightsArgs {
 
 /// A progress line on stderr while a commit waits for its reveal window.
 pub(crate) fn reveal_progress(ctx: &Context) -> impl FnMut(RevealProgress) + use<> {
-    let quiet = ctx.json;
-    let mut last = None;
+    let (quiet, mut last) = (ctx.json, None);
     move |step| match step {
         _ if quiet => {}
-        RevealProgress::Committed {
-            height,
-            epoch,
-            reveal_from,
-        } => eprintln!(
-            "Committed weights in block {height} (epoch {epoch}); they are revealed once block {reveal_from} is finalized."
-        ),
+        RevealProgress::Committed { .. } => eprintln!("{step}"),
         RevealProgress::Waiting {
             height,
             reveal_from,
         } if last != Some(height) => {
             last = Some(height);
-            eprint!("\r  waiting for the reveal window: block {height} of {reveal_from}  ");
+            eprint!("\r{step}");
             if height >= reveal_from {
                 eprintln!();
             }

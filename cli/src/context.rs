@@ -147,13 +147,3 @@ pub(crate) fn required_netuid(
 ) -> anyhow::Result<plexus_types::Netuid> {
     netuid.context("no subnet given: pass --netuid N or set `netuid` in the --config file")
 }
-
-/// Write `value` as JSON to `path` atomically (a crash leaves the old file or the new
-/// one), readable only by this user.
-pub(crate) fn write_json(
-    path: &std::path::Path,
-    value: &impl serde::Serialize,
-) -> anyhow::Result<()> {
-    plexus_wallet::write_private(path, &serde_json::to_vec_pretty(value)?)
-        .with_context(|| format!("cannot write {}", path.display()))
-}

@@ -1,7 +1,7 @@
 //! `plexus credits`: buy credit tokens and see what is left (the work is
 //! `plexus_session`'s).
 
-use std::time::Duration;
+use std::{path::PathBuf, time::Duration};
 
 use anyhow::bail;
 use clap::{Args, Subcommand};
@@ -9,7 +9,7 @@ use plexus_client::trust::TrustAnchor;
 use plexus_session::{
     issuance::{self, KeyPolicy},
     store::CreditStore,
-    wallet::{self, Balance, RefundError, error_chain},
+    wallet::{self, Balance, RefundError},
 };
 use plexus_types::{AccountId, credits::CREDIT_BUNDLES, format_plx};
 use serde_json::json;
@@ -263,9 +263,13 @@ async fn trust_anchor(
     name: &str,
     client: &plexus_client::Client,
 ) -> anyhow::Result<TrustAnchor> {
-    let genesis = std::env::var_os("PLEXUS_GENESIS").map(std::path::PathBuf::from);
     let dir = ctx.wallets()?.join(name);
-    Ok(wallet::trust_anchor(client, &dir, genesis.as_deref()).await?)
+    Ok(wallet::trust_anchor(client, &dir, genesis().as_deref()).await?)
+}
+
+/// The genesis file `PLEXUS_GENESIS` names, if any.
+fn genesis() -> Option<PathBuf> {
+    std::env::var_os("PLEXUS_GENESIS").map(PathBuf::from)
 }
 
 /// A private-path session for wallet `name` through `relay`, after fetching the
@@ -276,33 +280,23 @@ pub(crate) async fn open_session(
     coldkey: &plexus_types::Keypair,
     relay: String,
 ) -> anyhow::Result<plexus_session::Session> {
-    let genesis = std::env::var_os("PLEXUS_GENESIS").map(std::path::PathBuf::from);
+    let (client, dir) = (ctx.client()?, ctx.wallets()?.join(name));
     let issuance_relay = std::env::var("PLEXUS_ISSUANCE_RELAY").ok();
-    let dir = ctx.wallets()?.join(name);
+    let genesis = genesis();
     let session = wallet::open_session(
-        ctx.client()?,
+        client,
         &dir,
         coldkey,
         relay,
         genesis.as_deref(),
         issuance_relay,
-    )
-    .await?;
+    );
+    let session = session.await?;
     match session.fetch_due(coldkey).await {
-        Ok(fetched) => {
-            for (d, n) in &fetched.issued {
-                eprintln!("Fetched {n} tokens of deposit {d}.");
-            }
-            for (d, e) in &fetched.failed {
-                eprintln!("warning: deposit {d} stays pending: {}", error_chain(e));
-            }
-            if !fetched.waiting.is_empty() {
-                eprintln!(
-                    "{} paid deposit(s) not fetched yet (`plexus credits balance --name {name}` says when they are due).",
-                    fetched.waiting.len()
-                );
-            }
-        }
+        Ok(fetched) => fetched
+            .notices(name)
+            .iter()
+            .for_each(|line| eprintln!("{line}")),
         Err(e) => eprintln!("warning: cannot read pending deposits: {e}"),
     }
     Ok(session)

@@ -12,10 +12,7 @@ use serde_json::json;
 
 use plexus_serve::shutdown_signal;
 
-use crate::{
-    context::{Context, write_json},
-    output,
-};
+use crate::{context::Context, output};
 
 /// Flags of `plexus devnet`.
 #[derive(Debug, Args)]
@@ -83,7 +80,9 @@ fn announce(
 ) -> anyhow::Result<()> {
     let json = ready.to_json();
     if let Some(path) = &args.ready_file {
-        write_json(path, &json)?;
+        // Atomically (a crash leaves the old file or the new one), for this user only.
+        plexus_wallet::write_private(path, &serde_json::to_vec_pretty(&json)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     let secs = started.elapsed().as_secs_f64();
     let value = json!({"ready": json, "seconds": secs, "netuid": ready.netuid, "dir": config.dir});

@@ -279,6 +279,29 @@ pub enum RevealProgress {
     },
 }
 
+/// The progress line of a step: the commit's, or the chain's height while waiting.
+impl std::fmt::Display for RevealProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Committed {
+                height,
+                epoch,
+                reveal_from,
+            } => write!(
+                f,
+                "Committed weights in block {height} (epoch {epoch}); they are revealed once block {reveal_from} is finalized."
+            ),
+            Self::Waiting {
+                height,
+                reveal_from,
+            } => write!(
+                f,
+                "  waiting for the reveal window: block {height} of {reveal_from}  "
+            ),
+        }
+    }
+}
+
 impl Client {
     /// The epoch of `netuid` that block `height` belongs to, read now (the subnet's
     /// current epoch, or the one before if `height` precedes the last epoch boundary).

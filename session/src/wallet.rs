@@ -188,6 +188,20 @@ impl Fetched {
             .collect()
     }
 
+    /// What a session of wallet `name` says on stderr after fetching its due deposits
+    /// as it opens.
+    pub fn notices(&self, name: &str) -> Vec<String> {
+        let issued =
+            (self.issued.iter()).map(|(d, n)| format!("Fetched {n} tokens of deposit {d}."));
+        let failed = (self.failed.iter())
+            .map(|(d, e)| format!("warning: deposit {d} stays pending: {}", error_chain(e)));
+        let waiting = (!self.waiting.is_empty()).then(|| format!(
+            "{} paid deposit(s) not fetched yet (`plexus credits balance --name {name}` says when they are due).",
+            self.waiting.len()
+        ));
+        issued.chain(failed).chain(waiting).collect()
+    }
+
     /// One line per deposit issued, waiting or failed, then the `total` held.
     pub fn text(&self, total: u64) -> String {
         let now = issuance::unix_now();
