@@ -35,6 +35,7 @@ mod download;
 pub mod duty;
 #[cfg(feature = "serve")]
 mod files;
+pub mod generate;
 mod inputs;
 mod published;
 pub mod reference;

@@ -44,13 +44,13 @@ pub(super) async fn run(ctx: &Context, args: &SubmitArgs) -> anyhow::Result<()> 
     let hotkey = args.key.hotkey_key(ctx)?;
     let file = SubmissionFile::in_wallet(&wallet.path(), &args.key.hotkey, task.id);
     let client = ctx.client()?;
+    let id = task.id;
     let progress = |step| match step {
         SubmitProgress::Committed {
             height,
             reveal_after,
         } if !ctx.json => eprintln!(
-            "Committed {rows} rows ({content}) to task {} in block {height}; revealing after block {reveal_after}…",
-            task.id
+            "Committed {rows} rows ({content}) to task {id} in block {height}; revealing after block {reveal_after}…"
         ),
         SubmitProgress::Committed { .. } => {}
     };
@@ -62,20 +62,16 @@ pub(super) async fn run(ctx: &Context, args: &SubmitArgs) -> anyhow::Result<()> 
             e => anyhow::Error::new(e),
         })?;
     let receipts: Vec<_> = sent.commit.into_iter().chain([sent.reveal]).collect();
-    output::print(
-        ctx,
-        &json!({ "task": task.id, "content_hash": content, "rows": rows, "commitment": sent.commitment, "receipts": receipts }),
-        || {
-            format!(
-                "Revealed {rows} rows ({content}) to task {} in block {}.
-Validators score after block {}; follow with `plexus data task show {}`.",
-                task.id,
-                receipts.last().map_or(0, |r| r.height),
-                task.reveal_deadline,
-                task.id
-            )
-        },
+    let value = json!({ "task": id, "content_hash": content, "rows": rows, "commitment": sent.commitment, "receipts": receipts });
+    let (height, deadline) = (
+        receipts.last().map_or(0, |r| r.height),
+        task.reveal_deadline,
     );
+    output::print(ctx, &value, || {
+        format!(
+            "Revealed {rows} rows ({content}) to task {id} in block {height}.\nValidators score after block {deadline}; follow with `plexus data task show {id}`."
+        )
+    });
     Ok(())
 }
 
@@ -89,14 +85,9 @@ async fn checked_csv(
     let schema = store.task_schema(task, args.metadata.as_deref()).await?;
     let table = table_input(&schema, &args.file, "submission")?;
     let rows = table.num_rows() as u64;
-    if Contributor::check_rows(task, rows).is_err() {
-        bail!(
-            "{} has {rows} rows; task {} accepts {}..={}: generate another size with `plexus data generate --rows`",
-            args.file.display(),
-            task.id,
-            task.min_rows,
-            task.max_rows
-        );
+    if let Err(e) = Contributor::check_rows(task, rows) {
+        let file = args.file.display();
+        bail!("{file} has {e}: generate another size with `plexus data generate --rows`");
     }
     Ok((table.to_csv(&schema), rows))
 }
