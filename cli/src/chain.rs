@@ -297,18 +297,10 @@ pub(crate) async fn run_stake(ctx: &Context, cmd: StakeCommand) -> anyhow::Resul
         StakeCommand::Remove(args) => (args, true),
         StakeCommand::List { name } => {
             let coldkey = Wallet::open(&ctx.wallets()?, &name)?.coldkey_address();
-            let stakes = ctx.client()?.stakes(&coldkey).await?.stakes;
-            output::print(ctx, &stakes, || {
-                if stakes.is_empty() {
-                    return format!(
-                        "Wallet '{name}' has no stake. Add some with `plexus stake add`."
-                    );
-                }
-                let rows: Vec<Vec<String>> = stakes
-                    .iter()
-                    .map(|s| vec![s.hotkey.to_string(), format_plx(s.amount)])
-                    .collect();
-                plexus_types::text_table(&["HOTKEY", "STAKE (PLX)"], &rows)
+            let stakes = ctx.client()?.stakes(&coldkey).await?;
+            output::print(ctx, &stakes.stakes, || match stakes.stakes.is_empty() {
+                true => format!("Wallet '{name}' has no stake. Add some with `plexus stake add`."),
+                false => stakes.to_string(),
             });
             return Ok(());
         }

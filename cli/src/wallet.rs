@@ -245,33 +245,17 @@ fn create(
     Ok(())
 }
 
-/// The mnemonic to restore: from `file` (`-`: standard input), else `PLEXUS_MNEMONIC`,
-/// else a hidden prompt.
+/// The mnemonic to restore: from `file` (`-`: standard input), else
+/// `PLEXUS_MNEMONIC`, else a hidden prompt.
 fn read_mnemonic(file: Option<&Path>) -> anyhow::Result<String> {
-    use std::io::Read as _;
-    /// A 24-word phrase is under 300 bytes; anything far larger is not one.
-    const MAX: u64 = 4096;
-    let mut text = String::new();
-    match file {
-        Some(path) if path.as_os_str() == "-" => {
-            std::io::stdin()
-                .take(MAX)
-                .read_to_string(&mut text)
-                .context("cannot read the mnemonic from standard input")?;
-        }
-        Some(path) => {
-            std::fs::File::open(path)
-                .and_then(|f| f.take(MAX).read_to_string(&mut text))
-                .with_context(|| format!("cannot read the mnemonic from {}", path.display()))?;
-        }
-        None => match std::env::var("PLEXUS_MNEMONIC") {
-            Ok(phrase) => text = phrase,
-            Err(_) => {
-                text = rpassword::prompt_password("Mnemonic (hidden): ").context(
-                    "cannot read the mnemonic from the terminal: use --mnemonic-file or PLEXUS_MNEMONIC",
-                )?;
-            }
-        },
+    if let Some(path) = file {
+        return Ok(plexus_wallet::read_phrase(path)?);
     }
+    let text = match std::env::var("PLEXUS_MNEMONIC") {
+        Ok(phrase) => phrase,
+        Err(_) => rpassword::prompt_password("Mnemonic (hidden): ").context(
+            "cannot read the mnemonic from the terminal: use --mnemonic-file or PLEXUS_MNEMONIC",
+        )?,
+    };
     Ok(text.trim().to_owned())
 }

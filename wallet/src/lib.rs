@@ -108,6 +108,20 @@ pub use wallet::{
     WalletSummary, default_root, list_wallets,
 };
 
+/// The mnemonic phrase in the file at `path` (`-`: standard input), trimmed. At most
+/// 4 KiB is read: a 24-word phrase is under 300 bytes, anything far larger is not one.
+pub fn read_phrase(path: &std::path::Path) -> Result<String, WalletError> {
+    use std::io::Read as _;
+    const MAX: u64 = 4096;
+    let mut text = String::new();
+    let read = match path.as_os_str() == "-" {
+        true => std::io::stdin().take(MAX).read_to_string(&mut text),
+        false => std::fs::File::open(path).and_then(|f| f.take(MAX).read_to_string(&mut text)),
+    };
+    read.map_err(|e| WalletError::io("read the mnemonic from", path, e))?;
+    Ok(text.trim().to_owned())
+}
+
 /// Write `contents` to `path` the way key files are written: parent folders created
 /// 0700, the file 0600, through a flushed temporary file and a rename, replacing any
 /// file already there. For other secrets kept beside a wallet (e.g. weight-commit salts).

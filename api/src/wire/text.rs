@@ -5,7 +5,7 @@ use std::fmt::{self, Display, Formatter};
 
 use plexus_types::{AccountId, format_plx, text_table};
 
-use super::{DataTaskAt, DataTasks, Issuers, Metagraph, Subnet, Subnets};
+use super::{DataTaskAt, DataTasks, Issuers, Metagraph, Stakes, Subnet, Subnets};
 
 /// `plexus subnet list`: one row per subnet.
 impl Display for Subnets {
@@ -40,6 +40,16 @@ impl Display for Subnets {
             "OWNER",
         ];
         f.write_str(&text_table(&headers, &rows))
+    }
+}
+
+/// `plexus stake list`: one row per hotkey staked to.
+impl Display for Stakes {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let rows: Vec<Vec<String>> = (self.stakes.iter())
+            .map(|s| vec![s.hotkey.to_string(), format_plx(s.amount)])
+            .collect();
+        f.write_str(&text_table(&["HOTKEY", "STAKE (PLX)"], &rows))
     }
 }
 

@@ -55,24 +55,19 @@ pub(super) async fn run(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<()
 }
 
 /// The duty's mode: a dry run reads the wallet's credibility book when there is a
-/// wallet; otherwise the hotkey is unlocked.
+/// wallet (without one, everyone scores as a newcomer); otherwise the hotkey is
+/// unlocked.
 fn mode(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<DutyMode> {
+    let hotkey = args.key.hotkey.clone();
     let files = |wallet: plexus_wallet::Wallet| ValidatorFiles {
         folder: wallet.path(),
-        hotkey: args.key.hotkey.clone(),
+        hotkey,
     };
     if args.dry_run {
-        let files = match args.key.wallet(ctx) {
-            Ok(wallet) => Some(files(wallet)),
-            Err(e) => {
-                tracing::debug!(error = %e, "no wallet: scoring with newcomer credibility");
-                None
-            }
-        };
+        let files = args.key.wallet(ctx).ok().map(files);
         return Ok(DutyMode::DryRun { files });
     }
-    Ok(DutyMode::Send {
-        files: files(args.key.wallet(ctx)?),
-        hotkey: Box::new(args.key.hotkey_key(ctx)?),
-    })
+    let files = files(args.key.wallet(ctx)?);
+    let hotkey = Box::new(args.key.hotkey_key(ctx)?);
+    Ok(DutyMode::Send { files, hotkey })
 }
