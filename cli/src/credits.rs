@@ -31,7 +31,11 @@ pub(crate) enum CreditsCommand {
     /// share of the key's escrow once the key's settle window has closed.
     Refund(RefundArgs),
     /// Credits left in this wallet's token store, per provider, and deposits pending.
-    Balance(BalanceArgs),
+    Balance {
+        /// Wallet whose token store to read.
+        #[arg(long, default_value = "default")]
+        name: String,
+    },
     /// Credit issuers on chain and their keys.
     Issuers,
 }
@@ -100,23 +104,15 @@ pub(crate) struct RefundArgs {
     deposit: u64,
 }
 
-/// Flags of `plexus credits balance`.
-#[derive(Debug, Args)]
-pub(crate) struct BalanceArgs {
-    /// Wallet whose token store to read.
-    #[arg(long, default_value = "default")]
-    name: String,
-}
-
 pub(crate) async fn run(ctx: &Context, cmd: CreditsCommand) -> anyhow::Result<()> {
     match cmd {
         CreditsCommand::Buy(args) => buy(ctx, &args).await,
         CreditsCommand::Fetch(args) => fetch(ctx, &args).await,
         CreditsCommand::Refund(args) => refund(ctx, &args).await,
-        CreditsCommand::Balance(args) => {
-            let coldkey = ctx.coldkey(&args.name)?;
-            let balance = Balance::of(&open_store(ctx, &args.name, &coldkey)?)?;
-            output::print(ctx, &balance, || balance.text(&args.name));
+        CreditsCommand::Balance { name } => {
+            let coldkey = ctx.coldkey(&name)?;
+            let balance = Balance::of(&open_store(ctx, &name, &coldkey)?)?;
+            output::print(ctx, &balance, || balance.text(&name));
             Ok(())
         }
         CreditsCommand::Issuers => {
@@ -173,15 +169,11 @@ async fn buy(ctx: &Context, args: &BuyArgs) -> anyhow::Result<()> {
         &client, &anchor, &store, &coldkey, credits, issuer, policy, &relay, window,
     )
     .await?;
-    let tokens = match args.now {
-        true => fetch_now(pending.deposit).await?,
-        false => 0,
+    let (tokens, due_in) = match args.now {
+        true => (fetch_now(pending.deposit).await?, 0),
+        false => (0, pending.not_before.saturating_sub(issuance::unix_now())),
     };
     let total = store.total()?;
-    let due_in = match args.now {
-        true => 0,
-        false => pending.not_before.saturating_sub(issuance::unix_now()),
-    };
     output::print(
         ctx,
         &json!({"bought": credits, "deposit": pending.deposit, "pending": !args.now,

@@ -38,15 +38,12 @@ pub(crate) async fn run(ctx: &Context, args: &DevnetArgs) -> anyhow::Result<()> 
     let dir = dir
         .canonicalize()
         .with_context(|| format!("cannot resolve {}", dir.display()))?;
-    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("plexus"));
-    let models = plexus_inference::models::models_dir();
-    let (port_base, threads) = (args.port_base, args.threads);
     let mut devnet = Devnet::new(Config {
         dir: dir.clone(),
-        port_base,
-        threads,
-        exe,
-        models,
+        port_base: args.port_base,
+        threads: args.threads,
+        exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("plexus")),
+        models: plexus_inference::models::models_dir(),
     })?;
     let started = Instant::now();
     let result: anyhow::Result<()> = async {

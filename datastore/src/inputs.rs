@@ -7,7 +7,7 @@ use plexus_client::wire::DataTask;
 use plexus_synth::{IngestError, Schema, SchemaError, Table};
 use plexus_types::Hash;
 
-use crate::{DataStore, PublishedError, ReferenceError, ValidateError, schema_for};
+use crate::{DataStore, PublishedError, ReferenceError, TaskError, ValidateError, schema_for};
 
 /// A local input that cannot be used, by its path.
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +86,26 @@ pub enum InputError {
         #[source]
         source: ReferenceError,
     },
+    /// The reference file has too few rows to split.
+    #[error(
+        "reference {} has {rows} rows: validators need at least 4 to split it into training and holdout halves",
+        path.display()
+    )]
+    TooFewRows {
+        /// The file.
+        path: PathBuf,
+        /// Its rows.
+        rows: u64,
+    },
+    /// The reference file does not parse against the schema.
+    #[error("reference {} does not parse against the schema", path.display())]
+    BadReference {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: TaskError,
+    },
     /// Anything else the duty refused.
     #[error(transparent)]
     Validate(ValidateError),
@@ -116,6 +136,17 @@ impl InputError {
                 Self::NotTheReference { path, task, source }
             }
             (other, _) => Self::Validate(other),
+        }
+    }
+}
+
+impl InputError {
+    /// A task's reference file at `path` that [`crate::TaskFiles::check`] refused.
+    pub fn reference(error: TaskError, path: &Path) -> Self {
+        let path = path.to_owned();
+        match error {
+            TaskError::TooFewRows(rows) => Self::TooFewRows { path, rows },
+            source => Self::BadReference { path, source },
         }
     }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, anyhow};
 use clap::{Args, Subcommand};
 use plexus_datastore::{
-    DataStore, PreparedTask, TaskError, TaskFiles, TaskTerms, created_text, read_input,
+    DataStore, InputError, PreparedTask, TaskFiles, TaskTerms, created_text, read_input,
     schema_input,
 };
 use plexus_types::Netuid;
@@ -81,16 +81,8 @@ async fn store_files(
     let meta = read_input(&args.metadata, "metadata")?;
     let schema = schema_input(&meta, &args.metadata)?;
     let reference_bytes = read_input(&args.reference, "reference")?;
-    let files = TaskFiles::check(&schema, meta, &reference_bytes).map_err(|e| match e {
-        TaskError::TooFewRows(rows) => anyhow!(
-            "reference {} has {rows} rows: validators need at least 4 to split it into training and holdout halves",
-            args.reference.display()
-        ),
-        e => anyhow::Error::new(e).context(format!(
-            "reference {} does not parse against the schema",
-            args.reference.display()
-        )),
-    })?;
+    let files = TaskFiles::check(&schema, meta, &reference_bytes)
+        .map_err(|e| InputError::reference(e, &args.reference))?;
     let store = args.store.open(ctx)?;
     let prepared = files.store(&store, args.private).await?;
     Ok((store, prepared))
