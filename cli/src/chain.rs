@@ -176,9 +176,7 @@ pub(crate) async fn run_subnet(ctx: &Context, cmd: SubnetCommand) -> anyhow::Res
             let subnet = client.subnet(netuid).await?.subnet;
             let receipt =
                 send(ctx, &coldkey, Payload::Register { netuid, hotkey }, fee.fee).await?;
-            let metagraph = client.metagraph(netuid).await?;
-            let uid = metagraph.neurons.iter().find(|n| n.hotkey == hotkey);
-            let uid = uid.map(|n| n.uid);
+            let uid = client.metagraph(netuid).await?.uid_of(&hotkey);
             let value = json!({ "receipt": receipt, "uid": uid, "netuid": netuid });
             let (name, burn) = (&key.hotkey, format_plx(subnet.burn_price));
             let (uid, hash, height) = (or(uid, "?"), receipt.hash, receipt.height);
@@ -221,12 +219,12 @@ pub(crate) async fn run_subnet(ctx: &Context, cmd: SubnetCommand) -> anyhow::Res
 /// `plexus subnet create`.
 async fn create_subnet(ctx: &Context, args: &CreateArgs) -> anyhow::Result<()> {
     let hyperparams = match &args.hyperparams {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            serde_json::from_str(&text)
-                .with_context(|| format!("{} is not a hyperparameters file", path.display()))?
-        }
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))
+            .and_then(|text| {
+                let e = || format!("{} is not a hyperparameters file", path.display());
+                serde_json::from_str(&text).with_context(e)
+            })?,
         None if args.production => Hyperparams::production(),
         None => Hyperparams::default(),
     };
@@ -238,12 +236,8 @@ async fn create_subnet(ctx: &Context, args: &CreateArgs) -> anyhow::Result<()> {
         hyperparams,
     };
     let receipt = send(ctx, &key, payload, args.fee.fee).await?;
-    let subnets = ctx.client()?.subnets().await?.subnets;
-    let netuid = subnets
-        .iter()
-        .filter(|s| s.owner == key.account() && &s.name == subnet_name)
-        .map(|s| s.netuid)
-        .max();
+    let netuid = ctx.client()?.subnets().await?;
+    let netuid = netuid.newest(&key.account(), subnet_name);
     let value = json!({ "receipt": receipt, "netuid": netuid });
     let (hash, height, next) = (receipt.hash, receipt.height, or(netuid, "N"));
     let netuid = or(netuid, "?");

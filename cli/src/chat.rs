@@ -76,16 +76,10 @@ pub(crate) async fn run(ctx: &Context, args: &ChatArgs) -> anyhow::Result<()> {
 /// `plexus chat --list`.
 fn list(ctx: &Context, history: &History) {
     let saved = history.list();
-    let title = |c: &Conversation| c.messages.first().map(|_| c.title(60));
-    let view: Vec<_> = (saved.iter())
-        .map(|c| json!({"id": c.id, "model": c.model, "turns": c.turns(), "first": title(c)}))
-        .collect();
+    let view: Vec<_> = saved.iter().map(Conversation::summary).collect();
     output::print(ctx, &view, || match saved.is_empty() {
         true => "No saved conversations.".to_owned(),
-        false => (saved.iter())
-            .map(|c| format!("{}  {} turns  {}", c.id, c.turns(), c.title(60)))
-            .collect::<Vec<_>>()
-            .join("\n"),
+        false => saved.iter().map(|c| format!("{c}\n")).collect(),
     });
 }
 

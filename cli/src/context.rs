@@ -128,12 +128,8 @@ impl Context {
     ) -> anyhow::Result<PathBuf> {
         let dir = match explicit {
             Some(dir) => dir.clone(),
-            None => match std::env::var_os("PLEXUS_HOME") {
-                Some(home) => PathBuf::from(home).join(kind),
-                None => plexus_wallet::default_root()
-                    .and_then(|w| w.parent().map(|p| p.join(kind)))
-                    .context("no home folder found: pass --data-dir DIR")?,
-            },
+            None => plexus_wallet::state_dir(kind)
+                .context("no home folder found: pass --data-dir DIR")?,
         };
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;

@@ -46,20 +46,9 @@ pub(crate) async fn run(ctx: &Context, args: &DevnetArgs) -> anyhow::Result<()> 
         models: plexus_inference::models::models_dir(),
     })?;
     let started = Instant::now();
-    let result: anyhow::Result<()> = async {
-        let up = tokio::select! {
-            r = devnet.start() => Some(r?),
-            () = shutdown_signal() => None,
-        };
-        let Some(ready) = up else { return Ok(()) };
-        announce(ctx, args, devnet.config(), &ready, started)?;
-        tokio::select! {
-            () = shutdown_signal() => Ok(()),
-            e = devnet.watch() => Err(e.into()),
-        }
-    }
-    .await;
-    for name in devnet.stop().await {
+    let announce = |config: &Config, ready: &Ready| announce(ctx, args, config, ready, started);
+    let (result, killed) = devnet.run(shutdown_signal, announce).await;
+    for name in killed {
         eprintln!("the {name} did not stop within 10 s; killed");
     }
     result?;

@@ -1,7 +1,8 @@
 //! The plexus binary: flags, configuration files, prompts and printing over the libraries.
 //!
-//! Owns argument parsing, the services' configuration files (`config`), password
-//! prompts and human or JSON output. The work is the libraries': it may depend on
+//! Owns argument parsing, password prompts and human or JSON output. The work is the
+//! libraries', the services' settings too (each service library's `settings`, layered
+//! over a `--config` file by `plexus_serve::settings`): it may depend on
 //! `plexus-provider` and `plexus-validator` only to start their services.
 
 mod chain;

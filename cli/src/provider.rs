@@ -45,12 +45,10 @@ fn spinner(path: &std::path::Path) -> impl Drop + use<> {
             self.0.finish_and_clear();
         }
     }
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-    );
-    bar.set_message(format!("Loading {}", path.display()));
+    let style = indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})");
+    let bar = indicatif::ProgressBar::new_spinner()
+        .with_style(style.unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()))
+        .with_message(format!("Loading {}", path.display()));
     bar.enable_steady_tick(Duration::from_millis(120));
     Spinner(bar)
 }

@@ -126,18 +126,15 @@ pub(crate) async fn run(ctx: &Context, cmd: WalletCommand) -> anyhow::Result<()>
             let client = ctx.client()?;
             let account = client.account(&address).await?;
             let staked = client.stakes(&address).await?.total;
-            output::print(
-                ctx,
-                &json!({ "address": address, "balance": account.balance, "staked": staked, "nonce": account.nonce }),
-                || {
-                    format!(
-                        "{address}\n  free    {} PLX\n  staked  {} PLX\n  nonce   {}",
-                        format_plx(account.balance),
-                        format_plx(staked),
-                        account.nonce
-                    )
-                },
-            );
+            let (balance, nonce) = (account.balance, account.nonce);
+            let value =
+                json!({ "address": address, "balance": balance, "staked": staked, "nonce": nonce });
+            let (free, staked) = (format_plx(balance), format_plx(staked));
+            output::print(ctx, &value, || {
+                format!(
+                    "{address}\n  free    {free} PLX\n  staked  {staked} PLX\n  nonce   {nonce}"
+                )
+            });
             Ok(())
         }
         WalletCommand::Transfer {

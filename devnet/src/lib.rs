@@ -340,6 +340,34 @@ impl Devnet {
         killed
     }
 
+    /// Start, hand the devnet to `ready` once every component answers, then run until
+    /// `shutdown()` resolves or a child exits on its own. The children are stopped in
+    /// every case; the names of those that had to be killed come back with the outcome.
+    pub async fn run<E, F>(
+        &mut self,
+        shutdown: impl Fn() -> F,
+        ready: impl FnOnce(&Config, &Ready) -> Result<(), E>,
+    ) -> (Result<(), E>, Vec<&'static str>)
+    where
+        E: From<DevnetError>,
+        F: std::future::Future<Output = ()>,
+    {
+        let result = async {
+            let up = tokio::select! {
+                r = self.start() => Some(r?),
+                () = shutdown() => None,
+            };
+            let Some(up) = up else { return Ok(()) };
+            ready(&self.config, &up)?;
+            tokio::select! {
+                () = shutdown() => Ok(()),
+                e = self.watch() => Err(e.into()),
+            }
+        }
+        .await;
+        (result, self.stop().await)
+    }
+
     /// Start everything, set up on first start; returns once every component answers.
     /// On an error the children started so far keep running until [`Devnet::stop`].
     pub async fn start(&mut self) -> Result<Ready, DevnetError> {

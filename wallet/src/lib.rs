@@ -105,7 +105,7 @@ pub use report::Created;
 pub use slip10::{COIN_TYPE, DerivationPath, ExtendedKey, HARDENED, PLEXUS_PATH, derive_ed25519};
 pub use wallet::{
     COLDKEY_FILE, COLDKEYPUB_FILE, DEFAULT_ROOT_IN_HOME, HOTKEYS_DIR, MAX_NAME_LEN, Wallet,
-    WalletSummary, default_root, list_wallets,
+    WalletSummary, default_root, list_wallets, state_dir,
 };
 
 /// The mnemonic phrase in the file at `path` (`-`: standard input), trimmed. At most
