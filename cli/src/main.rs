@@ -135,16 +135,6 @@ async fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<()> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use clap::CommandFactory as _;
-
-    #[test]
-    fn the_command_line_definition_is_consistent() {
-        super::Cli::command().debug_assert();
-    }
-}
-
 /// Logs on stderr for the services, filtered by `PLEXUS_LOG`.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PLEXUS_LOG")
@@ -161,4 +151,14 @@ fn cannot_listen(addr: std::net::SocketAddr, source: std::io::Error) -> anyhow::
     anyhow::Error::new(source).context(format!(
         "cannot listen on {addr}: pass --listen 127.0.0.1:PORT"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -38,7 +38,7 @@ pub(crate) fn run(ctx: &Context, flags: &NodeArgs) -> anyhow::Result<()> {
     };
     crate::init_logging();
     let data_store = data_files.as_ref().map(|s| s.describe().to_string());
-    let (json, text) = args.summary(&dir, &config, data_store);
+    let (json, text) = args.summary(&dir, &config, data_store.as_deref());
     let files = data_files.map(|store| -> Arc<dyn plexus_api::DataFiles> {
         Arc::new(crate::data::StoreFiles(store))
     });

@@ -36,7 +36,7 @@ pub enum InputError {
         path: PathBuf,
         /// Why.
         #[source]
-        source: SchemaError,
+        source: Box<SchemaError>,
     },
     /// A CSV file does not parse against the schema.
     #[error("{what} {} does not parse against the schema: fix the file or the metadata", path.display())]
@@ -47,7 +47,7 @@ pub enum InputError {
         path: PathBuf,
         /// Why.
         #[source]
-        source: IngestError,
+        source: Box<IngestError>,
     },
     /// No metadata file was given and the store cannot serve the task's schema.
     #[error("the task's schema {hash} is not usable from the store {store}: pass --metadata")]
@@ -58,7 +58,7 @@ pub enum InputError {
         store: String,
         /// Why.
         #[source]
-        source: PublishedError,
+        source: Box<PublishedError>,
     },
     /// The metadata file is not the task's.
     #[error(
@@ -84,7 +84,7 @@ pub enum InputError {
         task: u64,
         /// Why it does not match.
         #[source]
-        source: ReferenceError,
+        source: Box<ReferenceError>,
     },
     /// The reference file has too few rows to split.
     #[error(
@@ -104,11 +104,11 @@ pub enum InputError {
         path: PathBuf,
         /// Why.
         #[source]
-        source: TaskError,
+        source: Box<TaskError>,
     },
     /// Anything else the duty refused.
     #[error(transparent)]
-    Validate(ValidateError),
+    Validate(Box<ValidateError>),
 }
 
 impl InputError {
@@ -129,13 +129,17 @@ impl InputError {
                 expected,
                 actual,
             },
-            (ValidateError::BadMetadata(source), _) => Self::BadMetadata { path, source },
+            (ValidateError::BadMetadata(e), _) => Self::BadMetadata {
+                path,
+                source: Box::new(e),
+            },
             (ValidateError::MetadataNotUtf8, _) => Self::NotUtf8 { path },
             (ValidateError::NotTheReference { task, source }, Some(reference)) => {
                 let path = reference.to_owned();
+                let source = Box::new(source);
                 Self::NotTheReference { path, task, source }
             }
-            (other, _) => Self::Validate(other),
+            (other, _) => Self::Validate(Box::new(other)),
         }
     }
 }
@@ -146,7 +150,10 @@ impl InputError {
         let path = path.to_owned();
         match error {
             TaskError::TooFewRows(rows) => Self::TooFewRows { path, rows },
-            source => Self::BadReference { path, source },
+            e => Self::BadReference {
+                path,
+                source: Box::new(e),
+            },
         }
     }
 }
@@ -165,18 +172,18 @@ pub fn schema_input(bytes: &[u8], path: &Path) -> Result<Schema, InputError> {
     let text = std::str::from_utf8(bytes).map_err(|_| InputError::NotUtf8 {
         path: path.to_owned(),
     })?;
-    Schema::from_metadata_json(text).map_err(|source| InputError::BadMetadata {
+    Schema::from_metadata_json(text).map_err(|e| InputError::BadMetadata {
         path: path.to_owned(),
-        source,
+        source: Box::new(e),
     })
 }
 
 /// The CSV file at `path`, which holds `what`, parsed against `schema`.
 pub fn table_input(schema: &Schema, path: &Path, what: &str) -> Result<Table, InputError> {
-    Table::from_csv(schema, &read_input(path, what)?).map_err(|source| InputError::BadTable {
+    Table::from_csv(schema, &read_input(path, what)?).map_err(|e| InputError::BadTable {
         what: what.to_owned(),
         path: path.to_owned(),
-        source,
+        source: Box::new(e),
     })
 }
 
@@ -193,7 +200,7 @@ impl DataStore {
             return (self.schema(&hash).await).map_err(|source| InputError::StoreSchema {
                 hash,
                 store: self.describe().to_owned(),
-                source,
+                source: Box::new(source),
             });
         };
         schema_for(task, &read_input(path, "metadata")?)

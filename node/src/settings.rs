@@ -185,7 +185,7 @@ impl NodeSettings {
         &self,
         dir: &Path,
         config: &NodeConfig,
-        data_store: Option<String>,
+        data_store: Option<&str>,
     ) -> (serde_json::Value, String) {
         let faucet = config.genesis.params.faucet;
         let json = serde_json::json!({
@@ -208,7 +208,7 @@ impl NodeSettings {
             self.api,
             config.listen,
             dir.display(),
-            data_store.as_deref().unwrap_or("none served"),
+            data_store.unwrap_or("none served"),
         );
         (json, text)
     }
