@@ -26,8 +26,10 @@
 //! people read them. With the `serve` feature (on by default), [`StoreFiles`] serves a store through a
 //! node's API.
 //!
-//! Owns data-task storage, scoring, publishing and the data duties of contributors and
-//! validators. May not depend on an inference engine or on the node.
+//! Owns data-task storage, scoring, publishing, the data duties of contributors and
+//! validators, and the work behind the `plexus data` commands ([`generate`], the local
+//! input files and their errors, downloads, the reports' text). May not depend on an
+//! inference engine or on the node.
 
 mod convert;
 pub mod credibility;

@@ -5,7 +5,8 @@
 //! its log under `DIR/logs/`), waiting for each to answer, the first-start setup
 //! (wallets, faucet funding, the inference subnet, stake and the validator permit)
 //! recorded in `DIR/devnet.json` and read back on a later start, the ready-file JSON
-//! ([`Ready::to_json`]), and stopping the children in reverse order, SIGTERM first.
+//! ([`Ready::to_json`]) and banner ([`Ready::text`]), and stopping the children in
+//! reverse order, SIGTERM first ([`Devnet::run`] does it all until a shutdown).
 //!
 //! It spawns processes and calls the `plexus` command line for the setup, so it may not
 //! depend on an engine or a server crate (node, api, inference, provider, relay, issuer,

@@ -20,7 +20,8 @@
 //! BHTTP content is `POST /v1/issue` with the JSON request.
 //!
 //! Owns the issuer's server half: its keys, its record of used deposits and the
-//! [`service`] that registers and serves it (buyers use `plexus-session`). May not
+//! [`service`] that registers and serves it, with its [`settings`] (`--config` keys
+//! and, with the `clap` feature, flags); buyers use `plexus-session`. May not
 //! depend on the node, an engine or the client half of the private path.
 
 pub mod limit;

@@ -28,9 +28,10 @@
 //! # }
 //! ```
 //!
-//! Owns consensus (only `engine` imports commonware), the mempool, the finalizer and
-//! [`serve_api`]. May not depend on services (provider, relay, issuer, validator) or
-//! engines.
+//! Owns consensus (only `engine` imports commonware), the mempool, the finalizer,
+//! [`serve_api`] and the node's [`settings`] (`--config` keys and, with the `clap`
+//! feature, flags). May not depend on services (provider, relay, issuer, validator)
+//! or engines.
 
 mod api;
 pub mod chain;

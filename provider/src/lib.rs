@@ -3,7 +3,10 @@
 //! Owns the provider's serving path: the OpenAI routes over any engine, the private
 //! gateway (OHTTP, credit tokens) and its crash-safe spent-token store ([`spent`], on
 //! redb). May not depend on the node, its consensus or the chain's state database: it
-//! reads and writes the chain only through `plexus-client`.
+//! reads and writes the chain only through `plexus-client`. Its [`settings`] are the
+//! `plexus provider` settings (one struct: `--config` keys and, with the `clap`
+//! feature, flags) and what starts a provider from them: its engines and its
+//! [`ServiceConfig`].
 //!
 //! [`router`] wraps any [`Engine`] (and optionally an [`Embedder`]) in
 //! `GET /v1/models`, `POST /v1/chat/completions`, `POST /v1/completions`,

@@ -36,7 +36,8 @@
 //! last good listing. [`RelayService`] is a whole relay process: bind, refresh from
 //! the chain's providers and issuers, serve.
 //!
-//! Owns the relay's forwarding, rate limits, gateway directory and [`RelayService`].
+//! Owns the relay's forwarding, rate limits, gateway directory, [`RelayService`] and
+//! its [`settings`] (`--config` keys and, with the `clap` feature, flags).
 //! May not depend on the node, an engine or the ledger: it reads the chain through
 //! `plexus-client`.
 

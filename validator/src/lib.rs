@@ -18,8 +18,9 @@
 //! for [`score::Policy::penalty_epochs`] epochs (proof of sampling).
 //!
 //! [`probe`], [`score`] and [`verify`] are free of I/O (`plexus-sim` runs them over
-//! a simulated subnet); [`service`] is the
-//! actor that runs the epoch loop against a node, through the private path.
+//! a simulated subnet); [`service`] is the actor that runs the epoch loop against a
+//! node, through the private path, with its settings ([`service::ValidatorSettings`])
+//! and what it prints for its operator.
 //!
 //! Owns the validation of inference subnets. May not depend on an inference engine
 //! (the binary hands one in through [`service::Reexecutor`]) nor on the server halves

@@ -38,9 +38,6 @@
 //! # Keystore format
 //!
 //! Version 1 ([`KEYSTORE_VERSION`]), one JSON object, no other fields allowed, at most
-//!
-//! Owns keys, mnemonics, keystores and owner-only atomic files. May not depend on the
-//! chain client, storage or HTTP.
 //! [`MAX_KEYSTORE_BYTES`]:
 //!
 //! ```json
@@ -89,6 +86,10 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Owns keys, mnemonics, keystores, owner-only atomic files, where services keep their
+//! state beside the wallets ([`state_dir`]) and how wallets are reported ([`Created`]).
+//! May not depend on the chain client, storage or HTTP.
 
 mod error;
 mod fs;
