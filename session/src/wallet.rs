@@ -4,7 +4,7 @@
 use std::{collections::BTreeMap, path::Path, time::Duration};
 
 use plexus_client::{Client, ClientError, Sent, trust::TrustAnchor, trust::TrustError};
-use plexus_types::{Keypair, Payload, format_plx};
+use plexus_types::{Keypair, Payload, error_chain, format_plx};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -85,18 +85,6 @@ pub async fn open_session(
     let anchor = trust_anchor(&client, dir, genesis).await?;
     let store = open_store(dir, coldkey)?;
     Ok(Session::new(client, relay, store, anchor).with_issuance_relay(issuance_relay))
-}
-
-/// A failed issuance's message with its causes, `: `-separated.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 /// What a wallet's store holds.

@@ -127,6 +127,19 @@ pub fn parse_plx(text: &str) -> Option<Amount> {
     whole.checked_mul(PLX)?.checked_add(frac)
 }
 
+/// An error and its causes on one line, `: `-separated (for a message that must fit
+/// one line: an API answer, a log line, a report).
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// [`parse_plx`] for a command-line flag: the amount, or what is wrong with `text`.
 pub fn parse_plx_arg(text: &str) -> Result<Amount, String> {
     parse_plx(text).ok_or_else(|| {
