@@ -5,8 +5,9 @@
 //! both and the added latency, for whole answers and for the first content delta of
 //! streamed ones (the gateway sends streamed answers on a fixed tick).
 //!
-//! `cargo bench --profile dev -p plexus-cli --bench proxy_latency` (PROXY_LATENCY_N
-//! sets the requests per side, default 40).
+//! `cargo bench -p plexus-cli --bench proxy_latency` (release, as users build it;
+//! `--profile dev` works too, slower). PROXY_LATENCY_N sets the requests per side,
+//! default 40.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -71,6 +72,33 @@ fn first_delta(http: &reqwest::blocking::Client, base: &str) -> Duration {
     first.unwrap_or_else(|| start.elapsed())
 }
 
+/// Buy `credits` for the devnet's user wallet, issued at once.
+fn buy_credits(dir: &std::path::Path, ready: &Value, credits: u64) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_plexus"))
+        .env("PLEXUS_HOME", dir)
+        .env("PLEXUS_WALLETS", dir.join("wallets"))
+        .env("PLEXUS_PASSWORD", "devnet")
+        .env("PLEXUS_NODE", ready["node"].as_str().unwrap())
+        .env("PLEXUS_RELAY", ready["relay"].as_str().unwrap())
+        .args([
+            "--json",
+            "credits",
+            "buy",
+            "--name",
+            "user",
+            "--now",
+            "--credits",
+        ])
+        .arg(credits.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn stats(mut v: Vec<Duration>) -> (f64, f64) {
     v.sort();
     let at = |p: f64| v[((v.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e3;
@@ -79,6 +107,14 @@ fn stats(mut v: Vec<Duration>) -> (f64, f64) {
 
 fn report(what: &str, direct: Vec<Duration>, private: Vec<Duration>) {
     let n = direct.len();
+    // Requests alternate, so pairing them cancels the load that drifts over the run.
+    let mut paired: Vec<f64> = direct
+        .iter()
+        .zip(&private)
+        .map(|(d, p)| (p.as_secs_f64() - d.as_secs_f64()) * 1e3)
+        .collect();
+    paired.sort_by(f64::total_cmp);
+    let paired_median = paired[paired.len() / 2];
     let (d50, d99) = stats(direct);
     let (p50, p99) = stats(private);
     println!("{what}, {n} each, loopback devnet, SmolLM2-135M, max_tokens 4");
@@ -90,6 +126,7 @@ fn report(what: &str, direct: Vec<Duration>, private: Vec<Duration>) {
         p99 - d99,
         p50 / d50
     );
+    println!("  median of paired differences {paired_median:.1} ms");
 }
 
 fn main() {
@@ -102,6 +139,8 @@ fn main() {
     let ready = wait_ready(dir.path(), &mut child);
     let proxy = ready["proxy"].as_str().unwrap().to_owned();
     let direct = ready["provider_api"].as_str().unwrap().to_owned();
+    // Each question costs the proxy 2 credits; the devnet funds 100.
+    buy_credits(dir.path(), &ready, 2 * (10 + 2 * n as u64));
     let http = reqwest::blocking::Client::new();
     // Warm up both (the proxy's first request proves keys and may buy credits).
     for _ in 0..5 {

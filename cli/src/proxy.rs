@@ -3,7 +3,7 @@
 //!
 //! The routes are [`plexus_session::proxy`]'s; this file resolves settings and prints.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use plexus_serve::{settings::Layered, shutdown_signal};
@@ -23,6 +23,8 @@ pub(crate) async fn run(ctx: &Context, flags: &ProxyArgs) -> anyhow::Result<()> 
     let coldkey = ctx.coldkey(&args.name)?;
     let session = open_session(&ctx, &args.name, &coldkey, args.relay.clone()).await?;
     let session = Arc::new(session.with_request_timeout(args.request_timeout()));
+    // Deposits bought while the proxy runs are fetched once due.
+    let _fetching = session.spawn_fetching(coldkey.clone(), Duration::from_secs(60));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

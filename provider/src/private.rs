@@ -13,11 +13,14 @@
 //! decode the request and prepare it exactly as the OpenAI route would, which fixes
 //! what it costs ([`Work::credits`] of the request the engine will run); verify every
 //! token against the issuer keys registered on chain, for this provider's origin (its
-//! hotkey address); refuse a replayed encapsulation or a token spent here, and one
+//! hotkey address); refuse a replayed encapsulation or a token spent here; take an
+//! engine slot; then, while the engine starts on the request, pay: refuse a token
 //! already settled on chain (through [`SettledNonces`]: another instance of this
-//! provider, or an older copy of its disk, may have served it); take an engine slot;
-//! only then spend the replay id and all the request's tokens, durably, in one
-//! transaction; serve. Nothing is written for a request that pays nothing. A refusal
+//! provider, or an older copy of its disk, may have served it) and spend the replay
+//! id and all the request's tokens, durably, in one transaction. The answer is held
+//! back until the payment succeeded and dropped (cancelling the generation) if it
+//! failed, so the payment's disk and chain round trips add nothing to the latency of
+//! an honest request. Nothing is written for a request that pays nothing. A refusal
 //! after decapsulation is sealed inside the response, so the relay learns nothing
 //! about why; an answer that is not a success makes its tokens spendable again, so a
 //! client never loses a token to a refusal (a 409 names a token spent before).
@@ -321,13 +324,19 @@ struct GatewayInner {
 /// A token's issuer key id and nonce.
 type KeyedNonce = ([u8; 32], [u8; 32]);
 
-/// A request let through: what to run, its slot, and the tokens it holds.
+/// A request let through: what to run, its slot, the tokens it holds once paid, and
+/// its payment, running while the engine works.
 struct Admitted {
     prepared: Prepared,
     ticket: Option<Ticket>,
     deadline: Instant,
     held: Held,
+    payment: Option<tokio::task::JoinHandle<Paid>>,
 }
+
+/// How a payment ended: the outer error is answered in plain HTTP (a replay), the
+/// inner one is sealed for the client.
+type Paid = Result<Result<(), PrivateError>, PrivateError>;
 
 /// Tokens spent by a request still running. Resolved as served (queued for
 /// settlement) or refused (spendable again); dropped unresolved (the client went away
@@ -546,6 +555,7 @@ impl PrivateGateway {
                 ticket: None,
                 deadline,
                 held: Held::none(&inner.spent),
+                payment: None,
             }));
         }
         let auth = request
@@ -572,6 +582,37 @@ impl PrivateGateway {
             Ok(Some(Clash::Token(i))) => return sealed(PrivateError::Spent(i)),
             Ok(None) => {}
         }
+        let ticket = match inner.provider.enter(deadline).await {
+            Ok(t) => t,
+            Err(e) => return sealed(PrivateError::Refused(e)),
+        };
+        let payments: Vec<([u8; 32], [u8; 32], Vec<u8>)> = ids
+            .iter()
+            .zip(tokens)
+            .map(|((key, nonce), token)| (*key, *nonce, token))
+            .collect();
+        // The chain check and the durable spend run while the engine starts: the
+        // answer leaves only once they succeeded (see `run`).
+        let gateway = self.clone();
+        let payment = tokio::spawn(async move { gateway.pay(replay_id, payments).await });
+        Ok(Ok(Admitted {
+            prepared,
+            ticket: Some(ticket),
+            deadline,
+            held: Held {
+                spent: Arc::clone(&inner.spent),
+                nonces,
+            },
+            payment: Some(payment),
+        }))
+    }
+
+    /// Pay for an admitted request: refuse tokens already settled on chain, then spend
+    /// the replay id and every token, all or none, durably.
+    async fn pay(&self, replay_id: [u8; 32], payments: Vec<([u8; 32], [u8; 32], Vec<u8>)>) -> Paid {
+        let inner = &self.inner;
+        let sealed = |e: PrivateError| Ok(Err(e));
+        let nonces: Vec<[u8; 32]> = payments.iter().map(|(_, n, _)| *n).collect();
         let chain = inner.settled.read().ok().and_then(|c| c.clone());
         if let Some(chain) = chain {
             match tokio::time::timeout(SETTLED_LOOKUP_TIMEOUT, chain.first_settled(&nonces)).await {
@@ -584,15 +625,6 @@ impl PrivateGateway {
                 Err(_) => return sealed(PrivateError::Chain),
             }
         }
-        let ticket = match inner.provider.enter(deadline).await {
-            Ok(t) => t,
-            Err(e) => return sealed(PrivateError::Refused(e)),
-        };
-        let payments: Vec<([u8; 32], [u8; 32], Vec<u8>)> = ids
-            .iter()
-            .zip(tokens)
-            .map(|((key, nonce), token)| (*key, *nonce, token))
-            .collect();
         let spent = blocking(&inner.spent, move |s| {
             let paid: Vec<Payment<'_>> = payments
                 .iter()
@@ -609,15 +641,7 @@ impl PrivateGateway {
             Err(e) => sealed(e.into()),
             Ok(Some(Clash::Replay)) => Err(PrivateError::Replay),
             Ok(Some(Clash::Token(i))) => sealed(PrivateError::Spent(i)),
-            Ok(None) => Ok(Ok(Admitted {
-                prepared,
-                ticket: Some(ticket),
-                deadline,
-                held: Held {
-                    spent: Arc::clone(&inner.spent),
-                    nonces,
-                },
-            })),
+            Ok(None) => Ok(Ok(())),
         }
     }
 
@@ -697,19 +721,51 @@ fn refusal(e: &PrivateError) -> Vec<u8> {
     encode_head(e.status(), &headers, e.body())
 }
 
-/// Run an admitted request; a refusal (any answer but a success) makes its tokens
-/// spendable again before the answer leaves.
-async fn run(gw: &PrivateGateway, admitted: Admitted) -> (Response, Held) {
+/// Run an admitted request while its payment completes; the answer is kept back
+/// until the payment succeeded, and dropped (cancelling the generation) if it failed.
+/// The caller resolves the tokens: a refusal (any answer but a success) makes them
+/// spendable again.
+async fn run(
+    gw: &PrivateGateway,
+    admitted: Admitted,
+) -> Result<Result<(Response, Held), PrivateError>, PrivateError> {
     let Admitted {
         prepared,
         ticket,
         deadline,
-        held,
+        mut held,
+        payment,
     } = admitted;
     let route = prepared.route();
-    let response = gw.inner.provider.execute(prepared, ticket, deadline).await;
+    let execute = gw.inner.provider.execute(prepared, ticket, deadline);
+    let response = match payment {
+        None => execute.await,
+        Some(mut payment) => {
+            let mut execute = std::pin::pin!(execute);
+            let (response, paid) = tokio::select! {
+                paid = &mut payment => (None, paid),
+                response = &mut execute => (Some(response), payment.await),
+            };
+            // A payment task that died may or may not have spent: refuse, keep nothing.
+            let paid = paid.unwrap_or_else(|_| Ok(Err(SpentError::Worker.into())));
+            let refused = match paid {
+                Ok(Ok(())) => None,
+                Ok(Err(sealed)) => Some(Ok(sealed)),
+                Err(plain) => Some(Err(plain)),
+            };
+            if let Some(refused) = refused {
+                // Nothing was spent: there is nothing to resolve.
+                held.nonces.clear();
+                return refused.map(Err);
+            }
+            match response {
+                Some(response) => response,
+                None => execute.await,
+            }
+        }
+    };
     gw.inner.provider.count(route, response.status());
-    (response, held)
+    Ok(Ok((response, held)))
 }
 
 async fn whole(
@@ -720,10 +776,13 @@ async fn whole(
     let opened = gw.ohttp().decapsulate(&body)?;
     let admitted = gw.admit(opened.replay_id.0, &opened.request).await?;
     drop(permit);
-    let plaintext = match admitted {
+    let ran = match admitted {
+        Err(e) => Err(e),
+        Ok(admitted) => run(&gw, admitted).await?,
+    };
+    let plaintext = match ran {
         Err(e) => refusal(&e),
-        Ok(admitted) => {
-            let (response, held) = run(&gw, admitted).await;
+        Ok((response, held)) => {
             let (parts, body) = response.into_parts();
             let bytes = axum::body::to_bytes(body, oblivious::MAX_RESPONSE_LEN).await;
             let encoded = bytes.ok().and_then(|bytes| {
@@ -769,10 +828,13 @@ async fn streamed(
     let mut sealer = opened.response;
     let admitted = gw.admit(opened.replay_id.0, &opened.request).await?;
     drop(permit);
-    let (head, api_body) = match admitted {
+    let ran = match admitted {
+        Err(e) => Err(e),
+        Ok(admitted) => run(&gw, admitted).await?,
+    };
+    let (head, api_body) = match ran {
         Err(e) => (refusal(&e), None),
-        Ok(admitted) => {
-            let (response, held) = run(&gw, admitted).await;
+        Ok((response, held)) => {
             let (parts, body) = response.into_parts();
             // The head is the commitment: a success streams, so its tokens are paid.
             let served = parts.status.is_success();

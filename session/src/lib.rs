@@ -35,7 +35,7 @@ pub mod store;
 pub mod turn;
 pub mod wallet;
 
-pub use session::{Answer, PAYMENT_TRIES, REQUEST_TIMEOUT, SendError, Session};
+pub use session::{Answer, DIRECTORY_TTL, PAYMENT_TRIES, REQUEST_TIMEOUT, SendError, Session};
 
 /// The relay a fresh `plexus relay` (and `plexus devnet`) serves.
 pub const DEFAULT_RELAY_URL: &str = "http://127.0.0.1:7080";

@@ -3,8 +3,8 @@
 
 use std::{
     collections::{BTreeMap, BTreeSet},
-    sync::Mutex,
-    time::Duration,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
 };
 
 use plexus_client::{
@@ -26,6 +26,70 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// How many times one request is paid for when the provider says a token was spent.
 pub const PAYMENT_TRIES: u32 = 3;
+
+/// How long a provider list read from the chain serves requests before it is read
+/// again: about two blocks, so a new provider or a rotated key (published an epoch
+/// ahead) shows within it. A failed or refused request drops it at once.
+pub const DIRECTORY_TTL: Duration = Duration::from_secs(2);
+
+/// How long an expired provider list still serves requests while a fresh one is read
+/// in the background; older than this, a request waits for the read.
+const DIRECTORY_STALE: Duration = Duration::from_secs(30);
+
+/// The providers serving privately, as last read from the chain.
+#[derive(Debug)]
+struct Directory {
+    client: Client,
+    list: tokio::sync::Mutex<Option<(Instant, Arc<Vec<ProviderTarget>>)>>,
+    refreshing: std::sync::atomic::AtomicBool,
+}
+
+impl Directory {
+    /// The list: fresh from memory; expired but recent from memory while a task reads
+    /// it again; otherwise read now (concurrent callers share one read).
+    async fn get(self: &Arc<Self>) -> Result<Arc<Vec<ProviderTarget>>, ClientError> {
+        use std::sync::atomic::Ordering;
+        let mut cached = self.list.lock().await;
+        if let Some((at, list)) = cached.as_ref() {
+            if at.elapsed() < DIRECTORY_TTL {
+                return Ok(Arc::clone(list));
+            }
+            if at.elapsed() < DIRECTORY_STALE {
+                if !self.refreshing.swap(true, Ordering::AcqRel) {
+                    let me = Arc::clone(self);
+                    tokio::spawn(async move {
+                        if let Ok(list) = providers(&me.client).await {
+                            me.keep(&mut *me.list.lock().await, list);
+                        }
+                        me.refreshing.store(false, Ordering::Release);
+                    });
+                }
+                return Ok(Arc::clone(list));
+            }
+        }
+        let list = providers(&self.client).await?;
+        Ok(self.keep(&mut cached, list))
+    }
+
+    /// Keep `list` as the latest read (an empty one is not kept: the first provider
+    /// to appear is used at once).
+    fn keep(
+        &self,
+        cached: &mut Option<(Instant, Arc<Vec<ProviderTarget>>)>,
+        list: Vec<ProviderTarget>,
+    ) -> Arc<Vec<ProviderTarget>> {
+        let list = Arc::new(list);
+        *cached = (!list.is_empty()).then(|| (Instant::now(), Arc::clone(&list)));
+        list
+    }
+
+    /// Read the list again at the next request.
+    fn forget(&self) {
+        if let Ok(mut cached) = self.list.try_lock() {
+            *cached = None;
+        }
+    }
+}
 
 /// Why a request could not be paid for or sent.
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +180,8 @@ pub struct Session {
     /// Provider keys already proven: (hotkey, encoded key config). A key is proven
     /// once per key epoch; a rotated key is a new entry.
     proven: Mutex<BTreeSet<(AccountId, Vec<u8>)>>,
+    /// The providers read from the chain, and when.
+    directory: Arc<Directory>,
     http: reqwest::Client,
     timeout: Duration,
 }
@@ -124,6 +190,11 @@ impl Session {
     /// Requests paid from `store`, sent through `relay`, providers read from `client`
     /// and their keys proven against headers `anchor`'s validators finalized.
     pub fn new(client: Client, relay: String, store: CreditStore, anchor: TrustAnchor) -> Self {
+        let directory = Arc::new(Directory {
+            client: client.clone(),
+            list: tokio::sync::Mutex::default(),
+            refreshing: std::sync::atomic::AtomicBool::new(false),
+        });
         Self {
             client,
             relay,
@@ -131,6 +202,7 @@ impl Session {
             store,
             anchor,
             proven: Mutex::default(),
+            directory,
             http: reqwest::Client::new(),
             timeout: REQUEST_TIMEOUT,
         }
@@ -161,6 +233,40 @@ impl Session {
             None,
         )
         .await
+    }
+
+    /// Fetch due deposits every `every` until the returned task is aborted or the
+    /// session dropped, so a long-running proxy picks up credits bought while it runs
+    /// (each deposit still no earlier than its random issuance moment).
+    pub fn spawn_fetching(
+        self: &Arc<Self>,
+        coldkey: Keypair,
+        every: Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        let session = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut clock = tokio::time::interval(every);
+            clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // The first tick is now: the caller fetched at start.
+            clock.tick().await;
+            loop {
+                clock.tick().await;
+                let Some(session) = session.upgrade() else {
+                    return;
+                };
+                match session.fetch_due(&coldkey).await {
+                    Ok(fetched) => {
+                        for (deposit, tokens) in &fetched.issued {
+                            tracing::info!(deposit, tokens, "fetched the tokens of a deposit");
+                        }
+                        for (deposit, error) in &fetched.failed {
+                            tracing::warn!(deposit, %error, "a deposit stays pending");
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, "cannot read pending deposits"),
+                }
+            }
+        })
     }
 
     /// The relay requests go through.
@@ -232,20 +338,34 @@ impl Session {
         need: u64,
     ) -> Result<Vec<ProviderTarget>, SendError> {
         let held = self.store.per_origin()?;
-        Ok(providers(&self.client)
+        Ok(self
+            .directory()
             .await?
-            .into_iter()
+            .iter()
             .filter(|p| model.is_none_or(|m| m == p.model))
             .filter(|p| held.get(&p.hotkey.to_address()).copied().unwrap_or(0) >= need)
+            .cloned()
             .collect())
+    }
+
+    /// The providers serving privately, read from the chain at most every
+    /// [`DIRECTORY_TTL`], and in the background while the last read is recent.
+    pub async fn directory(&self) -> Result<Arc<Vec<ProviderTarget>>, ClientError> {
+        self.directory.get().await
+    }
+
+    /// Read the providers from the chain again at the next request.
+    fn forget_directory(&self) {
+        self.directory.forget();
     }
 
     /// Every model some provider serves privately.
     pub async fn models(&self) -> Result<Vec<String>, ClientError> {
-        let mut models: Vec<String> = providers(&self.client)
+        let mut models: Vec<String> = self
+            .directory()
             .await?
-            .into_iter()
-            .map(|p| p.model)
+            .iter()
+            .map(|p| p.model.clone())
             .collect();
         models.sort();
         models.dedup();
@@ -257,10 +377,12 @@ impl Session {
         &self,
         hotkey: &AccountId,
     ) -> Result<Option<ProviderTarget>, ClientError> {
-        Ok(providers(&self.client)
+        Ok(self
+            .directory()
             .await?
-            .into_iter()
-            .find(|p| p.hotkey == *hotkey))
+            .iter()
+            .find(|p| p.hotkey == *hotkey)
+            .cloned())
     }
 
     /// A random provider of `model` this wallet can pay for a request costing `need`.
@@ -268,10 +390,13 @@ impl Session {
         let payable = self.payable(model, need).await?;
         match payable.choose(&mut rand::rng()) {
             Some(p) => Ok(p.clone()),
-            None => Err(SendError::NoPayableProvider {
-                what: model.map_or("any model".to_owned(), |m| format!("model '{m}'")),
-                credits: self.credits(),
-            }),
+            None => {
+                self.forget_directory();
+                Err(SendError::NoPayableProvider {
+                    what: model.map_or("any model".to_owned(), |m| format!("model '{m}'")),
+                    credits: self.credits(),
+                })
+            }
         }
     }
 
@@ -412,12 +537,17 @@ impl Session {
                 if !(200..300).contains(&status) && status != 409 {
                     self.store.add(taken)?;
                 }
+                // A refusal may mean the list is stale (a rotated key, a provider gone).
+                if status >= 400 && status != 409 && status != 429 {
+                    self.forget_directory();
+                }
                 Ok(answer)
             }
             Err(source) => {
                 // The provider most likely never saw the tokens: keep them. Were they
                 // spent after all, the provider refuses them next time (409).
                 self.store.add(taken)?;
+                self.forget_directory();
                 Err(SendError::Private {
                     relay: self.relay.clone(),
                     source,

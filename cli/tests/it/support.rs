@@ -604,3 +604,85 @@ async fn forward(
         .body(axum::body::Body::from_stream(answer.bytes_stream()))
         .unwrap()
 }
+
+use std::{path::Path, time::Duration};
+
+use serde_json::Value;
+
+/// `plexus devnet` as a child process; SIGINT on drop, so it stops its children.
+pub(crate) struct Devnet {
+    pub(crate) service: Service,
+    pub(crate) dir: PathBuf,
+    pub(crate) ready: Value,
+}
+
+impl Devnet {
+    pub(crate) fn start(dir: &Path) -> Self {
+        let base = free_base();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_plexus"));
+        cmd.args(["devnet", "--dir"])
+            .arg(dir)
+            .args(["--port-base", &base.to_string(), "--ready-file"])
+            .arg(dir.join("ready.json"));
+        let service = Service::spawn(cmd, dir, "devnet");
+        let ready_file = dir.join("ready.json");
+        wait_until(
+            "the devnet",
+            Duration::from_secs(600),
+            || ready_file.is_file(),
+            &|| service.log(),
+        );
+        let ready = json(&std::fs::read_to_string(&ready_file).unwrap());
+        Self {
+            service,
+            dir: dir.to_path_buf(),
+            ready,
+        }
+    }
+
+    /// A `plexus` command with the environment the devnet prints.
+    pub(crate) fn cli(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_plexus"));
+        cmd.env("PLEXUS_HOME", &self.dir)
+            .env("PLEXUS_MODELS", plexus_inference::models::models_dir())
+            .env("PLEXUS_WALLETS", self.dir.join("wallets"))
+            .env("PLEXUS_PASSWORD", "devnet")
+            .env("PLEXUS_NODE", self.ready["node"].as_str().unwrap())
+            .env("PLEXUS_RELAY", self.ready["relay"].as_str().unwrap());
+        cmd
+    }
+
+    /// A provider started by this test, logging under the devnet's folder.
+    pub(crate) fn provider(&self, name: &str, port: u16, args: &[&str]) -> Service {
+        let mut cmd = self.cli();
+        cmd.args(["provider", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--threads", "1", "--no-embeddings", "--settle-secs", "5"])
+            .args(args);
+        let service = Service::spawn(cmd, &self.dir, name);
+        wait_until(
+            name,
+            Duration::from_secs(180),
+            // On chain the listener serves only /ohttp and the health check.
+            || answers(&format!("http://127.0.0.1:{port}/health")),
+            &|| service.log(),
+        );
+        service
+    }
+}
+
+impl Drop for Devnet {
+    fn drop(&mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.service.pid() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
+        self.service.wait(Duration::from_secs(60));
+    }
+}
+
+/// The first of seven consecutive free loopback ports.
+fn free_base() -> u16 {
+    let start = free_port();
+    (0..400u16)
+        .map(|i| 20_000 + (start.wrapping_add(i * 97)) % 40_000)
+        .find(|&base| (0..7).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok()))
+        .expect("seven consecutive free ports")
+}

@@ -12,7 +12,7 @@ use plexus_ledger::{TxError, query};
 use plexus_node::{MempoolError, NodeHandle};
 use plexus_privacy::{
     oblivious::{GatewayKey, encode_key_list},
-    token::{IssuerKey, TokenChallenge, begin_issuance},
+    token::{IssuerKey, TokenChallenge},
 };
 use plexus_types::{
     AccountId, Hyperparams, Keypair, Mechanism, Netuid, PLX, Payload, Transaction,
@@ -58,11 +58,7 @@ async fn send(
 fn tokens(key: &IssuerKey, issuer: &AccountId, provider: &AccountId, n: usize) -> Vec<Vec<u8>> {
     let challenge = TokenChallenge::for_origin(&issuer.to_string(), &provider.to_string());
     (0..n)
-        .map(|_| {
-            let (request, pending) = begin_issuance(key.public(), &challenge).unwrap();
-            let response = key.issue(&request.encode()).unwrap();
-            pending.finalize(&response.encode()).unwrap().encode()
-        })
+        .map(|_| key.issue_locally(&challenge).unwrap().encode())
         .collect()
 }
 
