@@ -219,12 +219,12 @@ pub(crate) async fn run_subnet(ctx: &Context, cmd: SubnetCommand) -> anyhow::Res
 /// `plexus subnet create`.
 async fn create_subnet(ctx: &Context, args: &CreateArgs) -> anyhow::Result<()> {
     let hyperparams = match &args.hyperparams {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))
-            .and_then(|text| {
-                let e = || format!("{} is not a hyperparameters file", path.display());
-                serde_json::from_str(&text).with_context(e)
-            })?,
+        Some(path) => {
+            let (text, file) = (std::fs::read_to_string(path), path.display());
+            let text = text.with_context(|| format!("cannot read {file}"))?;
+            serde_json::from_str(&text)
+                .with_context(|| format!("{file} is not a hyperparameters file"))?
+        }
         None if args.production => Hyperparams::production(),
         None => Hyperparams::default(),
     };

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use plexus_serve::settings::Layered;
+use plexus_types::Netuid;
 
 /// The node API a fresh `plexus node` serves.
 pub(crate) const DEFAULT_NODE_URL: &str = "http://127.0.0.1:7070";
@@ -138,8 +139,6 @@ impl Context {
 }
 
 /// The subnet a service was configured for, or an error saying how to set it.
-pub(crate) fn required_netuid(
-    netuid: Option<plexus_types::Netuid>,
-) -> anyhow::Result<plexus_types::Netuid> {
+pub(crate) fn required_netuid(netuid: Option<Netuid>) -> anyhow::Result<Netuid> {
     netuid.context("no subnet given: pass --netuid N or set `netuid` in the --config file")
 }

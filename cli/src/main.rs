@@ -107,11 +107,9 @@ fn main() -> ExitCode {
 /// The process's one async runtime (every command but `node`, whose consensus engine
 /// brings its own).
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| anyhow::Error::new(e).context("cannot start the async runtime"))
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    let built = builder.worker_threads(2).enable_all().build();
+    built.map_err(|e| anyhow::Error::new(e).context("cannot start the async runtime"))
 }
 
 async fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<()> {

@@ -25,11 +25,9 @@ pub(crate) fn run(ctx: &Context, flags: &NodeArgs) -> anyhow::Result<()> {
     };
     let (dir, config) = args.node_config()?;
     if flags.show_key {
-        output::print(
-            &ctx,
-            &json!({ "public_key": config.key.account(), "p2p": config.listen }),
-            || format!("{}\np2p {}", config.key.account(), config.listen),
-        );
+        let (key, p2p) = (config.key.account(), config.listen);
+        let value = json!({ "public_key": key, "p2p": p2p });
+        output::print(&ctx, &value, || format!("{key}\np2p {p2p}"));
         return Ok(());
     }
     let data_files = match args.no_data_store {
@@ -48,12 +46,11 @@ pub(crate) fn run(ctx: &Context, flags: &NodeArgs) -> anyhow::Result<()> {
         false => println!("{text}"),
     };
     let options = args.api_options(files);
-    plexus_node::serve_api(config, options, on_listening, shutdown_signal()).map_err(|error| {
-        match error {
-            ServeError::Bind { addr, source } => anyhow::Error::new(source).context(format!(
-                "cannot serve the API on {addr}: is another node running? pass --api 127.0.0.1:PORT"
-            )),
-            other => other.into(),
-        }
+    let served = plexus_node::serve_api(config, options, on_listening, shutdown_signal());
+    served.map_err(|error| match error {
+        ServeError::Bind { addr, source } => anyhow::Error::new(source).context(format!(
+            "cannot serve the API on {addr}: is another node running? pass --api 127.0.0.1:PORT"
+        )),
+        other => other.into(),
     })
 }
