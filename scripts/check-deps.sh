@@ -45,6 +45,8 @@ forbid plexus-client "clients verify proofs with plexus-storage's proof module, 
   redb
 forbid plexus-validator "the validator judges engine-neutral scores; engines depend on it, not the reverse" \
   llama-cpp-2
+forbid plexus-sim "the simulation runs the validator's rules offline: no engine, node or service" \
+  llama-cpp-2 plexus-inference plexus-node plexus-provider plexus-relay plexus-issuer
 forbid plexus-devnet "the devnet spawns plexus processes: no engine and no server crate" \
   plexus-inference plexus-node plexus-api plexus-provider plexus-relay plexus-issuer \
   plexus-validator llama-cpp-2

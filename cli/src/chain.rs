@@ -1,18 +1,17 @@
 //! `plexus subnet|stake|weights`: build, sign and submit transactions, and read the chain.
 
-use std::{path::PathBuf, str::FromStr, time::Duration};
+use std::{path::PathBuf, time::Duration};
 
 use anyhow::{Context as _, anyhow, bail};
 use clap::{Args, Subcommand};
 use plexus_client::{
-    Client, ClientError, Sent,
+    ClientError, Sent,
     weights::{CommitFile, RevealProgress, Weights, WeightsError, WeightsSet},
 };
 use plexus_types::{
-    AccountId, Hash, Hyperparams, Keypair, Mechanism, Netuid, Payload, format_plx, parse_plx,
+    AccountId, Hyperparams, Keypair, Mechanism, Netuid, Payload, format_plx, parse_plx_arg,
 };
 use plexus_wallet::Wallet;
-use serde::Serialize;
 use serde_json::json;
 
 use crate::{context::Context, output};
@@ -20,34 +19,12 @@ use crate::{context::Context, output};
 /// How long a command waits for its transaction to be finalized.
 const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// An amount in PLX on the command line (`1.5`), held in base units.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Amount(pub(crate) u64);
-
-impl FromStr for Amount {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_plx(s).map(Amount).ok_or_else(|| {
-            format!("`{s}` is not a PLX amount: use digits with at most 9 decimals, e.g. 1.5")
-        })
-    }
-}
-
 /// The optional fee flag.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct FeeArg {
     /// Fee in PLX (default: the chain's minimum for this transaction).
-    #[arg(long)]
-    pub(crate) fee: Option<Amount>,
-}
-
-/// What a finalized transaction looked like.
-#[derive(Debug, Serialize)]
-pub(crate) struct Receipt {
-    pub(crate) hash: Hash,
-    pub(crate) height: u64,
-    pub(crate) sender: AccountId,
-    pub(crate) fee: u64,
+    #[arg(long, value_parser = parse_plx_arg)]
+    pub(crate) fee: Option<u64>,
 }
 
 /// Sign `payload` with `key`, submit it, and wait until a block includes it.
@@ -55,48 +32,30 @@ pub(crate) async fn send(
     ctx: &Context,
     key: &Keypair,
     payload: Payload,
-    fee: Option<Amount>,
-) -> anyhow::Result<Receipt> {
+    fee: Option<u64>,
+) -> anyhow::Result<Sent> {
     let client = ctx.client()?;
-    client
-        .send_tx(key, payload, fee.map(|f| f.0), INCLUSION_TIMEOUT)
-        .await
-        .map(Receipt::from)
-        .map_err(client_error)
-}
-
-impl From<Sent> for Receipt {
-    fn from(sent: Sent) -> Self {
-        Self {
-            hash: sent.hash,
-            height: sent.height,
-            sender: sent.sender,
-            fee: sent.fee,
-        }
-    }
+    let sent = client.send_tx(key, payload, fee, INCLUSION_TIMEOUT).await;
+    sent.map_err(client_error)
 }
 
 /// A failed transaction, with what it means for the user.
 pub(crate) fn client_error(error: ClientError) -> anyhow::Error {
-    match error {
-        e @ ClientError::Api { .. } => {
-            anyhow::Error::new(e).context("the node refused the transaction")
+    let context = match &error {
+        ClientError::Api { .. } => "the node refused the transaction",
+        ClientError::TxTimeout { .. } => {
+            "the transaction was accepted but not finalized in time; check it later with the API"
         }
-        e @ ClientError::TxTimeout { .. } => anyhow::Error::new(e).context(
-            "the transaction was accepted but not finalized in time; check it later with the API",
-        ),
-        e => anyhow::Error::new(e).context("cannot reach the node"),
-    }
+        _ => "cannot reach the node",
+    };
+    anyhow::Error::new(error).context(context)
 }
 
-pub(crate) fn print_receipt(ctx: &Context, receipt: &Receipt, what: &str) {
+/// Print a finalized transaction after the line `what`.
+pub(crate) fn print_receipt(ctx: &Context, receipt: &Sent, what: &str) {
     output::print(ctx, receipt, || {
-        format!(
-            "{what}\n  tx {} in block {} (fee {} PLX)",
-            receipt.hash,
-            receipt.height,
-            format_plx(receipt.fee)
-        )
+        let (hash, height, fee) = (receipt.hash, receipt.height, format_plx(receipt.fee));
+        format!("{what}\n  tx {hash} in block {height} (fee {fee} PLX)")
     });
 }
 
@@ -116,10 +75,6 @@ impl KeyArgs {
         Ok(Wallet::open(&ctx.wallets()?, &self.name)?)
     }
 
-    fn coldkey(&self, ctx: &Context) -> anyhow::Result<Keypair> {
-        ctx.coldkey(&self.name)
-    }
-
     pub(crate) fn hotkey_key(&self, ctx: &Context) -> anyhow::Result<Keypair> {
         let password = ctx.password(&format!("Password for wallet '{}': ", self.name))?;
         Ok(self.wallet(ctx)?.unlock_hotkey(&self.hotkey, &password)?)
@@ -128,31 +83,19 @@ impl KeyArgs {
     fn hotkey_address(&self, ctx: &Context) -> anyhow::Result<AccountId> {
         Ok(self.wallet(ctx)?.hotkey_address(&self.hotkey)?)
     }
+
+    /// Where `plexus weights` keeps this hotkey's pending commit on `netuid`.
+    fn commit_file(&self, ctx: &Context, netuid: Netuid) -> anyhow::Result<CommitFile> {
+        let folder = self.wallet(ctx)?.path().join("commits");
+        Ok(CommitFile::in_folder(&folder, &self.hotkey, netuid))
+    }
 }
 
 /// Subnet commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum SubnetCommand {
     /// Create a subnet owned by the wallet's coldkey (burns the chain's lock cost).
-    Create {
-        /// Wallet name (its coldkey owns the subnet).
-        #[arg(long, default_value = "default")]
-        name: String,
-        /// The subnet's name.
-        #[arg(long)]
-        subnet_name: String,
-        /// What the subnet pays for: inference, data or generic.
-        #[arg(long, default_value = "generic", value_parser = parse_mechanism)]
-        mechanism: Mechanism,
-        /// Hyperparameters as a JSON file (default: development defaults).
-        #[arg(long)]
-        hyperparams: Option<PathBuf>,
-        /// Use production-like defaults (tempo 360) instead of development ones.
-        #[arg(long, conflicts_with = "hyperparams")]
-        production: bool,
-        #[command(flatten)]
-        fee: FeeArg,
-    },
+    Create(CreateArgs),
     /// List subnets.
     List,
     /// Show a subnet and its metagraph.
@@ -185,6 +128,28 @@ pub(crate) enum SubnetCommand {
     },
 }
 
+/// Flags of `plexus subnet create`.
+#[derive(Debug, Args)]
+pub(crate) struct CreateArgs {
+    /// Wallet name (its coldkey owns the subnet).
+    #[arg(long, default_value = "default")]
+    name: String,
+    /// The subnet's name.
+    #[arg(long)]
+    subnet_name: String,
+    /// What the subnet pays for: inference, data or generic.
+    #[arg(long, default_value = "generic", value_parser = parse_mechanism)]
+    mechanism: Mechanism,
+    /// Hyperparameters as a JSON file (default: development defaults).
+    #[arg(long)]
+    hyperparams: Option<PathBuf>,
+    /// Use production-like defaults (tempo 360) instead of development ones.
+    #[arg(long, conflicts_with = "hyperparams")]
+    production: bool,
+    #[command(flatten)]
+    fee: FeeArg,
+}
+
 fn parse_mechanism(s: &str) -> Result<Mechanism, String> {
     serde_json::from_value(json!(s)).map_err(|_| "expected inference, data or generic".to_string())
 }
@@ -192,53 +157,34 @@ fn parse_mechanism(s: &str) -> Result<Mechanism, String> {
 pub(crate) async fn run_subnet(ctx: &Context, cmd: SubnetCommand) -> anyhow::Result<()> {
     let client = ctx.client()?;
     match cmd {
-        SubnetCommand::Create {
-            name,
-            subnet_name,
-            mechanism,
-            hyperparams,
-            production,
-            fee,
-        } => {
-            create_subnet(
-                ctx,
-                name,
-                subnet_name,
-                mechanism,
-                hyperparams,
-                production,
-                fee,
-            )
-            .await
+        SubnetCommand::Create(args) => create_subnet(ctx, &args).await,
+        SubnetCommand::List => {
+            let subnets = client.subnets().await?;
+            output::print(ctx, &subnets.subnets, || subnets.to_string());
+            Ok(())
         }
-        SubnetCommand::List => list_subnets(ctx, &client).await,
-        SubnetCommand::Show { netuid } => show_subnet(ctx, &client, netuid).await,
+        SubnetCommand::Show { netuid } => {
+            let subnet = client.subnet(netuid).await?.subnet;
+            let metagraph = client.metagraph(netuid).await?;
+            let value = json!({ "subnet": subnet, "metagraph": metagraph });
+            output::print(ctx, &value, || format!("{subnet}{metagraph}"));
+            Ok(())
+        }
         SubnetCommand::Register { key, netuid, fee } => {
             let hotkey = key.hotkey_address(ctx)?;
-            let coldkey = key.coldkey(ctx)?;
+            let coldkey = ctx.coldkey(&key.name)?;
             let subnet = client.subnet(netuid).await?.subnet;
             let receipt =
                 send(ctx, &coldkey, Payload::Register { netuid, hotkey }, fee.fee).await?;
-            let metagraph = client.metagraph(netuid).await?;
-            let uid = metagraph
-                .neurons
-                .iter()
-                .find(|n| n.hotkey == hotkey)
-                .map(|n| n.uid);
-            output::print(
-                ctx,
-                &json!({ "receipt": receipt, "uid": uid, "netuid": netuid }),
-                || {
-                    format!(
-                        "Registered hotkey '{}' ({hotkey}) on subnet {netuid} as UID {} for about {} PLX (tx {} in block {}).",
-                        key.hotkey,
-                        uid.map_or("?".into(), |u| u.to_string()),
-                        format_plx(subnet.burn_price),
-                        receipt.hash,
-                        receipt.height,
-                    )
-                },
-            );
+            let uid = client.metagraph(netuid).await?.uid_of(&hotkey);
+            let value = json!({ "receipt": receipt, "uid": uid, "netuid": netuid });
+            let (name, burn) = (&key.hotkey, format_plx(subnet.burn_price));
+            let (uid, hash, height) = (or(uid, "?"), receipt.hash, receipt.height);
+            output::print(ctx, &value, || {
+                format!(
+                    "Registered hotkey '{name}' ({hotkey}) on subnet {netuid} as UID {uid} for about {burn} PLX (tx {hash} in block {height})."
+                )
+            });
             Ok(())
         }
         SubnetCommand::Hyperparams {
@@ -246,261 +192,75 @@ pub(crate) async fn run_subnet(ctx: &Context, cmd: SubnetCommand) -> anyhow::Res
             name,
             set,
             fee,
-        } => hyperparams(ctx, &client, netuid, name, set, fee).await,
-    }
-}
-
-/// `plexus subnet hyperparams`: show them, or change some with `--set KEY=VALUE`.
-async fn hyperparams(
-    ctx: &Context,
-    client: &Client,
-    netuid: Netuid,
-    name: String,
-    set: Vec<String>,
-    fee: FeeArg,
-) -> anyhow::Result<()> {
-    let subnet = client.subnet(netuid).await?.subnet;
-    if set.is_empty() {
-        output::print(ctx, &subnet.hyperparams, || {
-            let value = serde_json::to_value(&subnet.hyperparams).unwrap_or_default();
-            value
-                .as_object()
-                .map(|o| {
-                    o.iter()
-                        .map(|(k, v)| format!("{k:<22} {v}"))
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                })
-                .unwrap_or_default()
-        });
-        return Ok(());
-    }
-    let mut value = serde_json::to_value(&subnet.hyperparams)?;
-    for change in &set {
-        let (k, v) = change
-            .split_once('=')
-            .ok_or_else(|| anyhow!("`{change}` is not KEY=VALUE"))?;
-        let object = value
-            .as_object_mut()
-            .context("hyperparameters are an object")?;
-        if !object.contains_key(k) {
-            bail!(
-                "unknown hyperparameter `{k}`; known: {}",
-                object.keys().cloned().collect::<Vec<_>>().join(", ")
-            );
+        } => {
+            let subnet = client.subnet(netuid).await?.subnet;
+            if set.is_empty() {
+                let hyperparams = &subnet.hyperparams;
+                output::print(ctx, hyperparams, || hyperparams.to_string());
+                return Ok(());
+            }
+            let hyperparams = subnet
+                .hyperparams
+                .with_changes(&set)
+                .map_err(|e| anyhow!(e))?;
+            let key = ctx.coldkey(&name)?;
+            let payload = Payload::SetHyperparams {
+                netuid,
+                hyperparams,
+            };
+            let receipt = send(ctx, &key, payload, fee.fee).await?;
+            let what = format!("Updated hyperparameters of subnet {netuid}");
+            print_receipt(ctx, &receipt, &what);
+            Ok(())
         }
-        let parsed = serde_json::from_str(v).unwrap_or_else(|_| json!(v));
-        object.insert(k.to_string(), parsed);
     }
-    let hyperparams: Hyperparams =
-        serde_json::from_value(value).context("the new hyperparameters are invalid")?;
-    let key = ctx.coldkey(&name)?;
-    let receipt = send(
-        ctx,
-        &key,
-        Payload::SetHyperparams {
-            netuid,
-            hyperparams,
-        },
-        fee.fee,
-    )
-    .await?;
-    print_receipt(
-        ctx,
-        &receipt,
-        &format!("Updated hyperparameters of subnet {netuid}"),
-    );
-    Ok(())
 }
 
 /// `plexus subnet create`.
-async fn create_subnet(
-    ctx: &Context,
-    name: String,
-    subnet_name: String,
-    mechanism: Mechanism,
-    hyperparams: Option<PathBuf>,
-    production: bool,
-    fee: FeeArg,
-) -> anyhow::Result<()> {
-    let client = ctx.client()?;
-    let hyperparams = match hyperparams {
+async fn create_subnet(ctx: &Context, args: &CreateArgs) -> anyhow::Result<()> {
+    let hyperparams = match &args.hyperparams {
         Some(path) => {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
+            let (text, file) = (std::fs::read_to_string(path), path.display());
+            let text = text.with_context(|| format!("cannot read {file}"))?;
             serde_json::from_str(&text)
-                .with_context(|| format!("{} is not a hyperparameters file", path.display()))?
+                .with_context(|| format!("{file} is not a hyperparameters file"))?
         }
-        None if production => Hyperparams::production(),
+        None if args.production => Hyperparams::production(),
         None => Hyperparams::default(),
     };
-    let key = ctx.coldkey(&name)?;
-    let receipt = send(
-        ctx,
-        &key,
-        Payload::CreateSubnet {
-            name: subnet_name.clone(),
-            mechanism,
-            hyperparams,
-        },
-        fee.fee,
-    )
-    .await?;
-    let subnets = client.subnets().await?.subnets;
-    let netuid = subnets
-        .iter()
-        .filter(|s| s.owner == key.account() && s.name == subnet_name)
-        .map(|s| s.netuid)
-        .max();
-    output::print(
-        ctx,
-        &json!({ "receipt": receipt, "netuid": netuid }),
-        || {
-            format!(
-                "Created subnet '{subnet_name}' as netuid {} (tx {} in block {}).\nNext: `plexus subnet register --name {name} --hotkey HOTKEY --netuid {}`",
-                netuid.map_or("?".into(), |n| n.to_string()),
-                receipt.hash,
-                receipt.height,
-                netuid.map_or("N".into(), |n| n.to_string()),
-            )
-        },
-    );
-    Ok(())
-}
-
-/// `plexus subnet list`.
-async fn list_subnets(ctx: &Context, client: &Client) -> anyhow::Result<()> {
-    let subnets = client.subnets().await?.subnets;
-    output::print(ctx, &subnets, || {
-        if subnets.is_empty() {
-            return "No subnets yet. Create one with `plexus subnet create --subnet-name NAME`."
-                .into();
-        }
-        let rows = subnets
-            .iter()
-            .map(|s| {
-                vec![
-                    s.netuid.to_string(),
-                    s.name.clone(),
-                    format!("{:?}", s.mechanism).to_lowercase(),
-                    format!("{}/{}", s.n, s.hyperparams.max_uids),
-                    s.hyperparams.tempo.to_string(),
-                    format_plx(s.burn_price),
-                    s.owner.to_string(),
-                ]
-            })
-            .collect::<Vec<_>>();
-        output::table(
-            &[
-                "NETUID",
-                "NAME",
-                "MECHANISM",
-                "UIDS",
-                "TEMPO",
-                "BURN",
-                "OWNER",
-            ],
-            &rows,
+    let (name, subnet_name) = (&args.name, &args.subnet_name);
+    let key = ctx.coldkey(name)?;
+    let payload = Payload::CreateSubnet {
+        name: subnet_name.clone(),
+        mechanism: args.mechanism,
+        hyperparams,
+    };
+    let receipt = send(ctx, &key, payload, args.fee.fee).await?;
+    let netuid = ctx.client()?.subnets().await?;
+    let netuid = netuid.newest(&key.account(), subnet_name);
+    let value = json!({ "receipt": receipt, "netuid": netuid });
+    let (hash, height, next) = (receipt.hash, receipt.height, or(netuid, "N"));
+    let netuid = or(netuid, "?");
+    output::print(ctx, &value, || {
+        format!(
+            "Created subnet '{subnet_name}' as netuid {netuid} (tx {hash} in block {height}).\nNext: `plexus subnet register --name {name} --hotkey HOTKEY --netuid {next}`"
         )
     });
     Ok(())
 }
 
-/// `plexus subnet show`.
-async fn show_subnet(ctx: &Context, client: &Client, netuid: Netuid) -> anyhow::Result<()> {
-    let subnet = client.subnet(netuid).await?.subnet;
-    let metagraph = client.metagraph(netuid).await?;
-    output::print(
-        ctx,
-        &json!({ "subnet": subnet, "metagraph": metagraph }),
-        || {
-            let mut out = format!(
-                "Subnet {} '{}' ({:?}), owner {}\n  uids {}/{}  tempo {}  epoch {} (next at block {})  burn {} PLX\n  pending emission {} PLX  last epoch paid {} PLX\n\n",
-                subnet.netuid,
-                subnet.name,
-                subnet.mechanism,
-                subnet.owner,
-                subnet.n,
-                subnet.hyperparams.max_uids,
-                subnet.hyperparams.tempo,
-                subnet.epoch_index,
-                subnet.next_epoch_block,
-                format_plx(subnet.burn_price),
-                format_plx(subnet.pending_emission),
-                format_plx(subnet.last_epoch_emission),
-            );
-            let rows = metagraph
-                .neurons
-                .iter()
-                .map(|n| {
-                    vec![
-                        n.uid.to_string(),
-                        short(&n.hotkey),
-                        format_plx(n.stake),
-                        ratio(n.incentive),
-                        ratio(n.dividends),
-                        ratio(n.consensus),
-                        ratio(n.validator_trust),
-                        if n.validator_permit {
-                            "yes".into()
-                        } else {
-                            "".into()
-                        },
-                        format_plx(n.emission),
-                        n.endpoint.as_ref().map_or(String::new(), |e| e.url.clone()),
-                    ]
-                })
-                .collect::<Vec<_>>();
-            out.push_str(&output::table(
-                &[
-                    "UID",
-                    "HOTKEY",
-                    "STAKE",
-                    "INCENTIVE",
-                    "DIVIDENDS",
-                    "CONSENSUS",
-                    "VTRUST",
-                    "PERMIT",
-                    "EMISSION",
-                    "ENDPOINT",
-                ],
-                &rows,
-            ));
-            out
-        },
-    );
-    Ok(())
+/// `value`, or `none` without one.
+fn or(value: Option<impl ToString>, none: &str) -> String {
+    value.map_or(none.to_owned(), |v| v.to_string())
 }
 
 /// Stake commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum StakeCommand {
     /// Stake PLX from the wallet's coldkey to a hotkey (own, or any with --hotkey-address).
-    Add {
-        #[command(flatten)]
-        key: KeyArgs,
-        /// Stake to this address instead of a hotkey of the wallet (delegation).
-        #[arg(long)]
-        hotkey_address: Option<AccountId>,
-        /// Amount in PLX.
-        #[arg(long)]
-        amount: Amount,
-        #[command(flatten)]
-        fee: FeeArg,
-    },
+    Add(StakeArgs),
     /// Withdraw stake back to the wallet's coldkey.
-    Remove {
-        #[command(flatten)]
-        key: KeyArgs,
-        /// Unstake from this address instead of a hotkey of the wallet.
-        #[arg(long)]
-        hotkey_address: Option<AccountId>,
-        /// Amount in PLX.
-        #[arg(long)]
-        amount: Amount,
-        #[command(flatten)]
-        fee: FeeArg,
-    },
+    Remove(StakeArgs),
     /// List the wallet coldkey's stakes.
     List {
         /// Wallet name.
@@ -509,77 +269,49 @@ pub(crate) enum StakeCommand {
     },
 }
 
-pub(crate) async fn run_stake(ctx: &Context, cmd: StakeCommand) -> anyhow::Result<()> {
-    match cmd {
-        StakeCommand::Add {
-            key,
-            hotkey_address,
-            amount,
-            fee,
-        } => change_stake(ctx, &key, hotkey_address, amount, &fee, false).await,
-        StakeCommand::Remove {
-            key,
-            hotkey_address,
-            amount,
-            fee,
-        } => change_stake(ctx, &key, hotkey_address, amount, &fee, true).await,
-        StakeCommand::List { name } => {
-            let coldkey = Wallet::open(&ctx.wallets()?, &name)?.coldkey_address();
-            let client = ctx.client()?;
-            let stakes = client.stakes(&coldkey).await?.stakes;
-            output::print(ctx, &stakes, || {
-                if stakes.is_empty() {
-                    return format!(
-                        "Wallet '{name}' has no stake. Add some with `plexus stake add`."
-                    );
-                }
-                let rows = stakes
-                    .iter()
-                    .map(|s| vec![s.hotkey.to_string(), format_plx(s.amount)])
-                    .collect::<Vec<_>>();
-                output::table(&["HOTKEY", "STAKE (PLX)"], &rows)
-            });
-            Ok(())
-        }
-    }
+/// Flags of `plexus stake add|remove`.
+#[derive(Debug, Args)]
+pub(crate) struct StakeArgs {
+    #[command(flatten)]
+    key: KeyArgs,
+    /// Stake to (or unstake from) this address instead of a hotkey of the wallet
+    /// (delegation).
+    #[arg(long)]
+    hotkey_address: Option<AccountId>,
+    /// Amount in PLX.
+    #[arg(long, value_parser = parse_plx_arg)]
+    amount: u64,
+    #[command(flatten)]
+    fee: FeeArg,
 }
 
-async fn change_stake(
-    ctx: &Context,
-    key: &KeyArgs,
-    hotkey_address: Option<AccountId>,
-    amount: Amount,
-    fee: &FeeArg,
-    remove: bool,
-) -> anyhow::Result<()> {
-    let hotkey = match hotkey_address {
+pub(crate) async fn run_stake(ctx: &Context, cmd: StakeCommand) -> anyhow::Result<()> {
+    let (args, remove) = match cmd {
+        StakeCommand::Add(args) => (args, false),
+        StakeCommand::Remove(args) => (args, true),
+        StakeCommand::List { name } => {
+            let coldkey = Wallet::open(&ctx.wallets()?, &name)?.coldkey_address();
+            let stakes = ctx.client()?.stakes(&coldkey).await?;
+            output::print(ctx, &stakes.stakes, || match stakes.stakes.is_empty() {
+                true => format!("Wallet '{name}' has no stake. Add some with `plexus stake add`."),
+                false => stakes.to_string(),
+            });
+            return Ok(());
+        }
+    };
+    let hotkey = match args.hotkey_address {
         Some(address) => address,
-        None => key.hotkey_address(ctx)?,
+        None => args.key.hotkey_address(ctx)?,
     };
-    let coldkey = key.coldkey(ctx)?;
-    let (payload, what) = if remove {
-        (
-            Payload::RemoveStake {
-                hotkey,
-                amount: amount.0,
-            },
-            "Unstaked",
-        )
-    } else {
-        (
-            Payload::AddStake {
-                hotkey,
-                amount: amount.0,
-            },
-            "Staked",
-        )
+    let coldkey = ctx.coldkey(&args.key.name)?;
+    let amount = args.amount;
+    let (payload, what) = match remove {
+        true => (Payload::RemoveStake { hotkey, amount }, "Unstaked"),
+        false => (Payload::AddStake { hotkey, amount }, "Staked"),
     };
-    let receipt = send(ctx, &coldkey, payload, fee.fee).await?;
-    print_receipt(
-        ctx,
-        &receipt,
-        &format!("{what} {} PLX on {hotkey}", format_plx(amount.0)),
-    );
+    let receipt = send(ctx, &coldkey, payload, args.fee.fee).await?;
+    let what = format!("{what} {} PLX on {hotkey}", format_plx(amount));
+    print_receipt(ctx, &receipt, &what);
     Ok(())
 }
 
@@ -587,20 +319,7 @@ async fn change_stake(
 #[derive(Debug, Subcommand)]
 pub(crate) enum WeightsCommand {
     /// Commit to weights now; reveal them in the next epoch with `plexus weights reveal`.
-    Commit {
-        #[command(flatten)]
-        key: KeyArgs,
-        /// The subnet.
-        #[arg(long)]
-        netuid: Netuid,
-        /// Weights as `uid:weight` pairs, weight either a u16 (0..=65535) or a fraction
-        /// with a decimal point (`0.5`), e.g. `1:1.0,2:0.5`.
-        #[arg(long)]
-        weights: WeightList,
-        /// Weights version key.
-        #[arg(long, default_value_t = 0)]
-        version_key: u64,
-    },
+    Commit(WeightsArgs),
     /// Reveal the weights committed earlier by this hotkey on this subnet.
     Reveal {
         #[command(flatten)]
@@ -611,94 +330,43 @@ pub(crate) enum WeightsCommand {
     },
     /// Set weights: directly, or on a commit-reveal subnet commit now, wait for the next
     /// epoch (with a progress line) and reveal.
-    Set {
-        #[command(flatten)]
-        key: KeyArgs,
-        /// The subnet.
-        #[arg(long)]
-        netuid: Netuid,
-        /// Weights as `uid:weight` pairs (see `commit`).
-        #[arg(long)]
-        weights: WeightList,
-        /// Weights version key.
-        #[arg(long, default_value_t = 0)]
-        version_key: u64,
-    },
+    Set(WeightsArgs),
 }
 
-/// Parsed `uid:weight` pairs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct WeightList(Weights);
-
-impl FromStr for WeightList {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let mut pairs = Vec::new();
-        for pair in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (uid, weight) = pair
-                .split_once(':')
-                .ok_or_else(|| format!("`{pair}` is not uid:weight"))?;
-            let uid: u16 = uid
-                .trim()
-                .parse()
-                .map_err(|_| format!("`{uid}` is not a UID"))?;
-            let weight = weight.trim();
-            let weight = if weight.contains('.') {
-                let x: f64 = weight
-                    .parse()
-                    .map_err(|_| format!("`{weight}` is not a number"))?;
-                if !(0.0..=1.0).contains(&x) {
-                    return Err(format!("fraction `{weight}` must be within 0 and 1"));
-                }
-                // Client-side convenience only: the chain sees the u16.
-                (x * 65535.0).floor() as u16
-            } else {
-                weight
-                    .parse()
-                    .map_err(|_| format!("`{weight}` is not a u16 weight"))?
-            };
-            pairs.push((uid, weight));
-        }
-        if pairs.is_empty() {
-            return Err("no weights given; write e.g. 1:1.0,2:0.5".into());
-        }
-        Ok(Self(Weights::from_pairs(&pairs)))
-    }
-}
-
-/// Where `plexus weights` keeps a hotkey's pending commit on a subnet.
-fn commit_file(wallet: &Wallet, hotkey: &str, netuid: Netuid) -> CommitFile {
-    CommitFile::in_folder(&wallet.path().join("commits"), hotkey, netuid)
+/// Flags of `plexus weights commit|set`.
+#[derive(Debug, Args)]
+pub(crate) struct WeightsArgs {
+    #[command(flatten)]
+    key: KeyArgs,
+    /// The subnet.
+    #[arg(long)]
+    netuid: Netuid,
+    /// Weights as `uid:weight` pairs, weight either a u16 (0..=65535) or a fraction
+    /// with a decimal point (`0.5`), e.g. `1:1.0,2:0.5`.
+    #[arg(long)]
+    weights: Weights,
+    /// Weights version key.
+    #[arg(long, default_value_t = 0)]
+    version_key: u64,
 }
 
 /// A progress line on stderr while a commit waits for its reveal window.
 pub(crate) fn reveal_progress(ctx: &Context) -> impl FnMut(RevealProgress) + use<> {
-    let quiet = ctx.json;
-    let mut last = None;
-    move |step| {
-        if quiet {
-            return;
-        }
-        match step {
-            RevealProgress::Committed {
-                height,
-                epoch,
-                reveal_from,
-            } => eprintln!(
-                "Committed weights in block {height} (epoch {epoch}); they are revealed once block {reveal_from} is finalized."
-            ),
-            RevealProgress::Waiting {
-                height,
-                reveal_from,
-            } if last != Some(height) => {
-                last = Some(height);
-                eprint!("\r  waiting for the reveal window: block {height} of {reveal_from}  ");
-                if height >= reveal_from {
-                    eprintln!();
-                }
+    let (quiet, mut last) = (ctx.json, None);
+    move |step| match step {
+        _ if quiet => {}
+        RevealProgress::Committed { .. } => eprintln!("{step}"),
+        RevealProgress::Waiting {
+            height,
+            reveal_from,
+        } if last != Some(height) => {
+            last = Some(height);
+            eprint!("\r{step}");
+            if height >= reveal_from {
+                eprintln!();
             }
-            RevealProgress::Waiting { .. } => {}
         }
+        RevealProgress::Waiting { .. } => {}
     }
 }
 
@@ -713,38 +381,27 @@ fn weights_error(error: WeightsError) -> anyhow::Error {
 pub(crate) async fn run_weights(ctx: &Context, cmd: WeightsCommand) -> anyhow::Result<()> {
     let client = ctx.client()?;
     match cmd {
-        WeightsCommand::Commit {
-            key,
-            netuid,
-            weights,
-            version_key: version,
-        } => {
-            let file = commit_file(&key.wallet(ctx)?, &key.hotkey, netuid);
+        WeightsCommand::Commit(args) => {
+            let (key, netuid) = (&args.key, args.netuid);
+            let file = key.commit_file(ctx, netuid)?;
             let hotkey = key.hotkey_key(ctx)?;
-            let (sent, pending) = client
-                .commit_weights(&hotkey, netuid, weights.0, version, &file)
+            let (receipt, pending) = client
+                .commit_weights(&hotkey, netuid, args.weights, args.version_key, &file)
                 .await
                 .map_err(weights_error)?;
             let subnet = client.subnet(netuid).await?.subnet;
-            let receipt = Receipt::from(sent);
-            output::print(
-                ctx,
-                &json!({ "receipt": receipt, "commit": pending.commit, "saved": file.path() }),
-                || {
-                    format!(
-                        "Committed weights {} on subnet {netuid} (block {}).\nReveal after block {} with `plexus weights reveal --name {} --hotkey {} --netuid {netuid}` (or let `plexus weights set` do both).",
-                        pending.commit,
-                        receipt.height,
-                        subnet.next_epoch_block,
-                        key.name,
-                        key.hotkey
-                    )
-                },
-            );
-            Ok(())
+            let value =
+                json!({ "receipt": receipt, "commit": pending.commit, "saved": file.path() });
+            let (commit, height, next) = (pending.commit, receipt.height, subnet.next_epoch_block);
+            let (name, hotkey) = (&key.name, &key.hotkey);
+            output::print(ctx, &value, || {
+                format!(
+                    "Committed weights {commit} on subnet {netuid} (block {height}).\nReveal after block {next} with `plexus weights reveal --name {name} --hotkey {hotkey} --netuid {netuid}` (or let `plexus weights set` do both)."
+                )
+            });
         }
         WeightsCommand::Reveal { key, netuid } => {
-            let file = commit_file(&key.wallet(ctx)?, &key.hotkey, netuid);
+            let file = key.commit_file(ctx, netuid)?;
             if file.load()?.is_none() {
                 bail!(
                     "no saved commit at {}: run `plexus weights commit` first",
@@ -752,72 +409,36 @@ pub(crate) async fn run_weights(ctx: &Context, cmd: WeightsCommand) -> anyhow::R
                 );
             }
             let hotkey = key.hotkey_key(ctx)?;
-            let sent = client
-                .reveal_weights(&hotkey, &file)
+            let sent = client.reveal_weights(&hotkey, &file).await;
+            let what = format!("Revealed weights on subnet {netuid}");
+            print_receipt(ctx, &sent.map_err(weights_error)?, &what);
+        }
+        WeightsCommand::Set(args) => {
+            let netuid = args.netuid;
+            let file = args.key.commit_file(ctx, netuid)?;
+            let hotkey = args.key.hotkey_key(ctx)?;
+            let (weights, version) = (args.weights, args.version_key);
+            let progress = reveal_progress(ctx);
+            let set = client
+                .set_weights(&hotkey, netuid, weights, version, &file, progress)
                 .await
                 .map_err(weights_error)?;
-            print_receipt(
-                ctx,
-                &Receipt::from(sent),
-                &format!("Revealed weights on subnet {netuid}"),
-            );
-            Ok(())
-        }
-        WeightsCommand::Set {
-            key,
-            netuid,
-            weights,
-            version_key: version,
-        } => set_weights(ctx, &client, key, netuid, weights, version).await,
-    }
-}
-
-/// `plexus weights set`: directly, or commit, wait and reveal on commit-reveal subnets.
-async fn set_weights(
-    ctx: &Context,
-    client: &Client,
-    key: KeyArgs,
-    netuid: Netuid,
-    weights: WeightList,
-    version: u64,
-) -> anyhow::Result<()> {
-    let file = commit_file(&key.wallet(ctx)?, &key.hotkey, netuid);
-    let hotkey = key.hotkey_key(ctx)?;
-    let set = client
-        .set_weights(
-            &hotkey,
-            netuid,
-            weights.0,
-            version,
-            &file,
-            reveal_progress(ctx),
-        )
-        .await
-        .map_err(weights_error)?;
-    match set {
-        WeightsSet::Direct(sent) => print_receipt(
-            ctx,
-            &Receipt::from(sent),
-            &format!("Set weights on subnet {netuid}"),
-        ),
-        WeightsSet::Revealed { commit, reveal } => {
-            let (commit, reveal) = (Receipt::from(commit), Receipt::from(reveal));
-            output::print(ctx, &json!({ "commit": commit, "reveal": reveal }), || {
-                format!(
-                    "Set weights on subnet {netuid} by commit and reveal\n  commit tx {} in block {}\n  reveal tx {} in block {}",
-                    commit.hash, commit.height, reveal.hash, reveal.height
-                )
-            });
+            match set {
+                WeightsSet::Direct(sent) => {
+                    print_receipt(ctx, &sent, &format!("Set weights on subnet {netuid}"));
+                }
+                WeightsSet::Revealed { commit, reveal } => {
+                    let value = json!({ "commit": commit, "reveal": reveal });
+                    let (c, r) = (commit, reveal);
+                    output::print(ctx, &value, || {
+                        format!(
+                            "Set weights on subnet {netuid} by commit and reveal\n  commit tx {} in block {}\n  reveal tx {} in block {}",
+                            c.hash, c.height, r.hash, r.height
+                        )
+                    });
+                }
+            }
         }
     }
     Ok(())
-}
-
-fn short(id: &AccountId) -> String {
-    let text = id.to_string();
-    format!("{}…{}", &text[..10], &text[text.len() - 6..])
-}
-
-fn ratio(x: u16) -> String {
-    format!("{:.4}", f64::from(x) / 65535.0)
 }

@@ -8,14 +8,13 @@
 
 use std::io::{BufRead as _, Write as _};
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use clap::Args;
 use plexus_session::{
-    Answer, Session,
-    chat::{DEFAULT_MAX_TOKENS, Message, chat_body, read_stream},
+    Session,
+    chat::DEFAULT_MAX_TOKENS,
     history::{Conversation, History, HistoryError},
 };
-use plexus_types::credits::credits_for;
 use serde_json::json;
 
 use crate::{
@@ -51,8 +50,7 @@ pub(crate) struct ChatArgs {
     max_tokens: u32,
 }
 
-#[allow(clippy::needless_pass_by_value)] // clap hands the flags over by value
-pub(crate) async fn run(ctx: &Context, args: ChatArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context, args: &ChatArgs) -> anyhow::Result<()> {
     let coldkey = ctx.coldkey(&args.name)?;
     let history = History::new(&ctx.wallets()?.join(&args.name).join("chats"), &coldkey);
     if args.list {
@@ -60,72 +58,39 @@ pub(crate) async fn run(ctx: &Context, args: ChatArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let session = open_session(ctx, &args.name, &coldkey, args.relay.clone()).await?;
-    chat(ctx, &args, &session, &history).await
-}
-
-fn list(ctx: &Context, history: &History) {
-    let saved = history.list();
-    let view: Vec<_> = saved
-        .iter()
-        .map(|c| json!({"id": c.id, "model": c.model, "turns": c.turns(), "first": c.messages.first().map(|_| c.title(60))}))
-        .collect();
-    output::print(ctx, &view, || {
-        if saved.is_empty() {
-            return "No saved conversations.".to_owned();
-        }
-        saved
-            .iter()
-            .map(|c| format!("{}  {} turns  {}", c.id, c.turns(), c.title(60)))
-            .collect::<Vec<_>>()
-            .join("\n")
-    });
-}
-
-/// The conversation to continue, or a new one with a provider this wallet can pay.
-async fn open_conversation(
-    args: &ChatArgs,
-    session: &Session,
-    history: &History,
-) -> anyhow::Result<Conversation> {
-    match &args.conversation {
+    let convo = match &args.conversation {
         Some(id) => history.load(id).map_err(|e| match e {
             HistoryError::Unknown(_) | HistoryError::BadId(_) => anyhow::Error::new(e)
                 .context("no such conversation: list them with `plexus chat --list`"),
             e => e.into(),
-        }),
+        })?,
         None => {
-            let need = credits_for(
-                plexus_types::credits::CHAT_PATH,
-                &chat_body("", &[], args.max_tokens),
-            );
-            let provider = session.pick(args.model.as_deref(), need).await?;
-            Ok(Conversation::new(provider.hotkey, provider.model))
+            let provider = session.pick_for_chat(args.model.as_deref(), args.max_tokens);
+            let provider = provider.await?;
+            Conversation::new(provider.hotkey, provider.model)
         }
-    }
+    };
+    chat(ctx, args, &session, &history, convo).await
 }
 
-/// The next message: a line typed at the prompt, or `--message` once.
-fn next_message(
-    interactive: bool,
-    lines: &mut impl Iterator<Item = std::io::Result<String>>,
-    once: &mut Option<String>,
-) -> Option<String> {
-    if interactive {
-        eprint!("> ");
-        let _ = std::io::stderr().flush();
-        lines.next().and_then(Result::ok)
-    } else {
-        once.take()
-    }
+/// `plexus chat --list`.
+fn list(ctx: &Context, history: &History) {
+    let saved = history.list();
+    let view: Vec<_> = saved.iter().map(Conversation::summary).collect();
+    output::print(ctx, &view, || match saved.is_empty() {
+        true => "No saved conversations.".to_owned(),
+        false => saved.iter().map(|c| format!("{c}\n")).collect(),
+    });
 }
 
+/// The conversation's turns, typed at the prompt or `--message` once.
 async fn chat(
     ctx: &Context,
     args: &ChatArgs,
     session: &Session,
     history: &History,
+    mut convo: Conversation,
 ) -> anyhow::Result<()> {
-    let mut convo = open_conversation(args, session, history).await?;
     let provider = session.provider(&convo.provider).await?.with_context(|| {
         format!(
             "provider {} of this conversation no longer serves privately",
@@ -143,36 +108,39 @@ async fn chat(
             session.credits()
         );
     }
-    let stdin = std::io::stdin();
-    let mut lines = stdin.lock().lines();
+    let mut lines = std::io::stdin().lock().lines();
     let mut once = args.message.clone();
-    while let Some(text) = next_message(interactive, &mut lines, &mut once) {
-        let text = text.trim().to_owned();
-        if text.is_empty() {
-            continue;
-        }
-        if text == "/quit" || text == "/exit" {
-            break;
-        }
-        convo.messages.push(Message::user(text));
-        let body = chat_body(&convo.model, &convo.messages, args.max_tokens);
-        let answer = match session
-            .send(&provider, "/v1/chat/completions", body, true)
-            .await?
-        {
-            Answer::Streamed(s) => s,
-            Answer::Whole(_) => bail!("expected a streamed answer"),
+    let echo = !ctx.json;
+    loop {
+        // The next message: a line typed at the prompt, or `--message` once.
+        let next = match interactive {
+            true => {
+                eprint!("> ");
+                let _ = std::io::stderr().flush();
+                lines.next().and_then(Result::ok)
+            }
+            false => once.take(),
         };
-        if answer.head.status != 200 {
-            convo.messages.pop();
-            bail!(
-                "the provider refused: HTTP {}: {}",
-                answer.head.status,
-                String::from_utf8_lossy(&answer.head.body)
-            );
+        let Some(text) = next.map(|t| t.trim().to_owned()) else {
+            return Ok(());
+        };
+        match text.as_str() {
+            "" => continue,
+            "/quit" | "/exit" => return Ok(()),
+            _ => {}
         }
-        let reply = print_stream(answer.body, !ctx.json).await?;
-        convo.messages.push(Message::assistant(reply.clone()));
+        let mut out = std::io::stdout();
+        let print = |delta: &str| {
+            if echo {
+                print!("{delta}");
+                let _ = out.flush();
+            }
+        };
+        let turn = session.chat_turn(&provider, &mut convo, text, args.max_tokens, print);
+        let reply = turn.await?;
+        if echo {
+            println!();
+        }
         history.save(&convo)?;
         if ctx.json {
             println!(
@@ -181,27 +149,4 @@ async fn chat(
             );
         }
     }
-    Ok(())
-}
-
-/// Print the streamed SSE answer as it arrives; return its text.
-async fn print_stream(
-    body: futures::stream::BoxStream<
-        'static,
-        Result<Vec<u8>, plexus_client::private::PrivateError>,
-    >,
-    echo: bool,
-) -> anyhow::Result<String> {
-    let mut out = std::io::stdout();
-    let read = read_stream(body, |delta| {
-        if echo {
-            print!("{delta}");
-            let _ = out.flush();
-        }
-    })
-    .await?;
-    if echo {
-        println!();
-    }
-    Ok(read.text)
 }

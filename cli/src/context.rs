@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
+use plexus_serve::settings::Layered;
+use plexus_types::Netuid;
 
 /// The node API a fresh `plexus node` serves.
 pub(crate) const DEFAULT_NODE_URL: &str = "http://127.0.0.1:7070";
@@ -27,14 +29,27 @@ impl Context {
         }
     }
 
-    /// This context with the node a service's configuration file names, unless
-    /// `--node` or `PLEXUS_NODE` named one.
-    pub(crate) fn with_node(&self, from_file: Option<&str>) -> Self {
+    /// A service's effective settings, with this context on the node its file names
+    /// (unless `--node` or `PLEXUS_NODE` named one); `None` once `--print-config`
+    /// printed them.
+    pub(crate) fn service<S>(
+        &self,
+        flags: &Layered<S>,
+        node: impl Fn(&S) -> Option<&str>,
+    ) -> anyhow::Result<Option<(S, Self)>>
+    where
+        S: serde::Serialize + serde::de::DeserializeOwned + Default + clap::FromArgMatches,
+    {
+        let settings = flags.resolve()?;
+        if let Some(text) = flags.to_print(&settings)? {
+            println!("{text}");
+            return Ok(None);
+        }
         let mut ctx = self.clone();
-        if let (false, Some(url)) = (self.node_given, from_file) {
+        if let (false, Some(url)) = (self.node_given, node(&settings)) {
             ctx.node_url = url.to_owned();
         }
-        ctx
+        Ok(Some((settings, ctx)))
     }
 
     /// The wallet root folder.
@@ -79,6 +94,21 @@ impl Context {
         Ok((wallet, password, coldkey))
     }
 
+    /// The coldkey and hotkey `hotkey` of wallet `name`, unlocked with its password.
+    pub(crate) fn hotkey(
+        &self,
+        name: &str,
+        hotkey: &str,
+    ) -> anyhow::Result<(plexus_types::Keypair, plexus_types::Keypair)> {
+        let (wallet, password, coldkey) = self.unlock(name)?;
+        let hotkey = wallet.unlock_hotkey(hotkey, &password).with_context(|| {
+            format!(
+                "wallet '{name}' has no hotkey '{hotkey}': create one with `plexus wallet create --name {name} --hotkey {hotkey}`"
+            )
+        })?;
+        Ok((coldkey, hotkey))
+    }
+
     /// The coldkey of wallet `name`, unlocked with its password.
     pub(crate) fn coldkey(&self, name: &str) -> anyhow::Result<plexus_types::Keypair> {
         Ok(self.unlock(name)?.2)
@@ -99,12 +129,8 @@ impl Context {
     ) -> anyhow::Result<PathBuf> {
         let dir = match explicit {
             Some(dir) => dir.clone(),
-            None => match std::env::var_os("PLEXUS_HOME") {
-                Some(home) => PathBuf::from(home).join(kind),
-                None => plexus_wallet::default_root()
-                    .and_then(|w| w.parent().map(|p| p.join(kind)))
-                    .context("no home folder found: pass --data-dir DIR")?,
-            },
+            None => plexus_wallet::state_dir(kind)
+                .context("no home folder found: pass --data-dir DIR")?,
         };
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -112,12 +138,7 @@ impl Context {
     }
 }
 
-/// Write `value` as JSON to `path` atomically (a crash leaves the old file or the new
-/// one), readable only by this user.
-pub(crate) fn write_json(
-    path: &std::path::Path,
-    value: &impl serde::Serialize,
-) -> anyhow::Result<()> {
-    plexus_wallet::write_private(path, &serde_json::to_vec_pretty(value)?)
-        .with_context(|| format!("cannot write {}", path.display()))
+/// The subnet a service was configured for, or an error saying how to set it.
+pub(crate) fn required_netuid(netuid: Option<Netuid>) -> anyhow::Result<Netuid> {
+    netuid.context("no subnet given: pass --netuid N or set `netuid` in the --config file")
 }

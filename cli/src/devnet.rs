@@ -7,14 +7,12 @@ use std::{path::PathBuf, time::Instant};
 
 use anyhow::Context as _;
 use clap::Args;
-use plexus_devnet::{Config, DEVNET_PASSWORD, Devnet, Ready, url};
+use plexus_devnet::{Config, Devnet, Ready};
 use serde_json::json;
 
-use crate::{
-    context::{Context, write_json},
-    node::shutdown_signal,
-    output,
-};
+use plexus_serve::shutdown_signal;
+
+use crate::{context::Context, output};
 
 /// Flags of `plexus devnet`.
 #[derive(Debug, Args)]
@@ -40,31 +38,17 @@ pub(crate) async fn run(ctx: &Context, args: &DevnetArgs) -> anyhow::Result<()> 
     let dir = dir
         .canonicalize()
         .with_context(|| format!("cannot resolve {}", dir.display()))?;
-    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("plexus"));
-    let models = plexus_inference::models::models_dir();
-    let (port_base, threads) = (args.port_base, args.threads);
     let mut devnet = Devnet::new(Config {
         dir: dir.clone(),
-        port_base,
-        threads,
-        exe,
-        models,
+        port_base: args.port_base,
+        threads: args.threads,
+        exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("plexus")),
+        models: plexus_inference::models::models_dir(),
     })?;
     let started = Instant::now();
-    let result: anyhow::Result<()> = async {
-        let up = tokio::select! {
-            r = devnet.start() => Some(r?),
-            () = shutdown_signal() => None,
-        };
-        let Some(ready) = up else { return Ok(()) };
-        announce(ctx, args, devnet.config(), &ready, started)?;
-        tokio::select! {
-            () = shutdown_signal() => Ok(()),
-            e = devnet.watch() => Err(e.into()),
-        }
-    }
-    .await;
-    for name in devnet.stop().await {
+    let announce = |config: &Config, ready: &Ready| announce(ctx, args, config, ready, started);
+    let (result, killed) = devnet.run(shutdown_signal, announce).await;
+    for name in killed {
         eprintln!("the {name} did not stop within 10 s; killed");
     }
     result?;
@@ -82,39 +66,12 @@ fn announce(
 ) -> anyhow::Result<()> {
     let json = ready.to_json();
     if let Some(path) = &args.ready_file {
-        write_json(path, &json)?;
+        // Atomically (a crash leaves the old file or the new one), for this user only.
+        plexus_wallet::write_private(path, &serde_json::to_vec_pretty(&json)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     let secs = started.elapsed().as_secs_f64();
-    let dir = &config.dir;
-    output::print(
-        ctx,
-        &json!({"ready": json, "seconds": secs, "netuid": ready.netuid, "dir": dir}),
-        || {
-            let p = ready.ports;
-            let dir = dir.display();
-            format!(
-                "Plexus devnet up in {secs:.1} s (state in {dir}, logs in {dir}/logs):\n\
-         \x20 node       {node}/v1   (web app at {node}/, OpenAPI at /openapi.json)\n\
-         \x20 provider   {provider}/v1   (plain OpenAI API, for its operator)\n\
-         \x20 relay      {relay}\n\
-         \x20 proxy      {proxy}/v1   (OpenAI API over the private path, funded)\n\
-         \x20 subnet     {netuid} (inference), validator and issuer on hotkey devnet/validator\n\n\
-         Try, in another terminal:\n\
-         \x20 export PLEXUS_HOME={dir} PLEXUS_WALLETS={dir}/wallets PLEXUS_NODE={node} PLEXUS_RELAY={relay} PLEXUS_PASSWORD={DEVNET_PASSWORD} PLEXUS_MODELS={models}\n\
-         \x20 plexus chat --name user                 # a private chat, history encrypted on this machine\n\
-         \x20 plexus credits balance --name user\n\
-         \x20 plexus subnet show {netuid}                   # the validator's scores become incentive\n\
-         \x20 curl {proxy}/v1/chat/completions -H 'content-type: application/json' \\\n\
-         \x20      -d '{{\"model\":\"SmolLM2-135M-Instruct\",\"messages\":[{{\"role\":\"user\",\"content\":\"Hi!\"}}]}}'\n\n\
-         Stop with Ctrl-C; `plexus devnet` again resumes.",
-                node = url(p.api),
-                provider = url(p.provider),
-                relay = url(p.relay),
-                proxy = url(p.proxy),
-                netuid = ready.netuid,
-                models = config.models.display(),
-            )
-        },
-    );
+    let value = json!({"ready": json, "seconds": secs, "netuid": ready.netuid, "dir": config.dir});
+    output::print(ctx, &value, || ready.text(config, secs));
     Ok(())
 }

@@ -1,12 +1,12 @@
 //! The plexus binary: flags, configuration files, prompts and printing over the libraries.
 //!
-//! Owns argument parsing, the services' configuration files (`config`), password
-//! prompts and human or JSON output. The work is the libraries': it may depend on
+//! Owns argument parsing, password prompts and human or JSON output. The work is the
+//! libraries', the services' settings too (each service library's `settings`, layered
+//! over a `--config` file by `plexus_serve::settings`): it may depend on
 //! `plexus-provider` and `plexus-validator` only to start their services.
 
 mod chain;
 mod chat;
-mod config;
 mod context;
 mod credits;
 mod data;
@@ -92,7 +92,7 @@ fn main() -> ExitCode {
     let ctx = Context::new(cli.node, cli.wallets, cli.json);
     let result = match cli.command {
         // The node runs on commonware's runtime, which it starts itself.
-        Command::Node(args) => node::run(&ctx, args),
+        Command::Node(args) => node::run(&ctx, &args),
         command => runtime().and_then(|runtime| runtime.block_on(dispatch(&ctx, command))),
     };
     match result {
@@ -107,11 +107,9 @@ fn main() -> ExitCode {
 /// The process's one async runtime (every command but `node`, whose consensus engine
 /// brings its own).
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| anyhow::Error::new(e).context("cannot start the async runtime"))
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    let built = builder.worker_threads(2).enable_all().build();
+    built.map_err(|e| anyhow::Error::new(e).context("cannot start the async runtime"))
 }
 
 async fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<()> {
@@ -124,15 +122,33 @@ async fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Devnet(args) => devnet::run(ctx, &args).await,
         // Started by `main` before any runtime exists.
         Command::Node(_) => anyhow::bail!("`plexus node` cannot start inside a running runtime"),
-        Command::Provider(args) => provider::run(ctx, *args).await,
-        Command::Relay(args) => relay::run(ctx, args).await,
-        Command::Issuer(args) => issuer::run(ctx, args).await,
-        Command::Chat(args) => chat::run(ctx, args).await,
-        Command::Proxy(args) => proxy::run(ctx, args).await,
+        Command::Provider(args) => provider::run(ctx, &args).await,
+        Command::Relay(args) => relay::run(ctx, &args).await,
+        Command::Issuer(args) => issuer::run(ctx, &args).await,
+        Command::Chat(args) => chat::run(ctx, &args).await,
+        Command::Proxy(args) => proxy::run(ctx, &args).await,
         Command::Credits(cmd) => credits::run(ctx, cmd).await,
         Command::Validator(args) => validator::run(ctx, &args).await,
         Command::Sim(cmd) => sim::run(ctx, cmd),
     }
+}
+
+/// Logs on stderr for the services, filtered by `PLEXUS_LOG`.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PLEXUS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,plexus=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+/// A service's listen address could not be bound: say which flag picks another.
+fn cannot_listen(addr: std::net::SocketAddr, source: std::io::Error) -> anyhow::Error {
+    anyhow::Error::new(source).context(format!(
+        "cannot listen on {addr}: pass --listen 127.0.0.1:PORT"
+    ))
 }
 
 #[cfg(test)]

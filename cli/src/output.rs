@@ -33,26 +33,3 @@ pub(crate) fn error(ctx: &Context, error: &anyhow::Error) {
         eprintln!("  caused by: {cause}");
     }
 }
-
-/// A fixed-width text table.
-pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
-    for row in rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let line = |cells: Vec<String>| {
-        cells
-            .iter()
-            .zip(&widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_string()
-    };
-    let mut out = vec![line(headers.iter().map(ToString::to_string).collect())];
-    out.extend(rows.iter().map(|row| line(row.clone())));
-    out.join("\n")
-}

@@ -4,12 +4,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use clap::Subcommand;
-use plexus_types::{AccountId, Payload, format_plx};
-use plexus_wallet::{Mnemonic, Wallet, WordCount, list_wallets};
+use plexus_types::{AccountId, Payload, format_plx, parse_plx_arg};
+use plexus_wallet::{Created, Mnemonic, Wallet, WordCount, list_wallets};
 use serde_json::json;
 
 use crate::{
-    chain::{self, Amount, FeeArg},
+    chain::{self, FeeArg},
     context::Context,
     output,
 };
@@ -68,8 +68,8 @@ pub(crate) enum WalletCommand {
         #[arg(long)]
         to: AccountId,
         /// Amount in PLX, e.g. `1.5`.
-        #[arg(long)]
-        amount: Amount,
+        #[arg(long, value_parser = parse_plx_arg)]
+        amount: u64,
         #[command(flatten)]
         fee: FeeArg,
     },
@@ -79,8 +79,8 @@ pub(crate) enum WalletCommand {
         #[arg(long, default_value = "default")]
         name: String,
         /// Amount in PLX.
-        #[arg(long, default_value = "1000")]
-        amount: Amount,
+        #[arg(long, default_value = "1000", value_parser = parse_plx_arg)]
+        amount: u64,
     },
 }
 
@@ -92,17 +92,32 @@ pub(crate) async fn run(ctx: &Context, cmd: WalletCommand) -> anyhow::Result<()>
             hotkey,
             words,
             overwrite,
-        } => create(ctx, &root, name, hotkey, words, overwrite).await,
+        } => create(ctx, &root, &name, hotkey, words, overwrite),
         WalletCommand::Regen {
             name,
             hotkey,
             mnemonic_file,
             overwrite,
-        } => {
-            let mnemonic = read_mnemonic(mnemonic_file.as_deref())?;
-            regen(ctx, &root, name, hotkey, &mnemonic, overwrite).await
+        } => regen(
+            ctx,
+            &root,
+            &name,
+            hotkey.as_deref(),
+            mnemonic_file.as_deref(),
+            overwrite,
+        ),
+        WalletCommand::List => {
+            let wallets = list_wallets(&root)?;
+            let value: Vec<_> = wallets.iter().map(|w| w.to_json()).collect();
+            output::print(ctx, &value, || match wallets.is_empty() {
+                true => format!(
+                    "No wallets in {}. Create one with `plexus wallet create --name NAME`.",
+                    root.display()
+                ),
+                false => wallets.iter().map(ToString::to_string).collect(),
+            });
+            Ok(())
         }
-        WalletCommand::List => list(ctx, &root),
         WalletCommand::Balance { name, address } => {
             let address = match address {
                 Some(address) => address,
@@ -110,20 +125,16 @@ pub(crate) async fn run(ctx: &Context, cmd: WalletCommand) -> anyhow::Result<()>
             };
             let client = ctx.client()?;
             let account = client.account(&address).await?;
-            let stakes = client.stakes(&address).await?;
-            let staked = stakes.total;
-            output::print(
-                ctx,
-                &json!({ "address": address, "balance": account.balance, "staked": staked, "nonce": account.nonce }),
-                || {
-                    format!(
-                        "{address}\n  free    {} PLX\n  staked  {} PLX\n  nonce   {}",
-                        format_plx(account.balance),
-                        format_plx(staked),
-                        account.nonce
-                    )
-                },
-            );
+            let staked = client.stakes(&address).await?.total;
+            let (balance, nonce) = (account.balance, account.nonce);
+            let value =
+                json!({ "address": address, "balance": balance, "staked": staked, "nonce": nonce });
+            let (free, staked) = (format_plx(balance), format_plx(staked));
+            output::print(ctx, &value, || {
+                format!(
+                    "{address}\n  free    {free} PLX\n  staked  {staked} PLX\n  nonce   {nonce}"
+                )
+            });
             Ok(())
         }
         WalletCommand::Transfer {
@@ -133,158 +144,19 @@ pub(crate) async fn run(ctx: &Context, cmd: WalletCommand) -> anyhow::Result<()>
             fee,
         } => {
             let key = ctx.coldkey(&name)?;
-            let receipt = chain::send(
-                ctx,
-                &key,
-                Payload::Transfer {
-                    to,
-                    amount: amount.0,
-                },
-                fee.fee,
-            )
-            .await?;
-            chain::print_receipt(
-                ctx,
-                &receipt,
-                &format!("Sent {} PLX to {to}", format_plx(amount.0)),
-            );
+            let receipt = chain::send(ctx, &key, Payload::Transfer { to, amount }, fee.fee).await?;
+            let what = format!("Sent {} PLX to {to}", format_plx(amount));
+            chain::print_receipt(ctx, &receipt, &what);
             Ok(())
         }
-        WalletCommand::Faucet { name, amount } => faucet(ctx, &root, name, amount).await,
+        WalletCommand::Faucet { name, amount } => faucet(ctx, &root, &name, amount).await,
     }
 }
 
-/// `plexus wallet create`.
-async fn create(
-    ctx: &Context,
-    root: &Path,
-    name: String,
-    hotkey: Option<String>,
-    words: u8,
-    overwrite: bool,
-) -> anyhow::Result<()> {
-    let words = WordCount::try_from(usize::from(words)).context("--words must be 12 or 24")?;
-    let existing = Wallet::open(root, &name).ok().filter(|_| !overwrite);
-    // Hotkeys share the coldkey's password: reuse it, checked by unlocking.
-    let (wallet, password, coldkey_words) = match existing {
-        Some(_) if hotkey.is_some() => {
-            let (wallet, password, _) = ctx.unlock(&name)?;
-            (wallet, password, None)
-        }
-        _ => {
-            let password = ctx.new_password(&format!("wallet '{name}'"))?;
-            let (wallet, mnemonic) = Wallet::create(root, &name, &password, words, overwrite)?;
-            (wallet, password, Some(mnemonic))
-        }
-    };
-    let mut hotkey_out = None;
-    if let Some(hotkey) = &hotkey {
-        let (address, mnemonic) = wallet.create_hotkey(hotkey, &password, words, overwrite)?;
-        hotkey_out = Some((hotkey.clone(), address, mnemonic));
-    }
-    print_created(ctx, &wallet, coldkey_words.as_ref(), hotkey_out.as_ref());
-    Ok(())
-}
-
-/// The mnemonic to restore: from `file` (`-`: standard input), else `PLEXUS_MNEMONIC`,
-/// else a hidden prompt.
-fn read_mnemonic(file: Option<&Path>) -> anyhow::Result<String> {
-    use std::io::Read as _;
-    /// A 24-word phrase is under 300 bytes; anything far larger is not one.
-    const MAX: u64 = 4096;
-    let mut text = String::new();
-    match file {
-        Some(path) if path.as_os_str() == "-" => {
-            std::io::stdin()
-                .take(MAX)
-                .read_to_string(&mut text)
-                .context("cannot read the mnemonic from standard input")?;
-        }
-        Some(path) => {
-            std::fs::File::open(path)
-                .and_then(|f| f.take(MAX).read_to_string(&mut text))
-                .with_context(|| format!("cannot read the mnemonic from {}", path.display()))?;
-        }
-        None => match std::env::var("PLEXUS_MNEMONIC") {
-            Ok(phrase) => text = phrase,
-            Err(_) => {
-                text = rpassword::prompt_password("Mnemonic (hidden): ").context(
-                    "cannot read the mnemonic from the terminal: use --mnemonic-file or PLEXUS_MNEMONIC",
-                )?;
-            }
-        },
-    }
-    Ok(text.trim().to_owned())
-}
-
-/// `plexus wallet regen`.
-async fn regen(
-    ctx: &Context,
-    root: &Path,
-    name: String,
-    hotkey: Option<String>,
-    mnemonic: &str,
-    overwrite: bool,
-) -> anyhow::Result<()> {
-    let mnemonic = Mnemonic::parse(mnemonic)?;
-    let (what, address) = match &hotkey {
-        None => {
-            let password = ctx.new_password(&format!("wallet '{name}'"))?;
-            let wallet =
-                Wallet::regen_coldkey(root, &name, &mnemonic.phrase(), &password, overwrite)?;
-            ("coldkey".to_string(), wallet.coldkey_address())
-        }
-        Some(hotkey) => {
-            let (wallet, password, _) = ctx.unlock(&name)?;
-            let address = wallet.regen_hotkey(hotkey, &mnemonic.phrase(), &password, overwrite)?;
-            (format!("hotkey '{hotkey}'"), address)
-        }
-    };
-    output::print(
-        ctx,
-        &json!({ "wallet": name, "key": what, "address": address }),
-        || format!("Restored {what} of wallet '{name}': {address}"),
-    );
-    Ok(())
-}
-
-/// `plexus wallet list`.
-fn list(ctx: &Context, root: &Path) -> anyhow::Result<()> {
-    let wallets = list_wallets(root)?;
-    let value: Vec<_> = wallets
-        .iter()
-        .map(|w| {
-            json!({
-                "name": w.name,
-                "coldkey": w.coldkey,
-                "hotkeys": w.hotkeys.iter().map(|(n, a)| json!({"name": n, "address": a})).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    output::print(ctx, &value, || {
-        if wallets.is_empty() {
-            return format!(
-                "No wallets in {}. Create one with `plexus wallet create --name NAME`.",
-                root.display()
-            );
-        }
-        let mut out = String::new();
-        for w in &wallets {
-            out.push_str(&format!("{}  coldkey {}\n", w.name, w.coldkey));
-            for (hotkey, address) in &w.hotkeys {
-                out.push_str(&format!("  └─ hotkey {hotkey}  {address}\n"));
-            }
-        }
-        out
-    });
-    Ok(())
-}
-
-/// `plexus wallet faucet`.
-async fn faucet(ctx: &Context, root: &Path, name: String, amount: Amount) -> anyhow::Result<()> {
-    let to = Wallet::open(root, &name)?.coldkey_address();
-    let client = ctx.client()?;
-    let config = client.chain().await?;
+/// `plexus wallet faucet`: development chains only.
+async fn faucet(ctx: &Context, root: &Path, name: &str, amount: u64) -> anyhow::Result<()> {
+    let to = Wallet::open(root, name)?.coldkey_address();
+    let config = ctx.client()?.chain().await?;
     let faucet = plexus_ledger::genesis::dev_faucet();
     if config.params.faucet != Some(faucet.account()) {
         bail!(
@@ -292,62 +164,95 @@ async fn faucet(ctx: &Context, root: &Path, name: String, amount: Amount) -> any
              ask someone with funds to `plexus wallet transfer` to {to}"
         );
     }
-    let receipt = chain::send(
-        ctx,
-        &faucet,
-        Payload::Transfer {
-            to,
-            amount: amount.0,
-        },
-        None,
-    )
-    .await?;
-    chain::print_receipt(
-        ctx,
-        &receipt,
-        &format!(
-            "Faucet sent {} PLX to wallet '{name}' ({to})",
-            format_plx(amount.0)
-        ),
+    let receipt = chain::send(ctx, &faucet, Payload::Transfer { to, amount }, None).await?;
+    let what = format!(
+        "Faucet sent {} PLX to wallet '{name}' ({to})",
+        format_plx(amount)
     );
+    chain::print_receipt(ctx, &receipt, &what);
     Ok(())
 }
 
-fn print_created(
+/// `plexus wallet regen`.
+fn regen(
     ctx: &Context,
-    wallet: &Wallet,
-    coldkey: Option<&Mnemonic>,
-    hotkey: Option<&(String, AccountId, Mnemonic)>,
-) {
-    let value = json!({
-        "wallet": wallet.name(),
-        "path": wallet.path(),
-        "coldkey": wallet.coldkey_address(),
-        "coldkey_mnemonic": coldkey.map(|m| m.phrase().to_string()),
-        "hotkey": hotkey.map(|(name, address, m)| json!({"name": name, "address": address, "mnemonic": m.phrase().to_string()})),
-    });
+    root: &Path,
+    name: &str,
+    hotkey: Option<&str>,
+    file: Option<&Path>,
+    overwrite: bool,
+) -> anyhow::Result<()> {
+    let mnemonic = Mnemonic::parse(&read_mnemonic(file)?)?;
+    let phrase = mnemonic.phrase();
+    let (what, address) = match hotkey {
+        None => {
+            let password = ctx.new_password(&format!("wallet '{name}'"))?;
+            let wallet = Wallet::regen_coldkey(root, name, &phrase, &password, overwrite)?;
+            ("coldkey".to_string(), wallet.coldkey_address())
+        }
+        Some(hotkey) => {
+            let (wallet, password, _) = ctx.unlock(name)?;
+            let address = wallet.regen_hotkey(hotkey, &phrase, &password, overwrite)?;
+            (format!("hotkey '{hotkey}'"), address)
+        }
+    };
+    let value = json!({ "wallet": name, "key": what, "address": address });
     output::print(ctx, &value, || {
-        let mut out = format!(
-            "Wallet '{}' in {}\n",
-            wallet.name(),
-            wallet.path().display()
-        );
-        if let Some(m) = coldkey {
-            out.push_str(&format!(
-                "  coldkey  {}\n  mnemonic (write it down; it is the only way to restore this key):\n    {}\n",
-                wallet.coldkey_address(),
-                m.phrase().as_str()
-            ));
-        }
-        if let Some((name, address, m)) = hotkey {
-            out.push_str(&format!(
-                "  hotkey '{name}'  {address}\n  hotkey mnemonic:\n    {}\n",
-                m.phrase().as_str()
-            ));
-        }
-        out.push_str("Next: `plexus wallet balance --name ");
-        out.push_str(wallet.name());
-        out.push('`');
-        out
+        format!("Restored {what} of wallet '{name}': {address}")
     });
+    Ok(())
+}
+
+/// `plexus wallet create`.
+fn create(
+    ctx: &Context,
+    root: &Path,
+    name: &str,
+    hotkey: Option<String>,
+    words: u8,
+    overwrite: bool,
+) -> anyhow::Result<()> {
+    let words = WordCount::try_from(usize::from(words)).context("--words must be 12 or 24")?;
+    let existing = Wallet::open(root, name).ok().filter(|_| !overwrite);
+    // Hotkeys share the coldkey's password: reuse it, checked by unlocking.
+    let (wallet, password, coldkey) = match existing {
+        Some(_) if hotkey.is_some() => {
+            let (wallet, password, _) = ctx.unlock(name)?;
+            (wallet, password, None)
+        }
+        _ => {
+            let password = ctx.new_password(&format!("wallet '{name}'"))?;
+            let (wallet, mnemonic) = Wallet::create(root, name, &password, words, overwrite)?;
+            (wallet, password, Some(mnemonic))
+        }
+    };
+    let hotkey = match hotkey {
+        Some(hotkey) => {
+            let (address, mnemonic) = wallet.create_hotkey(&hotkey, &password, words, overwrite)?;
+            Some((hotkey, address, mnemonic))
+        }
+        None => None,
+    };
+    let created = Created {
+        wallet: &wallet,
+        coldkey,
+        hotkey,
+    };
+    output::print(ctx, &created.to_json(), || created.to_string());
+    Ok(())
+}
+
+/// The mnemonic to restore: from `file` (`-`: standard input), else
+/// `PLEXUS_MNEMONIC`, else a hidden prompt.
+fn read_mnemonic(file: Option<&Path>) -> anyhow::Result<String> {
+    if let Some(path) = file {
+        return Ok(plexus_wallet::read_phrase(path)?);
+    }
+    let text = match std::env::var("PLEXUS_MNEMONIC") {
+        Ok(phrase) => phrase,
+        Err(_) => rpassword::prompt_password("Mnemonic (hidden): ").context(
+            "cannot read the mnemonic from the terminal: use --mnemonic-file or PLEXUS_MNEMONIC",
+        )?,
+    };
+    Ok(text.trim().to_owned())
 }

@@ -69,7 +69,7 @@ pub struct Client {
 }
 
 /// A transaction [`Client::send_tx`] saw finalized.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Sent {
     /// Its id.
     pub hash: Hash,

@@ -84,6 +84,26 @@ impl Weights {
         }
     }
 
+    /// Parse `uid:weight` pairs separated by commas, each weight either a u16
+    /// (0..=65535) or a fraction with a decimal point (`0.5`), e.g. `1:1.0,2:0.5`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut pairs = Vec::new();
+        for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (uid, weight) = pair
+                .split_once(':')
+                .ok_or_else(|| format!("`{pair}` is not uid:weight"))?;
+            let uid: u16 = uid
+                .trim()
+                .parse()
+                .map_err(|_| format!("`{uid}` is not a UID"))?;
+            pairs.push((uid, parse_weight(weight.trim())?));
+        }
+        if pairs.is_empty() {
+            return Err("no weights given; write e.g. 1:1.0,2:0.5".into());
+        }
+        Ok(Self::from_pairs(&pairs))
+    }
+
     fn check(&self) -> Result<(), WeightsError> {
         if self.uids.len() != self.weights.len() {
             return Err(WeightsError::Invalid("one weight per UID is needed"));
@@ -92,6 +112,30 @@ impl Weights {
             return Err(WeightsError::Invalid("no weights given"));
         }
         Ok(())
+    }
+}
+
+/// One weight: a u16, or a fraction within 0 and 1 written with a decimal point.
+fn parse_weight(weight: &str) -> Result<u16, String> {
+    if !weight.contains('.') {
+        return weight
+            .parse()
+            .map_err(|_| format!("`{weight}` is not a u16 weight"));
+    }
+    let x: f64 = weight
+        .parse()
+        .map_err(|_| format!("`{weight}` is not a number"))?;
+    if !(0.0..=1.0).contains(&x) {
+        return Err(format!("fraction `{weight}` must be within 0 and 1"));
+    }
+    // Client-side convenience only: the chain sees the u16.
+    Ok((x * 65535.0).floor() as u16)
+}
+
+impl std::str::FromStr for Weights {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::parse(text)
     }
 }
 
@@ -233,6 +277,29 @@ pub enum RevealProgress {
         /// The first block of the reveal epoch.
         reveal_from: u64,
     },
+}
+
+/// The progress line of a step: the commit's, or the chain's height while waiting.
+impl std::fmt::Display for RevealProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Committed {
+                height,
+                epoch,
+                reveal_from,
+            } => write!(
+                f,
+                "Committed weights in block {height} (epoch {epoch}); they are revealed once block {reveal_from} is finalized."
+            ),
+            Self::Waiting {
+                height,
+                reveal_from,
+            } => write!(
+                f,
+                "  waiting for the reveal window: block {height} of {reveal_from}  "
+            ),
+        }
+    }
 }
 
 impl Client {

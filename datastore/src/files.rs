@@ -3,7 +3,7 @@
 
 use futures::future::BoxFuture;
 use plexus_api::{DataFiles, DataFilesError, DatasetFormat, DatasetWanted};
-use plexus_types::data::SignedReport;
+use plexus_types::{data::SignedReport, error_chain};
 
 use crate::{DataStore, PublishedError, ReferenceError, StoreError, csv_as_parquet};
 
@@ -44,7 +44,7 @@ impl DataFiles for StoreFiles {
                         .map_err(|e| {
                             DataFilesError::Corrupt(format!(
                                 "the dataset cannot be written as Parquet: {}",
-                                chain(&e)
+                                error_chain(&e)
                             ))
                         })
                 }
@@ -84,18 +84,6 @@ async fn training_half(
         Err(e) => return Err(DataFilesError::Corrupt(e.to_string())),
     };
     store.training_half(&manifest).await.map_err(store_error)
-}
-
-/// An error and its causes on one line, `: `-separated.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut out = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
 }
 
 /// A store failure as API clients see it: what is missing or wrong, never the store's

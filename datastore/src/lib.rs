@@ -22,17 +22,23 @@
 //! set weights, publish the dataset and store the signed score report.
 //! [`task`] is a requester's preparation of a task ([`TaskFiles`]); [`submit`] is a
 //! contributor's commit and reveal of a submission ([`Contributor`]).
-//! With the `serve` feature (on by default), [`StoreFiles`] serves a store through a
+//! [`score_text`], [`created_text`] and [`DutyOutcome::text`] are their results as
+//! people read them. With the `serve` feature (on by default), [`StoreFiles`] serves a store through a
 //! node's API.
 //!
-//! Owns data-task storage, scoring, publishing and the data duties of contributors and
-//! validators. May not depend on an inference engine or on the node.
+//! Owns data-task storage, scoring, publishing, the data duties of contributors and
+//! validators, and the work behind the `plexus data` commands ([`generate`], the local
+//! input files and their errors, downloads, the reports' text). May not depend on an
+//! inference engine or on the node.
 
 mod convert;
 pub mod credibility;
+mod download;
 pub mod duty;
 #[cfg(feature = "serve")]
 mod files;
+pub mod generate;
+mod inputs;
 mod published;
 pub mod reference;
 mod store;
@@ -40,13 +46,16 @@ pub mod submit;
 pub mod task;
 #[cfg(test)]
 mod test_support;
+mod text;
 pub mod validate;
 
 pub use convert::{ConvertError, csv_as_parquet};
 pub use credibility::{BookError, BookFile, CredibilityBook};
+pub use download::{DownloadError, write_dataset};
 pub use duty::{DutyError, DutyReport, Submission, SubmissionReport, TaskInput, run_duty};
 #[cfg(feature = "serve")]
 pub use files::StoreFiles;
+pub use inputs::{InputError, read_input, schema_input, table_input};
 pub use published::{PublishedError, TaskReports};
 pub use reference::{
     PublicReference, PublicSplit, ReferenceError, ReferenceKind, public_split, split_for,
@@ -56,6 +65,7 @@ pub use submit::{
     Contributor, PendingSubmission, SubmissionFile, SubmitError, SubmitProgress, Submitted,
 };
 pub use task::{PreparedTask, TaskError, TaskFiles, TaskTerms};
+pub use text::{created_text, score_text};
 pub use validate::{
     DutyConfig, DutyMode, DutyOutcome, DutySent, ValidateError, ValidatorDuty, ValidatorFiles,
     schema_for,

@@ -49,20 +49,28 @@ pub struct PreparedTask {
     pub rows: u64,
 }
 
-/// A task's terms, as the requester asks for them.
+/// A task's terms, as the requester asks for them (with the `clap` feature, the
+/// flags of `plexus data task create`).
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct TaskTerms {
     /// The data subnet.
+    #[cfg_attr(feature = "clap", arg(long))]
     pub netuid: Netuid,
-    /// The bounty, base units.
+    /// Bounty in PLX (held in base units).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = plexus_types::parse_plx_arg))]
     pub bounty: Amount,
-    /// Blocks from now until the commit deadline (at least 1).
+    /// Blocks from now until the commit deadline.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 30))]
     pub commit_blocks: u64,
-    /// Blocks after the commit deadline until the reveal deadline (at least 1).
+    /// Blocks after the commit deadline until the reveal deadline.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 30))]
     pub reveal_blocks: u64,
     /// Fewest rows per submission (default: a quarter of the reference).
+    #[cfg_attr(feature = "clap", arg(long))]
     pub min_rows: Option<u64>,
     /// Most rows per submission (default: the reference's row count).
+    #[cfg_attr(feature = "clap", arg(long))]
     pub max_rows: Option<u64>,
 }
 

@@ -5,7 +5,8 @@
 //! its log under `DIR/logs/`), waiting for each to answer, the first-start setup
 //! (wallets, faucet funding, the inference subnet, stake and the validator permit)
 //! recorded in `DIR/devnet.json` and read back on a later start, the ready-file JSON
-//! ([`Ready::to_json`]), and stopping the children in reverse order, SIGTERM first.
+//! ([`Ready::to_json`]) and banner ([`Ready::text`]), and stopping the children in
+//! reverse order, SIGTERM first ([`Devnet::run`] does it all until a shutdown).
 //!
 //! It spawns processes and calls the `plexus` command line for the setup, so it may not
 //! depend on an engine or a server crate (node, api, inference, provider, relay, issuer,
@@ -110,6 +111,35 @@ impl Ready {
             "web": url(p.api),
             "faucet_mnemonic": self.faucet_mnemonic,
         })
+    }
+
+    /// What `plexus devnet` prints once up after `secs` seconds: where everything
+    /// is, and what to try.
+    pub fn text(&self, config: &Config, secs: f64) -> String {
+        let p = self.ports;
+        let dir = config.dir.display();
+        format!(
+            "Plexus devnet up in {secs:.1} s (state in {dir}, logs in {dir}/logs):\n\
+         \x20 node       {node}/v1   (web app at {node}/, OpenAPI at /openapi.json)\n\
+         \x20 provider   {provider}/v1   (plain OpenAI API, for its operator)\n\
+         \x20 relay      {relay}\n\
+         \x20 proxy      {proxy}/v1   (OpenAI API over the private path, funded)\n\
+         \x20 subnet     {netuid} (inference), validator and issuer on hotkey devnet/validator\n\n\
+         Try, in another terminal:\n\
+         \x20 export PLEXUS_HOME={dir} PLEXUS_WALLETS={dir}/wallets PLEXUS_NODE={node} PLEXUS_RELAY={relay} PLEXUS_PASSWORD={DEVNET_PASSWORD} PLEXUS_MODELS={models}\n\
+         \x20 plexus chat --name user                 # a private chat, history encrypted on this machine\n\
+         \x20 plexus credits balance --name user\n\
+         \x20 plexus subnet show {netuid}                   # the validator's scores become incentive\n\
+         \x20 curl {proxy}/v1/chat/completions -H 'content-type: application/json' \\\n\
+         \x20      -d '{{\"model\":\"SmolLM2-135M-Instruct\",\"messages\":[{{\"role\":\"user\",\"content\":\"Hi!\"}}]}}'\n\n\
+         Stop with Ctrl-C; `plexus devnet` again resumes.",
+            node = url(p.api),
+            provider = url(p.provider),
+            relay = url(p.relay),
+            proxy = url(p.proxy),
+            netuid = self.netuid,
+            models = config.models.display(),
+        )
     }
 }
 
@@ -309,6 +339,34 @@ impl Devnet {
             }
         }
         killed
+    }
+
+    /// Start, hand the devnet to `ready` once every component answers, then run until
+    /// `shutdown()` resolves or a child exits on its own. The children are stopped in
+    /// every case; the names of those that had to be killed come back with the outcome.
+    pub async fn run<E, F>(
+        &mut self,
+        shutdown: impl Fn() -> F,
+        ready: impl FnOnce(&Config, &Ready) -> Result<(), E>,
+    ) -> (Result<(), E>, Vec<&'static str>)
+    where
+        E: From<DevnetError>,
+        F: std::future::Future<Output = ()>,
+    {
+        let result = async {
+            let up = tokio::select! {
+                r = self.start() => Some(r?),
+                () = shutdown() => None,
+            };
+            let Some(up) = up else { return Ok(()) };
+            ready(&self.config, &up)?;
+            tokio::select! {
+                () = shutdown() => Ok(()),
+                e = self.watch() => Err(e.into()),
+            }
+        }
+        .await;
+        (result, self.stop().await)
     }
 
     /// Start everything, set up on first start; returns once every component answers.

@@ -228,6 +228,25 @@ pub fn weights_hash(path: &Path) -> Result<Hash, EngineError> {
     Ok(Hash(*hasher.finalize().as_bytes()))
 }
 
+/// The chat model `spec` names (default: the installed one), its weights hash, and
+/// the model loaded with `threads` threads: what a validator re-executes answers with.
+pub fn load_declared(
+    spec: Option<&str>,
+    threads: u32,
+) -> Result<(PathBuf, Hash, crate::LlamaEngine), EngineError> {
+    let path = match spec {
+        Some(spec) => locate_gguf(spec)?,
+        None => default_chat_model(),
+    };
+    let hash = weights_hash(&path)?;
+    let config = crate::LlamaConfig {
+        threads: threads.max(1),
+        ..crate::LlamaConfig::default()
+    };
+    let engine = crate::LlamaEngine::load(&path, config)?;
+    Ok((path, hash, engine))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

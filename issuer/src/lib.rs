@@ -20,11 +20,13 @@
 //! BHTTP content is `POST /v1/issue` with the JSON request.
 //!
 //! Owns the issuer's server half: its keys, its record of used deposits and the
-//! [`service`] that registers and serves it (buyers use `plexus-session`). May not
+//! [`service`] that registers and serves it, with its [`settings`] (`--config` keys
+//! and, with the `clap` feature, flags); buyers use `plexus-session`. May not
 //! depend on the node, an engine or the client half of the private path.
 
 pub mod limit;
 pub mod service;
+pub mod settings;
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -60,6 +62,7 @@ pub use plexus_types::credits::{
     ISSUANCE_BATCH, ISSUE_PATH, IssuanceRequest, IssuanceResponse, MAX_TOKENS_PER_ISSUANCE,
 };
 pub use service::{IssuerService, ServiceConfig, ServiceError};
+pub use settings::IssuerSettings;
 
 /// Deposits served whole by an issuer before batches: request hash ‖ JSON answer.
 const ISSUED: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("issued");

@@ -28,14 +28,16 @@
 //! # }
 //! ```
 //!
-//! Owns consensus (only `engine` imports commonware), the mempool, the finalizer and
-//! [`serve_api`]. May not depend on services (provider, relay, issuer, validator) or
-//! engines.
+//! Owns consensus (only `engine` imports commonware), the mempool, the finalizer,
+//! [`serve_api`] and the node's [`settings`] (`--config` keys and, with the `clap`
+//! feature, flags). May not depend on services (provider, relay, issuer, validator)
+//! or engines.
 
 mod api;
 pub mod chain;
 pub mod engine;
 pub mod mempool;
+pub mod settings;
 
 use std::{
     fs,
@@ -61,6 +63,7 @@ pub use engine::{run_blocking, start};
 pub use mempool::{Mempool, MempoolConfig, MempoolError};
 /// A snapshot of the node's progress: the API's wire type, produced here directly.
 pub use plexus_api::NodeStatus;
+pub use settings::NodeSettings;
 
 /// The p2p port a node listens on when neither the genesis nor the caller names one.
 pub const DEFAULT_P2P_PORT: u16 = 30_300;

@@ -3,7 +3,10 @@
 //! Owns the provider's serving path: the OpenAI routes over any engine, the private
 //! gateway (OHTTP, credit tokens) and its crash-safe spent-token store ([`spent`], on
 //! redb). May not depend on the node, its consensus or the chain's state database: it
-//! reads and writes the chain only through `plexus-client`.
+//! reads and writes the chain only through `plexus-client`. Its [`settings`] are the
+//! `plexus provider` settings (one struct: `--config` keys and, with the `clap`
+//! feature, flags) and what starts a provider from them: its engines and its
+//! [`ServiceConfig`].
 //!
 //! [`router`] wraps any [`Engine`] (and optionally an [`Embedder`]) in
 //! `GET /v1/models`, `POST /v1/chat/completions`, `POST /v1/completions`,
@@ -24,6 +27,7 @@ pub mod openai;
 pub mod private;
 mod server;
 pub mod service;
+pub mod settings;
 pub mod spent;
 
 use std::time::Duration;
@@ -33,6 +37,7 @@ pub use error::ProviderError;
 pub use plexus_inference::{Embedder, Engine};
 pub use server::{ENGINE_HEADER, Provider, WEIGHTS_HASH_HEADER, keyed_router, router};
 pub use service::{ApiAccess, OnChain, ProviderService, ServiceConfig, ServiceError};
+pub use settings::ProviderSettings;
 
 /// How the provider serves.
 #[derive(Debug, Clone)]

@@ -36,7 +36,8 @@
 //! last good listing. [`RelayService`] is a whole relay process: bind, refresh from
 //! the chain's providers and issuers, serve.
 //!
-//! Owns the relay's forwarding, rate limits, gateway directory and [`RelayService`].
+//! Owns the relay's forwarding, rate limits, gateway directory, [`RelayService`] and
+//! its [`settings`] (`--config` keys and, with the `clap` feature, flags).
 //! May not depend on the node, an engine or the ledger: it reads the chain through
 //! `plexus-client`.
 
@@ -47,6 +48,7 @@ pub mod limiter;
 mod metrics;
 mod server;
 pub mod service;
+pub mod settings;
 pub mod source;
 mod upstream;
 /// The JSON the relay answers with besides errors (shared with clients).
@@ -59,6 +61,7 @@ pub use error::RelayError;
 pub use limiter::RateConfig;
 pub use server::{Relay, default_limits, router, serve, serve_with_origins, serve_within};
 pub use service::{RelayService, ServiceConfig, ServiceError};
+pub use settings::RelaySettings;
 pub use source::{
     ChainTargets, IssuerTargets, RefreshReport, Refresher, SourceError, TargetSource,
 };

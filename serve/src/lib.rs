@@ -21,8 +21,16 @@
 //!
 //! On shutdown the loop stops accepting, runs the caller's hook (to end long-lived
 //! streams), lets requests in flight finish and returns once every connection closed.
+//!
+//! The other plumbing every service shares lives here too: [`settings`] (one settings
+//! struct per service, layered defaults < `--config` TOML file < environment < flags)
+//! and [`shutdown_signal`].
+//!
+//! Owns the service plumbing. May not depend on the node, an engine or any service
+//! crate: services depend on it.
 
 mod body;
+pub mod settings;
 mod table;
 
 use std::{
@@ -233,4 +241,26 @@ async fn accept_failed(error: &io::Error) {
     }
     tracing::warn!(%error, "serve: accepting a connection failed; pausing for a second");
     tokio::time::sleep(Duration::from_secs(1)).await;
+}
+
+/// Resolves on SIGINT or SIGTERM: the shutdown signal of every service process.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
 }

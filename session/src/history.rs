@@ -74,6 +74,19 @@ impl Conversation {
             .map(|m| m.content.chars().take(chars).collect())
             .unwrap_or_default()
     }
+
+    /// The listing's entry: id, model, turns and the start of the first message.
+    pub fn summary(&self) -> serde_json::Value {
+        let first = self.messages.first().map(|_| self.title(60));
+        serde_json::json!({"id": self.id, "model": self.model, "turns": self.turns(), "first": first})
+    }
+}
+
+/// The listing's line: id, turns and the start of the first message.
+impl std::fmt::Display for Conversation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}  {} turns  {}", self.id, self.turns(), self.title(60))
+    }
 }
 
 /// A wallet's saved conversations.

@@ -58,11 +58,15 @@ const ISSUANCE_TIMEOUT: Duration = Duration::from_secs(60);
 /// buyers; this policy decides what is enough. The defaults refuse nothing, so a new
 /// network can bootstrap; a wallet raises them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 #[serde(default, deny_unknown_fields)]
 pub struct KeyPolicy {
-    /// Refuse a key published fewer than this many blocks ago.
+    /// Refuse an issuer key published fewer than this many blocks ago (a new key can
+    /// single out its first buyers).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0))]
     pub min_key_age_blocks: u64,
-    /// Refuse a key fewer than this many distinct coldkeys bought on.
+    /// Refuse an issuer key fewer than this many distinct wallets bought on.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0))]
     pub min_key_buyers: u64,
 }
 

@@ -11,7 +11,9 @@
 //!   ([`plexus_types::credits::credits_for`], the one pricing rule) and send;
 //! - [`chat`]: the one chat request body users and validators send, and reading a
 //!   streamed answer;
-//! - [`history`]: conversations kept on this device only, sealed;
+//! - [`history`]: conversations kept on this device only, sealed, and [`turn`]: one
+//!   turn of one sent and kept;
+//! - [`wallet`]: a wallet's store, trusted chain, balance and refunds;
 //! - `proxy` (feature `proxy`): an OpenAI-compatible API that sends every request
 //!   privately.
 //!
@@ -27,6 +29,13 @@ pub mod providers;
 pub mod proxy;
 pub mod sealed;
 mod session;
+#[cfg(feature = "proxy")]
+pub mod settings;
 pub mod store;
+pub mod turn;
+pub mod wallet;
 
 pub use session::{Answer, DIRECTORY_TTL, PAYMENT_TRIES, REQUEST_TIMEOUT, SendError, Session};
+
+/// The relay a fresh `plexus relay` (and `plexus devnet`) serves.
+pub const DEFAULT_RELAY_URL: &str = "http://127.0.0.1:7080";

@@ -127,6 +127,49 @@ pub fn parse_plx(text: &str) -> Option<Amount> {
     whole.checked_mul(PLX)?.checked_add(frac)
 }
 
+/// An error and its causes on one line, `: `-separated (for a message that must fit
+/// one line: an API answer, a log line, a report).
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// [`parse_plx`] for a command-line flag: the amount, or what is wrong with `text`.
+pub fn parse_plx_arg(text: &str) -> Result<Amount, String> {
+    parse_plx(text).ok_or_else(|| {
+        format!("`{text}` is not a PLX amount: use digits with at most 9 decimals, e.g. 1.5")
+    })
+}
+
+/// A fixed-width text table: `headers`, then one line per row, columns two spaces
+/// apart (how the `plexus` binary prints lists).
+pub fn text_table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let cells: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        cells.join("  ").trim_end().to_string()
+    };
+    let headers: Vec<String> = headers.iter().map(ToString::to_string).collect();
+    let mut out = vec![line(&headers)];
+    out.extend(rows.iter().map(|row| line(row)));
+    out.join("\n")
+}
+
 /// Serde helper: a list of byte strings as hex strings.
 pub mod hex_list {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};

@@ -152,6 +152,43 @@ impl Hyperparams {
             ..Self::default()
         }
     }
+
+    /// These hyperparameters with `changes` applied, each `KEY=VALUE` (the value as
+    /// JSON, else as a string), e.g. `tempo=20` or `commit_reveal=false`.
+    pub fn with_changes(&self, changes: &[String]) -> Result<Self, String> {
+        let mut value = serde_json::to_value(self).map_err(|e| e.to_string())?;
+        let object = value
+            .as_object_mut()
+            .ok_or("hyperparameters are an object")?;
+        for change in changes {
+            let (k, v) = change
+                .split_once('=')
+                .ok_or_else(|| format!("`{change}` is not KEY=VALUE"))?;
+            if !object.contains_key(k) {
+                let known: Vec<&str> = object.keys().map(String::as_str).collect();
+                return Err(format!(
+                    "unknown hyperparameter `{k}`; known: {}",
+                    known.join(", ")
+                ));
+            }
+            let parsed = serde_json::from_str(v).unwrap_or_else(|_| serde_json::json!(v));
+            object.insert(k.to_string(), parsed);
+        }
+        serde_json::from_value(value)
+            .map_err(|e| format!("the new hyperparameters are invalid: {e}"))
+    }
+}
+
+/// One `key value` line per hyperparameter.
+impl std::fmt::Display for Hyperparams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = serde_json::to_value(self).map_err(|_| std::fmt::Error)?;
+        let lines: Vec<String> = value
+            .as_object()
+            .map(|o| o.iter().map(|(k, v)| format!("{k:<22} {v}")).collect())
+            .unwrap_or_default();
+        f.write_str(&lines.join("\n"))
+    }
 }
 
 impl Encode for Hyperparams {

@@ -21,9 +21,11 @@
 //! not have given zeroes that provider's weight for [`score::Policy::penalty_epochs`]
 //! epochs (proof of sampling).
 //!
-//! [`corpus`] (but for reading and writing corpus files), [`probe`], [`score`],
-//! [`verify`] and [`sim`] are free of I/O; [`service`] is the
-//! actor that runs the epoch loop against a node, through the private path.
+//! [`corpus`] (but for reading and writing corpus files), [`probe`], [`score`] and
+//! [`verify`] are free of I/O (`plexus-sim` runs them over
+//! a simulated subnet); [`service`] is the actor that runs the epoch loop against a
+//! node, through the private path, with its settings ([`service::ValidatorSettings`])
+//! and what it prints for its operator.
 //!
 //! Owns the validation of inference subnets. May not depend on an inference engine
 //! (the binary hands one in through [`service::Reexecutor`]) nor on the server halves
@@ -33,5 +35,4 @@ pub mod corpus;
 pub mod probe;
 pub mod score;
 pub mod service;
-pub mod sim;
 pub mod verify;

@@ -6,10 +6,11 @@ use std::time::Duration;
 pub use plexus_session::chat::{DEFAULT_MAX_TOKENS, Message, chat_body};
 
 /// A deterministic stream of bytes from a seed and a label (blake3 in keyed XOF mode).
-pub(crate) struct Draw(blake3::OutputReader);
+pub struct Draw(blake3::OutputReader);
 
 impl Draw {
-    pub(crate) fn new(seed: &[u8; 32], label: &str, parts: &[&[u8]]) -> Self {
+    /// The stream keyed by `seed` for `label` and `parts` (each length-prefixed).
+    pub fn new(seed: &[u8; 32], label: &str, parts: &[&[u8]]) -> Self {
         let mut h = blake3::Hasher::new_keyed(seed);
         h.update(label.as_bytes());
         for p in parts {
@@ -19,14 +20,15 @@ impl Draw {
         Self(h.finalize_xof())
     }
 
-    pub(crate) fn next_u64(&mut self) -> u64 {
+    /// The next eight bytes as a little-endian integer.
+    pub fn next_u64(&mut self) -> u64 {
         let mut b = [0u8; 8];
         self.0.fill(&mut b);
         u64::from_le_bytes(b)
     }
 
     /// Uniform in `0..n` (n > 0), by rejection so there is no modulo bias.
-    pub(crate) fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         let zone = u64::MAX - u64::MAX % n;
         loop {
             let x = self.next_u64();

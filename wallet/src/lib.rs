@@ -38,9 +38,6 @@
 //! # Keystore format
 //!
 //! Version 1 ([`KEYSTORE_VERSION`]), one JSON object, no other fields allowed, at most
-//!
-//! Owns keys, mnemonics, keystores and owner-only atomic files. May not depend on the
-//! chain client, storage or HTTP.
 //! [`MAX_KEYSTORE_BYTES`]:
 //!
 //! ```json
@@ -89,22 +86,42 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Owns keys, mnemonics, keystores, owner-only atomic files, where services keep their
+//! state beside the wallets ([`state_dir`]) and how wallets are reported ([`Created`]).
+//! May not depend on the chain client, storage or HTTP.
 
 mod error;
 mod fs;
 mod keystore;
 mod mnemonic;
+mod report;
 mod slip10;
 mod wallet;
 
 pub use error::WalletError;
 pub use keystore::{KEYSTORE_VERSION, KdfParams, MAX_KEYSTORE_BYTES};
 pub use mnemonic::{Mnemonic, WordCount};
+pub use report::Created;
 pub use slip10::{COIN_TYPE, DerivationPath, ExtendedKey, HARDENED, PLEXUS_PATH, derive_ed25519};
 pub use wallet::{
     COLDKEY_FILE, COLDKEYPUB_FILE, DEFAULT_ROOT_IN_HOME, HOTKEYS_DIR, MAX_NAME_LEN, Wallet,
-    WalletSummary, default_root, list_wallets,
+    WalletSummary, default_root, list_wallets, state_dir,
 };
+
+/// The mnemonic phrase in the file at `path` (`-`: standard input), trimmed. At most
+/// 4 KiB is read: a 24-word phrase is under 300 bytes, anything far larger is not one.
+pub fn read_phrase(path: &std::path::Path) -> Result<String, WalletError> {
+    use std::io::Read as _;
+    const MAX: u64 = 4096;
+    let mut text = String::new();
+    let read = match path.as_os_str() == "-" {
+        true => std::io::stdin().take(MAX).read_to_string(&mut text),
+        false => std::fs::File::open(path).and_then(|f| f.take(MAX).read_to_string(&mut text)),
+    };
+    read.map_err(|e| WalletError::io("read the mnemonic from", path, e))?;
+    Ok(text.trim().to_owned())
+}
 
 /// Write `contents` to `path` the way key files are written: parent folders created
 /// 0700, the file 0600, through a flushed temporary file and a rename, replacing any

@@ -49,6 +49,15 @@ pub fn default_root() -> Option<PathBuf> {
     std::env::home_dir().map(|home| home.join(DEFAULT_ROOT_IN_HOME))
 }
 
+/// Where a service keeps its state `kind` (e.g. `provider/plx1…`) beside the wallets:
+/// `$PLEXUS_HOME/<kind>`, else `~/.plexus/<kind>`; `None` without a home folder.
+pub fn state_dir(kind: &str) -> Option<PathBuf> {
+    match std::env::var_os("PLEXUS_HOME") {
+        Some(home) => Some(PathBuf::from(home).join(kind)),
+        None => default_root().and_then(|w| w.parent().map(|p| p.join(kind))),
+    }
+}
+
 /// One wallet as [`list_wallets`] reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WalletSummary {

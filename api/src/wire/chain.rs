@@ -291,6 +291,25 @@ impl Metagraph {
             neurons: m.neurons.into_iter().map(Neuron::from).collect(),
         }
     }
+
+    /// The UID `hotkey` holds, if registered.
+    pub fn uid_of(&self, hotkey: &AccountId) -> Option<Uid> {
+        self.neurons
+            .iter()
+            .find(|n| n.hotkey == *hotkey)
+            .map(|n| n.uid)
+    }
+}
+
+impl Subnets {
+    /// The newest subnet `owner` created under `name`.
+    pub fn newest(&self, owner: &AccountId, name: &str) -> Option<Netuid> {
+        let mine = self
+            .subnets
+            .iter()
+            .filter(|s| s.owner == *owner && s.name == name);
+        mine.map(|s| s.netuid).max()
+    }
 }
 
 /// One entry of a sparse weights or bonds row.

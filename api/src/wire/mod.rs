@@ -8,7 +8,9 @@
 //! in their own serde form and are documented as objects.
 //!
 //! One module per route group, as in the server's `routes`; every shape is
-//! re-exported here, so `plexus_api::wire::X` names it whatever its group.
+//! re-exported here, so `plexus_api::wire::X` names it whatever its group. The
+//! answers people read (subnets, metagraphs, stakes, issuers, data tasks) display as
+//! the `plexus` binary prints them.
 
 mod blocks;
 mod chain;
@@ -16,6 +18,7 @@ mod credits;
 mod data;
 mod node;
 mod proofs;
+mod text;
 mod transactions;
 
 pub use blocks::{BlockPage, BlockSummary, BlockView, FinalizationView, Header, TxSummary};

@@ -5,11 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::Args;
-use plexus_api::wire::DataTask;
-use plexus_datastore::DataStore;
+use plexus_datastore::write_dataset;
 use serde_json::json;
 
-use super::{StoreArg, fetch_task, public_reference, task_schema, write_dataset};
+use super::{StoreArg, fetch_task};
 use crate::{context::Context, output};
 
 /// `plexus data download`.
@@ -34,60 +33,42 @@ pub(crate) struct DownloadArgs {
 
 pub(super) async fn run(ctx: &Context, args: &DownloadArgs) -> anyhow::Result<()> {
     let store = args.store.open(ctx)?;
-    let (_, task) = fetch_task(ctx, args.task).await?;
+    let task = fetch_task(ctx, args.task).await?.task;
+    let (id, out) = (task.id, args.out.display());
+    // The training half: the chain commits to the manifest, the manifest to the half.
     if args.training_half {
-        return training_half(ctx, args, &task, &store).await;
+        let (manifest, csv) = store.task_training_half(&task).await?;
+        let schema = store.task_schema(&task, args.metadata.as_deref()).await?;
+        write_dataset(&schema, &csv, &args.out)?;
+        let (rows, half) = (manifest.train_rows, manifest.train);
+        output::print(
+            ctx,
+            &json!({ "task": id, "rows": rows, "training_half": half, "out": args.out, "verified": true }),
+            || {
+                format!(
+                    "Downloaded the training half of task {id} ({rows} rows, {half}) to {out}; it matches the task's reference commitment."
+                )
+            },
+        );
+        return Ok(());
     }
     let Some(published) = &task.published else {
         bail!(
-            "task {} has no published dataset yet (phase: {}): a validator publishes after block {}",
-            task.id,
+            "task {id} has no published dataset yet (phase: {}): a validator publishes after block {}",
             task.phase,
             task.reveal_deadline
         );
     };
-    let schema = task_schema(&task, args.metadata.as_deref(), &store).await?;
-    let csv = store
-        .published_dataset(&schema, &published.merkle_root, published.rows)
-        .await?;
+    let schema = store.task_schema(&task, args.metadata.as_deref()).await?;
     let (rows, root) = (published.rows, published.merkle_root);
+    let csv = store.published_dataset(&schema, &root, rows).await?;
     write_dataset(&schema, &csv, &args.out)?;
     output::print(
         ctx,
-        &json!({ "task": task.id, "rows": rows, "merkle_root": root, "out": args.out, "verified": true }),
+        &json!({ "task": id, "rows": rows, "merkle_root": root, "out": args.out, "verified": true }),
         || {
             format!(
-                "Downloaded {rows} rows of task {} to {}; Merkle root {root} matches the chain.",
-                task.id,
-                args.out.display()
-            )
-        },
-    );
-    Ok(())
-}
-
-/// The task's public training half: the chain commits to the manifest, the manifest to
-/// the half, both checked on read.
-async fn training_half(
-    ctx: &Context,
-    args: &DownloadArgs,
-    task: &DataTask,
-    store: &DataStore,
-) -> anyhow::Result<()> {
-    let manifest = public_reference(task, store).await?;
-    let csv = store.training_half(&manifest).await?;
-    let schema = task_schema(task, args.metadata.as_deref(), store).await?;
-    write_dataset(&schema, &csv, &args.out)?;
-    output::print(
-        ctx,
-        &json!({ "task": task.id, "rows": manifest.train_rows, "training_half": manifest.train, "out": args.out, "verified": true }),
-        || {
-            format!(
-                "Downloaded the training half of task {} ({} rows, {}) to {}; it matches the task's reference commitment.",
-                task.id,
-                manifest.train_rows,
-                manifest.train,
-                args.out.display()
+                "Downloaded {rows} rows of task {id} to {out}; Merkle root {root} matches the chain."
             )
         },
     );

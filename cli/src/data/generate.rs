@@ -4,11 +4,14 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use clap::Args;
-use plexus_datastore::content_hash;
-use plexus_synth::{GaussianCopula, Schema, Table, seed_from};
+use plexus_datastore::{
+    content_hash,
+    generate::{synthesize, task_training},
+    read_input, schema_input, table_input,
+};
 use serde_json::json;
 
-use super::{StoreArg, fetch_task, public_reference, read, schema_from, table};
+use super::{StoreArg, fetch_task};
 use crate::{context::Context, output};
 
 /// `plexus data generate`.
@@ -42,15 +45,25 @@ pub(crate) struct GenerateArgs {
 }
 
 pub(super) async fn run(ctx: &Context, args: &GenerateArgs) -> anyhow::Result<()> {
-    let meta = read(&args.metadata, "metadata")?;
-    let schema = schema_from(&meta, &args.metadata.display().to_string())?;
-    let (seed_u64, training_half) = match args.task {
-        Some(id) => from_task(ctx, args, &meta, &schema, id).await?,
+    let meta = read_input(&args.metadata, "metadata")?;
+    let schema = schema_input(&meta, &args.metadata)?;
+    // With --task: the metadata must be the task's, the seed and (unless --real is
+    // given) the real rows come from it.
+    let (seed, half) = match args.task {
+        Some(id) => {
+            let task = fetch_task(ctx, id).await?.task;
+            let store = match args.real {
+                Some(_) => None,
+                None => Some(args.store.open(ctx)?),
+            };
+            let half = task_training(&task, &meta, &args.metadata, &schema, store.as_ref());
+            (args.seed.unwrap_or(id), half.await?)
+        }
         None => (args.seed.unwrap_or(0), None),
     };
-    let (real, default_rows) = match (&args.real, training_half) {
+    let (real, default_rows) = match (&args.real, half) {
         (Some(path), _) => {
-            let real = table(&schema, path, "real data")?;
+            let real = table_input(&schema, path, "real data")?;
             let rows = real.num_rows() / 2;
             (real, rows)
         }
@@ -63,49 +76,12 @@ pub(super) async fn run(ctx: &Context, args: &GenerateArgs) -> anyhow::Result<()
         }
     };
     let rows = args.rows.unwrap_or(default_rows.max(1));
-    let seed = seed_from(b"plexus data generate", seed_u64);
-    let model = match &args.stratify {
-        Some(column) => GaussianCopula::fit_stratified(&schema, &real, column, seed),
-        None => GaussianCopula::fit(&schema, &real, seed),
-    }
-    .context("cannot fit the Gaussian copula to the real data")?;
-    let csv = model.sample(rows, seed).to_csv(&schema);
+    let csv = synthesize(&schema, &real, rows, seed, args.stratify.as_deref())?;
     std::fs::write(&args.out, &csv)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
-    output::print(
-        ctx,
-        &json!({ "rows": rows, "out": args.out, "content_hash": content_hash(&csv) }),
-        || format!("Wrote {rows} synthetic rows to {}", args.out.display()),
-    );
+    let value = json!({ "rows": rows, "out": args.out, "content_hash": content_hash(&csv) });
+    output::print(ctx, &value, || {
+        format!("Wrote {rows} synthetic rows to {}", args.out.display())
+    });
     Ok(())
-}
-
-/// With `--task`: check the metadata against the task, take the seed from it, and
-/// fetch its public training half unless `--real` is given.
-async fn from_task(
-    ctx: &Context,
-    args: &GenerateArgs,
-    meta: &[u8],
-    schema: &Schema,
-    id: u64,
-) -> anyhow::Result<(u64, Option<Table>)> {
-    let (_, task) = fetch_task(ctx, id).await?;
-    if content_hash(meta) != task.schema_hash {
-        bail!(
-            "{} is not the schema of task {id} (it hashes to {}, the task's is {})",
-            args.metadata.display(),
-            content_hash(meta),
-            task.schema_hash
-        );
-    }
-    let seed = args.seed.unwrap_or(id);
-    if args.real.is_some() {
-        return Ok((seed, None));
-    }
-    let store = args.store.open(ctx)?;
-    let manifest = public_reference(&task, &store).await?;
-    let csv = store.training_half(&manifest).await?;
-    let half = Table::from_csv(schema, &csv)
-        .context("the task's training half does not parse against its schema")?;
-    Ok((seed, Some(half)))
 }

@@ -10,12 +10,11 @@ mod validate;
 
 use std::path::Path;
 
-use anyhow::{Context as _, anyhow};
+use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use plexus_api::wire::DataTask;
+use plexus_api::wire::DataTaskAt;
 pub(crate) use plexus_datastore::StoreFiles;
-use plexus_datastore::{DataStore, PublicReference, ValidateError, csv_as_parquet, schema_for};
-use plexus_synth::{Schema, Table};
+use plexus_datastore::{DataStore, InputError, ValidateError};
 
 use crate::{chain::client_error, context::Context};
 
@@ -72,104 +71,18 @@ pub(crate) async fn run(ctx: &Context, cmd: DataCommand) -> anyhow::Result<()> {
     }
 }
 
-fn read(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("cannot read {what} {}", path.display()))
-}
-
-fn schema_from(bytes: &[u8], path: &str) -> anyhow::Result<Schema> {
-    let text = std::str::from_utf8(bytes).with_context(|| format!("{path} is not UTF-8"))?;
-    Schema::from_metadata_json(text)
-        .with_context(|| format!("{path} is not SDV metadata JSON for one table"))
-}
-
-fn table(schema: &Schema, path: &Path, what: &str) -> anyhow::Result<Table> {
-    Table::from_csv(schema, &read(path, what)?).with_context(|| {
-        format!(
-            "{what} {} does not parse against the schema: fix the file or the metadata",
-            path.display()
-        )
-    })
-}
-
-/// The node's tip height (0 before its first block).
-async fn fetch_task(ctx: &Context, id: u64) -> anyhow::Result<(u64, DataTask)> {
-    let at = ctx.client()?.data_task(id).await.with_context(|| {
+/// Data task `id` and the height it was read at.
+async fn fetch_task(ctx: &Context, id: u64) -> anyhow::Result<DataTaskAt> {
+    ctx.client()?.data_task(id).await.with_context(|| {
         format!("cannot read data task {id}: list tasks with `plexus data task list`")
-    })?;
-    Ok((at.height, at.task))
-}
-
-/// The task's schema: from `--metadata` (checked against the chain) or from the store.
-async fn task_schema(
-    task: &DataTask,
-    metadata: Option<&Path>,
-    store: &DataStore,
-) -> anyhow::Result<Schema> {
-    let Some(path) = metadata else {
-        // The store checks the blob against its hash and parses it.
-        return store.schema(&task.schema_hash).await.with_context(|| {
-            format!(
-                "the task's schema {} is not usable from the store {}: pass --metadata",
-                task.schema_hash,
-                store.describe()
-            )
-        });
-    };
-    schema_for(task, &read(path, "metadata")?).map_err(|e| named(e, path, None))
+    })
 }
 
 /// A duty error as the user gave the files: `metadata` and `reference` by their paths,
 /// a refused transaction with what it means.
 fn named(error: ValidateError, metadata: &Path, reference: Option<&Path>) -> anyhow::Error {
-    match (error, reference) {
-        (
-            ValidateError::SchemaMismatch {
-                task,
-                expected,
-                actual,
-            },
-            _,
-        ) => anyhow!(
-            "{} hashes to {actual}, but task {task} was posted with schema {expected}: use the task's metadata file",
-            metadata.display()
-        ),
-        (ValidateError::BadMetadata(e), _) => anyhow::Error::new(e).context(format!(
-            "{} is not SDV metadata JSON for one table",
-            metadata.display()
-        )),
-        (ValidateError::MetadataNotUtf8, _) => anyhow!("{} is not UTF-8", metadata.display()),
-        (ValidateError::NotTheReference { task, source }, Some(reference)) => {
-            anyhow::Error::new(source).context(format!(
-                "{} is not task {task}'s reference",
-                reference.display()
-            ))
-        }
-        (ValidateError::Publish(e), _) => client_error(e),
-        (other, _) => other.into(),
+    match error {
+        ValidateError::Publish(e) => client_error(e),
+        e => InputError::naming(e, metadata, reference).into(),
     }
-}
-
-/// A public task's manifest from the store, or a clear error for a private one.
-async fn public_reference(task: &DataTask, store: &DataStore) -> anyhow::Result<PublicReference> {
-    store.public_reference(&task.reference_commitment).await?
-        .with_context(|| {
-            format!(
-                "task {} has no public training half in the store {}: its reference is private, or the store is not the task's (pass --store)",
-                task.id,
-                store.describe()
-            )
-        })
-}
-
-/// Write a verified CSV to `out`, converted to Parquet when `out` ends in `.parquet`.
-fn write_dataset(schema: &Schema, csv: &[u8], out: &Path) -> anyhow::Result<()> {
-    let parquet = out
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-    let bytes = if parquet {
-        csv_as_parquet(schema, csv)?
-    } else {
-        csv.to_vec()
-    };
-    std::fs::write(out, bytes).with_context(|| format!("cannot write {}", out.display()))
 }

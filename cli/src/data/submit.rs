@@ -5,12 +5,14 @@ use std::path::PathBuf;
 use anyhow::bail;
 use clap::Args;
 use plexus_api::wire::DataTask;
-use plexus_datastore::{Contributor, DataStore, SubmissionFile, SubmitError, SubmitProgress};
+use plexus_datastore::{
+    Contributor, DataStore, SubmissionFile, SubmitError, SubmitProgress, table_input,
+};
 use serde_json::json;
 
-use super::{StoreArg, fetch_task, table, task_schema};
+use super::{StoreArg, fetch_task};
 use crate::{
-    chain::{KeyArgs, Receipt, client_error},
+    chain::{KeyArgs, client_error},
     context::Context,
     output,
 };
@@ -35,20 +37,20 @@ pub(crate) struct SubmitArgs {
 
 pub(super) async fn run(ctx: &Context, args: &SubmitArgs) -> anyhow::Result<()> {
     let store = args.store.open(ctx)?;
-    let (_, task) = fetch_task(ctx, args.task).await?;
+    let task = fetch_task(ctx, args.task).await?.task;
     let (csv, rows) = checked_csv(args, &task, &store).await?;
     let content = store.put(csv).await?;
     let wallet = args.key.wallet(ctx)?;
     let hotkey = args.key.hotkey_key(ctx)?;
     let file = SubmissionFile::in_wallet(&wallet.path(), &args.key.hotkey, task.id);
     let client = ctx.client()?;
+    let id = task.id;
     let progress = |step| match step {
         SubmitProgress::Committed {
             height,
             reveal_after,
         } if !ctx.json => eprintln!(
-            "Committed {rows} rows ({content}) to task {} in block {height}; revealing after block {reveal_after}…",
-            task.id
+            "Committed {rows} rows ({content}) to task {id} in block {height}; revealing after block {reveal_after}…"
         ),
         SubmitProgress::Committed { .. } => {}
     };
@@ -59,26 +61,17 @@ pub(super) async fn run(ctx: &Context, args: &SubmitArgs) -> anyhow::Result<()> 
             SubmitError::Send(e) => client_error(e),
             e => anyhow::Error::new(e),
         })?;
-    let receipts: Vec<Receipt> = sent
-        .commit
-        .into_iter()
-        .chain([sent.reveal])
-        .map(Receipt::from)
-        .collect();
-    output::print(
-        ctx,
-        &json!({ "task": task.id, "content_hash": content, "rows": rows, "commitment": sent.commitment, "receipts": receipts }),
-        || {
-            format!(
-                "Revealed {rows} rows ({content}) to task {} in block {}.
-Validators score after block {}; follow with `plexus data task show {}`.",
-                task.id,
-                receipts.last().map_or(0, |r| r.height),
-                task.reveal_deadline,
-                task.id
-            )
-        },
+    let receipts: Vec<_> = sent.commit.into_iter().chain([sent.reveal]).collect();
+    let value = json!({ "task": id, "content_hash": content, "rows": rows, "commitment": sent.commitment, "receipts": receipts });
+    let (height, deadline) = (
+        receipts.last().map_or(0, |r| r.height),
+        task.reveal_deadline,
     );
+    output::print(ctx, &value, || {
+        format!(
+            "Revealed {rows} rows ({content}) to task {id} in block {height}.\nValidators score after block {deadline}; follow with `plexus data task show {id}`."
+        )
+    });
     Ok(())
 }
 
@@ -89,17 +82,12 @@ async fn checked_csv(
     task: &DataTask,
     store: &DataStore,
 ) -> anyhow::Result<(Vec<u8>, u64)> {
-    let schema = task_schema(task, args.metadata.as_deref(), store).await?;
-    let table = table(&schema, &args.file, "submission")?;
+    let schema = store.task_schema(task, args.metadata.as_deref()).await?;
+    let table = table_input(&schema, &args.file, "submission")?;
     let rows = table.num_rows() as u64;
-    if Contributor::check_rows(task, rows).is_err() {
-        bail!(
-            "{} has {rows} rows; task {} accepts {}..={}: generate another size with `plexus data generate --rows`",
-            args.file.display(),
-            task.id,
-            task.min_rows,
-            task.max_rows
-        );
+    if let Err(e) = Contributor::check_rows(task, rows) {
+        let file = args.file.display();
+        bail!("{file} has {e}: generate another size with `plexus data generate --rows`");
     }
     Ok((table.to_csv(&schema), rows))
 }

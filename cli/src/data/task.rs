@@ -4,17 +4,15 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, anyhow};
 use clap::{Args, Subcommand};
-use plexus_api::wire::DataTask;
-use plexus_datastore::{DataStore, PreparedTask, PublicReference, TaskError, TaskFiles, TaskTerms};
-use plexus_types::{Netuid, format_plx};
+use plexus_datastore::{
+    DataStore, InputError, PreparedTask, TaskFiles, TaskTerms, created_text, read_input,
+    schema_input,
+};
+use plexus_types::Netuid;
 use serde_json::json;
 
-use super::{StoreArg, fetch_task, read, schema_from};
-use crate::{
-    chain::{Amount, Receipt, send},
-    context::Context,
-    output,
-};
+use super::{StoreArg, fetch_task};
+use crate::{chain::send, context::Context, output};
 
 /// `plexus data task ...`.
 #[derive(Debug, Subcommand)]
@@ -40,9 +38,6 @@ pub(crate) struct CreateArgs {
     /// Wallet name (its coldkey pays the bounty).
     #[arg(long, default_value = "default")]
     name: String,
-    /// The data subnet.
-    #[arg(long)]
-    netuid: Netuid,
     /// SDV metadata JSON of the table (its blake3 goes on chain).
     #[arg(long)]
     metadata: PathBuf,
@@ -55,21 +50,8 @@ pub(crate) struct CreateArgs {
     /// see none of it, and validators split it after the reveal deadline.
     #[arg(long)]
     private: bool,
-    /// Bounty in PLX.
-    #[arg(long)]
-    bounty: Amount,
-    /// Blocks from now until the commit deadline.
-    #[arg(long, default_value_t = 30)]
-    commit_blocks: u64,
-    /// Blocks after the commit deadline until the reveal deadline.
-    #[arg(long, default_value_t = 30)]
-    reveal_blocks: u64,
-    /// Fewest rows per submission (default: a quarter of the reference).
-    #[arg(long)]
-    min_rows: Option<u64>,
-    /// Most rows per submission (default: the reference's row count).
-    #[arg(long)]
-    max_rows: Option<u64>,
+    #[command(flatten)]
+    terms: TaskTerms,
     #[command(flatten)]
     store: StoreArg,
 }
@@ -79,12 +61,12 @@ pub(super) async fn run(ctx: &Context, cmd: TaskCommand) -> anyhow::Result<()> {
         TaskCommand::Create(args) => create(ctx, &args).await,
         TaskCommand::List { netuid } => {
             let tasks = ctx.client()?.data_tasks(netuid, None).await?;
-            output::print(ctx, &tasks, || list(&tasks.tasks));
+            output::print(ctx, &tasks, || tasks.to_string());
             Ok(())
         }
         TaskCommand::Show { id } => {
-            let (height, task) = fetch_task(ctx, id).await?;
-            output::print(ctx, &task, || show(&task, height));
+            let at = fetch_task(ctx, id).await?;
+            output::print(ctx, &at.task, || at.to_string());
             Ok(())
         }
     }
@@ -96,19 +78,11 @@ async fn store_files(
     ctx: &Context,
     args: &CreateArgs,
 ) -> anyhow::Result<(DataStore, PreparedTask)> {
-    let meta = read(&args.metadata, "metadata")?;
-    let schema = schema_from(&meta, &args.metadata.display().to_string())?;
-    let reference_bytes = read(&args.reference, "reference")?;
-    let files = TaskFiles::check(&schema, meta, &reference_bytes).map_err(|e| match e {
-        TaskError::TooFewRows(rows) => anyhow!(
-            "reference {} has {rows} rows: validators need at least 4 to split it into training and holdout halves",
-            args.reference.display()
-        ),
-        e => anyhow::Error::new(e).context(format!(
-            "reference {} does not parse against the schema",
-            args.reference.display()
-        )),
-    })?;
+    let meta = read_input(&args.metadata, "metadata")?;
+    let schema = schema_input(&meta, &args.metadata)?;
+    let reference_bytes = read_input(&args.reference, "reference")?;
+    let files = TaskFiles::check(&schema, meta, &reference_bytes)
+        .map_err(|e| InputError::reference(e, &args.reference))?;
     let store = args.store.open(ctx)?;
     let prepared = files.store(&store, args.private).await?;
     Ok((store, prepared))
@@ -119,16 +93,8 @@ async fn create(ctx: &Context, args: &CreateArgs) -> anyhow::Result<()> {
     let coldkey = ctx.coldkey(&args.name)?;
     let client = ctx.client()?;
     let height = client.tip_height().await.context("cannot reach the node")?;
-    let terms = TaskTerms {
-        netuid: args.netuid,
-        bounty: args.bounty.0,
-        commit_blocks: args.commit_blocks,
-        reveal_blocks: args.reveal_blocks,
-        min_rows: args.min_rows,
-        max_rows: args.max_rows,
-    };
-    let receipt = send(ctx, &coldkey, stored.payload(&terms, height), None).await?;
-    let tasks = client.data_tasks(Some(args.netuid), Some(20)).await?;
+    let receipt = send(ctx, &coldkey, stored.payload(&args.terms, height), None).await?;
+    let tasks = client.data_tasks(Some(args.terms.netuid), Some(20)).await?;
     let task = tasks
         .tasks
         .into_iter()
@@ -140,130 +106,7 @@ async fn create(ctx: &Context, args: &CreateArgs) -> anyhow::Result<()> {
     output::print(
         ctx,
         &json!({ "receipt": receipt, "task": task, "public_reference": public }),
-        || created(&task, &receipt, public.as_ref(), &store),
+        || created_text(&task, receipt.height, public.as_ref(), store.describe()),
     );
     Ok(())
-}
-
-/// What `data task create` prints.
-fn created(
-    task: &DataTask,
-    receipt: &Receipt,
-    public: Option<&PublicReference>,
-    store: &DataStore,
-) -> String {
-    let shared = match public {
-        Some(m) => format!(
-            "The training half ({} rows, {}) is in the store {} for contributors; the holdout ({} rows) stays private.
-Contributors: `plexus data generate --task {} --out SYN.csv`, then `plexus data submit --task {} --file SYN.csv`.",
-            m.train_rows,
-            m.train,
-            store.describe(),
-            m.holdout_rows,
-            task.id,
-            task.id
-        ),
-        None => format!(
-            "The reference is private: contributors see none of it.
-Contributors: `plexus data submit --task {} --file SYN.csv`.",
-            task.id
-        ),
-    };
-    format!(
-        "Created data task {} on subnet {} with a bounty of {} PLX (block {}).
-Commits until block {}, reveals until block {}.
-{shared}",
-        task.id,
-        task.netuid,
-        format_plx(task.bounty),
-        receipt.height,
-        task.commit_deadline,
-        task.reveal_deadline,
-    )
-}
-
-/// What `data task list` prints.
-fn list(tasks: &[DataTask]) -> String {
-    if tasks.is_empty() {
-        return "No data tasks yet: post one with `plexus data task create`.".into();
-    }
-    let rows: Vec<Vec<String>> = tasks
-        .iter()
-        .map(|t| {
-            vec![
-                t.id.to_string(),
-                t.netuid.to_string(),
-                t.phase.clone(),
-                format_plx(t.bounty),
-                t.commit_deadline.to_string(),
-                t.reveal_deadline.to_string(),
-                format!("{}/{}", t.reveals, t.commits),
-            ]
-        })
-        .collect();
-    output::table(
-        &[
-            "id",
-            "netuid",
-            "phase",
-            "bounty",
-            "commit by",
-            "reveal by",
-            "revealed",
-        ],
-        &rows,
-    )
-}
-
-/// What `data task show` prints.
-fn show(t: &DataTask, height: u64) -> String {
-    let mut out = format!(
-        "Data task {} on subnet {} ({} at block {height})
-  creator    {}
-  bounty     {} PLX (in escrow: {} PLX)
-  schema     {}
-  reference  {}
-  commit by  block {}
-  reveal by  block {}
-  rows       {}..={} per submission",
-        t.id,
-        t.netuid,
-        t.phase,
-        t.creator,
-        format_plx(t.bounty),
-        format_plx(t.escrow),
-        t.schema_hash,
-        t.reference_commitment,
-        t.commit_deadline,
-        t.reveal_deadline,
-        t.min_rows,
-        t.max_rows
-    );
-    if let Some(p) = &t.published {
-        out.push_str(&format!(
-            "\n  published  {} rows, root {} (block {}, by {})",
-            p.rows, p.merkle_root, p.block, p.validator
-        ));
-    }
-    if !t.contributions.is_empty() {
-        let rows: Vec<Vec<String>> = t
-            .contributions
-            .iter()
-            .map(|c| {
-                vec![
-                    c.uid.map_or("-".into(), |u| u.to_string()),
-                    c.hotkey.to_string(),
-                    c.committed_at.to_string(),
-                    c.content_hash.map_or("-".into(), |h| h.to_hex()),
-                    c.rows.map_or("-".into(), |r| r.to_string()),
-                ]
-            })
-            .collect();
-        out.push_str("\n\n");
-        out.push_str(&output::table(
-            &["uid", "hotkey", "committed", "content", "rows"],
-            &rows,
-        ));
-    }
-    out
 }

@@ -9,6 +9,7 @@
 //! [`plexus_client::Client`]; the scoreboard, the seed and the pending weights commit
 //! live in files, so a restart resumes where it stopped.
 
+mod settings;
 mod state;
 mod transport;
 
@@ -25,6 +26,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 pub use self::{
+    settings::{SettingsError, ValidatorSettings},
     state::{State, StateError},
     transport::{DEFAULT_BUNDLE, DEFAULT_PROBE_TIMEOUT, PrivatePath, ProbeError, Timed, Transport},
 };
@@ -174,6 +176,72 @@ pub const FIRST_EPOCH_WINDOW: Duration = Duration::from_secs(30);
 /// answers mostly come back before the next round starts: the last 5 % of each epoch
 /// carries no probe, the one timing trace left (the red-team bench measures with it).
 pub const WINDOW_PER_MILLE: u32 = 950;
+
+/// The operator's lines: one per provider for [`Event::Probed`], one otherwise.
+impl std::fmt::Display for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Probed { epoch, providers } => {
+                let lines: Vec<String> = providers.iter().map(|r| r.line(*epoch)).collect();
+                write!(f, "{}", lines.join("\n"))
+            }
+            Self::Revealed { epoch, height } => {
+                write!(f, "epoch {epoch}: revealed weights in block {height}")
+            }
+            Self::NoWeights { epoch } => {
+                write!(
+                    f,
+                    "epoch {epoch}: no provider earned weight; nothing committed"
+                )
+            }
+            Self::Set { epoch, height } => {
+                write!(f, "epoch {epoch}: set weights in block {height}")
+            }
+            Self::Committed {
+                epoch,
+                weights,
+                height,
+            } => {
+                let pairs: Vec<String> = weights.iter().map(|(u, w)| format!("{u}:{w}")).collect();
+                let pairs = pairs.join(",");
+                write!(
+                    f,
+                    "epoch {epoch}: committed weights {pairs} in block {height}"
+                )
+            }
+        }
+    }
+}
+
+impl ProviderReport {
+    /// One line on this provider's results in `epoch`.
+    fn line(&self, epoch: u64) -> String {
+        let answered = self
+            .probes
+            .iter()
+            .filter(|p| matches!(p, Probe::Answered { .. }))
+            .count();
+        let checks: Vec<String> = self
+            .verdicts
+            .iter()
+            .map(|v| format!("{}/{}", v.passed, v.judged))
+            .collect();
+        let note = self
+            .note
+            .as_ref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
+        format!(
+            "epoch {epoch}: uid {} {} answered {answered}/{} checks [{}] score {:.3} ema {:.3}{note}",
+            self.uid,
+            self.model,
+            self.probes.len(),
+            checks.join(" "),
+            self.score,
+            self.ema,
+        )
+    }
+}
 
 /// The validator actor.
 pub struct Validator<T, E> {

@@ -1,5 +1,5 @@
-//! Simulate an inference subnet offline over many epochs and report each strategy's
-//! share of emission (`plexus sim network`).
+//! An inference subnet over many epochs, and each strategy's share of emission
+//! (`plexus sim network`).
 //!
 //! The pieces are the real ones: every honest validator keeps its own
 //! [`Scoreboard`] under the validator's [`Policy`], samples answers for re-execution
@@ -53,7 +53,7 @@ use plexus_ledger::yuma::{self, EpochInput, math::vec_u16_max_upscale_to_u16};
 use plexus_types::{Hyperparams, YumaVariant};
 use serde::{Deserialize, Serialize};
 
-use crate::{
+use plexus_validator::{
     probe::{self, Draw},
     score::{Check, Policy, Probe, Scoreboard},
 };

@@ -1,0 +1,227 @@
+//! `plexus node`'s settings (one key per field of a `--config` file; with the `clap`
+//! feature, the same fields as flags), their defaults, and the [`NodeConfig`] and
+//! [`ApiOptions`] they start.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
+
+use plexus_api::{ApiConfig, DataFiles};
+use plexus_ledger::{Genesis, GenesisError};
+use serde::{Deserialize, Serialize};
+
+use crate::{ApiOptions, DEFAULT_MAX_BLOCK_TXS, MempoolConfig, NodeConfig, NodeError};
+
+/// Where the node keeps its key, genesis, state and consensus journals by default,
+/// under the home folder.
+pub const DEFAULT_DIR_IN_HOME: &str = ".plexus/node";
+
+/// Everything a node process runs with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+#[serde(default, deny_unknown_fields)]
+pub struct NodeSettings {
+    /// Data folder (key, genesis, state, consensus journals). Default: ~/.plexus/node.
+    #[cfg_attr(feature = "clap", arg(long, env = "PLEXUS_NODE_DIR"))]
+    pub dir: Option<PathBuf>,
+    /// A genesis file (JSON). Without one, the genesis saved in the data folder is used,
+    /// or a new one-validator development genesis on 127.0.0.1.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub genesis: Option<PathBuf>,
+    /// Where to serve the HTTP API (loopback by default) [default: 127.0.0.1:7070].
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub api: SocketAddr,
+    /// The p2p listen address (default: this validator's address in the genesis).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub p2p: Option<SocketAddr>,
+    /// The dataset store whose published datasets, training halves and score reports
+    /// the API serves (checked against the chain): a directory, file:///path or
+    /// s3://bucket/prefix. Default: $PLEXUS_HOME/datasets, else ~/.plexus/datasets.
+    #[cfg_attr(feature = "clap", arg(long, env = "PLEXUS_DATA_STORE"))]
+    pub data_store: Option<String>,
+    /// Serve no dataset store.
+    #[cfg_attr(feature = "clap", arg(long, conflicts_with = "data_store"))]
+    pub no_data_store: bool,
+    /// Serve a development chain (its faucet key is published) on a non-loopback
+    /// `--api` address anyway.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub dev: bool,
+    /// Most transactions in a block this node proposes.
+    #[cfg_attr(feature = "clap", arg(skip))]
+    pub max_block_txs: usize,
+    /// The mempool's bounds.
+    #[cfg_attr(feature = "clap", arg(skip))]
+    pub mempool: MempoolConfig,
+    /// The HTTP API's limits.
+    #[cfg_attr(feature = "clap", arg(skip))]
+    pub api_limits: ApiLimits,
+}
+
+impl Default for NodeSettings {
+    fn default() -> Self {
+        Self {
+            dir: None,
+            genesis: None,
+            api: SocketAddr::from(([127, 0, 0, 1], 7070)),
+            p2p: None,
+            data_store: None,
+            no_data_store: false,
+            dev: false,
+            max_block_txs: DEFAULT_MAX_BLOCK_TXS,
+            mempool: MempoolConfig::default(),
+            api_limits: ApiLimits::default(),
+        }
+    }
+}
+
+/// `[api_limits]`: [`ApiConfig`]'s limits as configuration keys.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiLimits {
+    /// Largest request body, in bytes.
+    pub body_limit_bytes: usize,
+    /// Seconds a request may take before it is answered `503 timeout`.
+    pub request_timeout_secs: u64,
+    /// Most concurrent event streams.
+    pub max_streams: usize,
+    /// Most open connections.
+    pub max_connections: usize,
+    /// Seconds a connection has to send a request's headers.
+    pub header_timeout_secs: u64,
+}
+
+impl Default for ApiLimits {
+    fn default() -> Self {
+        let a = ApiConfig::default();
+        Self {
+            body_limit_bytes: a.body_limit,
+            request_timeout_secs: a.request_timeout.as_secs(),
+            max_streams: a.max_streams,
+            max_connections: a.max_connections,
+            header_timeout_secs: a.header_timeout.as_secs(),
+        }
+    }
+}
+
+/// Why a node's settings cannot start it.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// No data folder given and no home folder to put it in.
+    #[error("no home folder: pass --dir")]
+    NoHome,
+    /// The genesis file cannot be read.
+    #[error("cannot read {}", path.display())]
+    ReadGenesis {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The genesis file is not a genesis.
+    #[error("{} is not a valid genesis", path.display())]
+    BadGenesis {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: GenesisError,
+    },
+    /// The node's folder or genesis is unusable.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+}
+
+impl NodeSettings {
+    /// The data folder and the node's configuration: its key and genesis from the
+    /// folder (or the genesis file), with these settings' p2p address and limits.
+    pub fn node_config(&self) -> Result<(PathBuf, NodeConfig), SettingsError> {
+        let dir = match &self.dir {
+            Some(dir) => dir.clone(),
+            None => std::env::var_os("HOME")
+                .map(|home| PathBuf::from(home).join(DEFAULT_DIR_IN_HOME))
+                .ok_or(SettingsError::NoHome)?,
+        };
+        let genesis = match &self.genesis {
+            Some(path) => Some(read_genesis(path)?),
+            None => None,
+        };
+        let mut config = NodeConfig::load(&dir, genesis)?;
+        if let Some(p2p) = self.p2p {
+            config.listen = p2p;
+        }
+        config.mempool = self.mempool;
+        config.max_block_txs = self.max_block_txs;
+        Ok((dir, config))
+    }
+
+    /// How the API serves, with the dataset store's files if one is served.
+    pub fn api_options(&self, data_files: Option<Arc<dyn DataFiles>>) -> ApiOptions {
+        let a = &self.api_limits;
+        let limits = ApiConfig {
+            body_limit: a.body_limit_bytes,
+            request_timeout: Duration::from_secs(a.request_timeout_secs),
+            max_streams: a.max_streams,
+            max_connections: a.max_connections,
+            header_timeout: Duration::from_secs(a.header_timeout_secs),
+            ..ApiConfig::default()
+        };
+        ApiOptions {
+            listen: self.api,
+            data_files,
+            limits,
+            dev: self.dev,
+        }
+    }
+}
+
+impl NodeSettings {
+    /// What a node serving `config` from `dir` reports once listening: its chain, its
+    /// addresses and folders and the dataset store it serves, as JSON and as text.
+    pub fn summary(
+        &self,
+        dir: &Path,
+        config: &NodeConfig,
+        data_store: Option<&str>,
+    ) -> (serde_json::Value, String) {
+        let faucet = config.genesis.params.faucet;
+        let json = serde_json::json!({
+            "chain_id": config.genesis.chain_id,
+            "validator": config.key.account(),
+            "validators": config.genesis.validators.len(),
+            "p2p": config.listen,
+            "api": format!("http://{}", self.api),
+            "dir": dir,
+            "faucet": faucet,
+            "data_store": data_store,
+        });
+        let faucet = faucet.map_or(String::new(), |f| {
+            format!("  faucet    {f} (development only: `plexus wallet faucet`)\n")
+        });
+        let text = format!(
+            "Plexus node running: chain {} with {} validator(s)\n  API       http://{}/v1  (OpenAPI at /openapi.json, metrics at /metrics)\n  p2p       {}\n  data      {}\n  datasets  {}\n{faucet}Stop with Ctrl-C.",
+            config.genesis.chain_id,
+            config.genesis.validators.len(),
+            self.api,
+            config.listen,
+            dir.display(),
+            data_store.unwrap_or("none served"),
+        );
+        (json, text)
+    }
+}
+
+/// The genesis in the JSON file at `path`.
+fn read_genesis(path: &Path) -> Result<Genesis, SettingsError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SettingsError::ReadGenesis {
+        path: path.to_owned(),
+        source,
+    })?;
+    Genesis::from_json(&text).map_err(|source| SettingsError::BadGenesis {
+        path: path.to_owned(),
+        source,
+    })
+}
