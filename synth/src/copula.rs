@@ -255,7 +255,10 @@ fn sample_model(model: &Model, rows: usize, rng: &mut SeededRng, out: &mut [Colu
                             v.push(if x.is_nan() {
                                 x
                             } else {
-                                (x * scale).round_ties_even() / scale
+                                // Re-rounding may not leave the observed range (values
+                                // with more than 15 decimals round past their own extremes).
+                                ((x * scale).round_ties_even() / scale)
+                                    .clamp(sorted[0], sorted[sorted.len() - 1])
                             });
                         }
                         ColumnData::Datetime(v) => {

@@ -317,7 +317,9 @@ pub fn score_submission(
     }
     let overlapping_rows = overlapping.iter().filter(|f| **f).count();
 
-    let validity = data_validity(schema, train, &canonical);
+    // Against T in the same canonical form: values with more than 15 decimals round past
+    // T's own extremes otherwise, and a faithful sample would fail boundary adherence.
+    let validity = data_validity(schema, &train.canonicalize(train), &canonical);
     let new_rows = new_row_synthesis(schema, &train.concat(holdout), &canonical);
     let t_rows = train.num_rows() as f64;
     let gate = |name: &str, statistic: f64, limit: f64, passed: bool| Gate {

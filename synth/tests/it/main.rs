@@ -1,8 +1,10 @@
 //! Integration tests for plexus-synth: parity with SDMetrics, attacks, copula, parsing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod data_sets;
 mod support;
 
+mod a_noisy_copy_of_the_training_rows_never_outscores_an_honest_copula;
 mod a_parquet_file_reads_as_the_same_table_as_its_csv;
 mod an_honest_sample_passes_the_gates_on_every_split_of_a_small_reference;
 mod malformed_input_gets_typed_errors_and_never_panics;
