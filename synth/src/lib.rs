@@ -11,6 +11,7 @@
 pub mod copula;
 mod datetime;
 pub mod dcr;
+pub mod mia;
 mod parquet_io;
 pub mod quality;
 pub mod report;
@@ -24,6 +25,7 @@ pub mod validity;
 pub use copula::{CopulaError, GaussianCopula};
 pub use datetime::{DatetimeFormat, DatetimeMismatch};
 pub use dcr::{DcrOverfitting, dcr, dcr_overfitting_protection, dcr_scaled_by, median};
+pub use mia::{AttackAuc, MembershipInference, MembershipParams, membership_inference, roc_auc};
 pub use quality::{
     Metric, PairDetail, QualityOptions, QualityReport, ShapeDetail, quality_report,
     quality_report_with,

@@ -1,6 +1,7 @@
 //! Scoring a revealed submission: the gates, fidelity F, utility U, privacy P and the composite.
 
 use crate::dcr::{dcr_scaled_by, median, overfitting_from, percentile};
+use crate::mia::{MembershipInference, MembershipParams, membership_inference};
 use crate::quality::{QualityReport, quality_report};
 use crate::rng::{SeededRng, derive_seed};
 use crate::schema::Schema;
@@ -39,6 +40,10 @@ pub struct GateParams {
     pub copying_max: f64,
     /// Accepted rows are capped at this many times |T| when weighting.
     pub row_cap_factor: f64,
+    /// The membership-inference ensemble: its evaluation size, and where its privacy
+    /// factor starts to fall and reaches 0 (the gate's limit).
+    #[serde(default)]
+    pub membership: MembershipParams,
 }
 
 impl Default for GateParams {
@@ -56,6 +61,7 @@ impl Default for GateParams {
             fidelity_min: 0.20,
             copying_max: 0.20,
             row_cap_factor: 1.0,
+            membership: MembershipParams::default(),
         }
     }
 }
@@ -132,8 +138,11 @@ pub struct SubmissionScore {
     pub utility: Option<f64>,
     /// P = clip(median DCR(S→T) / median DCR(H→T), 0, 1).
     pub privacy: f64,
-    /// min(1, P / 0.7).
+    /// The privacy factor: the smaller of min(1, P / 0.7) and the membership-inference
+    /// ensemble's factor.
     pub privacy_factor: f64,
+    /// The membership-inference attacks on this submission, their worst AUC and its factor.
+    pub membership: MembershipInference,
     /// Median DCR(S→T).
     pub median_dcr_synthetic: f64,
     /// Median DCR(H→T).
@@ -286,7 +295,9 @@ pub fn score_submission(
     } else {
         1.0
     };
-    let privacy_factor = (privacy / 0.7).min(1.0);
+    let membership =
+        membership_inference(schema, train, holdout, &canonical, &params.membership, seed);
+    let privacy_factor = (privacy / 0.7).min(1.0).min(membership.factor);
 
     let n = canonical.num_rows();
     let s_keys = canonical.row_keys(schema);
@@ -361,6 +372,12 @@ pub fn score_submission(
             overfit <= params.overfitting_max,
         ),
         gate(
+            "membership_inference",
+            membership.worst_auc,
+            membership.limit,
+            membership.worst_auc <= membership.limit,
+        ),
+        gate(
             "fidelity_floor",
             fidelity,
             params.fidelity_min,
@@ -391,6 +408,7 @@ pub fn score_submission(
         utility,
         privacy,
         privacy_factor,
+        membership,
         median_dcr_synthetic: median_s,
         median_dcr_holdout: median_h,
         near_copy_threshold: tau,

@@ -23,7 +23,19 @@ fn a_noisy_copy_of_the_training_rows_never_outscores_an_honest_copula() {
     let mut beaten = Vec::new();
     for t in tasks(dir.path(), 1) {
         let copula = score(&t, &honest(&t, 1));
-        eprintln!("{}: honest copula score {:.4}", t.name, copula.score);
+        eprintln!(
+            "{}: honest copula score {:.4}, worst AUC {:.4} ({}), {:?}",
+            t.name,
+            copula.score,
+            copula.membership.worst_auc,
+            copula.membership.worst_attack,
+            copula
+                .membership
+                .attacks
+                .iter()
+                .map(|a| a.auc)
+                .collect::<Vec<_>>()
+        );
         let failed: Vec<String> = copula
             .gates
             .iter()
@@ -38,7 +50,24 @@ fn a_noisy_copy_of_the_training_rows_never_outscores_an_honest_copula() {
         for step in 0..=10 {
             let k = f64::from(step) / 10.0;
             let s = score(&t, &noisy_copy(&t, k, 7 + step as u64));
-            eprintln!("{}: noise {k:.1} std: score {:.4}", t.name, s.score);
+            eprintln!(
+                "{}: noise {k:.1} std: score {:.4}, worst AUC {:.4} ({}), {:?} F {:.3} gates {:?}",
+                t.name,
+                s.score,
+                s.membership.worst_auc,
+                s.membership.worst_attack,
+                s.membership
+                    .attacks
+                    .iter()
+                    .map(|a| a.auc)
+                    .collect::<Vec<_>>(),
+                s.fidelity,
+                s.gates
+                    .iter()
+                    .filter(|g| !g.passed)
+                    .map(|g| g.name.clone())
+                    .collect::<Vec<_>>()
+            );
             if s.score > copula.score {
                 beaten.push(format!(
                     "{} noise {k:.1}: {:.4} > copula {:.4}",
