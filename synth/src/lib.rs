@@ -11,6 +11,7 @@
 pub mod copula;
 mod datetime;
 pub mod dcr;
+pub mod disclosure;
 pub mod mia;
 mod parquet_io;
 pub mod quality;
@@ -25,6 +26,10 @@ pub mod validity;
 pub use copula::{CopulaError, GaussianCopula};
 pub use datetime::{DatetimeFormat, DatetimeMismatch};
 pub use dcr::{DcrOverfitting, dcr, dcr_overfitting_protection, dcr_scaled_by, median};
+pub use disclosure::{
+    CapMethod, DisclosureError, DisclosureProtection, default_disclosure_protection,
+    disclosure_protection,
+};
 pub use mia::{AttackAuc, MembershipInference, MembershipParams, membership_inference, roc_auc};
 pub use quality::{
     Metric, PairDetail, QualityOptions, QualityReport, ShapeDetail, quality_report,
