@@ -8,6 +8,7 @@
 //! Owns synthetic-data generation and scoring. May not depend on the chain, storage or
 //! any I/O beyond reading and writing tables.
 
+pub mod canary;
 pub mod copula;
 mod datetime;
 pub mod dcr;
@@ -23,6 +24,7 @@ pub mod table;
 pub mod utility;
 pub mod validity;
 
+pub use canary::{CANARY_BINS, Canaries, CanaryCheck};
 pub use copula::{CopulaError, GaussianCopula};
 pub use datetime::{DatetimeFormat, DatetimeMismatch};
 pub use dcr::{DcrOverfitting, dcr, dcr_overfitting_protection, dcr_scaled_by, median};
@@ -40,7 +42,7 @@ pub use rng::{SeededRng, derive_seed, seed_from};
 pub use schema::{ColumnKind, ColumnSpec, Schema, SchemaError};
 pub use score::{
     Gate, GateParams, SubmissionScore, WeightInput, near_copy_limit, score_submission,
-    split_reference, uniform_noise, update_credibility, weights,
+    score_submission_with_canaries, split_reference, uniform_noise, update_credibility, weights,
 };
 pub use table::{ColumnData, IngestError, Limits, NULL_TOKENS, Table};
 pub use validity::{DataValidity, NewRowSynthesis, data_validity, new_row_synthesis};

@@ -1,6 +1,10 @@
 //! Scoring a revealed submission: the gates, fidelity F, utility U, privacy P and the composite.
 
-use crate::dcr::{dcr_scaled_by, median, overfitting_from, percentile};
+use crate::canary::{Canaries, CanaryCheck};
+use crate::dcr::{
+    DcrOverfitting, dcr_overfitting_protection, dcr_scaled_by, median, overfitting_from, percentile,
+};
+use crate::disclosure::{DisclosureProtection, default_disclosure_protection};
 use crate::mia::{MembershipInference, MembershipParams, membership_inference};
 use crate::quality::{QualityReport, quality_report};
 use crate::rng::{SeededRng, derive_seed};
@@ -143,6 +147,15 @@ pub struct SubmissionScore {
     pub privacy_factor: f64,
     /// The membership-inference attacks on this submission, their worst AUC and its factor.
     pub membership: MembershipInference,
+    /// SDMetrics' DisclosureProtection of S against T (CAP; the target, or else the last
+    /// categorical column, sensitive; every other column known), reported beside the
+    /// ensemble.
+    pub disclosure_protection: Option<DisclosureProtection>,
+    /// SDMetrics' DCROverfittingProtection of S against T and H, reported beside the ensemble.
+    pub dcr_overfitting_protection: DcrOverfitting,
+    /// The canary check, when the validator planted canaries in T (a reproduced canary
+    /// fails the `canaries` gate).
+    pub canaries: Option<CanaryCheck>,
     /// Median DCR(S→T).
     pub median_dcr_synthetic: f64,
     /// Median DCR(H→T).
@@ -267,6 +280,25 @@ pub fn score_submission(
     params: &GateParams,
     seed: [u8; 32],
 ) -> SubmissionScore {
+    score_submission_with_canaries(
+        schema, train, holdout, synthetic, earlier, params, seed, None,
+    )
+}
+
+/// [`score_submission`] for a task whose training half the validator planted `canaries` in
+/// (`train` is the real half, without them): a submission that reproduces a canary fails
+/// the `canaries` gate and scores 0.
+#[allow(clippy::too_many_arguments)]
+pub fn score_submission_with_canaries(
+    schema: &Schema,
+    train: &Table,
+    holdout: &Table,
+    synthetic: &Table,
+    earlier: &[Table],
+    params: &GateParams,
+    seed: [u8; 32],
+    canaries: Option<&Canaries>,
+) -> SubmissionScore {
     let canonical = synthetic.canonicalize(train);
     let quality = quality_report(schema, train, synthetic);
     let noise = uniform_noise(schema, train, train.num_rows(), seed);
@@ -298,6 +330,9 @@ pub fn score_submission(
     let membership =
         membership_inference(schema, train, holdout, &canonical, &params.membership, seed);
     let privacy_factor = (privacy / 0.7).min(1.0).min(membership.factor);
+    let disclosure_protection = default_disclosure_protection(schema, train, &canonical);
+    let dcr_overfitting_protection = dcr_overfitting_protection(schema, train, &canonical, holdout);
+    let canaries = canaries.map(|c| c.check(schema, &canonical));
 
     let n = canonical.num_rows();
     let s_keys = canonical.row_keys(schema);
@@ -340,7 +375,7 @@ pub fn score_submission(
         passed,
     };
     let dup_limit = duplicate_share(&t_keys) + params.duplicate_slack;
-    let gates = vec![
+    let mut gates = vec![
         gate(
             "validity",
             validity.score,
@@ -393,6 +428,14 @@ pub fn score_submission(
             )
         },
     ];
+    if let Some(c) = &canaries {
+        gates.push(gate(
+            "canaries",
+            c.reproduced as f64,
+            0.0,
+            c.reproduced == 0,
+        ));
+    }
     let passed = gates.iter().all(|g| g.passed);
     let (wu, u) = match utility {
         Some(u) => (0.4, u),
@@ -409,6 +452,9 @@ pub fn score_submission(
         privacy,
         privacy_factor,
         membership,
+        disclosure_protection,
+        dcr_overfitting_protection,
+        canaries,
         median_dcr_synthetic: median_s,
         median_dcr_holdout: median_h,
         near_copy_threshold: tau,
