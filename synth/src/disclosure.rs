@@ -42,11 +42,31 @@ pub enum CapMethod {
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DisclosureProtection {
     /// min(cap_protection / baseline_protection, 1); NaN when the baseline is 0.
+    #[serde(with = "nan_as_null")]
     pub score: f64,
     /// 1 − the mean probability of the true sensitive values (NaN when no row counts).
+    #[serde(with = "nan_as_null")]
     pub cap_protection: f64,
     /// 1 − 1/Π (distinct real values of each sensitive column).
+    #[serde(with = "nan_as_null")]
     pub baseline_protection: f64,
+}
+
+/// NaN travels as JSON `null` and comes back as NaN (JSON has no NaN).
+mod nan_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if x.is_nan() {
+            s.serialize_none()
+        } else {
+            s.serialize_f64(*x)
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
 }
 
 /// One column's values as comparable tokens (`None`: null, its own category).
@@ -284,5 +304,22 @@ mod tests {
         assert_eq!(bin_of(&edges, 99.0).as_deref(), Some("9"));
         assert_eq!(bin_of(&edges, -99.0).as_deref(), Some("0"));
         assert_eq!(bin_of(&edges, f64::NAN), None);
+    }
+
+    #[test]
+    fn a_nan_protection_round_trips_through_json_as_null() {
+        let d = DisclosureProtection {
+            score: f64::NAN,
+            cap_protection: f64::NAN,
+            baseline_protection: 0.5,
+        };
+        let text = serde_json::to_string(&d).unwrap();
+        assert_eq!(
+            text,
+            r#"{"score":null,"cap_protection":null,"baseline_protection":0.5}"#
+        );
+        let back: DisclosureProtection = serde_json::from_str(&text).unwrap();
+        assert!(back.score.is_nan() && back.cap_protection.is_nan());
+        assert_eq!(back.baseline_protection, 0.5);
     }
 }
