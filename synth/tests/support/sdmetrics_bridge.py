@@ -7,8 +7,8 @@ Usage:
   sdmetrics_bridge.py privacy META REAL SYNTHETIC HOLDOUT SPEC.json -> DisclosureProtection
       (cap, zero_cap, generalized_cap; SPEC names known, sensitive, continuous columns)
       and DCROverfittingProtection breakdowns as JSON
-  sdmetrics_bridge.py privacy-bench META REAL SYNTHETIC HOLDOUT SPEC.json -> the same with
-      timings (DisclosureProtection with cap only)
+  sdmetrics_bridge.py privacy-bench META REAL SYNTHETIC HOLDOUT SPEC.json DCR_ROWS -> the same
+      with timings (DisclosureProtection with cap only; DCR of the first DCR_ROWS synthetic rows)
   sdmetrics_bridge.py bench META REAL SYNTHETIC HOLDOUT DCR_ROWS -> timings as JSON (DCR of
       the first DCR_ROWS synthetic rows)
 """
@@ -131,7 +131,7 @@ def bench(meta_path, real_path, synthetic_path, holdout_path, dcr_rows):
     )
 
 
-def _privacy(meta_path, real_path, synthetic_path, holdout_path, spec_path, methods):
+def _privacy(meta_path, real_path, synthetic_path, holdout_path, spec_path, methods, dcr_rows=None):
     from sdmetrics.single_table import DCROverfittingProtection, DisclosureProtection
 
     with open(meta_path) as f:
@@ -159,7 +159,10 @@ def _privacy(meta_path, real_path, synthetic_path, holdout_path, spec_path, meth
         out[method] = {k: _nan_to_none(v) for k, v in b.items()}
         out[method]['seconds'] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    d = DCROverfittingProtection.compute_breakdown(real, synthetic, holdout, metadata, None)
+    rows = len(synthetic) if dcr_rows is None else int(dcr_rows)
+    d = DCROverfittingProtection.compute_breakdown(
+        real, synthetic.iloc[:rows], holdout, metadata, None
+    )
     out['dcr_overfitting'] = {
         'score': d['score'],
         'closer_to_training': d['synthetic_data_percentages']['closer_to_training'],
@@ -176,8 +179,8 @@ def privacy(meta_path, real_path, synthetic_path, holdout_path, spec_path):
     )
 
 
-def privacy_bench(meta_path, real_path, synthetic_path, holdout_path, spec_path):
-    _privacy(meta_path, real_path, synthetic_path, holdout_path, spec_path, ['cap'])
+def privacy_bench(meta_path, real_path, synthetic_path, holdout_path, spec_path, dcr_rows):
+    _privacy(meta_path, real_path, synthetic_path, holdout_path, spec_path, ['cap'], dcr_rows)
 
 
 if __name__ == '__main__':
