@@ -71,6 +71,8 @@ mod nan_as_null {
 
 /// One column's values as comparable tokens (`None`: null, its own category).
 type Tokens = Vec<Option<String>>;
+/// One row's tokens over some columns.
+type Key<'a> = &'a [Option<String>];
 
 /// `pandas.cut(real, bins)` edges with the outer ones open: the interior edges.
 fn interior_edges(real: &[f64], bins: usize) -> Vec<f64> {
@@ -122,8 +124,10 @@ fn column_tokens(
         .index_of(name)
         .ok_or_else(|| DisclosureError::UnknownColumn(name.to_owned()))?;
     let (r, s) = (real.column(i), synthetic.column(i));
-    if continuous.contains(&name) {
-        if let (Some(rv), Some(sv)) = (r.as_f64(), s.as_f64()) {
+    if continuous.contains(&name)
+        && let (Some(rv), Some(sv)) = (r.as_f64(), s.as_f64())
+    {
+        {
             let edges = interior_edges(&rv, bins);
             return Ok((
                 rv.iter().map(|x| bin_of(&edges, *x)).collect(),
@@ -182,8 +186,8 @@ pub fn disclosure_protection(
     let (real_keys, real_sens) = (rows_of(&rk, nr), rows_of(&rs, nr));
     let (syn_keys, syn_sens) = (rows_of(&sk, ns), rows_of(&ss, ns));
     // Synthetic key → its rows' sensitive values, keys in first-seen order.
-    let mut index: BTreeMap<&[Option<String>], usize> = BTreeMap::new();
-    let mut groups: Vec<(&[Option<String>], Vec<&[Option<String>]>)> = Vec::new();
+    let mut index: BTreeMap<Key<'_>, usize> = BTreeMap::new();
+    let mut groups: Vec<(Key<'_>, Vec<Key<'_>>)> = Vec::new();
     for (k, s) in syn_keys.iter().zip(&syn_sens) {
         let g = *index.entry(k.as_slice()).or_insert_with(|| {
             groups.push((k.as_slice(), Vec::new()));
@@ -191,7 +195,7 @@ pub fn disclosure_protection(
         });
         groups[g].1.push(s.as_slice());
     }
-    let frequency = |list: &[&[Option<String>]], target: &[Option<String>]| {
+    let frequency = |list: &[Key<'_>], target: Key<'_>| {
         list.iter().filter(|s| **s == target).count() as f64 / list.len() as f64
     };
     let (mut count, mut score) = (0usize, 0.0f64);
@@ -207,7 +211,7 @@ pub fn disclosure_protection(
                     };
                     let best = groups.iter().map(|g| hamming(g.0)).min();
                     best.map(|best| {
-                        let pooled: Vec<&[Option<String>]> = groups
+                        let pooled: Vec<Key<'_>> = groups
                             .iter()
                             .filter(|g| hamming(g.0) == best)
                             .flat_map(|g| g.1.iter().copied())

@@ -13,7 +13,7 @@ use plexus_synth::{MembershipParams, membership_inference, mia::ATTACKS};
 fn each_membership_attack_tells_a_verbatim_copy_from_an_honest_copula() {
     let dir = tempfile::tempdir().unwrap();
     let p = MembershipParams::default();
-    let mut fair_sum = vec![[0.0f64; 3]; 3];
+    let mut fair_sum = [[0.0f64; 3]; 3];
     let blocks = 1..5u64;
     for block in blocks.clone() {
         for (d, t) in tasks(dir.path(), block).into_iter().enumerate() {
