@@ -3,8 +3,8 @@
 use std::collections::BTreeSet;
 
 use plexus_synth::{
-    GateParams, IngestError, Schema, SubmissionScore, Table, WeightInput, score_submission,
-    seed_from, update_credibility, weights,
+    Canaries, GateParams, IngestError, Schema, SubmissionScore, Table, WeightInput,
+    score_submission_with_canaries, seed_from, update_credibility, weights,
 };
 use plexus_types::{AccountId, Hash, Uid};
 use serde::{Deserialize, Serialize};
@@ -65,6 +65,10 @@ pub struct TaskInput<'a> {
     pub params: GateParams,
     /// The credibility each contributor had before this task (0 for newcomers).
     pub credibility: Vec<(AccountId, f64)>,
+    /// Canary rows this validator planted in the training half contributors were given
+    /// (the reference itself holds none): a submission that reproduces one scores 0, and
+    /// each report carries the check.
+    pub canaries: Option<&'a Canaries>,
 }
 
 /// One submission's outcome.
@@ -175,7 +179,7 @@ pub async fn run_duty(store: &DataStore, input: TaskInput<'_>) -> Result<DutyRep
         let (error, score) = match fetch(store, schema, s).await {
             Err(e) => (Some(e), None),
             Ok(table) => {
-                let score = score_submission(
+                let score = score_submission_with_canaries(
                     schema,
                     &train,
                     &holdout,
@@ -183,6 +187,7 @@ pub async fn run_duty(store: &DataStore, input: TaskInput<'_>) -> Result<DutyRep
                     &earlier,
                     &input.params,
                     seed,
+                    input.canaries,
                 );
                 if score.passed {
                     accepted.push(table.canonicalize(input.reference));

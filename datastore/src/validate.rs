@@ -241,6 +241,7 @@ impl ValidatorDuty {
             submissions,
             params: config.params,
             credibility: book.before(task.id, &hotkeys),
+            canaries: None,
         };
         let report = run_duty(&self.store, input).await?;
         let sent = match (mode, &book_file) {

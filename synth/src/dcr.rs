@@ -181,6 +181,74 @@ impl<'a> Index<'a> {
         }
     }
 
+    /// The `k` smallest summed column distances from `q` to reference rows other than
+    /// `skip`, ascending (fewer when the reference has fewer rows).
+    fn nearest_k_sums(&self, q: &[f64], k: usize, skip: Option<usize>) -> Vec<f64> {
+        let modes = &self.space.modes;
+        let reference = &self.space.reference;
+        let n = reference.values.len() / reference.k.max(1);
+        let mut best: Vec<f64> = Vec::with_capacity(k + 1);
+        let bound = |best: &Vec<f64>| {
+            if best.len() < k {
+                f64::INFINITY
+            } else {
+                best[k - 1]
+            }
+        };
+        let scan = |i: usize, best: &mut Vec<f64>| {
+            if Some(i) == skip || k == 0 {
+                return;
+            }
+            let b = bound(best);
+            let s = row_distance_sum(modes, q, reference.row(i), b);
+            if s < b {
+                let at = best.partition_point(|x| *x <= s);
+                best.insert(at, s);
+                best.truncate(k);
+            }
+        };
+        let full = |best: &mut Vec<f64>| {
+            for i in 0..n {
+                scan(i, best);
+            }
+        };
+        let Some(j) = self.proj else {
+            full(&mut best);
+            return best;
+        };
+        let v = q[j];
+        if v.is_nan() {
+            full(&mut best);
+            return best;
+        }
+        for &i in &self.nulls {
+            scan(i, &mut best);
+        }
+        let pos = self.sorted.partition_point(|&(x, _)| x < v);
+        let (mut lo, mut hi) = (pos, pos);
+        loop {
+            let left = (lo > 0).then(|| (v - self.sorted[lo - 1].0).min(1.0));
+            let right = (hi < self.sorted.len()).then(|| (self.sorted[hi].0 - v).min(1.0));
+            let (go_left, gap) = match (left, right) {
+                (None, None) => break,
+                (Some(l), None) => (true, l),
+                (None, Some(r)) => (false, r),
+                (Some(l), Some(r)) => (l <= r, l.min(r)),
+            };
+            if gap >= bound(&best) {
+                break;
+            }
+            if go_left {
+                lo -= 1;
+                scan(self.sorted[lo].1, &mut best);
+            } else {
+                scan(self.sorted[hi].1, &mut best);
+                hi += 1;
+            }
+        }
+        best
+    }
+
     /// min over reference rows of the summed column distance (k × DCR).
     fn nearest_sum(&self, q: &[f64]) -> f64 {
         let modes = &self.space.modes;
@@ -264,6 +332,43 @@ pub fn dcr_scaled_by(
     ranges_from: &Table,
 ) -> Vec<f64> {
     dcr_in(&encode(schema, data, reference, ranges_from))
+}
+
+/// The `k` smallest Gower distances from every row of `data` to the rows of `reference`
+/// (columns scaled by the ranges of `ranges_from`), ascending. With `leave_one_out`, it
+/// names, for each data row, a reference row it may not use (`usize::MAX`: none), so a row
+/// of `reference` is never its own neighbour. Deterministic: the same multiset of distances
+/// whatever order the search visits rows in.
+pub(crate) fn nearest_k(
+    schema: &Schema,
+    data: &Table,
+    reference: &Table,
+    ranges_from: &Table,
+    k: usize,
+    leave_one_out: Option<&[usize]>,
+) -> Vec<Vec<f64>> {
+    let space = encode(schema, data, reference, ranges_from);
+    let cols = space.data.k;
+    let n = space.data.values.len() / cols.max(1);
+    if cols == 0 {
+        return vec![Vec::new(); data.num_rows()];
+    }
+    let index = Index::new(&space);
+    (0..n)
+        .into_par_iter()
+        .with_min_len(16)
+        .map(|i| {
+            index
+                .nearest_k_sums(
+                    space.data.row(i),
+                    k,
+                    leave_one_out.and_then(|s| s.get(i).copied()),
+                )
+                .into_iter()
+                .map(|s| s / cols as f64)
+                .collect()
+        })
+        .collect()
 }
 
 /// Brute-force DCR, for checking the indexed search.
@@ -400,6 +505,34 @@ mod tests {
             assert!((f - s).abs() < 1e-12, "{f} vs {s}");
         }
         assert!(dcr(&schema(), &a, &a).iter().all(|&d| d == 0.0));
+    }
+
+    #[test]
+    fn the_k_nearest_search_equals_brute_force_with_and_without_leaving_one_out() {
+        let (a, b) = (table(250, 3), table(180, 4));
+        let s = encode(&schema(), &a, &b, &b);
+        let fast = nearest_k(&schema(), &a, &b, &b, 5, None);
+        for (i, got) in fast.iter().enumerate() {
+            let mut all: Vec<f64> = (0..180)
+                .map(|r| {
+                    row_distance_sum(&s.modes, s.data.row(i), s.reference.row(r), f64::INFINITY)
+                        / s.data.k as f64
+                })
+                .collect();
+            all.sort_by(f64::total_cmp);
+            assert_eq!(got.len(), 5);
+            for (g, w) in got.iter().zip(&all) {
+                assert!((g - w).abs() < 1e-12, "{g} vs {w}");
+            }
+        }
+        let own_rows: Vec<usize> = (0..180).collect();
+        let own = nearest_k(&schema(), &b, &b, &b, 3, Some(&own_rows));
+        let with_self = nearest_k(&schema(), &b, &b, &b, 4, None);
+        for (o, w) in own.iter().zip(&with_self) {
+            // Without leaving one out the row itself is the nearest, at 0.
+            assert_eq!(w[0], 0.0);
+            assert_eq!(o[..], w[1..]);
+        }
     }
 
     #[test]

@@ -8,9 +8,12 @@
 //! Owns synthetic-data generation and scoring. May not depend on the chain, storage or
 //! any I/O beyond reading and writing tables.
 
+pub mod canary;
 pub mod copula;
 mod datetime;
 pub mod dcr;
+pub mod disclosure;
+pub mod mia;
 mod parquet_io;
 pub mod quality;
 pub mod report;
@@ -21,9 +24,15 @@ pub mod table;
 pub mod utility;
 pub mod validity;
 
+pub use canary::{CANARY_BINS, Canaries, CanaryCheck};
 pub use copula::{CopulaError, GaussianCopula};
 pub use datetime::{DatetimeFormat, DatetimeMismatch};
 pub use dcr::{DcrOverfitting, dcr, dcr_overfitting_protection, dcr_scaled_by, median};
+pub use disclosure::{
+    CapMethod, DisclosureError, DisclosureProtection, default_disclosure_protection,
+    disclosure_protection,
+};
+pub use mia::{AttackAuc, MembershipInference, MembershipParams, membership_inference, roc_auc};
 pub use quality::{
     Metric, PairDetail, QualityOptions, QualityReport, ShapeDetail, quality_report,
     quality_report_with,
@@ -33,7 +42,7 @@ pub use rng::{SeededRng, derive_seed, seed_from};
 pub use schema::{ColumnKind, ColumnSpec, Schema, SchemaError};
 pub use score::{
     Gate, GateParams, SubmissionScore, WeightInput, near_copy_limit, score_submission,
-    split_reference, uniform_noise, update_credibility, weights,
+    score_submission_with_canaries, split_reference, uniform_noise, update_credibility, weights,
 };
 pub use table::{ColumnData, IngestError, Limits, NULL_TOKENS, Table};
 pub use validity::{DataValidity, NewRowSynthesis, data_validity, new_row_synthesis};

@@ -87,6 +87,11 @@ pub fn score_report(
             "median_dcr_synthetic": s.median_dcr_synthetic,
             "median_dcr_holdout": s.median_dcr_holdout,
             "near_copy_threshold": s.near_copy_threshold,
+            "membership_inference": s.membership,
+            "worst_auc": s.membership.worst_auc,
+            "worst_attack": s.membership.worst_attack,
+            "disclosure_protection": s.disclosure_protection,
+            "dcr_overfitting_protection": s.dcr_overfitting_protection,
         });
         out.gates = Some(json!({ "passed": s.passed, "gates": s.gates }));
         out.score = Some(s.score);
@@ -133,6 +138,9 @@ mod tests {
         assert!(json.get("report").is_none());
         let scored = score_report(&schema, &real, &synthetic, Some(&holdout), 0);
         assert!(scored.score.is_some() && scored.details.is_some());
+        let json = serde_json::to_value(&scored).expect("json");
+        assert!(json["privacy"]["worst_auc"].is_number());
+        assert!(json["privacy"]["worst_attack"].is_string());
         assert_eq!(
             scored.gates.as_ref().map(|g| g["passed"].is_boolean()),
             Some(true)

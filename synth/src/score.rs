@@ -1,6 +1,11 @@
 //! Scoring a revealed submission: the gates, fidelity F, utility U, privacy P and the composite.
 
-use crate::dcr::{dcr_scaled_by, median, overfitting_from, percentile};
+use crate::canary::{Canaries, CanaryCheck};
+use crate::dcr::{
+    DcrOverfitting, dcr_overfitting_protection, dcr_scaled_by, median, overfitting_from, percentile,
+};
+use crate::disclosure::{DisclosureProtection, default_disclosure_protection};
+use crate::mia::{MembershipInference, MembershipParams, membership_inference};
 use crate::quality::{QualityReport, quality_report};
 use crate::rng::{SeededRng, derive_seed};
 use crate::schema::Schema;
@@ -39,6 +44,10 @@ pub struct GateParams {
     pub copying_max: f64,
     /// Accepted rows are capped at this many times |T| when weighting.
     pub row_cap_factor: f64,
+    /// The membership-inference ensemble: its evaluation size, and where its privacy
+    /// factor starts to fall and reaches 0 (the gate's limit).
+    #[serde(default)]
+    pub membership: MembershipParams,
 }
 
 impl Default for GateParams {
@@ -56,6 +65,7 @@ impl Default for GateParams {
             fidelity_min: 0.20,
             copying_max: 0.20,
             row_cap_factor: 1.0,
+            membership: MembershipParams::default(),
         }
     }
 }
@@ -132,8 +142,20 @@ pub struct SubmissionScore {
     pub utility: Option<f64>,
     /// P = clip(median DCR(S→T) / median DCR(H→T), 0, 1).
     pub privacy: f64,
-    /// min(1, P / 0.7).
+    /// The privacy factor: the smaller of min(1, P / 0.7) and the membership-inference
+    /// ensemble's factor.
     pub privacy_factor: f64,
+    /// The membership-inference attacks on this submission, their worst AUC and its factor.
+    pub membership: MembershipInference,
+    /// SDMetrics' DisclosureProtection of S against T (CAP; the target, or else the last
+    /// categorical column, sensitive; every other column known), reported beside the
+    /// ensemble.
+    pub disclosure_protection: Option<DisclosureProtection>,
+    /// SDMetrics' DCROverfittingProtection of S against T and H, reported beside the ensemble.
+    pub dcr_overfitting_protection: DcrOverfitting,
+    /// The canary check, when the validator planted canaries in T (a reproduced canary
+    /// fails the `canaries` gate).
+    pub canaries: Option<CanaryCheck>,
     /// Median DCR(S→T).
     pub median_dcr_synthetic: f64,
     /// Median DCR(H→T).
@@ -258,6 +280,25 @@ pub fn score_submission(
     params: &GateParams,
     seed: [u8; 32],
 ) -> SubmissionScore {
+    score_submission_with_canaries(
+        schema, train, holdout, synthetic, earlier, params, seed, None,
+    )
+}
+
+/// [`score_submission`] for a task whose training half the validator planted `canaries` in
+/// (`train` is the real half, without them): a submission that reproduces a canary fails
+/// the `canaries` gate and scores 0.
+#[allow(clippy::too_many_arguments)]
+pub fn score_submission_with_canaries(
+    schema: &Schema,
+    train: &Table,
+    holdout: &Table,
+    synthetic: &Table,
+    earlier: &[Table],
+    params: &GateParams,
+    seed: [u8; 32],
+    canaries: Option<&Canaries>,
+) -> SubmissionScore {
     let canonical = synthetic.canonicalize(train);
     let quality = quality_report(schema, train, synthetic);
     let noise = uniform_noise(schema, train, train.num_rows(), seed);
@@ -286,7 +327,12 @@ pub fn score_submission(
     } else {
         1.0
     };
-    let privacy_factor = (privacy / 0.7).min(1.0);
+    let membership =
+        membership_inference(schema, train, holdout, &canonical, &params.membership, seed);
+    let privacy_factor = (privacy / 0.7).min(1.0).min(membership.factor);
+    let disclosure_protection = default_disclosure_protection(schema, train, &canonical);
+    let dcr_overfitting_protection = dcr_overfitting_protection(schema, train, &canonical, holdout);
+    let canaries = canaries.map(|c| c.check(schema, &canonical));
 
     let n = canonical.num_rows();
     let s_keys = canonical.row_keys(schema);
@@ -317,7 +363,9 @@ pub fn score_submission(
     }
     let overlapping_rows = overlapping.iter().filter(|f| **f).count();
 
-    let validity = data_validity(schema, train, &canonical);
+    // Against T in the same canonical form: values with more than 15 decimals round past
+    // T's own extremes otherwise, and a faithful sample would fail boundary adherence.
+    let validity = data_validity(schema, &train.canonicalize(train), &canonical);
     let new_rows = new_row_synthesis(schema, &train.concat(holdout), &canonical);
     let t_rows = train.num_rows() as f64;
     let gate = |name: &str, statistic: f64, limit: f64, passed: bool| Gate {
@@ -327,7 +375,7 @@ pub fn score_submission(
         passed,
     };
     let dup_limit = duplicate_share(&t_keys) + params.duplicate_slack;
-    let gates = vec![
+    let mut gates = vec![
         gate(
             "validity",
             validity.score,
@@ -359,6 +407,12 @@ pub fn score_submission(
             overfit <= params.overfitting_max,
         ),
         gate(
+            "membership_inference",
+            membership.worst_auc,
+            membership.limit,
+            membership.worst_auc <= membership.limit,
+        ),
+        gate(
             "fidelity_floor",
             fidelity,
             params.fidelity_min,
@@ -374,6 +428,14 @@ pub fn score_submission(
             )
         },
     ];
+    if let Some(c) = &canaries {
+        gates.push(gate(
+            "canaries",
+            c.reproduced as f64,
+            0.0,
+            c.reproduced == 0,
+        ));
+    }
     let passed = gates.iter().all(|g| g.passed);
     let (wu, u) = match utility {
         Some(u) => (0.4, u),
@@ -389,6 +451,10 @@ pub fn score_submission(
         utility,
         privacy,
         privacy_factor,
+        membership,
+        disclosure_protection,
+        dcr_overfitting_protection,
+        canaries,
         median_dcr_synthetic: median_s,
         median_dcr_holdout: median_h,
         near_copy_threshold: tau,

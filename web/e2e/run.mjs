@@ -414,8 +414,9 @@ function forgeEveryKey(list) {
     const scores = await page.textContent('main');
     check(/Signature verified in this browser/.test(scores), 'the validator score report is verified in the browser');
     const cells = await page.locator('table:has(caption:text("Scores by validator")) tbody tr').first().locator('td').allTextContents();
-    // Contributor, UID, Gates, Fidelity, Utility, Privacy, Score, …
+    // Contributor, UID, Gates, Fidelity, Utility, Privacy, Score, Worst MIA AUC (attack), …
     check(cells[2] === 'all pass' && cells.slice(3, 7).every((c) => /^\d\.\d{3}$/.test(c)) && Number(cells[6]) > 0.5, `the breakdown shows gates, F, U, P and score (${cells.slice(2, 7).join(' ')})`);
+    check(/^0\.\d{3} \((distance|density ratio|classifier)\)$/.test(cells[7]), `the breakdown shows the worst membership-inference AUC and its attack (${cells[7]})`);
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('button:text("Published dataset (CSV)")')]);
     const csv = readFileSync(await download.path(), 'utf8');
     const rows = csv.trim().split('\n');

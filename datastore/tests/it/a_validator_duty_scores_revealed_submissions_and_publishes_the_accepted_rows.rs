@@ -66,6 +66,7 @@ async fn a_validator_duty_scores_revealed_submissions_and_publishes_the_accepted
         submissions: subs,
         params: GateParams::default(),
         credibility: Vec::new(),
+        canaries: None,
     };
     let report = run_duty(&store, input(submissions.clone())).await.unwrap();
     assert!(report.public_reference);

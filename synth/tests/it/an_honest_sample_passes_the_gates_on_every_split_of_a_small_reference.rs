@@ -50,8 +50,11 @@ fn an_honest_sample_passes_the_gates_on_every_split_of_a_small_reference() {
         );
         assert!(
             s.passed && s.score > 0.5,
-            "split {split}, second: {:?}",
-            failed(&s)
+            "split {split}, second: {:?} score {} F {} membership {:?}",
+            failed(&s),
+            s.score,
+            s.fidelity,
+            s.membership
         );
 
         // A fresh real sample: thirds T, H, R of the reference; R plays the generator.

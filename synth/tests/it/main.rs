@@ -1,13 +1,18 @@
 //! Integration tests for plexus-synth: parity with SDMetrics, attacks, copula, parsing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod data_sets;
 mod support;
 
+mod a_noisy_copy_of_the_training_rows_never_outscores_an_honest_copula;
 mod a_parquet_file_reads_as_the_same_table_as_its_csv;
+mod a_submission_that_reproduces_a_planted_canary_is_zeroed;
 mod an_honest_sample_passes_the_gates_on_every_split_of_a_small_reference;
+mod each_membership_attack_tells_a_verbatim_copy_from_an_honest_copula;
 mod malformed_input_gets_typed_errors_and_never_panics;
 mod quality_report_matches_sdmetrics_on_copula_samples_of_penguins_and_scikit_learn_sets;
 mod quality_report_matches_sdmetrics_on_the_student_placements_demo;
 mod scoring_the_same_submission_with_the_same_seed_gives_the_same_numbers;
+mod sdmetrics_privacy_metrics_match_sdmetrics_0_32_0;
 mod the_attacks_in_the_spec_score_zero;
 mod the_gaussian_copula_scores_above_half_on_penguins;

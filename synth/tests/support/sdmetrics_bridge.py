@@ -4,6 +4,11 @@ Usage:
   sdmetrics_bridge.py report META.json REAL.csv SYNTHETIC.csv   -> JSON on stdout
   sdmetrics_bridge.py export-demo OUTDIR      -> student_placements real/synthetic/metadata + scores
   sdmetrics_bridge.py export-sklearn NAME OUTDIR  -> a scikit-learn bundled set as CSV + metadata
+  sdmetrics_bridge.py privacy META REAL SYNTHETIC HOLDOUT SPEC.json -> DisclosureProtection
+      (cap, zero_cap, generalized_cap; SPEC names known, sensitive, continuous columns)
+      and DCROverfittingProtection breakdowns as JSON
+  sdmetrics_bridge.py privacy-bench META REAL SYNTHETIC HOLDOUT SPEC.json DCR_ROWS -> the same
+      with timings (DisclosureProtection with cap only; DCR of the first DCR_ROWS synthetic rows)
   sdmetrics_bridge.py bench META REAL SYNTHETIC HOLDOUT DCR_ROWS -> timings as JSON (DCR of
       the first DCR_ROWS synthetic rows)
 """
@@ -126,6 +131,58 @@ def bench(meta_path, real_path, synthetic_path, holdout_path, dcr_rows):
     )
 
 
+def _privacy(meta_path, real_path, synthetic_path, holdout_path, spec_path, methods, dcr_rows=None):
+    from sdmetrics.single_table import DCROverfittingProtection, DisclosureProtection
+
+    with open(meta_path) as f:
+        metadata = json.load(f)
+    metadata.pop('target', None)
+    with open(spec_path) as f:
+        spec = json.load(f)
+    # Exact float parsing, as Rust's: pandas' default parser is off by an ulp on some
+    # 17-digit values, which moves a value sitting on a bin edge.
+    real = pd.read_csv(real_path, float_precision='round_trip')
+    synthetic = pd.read_csv(synthetic_path, float_precision='round_trip')
+    holdout = pd.read_csv(holdout_path, float_precision='round_trip')
+    out = {}
+    for method in methods:
+        t0 = time.perf_counter()
+        b = DisclosureProtection.compute_breakdown(
+            real,
+            synthetic,
+            spec['known'],
+            spec['sensitive'],
+            method,
+            spec['continuous'] or None,
+            spec.get('bins', 10),
+        )
+        out[method] = {k: _nan_to_none(v) for k, v in b.items()}
+        out[method]['seconds'] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rows = len(synthetic) if dcr_rows is None else int(dcr_rows)
+    d = DCROverfittingProtection.compute_breakdown(
+        real, synthetic.iloc[:rows], holdout, metadata, None
+    )
+    out['dcr_overfitting'] = {
+        'score': d['score'],
+        'closer_to_training': d['synthetic_data_percentages']['closer_to_training'],
+        'closer_to_holdout': d['synthetic_data_percentages']['closer_to_holdout'],
+        'seconds': time.perf_counter() - t0,
+    }
+    json.dump(out, sys.stdout)
+
+
+def privacy(meta_path, real_path, synthetic_path, holdout_path, spec_path):
+    _privacy(
+        meta_path, real_path, synthetic_path, holdout_path, spec_path,
+        ['cap', 'zero_cap', 'generalized_cap'],
+    )
+
+
+def privacy_bench(meta_path, real_path, synthetic_path, holdout_path, spec_path, dcr_rows):
+    _privacy(meta_path, real_path, synthetic_path, holdout_path, spec_path, ['cap'], dcr_rows)
+
+
 if __name__ == '__main__':
     cmd, args = sys.argv[1], sys.argv[2:]
     {
@@ -133,4 +190,6 @@ if __name__ == '__main__':
         'export-demo': export_demo,
         'export-sklearn': export_sklearn,
         'bench': bench,
+        'privacy': privacy,
+        'privacy-bench': privacy_bench,
     }[cmd](*args)

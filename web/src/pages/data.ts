@@ -5,7 +5,7 @@ import { barChart } from '../charts';
 import { append, h, kv, link, notice, short, table } from '../dom';
 import * as api from '../lib/api';
 import { formatPlx } from '../lib/codec';
-import { parseReport, verifyReport } from '../lib/report';
+import { attackBreakdown, canaryCell, parseReport, verifyReport, worstAttack } from '../lib/report';
 
 const plx = (n: number) => `${formatPlx(BigInt(n))} PLX`;
 
@@ -158,7 +158,8 @@ async function reportsSection(t: api.DataTask): Promise<HTMLElement> {
       const sc = sub.score;
       const failed = sc?.gates.filter((g) => !g.passed) ?? [];
       const gates = sub.error ? h('span', { class: 'tag' }, 'not scored') : !sc ? '—' : sc.passed ? h('span', { class: 'tag gate-pass' }, 'all pass') : h('span', { class: 'tag gate-fail', title: failed.map((g) => `${g.name}: ${g.statistic.toFixed(3)} vs limit ${g.limit.toFixed(3)}`).join('; ') }, `failed: ${failed.map((g) => g.name).join(', ')}`);
-      return [link(`/accounts/${sub.hotkey}`, short(sub.hotkey, 8)), sub.uid ?? '—', gates, num(sc?.fidelity), num(sc?.utility), num(sc?.privacy), num(sc?.score), sc ? `${sc.accepted_rows}` : '—', sub.weight.toFixed(3), sub.error ?? ''];
+      const worst = sc?.membership ? h('span', { title: attackBreakdown(sc) }, worstAttack(sc)) : '—';
+      return [link(`/accounts/${sub.hotkey}`, short(sub.hotkey, 8)), sub.uid ?? '—', gates, num(sc?.fidelity), num(sc?.utility), num(sc?.privacy), num(sc?.score), worst, canaryCell(sc), sc ? `${sc.accepted_rows}` : '—', sub.weight.toFixed(3), sub.error ?? ''];
     });
     append(section, [
       heading,
@@ -166,7 +167,7 @@ async function reportsSection(t: api.DataTask): Promise<HTMLElement> {
       !charted
         ? h('div', { class: 'charts' }, barChart('Score (0.6 F + 0.4 U, times the privacy factor; 0 when a gate fails)', report.submissions.map((sub) => ({ label: sub.uid !== null ? `UID ${sub.uid}` : short(sub.hotkey, 4), value: sub.score?.score ?? 0 }))))
         : null,
-      table(['Contributor', 'UID', 'Gates', 'Fidelity', 'Utility', 'Privacy', 'Score', 'Accepted rows', 'Weight', 'Error'], rows, `Scores by validator UID ${r.uid}`, { stack: true }),
+      table(['Contributor', 'UID', 'Gates', 'Fidelity', 'Utility', 'Privacy', 'Score', 'Worst MIA AUC (attack)', 'Canaries', 'Accepted rows', 'Weight', 'Error'], rows, `Scores by validator UID ${r.uid}`, { stack: true }),
     ]);
     charted = true;
   }
