@@ -199,9 +199,9 @@ struct Cached {
 ///
 /// Taking tokens, which every private request does, appends the keyed hashes of the
 /// tokens taken to a journal beside the file (`credits.enc.taken`, flushed before
-/// the tokens leave) instead of rewriting the sealed file; every other change, and
-/// every [`COMPACT_AT`]-th take, rewrites the file atomically with the journal folded
-/// in and starts a new journal generation. The hashes are keyed with the store's key,
+/// the tokens leave) instead of rewriting the sealed file; every other change, and a
+/// take that brings the journal to 256 records, rewrites the file atomically with the
+/// journal folded in and starts a new journal generation. The hashes are keyed with the store's key,
 /// so the journal tells a reader without the coldkey nothing about the tokens. The
 /// decrypted file is kept in memory while its stamp on disk does not change.
 #[derive(Debug)]

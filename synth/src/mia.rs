@@ -1,7 +1,7 @@
 //! Membership-inference attacks on a submission: each tells training rows (members) from
 //! held-out rows (non-members) using only the synthetic rows, and is judged by ROC AUC.
 //!
-//! Three attacks, all on the Gower distance of [`crate::dcr`] (columns scaled by the
+//! Three attacks, all on the Gower distance of [`mod@crate::dcr`] (columns scaled by the
 //! training half's ranges, categoricals by equality, nulls their own value):
 //! - **distance**: a row is a member the closer its nearest synthetic row is;
 //! - **density ratio** (DOMIAS): a kernel density of the synthetic rows against one of the
