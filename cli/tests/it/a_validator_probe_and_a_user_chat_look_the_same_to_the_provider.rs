@@ -2,60 +2,79 @@
 //! (Bittensor miners can: validators sign their queries). A recorder in front of the
 //! provider keeps every request it receives from the relay; the test opens them with
 //! the provider's own OHTTP key and compares a `plexus chat` turn with the probes of
-//! one `plexus validator` epoch: the same HTTP request from the relay, the same
-//! encapsulated length, the same BHTTP head, the same padded plaintext length, and
-//! the same JSON body but for the words of the question.
+//! one `plexus validator` epoch: the same HTTP request from the relay, the same BHTTP
+//! head, lengths only in the padding buckets every request falls into, and a JSON body
+//! of the fields and roles real clients send. What a probe asks, how long it is and
+//! its parameters come from the distribution of user requests (the red-team bench
+//! measures how well a classifier tells them apart); no field marks it.
 
 use plexus_privacy::{chunked, message::Request, oblivious::Gateway, rotation::KeySchedule};
 use serde_json::Value;
 
 use crate::support::{PrivateNet, Recorded, Recorder, ok};
 
-/// Everything about a request that the provider sees, with the question's words
-/// taken out.
+/// Everything about a request that the provider sees and that no user varies: the
+/// question, its length and its parameters taken out.
 #[derive(Debug, PartialEq, Eq)]
 struct Shape {
     /// Method and path the relay used.
     outer_line: (String, String),
-    /// The relay's header fields, in order, with their values.
-    outer_headers: Vec<(String, Vec<u8>)>,
-    /// Length of the encapsulated request.
-    encapsulated_len: usize,
-    /// Length of the decrypted plaintext (BHTTP plus padding).
-    plaintext_len: usize,
+    /// The relay's header fields, in order (values but the length's).
+    outer_headers: Vec<(String, Option<Vec<u8>>)>,
     /// Method, scheme, authority and path inside.
     inner_line: (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>),
-    /// Inner header names with the length of each value.
-    inner_headers: Vec<(Vec<u8>, usize)>,
-    /// The JSON body with every message's content emptied.
-    body: Value,
+    /// Inner header names.
+    inner_headers: Vec<Vec<u8>>,
 }
 
-fn shape(r: &Recorded, gateway: &Gateway) -> (Shape, String) {
+/// Fields `plexus chat` and the OpenAI SDKs send on a chat request.
+const CLIENT_FIELDS: &[&str] = &[
+    "model",
+    "messages",
+    "max_tokens",
+    "max_completion_tokens",
+    "temperature",
+    "top_p",
+    "stop",
+    "stream",
+    "stream_options",
+    "seed",
+    "n",
+    "presence_penalty",
+    "frequency_penalty",
+    "user",
+];
+
+/// The sizes the padding leaves: the plaintext is one of the request buckets.
+fn bucketed(len: usize) -> bool {
+    plexus_privacy::padding::BUCKETS.contains(&len)
+}
+
+fn shape(r: &Recorded, gateway: &Gateway) -> (Shape, Value, usize) {
     let opened = chunked::decapsulate(gateway, &r.body).expect("a chunked OHTTP request");
     let inner = Request::decode(&opened.request).expect("a BHTTP request");
-    let mut body: Value = serde_json::from_slice(&inner.body).expect("a JSON body");
-    let question = body["messages"][0]["content"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    for m in body["messages"].as_array_mut().expect("messages") {
-        m["content"] = Value::String(String::new());
-    }
+    let body: Value = serde_json::from_slice(&inner.body).expect("a JSON body");
     let shape = Shape {
         outer_line: (r.method.clone(), r.path.clone()),
-        outer_headers: r.headers.clone(),
-        encapsulated_len: r.body.len(),
-        plaintext_len: opened.request.len(),
-        inner_line: (inner.method, inner.scheme, inner.authority, inner.path),
-        inner_headers: inner
+        outer_headers: r
             .headers
             .iter()
-            .map(|(n, v)| (n.clone(), v.len()))
+            .map(|(n, v)| (n.clone(), (n != "content-length").then(|| v.clone())))
             .collect(),
-        body,
+        inner_line: (inner.method, inner.scheme, inner.authority, inner.path),
+        inner_headers: inner.headers.iter().map(|(n, _)| n.clone()).collect(),
     };
-    (shape, question)
+    (shape, body, opened.request.len())
+}
+
+/// The last user turn of a chat request body.
+fn last_question(body: &Value) -> String {
+    body["messages"]
+        .as_array()
+        .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 #[test]
@@ -109,14 +128,33 @@ fn a_validator_probe_and_a_user_chat_look_the_same_to_the_provider() {
     let schedule =
         KeySchedule::new(&seed, plexus_ledger::params::DEFAULT_ISSUER_KEY_PERIOD).unwrap();
     let gateway = schedule.gateway(schedule.window(0)).unwrap();
-    let (user_shape, asked) = shape(&user[0], &gateway);
-    assert_eq!(asked, question);
+    let (user_shape, user_body, user_len) = shape(&user[0], &gateway);
+    assert_eq!(last_question(&user_body), question);
+    assert!(bucketed(user_len), "{user_len}");
     for probe in &probes {
-        let (probe_shape, probed) = shape(probe, &gateway);
+        let (probe_shape, body, len) = shape(probe, &gateway);
+        let probed = last_question(&body);
         assert_ne!(probed, question, "a probe carries its own question");
         assert_eq!(
             probe_shape, user_shape,
             "the probe {probed:?} differs from the user's request"
         );
+        assert!(
+            bucketed(len),
+            "the probe {probed:?} is {len} bytes, not a bucket"
+        );
+        let fields = body.as_object().expect("a JSON object");
+        for key in fields.keys() {
+            assert!(
+                CLIENT_FIELDS.contains(&key.as_str()),
+                "the probe {probed:?} sends `{key}`, which no client sends"
+            );
+        }
+        assert_eq!(body["model"], user_body["model"]);
+        for m in body["messages"].as_array().expect("messages") {
+            let role = m["role"].as_str().unwrap_or_default();
+            assert!(["system", "user", "assistant"].contains(&role), "{m}");
+            assert!(m["content"].is_string(), "{m}");
+        }
     }
 }
