@@ -139,8 +139,10 @@ fn main() {
     let ready = wait_ready(dir.path(), &mut child);
     let proxy = ready["proxy"].as_str().unwrap().to_owned();
     let direct = ready["provider_api"].as_str().unwrap().to_owned();
-    // Each question costs the proxy 2 credits; the devnet funds 100.
-    buy_credits(dir.path(), &ready, 2 * (10 + 2 * n as u64));
+    // Each question costs the proxy 2 credits; the devnet funds 100, and bundles are
+    // 10, 100 or 1000 credits.
+    assert!(2 * (10 + 2 * n) <= 1100, "PROXY_LATENCY_N at most 265");
+    buy_credits(dir.path(), &ready, 1000);
     let http = reqwest::blocking::Client::new();
     // Warm up both (the proxy's first request proves keys and may buy credits).
     for _ in 0..5 {
