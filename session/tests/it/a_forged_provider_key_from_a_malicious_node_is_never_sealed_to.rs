@@ -3,7 +3,7 @@
 //! and its tokens. The session proves every key against a header the anchored
 //! validators finalized, so it refuses, sends nothing and spends nothing.
 
-use crate::support::{counting_relay, send, serve, start_node};
+use crate::support::{counting_relay, serve, serving_provider, start_node};
 use std::sync::{
     Arc,
     atomic::{AtomicUsize, Ordering},
@@ -16,7 +16,7 @@ use plexus_session::{
     SendError, Session,
     store::{CreditStore, StoredCredit},
 };
-use plexus_types::{Endpoint, Hash, Hyperparams, Keypair, Mechanism, PLX, Payload};
+use plexus_types::Keypair;
 
 /// The node's API, forwarded, with every metagraph's OHTTP keys replaced by `forged`.
 async fn malicious_node(honest: String, forged: Vec<u8>) -> String {
@@ -53,33 +53,8 @@ fn a_forged_provider_key_from_a_malicious_node_is_never_sealed_to() {
             Keypair::from_label("owner"),
             Keypair::from_label("provider"),
         );
-        let faucet = plexus_ledger::genesis::dev_faucet();
-        let fund = Payload::Transfer {
-            to: coldkey.account(),
-            amount: 10_000 * PLX,
-        };
-        send(&honest, &faucet, fund).await;
-        let subnet = Payload::CreateSubnet {
-            name: "inference".into(),
-            mechanism: Mechanism::Inference,
-            hyperparams: Hyperparams::default(),
-        };
-        send(&honest, &coldkey, subnet).await;
-        let netuid = honest.subnets().await.unwrap().subnets[0].netuid;
-        let register = Payload::Register {
-            netuid,
-            hotkey: provider.account(),
-        };
-        send(&honest, &coldkey, register).await;
         let real = GatewayKey::derive(1, &[1; 32]).unwrap();
-        let endpoint = Endpoint {
-            url: "http://127.0.0.1:9".into(),
-            ohttp_keys: encode_key_list(&[real.public_config().unwrap()]).unwrap(),
-            model: "m".into(),
-            weights_hash: Hash::ZERO,
-            operator: "provider".into(),
-        };
-        send(&honest, &provider, Payload::Serve { netuid, endpoint }).await;
+        serving_provider(&honest, &coldkey, &provider, &real).await;
 
         // The genesis validator set, as a genesis file handed out of band gives it.
         let anchor = TrustAnchor::served(&honest).await.unwrap();

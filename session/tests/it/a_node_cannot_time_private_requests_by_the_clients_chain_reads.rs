@@ -15,11 +15,11 @@ use std::{
 
 use axum::{Router, extract::Request, http::StatusCode};
 use plexus_client::{Client, trust::TrustAnchor};
-use plexus_privacy::oblivious::{GatewayKey, encode_key_list};
+use plexus_privacy::oblivious::GatewayKey;
 use plexus_session::{DIRECTORY_TTL, Session, store::CreditStore};
-use plexus_types::{Endpoint, Hash, Hyperparams, Keypair, Mechanism, PLX, Payload};
+use plexus_types::Keypair;
 
-use crate::support::{send, serve, start_node};
+use crate::support::{serve, serving_provider, start_node};
 
 /// Each read of a slow node takes this long.
 const SLOW: Duration = Duration::from_secs(3);
@@ -51,32 +51,8 @@ fn a_node_cannot_time_private_requests_by_the_clients_chain_reads() {
         let honest_url = format!("http://{api}");
         let honest = Client::new(&honest_url).unwrap();
         let (coldkey, provider) = (Keypair::from_label("owner"), Keypair::from_label("p"));
-        let fund = Payload::Transfer {
-            to: coldkey.account(),
-            amount: 10_000 * PLX,
-        };
-        send(&honest, &plexus_ledger::genesis::dev_faucet(), fund).await;
-        let subnet = Payload::CreateSubnet {
-            name: "inference".into(),
-            mechanism: Mechanism::Inference,
-            hyperparams: Hyperparams::default(),
-        };
-        send(&honest, &coldkey, subnet).await;
-        let netuid = honest.subnets().await.unwrap().subnets[0].netuid;
-        let register = Payload::Register {
-            netuid,
-            hotkey: provider.account(),
-        };
-        send(&honest, &coldkey, register).await;
         let key = GatewayKey::derive(1, &[1; 32]).unwrap();
-        let endpoint = Endpoint {
-            url: "http://127.0.0.1:9".into(),
-            ohttp_keys: encode_key_list(&[key.public_config().unwrap()]).unwrap(),
-            model: "m".into(),
-            weights_hash: Hash::ZERO,
-            operator: "p".into(),
-        };
-        send(&honest, &provider, Payload::Serve { netuid, endpoint }).await;
+        serving_provider(&honest, &coldkey, &provider, &key).await;
 
         let anchor = TrustAnchor::served(&honest).await.unwrap();
         let reads = Arc::new(AtomicUsize::new(0));

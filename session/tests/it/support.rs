@@ -98,3 +98,41 @@ pub(crate) async fn counting_relay(listed: &[String], count: Arc<AtomicUsize>) -
         .with_state(count);
     serve(app).await
 }
+
+/// Fund `coldkey` from the dev faucet, create an inference subnet, register
+/// `provider` on it and serve model "m" with the OHTTP key `key`; the subnet.
+pub(crate) async fn serving_provider(
+    node: &Client,
+    coldkey: &Keypair,
+    provider: &Keypair,
+    key: &plexus_privacy::oblivious::GatewayKey,
+) -> plexus_types::Netuid {
+    use plexus_types::{Endpoint, Hash, Hyperparams, Mechanism, PLX};
+    let fund = Payload::Transfer {
+        to: coldkey.account(),
+        amount: 10_000 * PLX,
+    };
+    send(node, &plexus_ledger::genesis::dev_faucet(), fund).await;
+    let subnet = Payload::CreateSubnet {
+        name: "inference".into(),
+        mechanism: Mechanism::Inference,
+        hyperparams: Hyperparams::default(),
+    };
+    send(node, coldkey, subnet).await;
+    let netuid = node.subnets().await.unwrap().subnets[0].netuid;
+    let register = Payload::Register {
+        netuid,
+        hotkey: provider.account(),
+    };
+    send(node, coldkey, register).await;
+    let endpoint = Endpoint {
+        url: "http://127.0.0.1:9".into(),
+        ohttp_keys: plexus_privacy::oblivious::encode_key_list(&[key.public_config().unwrap()])
+            .unwrap(),
+        model: "m".into(),
+        weights_hash: Hash::ZERO,
+        operator: "provider".into(),
+    };
+    send(node, provider, Payload::Serve { netuid, endpoint }).await;
+    netuid
+}
