@@ -43,18 +43,6 @@ use crate::{Answer, Session};
 /// 256 KiB).
 pub const DEFAULT_MAX_BODY: usize = 256 << 10;
 
-/// An error and its causes on one line, as an API message.
-fn message(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 /// Who may use the proxy besides programs on this machine, and how large a body it
 /// takes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -277,7 +265,7 @@ async fn models(State(session): State<Arc<Session>>) -> Response {
             "data": models.iter().map(|m| json!({"id": m, "object": "model", "created": 0, "owned_by": "plexus"})).collect::<Vec<_>>(),
         }))
         .into_response(),
-        Err(e) => openai_error(StatusCode::BAD_GATEWAY, "chain_unavailable", &message(&e)),
+        Err(e) => openai_error(StatusCode::BAD_GATEWAY, "chain_unavailable", &plexus_types::error_chain(&e)),
     }
 }
 
@@ -324,7 +312,7 @@ async fn forward(session: Arc<Session>, path: &str, body: Bytes) -> Response {
             return openai_error(
                 StatusCode::PAYMENT_REQUIRED,
                 "insufficient_credits",
-                &message(&e),
+                &plexus_types::error_chain(&e),
             );
         }
     };
@@ -348,7 +336,11 @@ async fn forward(session: Arc<Session>, path: &str, body: Bytes) -> Response {
                 Body::from_stream(stream),
             )
         }
-        Err(e) => openai_error(StatusCode::BAD_GATEWAY, "private_path_failed", &message(&e)),
+        Err(e) => openai_error(
+            StatusCode::BAD_GATEWAY,
+            "private_path_failed",
+            &plexus_types::error_chain(&e),
+        ),
     }
 }
 

@@ -109,7 +109,7 @@ pub struct BlindedState {
     pub answers: Vec<Option<String>>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 struct StoreFile {
     version: u32,
     credits: Vec<StoredCredit>,

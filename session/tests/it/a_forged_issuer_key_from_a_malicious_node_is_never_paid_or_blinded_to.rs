@@ -104,6 +104,26 @@ fn forge(value: &mut serde_json::Value, forgery: Forgery, rsa: &str, ohttp: &str
     }
 }
 
+/// The buyer's account nonce.
+async fn nonce(client: &Client, who: &Keypair) -> u64 {
+    client.account(&who.account()).await.unwrap().nonce
+}
+
+/// Nothing was paid since the buyer's nonce was `before`, and nothing reached the relay.
+async fn nothing_paid_or_sent(
+    honest: &Client,
+    buyer: &Keypair,
+    before: u64,
+    reached: &AtomicUsize,
+) {
+    assert_eq!(nonce(honest, buyer).await, before, "nothing was paid");
+    assert_eq!(
+        reached.load(Ordering::SeqCst),
+        0,
+        "nothing reached the relay"
+    );
+}
+
 #[test]
 fn a_forged_issuer_key_from_a_malicious_node_is_never_paid_or_blinded_to() {
     let dir = tempfile::tempdir().unwrap();
@@ -193,26 +213,14 @@ fn a_forged_issuer_key_from_a_malicious_node_is_never_paid_or_blinded_to() {
                 attacker_ohttp.clone(),
             )
         };
-        let nonce = |client: Client, who: Keypair| async move {
-            client.account(&who.account()).await.unwrap().nonce
-        };
 
         // The attacker's RSA key, and the attacker's OHTTP key: nothing is paid, and
         // nothing reaches the relay.
         for forgery in [Forgery::RsaKey, Forgery::OhttpKey] {
             let node = Client::new(&lying(forgery).await).unwrap();
-            let before = nonce(honest.clone(), buyer.clone()).await;
+            let before = nonce(&honest, &buyer).await;
             let refused = issuance::buy(&node, &anchor, &buyer, 10, None, &relay).await;
-            assert_eq!(
-                nonce(honest.clone(), buyer.clone()).await,
-                before,
-                "nothing was paid"
-            );
-            assert_eq!(
-                reached.load(Ordering::SeqCst),
-                0,
-                "nothing reached the relay"
-            );
+            nothing_paid_or_sent(&honest, &buyer, before, &reached).await;
             let refused = refused.unwrap_err();
             assert!(
                 matches!(refused, BuyError::IssuerKeyNotOnChain { .. }),
@@ -231,19 +239,10 @@ fn a_forged_issuer_key_from_a_malicious_node_is_never_paid_or_blinded_to() {
             min_key_age_blocks: 0,
             min_key_buyers: 5,
         };
-        let before = nonce(honest.clone(), buyer.clone()).await;
+        let before = nonce(&honest, &buyer).await;
         let refused =
             issuance::buy_with_policy(&node, &anchor, &buyer, 10, None, &relay, policy).await;
-        assert_eq!(
-            nonce(honest.clone(), buyer.clone()).await,
-            before,
-            "nothing was paid"
-        );
-        assert_eq!(
-            reached.load(Ordering::SeqCst),
-            0,
-            "nothing reached the relay"
-        );
+        nothing_paid_or_sent(&honest, &buyer, before, &reached).await;
         let refused = refused.unwrap_err();
         assert!(
             matches!(refused, BuyError::KeyTooFewBuyers { buyers: 0, .. }),
