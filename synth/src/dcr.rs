@@ -251,56 +251,10 @@ impl<'a> Index<'a> {
 
     /// min over reference rows of the summed column distance (k × DCR).
     fn nearest_sum(&self, q: &[f64]) -> f64 {
-        let modes = &self.space.modes;
-        let reference = &self.space.reference;
-        let n = reference.values.len() / reference.k.max(1);
-        let mut best = f64::INFINITY;
-        let scan = |i: usize, best: &mut f64| {
-            let s = row_distance_sum(modes, q, reference.row(i), *best);
-            if s < *best {
-                *best = s;
-            }
-        };
-        let Some(j) = self.proj else {
-            for i in 0..n {
-                scan(i, &mut best);
-            }
-            return best;
-        };
-        let v = q[j];
-        if v.is_nan() {
-            for i in 0..n {
-                scan(i, &mut best);
-            }
-            return best;
-        }
-        for &i in &self.nulls {
-            scan(i, &mut best);
-        }
-        let pos = self.sorted.partition_point(|&(x, _)| x < v);
-        let (mut lo, mut hi) = (pos, pos);
-        loop {
-            let left = (lo > 0).then(|| (v - self.sorted[lo - 1].0).min(1.0));
-            let right = (hi < self.sorted.len()).then(|| (self.sorted[hi].0 - v).min(1.0));
-            let (go_left, gap) = match (left, right) {
-                (None, None) => break,
-                (Some(l), None) => (true, l),
-                (None, Some(r)) => (false, r),
-                (Some(l), Some(r)) => (l <= r, l.min(r)),
-            };
-            // Every remaining row is at least `gap` away in the projection column alone.
-            if gap >= best {
-                break;
-            }
-            if go_left {
-                lo -= 1;
-                scan(self.sorted[lo].1, &mut best);
-            } else {
-                scan(self.sorted[hi].1, &mut best);
-                hi += 1;
-            }
-        }
-        best
+        self.nearest_k_sums(q, 1, None)
+            .first()
+            .copied()
+            .unwrap_or(f64::INFINITY)
     }
 }
 
