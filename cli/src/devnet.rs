@@ -31,6 +31,10 @@ pub(crate) struct DevnetArgs {
     /// CPU threads for the provider's generations and the validator's re-execution.
     #[arg(long, default_value_t = 1)]
     threads: u32,
+    /// The validator's probes from this JSONL corpus (`plexus validator --corpus`)
+    /// instead of its private corpus drawn from the public data set.
+    #[arg(long, value_name = "FILE")]
+    validator_corpus: Option<PathBuf>,
 }
 
 pub(crate) async fn run(ctx: &Context, args: &DevnetArgs) -> anyhow::Result<()> {
@@ -42,6 +46,21 @@ pub(crate) async fn run(ctx: &Context, args: &DevnetArgs) -> anyhow::Result<()> 
         dir: dir.clone(),
         port_base: args.port_base,
         threads: args.threads,
+        validator_corpus: args
+            .validator_corpus
+            .as_ref()
+            .map(|p| {
+                let path = p
+                    .canonicalize()
+                    .with_context(|| format!("cannot read the corpus {}", p.display()))?;
+                anyhow::ensure!(
+                    path.to_str().is_some(),
+                    "the corpus path {} is not UTF-8",
+                    path.display()
+                );
+                Ok(path)
+            })
+            .transpose()?,
         exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("plexus")),
         models: plexus_inference::models::models_dir(),
     })?;

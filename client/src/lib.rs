@@ -189,24 +189,63 @@ impl Client {
     ) -> Result<Sent, ClientError> {
         let config = self.chain().await?;
         let sender = key.account();
-        let nonce = self.next_nonce(&sender).await?;
         let fee = fee.unwrap_or_else(|| config.params.min_fee_for(&payload));
-        let tx = Transaction {
-            chain_id: config.chain_id,
-            sender,
-            nonce,
-            fee,
-            payload,
-        }
-        .sign(key);
-        let hash = self.submit(&tx).await?;
-        let included = self.wait_for_tx(&hash, timeout).await?;
+        let started = Instant::now();
+        let mut nonce = self.next_nonce(&sender).await?;
+        let hash = loop {
+            let tx = Transaction {
+                chain_id: config.chain_id,
+                sender,
+                nonce,
+                fee,
+                payload: payload.clone(),
+            }
+            .sign(key);
+            match self.submit(&tx).await {
+                Ok(hash) => break hash,
+                // Another program signing for the same account (a service beside the
+                // command line) took this nonce: wait until the chain moves past it and
+                // sign again, within the same timeout.
+                Err(e) if nonce_taken(&e) => {
+                    nonce = self
+                        .wait_for_nonce_past(&sender, nonce, started, timeout)
+                        .await
+                        .ok_or(e)?;
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        let included = self
+            .wait_for_tx(&hash, timeout.saturating_sub(started.elapsed()))
+            .await?;
         Ok(Sent {
             hash,
             height: included.height.unwrap_or_default(),
             sender,
             fee,
         })
+    }
+
+    /// Poll the account's nonce until it passes `nonce`, or `None` once `timeout`
+    /// since `started` has passed.
+    async fn wait_for_nonce_past(
+        &self,
+        account: &AccountId,
+        nonce: u64,
+        started: Instant,
+        timeout: Duration,
+    ) -> Option<u64> {
+        let mut delay = Duration::from_millis(100);
+        while started.elapsed() < timeout {
+            tokio::time::sleep(delay).await;
+            if let Ok(next) = self.next_nonce(account).await
+                && next > nonce
+            {
+                return Some(next);
+            }
+            delay = (delay * 2).min(Duration::from_secs(1));
+        }
+        None
     }
 
     /// A transaction by id: finalized, or pending in the node's mempool.
@@ -829,6 +868,12 @@ fn verify<T, E: std::fmt::Display>(
         header,
         proof,
     })
+}
+
+/// Whether a refused submission means another transaction of the sender holds or has
+/// used its nonce.
+fn nonce_taken(e: &ClientError) -> bool {
+    matches!(e.code(), Some("stale_nonce" | "replacement_underpriced"))
 }
 
 #[cfg(test)]

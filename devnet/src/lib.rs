@@ -39,6 +39,8 @@ pub struct Config {
     pub port_base: u16,
     /// CPU threads for the provider's generations and the validator's re-execution.
     pub threads: u32,
+    /// The validator's operator corpus (`--corpus`), if not its private default.
+    pub validator_corpus: Option<PathBuf>,
     /// The `plexus` executable every child and setup step runs.
     pub exe: PathBuf,
     /// The models folder the children see (`PLEXUS_MODELS`).
@@ -516,20 +518,22 @@ impl Devnet {
             .await?;
         }
         let threads = self.config.threads.to_string();
-        self.spawn(
+        let mut validator = args(&[
             "validator",
-            &args(&[
-                "validator",
-                "--name",
-                "devnet",
-                "--hotkey",
-                "validator",
-                "--netuid",
-                netuid,
-                "--threads",
-                &threads,
-            ]),
-        )?;
+            "--name",
+            "devnet",
+            "--hotkey",
+            "validator",
+            "--netuid",
+            netuid,
+            "--threads",
+            &threads,
+        ]);
+        if let Some(corpus) = &self.config.validator_corpus {
+            validator.push("--corpus".into());
+            validator.push(corpus.to_string_lossy().into_owned());
+        }
+        self.spawn("validator", &validator)?;
         let proxy = format!("127.0.0.1:{}", self.ports.proxy);
         self.spawn(
             "proxy",

@@ -19,7 +19,7 @@
 //! latency, throughput and correctness into an exponential moving average per
 //! provider ([`score::Scoreboard`]). A sampled answer that the declared model would
 //! not have given zeroes that provider's weight for [`score::Policy::penalty_epochs`]
-//! epochs (proof of sampling).
+//! chain epochs and as many of the validator's rounds (proof of sampling).
 //!
 //! [`corpus`] (but for reading and writing corpus files), [`probe`], [`score`] and
 //! [`verify`] are free of I/O (`plexus-sim` runs them over

@@ -22,7 +22,10 @@ pub struct Policy {
     pub probes_per_provider: u32,
     /// Per mille of answered probes re-executed with the declared model.
     pub sample_per_mille: u32,
-    /// Epochs a provider caught serving another model keeps weight zero.
+    /// Epochs a provider caught serving another model keeps weight zero: both this
+    /// many chain epochs and this many of the validator's own rounds after the one
+    /// that caught it (a round of long answers can span several chain epochs, and a
+    /// penalty that ran out while the round was still measuring would cost nothing).
     pub penalty_epochs: u64,
     /// Weight of the newest epoch in the moving average, per mille.
     pub ema_per_mille: u32,
@@ -86,10 +89,21 @@ pub struct Standing {
     pub last: f64,
     /// The weight stays zero before this epoch.
     pub penalized_until: u64,
+    /// And for this many more rounds of this validator.
+    #[serde(default)]
+    pub penalty_rounds_left: u64,
     /// Sampled answers that failed, ever.
     pub failed_checks: u64,
     /// Sampled answers that passed, ever.
     pub passed_checks: u64,
+}
+
+impl Standing {
+    /// Whether the weight is held at zero in `epoch`: a penalty is served in chain
+    /// epochs and in rounds of the validator, whichever ends later.
+    pub fn penalized(&self, epoch: u64) -> bool {
+        epoch < self.penalized_until || self.penalty_rounds_left > 0
+    }
 }
 
 /// The epoch score of a set of probes, and whether one failed its check.
@@ -183,8 +197,10 @@ impl<K: Ord + Clone> Scoreboard<K> {
             s.penalized_until = epoch
                 .saturating_add(policy.penalty_epochs)
                 .saturating_add(1);
+            s.penalty_rounds_left = policy.penalty_epochs.saturating_add(1);
         }
-        if epoch < s.penalized_until {
+        if s.penalized(epoch) {
+            s.penalty_rounds_left = s.penalty_rounds_left.saturating_sub(1);
             s.ema = 0.0;
             s.last = 0.0;
             return;
@@ -203,11 +219,7 @@ impl<K: Ord + Clone> Scoreboard<K> {
     /// when no provider has earned anything.
     pub fn weights(&self, epoch: u64) -> Vec<(K, u16)> {
         let live = |s: &Standing| {
-            if epoch < s.penalized_until {
-                0.0
-            } else {
-                s.ema
-            }
+            if s.penalized(epoch) { 0.0 } else { s.ema }
         };
         let max = self.standings.values().map(live).fold(0.0, f64::max);
         if max <= 0.0 {
@@ -260,6 +272,28 @@ mod tests {
         board.record(after, "lazy", &[answered(Check::NotSampled); 4]);
         assert_eq!(board.weights(after).len(), 2);
         assert_eq!(board.standings["lazy"].failed_checks, 1);
+    }
+
+    #[test]
+    fn a_penalty_outlasts_rounds_that_each_span_many_chain_epochs() {
+        let policy = Policy::default();
+        let mut board = Scoreboard::new(policy);
+        board.record(0, "honest", &[answered(Check::Passed); 4]);
+        board.record(0, "lazy", &[answered(Check::Failed); 4]);
+        // Each round of the validator takes 30 chain epochs.
+        for round in 1..=policy.penalty_epochs {
+            let epoch = round * 30;
+            board.record(epoch, "honest", &[answered(Check::NotSampled); 4]);
+            board.record(epoch, "lazy", &[answered(Check::NotSampled); 4]);
+            assert_eq!(
+                board.weights(epoch),
+                vec![("honest", 65535)],
+                "round {round}"
+            );
+        }
+        let epoch = (policy.penalty_epochs + 1) * 30;
+        board.record(epoch, "lazy", &[answered(Check::NotSampled); 4]);
+        assert_eq!(board.weights(epoch).len(), 2);
     }
 
     #[test]

@@ -251,6 +251,16 @@ impl Backend for TestChain {
         if queue.iter().any(|q| q.hash() == hash) {
             return Err(SubmitError::Duplicate(hash));
         }
+        // As the node's mempool: one waiting transaction per sender and nonce (this
+        // queue takes no replacements).
+        if let Some(waiting) = queue
+            .iter()
+            .find(|q| q.tx.sender == tx.tx.sender && q.tx.nonce == tx.tx.nonce)
+        {
+            return Err(SubmitError::ReplacementUnderpriced {
+                min_fee: waiting.tx.fee + 1,
+            });
+        }
         queue.push(tx);
         Ok(hash)
     }

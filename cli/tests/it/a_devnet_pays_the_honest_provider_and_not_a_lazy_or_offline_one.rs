@@ -27,6 +27,56 @@ fn lazy_model(dir: &Path, layers: u32) -> PathBuf {
     link
 }
 
+/// The validator's probes: conversations of the shapes clients send (single and
+/// multi-turn, with and without a system prompt, greedy and sampled, streamed and
+/// whole), with short answers. The private corpus drawn from ShareGPT asks for up to
+/// 2,048 tokens, and four models sharing two cores in a debug build then need minutes
+/// per round; this test is about the incentive loop, not the corpus.
+fn short_corpus() -> String {
+    let asks = [
+        "What is the capital of France?",
+        "Give me two tips for sleeping better.",
+        "Write one sentence about the sea.",
+        "Explain what a prime number is.",
+        "Translate 'good morning' into Spanish.",
+        "Suggest a name for a grey cat.",
+        "How do I boil an egg?",
+        "What does HTTP stand for?",
+        "Summarize the plot of Cinderella in one line.",
+        "Why is the sky blue?",
+        "Write a haiku about autumn.",
+        "List three fruits that are red.",
+    ];
+    let system = serde_json::json!({"role": "system", "content": "You are a helpful assistant."});
+    let mut lines = String::new();
+    for (i, ask) in asks.iter().enumerate() {
+        let user = serde_json::json!({"role": "user", "content": ask});
+        let messages = match i % 3 {
+            0 => vec![user],
+            1 => vec![system.clone(), user],
+            _ => vec![
+                serde_json::json!({"role": "user", "content": "Hello!"}),
+                serde_json::json!({"role": "assistant", "content": "Hello! How can I help you today?"}),
+                user,
+            ],
+        };
+        // Greedy, sampled at 0.7, and the server's default temperature (drawn by the
+        // validator from the client distribution).
+        let mut line = serde_json::json!({"messages": messages, "max_tokens": 40 + 8 * (i % 4)});
+        match i % 4 {
+            0 | 1 => line["temperature"] = 0.into(),
+            2 => line["temperature"] = 0.7.into(),
+            _ => {}
+        }
+        if i % 2 == 0 {
+            line["stream"] = true.into();
+        }
+        lines.push_str(&line.to_string());
+        lines.push('\n');
+    }
+    lines
+}
+
 /// Incentive, dividends and stake of the neuron whose endpoint is on `port`.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct Standing {
@@ -64,7 +114,12 @@ fn standings(devnet: &Devnet, netuid: &str, ports: &[u16]) -> (u64, Vec<Standing
 fn a_devnet_pays_the_honest_provider_and_not_a_lazy_or_offline_one() {
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
-    let devnet = Devnet::start(dir.path());
+    let corpus = dir.path().join("corpus.jsonl");
+    std::fs::write(&corpus, short_corpus()).unwrap();
+    let devnet = Devnet::start_with(
+        dir.path(),
+        &["--validator-corpus", corpus.to_str().unwrap()],
+    );
     let netuid = "1";
     // The port of the URL on chain: the provider's published listener (its gateway).
     let honest_port: u16 = devnet.ready["gateway"]
@@ -175,7 +230,12 @@ fn a_devnet_pays_the_honest_provider_and_not_a_lazy_or_offline_one() {
     let [honest, lazy, gone] = [after[0], after[1], after[2]];
     assert!(honest.incentive > gone.incentive, "{after:?}");
     assert!(honest.stake > 0, "the honest provider earned: {after:?}");
-    assert_eq!(lazy.incentive, 0, "the lazy provider is paid nothing now");
+    assert_eq!(
+        lazy.incentive,
+        0,
+        "the lazy provider is paid nothing now\n{}",
+        logs()
+    );
     assert!(
         lazy.stake * 10 < honest.stake,
         "the lazy provider earned about nothing over the run: {seen:?}"

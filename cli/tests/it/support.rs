@@ -618,12 +618,18 @@ pub(crate) struct Devnet {
 
 impl Devnet {
     pub(crate) fn start(dir: &Path) -> Self {
+        Self::start_with(dir, &[])
+    }
+
+    /// A devnet started with more flags of `plexus devnet`.
+    pub(crate) fn start_with(dir: &Path, args: &[&str]) -> Self {
         let base = free_base();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_plexus"));
         cmd.args(["devnet", "--dir"])
             .arg(dir)
             .args(["--port-base", &base.to_string(), "--ready-file"])
-            .arg(dir.join("ready.json"));
+            .arg(dir.join("ready.json"))
+            .args(args);
         let service = Service::spawn(cmd, dir, "devnet");
         let ready_file = dir.join("ready.json");
         wait_until(

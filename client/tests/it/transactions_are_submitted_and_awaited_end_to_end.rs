@@ -95,3 +95,45 @@ async fn waiting_for_a_transaction_that_never_lands_times_out_with_its_last_stat
     ));
     assert!(err.hint().is_some());
 }
+
+#[tokio::test]
+async fn a_transaction_sent_while_another_of_the_sender_waits_is_signed_again_at_the_next_nonce() {
+    let chain = TestChain::new();
+    let server = Server::start(chain.state()).await;
+    let client = server.client();
+    let faucet = chain.faucet();
+    let bob = key("bob").account();
+    // Another program of the same account (a service beside the command line) has a
+    // transaction waiting at the nonce `send_tx` reads from the chain.
+    let waiting = chain.transfer(&faucet, bob, 1);
+    assert_eq!(waiting.tx.nonce, 0);
+    client.submit(&waiting).await.unwrap();
+
+    let producer = {
+        let chain = chain.clone();
+        tokio::spawn(async move {
+            for _ in 0..2 {
+                tokio::time::sleep(Duration::from_millis(400)).await;
+                let chain = chain.clone();
+                tokio::task::spawn_blocking(move || chain.produce_block())
+                    .await
+                    .unwrap();
+            }
+        })
+    };
+    let sent = client
+        .send_tx(
+            &faucet,
+            Payload::Transfer { to: bob, amount: 2 },
+            None,
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    producer.await.unwrap();
+    let landed = client.transaction(&sent.hash).await.unwrap();
+    assert_eq!(landed.status, TxStatus::Finalized);
+    assert_eq!(landed.transaction.unwrap().tx.nonce, 1);
+    assert_eq!(client.account(&bob).await.unwrap().balance, 3);
+    server.stop().await.unwrap();
+}

@@ -105,6 +105,19 @@ pub enum ServiceError {
     Corpus(#[from] CorpusError),
 }
 
+impl ServiceError {
+    /// Whether the same epoch may succeed when tried again: a chain read the node
+    /// could not serve for now, or a credit purchase (a transaction of the same
+    /// coldkey waiting, a node restarting).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Client(e) => e.is_retryable(),
+            Self::Credits(_) => true,
+            Self::State(_) | Self::Corpus(_) => false,
+        }
+    }
+}
+
 /// One provider's results in one epoch.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProviderReport {
@@ -155,6 +168,14 @@ pub enum Event {
         /// The block that includes them.
         height: u64,
     },
+    /// The chain could not be read or the probes' credits bought: the epoch is tried
+    /// again after [`RETRY_AFTER`], with nothing recorded for it yet.
+    Retrying {
+        /// The epoch, when known.
+        epoch: Option<u64>,
+        /// What failed, with its causes.
+        error: String,
+    },
     /// Weights were committed; they are revealed in the next epoch.
     Committed {
         /// The epoch.
@@ -165,6 +186,10 @@ pub enum Event {
         height: u64,
     },
 }
+
+/// How long the actor waits before trying again after a failed chain read or credit
+/// purchase.
+pub const RETRY_AFTER: Duration = Duration::from_secs(2);
 
 /// The file beside the state file that keeps a validator's private corpus.
 pub const CORPUS_FILE: &str = "corpus.jsonl";
@@ -185,6 +210,10 @@ impl std::fmt::Display for Event {
                 let lines: Vec<String> = providers.iter().map(|r| r.line(*epoch)).collect();
                 write!(f, "{}", lines.join("\n"))
             }
+            Self::Retrying { epoch, error } => match epoch {
+                Some(epoch) => write!(f, "epoch {epoch}: {error}; trying again"),
+                None => write!(f, "{error}; trying again"),
+            },
             Self::Revealed { epoch, height } => {
                 write!(f, "epoch {epoch}: revealed weights in block {height}")
             }
@@ -282,7 +311,18 @@ impl<T: Transport, E: Reexecutor> Validator<T, E> {
         let mut window = FIRST_EPOCH_WINDOW;
         let mut done = 0u64;
         loop {
-            let subnet = self.client.subnet(self.config.netuid).await?.subnet;
+            let subnet = match self.client.subnet(self.config.netuid).await {
+                Ok(at) => at.subnet,
+                Err(e) if e.is_retryable() => {
+                    events(Event::Retrying {
+                        epoch: seen.map(|(e, _)| e),
+                        error: plexus_types::error_chain(&e),
+                    });
+                    tokio::time::sleep(RETRY_AFTER).await;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
             let epoch = subnet.epoch_index;
             let commit_reveal = subnet.hyperparams.commit_reveal;
             if seen.is_none_or(|(e, _)| e < epoch) {
@@ -304,7 +344,21 @@ impl<T: Transport, E: Reexecutor> Validator<T, E> {
                 if let Some(height) = revealed {
                     events(Event::Revealed { epoch, height });
                 }
-                let providers = providers?;
+                let providers = match providers {
+                    Ok(providers) => providers,
+                    // The chain or the credit purchase failed for now (a node
+                    // restarting, another transaction of the coldkey waiting): nothing
+                    // was recorded for this epoch, so try it again shortly.
+                    Err(e) if e.is_transient() => {
+                        events(Event::Retrying {
+                            epoch: Some(epoch),
+                            error: plexus_types::error_chain(&e),
+                        });
+                        tokio::time::sleep(RETRY_AFTER).await;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
                 state.last_epoch = Some(epoch);
                 state.save(&self.config.state_path)?;
                 events(Event::Probed { epoch, providers });
