@@ -23,12 +23,16 @@ pub enum CopulaError {
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 enum Marginal {
-    /// Empirical quantiles of the non-null values; nulls re-inserted at `null_rate`.
+    /// Empirical quantiles of the non-null values, smoothed by a Gaussian kernel of
+    /// `bandwidth`; nulls re-inserted at `null_rate`.
     Continuous {
         sorted: Vec<f64>,
         null_rate: f64,
         decimals: u32,
         datetime: bool,
+        /// Absent in copulas saved before the smoothing: none.
+        #[serde(default)]
+        bandwidth: f64,
     },
     /// Labels (null is a label) with cumulative frequency upper bounds.
     Discrete {
@@ -103,6 +107,7 @@ fn fit_model(schema: &Schema, table: &Table, rng: &mut SeededRng) -> Model {
             sorted.sort_by(f64::total_cmp);
             let null_rate = 1.0 - sorted.len() as f64 / n.max(1) as f64;
             marginals.push(Marginal::Continuous {
+                bandwidth: bandwidth(&sorted),
                 sorted,
                 null_rate,
                 decimals: table.decimals()[i],
@@ -240,6 +245,32 @@ fn quantile(sorted: &[f64], u: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - j as f64)
 }
 
+/// How much wider than Silverman's rule of thumb the marginals' smoothing kernel is.
+///
+/// The empirical marginals reproduce where the training rows happen to cluster, and the
+/// membership-inference ensemble reads that. Worst single-sample AUC over three data
+/// sets, four splits and three attacks
+/// (`each_membership_attack_tells_a_verbatim_copy_from_an_honest_copula`): 0.62
+/// unsmoothed, 0.605 at 1.6×, 0.596 at 2×; the honest copula still scores 0.82–0.98.
+const BANDWIDTH_FACTOR: f64 = 2.0;
+
+/// The marginal's smoothing kernel: Silverman's rule of thumb
+/// `0.9 · min(σ, IQR / 1.34) · n^(-1/5)`, times [`BANDWIDTH_FACTOR`]; 0 for a column
+/// whose middle half is one value (no smoothing of mostly-constant columns).
+fn bandwidth(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    if n < 2 {
+        return 0.0;
+    }
+    let nf = n as f64;
+    let mean = sorted.iter().sum::<f64>() / nf;
+    let sd = (sorted.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (nf - 1.0)).sqrt();
+    let at = |q: f64| sorted[((q * (nf - 1.0)).round() as usize).min(n - 1)];
+    let iqr = at(0.75) - at(0.25);
+    let h = 0.9 * sd.min(iqr / 1.34) * nf.powf(-0.2) * BANDWIDTH_FACTOR;
+    if h.is_finite() { h.max(0.0) } else { 0.0 }
+}
+
 /// Order statistics between quantile knots: about half the square root of the sample size.
 fn knot_step(n: usize) -> usize {
     (((n as f64).sqrt() / 2.0).round() as usize).max(1)
@@ -260,6 +291,7 @@ fn sample_model(model: &Model, rows: usize, rng: &mut SeededRng, out: &mut [Colu
                         sorted,
                         null_rate,
                         decimals,
+                        bandwidth,
                         ..
                     },
                     data,
@@ -267,6 +299,9 @@ fn sample_model(model: &Model, rows: usize, rng: &mut SeededRng, out: &mut [Colu
                     let null = *null_rate > 0.0 && rng.uniform() < *null_rate;
                     let x = if null || sorted.is_empty() {
                         f64::NAN
+                    } else if *bandwidth > 0.0 {
+                        (quantile(sorted, u) + bandwidth * rng.normal())
+                            .clamp(sorted[0], sorted[sorted.len() - 1])
                     } else {
                         quantile(sorted, u)
                     };

@@ -1,10 +1,11 @@
 //! Each attack of the membership-inference ensemble, alone: AUC ≥ 0.9 on a verbatim copy of
-//! the training half, ≤ 0.6 on an honest Gaussian-copula sample (data sets of ≥ 300 rows).
+//! the training half, ≤ 0.6 on every honest Gaussian-copula sample (data sets of ≥ 300 rows,
+//! four seeded splits and samples each).
 //!
-//! The copula's AUC is averaged over four seeded splits and samples: on 172–284 members its
-//! sampling noise alone is σ ≈ 0.03, and the empirical-marginal copula itself leaks a
-//! little (0.53–0.57 on average here, where fresh real rows give 0.47–0.52), so a single
-//! split can pass 0.6 by chance. Each single sample is held to the gate's limit.
+//! On 172–284 members the AUC's sampling noise alone is σ ≈ 0.03. With empirical marginals
+//! the copula leaked a little (0.53–0.58 on average, single splits up to 0.62, where fresh
+//! real rows give 0.47–0.52); its marginals are now kernel-smoothed
+//! (the kernel is twice Silverman's rule of thumb), and the worst single sample here is 0.596.
 
 use crate::data_sets::{honest, tasks};
 use plexus_synth::{MembershipParams, membership_inference, mia::ATTACKS};
@@ -30,7 +31,7 @@ fn each_membership_attack_tells_a_verbatim_copy_from_an_honest_copula() {
                 assert_eq!(copy.attacks[i].attack, *name);
                 assert!(c >= 0.9, "{}: {name} on a verbatim copy: AUC {c}", t.name);
                 assert!(
-                    f <= fair.limit,
+                    f <= 0.6 && f <= fair.limit,
                     "{}: {name} on an honest copula: AUC {f}",
                     t.name
                 );
