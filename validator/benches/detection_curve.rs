@@ -1,0 +1,284 @@
+//! Detection curves: how often the validator's re-execution check catches each way of
+//! cheating, and how often it wrongly zeroes an honest provider.
+//!
+//! Requests are drawn by the validator's own code ([`corpus::draw_probe`]) from a
+//! private corpus built from the installed ShareGPT V3 file, with their client
+//! parameters (greedy or sampled, at the drawn temperature). Each provider answers
+//! every request with at most 64 tokens (the check judges only the first
+//! `judged_positions` = 64), and the validator's engine judges the answer exactly as
+//! the service does: teacher forcing over the answer's text tokens, the greedy policy
+//! for greedy requests and [`sampled_policy`] otherwise.
+//!
+//! Providers:
+//! - honest, one thread (the validator's own configuration), and honest on two threads
+//!   (another reduction order in llama.cpp's kernels: the false-positive check; the
+//!   AVX2 and AVX-512 builds of the issue need two machines and are not measured here);
+//! - the declared model cut to 24 and to 15 of its 30 layers;
+//! - the declared model with a system prompt the user did not send (a provider that
+//!   cuts answers short by prompting);
+//! - truncated answers: the honest answer cut to its first half;
+//! - a canned reply;
+//! - the probe detector: the declared model for requests whose last user turn shares an
+//!   8-word run with the public data set, the canned reply for the rest.
+//!
+//! For each, the per-answer detection rate `p` and, with the service's Poisson rate of
+//! 4 probes per epoch and a share `f` of answers re-executed, the chance to be caught
+//! within 3 epochs, `1 − exp(−4 · 3 · f · p)`. For honest providers, the chance of
+//! ever being zeroed in 1,000 epochs at the default `f` (with `p` at its 95 % upper
+//! bound, 3/n, when no honest answer failed).
+//!
+//! Run: `cargo bench -p plexus-validator --bench detection_curve`
+//! (`PLEXUS_BENCH_PROBES`, default 40; needs `scripts/setup.sh`'s model and data set).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::{
+    collections::BTreeSet,
+    path::{Path, PathBuf},
+};
+
+use futures::StreamExt;
+use plexus_inference::{
+    ChatMessage, Engine, GenerationRequest, LlamaConfig, LlamaEngine, Output, Prompt, Role,
+    Sampling,
+};
+use plexus_validator::{
+    corpus::{ChatRequest, build_private, default_public_dataset, draw_probe, read_sharegpt},
+    probe::Message,
+    score::Policy,
+    verify::{judge, sampled_policy},
+};
+
+/// The answer head the check judges; longer answers change no verdict.
+const HEAD: u32 = 64;
+/// Prompts longer than this (in tokens) are skipped: the bench's context is 1,024.
+const MAX_PROMPT_TOKENS: usize = 900;
+const CANNED: &str = "Thank you for your message! That is a great question. Here is a short answer: it depends on your situation, so please share more details and I will help.";
+const SYSTEM: &str = "Answer in one short sentence.";
+
+fn load(path: &Path, threads: u32) -> LlamaEngine {
+    LlamaEngine::load(
+        path,
+        LlamaConfig {
+            threads,
+            context_length: Some(1024),
+            ..LlamaConfig::default()
+        },
+    )
+    .unwrap()
+}
+
+fn prompt(messages: &[Message]) -> Prompt {
+    Prompt::Chat(
+        messages
+            .iter()
+            .map(|m| ChatMessage {
+                role: match m.role.as_str() {
+                    "system" => Role::System,
+                    "assistant" => Role::Assistant,
+                    _ => Role::User,
+                },
+                content: m.content.clone(),
+            })
+            .collect(),
+    )
+}
+
+async fn generate(engine: &LlamaEngine, messages: &[Message], temperature: f64, seed: u64) -> String {
+    let mut generation = engine.generate(GenerationRequest {
+        prompt: prompt(messages),
+        sampling: Sampling {
+            max_tokens: HEAD,
+            temperature: temperature as f32,
+            seed,
+            ..Sampling::default()
+        },
+    });
+    let mut text = String::new();
+    while let Some(item) = generation.next().await {
+        match item {
+            Ok(Output::Text { text: t, .. }) => text.push_str(&t),
+            Ok(Output::Finished { .. }) | Err(_) => break,
+        }
+    }
+    text
+}
+
+/// Word 8-grams of `text`, lower-cased.
+fn grams(text: &str) -> Vec<String> {
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| w.to_lowercase())
+        .collect();
+    words.windows(8).map(|w| w.join(" ")).collect()
+}
+
+struct Row {
+    name: &'static str,
+    judged: usize,
+    caught: usize,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let probes: usize = std::env::var("PLEXUS_BENCH_PROBES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
+    let public = std::env::var_os("PLEXUS_SHAREGPT")
+        .map(PathBuf::from)
+        .unwrap_or_else(default_public_dataset);
+    let conversations = read_sharegpt(&public).expect("the ShareGPT file (scripts/setup.sh)");
+    // The public data set's 8-grams, as the probe detector holds them.
+    let mut public_grams = BTreeSet::new();
+    for c in &conversations {
+        for m in c.iter().filter(|m| m.role == "user") {
+            public_grams.extend(grams(&m.content));
+        }
+    }
+    let seed = [7u8; 32];
+    let corpus = build_private(&conversations, &seed, 2_000);
+
+    let dir = tempfile::tempdir().unwrap();
+    let declared = plexus_testing::default_model();
+    let validator = load(&declared, 1);
+    let honest2 = load(&declared, 2);
+    let cut24 = load(&plexus_testing::truncated_model(dir.path(), 24), 1);
+    let cut15 = load(&plexus_testing::truncated_model(dir.path(), 15), 1);
+
+    let base = Policy::default().verify;
+    let names = [
+        "honest, 1 thread",
+        "honest, 2 threads",
+        "24 of 30 layers",
+        "15 of 30 layers",
+        "added system prompt",
+        "truncated answers",
+        "canned reply",
+        "probe detector",
+    ];
+    let mut rows: Vec<Row> = names
+        .iter()
+        .map(|&name| Row {
+            name,
+            judged: 0,
+            caught: 0,
+        })
+        .collect();
+    let (mut index, mut used, mut detector_honest) = (0u64, 0usize, 0usize);
+    let started = std::time::Instant::now();
+    while used < probes && index < 10 * probes as u64 {
+        index += 1;
+        let Some(request): Option<ChatRequest> = draw_probe(&corpus, &seed, 0, index) else {
+            continue;
+        };
+        if validator.tokenize(&request.messages.iter().map(|m| m.content.as_str()).collect::<String>()).len()
+            > MAX_PROMPT_TOKENS
+        {
+            continue;
+        }
+        used += 1;
+        let temperature = request.params.temperature.unwrap_or(1.0);
+        let policy = if request.params.greedy() {
+            base
+        } else {
+            sampled_policy(&base, request.params.temperature)
+        };
+        let messages = &request.messages;
+        let mut with_system = vec![Message {
+            role: "system".into(),
+            content: SYSTEM.into(),
+        }];
+        with_system.extend(messages.iter().filter(|m| m.role != "system").cloned());
+        let honest = generate(&validator, messages, temperature, index).await;
+        let half: String = {
+            let tokens = validator.tokenize(&honest);
+            let keep = tokens.len() / 2;
+            // Re-detokenising is not exposed: cut the text at the same share of chars.
+            let chars: Vec<char> = honest.chars().collect();
+            chars[..chars.len() * keep / tokens.len().max(1)].iter().collect()
+        };
+        let last_user = messages
+            .iter()
+            .rev()
+            .find(|m| m.role == "user")
+            .map_or("", |m| m.content.as_str());
+        let looks_like_probe = grams(last_user).iter().any(|g| public_grams.contains(g));
+        detector_honest += usize::from(looks_like_probe);
+        let answers = [
+            honest.clone(),
+            generate(&honest2, messages, temperature, index).await,
+            generate(&cut24, messages, temperature, index).await,
+            generate(&cut15, messages, temperature, index).await,
+            generate(&validator, &with_system, temperature, index).await,
+            half,
+            CANNED.to_owned(),
+            if looks_like_probe {
+                honest
+            } else {
+                CANNED.to_owned()
+            },
+        ];
+        for (row, answer) in rows.iter_mut().zip(answers) {
+            let scores = validator
+                .score_tokens(prompt(messages), validator.tokenize(&answer))
+                .await
+                .unwrap();
+            row.judged += 1;
+            row.caught += usize::from(!judge(&scores, &policy).accepted);
+        }
+    }
+
+    let default_f = f64::from(Policy::default().sample_per_mille) / 1000.0;
+    let lambda = f64::from(Policy::default().probes_per_provider);
+    println!(
+        "{used} requests from the private corpus (greedy and sampled as drawn), {:.0} s; \
+         the probe detector took {detector_honest} for probes",
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "{:<22} {:>8} {:>9} | caught within 3 epochs at re-executed share f",
+        "provider", "answers", "detected"
+    );
+    println!(
+        "{:<22} {:>8} {:>9} | {:>6} {:>6} {:>6} {:>6}",
+        "", "", "per ans.", "0.10", "0.25", "0.50", "1.00"
+    );
+    for row in &rows {
+        let p = row.caught as f64 / row.judged.max(1) as f64;
+        let within = |f: f64| 1.0 - (-lambda * 3.0 * f * p).exp();
+        println!(
+            "{:<22} {:>8} {:>9.3} | {:>6.3} {:>6.3} {:>6.3} {:>6.3}",
+            row.name,
+            row.judged,
+            p,
+            within(0.10),
+            within(0.25),
+            within(0.50),
+            within(1.00)
+        );
+    }
+    for row in &rows[..2] {
+        let n = row.judged.max(1) as f64;
+        let p = if row.caught == 0 {
+            3.0 / n
+        } else {
+            row.caught as f64 / n
+        };
+        let zeroed = 1.0 - (-lambda * 1000.0 * default_f * p).exp();
+        println!(
+            "{}: {} of {} answers rejected; chance of being zeroed within 1,000 epochs at f = {default_f}: {zeroed:.3}{}",
+            row.name,
+            row.caught,
+            row.judged,
+            if row.caught == 0 {
+                " (at the 95 % upper bound 3/n of the per-answer rate)"
+            } else {
+                ""
+            }
+        );
+    }
+}
