@@ -84,7 +84,12 @@ fn prompt(messages: &[Message]) -> Prompt {
     )
 }
 
-async fn generate(engine: &LlamaEngine, messages: &[Message], temperature: f64, seed: u64) -> String {
+async fn generate(
+    engine: &LlamaEngine,
+    messages: &[Message],
+    temperature: f64,
+    seed: u64,
+) -> String {
     let mut generation = engine.generate(GenerationRequest {
         prompt: prompt(messages),
         sampling: Sampling {
@@ -106,10 +111,7 @@ async fn generate(engine: &LlamaEngine, messages: &[Message], temperature: f64, 
 
 /// Word 8-grams of `text`, lower-cased.
 fn grams(text: &str) -> Vec<String> {
-    let words: Vec<String> = text
-        .split_whitespace()
-        .map(|w| w.to_lowercase())
-        .collect();
+    let words: Vec<String> = text.split_whitespace().map(|w| w.to_lowercase()).collect();
     words.windows(8).map(|w| w.join(" ")).collect()
 }
 
@@ -175,7 +177,15 @@ async fn main() {
         let Some(request): Option<ChatRequest> = draw_probe(&corpus, &seed, 0, index) else {
             continue;
         };
-        if validator.tokenize(&request.messages.iter().map(|m| m.content.as_str()).collect::<String>()).len()
+        if validator
+            .tokenize(
+                &request
+                    .messages
+                    .iter()
+                    .map(|m| m.content.as_str())
+                    .collect::<String>(),
+            )
+            .len()
             > MAX_PROMPT_TOKENS
         {
             continue;
@@ -199,7 +209,9 @@ async fn main() {
             let keep = tokens.len() / 2;
             // Re-detokenising is not exposed: cut the text at the same share of chars.
             let chars: Vec<char> = honest.chars().collect();
-            chars[..chars.len() * keep / tokens.len().max(1)].iter().collect()
+            chars[..chars.len() * keep / tokens.len().max(1)]
+                .iter()
+                .collect()
         };
         let last_user = messages
             .iter()
