@@ -361,10 +361,19 @@ fn tokens_privacypass_ts_finalizes_from_our_issuer_are_accepted_for_their_origin
         let token_request = request.bytes("token_request");
         let response = match bad {
             Bad::OtherKey => {
-                // Our issuer refuses a request naming another key; sign it anyway.
+                // Our issuer refuses a request naming another key; sign it anyway. The
+                // blinded message lies below our key's modulus, not always below a
+                // stranger's (RSA then refuses it): draw strangers until one can sign.
                 let mut renamed = TokenRequest::decode(&token_request).unwrap();
-                renamed.truncated_token_key_id = stranger.public().truncated_key_id();
-                stranger.issue(&renamed.encode()).unwrap().encode()
+                std::iter::once(stranger.clone())
+                    .chain(std::iter::repeat_with(|| IssuerKey::generate().unwrap()))
+                    .take(32)
+                    .find_map(|other| {
+                        renamed.truncated_token_key_id = other.public().truncated_key_id();
+                        other.issue(&renamed.encode()).ok()
+                    })
+                    .expect("one of 32 keys has a modulus above the blinded message")
+                    .encode()
             }
             Bad::FlippedByte => {
                 let mut response = issuer().issue(&token_request).unwrap().encode();
