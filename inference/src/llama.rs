@@ -196,6 +196,24 @@ impl LlamaEngine {
             .collect()
     }
 
+    /// The tokens that end generation (end of turn, end of stream, ...), the end of
+    /// turn first (else the end of stream): what a finished answer is followed by.
+    pub fn end_tokens(&self) -> Vec<u32> {
+        let vocab = self.model.vocab();
+        let mut out: Vec<u32> = [vocab.eot(), vocab.eos()]
+            .into_iter()
+            .filter(|t| t.0 >= 0 && vocab.is_eog(*t))
+            .map(token_id)
+            .collect();
+        for t in (0..vocab.n_tokens()).map(LlamaToken) {
+            if vocab.is_eog(t) && !out.contains(&token_id(t)) {
+                out.push(token_id(t));
+            }
+        }
+        out.dedup();
+        out
+    }
+
     /// Render a prompt as the model sees it: a chat through the GGUF chat template
     /// (with the assistant turn opened), text as is.
     pub fn render(&self, prompt: &Prompt) -> Result<String, EngineError> {
@@ -721,6 +739,10 @@ fn cpu_kernel_level() -> &'static str {
 impl plexus_validator::service::Reexecutor for LlamaEngine {
     fn tokenize(&self, text: &str) -> Vec<u32> {
         LlamaEngine::tokenize(self, text)
+    }
+
+    fn end_tokens(&self) -> Vec<u32> {
+        LlamaEngine::end_tokens(self)
     }
 
     fn score_tokens(

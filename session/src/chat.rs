@@ -67,6 +67,8 @@ pub struct ReadStream {
     pub text: String,
     /// Whether a choice finished (a complete answer, not one cut off).
     pub finished: bool,
+    /// Why it finished, as the provider said (`stop`, `length`, ...).
+    pub finish_reason: Option<String>,
 }
 
 /// Read an OpenAI server-sent-event stream, handing each content delta to `on_delta`.
@@ -92,7 +94,10 @@ pub async fn read_stream(
                     read.text.push_str(delta);
                     on_delta(delta);
                 }
-                read.finished |= v["choices"][0]["finish_reason"].is_string();
+                if let Some(reason) = v["choices"][0]["finish_reason"].as_str() {
+                    read.finished = true;
+                    read.finish_reason = Some(reason.to_owned());
+                }
             }
         }
     }
@@ -131,6 +136,7 @@ mod tests {
             .unwrap();
             assert_eq!(read.text, "Paris");
             assert!(read.finished);
+            assert_eq!(read.finish_reason.as_deref(), Some("stop"));
             assert_eq!(seen, ["Par", "is"]);
         }
     }

@@ -7,7 +7,8 @@
 //! every request with at most 64 tokens (the check judges only the first
 //! `judged_positions` = 64), and the validator's engine judges the answer exactly as
 //! the service does: teacher forcing over the answer's text tokens, the greedy policy
-//! for greedy requests and [`sampled_policy`] otherwise.
+//! for greedy requests and [`sampled_policy`] otherwise, and for an answer the provider
+//! says ended by itself, whether the model would end it there ([`judge_ended`]).
 //!
 //! Providers:
 //! - honest, one thread (the validator's own configuration), and honest on two threads
@@ -28,7 +29,7 @@
 //! bound, 3/n, when no honest answer failed).
 //!
 //! Run: `cargo bench -p plexus-validator --bench detection_curve`
-//! (`PLEXUS_BENCH_PROBES`, default 40; needs `scripts/setup.sh`'s model and data set).
+//! (`PLEXUS_BENCH_PROBES`, default 24; needs `scripts/setup.sh`'s model and data set).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -39,20 +40,21 @@ use std::{
 
 use futures::StreamExt;
 use plexus_inference::{
-    ChatMessage, Engine, GenerationRequest, LlamaConfig, LlamaEngine, Output, Prompt, Role,
-    Sampling,
+    ChatMessage, Engine, FinishReason, GenerationRequest, LlamaConfig, LlamaEngine, Output, Prompt,
+    Role, Sampling,
 };
 use plexus_validator::{
     corpus::{ChatRequest, build_private, default_public_dataset, draw_probe, read_sharegpt},
     probe::Message,
     score::Policy,
-    verify::{judge, sampled_policy},
+    service::Ending,
+    verify::{judge, judge_ended, sampled_policy},
 };
 
 /// The answer head the check judges; longer answers change no verdict.
 const HEAD: u32 = 64;
 /// Prompts longer than this (in tokens) are skipped: the bench's context is 1,024.
-const MAX_PROMPT_TOKENS: usize = 900;
+const MAX_PROMPT_TOKENS: usize = 512;
 const CANNED: &str = "Thank you for your message! That is a great question. Here is a short answer: it depends on your situation, so please share more details and I will help.";
 const SYSTEM: &str = "Answer in one short sentence.";
 
@@ -89,7 +91,7 @@ async fn generate(
     messages: &[Message],
     temperature: f64,
     seed: u64,
-) -> String {
+) -> (String, bool) {
     let mut generation = engine.generate(GenerationRequest {
         prompt: prompt(messages),
         sampling: Sampling {
@@ -103,10 +105,11 @@ async fn generate(
     while let Some(item) = generation.next().await {
         match item {
             Ok(Output::Text { text: t, .. }) => text.push_str(&t),
-            Ok(Output::Finished { .. }) | Err(_) => break,
+            Ok(Output::Finished { reason, .. }) => return (text, reason == FinishReason::Stop),
+            Err(_) => break,
         }
     }
-    text
+    (text, false)
 }
 
 /// Word 8-grams of `text`, lower-cased.
@@ -129,7 +132,7 @@ async fn main() {
     let probes: usize = std::env::var("PLEXUS_BENCH_PROBES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(40);
+        .unwrap_or(24);
     let public = std::env::var_os("PLEXUS_SHAREGPT")
         .map(PathBuf::from)
         .unwrap_or_else(default_public_dataset);
@@ -204,14 +207,16 @@ async fn main() {
         }];
         with_system.extend(messages.iter().filter(|m| m.role != "system").cloned());
         let honest = generate(&validator, messages, temperature, index).await;
-        let half: String = {
-            let tokens = validator.tokenize(&honest);
+        let half: (String, bool) = {
+            let tokens = validator.tokenize(&honest.0);
             let keep = tokens.len() / 2;
             // Re-detokenising is not exposed: cut the text at the same share of chars.
-            let chars: Vec<char> = honest.chars().collect();
-            chars[..chars.len() * keep / tokens.len().max(1)]
+            let chars: Vec<char> = honest.0.chars().collect();
+            let cut = chars[..chars.len() * keep / tokens.len().max(1)]
                 .iter()
-                .collect()
+                .collect();
+            // Passed off as a finished answer.
+            (cut, true)
         };
         let last_user = messages
             .iter()
@@ -227,21 +232,40 @@ async fn main() {
             generate(&cut15, messages, temperature, index).await,
             generate(&validator, &with_system, temperature, index).await,
             half,
-            CANNED.to_owned(),
+            (CANNED.to_owned(), true),
             if looks_like_probe {
                 honest
             } else {
-                CANNED.to_owned()
+                (CANNED.to_owned(), true)
             },
         ];
-        for (row, answer) in rows.iter_mut().zip(answers) {
+        let ends = validator.end_tokens();
+        for (row, (answer, stopped)) in rows.iter_mut().zip(answers) {
+            // As the service judges: with the end token when the provider says the
+            // answer ended by itself.
+            let finish = if stopped { "stop" } else { "length" };
+            let ended = Ending::of(&request.params, Some(finish)) == Ending::Itself;
+            let mut tokens = validator.tokenize(&answer);
+            if ended {
+                tokens.push(ends[0]);
+            }
             let scores = validator
-                .score_tokens(prompt(messages), validator.tokenize(&answer))
+                .score_tokens(prompt(messages), tokens)
                 .await
                 .unwrap();
+            let verdict = if ended {
+                judge_ended(&scores, &ends, &policy)
+            } else {
+                judge(&scores, &policy)
+            };
             row.judged += 1;
-            row.caught += usize::from(!judge(&scores, &policy).accepted);
+            row.caught += usize::from(!verdict.accepted);
         }
+        eprintln!(
+            "request {used}/{probes} ({:.0} s): caught {:?}",
+            started.elapsed().as_secs_f64(),
+            rows.iter().map(|r| r.caught).collect::<Vec<_>>()
+        );
     }
 
     let default_f = f64::from(Policy::default().sample_per_mille) / 1000.0;

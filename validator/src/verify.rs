@@ -89,6 +89,10 @@ pub struct Verdict {
     pub first_failure: Option<usize>,
     /// Whether the answer is accepted as the declared model's.
     pub accepted: bool,
+    /// Where the provider said its answer ended by itself (not at `max_tokens` or a
+    /// client's stop word): whether the declared model would end it there too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ends_there: Option<bool>,
 }
 
 /// Judge teacher-forced `scores` (one per answer token) under `policy`. An empty
@@ -112,7 +116,37 @@ pub fn judge(scores: &[TokenScore], policy: &VerifyPolicy) -> Verdict {
         passed,
         first_failure,
         accepted,
+        ends_there: None,
     }
+}
+
+/// Judge an answer the provider said ended by itself: `scores` of its tokens followed
+/// by one forced end token, whose score is judged apart. The answer passes only if the
+/// declared model would also end there: the forced end token is within the policy's
+/// margin of the argmax, or the argmax is itself one of `ends` (the model's tokens that
+/// end generation). An answer cut short and passed off as finished fails here however
+/// faithful its head is; an empty answer is judged by this position alone.
+pub fn judge_ended(scores: &[TokenScore], ends: &[u32], policy: &VerifyPolicy) -> Verdict {
+    let Some((end, answer)) = scores.split_last() else {
+        return judge(scores, policy);
+    };
+    let ends_there = end.is_argmax
+        || ends.contains(&end.argmax)
+        || end.logprob_margin <= policy.max_logprob_margin;
+    let mut v = if answer.is_empty() {
+        Verdict {
+            judged: 0,
+            passed: 0,
+            first_failure: None,
+            accepted: true,
+            ends_there: None,
+        }
+    } else {
+        judge(answer, policy)
+    };
+    v.ends_there = Some(ends_there);
+    v.accepted &= ends_there;
+    v
 }
 
 #[cfg(test)]
@@ -163,6 +197,31 @@ mod tests {
         assert!(!judge(&scores, &sampled_policy(&base, Some(0.7))).accepted);
         assert!(judge(&scores, &sampled_policy(&base, None)).accepted);
         assert!(!judge(&scores, &base).accepted);
+    }
+
+    #[test]
+    fn an_answer_passed_off_as_finished_must_end_where_the_model_would() {
+        let policy = VerifyPolicy::default();
+        let end = |argmax: u32, margin: f32| TokenScore {
+            token: 2,
+            argmax,
+            is_argmax: argmax == 2,
+            logprob_margin: margin,
+        };
+        let mut scores = vec![s(0.0); 20];
+        // The model would end here: with the forced token, or with another end token.
+        scores.push(end(2, 0.0));
+        assert!(judge_ended(&scores, &[2, 0], &policy).accepted);
+        *scores.last_mut().unwrap() = end(0, 3.0);
+        assert!(judge_ended(&scores, &[2, 0], &policy).accepted);
+        // Cut short: the model would go on with a word.
+        *scores.last_mut().unwrap() = end(7, 6.0);
+        let v = judge_ended(&scores, &[2, 0], &policy);
+        assert!(!v.accepted);
+        assert_eq!((v.passed, v.ends_there), (20, Some(false)));
+        // An empty answer is judged by its end alone.
+        assert!(judge_ended(&[end(2, 0.0)], &[2], &policy).accepted);
+        assert!(!judge_ended(&[end(7, 6.0)], &[2], &policy).accepted);
     }
 
     #[test]

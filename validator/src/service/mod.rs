@@ -31,16 +31,21 @@ pub use self::{
     transport::{DEFAULT_BUNDLE, DEFAULT_PROBE_TIMEOUT, PrivatePath, ProbeError, Timed, Transport},
 };
 use crate::{
-    corpus::{ChatRequest, CorpusError, default_public_dataset, draw_probe, load_or_build},
+    corpus::{ChatRequest, CorpusError, Params, default_public_dataset, draw_probe, load_or_build},
     probe::{arrivals, sampled},
     score::{Check, Policy, Probe, Scoreboard},
-    verify::{TokenScore, Verdict, VerifyPolicy, judge, sampled_policy},
+    verify::{TokenScore, Verdict, VerifyPolicy, judge, judge_ended, sampled_policy},
 };
 
 /// Re-execute answers with the declared model (teacher forcing).
 pub trait Reexecutor: Send + Sync {
     /// The model's tokens for `text`.
     fn tokenize(&self, text: &str) -> Vec<u32>;
+    /// The tokens that end generation, the one that ends a turn first; empty when the
+    /// engine cannot tell (answers are then not checked for where they end).
+    fn end_tokens(&self) -> Vec<u32> {
+        Vec::new()
+    }
     /// Score `tokens` as the answer to the conversation `messages` (ending on a user
     /// turn), rendered with the model's chat template.
     fn score_tokens(
@@ -53,6 +58,10 @@ pub trait Reexecutor: Send + Sync {
 impl<R: Reexecutor + ?Sized> Reexecutor for std::sync::Arc<R> {
     fn tokenize(&self, text: &str) -> Vec<u32> {
         (**self).tokenize(text)
+    }
+
+    fn end_tokens(&self) -> Vec<u32> {
+        (**self).end_tokens()
     }
 
     fn score_tokens(
@@ -253,7 +262,14 @@ impl ProviderReport {
         let checks: Vec<String> = self
             .verdicts
             .iter()
-            .map(|v| format!("{}/{}", v.passed, v.judged))
+            .map(|v| {
+                let end = if v.ends_there == Some(false) {
+                    " cut short"
+                } else {
+                    ""
+                };
+                format!("{}/{}{end}", v.passed, v.judged)
+            })
             .collect();
         let note = self
             .note
@@ -269,6 +285,28 @@ impl ProviderReport {
             self.score,
             self.ema,
         )
+    }
+}
+
+/// How a provider says an answer ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// By itself (`stop` with no client stop word): the model must end it there too.
+    Itself,
+    /// At `max_tokens` (`length`).
+    Limit,
+    /// Any other way (a client's stop word, another reason): not checked.
+    Other,
+}
+
+impl Ending {
+    /// From the request's parameters and the answer's `finish_reason`.
+    pub fn of(params: &Params, finish_reason: Option<&str>) -> Self {
+        match finish_reason {
+            Some("stop") if params.stop.as_ref().is_none_or(Vec::is_empty) => Self::Itself,
+            Some("length") => Self::Limit,
+            _ => Self::Other,
+        }
     }
 }
 
@@ -550,9 +588,32 @@ impl<T: Transport, E: Reexecutor> Validator<T, E> {
                 } else {
                     sampled_policy(&policy.verify, request.params.temperature)
                 };
-                let verdict = self
-                    .reexecute(&request.messages, tokens.clone(), &verify)
-                    .await;
+                let ending = Ending::of(&request.params, answer.finish_reason.as_deref());
+                let verdict = if ending == Ending::Limit
+                    && request
+                        .params
+                        .max_tokens
+                        .is_some_and(|m| (tokens.len() as u64) * 4 < u64::from(m) * 3)
+                {
+                    // "Stopped at max_tokens" with under three quarters of them: cut
+                    // short and passed off as the limit (re-tokenising the text may
+                    // merge a few of the provider's tokens, never a quarter).
+                    Verdict {
+                        judged: 0,
+                        passed: 0,
+                        first_failure: Some(tokens.len()),
+                        accepted: false,
+                        ends_there: Some(false),
+                    }
+                } else {
+                    self.reexecute(
+                        &request.messages,
+                        tokens.clone(),
+                        &verify,
+                        ending == Ending::Itself,
+                    )
+                    .await
+                };
                 let check = if verdict.accepted {
                     Check::Passed
                 } else {
@@ -573,14 +634,26 @@ impl<T: Transport, E: Reexecutor> Validator<T, E> {
         (probes, verdicts, note)
     }
 
-    /// Teacher-force `tokens` after `messages` through the declared model and judge.
+    /// Teacher-force `tokens` after `messages` through the declared model and judge;
+    /// when the provider said the answer `ended` by itself, also whether the model would
+    /// end it there.
     async fn reexecute(
         &self,
         messages: &[Message],
-        tokens: Vec<u32>,
+        mut tokens: Vec<u32>,
         verify: &VerifyPolicy,
+        ended: bool,
     ) -> Verdict {
+        let ends = if ended {
+            self.engine.end_tokens()
+        } else {
+            Vec::new()
+        };
+        if let Some(end) = ends.first() {
+            tokens.push(*end);
+        }
         match self.engine.score_tokens(messages, tokens).await {
+            Ok(scores) if !ends.is_empty() => judge_ended(&scores, &ends, verify),
             Ok(scores) => judge(&scores, verify),
             Err(e) => {
                 tracing::warn!(error = %e, "re-execution failed; the answer counts as unchecked");

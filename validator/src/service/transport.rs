@@ -65,6 +65,8 @@ pub struct Timed {
     pub ttft: Duration,
     /// From the first token to the end.
     pub generation: Duration,
+    /// Why the provider says the answer ended (`stop`, `length`, ...).
+    pub finish_reason: Option<String>,
 }
 
 /// How the validator reaches providers.
@@ -162,6 +164,7 @@ impl PrivatePath {
             text: read.text,
             ttft: first - started,
             generation: first.elapsed(),
+            finish_reason: read.finish_reason,
         })
     }
 }
@@ -175,13 +178,14 @@ fn whole_answer(body: &[u8], elapsed: Duration) -> Result<Timed, ProbeError> {
     let text = choice["message"]["content"]
         .as_str()
         .ok_or_else(|| ProbeError::Malformed("no choices[0].message.content".into()))?;
-    if !choice["finish_reason"].is_string() {
+    let Some(reason) = choice["finish_reason"].as_str() else {
         return Err(ProbeError::CutOff);
-    }
+    };
     Ok(Timed {
         text: text.to_owned(),
         ttft: elapsed,
         generation: Duration::ZERO,
+        finish_reason: Some(reason.to_owned()),
     })
 }
 
