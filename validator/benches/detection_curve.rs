@@ -260,6 +260,24 @@ async fn main() {
             };
             row.judged += 1;
             row.caught += usize::from(!verdict.accepted);
+            if !verdict.accepted && row.name.starts_with("honest") {
+                let head = &scores[..verdict.judged.min(scores.len())];
+                let mean = head
+                    .iter()
+                    .map(|s| f64::from(s.logprob_margin))
+                    .sum::<f64>()
+                    / head.len().max(1) as f64;
+                eprintln!(
+                    "  {} rejected: T {temperature} {} {}/{} ends there {:?}, mean margin {mean:.2}, first failure {:?}: {:?}",
+                    row.name,
+                    finish,
+                    verdict.passed,
+                    verdict.judged,
+                    verdict.ends_there,
+                    verdict.first_failure,
+                    answer.chars().take(60).collect::<String>()
+                );
+            }
         }
         eprintln!(
             "request {used}/{probes} ({:.0} s): caught {:?}",

@@ -61,19 +61,28 @@ pub const SAMPLED_LOGPROB_MARGIN: f32 = 8.0;
 /// A sampled answer passes when this many per mille of its judged positions pass.
 pub const SAMPLED_MIN_PASS_PER_MILLE: u32 = 800;
 
+/// Above this temperature the mean-margin bound is not applied.
+///
+/// At T = 1 an honest sample's mean margin and a cheap answer's overlap: the default
+/// model's own samples of ShareGPT probes reached 2.80 (the detection-curve bench,
+/// `benches/detection_curve.rs`), a canned reply 1.88–3.00 and the model cut to 15
+/// layers 2.10–4.11. No bound separates them without zeroing honest providers, so
+/// such answers get the per-token check only.
+pub const MEAN_MARGIN_MAX_TEMPERATURE: f64 = 0.8;
+
 /// The check for an answer sampled at `temperature` (`None`: the server's default,
-/// 1 in the OpenAI API): positions pass within [`SAMPLED_LOGPROB_MARGIN`], and the
-/// mean margin must stay at most `0.6 + 1.8·T²`. Calibrated on the default model
+/// 1 in the OpenAI API): positions pass within [`SAMPLED_LOGPROB_MARGIN`], and up to
+/// [`MEAN_MARGIN_MAX_TEMPERATURE`] the mean margin must stay at most `0.6 + 1.8·T²`.
+/// Calibrated on the default model
 /// (`tests/it/a_sampled_answer_passes_the_looser_check_and_a_canned_one_fails.rs`):
-/// its own samples averaged 0.31–0.73 at T = 0.7 and 0.66–1.92 at T = 1 (limits 1.48
-/// and 2.4), a canned reply 1.88–3.00 and the model cut to 15 layers 2.10–4.11. The
-/// sample is small: the detection-curve bench of the issue should recalibrate it.
+/// its own samples averaged 0.31–0.73 at T = 0.7 (limit 1.48), a canned reply and the
+/// model cut to 15 layers 1.88 and more.
 pub fn sampled_policy(base: &VerifyPolicy, temperature: Option<f64>) -> VerifyPolicy {
-    let t = temperature.unwrap_or(1.0).clamp(0.0, 2.0) as f32;
+    let t = temperature.unwrap_or(1.0).clamp(0.0, 2.0);
     VerifyPolicy {
         max_logprob_margin: base.max_logprob_margin.max(SAMPLED_LOGPROB_MARGIN),
         min_pass_per_mille: base.min_pass_per_mille.min(SAMPLED_MIN_PASS_PER_MILLE),
-        max_mean_margin: Some(0.6 + 1.8 * t * t),
+        max_mean_margin: (t <= MEAN_MARGIN_MAX_TEMPERATURE).then(|| 0.6 + 1.8 * (t * t) as f32),
         ..*base
     }
 }
@@ -197,6 +206,10 @@ mod tests {
         assert!(!judge(&scores, &sampled_policy(&base, Some(0.7))).accepted);
         assert!(judge(&scores, &sampled_policy(&base, None)).accepted);
         assert!(!judge(&scores, &base).accepted);
+        // At T = 1 only the per-token margin counts.
+        assert_eq!(sampled_policy(&base, Some(1.0)).max_mean_margin, None);
+        scores.extend(vec![s(7.5); 10]);
+        assert!(judge(&scores, &sampled_policy(&base, None)).accepted);
     }
 
     #[test]
