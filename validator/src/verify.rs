@@ -82,7 +82,7 @@ pub fn sampled_policy(base: &VerifyPolicy, temperature: Option<f64>) -> VerifyPo
     VerifyPolicy {
         max_logprob_margin: base.max_logprob_margin.max(SAMPLED_LOGPROB_MARGIN),
         min_pass_per_mille: base.min_pass_per_mille.min(SAMPLED_MIN_PASS_PER_MILLE),
-        max_mean_margin: (t <= MEAN_MARGIN_MAX_TEMPERATURE).then(|| 0.6 + 1.8 * (t * t) as f32),
+        max_mean_margin: (t <= MEAN_MARGIN_MAX_TEMPERATURE).then_some(0.6 + 1.8 * (t * t) as f32),
         ..*base
     }
 }
