@@ -18,7 +18,9 @@ use plexus_inference::{
 use plexus_node::{ApiOptions, NodeConfig};
 use plexus_session::{Session, store::CreditStore};
 use plexus_types::{Hyperparams, Keypair, Mechanism, Netuid, PLX, Payload};
-use plexus_validator::service::{Config, Event, PrivatePath, Validator};
+use plexus_validator::service::{
+    Config, Event, PrivatePath, ProbeError, Timed, Transport, Validator,
+};
 use tokio::sync::oneshot;
 
 /// The operator's probe corpus: OpenAI chat request bodies, one per line.
@@ -255,7 +257,10 @@ async fn the_validator_actor_raises_an_honest_providers_incentive_in_process() {
             corpus: Some(corpus),
         },
         node.clone(),
-        PrivatePath::new(session, coldkey.clone()),
+        FirstPurchaseFails {
+            inner: PrivatePath::new(session, coldkey.clone()),
+            failed: std::sync::atomic::AtomicBool::new(false),
+        },
         engine,
     );
     let events = Arc::new(Mutex::new(Vec::new()));
@@ -287,6 +292,13 @@ async fn the_validator_actor_raises_an_honest_providers_incentive_in_process() {
         events.iter().any(|e| matches!(e, Event::Revealed { .. })),
         "a commit was revealed: {events:?}"
     );
+    // The failed purchase cost an attempt, not the validator.
+    assert!(
+        events.iter().any(
+            |e| matches!(e, Event::Retrying { error, .. } if error.contains("already waiting"))
+        ),
+        "the failed purchase was retried: {events:?}"
+    );
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     while incentive(&node, netuid, &provider_key).await == 0 {
         assert!(
@@ -297,5 +309,40 @@ async fn the_validator_actor_raises_an_honest_providers_incentive_in_process() {
     }
     for stop in [stop_provider, stop_issuer, stop_relay, stop_node] {
         let _ = stop.send(());
+    }
+}
+
+/// The private path, but the first credit purchase fails as it does when another
+/// transaction of the coldkey holds its nonce: the actor must try the epoch again, not
+/// stop.
+struct FirstPurchaseFails {
+    inner: PrivatePath,
+    failed: std::sync::atomic::AtomicBool,
+}
+
+impl Transport for FirstPurchaseFails {
+    fn chat<'a>(
+        &'a self,
+        target: &'a plexus_session::providers::ProviderTarget,
+        body: Vec<u8>,
+        stream: bool,
+    ) -> futures::future::BoxFuture<'a, Result<Timed, ProbeError>> {
+        self.inner.chat(target, body, stream)
+    }
+
+    fn top_up<'a>(
+        &'a self,
+        targets: &'a [plexus_types::AccountId],
+        need: u64,
+    ) -> futures::future::BoxFuture<'a, Result<(), ProbeError>> {
+        if !self.failed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return Box::pin(async {
+                Err(ProbeError::Refused {
+                    status: 409,
+                    body: "a transaction with this nonce is already waiting".into(),
+                })
+            });
+        }
+        self.inner.top_up(targets, need)
     }
 }
