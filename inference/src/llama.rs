@@ -734,6 +734,26 @@ fn cpu_kernel_level() -> &'static str {
     "generic"
 }
 
+/// A conversation as clients send it (OpenAI roles; any other role is a user's), to be
+/// rendered with the model's chat template.
+impl From<&[plexus_validator::probe::Message]> for Prompt {
+    fn from(messages: &[plexus_validator::probe::Message]) -> Self {
+        Prompt::Chat(
+            messages
+                .iter()
+                .map(|m| crate::ChatMessage {
+                    role: match m.role.as_str() {
+                        "system" => crate::Role::System,
+                        "assistant" => crate::Role::Assistant,
+                        _ => crate::Role::User,
+                    },
+                    content: m.content.clone(),
+                })
+                .collect(),
+        )
+    }
+}
+
 /// The validator re-executes answers with the declared model through this engine: the
 /// probe's conversation, rendered with the model's chat template.
 impl plexus_validator::service::Reexecutor for LlamaEngine {
@@ -750,19 +770,7 @@ impl plexus_validator::service::Reexecutor for LlamaEngine {
         messages: &[plexus_validator::probe::Message],
         tokens: Vec<u32>,
     ) -> futures::future::BoxFuture<'_, Result<Vec<TokenScore>, String>> {
-        let prompt = Prompt::Chat(
-            messages
-                .iter()
-                .map(|m| crate::ChatMessage {
-                    role: match m.role.as_str() {
-                        "system" => crate::Role::System,
-                        "assistant" => crate::Role::Assistant,
-                        _ => crate::Role::User,
-                    },
-                    content: m.content.clone(),
-                })
-                .collect(),
-        );
+        let prompt = Prompt::from(messages);
         Box::pin(async move {
             LlamaEngine::score_tokens(self, prompt, tokens)
                 .await

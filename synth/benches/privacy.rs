@@ -11,13 +11,13 @@
 //! (each timed alone on the same inputs): quality, noise and real baselines, DCR gates.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[allow(dead_code, unreachable_pub)]
-#[path = "../tests/it/support.rs"]
-mod support;
+mod common;
+
+use common::support;
 
 use plexus_synth::{
-    GateParams, GaussianCopula, MembershipParams, Table, dcr_overfitting_protection,
-    default_disclosure_protection, membership_inference, score_submission, seed_from,
+    GateParams, MembershipParams, Table, dcr_overfitting_protection, default_disclosure_protection,
+    membership_inference, score_submission, seed_from,
 };
 use std::time::Instant;
 
@@ -25,18 +25,13 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let sizes: Vec<usize> = std::env::var("PLEXUS_BENCH_SIZES")
-        .unwrap_or_else(|_| "1000,10000,50000".into())
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
-        .collect();
-    let (schema, penguins) = support::penguins();
-    let copula =
-        GaussianCopula::fit_stratified(&schema, &penguins, "species", seed_from(b"bench", 0))
-            .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let meta = dir.path().join("metadata.json");
-    std::fs::write(&meta, schema.to_metadata_json()).unwrap();
+    let common::Setup {
+        sizes,
+        schema,
+        copula,
+        dir,
+        meta,
+    } = common::setup("1000,10000,50000");
     // SDMetrics' attack as our report runs it: species sensitive, the rest known, numbers binned.
     let spec = dir.path().join("spec.json");
     std::fs::write(

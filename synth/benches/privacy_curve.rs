@@ -14,19 +14,7 @@ mod support;
 #[path = "../tests/it/data_sets.rs"]
 mod data_sets;
 
-use plexus_synth::{GateParams, SubmissionScore, Table, score_submission};
-
-fn score(t: &data_sets::Task, s: &Table) -> SubmissionScore {
-    score_submission(
-        &t.schema,
-        &t.train,
-        &t.holdout,
-        s,
-        &[],
-        &GateParams::default(),
-        t.seed,
-    )
-}
+use plexus_synth::SubmissionScore;
 
 fn failed(s: &SubmissionScore) -> String {
     let f: Vec<&str> = s
@@ -48,7 +36,7 @@ fn main() {
     }
     let dir = tempfile::tempdir().unwrap();
     for t in data_sets::tasks(dir.path(), 1) {
-        let honest = score(&t, &data_sets::honest(&t, 1));
+        let honest = t.score(&data_sets::honest(&t, 1), None);
         println!(
             "\n{} (T {} rows, H {} rows)",
             t.name,
@@ -71,7 +59,7 @@ fn main() {
         row("honest copula".into(), &honest);
         for step in 0..=10 {
             let k = f64::from(step) / 10.0;
-            let s = score(&t, &data_sets::noisy_copy(&t, k, 7 + step as u64));
+            let s = t.score(&data_sets::noisy_copy(&t, k, 7 + step as u64), None);
             row(format!("noisy copy, {k:.1} std"), &s);
         }
     }

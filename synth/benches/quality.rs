@@ -7,11 +7,11 @@
 //! ours is timed on all n. Scores are checked equal on the same rows.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[allow(dead_code, unreachable_pub)]
-#[path = "../tests/it/support.rs"]
-mod support;
+mod common;
 
-use plexus_synth::{GaussianCopula, Table, dcr_overfitting_protection, quality_report, seed_from};
+use common::support;
+
+use plexus_synth::{Table, dcr_overfitting_protection, quality_report, seed_from};
 use std::time::Instant;
 
 fn main() {
@@ -19,18 +19,13 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let sizes: Vec<usize> = std::env::var("PLEXUS_BENCH_SIZES")
-        .unwrap_or_else(|_| "1000,5000,20000,50000".into())
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
-        .collect();
-    let (schema, penguins) = support::penguins();
-    let copula =
-        GaussianCopula::fit_stratified(&schema, &penguins, "species", seed_from(b"bench", 0))
-            .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let meta = dir.path().join("metadata.json");
-    std::fs::write(&meta, schema.to_metadata_json()).unwrap();
+    let common::Setup {
+        sizes,
+        schema,
+        copula,
+        dir,
+        meta,
+    } = common::setup("1000,5000,20000,50000");
     println!(
         "{:>7} | {:>10} {:>10} {:>10} | {:>11} {:>11} {:>11} | {:>7} | overall (ours = sdmetrics)",
         "rows",

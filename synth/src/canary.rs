@@ -87,13 +87,7 @@ fn cutters(schema: &Schema, train: &Table) -> Vec<(usize, Cutter)> {
         .map(|(i, c)| {
             if c.kind.is_continuous() {
                 let v = train.column(i).as_f64().unwrap_or_default();
-                let (lo, hi) = v
-                    .iter()
-                    .filter(|x| !x.is_nan())
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| {
-                        (l.min(x), h.max(x))
-                    });
-                let (lo, hi) = if lo > hi { (0.0, 0.0) } else { (lo, hi) };
+                let (lo, hi) = crate::dcr::bounds(&v).unwrap_or((0.0, 0.0));
                 (i, Cutter::Range(lo, hi))
             } else {
                 (i, Cutter::Labels)

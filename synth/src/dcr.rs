@@ -34,6 +34,17 @@ struct Space {
     reference: Encoded,
 }
 
+/// The smallest and largest non-null values, `None` when every value is null.
+pub(crate) fn bounds(values: &[f64]) -> Option<(f64, f64)> {
+    let (lo, hi) = values
+        .iter()
+        .filter(|x| !x.is_nan())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+            (lo.min(x), hi.max(x))
+        });
+    (lo <= hi).then_some((lo, hi))
+}
+
 /// Range (max − min) of each scored continuous column of `table`, NaN if all null.
 fn ranges(schema: &Schema, table: &Table) -> Vec<f64> {
     schema
@@ -42,15 +53,7 @@ fn ranges(schema: &Schema, table: &Table) -> Vec<f64> {
         .enumerate()
         .filter(|(_, c)| c.kind.is_scored())
         .map(|(i, _)| match table.column(i).as_f64() {
-            Some(v) => {
-                let (lo, hi) = v
-                    .iter()
-                    .filter(|x| !x.is_nan())
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
-                        (lo.min(x), hi.max(x))
-                    });
-                if lo > hi { f64::NAN } else { hi - lo }
-            }
+            Some(v) => bounds(&v).map_or(f64::NAN, |(lo, hi)| hi - lo),
             None => f64::NAN,
         })
         .collect()

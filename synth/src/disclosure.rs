@@ -76,15 +76,9 @@ type Key<'a> = &'a [Option<String>];
 
 /// `pandas.cut(real, bins)` edges with the outer ones open: the interior edges.
 fn interior_edges(real: &[f64], bins: usize) -> Vec<f64> {
-    let (mut mn, mut mx) = real
-        .iter()
-        .filter(|x| !x.is_nan())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| {
-            (l.min(x), h.max(x))
-        });
-    if mn > mx {
+    let Some((mut mn, mut mx)) = crate::dcr::bounds(real) else {
         return Vec::new();
-    }
+    };
     if mn == mx {
         mn -= if mn != 0.0 { 0.001 * mn.abs() } else { 0.001 };
         mx += if mx != 0.0 { 0.001 * mx.abs() } else { 0.001 };

@@ -203,13 +203,7 @@ pub fn uniform_noise(schema: &Schema, reference: &Table, rows: usize, seed: [u8;
         .map(|c| match c {
             ColumnData::Numerical(_) | ColumnData::Datetime(_) => {
                 let vals = c.as_f64().unwrap_or_default();
-                let (lo, hi) = vals
-                    .iter()
-                    .filter(|x| !x.is_nan())
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| {
-                        (l.min(x), h.max(x))
-                    });
-                let (lo, hi) = if lo > hi { (0.0, 1.0) } else { (lo, hi) };
+                let (lo, hi) = crate::dcr::bounds(&vals).unwrap_or((0.0, 1.0));
                 let draws: Vec<f64> = (0..rows).map(|_| lo + (hi - lo) * rng.uniform()).collect();
                 if matches!(c, ColumnData::Datetime(_)) {
                     ColumnData::Datetime(draws.iter().map(|x| Some(*x as i64)).collect())

@@ -40,8 +40,7 @@ use std::{
 
 use futures::StreamExt;
 use plexus_inference::{
-    ChatMessage, Engine, FinishReason, GenerationRequest, LlamaConfig, LlamaEngine, Output, Prompt,
-    Role, Sampling,
+    Engine, FinishReason, GenerationRequest, LlamaConfig, LlamaEngine, Output, Prompt, Sampling,
 };
 use plexus_validator::{
     corpus::{ChatRequest, build_private, default_public_dataset, draw_probe, read_sharegpt},
@@ -70,22 +69,6 @@ fn load(path: &Path, threads: u32) -> LlamaEngine {
     .unwrap()
 }
 
-fn prompt(messages: &[Message]) -> Prompt {
-    Prompt::Chat(
-        messages
-            .iter()
-            .map(|m| ChatMessage {
-                role: match m.role.as_str() {
-                    "system" => Role::System,
-                    "assistant" => Role::Assistant,
-                    _ => Role::User,
-                },
-                content: m.content.clone(),
-            })
-            .collect(),
-    )
-}
-
 async fn generate(
     engine: &LlamaEngine,
     messages: &[Message],
@@ -93,7 +76,7 @@ async fn generate(
     seed: u64,
 ) -> (String, bool) {
     let mut generation = engine.generate(GenerationRequest {
-        prompt: prompt(messages),
+        prompt: Prompt::from(messages),
         sampling: Sampling {
             max_tokens: HEAD,
             temperature: temperature as f32,
@@ -250,7 +233,7 @@ async fn main() {
                 tokens.push(ends[0]);
             }
             let scores = validator
-                .score_tokens(prompt(messages), tokens)
+                .score_tokens(Prompt::from(messages.as_slice()), tokens)
                 .await
                 .unwrap();
             let verdict = if ended {

@@ -272,16 +272,7 @@ fn halves(convs: &[Vec<Message>]) -> (Vec<Vec<Message>>, Vec<Vec<Message>>) {
 /// `N` user requests: a user turn of `convs`, uniformly over all user turns, in the
 /// client shape, at a uniform time in the epoch.
 fn users_from(convs: &[Vec<Message>], rng: &mut Mix) -> Vec<Seen> {
-    let turns: Vec<(usize, usize)> = convs
-        .iter()
-        .enumerate()
-        .flat_map(|(c, conv)| {
-            conv.iter()
-                .enumerate()
-                .filter(|(_, m)| m.role == "user")
-                .map(move |(i, _)| (c, i))
-        })
-        .collect();
+    let turns = corpus::user_turns(convs);
     (0..N)
         .map(|_| {
             let (c, i) = turns[rng.below(turns.len() as u64) as usize];
@@ -352,14 +343,13 @@ fn shingles(text: &str) -> Vec<u64> {
         .collect()
 }
 
+/// The last message of a request: the user turn it asks about.
+fn last_turn(s: &Seen) -> &str {
+    s.request.messages.last().map_or("", |m| m.content.as_str())
+}
+
 fn near_match(index: &BTreeSet<u64>, s: &Seen) -> f64 {
-    let last = s
-        .request
-        .messages
-        .last()
-        .map(|m| m.content.as_str())
-        .unwrap_or("");
-    let sh = shingles(last);
+    let sh = shingles(last_turn(s));
     sh.iter().filter(|h| index.contains(h)).count() as f64 / sh.len().max(1) as f64
 }
 
@@ -427,15 +417,7 @@ fn main() {
         }
     }
     let exact = |probes: &[Seen]| -> Vec<(f64, bool)> {
-        let hit = |s: &Seen| {
-            let last = s
-                .request
-                .messages
-                .last()
-                .map(|m| m.content.as_str())
-                .unwrap_or("");
-            f64::from(u8::from(exact_index.contains(&fnv(&[last]))))
-        };
+        let hit = |s: &Seen| f64::from(u8::from(exact_index.contains(&fnv(&[last_turn(s)]))));
         test_users
             .iter()
             .map(|s| (hit(s), false))

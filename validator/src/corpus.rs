@@ -346,6 +346,21 @@ pub fn trim_context(mut messages: Vec<Message>) -> Vec<Message> {
     messages
 }
 
+/// Every user turn of `conversations`, as (conversation, message) indices: drawing one
+/// uniformly weighs each conversation by its user turns, as user requests are.
+pub fn user_turns(conversations: &[Vec<Message>]) -> Vec<(usize, usize)> {
+    conversations
+        .iter()
+        .enumerate()
+        .flat_map(|(c, conv)| {
+            conv.iter()
+                .enumerate()
+                .filter(|(_, m)| m.role == "user")
+                .map(move |(i, _)| (c, i))
+        })
+        .collect()
+}
+
 /// A validator's private corpus built from public `conversations` with its secret
 /// `seed`: `size` requests, each a prefix ending on a user turn of a conversation
 /// picked with probability proportional to its user turns (as user requests are), one
@@ -355,16 +370,7 @@ pub fn build_private(
     seed: &[u8; 32],
     size: usize,
 ) -> Vec<ChatRequest> {
-    let turns: Vec<(usize, usize)> = conversations
-        .iter()
-        .enumerate()
-        .flat_map(|(c, conv)| {
-            conv.iter()
-                .enumerate()
-                .filter(|(_, m)| m.role == "user")
-                .map(move |(i, _)| (c, i))
-        })
-        .collect();
+    let turns = user_turns(conversations);
     if turns.is_empty() {
         return Vec::new();
     }

@@ -3,26 +3,13 @@
 //! At no noise level may it score above an honest Gaussian-copula sample of the same task.
 
 use crate::data_sets::{honest, noisy_copy, tasks};
-use plexus_synth::{GateParams, SubmissionScore, Table, score_submission};
-
-fn score(t: &crate::data_sets::Task, s: &Table) -> SubmissionScore {
-    score_submission(
-        &t.schema,
-        &t.train,
-        &t.holdout,
-        s,
-        &[],
-        &GateParams::default(),
-        t.seed,
-    )
-}
 
 #[test]
 fn a_noisy_copy_of_the_training_rows_never_outscores_an_honest_copula() {
     let dir = tempfile::tempdir().unwrap();
     let mut beaten = Vec::new();
     for t in tasks(dir.path(), 1) {
-        let copula = score(&t, &honest(&t, 1));
+        let copula = t.score(&honest(&t, 1), None);
         eprintln!(
             "{}: honest copula score {:.4}, worst AUC {:.4} ({}), {:?}",
             t.name,
@@ -49,7 +36,7 @@ fn a_noisy_copy_of_the_training_rows_never_outscores_an_honest_copula() {
         );
         for step in 0..=10 {
             let k = f64::from(step) / 10.0;
-            let s = score(&t, &noisy_copy(&t, k, 7 + step as u64));
+            let s = t.score(&noisy_copy(&t, k, 7 + step as u64), None);
             eprintln!(
                 "{}: noise {k:.1} std: score {:.4}, worst AUC {:.4} ({}), {:?} F {:.3} gates {:?}",
                 t.name,

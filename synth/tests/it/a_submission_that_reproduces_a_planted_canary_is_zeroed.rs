@@ -3,24 +3,8 @@
 //! couple of training rows (too few for the near-copy gate) and hits a canary scores 0,
 //! and the check is in the report.
 
-use crate::data_sets::{Task, tasks};
-use plexus_synth::{
-    Canaries, GateParams, GaussianCopula, SubmissionScore, Table, score_submission_with_canaries,
-    seed_from,
-};
-
-fn score(t: &Task, c: &Canaries, s: &Table) -> SubmissionScore {
-    score_submission_with_canaries(
-        &t.schema,
-        &t.train,
-        &t.holdout,
-        s,
-        &[],
-        &GateParams::default(),
-        t.seed,
-        Some(c),
-    )
-}
+use crate::data_sets::tasks;
+use plexus_synth::{Canaries, GaussianCopula, seed_from};
 
 #[test]
 fn a_submission_that_reproduces_a_planted_canary_is_zeroed() {
@@ -38,7 +22,7 @@ fn a_submission_that_reproduces_a_planted_canary_is_zeroed() {
             };
             let n = t.train.num_rows();
             let honest = copula.sample(n, seed);
-            let fair = score(&t, &canaries, &honest);
+            let fair = t.score(&honest, Some(&canaries));
             let check = fair.canaries.clone().unwrap();
             eprintln!(
                 "{} split {block}: honest {:.4} {check:?}",
@@ -57,7 +41,7 @@ fn a_submission_that_reproduces_a_planted_canary_is_zeroed() {
             let copied: Vec<usize> = vec![0, canary_row];
             let keep: Vec<usize> = (copied.len()..n).collect();
             let leaky = public.select(&copied).concat(&honest.select(&keep));
-            let s = score(&t, &canaries, &leaky);
+            let s = t.score(&leaky, Some(&canaries));
             eprintln!(
                 "{} split {block}: 2 copied rows, one a canary: {:.4} {:?}",
                 t.name, s.score, s.canaries

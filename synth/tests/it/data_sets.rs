@@ -3,7 +3,8 @@
 
 use crate::support::{bridge, penguins};
 use plexus_synth::{
-    ColumnData, ColumnKind, GaussianCopula, Schema, SeededRng, Table, seed_from, split_reference,
+    Canaries, ColumnData, ColumnKind, GateParams, GaussianCopula, Schema, SeededRng,
+    SubmissionScore, Table, score_submission_with_canaries, seed_from, split_reference,
 };
 
 /// One scoring task: a reference split into train T and holdout H with its public seed.
@@ -15,6 +16,23 @@ pub(crate) struct Task {
     pub(crate) seed: [u8; 32],
     /// The categorical column the honest copula stratifies on, if any.
     pub(crate) stratum: Option<String>,
+}
+
+impl Task {
+    /// Score `synthetic` against this task with the default gates, and the validator's
+    /// `canaries` when it planted some.
+    pub(crate) fn score(&self, synthetic: &Table, canaries: Option<&Canaries>) -> SubmissionScore {
+        score_submission_with_canaries(
+            &self.schema,
+            &self.train,
+            &self.holdout,
+            synthetic,
+            &[],
+            &GateParams::default(),
+            self.seed,
+            canaries,
+        )
+    }
 }
 
 /// palmerpenguins (344 rows) and scikit-learn's breast_cancer (569) and diabetes (442).
