@@ -16,7 +16,7 @@ mod common;
 use common::support;
 
 use plexus_synth::{
-    GateParams, MembershipParams, Table, dcr_overfitting_protection, default_disclosure_protection,
+    GateParams, MembershipParams, dcr_overfitting_protection, default_disclosure_protection,
     membership_inference, score_submission, seed_from,
 };
 use std::time::Instant;
@@ -25,13 +25,8 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let common::Setup {
-        sizes,
-        schema,
-        copula,
-        dir,
-        meta,
-    } = common::setup("1000,10000,50000");
+    let setup = common::setup("1000,10000,50000");
+    let (schema, dir, meta) = (&setup.schema, &setup.dir, &setup.meta);
     // SDMetrics' attack as our report runs it: species sensitive, the rest known, numbers binned.
     let spec = dir.path().join("spec.json");
     std::fs::write(
@@ -59,21 +54,13 @@ fn main() {
         "ens/tdy",
         "sdm/(ports)"
     );
-    for n in sizes {
-        let mut paths = Vec::new();
-        for (k, name) in ["real", "synthetic", "holdout"].iter().enumerate() {
-            let t = copula.sample(n, seed_from(name.as_bytes(), k as u64));
-            let p = dir.path().join(format!("{name}-{n}.csv"));
-            std::fs::write(&p, t.to_csv(&schema)).unwrap();
-            paths.push(p);
-        }
-        let read = |i: usize| Table::from_csv(&schema, &std::fs::read(&paths[i]).unwrap()).unwrap();
-        let (real, synthetic, holdout) = (read(0), read(1), read(2));
+    for &n in &setup.sizes {
+        let (paths, [real, synthetic, holdout]) = setup.tables(n);
         let seed = seed_from(b"privacy bench", n as u64);
 
         let t0 = Instant::now();
         let s = score_submission(
-            &schema,
+            schema,
             &real,
             &holdout,
             &synthetic,
@@ -85,7 +72,7 @@ fn main() {
         let canonical = synthetic.canonicalize(&real);
         let t1 = Instant::now();
         let m = membership_inference(
-            &schema,
+            schema,
             &real,
             &holdout,
             &canonical,
@@ -94,8 +81,8 @@ fn main() {
         );
         let ensemble = t1.elapsed().as_secs_f64();
         let t2 = Instant::now();
-        let _ = default_disclosure_protection(&schema, &real, &canonical);
-        let _ = dcr_overfitting_protection(&schema, &real, &canonical, &holdout);
+        let _ = default_disclosure_protection(schema, &real, &canonical);
+        let _ = dcr_overfitting_protection(schema, &real, &canonical, &holdout);
         let ports = t2.elapsed().as_secs_f64();
         let today = (all - ensemble - ports).max(1e-9);
         assert_eq!(

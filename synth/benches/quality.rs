@@ -11,7 +11,7 @@ mod common;
 
 use common::support;
 
-use plexus_synth::{Table, dcr_overfitting_protection, quality_report, seed_from};
+use plexus_synth::{dcr_overfitting_protection, quality_report};
 use std::time::Instant;
 
 fn main() {
@@ -19,13 +19,8 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let common::Setup {
-        sizes,
-        schema,
-        copula,
-        dir,
-        meta,
-    } = common::setup("1000,5000,20000,50000");
+    let setup = common::setup("1000,5000,20000,50000");
+    let (schema, meta) = (&setup.schema, &setup.meta);
     println!(
         "{:>7} | {:>10} {:>10} {:>10} | {:>11} {:>11} {:>11} | {:>7} | overall (ours = sdmetrics)",
         "rows",
@@ -37,21 +32,13 @@ fn main() {
         "sdm tot s",
         "ratio"
     );
-    for n in sizes {
-        let mut paths = Vec::new();
-        for (k, name) in ["real", "synthetic", "holdout"].iter().enumerate() {
-            let t = copula.sample(n, seed_from(name.as_bytes(), k as u64));
-            let p = dir.path().join(format!("{name}-{n}.csv"));
-            std::fs::write(&p, t.to_csv(&schema)).unwrap();
-            paths.push(p);
-        }
-        let read = |i: usize| Table::from_csv(&schema, &std::fs::read(&paths[i]).unwrap()).unwrap();
-        let (real, synthetic, holdout) = (read(0), read(1), read(2));
+    for &n in &setup.sizes {
+        let (paths, [real, synthetic, holdout]) = setup.tables(n);
 
         let t0 = Instant::now();
-        let report = quality_report(&schema, &real, &synthetic);
+        let report = quality_report(schema, &real, &synthetic);
         let t1 = Instant::now();
-        let _dcr = dcr_overfitting_protection(&schema, &real, &synthetic, &holdout);
+        let _dcr = dcr_overfitting_protection(schema, &real, &synthetic, &holdout);
         let t2 = Instant::now();
         let (ours_q, ours_d) = ((t1 - t0).as_secs_f64(), (t2 - t1).as_secs_f64());
 
@@ -65,8 +52,7 @@ fn main() {
             &dcr_rows.to_string(),
         ]);
         let sub: Vec<usize> = (0..dcr_rows).collect();
-        let ours_sub =
-            dcr_overfitting_protection(&schema, &real, &synthetic.select(&sub), &holdout);
+        let ours_sub = dcr_overfitting_protection(schema, &real, &synthetic.select(&sub), &holdout);
         let their_overall = support::num(&theirs["overall"]);
         assert!(
             support::close(report.overall, their_overall),

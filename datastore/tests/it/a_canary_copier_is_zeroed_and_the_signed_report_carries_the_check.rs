@@ -3,25 +3,21 @@
 //! canary row (and nothing else a gate sees) scores 0, and the signed report carries the
 //! canary check and the membership-inference breakdown for the web app.
 
-use plexus_datastore::{DataStore, Submission, TaskInput, public_split, run_duty};
-use plexus_synth::{Canaries, GateParams, GaussianCopula, Table, seed_from};
+use plexus_datastore::{DataStore, Submission, TaskInput, run_duty};
+use plexus_synth::{Canaries, GateParams, GaussianCopula, seed_from};
 use plexus_types::{Keypair, data::SignedReport};
 
-use crate::support::penguins;
+use crate::support::{Published, publish_penguins};
 
 #[tokio::test]
 async fn a_canary_copier_is_zeroed_and_the_signed_report_carries_the_check() {
-    let (schema, reference_csv) = penguins();
-    let reference = Table::from_csv(&schema, &reference_csv).unwrap();
     let store = DataStore::memory();
-    let split = public_split(&schema, &reference_csv).unwrap();
-    let commitment = store.publish_reference(&split).await.unwrap();
-    let kind = store
-        .resolve_reference(&schema, &commitment, &reference_csv, &reference)
-        .await
-        .unwrap();
-    let manifest = store.public_reference(&commitment).await.unwrap().unwrap();
-    let train = Table::from_csv(&schema, &store.training_half(&manifest).await.unwrap()).unwrap();
+    let Published {
+        schema,
+        reference,
+        kind,
+        train,
+    } = publish_penguins(&store).await;
 
     // The validator's canaries, and the training half as contributors get it.
     let canaries = Canaries::draw(&schema, &train, 8, seed_from(b"validator secret", 9));

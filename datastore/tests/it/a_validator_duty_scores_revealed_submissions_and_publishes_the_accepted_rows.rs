@@ -2,28 +2,21 @@
 //! training half earns, a verbatim copy of that half and a missing blob earn nothing,
 //! and the published dataset's root matches its stored CSV.
 
-use plexus_datastore::{DataStore, Submission, TaskInput, csv_root, public_split, run_duty};
-use plexus_synth::{GateParams, GaussianCopula, Table, seed_from};
+use plexus_datastore::{DataStore, Submission, TaskInput, csv_root, run_duty};
+use plexus_synth::{GateParams, GaussianCopula, seed_from};
 use plexus_types::{Hash, Keypair};
 
-use crate::support::penguins;
+use crate::support::{Published, publish_penguins};
 
 #[tokio::test]
 async fn a_validator_duty_scores_revealed_submissions_and_publishes_the_accepted_rows() {
-    let (schema, reference_csv) = penguins();
-    let reference = Table::from_csv(&schema, &reference_csv).unwrap();
     let store = DataStore::memory();
-    // The requester publishes the training half; the chain would hold `commitment`.
-    let split = public_split(&schema, &reference_csv).unwrap();
-    let commitment = store.publish_reference(&split).await.unwrap();
-    let kind = store
-        .resolve_reference(&schema, &commitment, &reference_csv, &reference)
-        .await
-        .unwrap();
-
-    // Contributors see only the training half.
-    let manifest = store.public_reference(&commitment).await.unwrap().unwrap();
-    let train = Table::from_csv(&schema, &store.training_half(&manifest).await.unwrap()).unwrap();
+    let Published {
+        schema,
+        reference,
+        kind,
+        train,
+    } = publish_penguins(&store).await;
     let rows = train.num_rows();
     let seed = seed_from(b"contributor", 1);
     let sample = GaussianCopula::fit_stratified(&schema, &train, "species", seed)

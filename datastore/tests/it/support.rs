@@ -10,7 +10,8 @@ use std::{
 
 use axum::{Json, Router, http::StatusCode, routing::get};
 use plexus_client::{Client, wire::DataTaskAt};
-use plexus_synth::Schema;
+use plexus_datastore::{DataStore, ReferenceKind, public_split};
+use plexus_synth::{Schema, Table};
 use tokio::task::JoinHandle;
 
 /// The penguins fixture's folder.
@@ -81,5 +82,36 @@ impl TaskNode {
 impl Drop for TaskNode {
     fn drop(&mut self) {
         self.server.abort();
+    }
+}
+
+/// The penguins reference published in `store` as a requester does: its schema and rows,
+/// how the store resolved it, and the training half contributors see.
+pub(crate) struct Published {
+    pub(crate) schema: Schema,
+    pub(crate) reference: Table,
+    pub(crate) kind: ReferenceKind,
+    pub(crate) train: Table,
+}
+
+/// Publish the penguins reference's split in `store` and resolve it as a validator does.
+pub(crate) async fn publish_penguins(store: &DataStore) -> Published {
+    let (schema, reference_csv) = penguins();
+    let reference = Table::from_csv(&schema, &reference_csv).unwrap();
+    // The requester publishes the training half; the chain would hold `commitment`.
+    let split = public_split(&schema, &reference_csv).unwrap();
+    let commitment = store.publish_reference(&split).await.unwrap();
+    let kind = store
+        .resolve_reference(&schema, &commitment, &reference_csv, &reference)
+        .await
+        .unwrap();
+    // Contributors see only the training half.
+    let manifest = store.public_reference(&commitment).await.unwrap().unwrap();
+    let train = Table::from_csv(&schema, &store.training_half(&manifest).await.unwrap()).unwrap();
+    Published {
+        schema,
+        reference,
+        kind,
+        train,
     }
 }

@@ -1,7 +1,7 @@
 //! The set-up the scoring benches share: row counts, the data's generator, and the
 //! schema as SDMetrics metadata on disk.
 
-use plexus_synth::{GaussianCopula, Schema, seed_from};
+use plexus_synth::{GaussianCopula, Schema, Table, seed_from};
 use std::path::PathBuf;
 
 #[allow(dead_code, unreachable_pub)]
@@ -42,5 +42,25 @@ pub(crate) fn setup(default_sizes: &str) -> Setup {
         copula,
         dir,
         meta,
+    }
+}
+
+impl Setup {
+    /// `n` rows each of a real, a synthetic and a holdout table drawn from the copula,
+    /// written to CSV in `dir` (for SDMetrics) and read back as both sides see them.
+    pub(crate) fn tables(&self, n: usize) -> ([PathBuf; 3], [Table; 3]) {
+        let paths = ["real", "synthetic", "holdout"]
+            .iter()
+            .enumerate()
+            .map(|(k, name)| {
+                let t = self.copula.sample(n, seed_from(name.as_bytes(), k as u64));
+                let p = self.dir.path().join(format!("{name}-{n}.csv"));
+                std::fs::write(&p, t.to_csv(&self.schema)).unwrap();
+                p
+            })
+            .collect::<Vec<_>>();
+        let read = |p: &PathBuf| Table::from_csv(&self.schema, &std::fs::read(p).unwrap()).unwrap();
+        let tables = [read(&paths[0]), read(&paths[1]), read(&paths[2])];
+        (paths.try_into().unwrap(), tables)
     }
 }
