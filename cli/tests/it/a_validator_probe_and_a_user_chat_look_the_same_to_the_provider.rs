@@ -6,16 +6,20 @@
 //! head, lengths only in the padding buckets every request falls into, and a JSON body
 //! of the fields and roles real clients send. What a probe asks, how long it is and
 //! its parameters come from the distribution of user requests (the red-team bench
-//! measures how well a classifier tells them apart); no field marks it.
+//! measures how well a classifier tells them apart); no field marks it. A probe that
+//! asks for a whole answer travels as plain OHTTP, as any non-streaming client's
+//! request does, and is compared with the user's request on that media type.
 
-use plexus_privacy::{chunked, message::Request, oblivious::Gateway, rotation::KeySchedule};
+use plexus_privacy::{
+    chunked, message::Request, oblivious, oblivious::Gateway, rotation::KeySchedule,
+};
 use serde_json::Value;
 
 use crate::support::{PrivateNet, Recorded, Recorder, ok};
 
 /// Everything about a request that the provider sees and that no user varies: the
 /// question, its length and its parameters taken out.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Shape {
     /// Method and path the relay used.
     outer_line: (String, String),
@@ -50,9 +54,28 @@ fn bucketed(len: usize) -> bool {
     plexus_privacy::padding::BUCKETS.contains(&len)
 }
 
+/// The request's media type as the relay forwarded it.
+fn media_type(r: &Recorded) -> &[u8] {
+    r.headers
+        .iter()
+        .find(|(n, _)| n == "content-type")
+        .map_or(&[][..], |(_, v)| v.as_slice())
+}
+
+/// Open a recorded request: streamed answers are asked for as chunked OHTTP, whole ones
+/// as plain OHTTP (`plexus chat` streams; a client of `plexus proxy` may not).
 fn shape(r: &Recorded, gateway: &Gateway) -> (Shape, Value, usize) {
-    let opened = chunked::decapsulate(gateway, &r.body).expect("a chunked OHTTP request");
-    let inner = Request::decode(&opened.request).expect("a BHTTP request");
+    let request = if media_type(r) == chunked::REQUEST_MEDIA_TYPE.as_bytes() {
+        chunked::decapsulate(gateway, &r.body)
+            .expect("a chunked OHTTP request")
+            .request
+    } else {
+        gateway
+            .decapsulate(&r.body)
+            .expect("an OHTTP request")
+            .request
+    };
+    let inner = Request::decode(&request).expect("a BHTTP request");
     let body: Value = serde_json::from_slice(&inner.body).expect("a JSON body");
     let shape = Shape {
         outer_line: (r.method.clone(), r.path.clone()),
@@ -64,7 +87,7 @@ fn shape(r: &Recorded, gateway: &Gateway) -> (Shape, Value, usize) {
         inner_line: (inner.method, inner.scheme, inner.authority, inner.path),
         inner_headers: inner.headers.iter().map(|(n, _)| n.clone()).collect(),
     };
-    (shape, body, opened.request.len())
+    (shape, body, request.len())
 }
 
 /// The last user turn of a chat request body.
@@ -135,8 +158,19 @@ fn a_validator_probe_and_a_user_chat_look_the_same_to_the_provider() {
         let (probe_shape, body, len) = shape(probe, &gateway);
         let probed = last_question(&body);
         assert_ne!(probed, question, "a probe carries its own question");
+        // A probe that asks for a whole answer looks like a user's request for one: the
+        // same request but for the plain OHTTP media type (the same client code sends
+        // both, `plexus_client::private::send`).
+        let mut expected = user_shape.clone();
+        if body["stream"] != true {
+            for (name, value) in &mut expected.outer_headers {
+                if name == "content-type" {
+                    *value = Some(oblivious::REQUEST_MEDIA_TYPE.as_bytes().to_vec());
+                }
+            }
+        }
         assert_eq!(
-            probe_shape, user_shape,
+            probe_shape, expected,
             "the probe {probed:?} differs from the user's request"
         );
         assert!(
