@@ -84,6 +84,7 @@ enum Job {
     Score {
         prompt: Prompt,
         tokens: Vec<u32>,
+        temperature: f32,
         reply: oneshot::Sender<Result<Vec<TokenScore>, EngineError>>,
     },
 }
@@ -222,18 +223,26 @@ impl LlamaEngine {
 
     /// Teacher forcing: run the model over `prompt` followed by `tokens` in one batch
     /// and report, for each of `tokens`, whether it is the model's argmax at its
-    /// position and how far below the argmax its log-probability is. Validators use
-    /// it to check a provider's output without generating (VALIDATION.md).
+    /// position, how far below the argmax its log-probability is, and its surprisal
+    /// against what a sample at `temperature` would score there. Validators use it to
+    /// check a provider's output without generating (VALIDATION.md).
     pub async fn score_tokens(
         &self,
         prompt: Prompt,
         tokens: Vec<u32>,
+        temperature: f32,
     ) -> Result<Vec<TokenScore>, EngineError> {
+        if !(temperature.is_finite() && temperature > 0.0) {
+            return Err(EngineError::InvalidRequest(format!(
+                "a scoring temperature must be a finite number > 0, not {temperature}"
+            )));
+        }
         let (reply, rx) = oneshot::channel();
         self.jobs
             .send(Job::Score {
                 prompt,
                 tokens,
+                temperature,
                 reply,
             })
             .map_err(|_| EngineError::Internal("all llama.cpp workers have stopped".into()))?;
@@ -304,9 +313,17 @@ fn worker(
             Job::Score {
                 prompt,
                 tokens,
+                temperature,
                 reply,
             } => {
-                let _ = reply.send(score(model, settings, &mut ctx, &prompt, &tokens));
+                let _ = reply.send(score(
+                    model,
+                    settings,
+                    &mut ctx,
+                    &prompt,
+                    &tokens,
+                    temperature,
+                ));
             }
         }
     }
@@ -552,6 +569,7 @@ fn score(
     ctx: &mut LlamaContext<'_>,
     prompt: &Prompt,
     forced: &[u32],
+    temperature: f32,
 ) -> Result<Vec<TokenScore>, EngineError> {
     let prompt = prompt_tokens(model, settings, prompt)?;
     if forced.is_empty() {
@@ -593,7 +611,7 @@ fn score(
                     continue;
                 }
                 let logits = ctx.get_logits_ith(i as i32);
-                scores.push(score_position(logits, forced[pos - first]));
+                scores.push(score_position(logits, forced[pos - first], temperature));
             }
             Ok(())
         },
@@ -601,8 +619,10 @@ fn score(
     Ok(scores)
 }
 
-/// Compare the forced token's log-probability with the argmax's.
-fn score_position(logits: &[f32], token: u32) -> TokenScore {
+/// Compare the forced token's log-probability with the argmax's, and rank it in
+/// softmax(logits / `temperature`): the mass of the tokens the model prefers plus half
+/// its own, with that rank's variance for a token drawn from the distribution.
+fn score_position(logits: &[f32], token: u32, temperature: f32) -> TokenScore {
     let (argmax, max) =
         logits
             .iter()
@@ -614,12 +634,31 @@ fn score_position(logits: &[f32], token: u32) -> TokenScore {
         .get(token as usize)
         .copied()
         .unwrap_or(f32::NEG_INFINITY);
+    // p_T(i) = exp((l_i − max) / T) / Σ_j exp((l_j − max) / T)
+    let inv_t = 1.0 / f64::from(temperature);
+    let weight = |l: f32| ((f64::from(l) - f64::from(max)) * inv_t).exp();
+    // Tokens tied with the forced one share its place: half their mass counts above.
+    let (total, above, cubes) = logits.iter().fold((0.0, 0.0, 0.0), |(t, a, c), &l| {
+        let w = weight(l);
+        let a = if l > forced {
+            a + w
+        } else if l == forced {
+            a + w / 2.0
+        } else {
+            a
+        };
+        (t + w, a, c + w * w * w)
+    });
+    let rank = above / total;
+    let variance = (1.0 - cubes / (total * total * total)) / 12.0;
     // log-softmax differences equal logit differences.
     TokenScore {
         token,
         argmax: argmax as u32,
         is_argmax: forced >= max,
         logprob_margin: max - forced,
+        rank: rank as f32,
+        rank_variance: variance.max(0.0) as f32,
     }
 }
 
@@ -769,10 +808,11 @@ impl plexus_validator::service::Reexecutor for LlamaEngine {
         &self,
         messages: &[plexus_validator::probe::Message],
         tokens: Vec<u32>,
+        temperature: f32,
     ) -> futures::future::BoxFuture<'_, Result<Vec<TokenScore>, String>> {
         let prompt = Prompt::from(messages);
         Box::pin(async move {
-            LlamaEngine::score_tokens(self, prompt, tokens)
+            LlamaEngine::score_tokens(self, prompt, tokens, temperature)
                 .await
                 .map_err(|e| e.to_string())
         })
@@ -800,10 +840,34 @@ mod tests {
 
     #[test]
     fn a_forced_token_is_scored_against_the_argmax() {
-        let s = score_position(&[0.0, 2.0, 1.5], 2);
+        let s = score_position(&[0.0, 2.0, 1.5], 2, 1.0);
         assert_eq!(s.argmax, 1);
         assert!(!s.is_argmax);
         assert!((s.logprob_margin - 0.5).abs() < 1e-6);
-        assert!(score_position(&[0.0, 2.0, 1.5], 1).is_argmax);
+        assert!(score_position(&[0.0, 2.0, 1.5], 1, 1.0).is_argmax);
+    }
+
+    #[test]
+    fn a_forced_token_is_ranked_in_the_distribution_at_the_temperature() {
+        // Two equally likely tokens: each ranks ½, variance (1 − 2/8) / 12.
+        let s = score_position(&[1.0, 1.0], 0, 1.0);
+        assert!((s.rank - 0.5).abs() < 1e-6);
+        assert!((s.rank_variance - 0.75 / 12.0).abs() < 1e-6);
+        // p = (e²/(e²+1), 1/(e²+1)) at T = 1, and for the same logits doubled at T = 2.
+        let p = 1.0 / (1.0 + (-2.0f64).exp());
+        for (logits, t) in [([2.0f32, 0.0], 1.0f32), ([4.0, 0.0], 2.0)] {
+            let top = score_position(&logits, 0, t);
+            let low = score_position(&logits, 1, t);
+            assert!((f64::from(top.rank) - p / 2.0).abs() < 1e-5);
+            assert!((f64::from(low.rank) - (p + (1.0 - p) / 2.0)).abs() < 1e-5);
+            // A sample's mean rank is ½.
+            let mean = p * f64::from(top.rank) + (1.0 - p) * f64::from(low.rank);
+            assert!((mean - 0.5).abs() < 1e-5);
+            let var = (1.0 - p.powi(3) - (1.0 - p).powi(3)) / 12.0;
+            assert!((f64::from(top.rank_variance) - var).abs() < 1e-5);
+        }
+        // A token the model all but rules out ranks near 1; a certain one near 0.
+        assert!(score_position(&[40.0, 0.0], 1, 1.0).rank > 0.999);
+        assert!(score_position(&[40.0, 0.0], 0, 1.0).rank < 0.501);
     }
 }

@@ -64,6 +64,19 @@ use plexus_validator::{
 /// 0.144). A detector that flags more users serves more of them honestly.
 pub const DEFAULT_PROBE_DETECTION_PER_MILLE: u32 = 144;
 
+/// Per mille of re-executed cheating answers the check catches by default: the rate
+/// the detection-curve bench measured for the declared model cut to 15 of its 30
+/// layers, the devnet's lazy provider (`benches/detection_curve.rs`).
+pub const DEFAULT_CHEAT_DETECTION_PER_MILLE: u32 = 667;
+
+/// Per billion of re-executed honest answers the check rejects, as the detection-curve
+/// bench bounds it: greedy answers stay within the margin (0 of 80 honest answers
+/// rejected; their worst position 0.37 nats against a margin of 0.5), and a sampled
+/// answer fails only beyond [`plexus_validator::verify::SAMPLED_MAX_RANK_Z`], 5.3 of
+/// the honest scores' standard deviations (6 · 10⁻⁸ per answer for a Gaussian; the
+/// greedy side has no such bound, only the measured headroom).
+pub const DEFAULT_FALSE_POSITIVE_PER_BILLION: u32 = 60;
+
 /// The most epochs a run may have.
 pub const MAX_EPOCHS: u64 = 10_000;
 /// The most providers (all strategies together) a run may have.
@@ -97,6 +110,12 @@ pub struct Scenario {
     pub probe_detectors: u64,
     /// Per mille of probes a probe detector recognises (0 to 1000).
     pub probe_detection_per_mille: u32,
+    /// Per mille of re-executed cheating answers (a lazy provider's, a probe
+    /// detector's to probes it missed) that fail the check (0 to 1000).
+    pub cheat_detection_per_mille: u32,
+    /// Per billion of re-executed honest answers that fail the check all the same
+    /// (0 to 10⁹): each such failure zeroes an honest provider for the penalty.
+    pub false_positive_per_billion: u32,
     /// Honest validators.
     pub validators: u64,
     /// Weight-copying validators.
@@ -133,6 +152,8 @@ impl Default for Scenario {
             offline: 1,
             probe_detectors: 1,
             probe_detection_per_mille: DEFAULT_PROBE_DETECTION_PER_MILLE,
+            cheat_detection_per_mille: DEFAULT_CHEAT_DETECTION_PER_MILLE,
+            false_positive_per_billion: DEFAULT_FALSE_POSITIVE_PER_BILLION,
             validators: 3,
             copiers: 1,
             offline_from: None,
@@ -267,11 +288,18 @@ pub struct Earnings<S> {
 /// Re-execution outcomes over the run, all validators together.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checks {
-    /// Honest answers re-executed (all passed).
+    /// Answers re-executed that passed.
     pub passed: u64,
-    /// Cheating answers re-executed (all failed): a lazy provider's, and a probe
-    /// detector's to probes it did not recognise.
+    /// Answers re-executed that failed.
     pub failed: u64,
+    /// Of those that failed, honest answers ([`Scenario::false_positive_per_billion`]):
+    /// each zeroed an honest provider for the penalty.
+    #[serde(default)]
+    pub honest_failed: u64,
+    /// Of those that passed, cheating answers that escaped the check
+    /// ([`Scenario::cheat_detection_per_mille`]).
+    #[serde(default)]
+    pub cheats_passed: u64,
 }
 
 /// What a run produced.
@@ -396,6 +424,18 @@ impl Scenario {
             self.probe_detection_per_mille,
             0,
             1000,
+        )?;
+        check_range(
+            "cheat_detection_per_mille",
+            self.cheat_detection_per_mille,
+            0,
+            1000,
+        )?;
+        check_range(
+            "false_positive_per_billion",
+            self.false_positive_per_billion,
+            0,
+            1_000_000_000,
         )?;
         let all_validators = self.validators.saturating_add(self.copiers);
         check_range("validators + copiers", all_validators, 1, MAX_VALIDATORS)?;
@@ -768,14 +808,20 @@ pub fn run(s: &Scenario) -> Result<Report, SimError> {
                 probes.clear();
                 for index in 0..policy.probes_per_provider {
                     let probe = simulate_probe(s, &setup, v, p, epoch, index);
-                    if let Probe::Answered { check, .. } = probe {
-                        match check {
-                            Check::Passed => checks.passed += 1,
-                            Check::Failed => checks.failed += 1,
-                            Check::NotSampled => {}
+                    if let (Probe::Answered { check, .. }, cheated) = probe {
+                        match (check, cheated) {
+                            (Check::Passed, cheated) => {
+                                checks.passed += 1;
+                                checks.cheats_passed += u64::from(cheated);
+                            }
+                            (Check::Failed, cheated) => {
+                                checks.failed += 1;
+                                checks.honest_failed += u64::from(!cheated);
+                            }
+                            (Check::NotSampled, _) => {}
                         }
                     }
-                    probes.push(probe);
+                    probes.push(probe.0);
                 }
                 v.board.record(epoch, p.uid, &probes);
             }
@@ -812,7 +858,7 @@ pub fn run(s: &Scenario) -> Result<Report, SimError> {
     ))
 }
 
-/// One probe of `p` by `v`.
+/// One probe of `p` by `v`, and whether the answer was a cheat.
 fn simulate_probe(
     s: &Scenario,
     setup: &Setup,
@@ -820,7 +866,7 @@ fn simulate_probe(
     p: &Provider,
     epoch: u64,
     index: u32,
-) -> Probe {
+) -> (Probe, bool) {
     // A probe detector recognises this probe or not, by what the request looks like:
     // a draw of its own, independent of the validator's noise.
     let detected = p.strategy == ProviderStrategy::ProbeDetector
@@ -841,13 +887,15 @@ fn simulate_probe(
         ProviderStrategy::Honest | ProviderStrategy::Offline => false,
     };
     let model = match p.strategy {
-        ProviderStrategy::Offline if epoch >= setup.offline_from => return Probe::Failed,
+        ProviderStrategy::Offline if epoch >= setup.offline_from => {
+            return (Probe::Failed, false);
+        }
         _ if cheats => &s.lazy_model,
         _ => &s.honest_model,
     };
     let rng = &mut v.noise;
     if rng.below(1000) < u64::from(model.failure_per_mille) {
-        return Probe::Failed;
+        return (Probe::Failed, cheats);
     }
     let load = p.load.exp();
     let ttft = model.ttft_ms / 1e3 * load * (s.probe_noise * rng.normal()).exp();
@@ -857,7 +905,7 @@ fn simulate_probe(
     let timeout = PROBE_TIMEOUT.as_secs_f64();
     let total = ttft + generation;
     if total.is_nan() || total >= timeout {
-        return Probe::Failed;
+        return (Probe::Failed, cheats);
     }
     let sampled = probe::sampled(
         &v.seed,
@@ -866,17 +914,28 @@ fn simulate_probe(
         index,
         setup.policy.sample_per_mille,
     );
-    let check = match (sampled, cheats) {
-        (false, _) => Check::NotSampled,
-        (true, true) => Check::Failed,
-        (true, false) => Check::Passed,
+    // The check's own errors: a cheat it misses, an honest answer it rejects.
+    let caught = |rng: &mut Rng| {
+        if cheats {
+            rng.below(1000) < u64::from(s.cheat_detection_per_mille)
+        } else {
+            rng.below(1_000_000_000) < u64::from(s.false_positive_per_billion)
+        }
     };
-    Probe::Answered {
-        ttft: Duration::from_secs_f64(ttft),
-        generation: Duration::from_secs_f64(generation),
-        completion_tokens,
-        check,
-    }
+    let check = match sampled {
+        false => Check::NotSampled,
+        true if caught(rng) => Check::Failed,
+        true => Check::Passed,
+    };
+    (
+        Probe::Answered {
+            ttft: Duration::from_secs_f64(ttft),
+            generation: Duration::from_secs_f64(generation),
+            completion_tokens,
+            check,
+        },
+        cheats,
+    )
 }
 
 fn earnings<S>(strategy: S, uids: &[usize], total: &[u64], late: &[u64]) -> Earnings<S> {
@@ -1011,6 +1070,40 @@ mod tests {
         let due = r.emission_per_epoch * r.epochs;
         // Yuma floors each UID's amount: at most a few base units per UID and epoch.
         assert!(paid <= due && due - paid <= 20 * r.epochs, "{paid} {due}");
+    }
+
+    #[test]
+    fn no_honest_provider_is_zeroed_in_1000_epochs_at_the_checks_false_positive_bound() {
+        for seed in 0..2 {
+            let s = Scenario {
+                seed,
+                epochs: 1_000,
+                false_positive_per_billion: DEFAULT_FALSE_POSITIVE_PER_BILLION,
+                ..Scenario::default()
+            };
+            let r = run(&s).unwrap();
+            assert!(r.checks.passed > 20_000, "{:?}", r.checks);
+            assert_eq!(r.checks.honest_failed, 0, "seed {seed}: {:?}", r.checks);
+        }
+        // The knob is live: a check that rejects one honest answer in a thousand zeroes
+        // honest providers many times over the same run.
+        let r = run(&Scenario {
+            epochs: 1_000,
+            false_positive_per_billion: 1_000_000,
+            ..Scenario::default()
+        })
+        .unwrap();
+        assert!(r.checks.honest_failed > 5, "{:?}", r.checks);
+    }
+
+    #[test]
+    fn a_check_that_misses_cheats_lets_them_through_and_a_perfect_one_none() {
+        let mut s = small(5);
+        s.cheat_detection_per_mille = 1000;
+        assert_eq!(run(&s).unwrap().checks.cheats_passed, 0);
+        s.cheat_detection_per_mille = 500;
+        let r = run(&s).unwrap();
+        assert!(r.checks.cheats_passed > 0, "{:?}", r.checks);
     }
 
     #[test]

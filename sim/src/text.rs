@@ -62,11 +62,14 @@ pub fn report_text(scenario: &Scenario, r: &Report) -> String {
         r.offline_from,
     );
     out.push_str(&format!(
-        "providers: incentive, {} ({} answers re-executed: {} passed, {} failed)\n",
+        "providers: incentive, {} ({} answers re-executed: {} passed, {} failed; \
+         {} honest answers rejected, {} cheats missed)\n",
         plx(r.miner_emission),
         r.checks.passed + r.checks.failed,
         r.checks.passed,
         r.checks.failed,
+        r.checks.honest_failed,
+        r.checks.cheats_passed,
     ));
     out.push_str(&text_table(&headers, &rows(&r.providers)));
     out.push_str(&format!(

@@ -23,13 +23,16 @@
 //!   8-word run with the public data set, the canned reply for the rest.
 //!
 //! For each, the per-answer detection rate `p` and, with the service's Poisson rate of
-//! 4 probes per epoch and a share `f` of answers re-executed, the chance to be caught
-//! within 3 epochs, `1 − exp(−4 · 3 · f · p)`. For honest providers, the chance of
-//! ever being zeroed in 1,000 epochs at the default `f` (with `p` at its 95 % upper
-//! bound, 3/n, when no honest answer failed).
+//! `λ` probes per epoch (the default policy's) and a share `f` of answers re-executed,
+//! the chance to be caught within 3 epochs, `1 − exp(−λ · 3 · f · p)`. For honest
+//! providers, the evidence behind the false-positive bound: how far their greedy
+//! tokens sit below the validator's argmax, and how their sampled answers' rank
+//! scores ([`rank_z`]) spread against the limit.
 //!
 //! Run: `cargo bench -p plexus-validator --bench detection_curve`
-//! (`PLEXUS_BENCH_PROBES`, default 24; needs `scripts/setup.sh`'s model and data set).
+//! (`PLEXUS_BENCH_PROBES`, default 24; `PLEXUS_BENCH_DUMP=FILE` writes every judged
+//! answer's per-position scores as JSON lines; needs `scripts/setup.sh`'s model and
+//! data set).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -47,7 +50,7 @@ use plexus_validator::{
     probe::Message,
     score::Policy,
     service::Ending,
-    verify::{judge, judge_ended, sampled_policy},
+    verify::{SAMPLED_MAX_RANK_Z, judge, judge_ended, rank_z, sampled_policy},
 };
 
 /// The answer head the check judges; longer answers change no verdict.
@@ -99,6 +102,15 @@ async fn generate(
 fn grams(text: &str) -> Vec<String> {
     let words: Vec<String> = text.split_whitespace().map(|w| w.to_lowercase()).collect();
     words.windows(8).map(|w| w.join(" ")).collect()
+}
+
+/// What an honest provider's answers scored: the evidence for the false-positive bound.
+#[derive(Default)]
+struct HonestStats {
+    greedy_positions: usize,
+    greedy_beyond: usize,
+    greedy_largest_within: f32,
+    rank_z: Vec<f64>,
 }
 
 struct Row {
@@ -156,7 +168,12 @@ async fn main() {
             caught: 0,
         })
         .collect();
+    let mut honest_stats = [HonestStats::default(), HonestStats::default()];
     let (mut index, mut used, mut detector_honest) = (0u64, 0usize, 0usize);
+    // PLEXUS_BENCH_DUMP=FILE: every judged answer's per-position scores, one JSON line
+    // each, for calibrating the policy offline.
+    let mut dump = std::env::var_os("PLEXUS_BENCH_DUMP")
+        .map(|p| std::io::BufWriter::new(std::fs::File::create(p).unwrap()));
     let started = std::time::Instant::now();
     while used < probes && index < 10 * probes as u64 {
         index += 1;
@@ -223,7 +240,7 @@ async fn main() {
             },
         ];
         let ends = validator.end_tokens();
-        for (row, (answer, stopped)) in rows.iter_mut().zip(answers) {
+        for (i, (row, (answer, stopped))) in rows.iter_mut().zip(answers).enumerate() {
             // As the service judges: with the end token when the provider says the
             // answer ended by itself.
             let finish = if stopped { "stop" } else { "length" };
@@ -233,9 +250,28 @@ async fn main() {
                 tokens.push(ends[0]);
             }
             let scores = validator
-                .score_tokens(Prompt::from(messages.as_slice()), tokens)
+                .score_tokens(
+                    Prompt::from(messages.as_slice()),
+                    tokens,
+                    request.params.scoring_temperature(),
+                )
                 .await
                 .unwrap();
+            if let Some(dump) = dump.as_mut() {
+                use std::io::Write;
+                let line = serde_json::json!({
+                    "provider": row.name,
+                    "request": used,
+                    "greedy": request.params.greedy(),
+                    "temperature": request.params.temperature,
+                    "ended": ended,
+                    "margins": scores.iter().map(|s| s.logprob_margin).collect::<Vec<_>>(),
+                    "argmax": scores.iter().map(|s| s.is_argmax).collect::<Vec<_>>(),
+                    "ranks": scores.iter().map(|s| s.rank).collect::<Vec<_>>(),
+                    "rank_variances": scores.iter().map(|s| s.rank_variance).collect::<Vec<_>>(),
+                });
+                writeln!(dump, "{line}").unwrap();
+            }
             let verdict = if ended {
                 judge_ended(&scores, &ends, &policy)
             } else {
@@ -243,6 +279,23 @@ async fn main() {
             };
             row.judged += 1;
             row.caught += usize::from(!verdict.accepted);
+            if let Some(stats) = honest_stats.get_mut(i) {
+                let head = &scores[..scores.len().min(base.judged_positions + usize::from(ended))];
+                let head = if ended { &head[..head.len() - 1] } else { head };
+                if request.params.greedy() {
+                    stats.greedy_positions += head.len();
+                    for s in head {
+                        if s.logprob_margin > base.max_logprob_margin {
+                            stats.greedy_beyond += 1;
+                        } else {
+                            stats.greedy_largest_within =
+                                stats.greedy_largest_within.max(s.logprob_margin);
+                        }
+                    }
+                } else {
+                    stats.rank_z.push(rank_z(head));
+                }
+            }
             if !verdict.accepted && row.name.starts_with("honest") {
                 let head = &scores[..verdict.judged.min(scores.len())];
                 let mean = head
@@ -277,7 +330,8 @@ async fn main() {
         started.elapsed().as_secs_f64()
     );
     println!(
-        "{:<22} {:>8} {:>9} | caught within 3 epochs at re-executed share f",
+        "{:<22} {:>8} {:>9} | caught within 3 epochs at {lambda} probes an epoch and \
+         re-executed share f (default {default_f})",
         "provider", "answers", "detected"
     );
     println!(
@@ -298,24 +352,26 @@ async fn main() {
             within(1.00)
         );
     }
-    for row in &rows[..2] {
-        let n = row.judged.max(1) as f64;
-        let p = if row.caught == 0 {
-            3.0 / n
-        } else {
-            row.caught as f64 / n
-        };
-        let zeroed = 1.0 - (-lambda * 1000.0 * default_f * p).exp();
+    for (row, stats) in rows[..2].iter().zip(&honest_stats) {
+        let z = &stats.rank_z;
+        let n = z.len().max(1) as f64;
+        let mean = z.iter().sum::<f64>() / n;
+        let sd = (z.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+        let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         println!(
-            "{}: {} of {} answers rejected; chance of being zeroed within 1,000 epochs at f = {default_f}: {zeroed:.3}{}",
+            "{}: {} of {} answers rejected; greedy heads: {} positions, {} beyond the {} margin \
+             (one per answer is tolerated), the largest within it {:.3}; sampled: rank z over {} \
+             answers mean {mean:.2}, sd {sd:.2}, largest {max:.2} (limit {}: {:.1} sd)",
             row.name,
             row.caught,
             row.judged,
-            if row.caught == 0 {
-                " (at the 95 % upper bound 3/n of the per-answer rate)"
-            } else {
-                ""
-            }
+            stats.greedy_positions,
+            stats.greedy_beyond,
+            base.max_logprob_margin,
+            stats.greedy_largest_within,
+            z.len(),
+            SAMPLED_MAX_RANK_Z,
+            (f64::from(SAMPLED_MAX_RANK_Z) - mean) / sd.max(1e-9),
         );
     }
 }

@@ -121,6 +121,16 @@ impl Params {
         self.temperature == Some(0.0)
     }
 
+    /// The temperature whose distribution a re-executed answer is scored against:
+    /// the request's, 1 (the OpenAI API's default) when unset, and 1 for greedy
+    /// answers too (those are judged by the argmax alone).
+    pub fn scoring_temperature(&self) -> f32 {
+        match self.temperature {
+            Some(t) if t > 0.0 && t.is_finite() => t as f32,
+            _ => 1.0,
+        }
+    }
+
     /// Whether the answer streams.
     pub fn streamed(&self) -> bool {
         self.stream == Some(true)

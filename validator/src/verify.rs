@@ -5,6 +5,16 @@
 //! the model's argmax, or within a small log-probability margin of it (honest numeric
 //! noise between kernel levels, VALIDATION.md)? A different or smaller model fails
 //! within a few tokens.
+//!
+//! A sampled answer has no argmax to follow, so it is also judged by where its tokens
+//! rank in the declared model's distribution at the request's temperature: at each
+//! position, the probability the model puts on tokens it prefers to the provider's
+//! (plus half the token's own). For a token drawn from that distribution this is
+//! uniform on [0, 1] on average (mean ½, variance at most 1/12) whatever the entropy;
+//! summed over the answer it is close to Gaussian, and an answer whose tokens rank
+//! lower than the model's own samples by many standard deviations was not drawn from
+//! it ([`rank_z`]). A provider that truncates the distribution (`top_p`) draws only
+//! the top ranks and scores lower still, so the test is one-sided.
 
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +32,13 @@ pub struct TokenScore {
     pub is_argmax: bool,
     /// log p(argmax) - log p(token): 0 for the argmax, positive otherwise.
     pub logprob_margin: f32,
+    /// Under the model's distribution p_T at the temperature the answer was scored
+    /// at: the probability of the tokens more likely than this one, plus half of this
+    /// one's (0 for a certain token, near 1 for one the model all but rules out).
+    /// A token drawn from p_T scores ½ on average.
+    pub rank: f32,
+    /// That rank's variance for a token drawn from p_T: (1 − Σ p³) / 12.
+    pub rank_variance: f32,
 }
 
 /// How strict the check is.
@@ -41,18 +58,33 @@ pub struct VerifyPolicy {
     /// on average they sit further below the argmax than the model's own samples.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_mean_margin: Option<f32>,
+    /// For sampled answers: the answer also needs a [`rank_z`] of at most this over
+    /// the judged positions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_rank_z: Option<f32>,
 }
 
 impl Default for VerifyPolicy {
+    /// Calibrated with the detection-curve bench (`benches/detection_curve.rs`, 80
+    /// honest greedy answers on one and two threads): honest positions that are not
+    /// the validator's argmax sit at most 0.37 nats below it (the validator scores the
+    /// answer in one batch, the provider generated it token by token), on at most 8 %
+    /// of an answer's positions; re-tokenising the text can add one position far off.
     fn default() -> Self {
         Self {
-            max_logprob_margin: 1.0,
-            min_pass_per_mille: 900,
+            max_logprob_margin: 0.5,
+            min_pass_per_mille: 950,
             judged_positions: 64,
             max_mean_margin: None,
+            max_rank_z: None,
         }
     }
 }
+
+/// Failing positions an answer may have whatever its length: re-tokenising the
+/// provider's text can merge or split one token into one the model would not have
+/// produced, which a short answer's pass rate could not absorb.
+pub const TOLERATED_FAILURES: usize = 1;
 
 /// A sampled answer (temperature above 0) passes a position whose token is at most
 /// this far below the argmax in log-probability.
@@ -83,8 +115,38 @@ pub fn sampled_policy(base: &VerifyPolicy, temperature: Option<f64>) -> VerifyPo
         max_logprob_margin: base.max_logprob_margin.max(SAMPLED_LOGPROB_MARGIN),
         min_pass_per_mille: base.min_pass_per_mille.min(SAMPLED_MIN_PASS_PER_MILLE),
         max_mean_margin: (t <= MEAN_MARGIN_MAX_TEMPERATURE).then_some(0.6 + 1.8 * (t * t) as f32),
+        max_rank_z: Some(base.max_rank_z.unwrap_or(SAMPLED_MAX_RANK_Z)),
         ..*base
     }
+}
+
+/// A sampled answer fails when its [`rank_z`] exceeds this. Honest samples spread
+/// wider than the per-position variances predict (positions are not independent, and
+/// the validator's batch numerics and re-tokenisation add a little): in the
+/// detection-curve bench 46 honest sampled answers (one and two threads) had a mean
+/// of 0.03, a standard deviation of 1.31 and a largest score of 3.55. 7 is 5.3 of
+/// those standard deviations, about 6 · 10⁻⁸ per answer for a Gaussian, so that an
+/// honest provider probed 6 times an epoch by three validators for 1,000 epochs is
+/// wrongly zeroed with a chance near 10⁻³; a provider that samples with `top_p` below
+/// 1 draws only top-ranked tokens and scores lower still.
+pub const SAMPLED_MAX_RANK_Z: f32 = 7.0;
+
+/// How many standard deviations lower the answer's tokens rank than the model's own
+/// samples would at the same positions: `Σ (rank − ½) / √(Σ Var rank)` over `scores`
+/// (0 for none). An honest sample is centred on 0 (below it when the provider
+/// truncates the distribution); tokens from another model, another prompt or a canned
+/// text rank lower and score above.
+pub fn rank_z(scores: &[TokenScore]) -> f64 {
+    let (excess, variance) = scores.iter().fold((0.0, 0.0), |(e, v), s| {
+        (
+            e + f64::from(s.rank) - 0.5,
+            v + f64::from(s.rank_variance).max(0.0),
+        )
+    });
+    if variance <= 0.0 {
+        return 0.0;
+    }
+    excess / variance.sqrt()
 }
 
 /// What the check found.
@@ -118,8 +180,12 @@ pub fn judge(scores: &[TokenScore], policy: &VerifyPolicy) -> Verdict {
         .sum::<f64>()
         / head.len().max(1) as f64;
     let accepted = !head.is_empty()
-        && passed as u64 * 1000 >= head.len() as u64 * u64::from(policy.min_pass_per_mille)
-        && policy.max_mean_margin.is_none_or(|m| mean <= f64::from(m));
+        && (passed as u64 * 1000 >= head.len() as u64 * u64::from(policy.min_pass_per_mille)
+            || head.len() - passed <= TOLERATED_FAILURES)
+        && policy.max_mean_margin.is_none_or(|m| mean <= f64::from(m))
+        && policy
+            .max_rank_z
+            .is_none_or(|z| rank_z(head) <= f64::from(z));
     Verdict {
         judged: head.len(),
         passed,
@@ -168,7 +234,15 @@ mod tests {
             argmax: if margin == 0.0 { 1 } else { 2 },
             is_argmax: margin == 0.0,
             logprob_margin: margin,
+            rank: 0.5,
+            rank_variance: 1.0 / 12.0,
         }
+    }
+
+    /// A position judged at temperature: where the token ranks, against a flat
+    /// distribution's spread.
+    fn drawn(rank: f32) -> TokenScore {
+        TokenScore { rank, ..s(0.4) }
     }
 
     #[test]
@@ -220,6 +294,7 @@ mod tests {
             argmax,
             is_argmax: argmax == 2,
             logprob_margin: margin,
+            ..s(0.0)
         };
         let mut scores = vec![s(0.0); 20];
         // The model would end here: with the forced token, or with another end token.
@@ -235,6 +310,34 @@ mod tests {
         // An empty answer is judged by its end alone.
         assert!(judge_ended(&[end(2, 0.0)], &[2], &policy).accepted);
         assert!(!judge_ended(&[end(7, 6.0)], &[2], &policy).accepted);
+    }
+
+    #[test]
+    fn a_sampled_answer_whose_tokens_rank_lower_than_the_models_own_samples_fails() {
+        let base = VerifyPolicy::default();
+        let sampled = sampled_policy(&base, Some(1.0));
+        assert_eq!(sampled.max_rank_z, Some(SAMPLED_MAX_RANK_Z));
+        // Ranks spread as a sample's: z = 0.
+        let honest: Vec<_> = (0..64).map(|i| drawn((i as f32 + 0.5) / 64.0)).collect();
+        assert!(rank_z(&honest).abs() < 1e-6);
+        assert!(judge(&honest, &sampled).accepted);
+        // Every token at rank 0.8: 64 · 0.3 / √(64 / 12) ≈ 8.3 standard deviations.
+        let other: Vec<_> = (0..64).map(|_| drawn(0.8)).collect();
+        assert!((rank_z(&other) - 64.0 * 0.3 / (64.0f64 / 12.0).sqrt()).abs() < 1e-4);
+        let v = judge(&other, &sampled);
+        assert!(!v.accepted);
+        assert_eq!(
+            v.passed, 64,
+            "every position is within the per-token margin"
+        );
+        // A greedy answer is judged by the argmax alone.
+        assert_eq!(base.max_rank_z, None);
+        assert!(judge(&other, &base).accepted);
+        // Top ranks only (a provider sampling with top_p): never a failure.
+        let truncated: Vec<_> = (0..64).map(|_| drawn(0.1)).collect();
+        assert!(rank_z(&truncated) < 0.0);
+        assert!(judge(&truncated, &sampled).accepted);
+        assert_eq!(rank_z(&[]), 0.0);
     }
 
     #[test]

@@ -524,9 +524,19 @@ pub(crate) struct Recorder {
     seen: std::sync::Arc<std::sync::Mutex<Vec<Recorded>>>,
 }
 
+/// What a [`Recorder`]'s interceptor makes of a request: `None` forwards it (as the
+/// interceptor may have rewritten it), `Some((content_type, body))` answers it with
+/// status 200 instead.
+pub(crate) type Intercept = dyn Fn(&mut Recorded) -> Option<(String, Vec<u8>)> + Send + Sync;
+
 impl Recorder {
     /// Forward to `http://127.0.0.1:{upstream_port}`.
     pub(crate) fn start(upstream_port: u16) -> Self {
+        Self::intercepting(upstream_port, std::sync::Arc::new(|_: &mut Recorded| None))
+    }
+
+    /// Forward to `http://127.0.0.1:{upstream_port}` what `intercept` lets through.
+    pub(crate) fn intercepting(upstream_port: u16, intercept: std::sync::Arc<Intercept>) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -535,6 +545,7 @@ impl Recorder {
             upstream_port,
             std::sync::Arc::clone(&seen),
             reqwest::Client::new(),
+            intercept,
         );
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -565,10 +576,11 @@ type RecorderState = (
     u16,
     std::sync::Arc<std::sync::Mutex<Vec<Recorded>>>,
     reqwest::Client,
+    std::sync::Arc<Intercept>,
 );
 
 async fn forward(
-    axum::extract::State((upstream, seen, http)): axum::extract::State<RecorderState>,
+    axum::extract::State((upstream, seen, http, intercept)): axum::extract::State<RecorderState>,
     request: axum::extract::Request,
 ) -> axum::response::Response {
     let (parts, body) = request.into_parts();
@@ -578,12 +590,20 @@ async fn forward(
         .iter()
         .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
         .collect();
-    seen.lock().unwrap().push(Recorded {
+    let mut recorded = Recorded {
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
         headers: headers.clone(),
         body: body.to_vec(),
-    });
+    };
+    seen.lock().unwrap().push(recorded.clone());
+    if let Some((content_type, answer)) = intercept(&mut recorded) {
+        return axum::response::Response::builder()
+            .header("content-type", content_type)
+            .body(axum::body::Body::from(answer))
+            .unwrap();
+    }
+    let body = recorded.body;
     let mut out = http.request(
         parts.method.clone(),
         format!("http://127.0.0.1:{upstream}{}", parts.uri),

@@ -9,7 +9,7 @@ async fn teacher_forcing_accepts_the_models_own_tokens_and_rejects_others() {
     assert_eq!(out.tokens.len(), out.usage.completion_tokens as usize);
 
     let scores = engine
-        .score_tokens(prompt.clone(), out.tokens.clone())
+        .score_tokens(prompt.clone(), out.tokens.clone(), 1.0)
         .await
         .unwrap();
     assert_eq!(scores.len(), out.tokens.len());
@@ -21,7 +21,7 @@ async fn teacher_forcing_accepts_the_models_own_tokens_and_rejects_others() {
 
     // Someone else's text: most positions are not the model's choice.
     let other = engine.tokenize("Bananas are yellow fruit that monkeys enjoy eating daily.");
-    let scores = engine.score_tokens(prompt, other).await.unwrap();
+    let scores = engine.score_tokens(prompt, other, 1.0).await.unwrap();
     let matched = scores.iter().filter(|s| s.is_argmax).count();
     assert!(matched * 2 < scores.len(), "{matched} of {}", scores.len());
     assert!(scores.iter().any(|s| s.logprob_margin > 2.0));

@@ -47,11 +47,14 @@ pub trait Reexecutor: Send + Sync {
         Vec::new()
     }
     /// Score `tokens` as the answer to the conversation `messages` (ending on a user
-    /// turn), rendered with the model's chat template.
+    /// turn), rendered with the model's chat template; the surprisal statistics describe
+    /// the model's distribution at `temperature` (greedy answers, judged by the argmax,
+    /// are scored at 1).
     fn score_tokens(
         &self,
         messages: &[Message],
         tokens: Vec<u32>,
+        temperature: f32,
     ) -> BoxFuture<'_, Result<Vec<TokenScore>, String>>;
 }
 
@@ -68,8 +71,9 @@ impl<R: Reexecutor + ?Sized> Reexecutor for std::sync::Arc<R> {
         &self,
         messages: &[Message],
         tokens: Vec<u32>,
+        temperature: f32,
     ) -> BoxFuture<'_, Result<Vec<TokenScore>, String>> {
-        (**self).score_tokens(messages, tokens)
+        (**self).score_tokens(messages, tokens, temperature)
     }
 }
 
@@ -609,6 +613,7 @@ impl<T: Transport, E: Reexecutor> Validator<T, E> {
                     self.reexecute(
                         &request.messages,
                         tokens.clone(),
+                        request.params.scoring_temperature(),
                         &verify,
                         ending == Ending::Itself,
                     )
@@ -641,6 +646,7 @@ impl<T: Transport, E: Reexecutor> Validator<T, E> {
         &self,
         messages: &[Message],
         mut tokens: Vec<u32>,
+        temperature: f32,
         verify: &VerifyPolicy,
         ended: bool,
     ) -> Verdict {
@@ -652,7 +658,11 @@ impl<T: Transport, E: Reexecutor> Validator<T, E> {
         if let Some(end) = ends.first() {
             tokens.push(*end);
         }
-        match self.engine.score_tokens(messages, tokens).await {
+        match self
+            .engine
+            .score_tokens(messages, tokens, temperature)
+            .await
+        {
             Ok(scores) if !ends.is_empty() => judge_ended(&scores, &ends, verify),
             Ok(scores) => judge(&scores, verify),
             Err(e) => {

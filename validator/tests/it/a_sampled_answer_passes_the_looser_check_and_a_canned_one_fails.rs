@@ -1,14 +1,16 @@
 //! Probes at a temperature above 0 (as clients send) cannot be checked token for token:
-//! the validator accepts positions within a wide margin of the argmax and bounds the
-//! mean margin by the temperature ([`sampled_policy`]). Calibration: the declared
-//! model's own sampled answers pass at temperatures 0.7 and 1.0; a canned reply and
-//! the model cut to 15 layers fail at 0.7 (at 1.0 only the per-token margin applies).
+//! the validator accepts positions within a wide margin of the argmax, bounds the mean
+//! margin by the temperature up to 0.8, and at every temperature bounds how much lower
+//! the answer's tokens rank in the model's distribution at that temperature than the
+//! model's own samples would ([`sampled_policy`], [`rank_z`]). Calibration: the declared model's own sampled
+//! answers pass at temperatures 0.7 and 1.0; a canned reply and the model cut to 15
+//! layers fail at both.
 
 use futures::StreamExt;
 use plexus_inference::{
     Engine, FinishReason, GenerationRequest, LlamaEngine, Output, Prompt, Sampling,
 };
-use plexus_validator::verify::{VerifyPolicy, judge, sampled_policy};
+use plexus_validator::verify::{VerifyPolicy, judge, rank_z, sampled_policy};
 
 use crate::support::{chat, default_model, engine, lazy_model};
 
@@ -49,6 +51,7 @@ async fn accepted(
     prompt: &Prompt,
     text: &str,
     stopped: bool,
+    temperature: f32,
     policy: &VerifyPolicy,
 ) -> bool {
     let mut tokens = validator.tokenize(text);
@@ -56,7 +59,7 @@ async fn accepted(
         tokens.extend(validator.tokenize("<|im_end|>"));
     }
     let scores = validator
-        .score_tokens(prompt.clone(), tokens)
+        .score_tokens(prompt.clone(), tokens, temperature)
         .await
         .unwrap();
     let v = judge(&scores, policy);
@@ -64,9 +67,10 @@ async fn accepted(
     let mean = head.iter().map(|s| s.logprob_margin).sum::<f32>() / head.len().max(1) as f32;
     let argmax = head.iter().filter(|s| s.is_argmax).count();
     eprintln!(
-        "  {}/{} within the margin, {argmax} argmax, mean margin {mean:.2}, {}: {}",
+        "  {}/{} within the margin, {argmax} argmax, mean margin {mean:.2}, rank z {:.2}, {}: {}",
         v.passed,
         v.judged,
+        rank_z(head),
         if v.accepted { "ACCEPT" } else { "reject" },
         text.chars().take(50).collect::<String>().replace('\n', " ")
     );
@@ -87,16 +91,16 @@ async fn a_sampled_answer_passes_the_looser_check_and_a_canned_one_fails() {
             let policy = sampled_policy(&base, Some(f64::from(temperature)));
             let (text, stopped) = sampled(&honest, prompt.clone(), temperature, seed).await;
             eprintln!("honest T={temperature}");
-            if !accepted(&honest, &prompt, &text, stopped, &policy).await {
+            if !accepted(&honest, &prompt, &text, stopped, temperature, &policy).await {
                 honest_rejected.push((i, temperature));
             }
             let (text, stopped) = sampled(&lazy, prompt.clone(), temperature, seed).await;
             eprintln!("15 layers T={temperature}");
-            if accepted(&honest, &prompt, &text, stopped, &policy).await {
+            if accepted(&honest, &prompt, &text, stopped, temperature, &policy).await {
                 cheats_accepted.push(("15 layers", i, temperature));
             }
             eprintln!("canned T={temperature}");
-            if accepted(&honest, &prompt, canned, true, &policy).await {
+            if accepted(&honest, &prompt, canned, true, temperature, &policy).await {
                 cheats_accepted.push(("canned", i, temperature));
             }
         }
@@ -105,8 +109,9 @@ async fn a_sampled_answer_passes_the_looser_check_and_a_canned_one_fails() {
         honest_rejected.is_empty(),
         "honest sampled answers rejected: {honest_rejected:?}"
     );
-    // 8 cheating answers at 0.7: none may pass. At 1.0 only the per-token margin is
-    // checked (honest samples and cheap answers overlap there), so they may.
+    // 8 cheating answers at 0.7: none may pass. At 1.0 this small model's distribution
+    // is so wide that cheap answers rank within its samples' spread (rank z 0.3–3.6
+    // here against an honest −1.5 to 2.4), so they may.
     assert!(
         cheats_accepted.iter().all(|c| c.2 > 0.7),
         "cheating answers accepted: {cheats_accepted:?}"

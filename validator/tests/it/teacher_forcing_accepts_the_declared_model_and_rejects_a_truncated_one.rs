@@ -118,7 +118,7 @@ async fn validate(
         tokens.push(end_of_turn);
     }
     let scores = validator
-        .score_tokens(prompt.clone(), tokens)
+        .score_tokens(prompt.clone(), tokens, 1.0)
         .await
         .unwrap();
     (scores, round_trip)
