@@ -1,7 +1,7 @@
 //! Detection curves: how often the validator's re-execution check catches each way of
 //! cheating, and how often it wrongly zeroes an honest provider.
 //!
-//! Requests are drawn by the validator's own code ([`corpus::draw_probe`]) from a
+//! Requests are drawn by the validator's own code ([`corpus::probes`]) from a
 //! private corpus built from the installed ShareGPT V3 file, with their client
 //! parameters (greedy or sampled, at the drawn temperature). Each provider answers
 //! every request with at most 64 tokens (the check judges only the first
@@ -37,7 +37,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::{
-    collections::BTreeSet,
+    collections::{BTreeMap, BTreeSet},
     path::{Path, PathBuf},
 };
 
@@ -46,7 +46,7 @@ use plexus_inference::{
     Engine, FinishReason, GenerationRequest, LlamaConfig, LlamaEngine, Output, Prompt, Sampling,
 };
 use plexus_validator::{
-    corpus::{ChatRequest, build_private, default_public_dataset, draw_probe, read_sharegpt},
+    corpus::{build_private, default_public_dataset, probes, read_sharegpt, request_digest},
     probe::Message,
     score::Policy,
     service::Ending,
@@ -114,7 +114,7 @@ struct HonestStats {
 }
 
 struct Row {
-    name: &'static str,
+    name: String,
     judged: usize,
     caught: usize,
 }
@@ -124,7 +124,7 @@ async fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let probes: usize = std::env::var("PLEXUS_BENCH_PROBES")
+    let n: usize = std::env::var("PLEXUS_BENCH_PROBES")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(24);
@@ -150,49 +150,70 @@ async fn main() {
     let cut15 = load(&plexus_testing::truncated_model(dir.path(), 15), 1);
 
     let base = Policy::default().verify;
-    let names = [
-        "honest, 1 thread",
-        "honest, 2 threads",
-        "24 of 30 layers",
-        "15 of 30 layers",
-        "added system prompt",
-        "truncated answers",
-        "canned reply",
-        "probe detector",
+    // PLEXUS_BENCH_ANSWERS=FILE: an honest provider's answers from another build of
+    // llama.cpp (`plexus-inference`'s `answer_probes` example), by probe index.
+    let external: Option<(String, BTreeMap<u64, (String, String, bool)>)> =
+        std::env::var_os("PLEXUS_BENCH_ANSWERS").map(|path| {
+            let text = std::fs::read_to_string(path).unwrap();
+            let mut kernel = String::new();
+            let answers = text
+                .lines()
+                .map(|l| {
+                    let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                    kernel = v["kernel"].as_str().unwrap().to_owned();
+                    (
+                        v["index"].as_u64().unwrap(),
+                        (
+                            v["digest"].as_str().unwrap().to_owned(),
+                            v["text"].as_str().unwrap().to_owned(),
+                            v["stopped"].as_bool().unwrap(),
+                        ),
+                    )
+                })
+                .collect();
+            (format!("honest, {kernel} build"), answers)
+        });
+    let mut names = vec![
+        "honest, 1 thread".to_owned(),
+        "honest, 2 threads".to_owned(),
     ];
+    names.extend(external.as_ref().map(|(name, _)| name.clone()));
+    let honest_rows = names.len();
+    names.extend(
+        [
+            "24 of 30 layers",
+            "15 of 30 layers",
+            "added system prompt",
+            "truncated answers",
+            "canned reply",
+            "probe detector",
+        ]
+        .map(str::to_owned),
+    );
     let mut rows: Vec<Row> = names
-        .iter()
-        .map(|&name| Row {
+        .into_iter()
+        .map(|name| Row {
             name,
             judged: 0,
             caught: 0,
         })
         .collect();
-    let mut honest_stats = [HonestStats::default(), HonestStats::default()];
-    let (mut index, mut used, mut detector_honest) = (0u64, 0usize, 0usize);
+    let mut honest_stats: Vec<HonestStats> =
+        (0..honest_rows).map(|_| HonestStats::default()).collect();
+    let (mut used, mut detector_honest) = (0usize, 0usize);
     // PLEXUS_BENCH_DUMP=FILE: every judged answer's per-position scores, one JSON line
     // each, for calibrating the policy offline.
     let mut dump = std::env::var_os("PLEXUS_BENCH_DUMP")
         .map(|p| std::io::BufWriter::new(std::fs::File::create(p).unwrap()));
     let started = std::time::Instant::now();
-    while used < probes && index < 10 * probes as u64 {
-        index += 1;
-        let Some(request): Option<ChatRequest> = draw_probe(&corpus, &seed, 0, index) else {
-            continue;
-        };
-        if validator
-            .tokenize(
-                &request
-                    .messages
-                    .iter()
-                    .map(|m| m.content.as_str())
-                    .collect::<String>(),
-            )
-            .len()
-            > MAX_PROMPT_TOKENS
-        {
-            continue;
-        }
+    let drawn = probes(&corpus, &seed, 0)
+        .take(10 * n)
+        .filter(|(_, r)| {
+            let text: String = r.messages.iter().map(|m| m.content.as_str()).collect();
+            validator.tokenize(&text).len() <= MAX_PROMPT_TOKENS
+        })
+        .take(n);
+    for (index, request) in drawn {
         used += 1;
         let temperature = request.params.temperature.unwrap_or(1.0);
         let policy = if request.params.greedy() {
@@ -225,9 +246,22 @@ async fn main() {
             .map_or("", |m| m.content.as_str());
         let looks_like_probe = grams(last_user).iter().any(|g| public_grams.contains(g));
         detector_honest += usize::from(looks_like_probe);
-        let answers = [
+        let mut answers = vec![
             honest.clone(),
             generate(&honest2, messages, temperature, index).await,
+        ];
+        if let Some((_, external)) = &external {
+            let (digest, text, stopped) = external
+                .get(&index)
+                .unwrap_or_else(|| panic!("no external answer for probe {index}"));
+            assert_eq!(
+                digest,
+                &request_digest(&request),
+                "the external answers replay other draws"
+            );
+            answers.push((text.clone(), *stopped));
+        }
+        answers.extend([
             generate(&cut24, messages, temperature, index).await,
             generate(&cut15, messages, temperature, index).await,
             generate(&validator, &with_system, temperature, index).await,
@@ -238,7 +272,7 @@ async fn main() {
             } else {
                 (CANNED.to_owned(), true)
             },
-        ];
+        ]);
         let ends = validator.end_tokens();
         for (i, (row, (answer, stopped))) in rows.iter_mut().zip(answers).enumerate() {
             // As the service judges: with the end token when the provider says the
@@ -316,7 +350,7 @@ async fn main() {
             }
         }
         eprintln!(
-            "request {used}/{probes} ({:.0} s): caught {:?}",
+            "request {used}/{n} ({:.0} s): caught {:?}",
             started.elapsed().as_secs_f64(),
             rows.iter().map(|r| r.caught).collect::<Vec<_>>()
         );
@@ -352,7 +386,7 @@ async fn main() {
             within(1.00)
         );
     }
-    for (row, stats) in rows[..2].iter().zip(&honest_stats) {
+    for (row, stats) in rows.iter().zip(&honest_stats) {
         let z = &stats.rank_z;
         let n = z.len().max(1) as f64;
         let mean = z.iter().sum::<f64>() / n;

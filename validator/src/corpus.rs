@@ -590,6 +590,22 @@ pub fn draw_probe(
     Some(client_shape(messages, &base.params, &mut draw))
 }
 
+/// The probes a validator with `seed` draws in `epoch`, in order: `(index, request)`
+/// for indexes 1, 2, … (benches and tools replay a validator's draws with it).
+pub fn probes<'a>(
+    corpus: &'a [ChatRequest],
+    seed: &'a [u8; 32],
+    epoch: u64,
+) -> impl Iterator<Item = (u64, ChatRequest)> + 'a {
+    (1u64..).map_while(move |index| Some((index, draw_probe(corpus, seed, epoch, index)?)))
+}
+
+/// A digest of a request's messages and parameters: two programs that replay the same
+/// draws check with it that they hold the same requests.
+pub fn request_digest(request: &ChatRequest) -> String {
+    blake3::hash(&request.body("")).to_hex().to_string()
+}
+
 const FIRST_NAMES: &[&str] = &[
     "James",
     "Mary",
