@@ -26,7 +26,7 @@ use plexus_inference::{
     models::default_chat_model,
 };
 use plexus_validator::corpus::{
-    build_private, default_public_dataset, probes, read_sharegpt, request_digest,
+    build_private, default_public_dataset, probes_that_fit, read_sharegpt, request_digest,
 };
 
 /// The bench's seed, corpus size, answer head and prompt limit.
@@ -56,13 +56,9 @@ async fn main() {
     let kernel = engine.model().engine.kernel.clone();
     eprintln!("answering {n} probes on kernel level {kernel}");
     let mut file = std::io::BufWriter::new(std::fs::File::create(&out).unwrap());
-    let requests = probes(&corpus, &SEED, 0)
-        .take(10 * n)
-        .filter(|(_, r)| {
-            let text: String = r.messages.iter().map(|m| m.content.as_str()).collect();
-            engine.tokenize(&text).len() <= MAX_PROMPT_TOKENS
-        })
-        .take(n);
+    let requests = probes_that_fit(&corpus, &SEED, n, MAX_PROMPT_TOKENS, |text| {
+        engine.tokenize(text).len()
+    });
     for (index, request) in requests {
         let mut generation = engine.generate(GenerationRequest {
             prompt: Prompt::from(request.messages.as_slice()),

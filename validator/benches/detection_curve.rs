@@ -46,7 +46,9 @@ use plexus_inference::{
     Engine, FinishReason, GenerationRequest, LlamaConfig, LlamaEngine, Output, Prompt, Sampling,
 };
 use plexus_validator::{
-    corpus::{build_private, default_public_dataset, probes, read_sharegpt, request_digest},
+    corpus::{
+        build_private, default_public_dataset, probes_that_fit, read_sharegpt, request_digest,
+    },
     probe::Message,
     score::Policy,
     service::Ending,
@@ -206,13 +208,9 @@ async fn main() {
     let mut dump = std::env::var_os("PLEXUS_BENCH_DUMP")
         .map(|p| std::io::BufWriter::new(std::fs::File::create(p).unwrap()));
     let started = std::time::Instant::now();
-    let drawn = probes(&corpus, &seed, 0)
-        .take(10 * n)
-        .filter(|(_, r)| {
-            let text: String = r.messages.iter().map(|m| m.content.as_str()).collect();
-            validator.tokenize(&text).len() <= MAX_PROMPT_TOKENS
-        })
-        .take(n);
+    let drawn = probes_that_fit(&corpus, &seed, n, MAX_PROMPT_TOKENS, |text| {
+        validator.tokenize(text).len()
+    });
     for (index, request) in drawn {
         used += 1;
         let temperature = request.params.temperature.unwrap_or(1.0);

@@ -600,6 +600,25 @@ pub fn probes<'a>(
     (1u64..).map_while(move |index| Some((index, draw_probe(corpus, seed, epoch, index)?)))
 }
 
+/// The first `n` of [`probes`] whose messages, concatenated, are at most `max_tokens`
+/// long by `count_tokens` (among the first `10 n` drawn): the probes a bench with a
+/// small context replays.
+pub fn probes_that_fit<'a>(
+    corpus: &'a [ChatRequest],
+    seed: &'a [u8; 32],
+    n: usize,
+    max_tokens: usize,
+    count_tokens: impl Fn(&str) -> usize + 'a,
+) -> impl Iterator<Item = (u64, ChatRequest)> + 'a {
+    probes(corpus, seed, 0)
+        .take(n.saturating_mul(10))
+        .filter(move |(_, r)| {
+            let text: String = r.messages.iter().map(|m| m.content.as_str()).collect();
+            count_tokens(&text) <= max_tokens
+        })
+        .take(n)
+}
+
 /// A digest of a request's messages and parameters: two programs that replay the same
 /// draws check with it that they hold the same requests.
 pub fn request_digest(request: &ChatRequest) -> String {

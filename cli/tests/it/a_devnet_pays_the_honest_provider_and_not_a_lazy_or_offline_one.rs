@@ -122,23 +122,8 @@ fn a_devnet_pays_the_honest_provider_and_not_a_lazy_or_offline_one() {
     );
     let netuid = "1";
     // The port of the URL on chain: the provider's published listener (its gateway).
-    let honest_port: u16 = devnet.ready["gateway"]
-        .as_str()
-        .unwrap()
-        .trim_end_matches("/ohttp")
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let show = json(&ok(devnet.cli().args(["--json", "subnet", "show", netuid])));
-    let declared = show["metagraph"]["neurons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find_map(|n| n["endpoint"]["weights_hash"].as_str())
-        .expect("the devnet provider's weights on chain")
-        .to_owned();
+    let honest_port = devnet.port("gateway");
+    let declared = devnet.declared_weights(netuid);
     eprintln!("devnet up in {:.0} s", started.elapsed().as_secs_f64());
 
     for hotkey in ["lazy", "offline"] {

@@ -34,7 +34,7 @@ use plexus_validator::{
 };
 use serde_json::{Value, json};
 
-use crate::support::{Devnet, Recorded, Recorder, free_port, json, ok, wait_until};
+use crate::support::{Devnet, Recorded, Recorder, free_port, json, ok, port_of, wait_until};
 
 const CANNED: &str = "Thanks for your message! Here is a short answer: it depends on your situation, so please share a few more details and I will help.";
 
@@ -222,15 +222,6 @@ fn private_corpus() -> String {
     lines
 }
 
-fn port_of(url: &str) -> u16 {
-    url.trim_end_matches("/ohttp")
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
 /// Stake of the neurons whose endpoints are on `ports`, and the subnet's epoch.
 fn stakes(devnet: &Devnet, ports: &[u16]) -> (u64, Vec<u64>) {
     let show = json(&ok(devnet.cli().args(["--json", "subnet", "show", "1"])));
@@ -279,15 +270,8 @@ fn a_provider_that_serves_the_model_only_to_what_it_takes_for_probes_earns_under
         dir.path(),
         &["--validator-corpus", corpus.to_str().unwrap()],
     );
-    let api_port = port_of(devnet.ready["provider_api"].as_str().unwrap());
-    let show = json(&ok(devnet.cli().args(["--json", "subnet", "show", "1"])));
-    let declared = show["metagraph"]["neurons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find_map(|n| n["endpoint"]["weights_hash"].as_str())
-        .expect("the devnet provider's weights on chain")
-        .to_owned();
+    let api_port = devnet.port("provider_api");
+    let declared = devnet.declared_weights("1");
 
     // The detector's proxy: the declared model (the devnet's provider) for what it takes
     // for probes, a canned answer for the rest. The newcomer's forwards everything.

@@ -678,6 +678,25 @@ impl Devnet {
         cmd
     }
 
+    /// The weights hash the devnet's provider published on subnet `netuid`: what a
+    /// provider that claims to serve the same model declares.
+    pub(crate) fn declared_weights(&self, netuid: &str) -> String {
+        let show = json(&ok(self.cli().args(["--json", "subnet", "show", netuid])));
+        show["metagraph"]["neurons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find_map(|n| n["endpoint"]["weights_hash"].as_str())
+            .expect("the devnet provider's weights on chain")
+            .to_owned()
+    }
+
+    /// The port of one of the URLs in the devnet's ready file (`gateway` is the port of
+    /// the provider's URL on chain).
+    pub(crate) fn port(&self, key: &str) -> u16 {
+        port_of(self.ready[key].as_str().unwrap())
+    }
+
     /// A provider started by this test, logging under the devnet's folder.
     pub(crate) fn provider(&self, name: &str, port: u16, args: &[&str]) -> Service {
         let mut cmd = self.cli();
@@ -702,6 +721,16 @@ impl Drop for Devnet {
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
         self.service.wait(Duration::from_secs(60));
     }
+}
+
+/// The port of `http://host:port[/ohttp]`.
+pub(crate) fn port_of(url: &str) -> u16 {
+    url.trim_end_matches("/ohttp")
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 /// The first of seven consecutive free loopback ports.
