@@ -67,15 +67,17 @@ pub const DEFAULT_PROBE_DETECTION_PER_MILLE: u32 = 144;
 /// Per mille of re-executed cheating answers the check catches by default: the rate
 /// the detection-curve bench measured for the declared model cut to 15 of its 30
 /// layers, the devnet's lazy provider (`benches/detection_curve.rs`).
-pub const DEFAULT_CHEAT_DETECTION_PER_MILLE: u32 = 667;
+pub const DEFAULT_CHEAT_DETECTION_PER_MILLE: u32 = 725;
 
 /// Per billion of re-executed honest answers the check rejects, as the detection-curve
-/// bench bounds it: greedy answers stay within the margin (0 of 80 honest answers
-/// rejected; their worst position 0.37 nats against a margin of 0.5), and a sampled
-/// answer fails only beyond [`plexus_validator::verify::SAMPLED_MAX_RANK_Z`], 5.3 of
-/// the honest scores' standard deviations (6 · 10⁻⁸ per answer for a Gaussian; the
-/// greedy side has no such bound, only the measured headroom).
-pub const DEFAULT_FALSE_POSITIVE_PER_BILLION: u32 = 60;
+/// bench bounds it: greedy answers stay within the margin (0 of 120 honest answers
+/// rejected, on one and two threads and an AVX-512 build; 2 of 3,261 greedy positions
+/// beyond 0.5 nats, each alone in its answer, the rest at most 0.37), and a sampled
+/// answer fails only beyond [`plexus_validator::verify::SAMPLED_MAX_RANK_Z`], 4.8 of
+/// the widest honest spread's standard deviations (8 · 10⁻⁷ per answer for a
+/// Gaussian, times the 58 % of probes that are sampled). The greedy side has no such
+/// bound, only the measured headroom.
+pub const DEFAULT_FALSE_POSITIVE_PER_BILLION: u32 = 500;
 
 /// The most epochs a run may have.
 pub const MAX_EPOCHS: u64 = 10_000;

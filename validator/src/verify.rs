@@ -123,12 +123,13 @@ pub fn sampled_policy(base: &VerifyPolicy, temperature: Option<f64>) -> VerifyPo
 /// A sampled answer fails when its [`rank_z`] exceeds this. Honest samples spread
 /// wider than the per-position variances predict (positions are not independent, and
 /// the validator's batch numerics and re-tokenisation add a little): in the
-/// detection-curve bench 46 honest sampled answers (one and two threads) had a mean
-/// of 0.03, a standard deviation of 1.31 and a largest score of 3.55. 7 is 5.3 of
-/// those standard deviations, about 6 · 10⁻⁸ per answer for a Gaussian, so that an
-/// honest provider probed 6 times an epoch by three validators for 1,000 epochs is
-/// wrongly zeroed with a chance near 10⁻³; a provider that samples with `top_p` below
-/// 1 draws only top-ranked tokens and scores lower still.
+/// detection-curve bench (`benches/detection_curve.rs`) 23 honest sampled answers per
+/// build had standard deviations of 1.45 (one thread, the validator's own build),
+/// 1.15 (two threads) and 0.88 (an AVX-512 build), means within 0.1 of 0, and a
+/// largest score of 3.55. 7 is 4.8 of the widest of those standard deviations, about
+/// 8 · 10⁻⁷ per answer for a Gaussian; a provider that samples with `top_p` below 1
+/// draws only top-ranked tokens and scores lower still. (A limit of 6 would also have
+/// caught 3 of the 23 sampled answers of the model cut to 24 layers there.)
 pub const SAMPLED_MAX_RANK_Z: f32 = 7.0;
 
 /// How many standard deviations lower the answer's tokens rank than the model's own
