@@ -45,7 +45,7 @@ async fn main() {
     let conversations = read_sharegpt(&default_public_dataset()).expect("the ShareGPT file");
     let corpus = build_private(&conversations, &SEED, CORPUS);
     let engine = LlamaEngine::load(
-        &default_chat_model(),
+        default_chat_model(),
         LlamaConfig {
             threads: 1,
             context_length: Some(1024),

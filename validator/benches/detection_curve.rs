@@ -106,6 +106,9 @@ fn grams(text: &str) -> Vec<String> {
     words.windows(8).map(|w| w.join(" ")).collect()
 }
 
+/// An answer from another build: the request's digest, the text, whether it stopped.
+type ExternalAnswer = (String, String, bool);
+
 /// What an honest provider's answers scored: the evidence for the false-positive bound.
 #[derive(Default)]
 struct HonestStats {
@@ -154,7 +157,7 @@ async fn main() {
     let base = Policy::default().verify;
     // PLEXUS_BENCH_ANSWERS=FILE: an honest provider's answers from another build of
     // llama.cpp (`plexus-inference`'s `answer_probes` example), by probe index.
-    let external: Option<(String, BTreeMap<u64, (String, String, bool)>)> =
+    let external: Option<(String, BTreeMap<u64, ExternalAnswer>)> =
         std::env::var_os("PLEXUS_BENCH_ANSWERS").map(|path| {
             let text = std::fs::read_to_string(path).unwrap();
             let mut kernel = String::new();

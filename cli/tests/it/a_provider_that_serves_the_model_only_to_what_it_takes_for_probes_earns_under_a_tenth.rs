@@ -16,7 +16,7 @@
 //! red-team table; that residual is open.)
 
 use std::{
-    collections::HashSet,
+    collections::BTreeSet,
     hash::{BuildHasher, Hasher},
     path::Path,
     sync::{
@@ -59,8 +59,8 @@ fn grams(text: &str) -> Vec<u64> {
 }
 
 /// Every 8-gram of ShareGPT's user turns and of the repository's text files.
-fn public_text() -> HashSet<u64> {
-    let mut index = HashSet::new();
+fn public_text() -> BTreeSet<u64> {
+    let mut index = BTreeSet::new();
     let conversations =
         read_sharegpt(&default_public_dataset()).expect("the ShareGPT file (scripts/setup.sh)");
     for m in conversations.iter().flatten().filter(|m| m.role == "user") {
@@ -87,7 +87,7 @@ fn public_text() -> HashSet<u64> {
 }
 
 /// Whether any user turn of a chat request body shares an 8-gram with `public`.
-fn looks_like_a_probe(public: &HashSet<u64>, body: &Value) -> bool {
+fn looks_like_a_probe(public: &BTreeSet<u64>, body: &Value) -> bool {
     body["messages"]
         .as_array()
         .into_iter()
@@ -158,7 +158,7 @@ fn private_corpus() -> String {
         .build()
         .unwrap();
     let engine = LlamaEngine::load(
-        &plexus_testing::default_model(),
+        plexus_testing::default_model(),
         LlamaConfig {
             threads: 1,
             context_length: Some(512),
@@ -277,7 +277,7 @@ fn a_provider_that_serves_the_model_only_to_what_it_takes_for_probes_earns_under
     // for probes, a canned answer for the rest. The newcomer's forwards everything.
     let (taken, canned) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let rule = {
-        let (public, taken, canned) = (public.clone(), taken.clone(), canned.clone());
+        let (taken, canned) = (taken.clone(), canned.clone());
         Arc::new(move |r: &mut Recorded| {
             let body = forwardable(r)?;
             if looks_like_a_probe(&public, &body) {
