@@ -180,7 +180,7 @@ fn a_devnet_pays_the_honest_provider_and_not_a_lazy_or_offline_one() {
     let mut seen = Vec::new();
     wait_until(
         "the honest providers to earn",
-        Duration::from_secs(900),
+        Duration::from_secs(1200),
         || {
             let (epoch, s) = standings(&devnet, netuid, &ports);
             seen.push((epoch, s.clone()));
@@ -197,7 +197,7 @@ fn a_devnet_pays_the_honest_provider_and_not_a_lazy_or_offline_one() {
     let peak = before[2].incentive;
     wait_until(
         "the offline provider to decay",
-        Duration::from_secs(900),
+        Duration::from_secs(1200),
         || {
             let (epoch, s) = standings(&devnet, netuid, &ports);
             seen.push((epoch, s.clone()));
