@@ -10,9 +10,12 @@
 //! the owner cut. Only the providers and the network are modelled.
 //!
 //! # Populations
-//! - **Honest providers** serve the declared model: every re-executed answer passes.
-//! - **Lazy providers** serve a cheaper model than they declare: faster, but every
-//!   re-executed answer fails the teacher-forcing check.
+//! - **Honest providers** serve the declared model: a re-executed answer passes,
+//!   except with the check's false-positive rate
+//!   ([`Scenario::false_positive_per_billion`]).
+//! - **Lazy providers** serve a cheaper model than they declare: faster, but a
+//!   re-executed answer fails the teacher-forcing check with the rate the
+//!   detection-curve bench measured ([`Scenario::cheat_detection_per_mille`]).
 //! - **Offline providers** answer like honest ones until [`Scenario::offline_from`]
 //!   (half the run by default) and nothing afterwards.
 //! - **Probe detectors** serve the declared model to the requests they take for
