@@ -223,9 +223,10 @@ impl LlamaEngine {
 
     /// Teacher forcing: run the model over `prompt` followed by `tokens` in one batch
     /// and report, for each of `tokens`, whether it is the model's argmax at its
-    /// position, how far below the argmax its log-probability is, and its surprisal
-    /// against what a sample at `temperature` would score there. Validators use it to
-    /// check a provider's output without generating (VALIDATION.md).
+    /// position, how far below the argmax its log-probability is, and where it ranks in
+    /// the model's distribution at `temperature` (with that rank's spread for a
+    /// sample). Validators use it to check a provider's output without generating
+    /// (VALIDATION.md).
     pub async fn score_tokens(
         &self,
         prompt: Prompt,
