@@ -950,6 +950,43 @@ mod tests {
     }
 
     #[test]
+    fn replayed_probes_are_the_draws_in_order_and_only_those_that_fit() {
+        let corpus: Vec<ChatRequest> = (0..20)
+            .map(|i| ChatRequest {
+                messages: vec![msg("user", &"word ".repeat(1 + 10 * (i % 3)))],
+                params: Params::default(),
+            })
+            .collect();
+        let seed = [3u8; 32];
+        let replayed: Vec<_> = probes(&corpus, &seed, 0).take(5).collect();
+        for (index, request) in &replayed {
+            assert_eq!(
+                Some(request),
+                draw_probe(&corpus, &seed, 0, *index).as_ref()
+            );
+        }
+        assert_eq!(
+            replayed.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+            [1, 2, 3, 4, 5]
+        );
+        let words = |text: &str| text.split_whitespace().count();
+        let short: Vec<_> = probes_that_fit(&corpus, &seed, 4, 5, words).collect();
+        assert_eq!(short.len(), 4);
+        assert!(
+            short
+                .iter()
+                .all(|(_, r)| words(&r.messages[0].content) <= 5)
+        );
+        assert!(short.windows(2).all(|w| w[0].0 < w[1].0));
+        // The digest tells two replays' requests apart.
+        assert_eq!(
+            request_digest(&replayed[0].1),
+            request_digest(&replayed[0].1.clone())
+        );
+        assert_ne!(request_digest(&corpus[0]), request_digest(&corpus[1]));
+    }
+
+    #[test]
     fn probes_vary_in_shape_and_the_context_is_trimmed_to_fit() {
         let corpus = vec![ChatRequest {
             messages: vec![

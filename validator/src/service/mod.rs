@@ -47,9 +47,9 @@ pub trait Reexecutor: Send + Sync {
         Vec::new()
     }
     /// Score `tokens` as the answer to the conversation `messages` (ending on a user
-    /// turn), rendered with the model's chat template; the surprisal statistics describe
-    /// the model's distribution at `temperature` (greedy answers, judged by the argmax,
-    /// are scored at 1).
+    /// turn), rendered with the model's chat template; tokens are ranked in the model's
+    /// distribution at `temperature` (greedy answers, judged by the argmax, are scored
+    /// at 1).
     fn score_tokens(
         &self,
         messages: &[Message],
