@@ -156,7 +156,9 @@ impl UpstreamEngine {
             "max_tokens": s.max_tokens,
             "temperature": s.temperature,
             "top_p": s.top_p,
-            "seed": s.seed,
+            // OpenAI's seed is a signed 64-bit integer, and servers (a Plexus provider
+            // among them) refuse larger ones: the same 64 bits, read as signed.
+            "seed": i64::from_le_bytes(s.seed.to_le_bytes()),
             "stream": true,
             "stream_options": { "include_usage": true },
         });
@@ -534,6 +536,30 @@ mod tests {
                 }
             }
         );
+    }
+
+    #[test]
+    fn a_seed_beyond_the_signed_range_reaches_the_upstream_as_the_same_bits_signed() {
+        let engine = UpstreamEngine::new(UpstreamConfig::new(
+            "http://127.0.0.1:1",
+            "m",
+            Hash([0; 32]),
+            2048,
+        ))
+        .unwrap();
+        for seed in [0, 3, i64::MAX as u64, i64::MAX as u64 + 1, u64::MAX] {
+            let request = GenerationRequest {
+                prompt: Prompt::Text("hi".into()),
+                sampling: crate::Sampling {
+                    seed,
+                    ..crate::Sampling::default()
+                },
+            };
+            let sent = engine.body(&request).1["seed"].as_i64();
+            let sent = sent.unwrap_or_else(|| panic!("seed {seed} was not sent as an i64"));
+            // A Plexus provider reads it back to the same sampler seed.
+            assert_eq!(u64::from_le_bytes(sent.to_le_bytes()), seed);
+        }
     }
 
     #[test]

@@ -197,10 +197,18 @@ pub fn judge(scores: &[TokenScore], policy: &VerifyPolicy) -> Verdict {
     }
 }
 
+/// The end token passes within at least this margin (nats), however strict the
+/// per-position margin: where an answer stops, re-tokenising its last characters can
+/// change the context the end token is scored in, and an honest greedy answer on a
+/// devnet failed a 0.5 limit there. Cheats sit far beyond it: in the detection-curve
+/// bench the forced end of every answer cut short, canned or prompted to be brief that
+/// the model would not have ended was 5.7 nats or more below the argmax.
+pub const END_MARGIN: f32 = 4.0;
+
 /// Judge an answer the provider said ended by itself: `scores` of its tokens followed
 /// by one forced end token, whose score is judged apart. The answer passes only if the
 /// declared model would also end there: the forced end token is within the policy's
-/// margin of the argmax, or the argmax is itself one of `ends` (the model's tokens that
+/// margin (at least [`END_MARGIN`]) of the argmax, or the argmax is itself one of `ends` (the model's tokens that
 /// end generation). An answer cut short and passed off as finished fails here however
 /// faithful its head is; an empty answer is judged by this position alone.
 pub fn judge_ended(scores: &[TokenScore], ends: &[u32], policy: &VerifyPolicy) -> Verdict {
@@ -209,7 +217,7 @@ pub fn judge_ended(scores: &[TokenScore], ends: &[u32], policy: &VerifyPolicy) -
     };
     let ends_there = end.is_argmax
         || ends.contains(&end.argmax)
-        || end.logprob_margin <= policy.max_logprob_margin;
+        || end.logprob_margin <= policy.max_logprob_margin.max(END_MARGIN);
     let mut v = if answer.is_empty() {
         Verdict {
             judged: 0,
@@ -303,6 +311,10 @@ mod tests {
         scores.push(end(2, 0.0));
         assert!(judge_ended(&scores, &[2, 0], &policy).accepted);
         *scores.last_mut().unwrap() = end(0, 3.0);
+        assert!(judge_ended(&scores, &[2, 0], &policy).accepted);
+        // An honest stop scored in a slightly different context (re-tokenised last
+        // characters): within END_MARGIN, however strict the per-position margin.
+        *scores.last_mut().unwrap() = end(7, 2.0);
         assert!(judge_ended(&scores, &[2, 0], &policy).accepted);
         // Cut short: the model would go on with a word.
         *scores.last_mut().unwrap() = end(7, 6.0);

@@ -10,10 +10,11 @@
 //! An honest newcomer joins at the same moment through the same kind of proxy, which
 //! forwards everything. The devnet's validator probes from an operator corpus
 //! (`--validator-corpus`) that exists nowhere public: requests the default model wrote
-//! for this run at temperature 1 from a seed drawn now. Over 10 epochs the detector
-//! must earn at most a tenth of what the honest newcomer earns. (Against the default corpus, drawn
-//! from ShareGPT itself, the same rule takes nearly every probe for one: the README's
-//! red-team table; that residual is open.)
+//! for this run at temperature 1 from a seed drawn now. Over 10 epochs from the first
+//! in which the newcomer is paid, the detector must earn at most a tenth of what the
+//! newcomer earns. (Against the default corpus, drawn from ShareGPT itself, the same
+//! rule takes nearly every probe for one: the README's red-team table; that residual
+//! is open.)
 
 use std::{
     collections::BTreeSet,
@@ -97,18 +98,12 @@ fn looks_like_a_probe(public: &BTreeSet<u64>, body: &Value) -> bool {
         .any(|text| grams(text).iter().any(|g| public.contains(g)))
 }
 
-/// The chat request body of `r`, its seed made one that llama.cpp-style servers
-/// accept (signed 64-bit) as a proxy in front of one would; `None` for other requests.
-fn forwardable(r: &mut Recorded) -> Option<Value> {
+/// The chat request body of `r`; `None` for other requests.
+fn forwardable(r: &Recorded) -> Option<Value> {
     if !r.path.ends_with("/chat/completions") {
         return None;
     }
-    let mut body: Value = serde_json::from_slice(&r.body).ok()?;
-    if let Some(seed) = body["seed"].as_u64() {
-        body["seed"] = (seed >> 1).into();
-    }
-    r.body = serde_json::to_vec(&body).unwrap();
-    Some(body)
+    serde_json::from_slice(&r.body).ok()
 }
 
 /// A canned answer as an OpenAI chat completion stream.
@@ -291,13 +286,7 @@ fn a_provider_that_serves_the_model_only_to_what_it_takes_for_probes_earns_under
         })
     };
     let detector_proxy = Recorder::intercepting(api_port, rule);
-    let honest_proxy = Recorder::intercepting(
-        api_port,
-        Arc::new(|r: &mut Recorded| {
-            forwardable(r);
-            None
-        }),
-    );
+    let honest_proxy = Recorder::start(api_port);
     let mut providers = Vec::new();
     let mut ports = Vec::new();
     for (hotkey, proxy) in [("newcomer", &honest_proxy), ("detector", &detector_proxy)] {
@@ -333,10 +322,21 @@ fn a_provider_that_serves_the_model_only_to_what_it_takes_for_probes_earns_under
             ok(devnet.cli().args(["subnet", "show", "1"]))
         )
     };
-    let (first, before) = stakes(&devnet, &ports);
-    let mut last = (first, before.clone());
+    // The window opens once the validator has scored the newcomer (a round of probes
+    // can span several epochs on a debug devnet) and runs 10 epochs.
+    let mut last = stakes(&devnet, &ports);
     wait_until(
-        "10 epochs with the detector on the subnet",
+        "the honest newcomer to earn",
+        Duration::from_secs(1200),
+        || {
+            last = stakes(&devnet, &ports);
+            last.1[0] > 0
+        },
+        &logs,
+    );
+    let (first, before) = last.clone();
+    wait_until(
+        "10 more epochs",
         Duration::from_secs(1200),
         || {
             last = stakes(&devnet, &ports);
