@@ -99,7 +99,7 @@ fn looks_like_a_probe(public: &BTreeSet<u64>, body: &Value) -> bool {
 }
 
 /// The chat request body of `r`; `None` for other requests.
-fn forwardable(r: &Recorded) -> Option<Value> {
+fn chat_body(r: &Recorded) -> Option<Value> {
     if !r.path.ends_with("/chat/completions") {
         return None;
     }
@@ -239,7 +239,7 @@ fn stakes(devnet: &Devnet, ports: &[u16]) -> (u64, Vec<u64>) {
 #[test]
 fn a_provider_that_serves_the_model_only_to_what_it_takes_for_probes_earns_under_a_tenth() {
     let started = Instant::now();
-    let public = Arc::new(public_text());
+    let public = public_text();
     // The rule works on what it was built for: a probe drawn from ShareGPT.
     let sharegpt = read_sharegpt(&default_public_dataset()).unwrap();
     let drawn = sharegpt
@@ -274,7 +274,7 @@ fn a_provider_that_serves_the_model_only_to_what_it_takes_for_probes_earns_under
     let rule = {
         let (taken, canned) = (taken.clone(), canned.clone());
         Arc::new(move |r: &mut Recorded| {
-            let body = forwardable(r)?;
+            let body = chat_body(r)?;
             if looks_like_a_probe(&public, &body) {
                 taken.fetch_add(1, Ordering::Relaxed);
                 None
