@@ -31,6 +31,14 @@ pub trait Backend: Send + Sync + 'static {
     /// The node's metrics in the Prometheus (OpenMetrics) text format; the API
     /// appends its own.
     fn metrics(&self) -> String;
+    /// Whether the node is synced and finalizing (`GET /readyz`), and if not, why.
+    /// The default: ready unless halted.
+    fn readiness(&self) -> Result<(), String> {
+        match self.status().halted {
+            Some(reason) => Err(format!("halted: {reason}")),
+            None => Ok(()),
+        }
+    }
     /// The finality certificate of the committed block at `height`, when the node
     /// holds one (none for genesis; a block backfilled from a later certificate may
     /// have none). The default holds none.

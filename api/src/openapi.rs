@@ -48,6 +48,8 @@ use crate::{routes, wire};
         routes::proofs::issuer,
         routes::proofs::issuer_key_record,
         routes::node::status,
+        routes::node::healthz,
+        routes::node::readyz,
         routes::node::events,
         routes::node::metrics,
         routes::node::openapi,

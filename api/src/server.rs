@@ -108,6 +108,8 @@ fn build() -> Routes {
     .get("/v1/proofs/issuer/{hotkey}", proofs::issuer)
     .get("/v1/proofs/issuer-key/{key_id}", proofs::issuer_key_record)
     .get("/v1/status", node::status)
+    .get("/healthz", node::healthz)
+    .get("/readyz", node::readyz)
     .get("/v1/events", node::events)
     .get("/metrics", node::metrics)
     .get("/openapi.json", node::openapi)

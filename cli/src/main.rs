@@ -11,6 +11,7 @@ mod context;
 mod credits;
 mod data;
 mod devnet;
+mod genesis;
 mod issuer;
 mod node;
 mod output;
@@ -65,6 +66,9 @@ enum Command {
     /// Start a whole local network on loopback: node, provider, relay, validator and
     /// issuer, a funded proxy; Ctrl-C stops it, a second start resumes.
     Devnet(devnet::DevnetArgs),
+    /// Build a chain's genesis file from validator keys and balances; print its hash.
+    #[command(subcommand)]
+    Genesis(genesis::GenesisCommand),
     /// Run a validator node (with no configuration: a one-validator devnet on 127.0.0.1).
     Node(node::NodeArgs),
     /// Serve a language model over the OpenAI API and publish it on a subnet.
@@ -130,6 +134,7 @@ async fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Credits(cmd) => credits::run(ctx, cmd).await,
         Command::Validator(args) => validator::run(ctx, &args).await,
         Command::Sim(cmd) => sim::run(ctx, cmd),
+        Command::Genesis(cmd) => genesis::run(ctx, cmd),
     }
 }
 

@@ -14,7 +14,8 @@ use crate::{context::Context, output};
 pub(crate) struct NodeArgs {
     #[command(flatten)]
     settings: Layered<NodeSettings>,
-    /// Print this node's validator public key (creating the key if needed) and exit.
+    /// Print this node's validator public key (creating the key if needed) and the
+    /// `--bootstrapper` value other nodes reach it with, and exit.
     #[arg(long)]
     show_key: bool,
 }
@@ -25,9 +26,13 @@ pub(crate) fn run(ctx: &Context, flags: &NodeArgs) -> anyhow::Result<()> {
     };
     let (dir, config) = args.node_config()?;
     if flags.show_key {
-        let (key, p2p) = (config.key.account(), config.listen);
-        let value = json!({ "public_key": key, "p2p": p2p });
-        output::print(&ctx, &value, || format!("{key}\np2p {p2p}"));
+        let (key, p2p) = (config.key.account(), config.p2p.dialable());
+        let bootstrapper = format!("{key}@{p2p}");
+        let value =
+            json!({ "public_key": key, "p2p": p2p.to_string(), "bootstrapper": bootstrapper });
+        output::print(&ctx, &value, || {
+            format!("{key}\np2p {p2p}\nothers bootstrap from it with --bootstrapper {bootstrapper}")
+        });
         return Ok(());
     }
     let data_files = match args.no_data_store {

@@ -43,7 +43,9 @@ pub(crate) async fn run(ctx: &Context, flags: &ProxyArgs) -> anyhow::Result<()> 
         body_limit: args.max_body_bytes,
         ..plexus_serve::Limits::default()
     };
-    let router = router_with(session, args.options());
+    // The session is funded and its relay found before the proxy listens.
+    let health = plexus_serve::health::routes(std::sync::Arc::new(|| Ok(())));
+    let router = router_with(session, args.options()).merge(health);
     plexus_serve::serve(listener, router, limits, shutdown_signal())
         .await
         .context("the proxy's server failed")

@@ -629,7 +629,7 @@ fn error(e: &IssueError) -> (StatusCode, Vec<u8>) {
     )
 }
 
-/// The issuer's routes: `POST /ohttp`.
+/// The issuer's routes: `POST /ohttp`, `GET /healthz`, `GET /readyz`.
 pub fn router(service: Service) -> Router {
     Router::new()
         .route("/ohttp", post(ohttp))
@@ -637,6 +637,8 @@ pub fn router(service: Service) -> Router {
             oblivious::MAX_ENCAPSULATED_REQUEST_LEN,
         ))
         .with_state(service)
+        // It starts serving once its key is published on chain.
+        .merge(plexus_serve::health::routes(Arc::new(|| Ok(()))))
 }
 
 fn outer_error(status: StatusCode, code: &str, message: &str) -> Response {

@@ -6,15 +6,20 @@
 //!   "genesis_time_ms": 0,
 //!   "params": { "block_emission": 1000000000, "min_fee": 1000, ... },
 //!   "accounts": [ { "address": "plx1...", "balance": 1000000000000000 } ],
-//!   "validators": [ { "public_key": "plx1...", "address": "127.0.0.1:30300" } ],
+//!   "validators": [ { "public_key": "plx1..." } ],
 //!   "subnets": []
 //! }
 //! ```
+//!
+//! A genesis names validators by key only: where a validator listens is its own
+//! configuration (`plexus node --p2p`, `--bootstrapper`), so moving a machine never
+//! changes the chain. Operators agree on a genesis by comparing [`Genesis::hash`]
+//! (`plexus genesis show`) before they start.
 
-use std::{collections::BTreeSet, net::SocketAddr};
+use std::collections::BTreeSet;
 
 use plexus_types::{
-    AccountId, Amount, CodecError, Decode, Encode, Hyperparams, Keypair, Mechanism, PLX,
+    AccountId, Amount, CodecError, Decode, Encode, Hash, Hyperparams, Keypair, Mechanism, PLX,
     SUPPLY_CAP,
     codec::{Reader, WriteExt},
 };
@@ -37,10 +42,10 @@ pub const DEV_FAUCET_LABEL: &str = "plexus/dev/faucet (INSECURE: published key, 
 pub const DEV_CHAIN_ID: u64 = 1337;
 /// What the development faucet holds at genesis: 1,000,000 PLX.
 pub const DEV_FAUCET_BALANCE: Amount = 1_000_000 * PLX;
-/// Longest validator socket address string.
-const MAX_ADDRESS: usize = 256;
 /// Most validators in the stored list.
-const MAX_VALIDATORS: usize = 1024;
+pub const MAX_VALIDATORS: usize = 1024;
+/// The domain [`Genesis::hash`] separates its input with.
+const HASH_DOMAIN: &str = "plexus genesis v1";
 
 /// Why a genesis cannot start a chain.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -57,16 +62,9 @@ pub enum GenesisError {
     /// A validator appears twice.
     #[error("validator {0} appears twice in genesis")]
     DuplicateValidator(AccountId),
-    /// A validator's address is not `host:port` with an IP host.
-    #[error(
-        "validator {key} has address {address:?}, expected an IP socket address like 127.0.0.1:30300"
-    )]
-    BadValidatorAddress {
-        /// The validator.
-        key: AccountId,
-        /// The address given.
-        address: String,
-    },
+    /// A validator's key is not an ed25519 public key (no point on the curve).
+    #[error("validator {0} is not an ed25519 public key")]
+    BadValidatorKey(AccountId),
     /// A chain parameter is out of range.
     #[error("invalid chain parameter: {0}")]
     BadParams(&'static str),
@@ -99,8 +97,6 @@ pub struct GenesisAccount {
 pub struct GenesisValidator {
     /// Its consensus public key (ed25519).
     pub public_key: AccountId,
-    /// Its p2p socket address, e.g. `127.0.0.1:30300`.
-    pub address: String,
 }
 
 impl Value for Vec<GenesisValidator> {
@@ -108,14 +104,12 @@ impl Value for Vec<GenesisValidator> {
         out.put_len(self.len());
         for v in self {
             v.public_key.encode_to(out);
-            out.put_bytes(v.address.as_bytes());
         }
     }
     fn take(r: &mut Reader<'_>) -> Result<Self, CodecError> {
         r.list(MAX_VALIDATORS, "validators", |r| {
             Ok(GenesisValidator {
                 public_key: AccountId::decode_from(r)?,
-                address: r.string(MAX_ADDRESS, "validator address")?,
             })
         })
     }
@@ -196,10 +190,66 @@ impl Genesis {
             }],
             validators: vec![GenesisValidator {
                 public_key: validator_key,
-                address: "127.0.0.1:30300".into(),
             }],
             subnets: Vec::new(),
         }
+    }
+
+    /// A genesis with no validator and no account yet, to build with
+    /// [`Genesis::add_validator`] and [`Genesis::add_account`] (`plexus genesis init`).
+    pub fn empty(chain_id: u64, params: ChainParams) -> Self {
+        Self {
+            chain_id,
+            genesis_time_ms: 0,
+            params,
+            accounts: Vec::new(),
+            validators: Vec::new(),
+            subnets: Vec::new(),
+        }
+    }
+
+    /// Add a consensus validator; refused if it is listed already, is not an ed25519
+    /// point, or the set is full.
+    pub fn add_validator(&mut self, public_key: AccountId) -> Result<(), GenesisError> {
+        if self.validators.iter().any(|v| v.public_key == public_key) {
+            return Err(GenesisError::DuplicateValidator(public_key));
+        }
+        if !is_ed25519_point(&public_key) {
+            return Err(GenesisError::BadValidatorKey(public_key));
+        }
+        if self.validators.len() >= MAX_VALIDATORS {
+            return Err(GenesisError::BadParams("more than 1024 validators"));
+        }
+        self.validators.push(GenesisValidator { public_key });
+        Ok(())
+    }
+
+    /// Fund `address` with `balance`; refused if it is funded already or the balances
+    /// would pass the supply cap.
+    pub fn add_account(&mut self, address: AccountId, balance: Amount) -> Result<(), GenesisError> {
+        if self.accounts.iter().any(|a| a.address == address) {
+            return Err(GenesisError::DuplicateAccount(address));
+        }
+        let total = self
+            .accounts
+            .iter()
+            .try_fold(balance, |sum, a| sum.checked_add(a.balance))
+            .filter(|total| *total <= SUPPLY_CAP)
+            .ok_or(GenesisError::AboveSupplyCap)?;
+        debug_assert!(total <= SUPPLY_CAP);
+        self.accounts.push(GenesisAccount { address, balance });
+        Ok(())
+    }
+
+    /// What operators compare before they start a chain together: blake3 over a
+    /// domain tag and the genesis's compact JSON (fields in declaration order), so
+    /// the same genesis hashes the same however its file was formatted.
+    pub fn hash(&self) -> Hash {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(HASH_DOMAIN.as_bytes());
+        hasher.update(&[0]);
+        hasher.update(serde_json::to_string(self).unwrap_or_default().as_bytes());
+        Hash(*hasher.finalize().as_bytes())
     }
 
     /// Parse a genesis JSON document.
@@ -257,11 +307,8 @@ impl Genesis {
             if !keys.insert(v.public_key) {
                 return Err(GenesisError::DuplicateValidator(v.public_key));
             }
-            if v.address.len() > MAX_ADDRESS || v.address.parse::<SocketAddr>().is_err() {
-                return Err(GenesisError::BadValidatorAddress {
-                    key: v.public_key,
-                    address: v.address.clone(),
-                });
+            if !is_ed25519_point(&v.public_key) {
+                return Err(GenesisError::BadValidatorKey(v.public_key));
             }
         }
         if self.subnets.len() > usize::from(p.max_subnets) {
@@ -279,6 +326,11 @@ impl Genesis {
         }
         Ok(())
     }
+}
+
+/// Whether `key` decodes as an ed25519 public key (a point on the curve).
+fn is_ed25519_point(key: &AccountId) -> bool {
+    ed25519_dalek::VerifyingKey::from_bytes(&key.0).is_ok()
 }
 
 /// The state a genesis writes (height 0).
@@ -355,11 +407,12 @@ mod tests {
     fn a_genesis_with_bad_validators_or_too_much_money_is_rejected() {
         let v = Keypair::from_label("validator").account();
         let mut g = Genesis::development(v);
-        g.validators[0].address = "localhost".into();
-        assert!(matches!(
-            writes(&g),
-            Err(GenesisError::BadValidatorAddress { .. })
-        ));
+        let not_a_point = (0u8..=255)
+            .map(|b| AccountId([b; 32]))
+            .find(|k| !is_ed25519_point(k))
+            .expect("some constant byte string is off the curve");
+        g.validators[0].public_key = not_a_point;
+        assert_eq!(writes(&g), Err(GenesisError::BadValidatorKey(not_a_point)));
         let mut g = Genesis::development(v);
         g.accounts[0].balance = SUPPLY_CAP + 1;
         assert_eq!(writes(&g), Err(GenesisError::AboveSupplyCap));
@@ -369,5 +422,51 @@ mod tests {
         let mut g = Genesis::development(v);
         g.validators.clear();
         assert_eq!(writes(&g), Err(GenesisError::NoValidators));
+    }
+
+    #[test]
+    fn a_genesis_built_step_by_step_refuses_duplicates_and_money_past_the_cap() {
+        let (a, b) = (
+            Keypair::from_label("a").account(),
+            Keypair::from_label("b").account(),
+        );
+        let mut g = Genesis::empty(7, ChainParams::default());
+        assert_eq!(g.validate(), Err(GenesisError::NoValidators));
+        g.add_validator(a).unwrap();
+        assert_eq!(g.add_validator(a), Err(GenesisError::DuplicateValidator(a)));
+        g.add_validator(b).unwrap();
+        g.add_account(a, SUPPLY_CAP - 1).unwrap();
+        assert_eq!(g.add_account(a, 1), Err(GenesisError::DuplicateAccount(a)));
+        assert_eq!(g.add_account(b, 2), Err(GenesisError::AboveSupplyCap));
+        assert_eq!(
+            g.add_account(b, Amount::MAX),
+            Err(GenesisError::AboveSupplyCap)
+        );
+        g.add_account(b, 1).unwrap();
+        g.validate().unwrap();
+        assert_eq!(g.validators.len(), 2);
+        assert_eq!(g.accounts.len(), 2);
+    }
+
+    #[test]
+    fn the_genesis_hash_ignores_formatting_and_changes_with_any_field() {
+        let g = Genesis::development(Keypair::from_label("validator").account());
+        let reformatted: Genesis = Genesis::from_json(&serde_json::to_string(&g).unwrap()).unwrap();
+        assert_eq!(reformatted.hash(), g.hash());
+        let mut other = g.clone();
+        other.genesis_time_ms = 1;
+        assert_ne!(other.hash(), g.hash());
+        let mut other = g.clone();
+        other
+            .add_validator(Keypair::from_label("second").account())
+            .unwrap();
+        assert_ne!(other.hash(), g.hash());
+    }
+
+    #[test]
+    fn a_genesis_that_still_names_validator_addresses_is_refused_with_the_field() {
+        let json = r#"{"chain_id":1,"validators":[{"public_key":"plx1tru888rp462sxckd9z9aclqfq48k8xjrw44vvfjr77m2kvawp9jsnrdcl5","address":"127.0.0.1:30300"}]}"#;
+        let error = Genesis::from_json(json).unwrap_err().to_string();
+        assert!(error.contains("address"), "{error}");
     }
 }

@@ -62,6 +62,10 @@ impl Backend for NodeHandle {
         NodeHandle::metrics(self)
     }
 
+    fn readiness(&self) -> Result<(), String> {
+        NodeHandle::readiness(self)
+    }
+
     fn finalization(&self, height: u64) -> BoxFuture<'static, Option<FinalityCertificate>> {
         let handle = self.clone();
         Box::pin(async move { handle.finalization(height).await })
@@ -202,8 +206,7 @@ mod tests {
             .expect("free port")
             .port();
         let mut config = NodeConfig::load(dir, None).expect("config loads");
-        config.genesis.validators[0].address = format!("127.0.0.1:{port}");
-        config.listen = ([127, 0, 0, 1], port).into();
+        config.p2p.listen = ([127, 0, 0, 1], port).into();
         config
     }
 

@@ -37,12 +37,12 @@ mod api;
 pub mod chain;
 pub mod engine;
 pub mod mempool;
+pub mod p2p;
 pub mod settings;
 
 use std::{
     fs,
     io::Write as _,
-    net::{Ipv4Addr, SocketAddr},
     path::{Path, PathBuf},
     sync::{
         Arc, Mutex, PoisonError,
@@ -61,12 +61,11 @@ pub use api::{ApiOptions, ServeError, serve_api};
 pub use chain::{Chain, ChainError};
 pub use engine::{run_blocking, start};
 pub use mempool::{Mempool, MempoolConfig, MempoolError};
+pub use p2p::{AddressError, Bootstrapper, DEFAULT_P2P_PORT, Endpoint, P2pConfig, Profile};
 /// A snapshot of the node's progress: the API's wire type, produced here directly.
 pub use plexus_api::NodeStatus;
 pub use settings::NodeSettings;
 
-/// The p2p port a node listens on when neither the genesis nor the caller names one.
-pub const DEFAULT_P2P_PORT: u16 = 30_300;
 /// File in the data directory holding the node's ed25519 seed (hex).
 pub const KEY_FILE: &str = "node.key";
 /// File in the data directory holding the genesis the node was started with.
@@ -103,6 +102,9 @@ pub enum NodeError {
     /// This node's key is not among the genesis validators.
     #[error("this node's key {0} is not a genesis validator")]
     NotAValidator(AccountId),
+    /// A p2p address or bootstrapper cannot be used.
+    #[error("the p2p settings cannot be used")]
+    P2p(#[from] AddressError),
     /// The store could not be opened.
     #[error("storage: {0}")]
     Storage(#[from] StorageError),
@@ -123,8 +125,8 @@ pub struct NodeConfig {
     pub genesis: Genesis,
     /// The node's ed25519 identity; it signs consensus messages and authenticates p2p.
     pub key: Keypair,
-    /// The p2p listen address.
-    pub listen: SocketAddr,
+    /// Where it listens for peers, what it advertises and whom it dials first.
+    pub p2p: P2pConfig,
     /// Mempool bounds.
     pub mempool: MempoolConfig,
     /// Most transactions in a block this node proposes.
@@ -132,16 +134,14 @@ pub struct NodeConfig {
 }
 
 impl NodeConfig {
-    /// A configuration for `key` and `genesis`, listening where the genesis places
-    /// this validator (or on 127.0.0.1 with the default port).
+    /// A configuration for `key` and `genesis`, listening for peers on 127.0.0.1 with
+    /// the default port and dialing no bootstrapper (a single-validator chain).
     pub fn new(data_dir: impl Into<PathBuf>, genesis: Genesis, key: Keypair) -> Self {
-        let listen = validator_address(&genesis, &key.account())
-            .unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_P2P_PORT)));
         Self {
             data_dir: data_dir.into(),
             genesis,
             key,
-            listen,
+            p2p: P2pConfig::default(),
             mempool: MempoolConfig::default(),
             max_block_txs: DEFAULT_MAX_BLOCK_TXS,
         }
@@ -170,15 +170,6 @@ impl NodeConfig {
         write_atomically(&genesis_path, genesis.to_json().as_bytes())?;
         Ok(Self::new(data_dir, genesis, key))
     }
-}
-
-/// Where the genesis places validator `account`.
-fn validator_address(genesis: &Genesis, account: &AccountId) -> Option<SocketAddr> {
-    genesis
-        .validators
-        .iter()
-        .find(|v| &v.public_key == account)
-        .and_then(|v| v.address.parse().ok())
 }
 
 /// Read the hex seed in `path`, or create one from the OS's randomness.
@@ -226,6 +217,14 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), NodeError> {
     fs::rename(&tmp, path).map_err(&io)
 }
 
+/// How long a node may go without finalizing a block and still call itself ready:
+/// twenty block intervals, and never under 30 s (a view change after a leader's
+/// timeout takes several seconds).
+pub fn stall_limit(block_interval_ms: u64) -> std::time::Duration {
+    std::time::Duration::from_millis(block_interval_ms.saturating_mul(20))
+        .max(std::time::Duration::from_secs(30))
+}
+
 /// Progress shared between the finalizer and handles.
 #[derive(Debug, Default)]
 pub(crate) struct StatusCell {
@@ -233,11 +232,32 @@ pub(crate) struct StatusCell {
     view: AtomicU64,
     tip_height: AtomicU64,
     halted: Mutex<Option<String>>,
+    /// When this process last committed a newly finalized block (not ledger state:
+    /// only `/readyz` reads it).
+    last_progress: Mutex<Option<std::time::Instant>>,
 }
 
 impl StatusCell {
-    pub(crate) fn set_finalized(&self, height: u64) {
+    /// The height committed at start: no progress yet.
+    pub(crate) fn set_started(&self, height: u64) {
         self.finalized_height.fetch_max(height, Ordering::Relaxed);
+    }
+
+    pub(crate) fn set_finalized(&self, height: u64) {
+        if self.finalized_height.fetch_max(height, Ordering::Relaxed) < height {
+            *self
+                .last_progress
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(std::time::Instant::now());
+        }
+    }
+
+    /// Time since this process last committed a finalized block, if it has.
+    fn since_progress(&self) -> Option<std::time::Duration> {
+        self.last_progress
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .map(|at| at.elapsed())
     }
 
     pub(crate) fn set_tip(&self, view: u64, height: u64) {
@@ -316,7 +336,6 @@ struct HandleInner {
     events: broadcast::Sender<FinalizedBlock>,
     status: Arc<StatusCell>,
     metrics: Arc<engine::NodeMetrics>,
-    peers: usize,
     finalizer: engine::FinalizerMailbox,
     marshal: engine::MarshalMailbox,
 }
@@ -367,7 +386,7 @@ impl NodeHandle {
             finalized_height: status.finalized_height.load(Ordering::Relaxed),
             view: status.view.load(Ordering::Relaxed),
             tip_height: status.tip_height.load(Ordering::Relaxed),
-            peers: self.inner.peers,
+            peers: self.inner.metrics.connected_peers(),
             validators: self.inner.genesis.validators.len(),
             mempool_size: self.mempool_len(),
             halted: status
@@ -375,6 +394,34 @@ impl NodeHandle {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .clone(),
+        }
+    }
+
+    /// Synced and finalizing: not halted, and a block finalized by this process
+    /// within [`stall_limit`] of the chain's block interval. A node that has just
+    /// started is not ready until it finalizes (or backfills) its first block.
+    pub fn readiness(&self) -> Result<(), String> {
+        let status = &self.inner.status;
+        if let Some(reason) = status
+            .halted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+        {
+            return Err(format!("halted: {reason}"));
+        }
+        let limit = stall_limit(self.inner.genesis.params.block_interval_ms);
+        let height = status.finalized_height.load(Ordering::Relaxed);
+        match status.since_progress() {
+            None => Err(format!(
+                "no block finalized since start (at height {height})"
+            )),
+            Some(since) if since > limit => Err(format!(
+                "no block finalized for {} s (at height {height}, {} connected peers)",
+                since.as_secs(),
+                self.inner.metrics.connected_peers()
+            )),
+            Some(_) => Ok(()),
         }
     }
 
@@ -446,7 +493,7 @@ mod tests {
         let first = NodeConfig::load(dir.path(), None).unwrap();
         assert_eq!(first.genesis.validators.len(), 1);
         assert_eq!(first.genesis.validators[0].public_key, first.key.account());
-        assert_eq!(first.listen.ip(), Ipv4Addr::LOCALHOST);
+        assert!(first.p2p.listen.ip().is_loopback());
         assert!(dir.path().join(KEY_FILE).exists());
         assert!(dir.path().join(GENESIS_FILE).exists());
 

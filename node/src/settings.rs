@@ -11,9 +11,13 @@ use std::{
 
 use plexus_api::{ApiConfig, DataFiles};
 use plexus_ledger::{Genesis, GenesisError};
+use plexus_types::Hash;
 use serde::{Deserialize, Serialize};
 
-use crate::{ApiOptions, DEFAULT_MAX_BLOCK_TXS, MempoolConfig, NodeConfig, NodeError};
+use crate::{
+    ApiOptions, DEFAULT_MAX_BLOCK_TXS, MempoolConfig, NodeConfig, NodeError,
+    p2p::{Bootstrapper, Endpoint, P2pConfig, Profile},
+};
 
 /// Where the node keeps its key, genesis, state and consensus journals by default,
 /// under the home folder.
@@ -34,9 +38,31 @@ pub struct NodeSettings {
     /// Where to serve the HTTP API (loopback by default) [default: 127.0.0.1:7070].
     #[cfg_attr(feature = "clap", arg(long))]
     pub api: SocketAddr,
-    /// The p2p listen address (default: this validator's address in the genesis).
+    /// Where to listen for peers [default: 127.0.0.1:30300].
     #[cfg_attr(feature = "clap", arg(long))]
-    pub p2p: Option<SocketAddr>,
+    pub p2p: SocketAddr,
+    /// The address peers should dial, HOST:PORT with an IP or a hostname (behind NAT
+    /// or a load balancer) [default: the --p2p address].
+    #[cfg_attr(feature = "clap", arg(long, value_name = "HOST:PORT"))]
+    pub external_address: Option<Endpoint>,
+    /// A peer to dial first, as PUBLIC_KEY@HOST:PORT (repeat for more). A validator
+    /// learns every other validator's address from the peers it reaches.
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "bootstrapper", value_name = "KEY@HOST:PORT")
+    )]
+    pub bootstrappers: Vec<Bootstrapper>,
+    /// Dial and accept private IP addresses (a LAN); the default refuses them.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub allow_private_ips: bool,
+    /// Run commonware's local p2p profile (private and loopback addresses, quick
+    /// redial): for devnets and tests on one machine, never a public network.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub local_p2p: bool,
+    /// Refuse to start unless the genesis hashes to this (`plexus genesis show`
+    /// prints it; compare it with the other operators' before starting).
+    #[cfg_attr(feature = "clap", arg(long, value_name = "HASH"))]
+    pub genesis_hash: Option<Hash>,
     /// The dataset store whose published datasets, training halves and score reports
     /// the API serves (checked against the chain): a directory, file:///path or
     /// s3://bucket/prefix. Default: $PLEXUS_HOME/datasets, else ~/.plexus/datasets.
@@ -66,7 +92,12 @@ impl Default for NodeSettings {
             dir: None,
             genesis: None,
             api: SocketAddr::from(([127, 0, 0, 1], 7070)),
-            p2p: None,
+            p2p: P2pConfig::default().listen,
+            external_address: None,
+            bootstrappers: Vec::new(),
+            allow_private_ips: false,
+            local_p2p: false,
+            genesis_hash: None,
             data_store: None,
             no_data_store: false,
             dev: false,
@@ -130,6 +161,16 @@ pub enum SettingsError {
         #[source]
         source: GenesisError,
     },
+    /// The genesis is not the one the operators agreed on.
+    #[error(
+        "the genesis hashes to {actual}, not the --genesis-hash {expected}: compare genesis files with the other operators"
+    )]
+    GenesisHash {
+        /// The hash given.
+        expected: Hash,
+        /// The genesis's hash.
+        actual: Hash,
+    },
     /// The node's folder or genesis is unusable.
     #[error(transparent)]
     Node(#[from] NodeError),
@@ -150,9 +191,26 @@ impl NodeSettings {
             None => None,
         };
         let mut config = NodeConfig::load(&dir, genesis)?;
-        if let Some(p2p) = self.p2p {
-            config.listen = p2p;
+        let hash = config.genesis.hash();
+        if let Some(expected) = self.genesis_hash
+            && expected != hash
+        {
+            return Err(SettingsError::GenesisHash {
+                expected,
+                actual: hash,
+            });
         }
+        config.p2p = P2pConfig {
+            listen: self.p2p,
+            dialable: self.external_address.clone(),
+            bootstrappers: self.bootstrappers.clone(),
+            profile: match self.local_p2p {
+                true => Profile::Local,
+                false => Profile::Recommended,
+            },
+            allow_private_ips: self.allow_private_ips,
+        };
+        config.p2p.check().map_err(NodeError::P2p)?;
         config.mempool = self.mempool;
         config.max_block_txs = self.max_block_txs;
         Ok((dir, config))
@@ -192,7 +250,10 @@ impl NodeSettings {
             "chain_id": config.genesis.chain_id,
             "validator": config.key.account(),
             "validators": config.genesis.validators.len(),
-            "p2p": config.listen,
+            "genesis_hash": config.genesis.hash(),
+            "p2p": config.p2p.listen,
+            "external_address": config.p2p.dialable().to_string(),
+            "bootstrappers": config.p2p.bootstrappers,
             "api": format!("http://{}", self.api),
             "dir": dir,
             "faucet": faucet,
@@ -202,11 +263,13 @@ impl NodeSettings {
             format!("  faucet    {f} (development only: `plexus wallet faucet`)\n")
         });
         let text = format!(
-            "Plexus node running: chain {} with {} validator(s)\n  API       http://{}/v1  (OpenAPI at /openapi.json, metrics at /metrics)\n  p2p       {}\n  data      {}\n  datasets  {}\n{faucet}Stop with Ctrl-C.",
+            "Plexus node running: chain {} with {} validator(s), genesis {}\n  API       http://{}/v1  (OpenAPI at /openapi.json, metrics at /metrics)\n  p2p       {} (dial {})\n  data      {}\n  datasets  {}\n{faucet}Stop with Ctrl-C.",
             config.genesis.chain_id,
             config.genesis.validators.len(),
+            config.genesis.hash(),
             self.api,
-            config.listen,
+            config.p2p.listen,
+            config.p2p.dialable(),
             dir.display(),
             data_store.unwrap_or("none served"),
         );

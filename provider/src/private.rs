@@ -662,11 +662,13 @@ impl PrivateGateway {
     }
 }
 
-/// The private path's routes: `POST /ohttp`, and `GET /health`.
+/// The private path's routes: `POST /ohttp`, `GET /health`, `GET /healthz` and
+/// `GET /readyz`.
 pub fn private_router(gateway: PrivateGateway) -> Router {
     Router::new()
         .route("/ohttp", post(ohttp))
         .route("/health", get(crate::server::health))
+        .merge(crate::server::health_routes())
         .layer(axum::extract::DefaultBodyLimit::max(
             chunked::MAX_ENCAPSULATED_REQUEST_LEN.max(oblivious::MAX_ENCAPSULATED_REQUEST_LEN),
         ))

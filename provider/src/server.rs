@@ -145,7 +145,9 @@ impl Provider {
 /// The provider's routes over `provider`, open to whoever reaches the listener: bind
 /// it to loopback, or use [`keyed_router`].
 pub fn router(provider: Provider) -> Router {
-    routes(provider).route("/health", get(health))
+    routes(provider)
+        .route("/health", get(health))
+        .merge(health_routes())
 }
 
 /// The provider's routes over `provider`, answering only requests that carry
@@ -156,6 +158,13 @@ pub fn keyed_router(provider: Provider, api_key: &str) -> Router {
     routes(provider)
         .layer(middleware::from_fn_with_state(key, require_key))
         .route("/health", get(health))
+        .merge(health_routes())
+}
+
+/// `GET /healthz` and `GET /readyz`: a provider serves only once its model is
+/// loaded, so answering is being ready.
+pub(crate) fn health_routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    plexus_serve::health::routes(Arc::new(|| Ok(())))
 }
 
 /// `GET /health`: the process is up.

@@ -125,7 +125,7 @@ impl Relay {
 }
 
 /// The relay's routes over `relay`: `POST /v1/relay/{target}`,
-/// `GET /v1/relay/targets`, `GET /metrics`, `GET /healthz`.
+/// `GET /v1/relay/targets`, `GET /metrics`, `GET /healthz`, `GET /readyz`.
 ///
 /// Rate limiting keys on the TCP peer address, which the server must provide as
 /// [`ConnectInfo<SocketAddr>`] (as [`serve`] does); without it every relayed request
@@ -136,6 +136,7 @@ pub fn router(relay: Relay) -> Router {
         .route("/v1/relay/{target}", post(relay_request))
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(relay)
@@ -209,6 +210,14 @@ async fn healthz(State(relay): State<Relay>) -> Json<Health> {
     Json(Health {
         status: "ok".to_owned(),
         targets: relay.directory().len(),
+    })
+}
+
+/// Ready once the chain lists at least one provider or issuer to relay to.
+async fn readyz(State(relay): State<Relay>) -> impl IntoResponse {
+    plexus_serve::health::ready(match relay.directory().len() {
+        0 => Err("no provider or issuer is listed on chain yet".to_owned()),
+        _ => Ok(()),
     })
 }
 

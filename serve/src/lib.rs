@@ -23,13 +23,14 @@
 //! streams), lets requests in flight finish and returns once every connection closed.
 //!
 //! The other plumbing every service shares lives here too: [`settings`] (one settings
-//! struct per service, layered defaults < `--config` TOML file < environment < flags)
-//! and [`shutdown_signal`].
+//! struct per service, layered defaults < `--config` TOML file < environment < flags),
+//! [`health`] (`/healthz` and `/readyz`) and [`shutdown_signal`].
 //!
 //! Owns the service plumbing. May not depend on the node, an engine or any service
 //! crate: services depend on it.
 
 mod body;
+pub mod health;
 pub mod settings;
 mod table;
 

@@ -51,6 +51,35 @@ pub(crate) async fn status(State(state): State<ApiState>) -> Result<Json<Status>
     .map(Json)
 }
 
+/// Liveness: 200 whenever the API answers.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "node",
+    responses((status = 200, description = "`{\"status\":\"ok\"}`: the process serves requests", content_type = "application/json"))
+)]
+pub(crate) async fn healthz() -> impl IntoResponse {
+    plexus_serve::health::alive()
+}
+
+/// Readiness: 200 when the node is synced and finalizing, else 503 with the reason.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "node",
+    responses(
+        (status = 200, description = "`{\"status\":\"ready\"}`: synced and finalizing", content_type = "application/json"),
+        (status = 503, description = "`{\"status\":\"not_ready\",\"reason\":…}`: halted, or no block finalized lately", content_type = "application/json"),
+    )
+)]
+pub(crate) async fn readyz(State(state): State<ApiState>) -> Response {
+    let readiness = blocking(&state, |backend| backend.readiness()).await;
+    match readiness {
+        Ok(readiness) => plexus_serve::health::ready(readiness).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
 /// Server-sent events: `event: block` per finalized block, `event: lagged` when this
 /// subscriber fell behind and missed some (it continues with later blocks).
 #[utoipa::path(

@@ -398,15 +398,12 @@ pub struct Validator {
     /// Its consensus public key.
     #[schema(value_type = String)]
     pub public_key: AccountId,
-    /// Its p2p socket address.
-    pub address: String,
 }
 
 impl From<GenesisValidator> for Validator {
     fn from(v: GenesisValidator) -> Self {
         Self {
             public_key: v.public_key,
-            address: v.address,
         }
     }
 }

@@ -60,8 +60,48 @@ impl NodeMetrics {
         let _ = self.mempool_size.try_set(size);
     }
 
+    /// Peers the p2p network holds a connection to now: the per-peer
+    /// `directory_connected` gauges of commonware's peer tracker (each the time the
+    /// peer became active; removed when it disconnects). None on a p2p without a
+    /// tracker, such as the simulated one.
+    pub fn connected_peers(&self) -> usize {
+        connected_peers(&self.encode())
+    }
+
     /// Every metric of the runtime, in the Prometheus text format.
     pub fn encode(&self) -> String {
         (self.encode)()
+    }
+}
+
+/// Count the per-peer tracker gauges `..._tracker_directory_connected{peer="..."} V`
+/// with V ≠ 0.
+fn connected_peers(metrics: &str) -> usize {
+    metrics
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| line.split_once('{'))
+        .filter(|(name, _)| name.ends_with("tracker_directory_connected"))
+        .filter(|(_, rest)| {
+            rest.rsplit_once(' ')
+                .and_then(|(_, value)| value.trim().parse::<f64>().ok())
+                .is_some_and(|value| value != 0.0)
+        })
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn connected_peers_count_the_trackers_non_zero_per_peer_gauges() {
+        let text = "# HELP node_network_tracker_directory_connected When each peer became active.\n\
+            # TYPE node_network_tracker_directory_connected gauge\n\
+            node_network_tracker_directory_connected{peer=\"aa\"} 1796672685525\n\
+            node_network_tracker_directory_connected{peer=\"bb\"} 0\n\
+            node_network_tracker_directory_connected{peer=\"cc\"} 1796672685999\n\
+            node_network_tracker_directory_reserved 3\n\
+            node_network_spawner_connected{peer=\"dd\"} 1\n";
+        assert_eq!(super::connected_peers(text), 2);
+        assert_eq!(super::connected_peers(""), 0);
     }
 }

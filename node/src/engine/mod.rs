@@ -26,7 +26,6 @@ mod gossip;
 mod metrics;
 
 use std::{
-    net::SocketAddr,
     num::{NonZeroU64, NonZeroUsize},
     sync::{Arc, Mutex},
     time::Duration,
@@ -52,7 +51,7 @@ use commonware_cryptography::{
     certificate::ConstantProvider, ed25519,
 };
 use commonware_p2p::{
-    Address, AddressableManager as _, Blocker, Provider, Receiver, Sender, authenticated::lookup,
+    Blocker, Ingress, Manager as _, Provider, Receiver, Sender, authenticated::discovery,
 };
 use commonware_parallel::Sequential;
 use commonware_runtime::{
@@ -64,7 +63,7 @@ use commonware_stream::{
     cups::{self, Cups},
     sake::{self, Sake},
 };
-use commonware_utils::{NZDuration, NZU16, NZU32, NZU64, NZUsize, ordered::Set};
+use commonware_utils::{Hostname, NZDuration, NZU16, NZU32, NZU64, NZUsize, ordered::Set};
 use plexus_storage::Store;
 use plexus_types::{AccountId, finality::FinalityCertificate};
 use rand_core::CryptoRng;
@@ -77,7 +76,10 @@ pub use metrics::NodeMetrics;
 
 use crate::{
     CONSENSUS_DIR, NodeConfig, NodeError, NodeHandle, STATE_FILE, SUBSCRIBER_BUFFER, StatusCell,
-    chain::Chain, ensure_dir, mempool::Mempool,
+    chain::Chain,
+    ensure_dir,
+    mempool::Mempool,
+    p2p::{AddressError, Endpoint, Profile},
 };
 
 /// Identity and consensus key type (ed25519, the same keys as accounts).
@@ -298,7 +300,7 @@ where
     let mempool = Arc::new(Mutex::new(Mempool::new(config.mempool)));
     let (events, _) = broadcast::channel(SUBSCRIBER_BUFFER);
     let status = Arc::new(StatusCell::default());
-    status.set_finalized(committed);
+    status.set_started(committed);
     let (finalizer_mailbox, updates) = FinalizerMailbox::new();
     let admission = crate::Admission {
         chain: chain.clone(),
@@ -471,7 +473,6 @@ where
             events,
             status,
             metrics,
-            peers: participants.len().saturating_sub(1),
             finalizer: finalizer_mailbox,
             marshal: certificates,
         }),
@@ -500,48 +501,55 @@ fn archive_config<C>(prefix: &str, page_cache: &CacheRef, codec_config: C) -> im
     }
 }
 
-/// Start a node on authenticated p2p (`lookup`: every validator's address comes from
-/// the genesis), listening on `config.listen`.
+/// Start a node on authenticated p2p with discovery: it listens on
+/// `config.p2p.listen`, advertises `config.p2p.dialable()`, dials its bootstrappers and
+/// learns every other validator's signed address from the peers it meets. The genesis
+/// validators are the one tracked peer set (index 0).
 pub async fn start<E>(context: E, config: NodeConfig) -> Result<NodeHandle, NodeError>
 where
     E: Spawner + Metrics + Clock + Storage + CryptoRng + rand_core::Rng + RuntimeNetwork + Resolver,
 {
+    let p2p_config = &config.p2p;
+    p2p_config.check()?;
     let signer = private_key(&config)?;
     let me = signer.public_key();
-    let mut addresses = Vec::new();
-    for validator in &config.genesis.validators {
-        let address: SocketAddr = validator.address.parse().map_err(|_| {
-            NodeError::Genesis(format!(
-                "validator {} has address {:?}, not an IP socket address",
-                validator.public_key, validator.address
-            ))
-        })?;
-        addresses.push((public_key(&validator.public_key)?, Address::from(address)));
-    }
-    if !addresses.iter().any(|(key, _)| key == &me) {
+    let participants = validator_set(&config.genesis)?;
+    if participants.position(&me).is_none() {
         return Err(NodeError::NotAValidator(config.key.account()));
     }
-    let peers = commonware_utils::ordered::Map::from_iter_dedup(addresses);
-    let validators = peers.len();
-    let mut p2p = lookup::Config::local(
-        Cups::<_, ChaCha20Poly1305>::new(
-            Sake {
-                signer,
-                synchrony_bound: Duration::from_secs(5),
-                max_handshake_age: Duration::from_secs(10),
-                version: sake::Version::V1,
-            },
-            cups::Version::V1,
-        ),
+    let bootstrappers = p2p_config
+        .bootstrappers
+        .iter()
+        .filter(|b| b.key != config.key.account())
+        .map(|b| Ok((public_key(&b.key)?, ingress(&b.endpoint)?)))
+        .collect::<Result<Vec<_>, NodeError>>()?;
+    let validators = participants.len();
+    let handshake = Cups::<_, ChaCha20Poly1305>::new(
+        Sake {
+            signer,
+            synchrony_bound: Duration::from_secs(5),
+            max_handshake_age: Duration::from_secs(10),
+            version: sake::Version::V1,
+        },
+        cups::Version::V1,
+    );
+    let profile = match p2p_config.profile {
+        Profile::Recommended => discovery::Config::recommended,
+        Profile::Local => discovery::Config::local,
+    };
+    let mut p2p = profile(
+        handshake,
         &namespace(config.genesis.chain_id),
-        config.listen,
-        NZUsize!(validators.max(1) + 1),
+        p2p_config.listen,
+        ingress(&p2p_config.dialable())?,
+        bootstrappers,
+        NonZeroUsize::new(validators + 1).unwrap_or(NZUsize!(1)),
         max_message_size(validators),
         MAILBOX_SIZE,
     );
-    p2p.allow_private_ips = true;
-    let (mut network, mut oracle) = lookup::Network::new(context.child("network"), p2p);
-    let _ = oracle.track(0, peers);
+    p2p.allow_private_ips = p2p_config.private_allowed();
+    let (mut network, mut oracle) = discovery::Network::new(context.child("network"), p2p);
+    let _ = oracle.track(0, participants);
     let quota = channel_quota();
     let channels = Channels {
         votes: network.register(VOTES, quota),
@@ -553,6 +561,17 @@ where
     };
     network.start();
     start_with(context, config, channels, oracle.clone(), oracle).await
+}
+
+/// commonware's form of an endpoint (hostnames checked against RFC 1123 again).
+fn ingress(endpoint: &Endpoint) -> Result<Ingress, NodeError> {
+    Ok(match endpoint {
+        Endpoint::Socket(addr) => Ingress::Socket(*addr),
+        Endpoint::Dns { host, port } => Ingress::Dns {
+            host: Hostname::new(host.clone()).map_err(|_| AddressError::BadHost(host.clone()))?,
+            port: *port,
+        },
+    })
 }
 
 /// Run a node on commonware's tokio runtime until `on_ready` returns, then stop it.

@@ -88,9 +88,8 @@ fn a_development_node_on_the_tokio_runtime_finalizes_blocks_and_resumes_after_a_
     let configure = || {
         // No configuration: a development genesis for a fresh key, saved for reuse.
         let mut config = NodeConfig::load(dir.path(), None).expect("config loads");
-        config.genesis.validators[0].address = format!("127.0.0.1:{port}");
         config.genesis.params.block_interval_ms = 50;
-        config.listen = ([127, 0, 0, 1], port).into();
+        config.p2p.listen = ([127, 0, 0, 1], port).into();
         config
     };
     let first = configure();

@@ -38,10 +38,8 @@ pub(crate) fn genesis(validators: &[Keypair], users: &[Keypair]) -> Genesis {
     genesis.params.block_interval_ms = INTERVAL_MS;
     genesis.validators = validators
         .iter()
-        .enumerate()
-        .map(|(i, k)| GenesisValidator {
+        .map(|k| GenesisValidator {
             public_key: k.account(),
-            address: format!("127.0.0.1:{}", 30_300 + i),
         })
         .collect();
     genesis.accounts = users

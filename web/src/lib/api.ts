@@ -114,7 +114,7 @@ export interface Supply {
   height: number; genesis: number; emitted: number; burned: number; total_issuance: number; total_stake: number;
   data_escrow: number; credit_escrow: number; cap: number;
 }
-export interface Chain { chain_id: number; genesis_digest: string; params: Record<string, unknown> & { min_fee?: number }; validators: { public_key: string; address: string }[] }
+export interface Chain { chain_id: number; genesis_digest: string; params: Record<string, unknown> & { min_fee?: number }; validators: { public_key: string }[] }
 export interface IssuerKeyInfo { key_id: string; denomination: number; key_epoch: number; spki: string; registered_at: number; deposited: number; settled: number; slashed: number; escrow: number; tokens_settled: number; on_sale?: boolean }
 export interface IssuerInfo { hotkey: string; netuid: number; url: string; ohttp_keys: string; updated_at: number; keys: IssuerKeyInfo[] }
 export interface Issuers { height: number; credit_price: number; issuers: IssuerInfo[] }

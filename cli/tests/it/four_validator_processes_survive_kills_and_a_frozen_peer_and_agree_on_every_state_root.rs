@@ -1,0 +1,406 @@
+//! A real network on loopback: four `plexus node` processes built from a genesis made
+//! with `plexus genesis`, meeting through authenticated discovery from bootstrappers.
+//! While transfers flow, a random validator is SIGKILLed at a random moment and
+//! restarted, and another is frozen (SIGSTOP: it neither sends nor answers, as if cut
+//! off) and thawed. Every node must end with the same block and state root at every
+//! height, and every transfer seen finalized must be in every node's archive at the
+//! height it was seen at.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use nix::{
+    sys::signal::{Signal, kill},
+    unistd::Pid,
+};
+use plexus_ledger::genesis::dev_faucet;
+use plexus_storage::Store;
+use plexus_types::{Hash, Keypair, Payload, Transaction};
+
+use crate::support::{Service, free_port, json, ok};
+
+const VALIDATORS: usize = 4;
+
+/// A small deterministic generator, so a failing seed can be replayed.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+struct Validator {
+    dir: PathBuf,
+    api: String,
+    p2p: String,
+    bootstrapper: String,
+    service: Option<Service>,
+}
+
+impl Validator {
+    fn url(&self) -> String {
+        format!("http://{}", self.api)
+    }
+
+    fn pid(&self) -> Pid {
+        let service = self.service.as_ref().expect("running");
+        Pid::from_raw(i32::try_from(service.pid()).expect("pid"))
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.with_extension("log")).unwrap_or_default()
+    }
+}
+
+/// The finalized height and connected peers `url` reports, if it answers.
+fn status(url: &str) -> Option<(u64, usize)> {
+    let body = reqwest::blocking::Client::new()
+        .get(format!("{url}/v1/status"))
+        .timeout(Duration::from_secs(2))
+        .send()
+        .ok()?
+        .json::<serde_json::Value>()
+        .ok()?;
+    let node = &body["node"];
+    Some((
+        node["finalized_height"].as_u64()?,
+        usize::try_from(node["peers"].as_u64()?).ok()?,
+    ))
+}
+
+fn wait_for(what: &str, limit: Duration, nodes: &[Validator], mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        if Instant::now() > deadline {
+            let logs: Vec<String> = nodes
+                .iter()
+                .map(|v| {
+                    let log = v.log();
+                    let tail: Vec<&str> = log.lines().rev().take(15).collect();
+                    format!(
+                        "--- {}:\n{}",
+                        v.dir.display(),
+                        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+                    )
+                })
+                .collect();
+            panic!("timed out waiting for {what}\n{}", logs.join("\n"));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Send bursts of transfers from the faucet to whichever validators are marked up,
+/// until `stop`; record (hash, height) of each one seen finalized.
+fn pump(
+    urls: Vec<String>,
+    up: Arc<Mutex<Vec<bool>>>,
+    stop: Arc<AtomicBool>,
+    seed: u64,
+) -> Vec<(Hash, u64)> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let faucet = dev_faucet();
+        let mut rng = SplitMix(seed);
+        let mut finalized = Vec::new();
+        let mut i = 0u64;
+        while !stop.load(Ordering::Relaxed) {
+            let live: Vec<usize> = {
+                let up = up.lock().unwrap();
+                (0..urls.len()).filter(|&k| up[k]).collect()
+            };
+            let Some(&target) = live.get(rng.below(live.len().max(1) as u64) as usize) else {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            };
+            let client = plexus_client::Client::new(&urls[target])
+                .unwrap()
+                .with_timeout(Duration::from_secs(3));
+            let (Ok(chain), Ok(nonce)) = (
+                client.chain().await,
+                client.next_nonce(&faucet.account()).await,
+            ) else {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            };
+            let mut hashes = Vec::new();
+            for k in 0..6u64 {
+                i += 1;
+                let tx = Transaction {
+                    chain_id: chain.chain_id,
+                    sender: faucet.account(),
+                    nonce: nonce + k,
+                    fee: chain.params.min_fee,
+                    payload: Payload::Transfer {
+                        to: Keypair::from_label(&format!("recipient-{}", i % 40)).account(),
+                        amount: 1_000 + i % 1_000,
+                    },
+                }
+                .sign(&faucet);
+                match client.submit(&tx).await {
+                    Ok(hash) => hashes.push(hash),
+                    Err(_) => break,
+                }
+            }
+            for hash in hashes {
+                match client.wait_for_tx(&hash, Duration::from_secs(15)).await {
+                    Ok(view) => {
+                        finalized.push((hash, view.height.expect("finalized has a height")))
+                    }
+                    Err(_) => break,
+                }
+            }
+        }
+        finalized
+    })
+}
+
+fn start(v: &mut Validator, genesis: &Path, hash: &str, bootstrappers: &[String]) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_plexus"));
+    cmd.args(["node", "--dir"])
+        .arg(&v.dir)
+        .arg("--genesis")
+        .arg(genesis)
+        .args(["--genesis-hash", hash, "--api", &v.api, "--p2p", &v.p2p])
+        .args(["--local-p2p", "--no-data-store"])
+        .env("PLEXUS_LOG", "warn,plexus=info");
+    for b in bootstrappers {
+        cmd.args(["--bootstrapper", b]);
+    }
+    let parent = v.dir.parent().expect("parent");
+    let name = v.dir.file_name().and_then(|n| n.to_str()).expect("name");
+    v.service = Some(Service::spawn(cmd, parent, name));
+}
+
+#[test]
+fn four_validator_processes_survive_kills_and_a_frozen_peer_and_agree_on_every_state_root() {
+    let seed = std::env::var("PLEXUS_NETWORK_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        });
+    eprintln!("network test seed {seed} (set PLEXUS_NETWORK_SEED to replay)");
+    let mut rng = SplitMix(seed);
+    let root = tempfile::tempdir().unwrap();
+    let exe = env!("CARGO_BIN_EXE_plexus");
+
+    // Each operator makes a key; one writes the genesis with everyone's keys.
+    let genesis = root.path().join("genesis.json");
+    let mut nodes: Vec<Validator> = (0..VALIDATORS)
+        .map(|i| {
+            let dir = root.path().join(format!("v{i}"));
+            let p2p = format!("127.0.0.1:{}", free_port());
+            let shown = json(&ok(Command::new(exe)
+                .args(["--json", "node", "--dir"])
+                .arg(&dir)
+                .args(["--p2p", &p2p, "--show-key"])));
+            Validator {
+                dir,
+                api: format!("127.0.0.1:{}", free_port()),
+                p2p,
+                bootstrapper: shown["bootstrapper"].as_str().unwrap().to_owned(),
+                service: None,
+            }
+        })
+        .collect();
+    ok(Command::new(exe)
+        .args([
+            "genesis",
+            "init",
+            "--chain-id",
+            "4242",
+            "--dev-faucet",
+            "--block-interval-ms",
+            "300",
+            "--file",
+        ])
+        .arg(&genesis));
+    for v in &nodes {
+        let key = v.bootstrapper.split('@').next().unwrap();
+        ok(Command::new(exe)
+            .args(["genesis", "add-validator", key, "--file"])
+            .arg(&genesis));
+    }
+    let shown = json(&ok(Command::new(exe)
+        .args(["--json", "genesis", "show", "--file"])
+        .arg(&genesis)));
+    let hash = shown["hash"].as_str().unwrap().to_owned();
+    assert_eq!(shown["validators"].as_array().unwrap().len(), VALIDATORS);
+
+    // Each dials the next two; discovery finds the rest.
+    let bootstrappers = |i: usize, nodes: &[Validator]| -> Vec<String> {
+        (1..=2)
+            .map(|d| nodes[(i + d) % VALIDATORS].bootstrapper.clone())
+            .collect()
+    };
+    for i in 0..VALIDATORS {
+        let b = bootstrappers(i, &nodes);
+        start(&mut nodes[i], &genesis, &hash, &b);
+    }
+    let urls: Vec<String> = nodes.iter().map(Validator::url).collect();
+    wait_for(
+        "all four to finalize and see three peers",
+        Duration::from_secs(90),
+        &nodes,
+        || {
+            urls.iter()
+                .all(|u| status(u).is_some_and(|(h, peers)| h >= 2 && peers == VALIDATORS - 1))
+        },
+    );
+
+    let up = Arc::new(Mutex::new(vec![true; VALIDATORS]));
+    let stop = Arc::new(AtomicBool::new(false));
+    let pumper = {
+        let (urls, up, stop, seed) = (urls.clone(), up.clone(), stop.clone(), rng.next());
+        std::thread::spawn(move || pump(urls, up, stop, seed))
+    };
+    let highest = |urls: &[String]| {
+        urls.iter()
+            .filter_map(|u| status(u))
+            .map(|(h, _)| h)
+            .max()
+            .unwrap_or(0)
+    };
+
+    for round in 0..3 {
+        // SIGKILL a random validator at a random moment, restart it after a while.
+        let victim = rng.below(VALIDATORS as u64) as usize;
+        std::thread::sleep(Duration::from_millis(500 + rng.below(2_500)));
+        up.lock().unwrap()[victim] = false;
+        nodes[victim].service.take().expect("running").kill();
+        let down = Duration::from_millis(500 + rng.below(2_500));
+        std::thread::sleep(down);
+        let target = highest(&urls);
+        let b = bootstrappers(victim, &nodes);
+        start(&mut nodes[victim], &genesis, &hash, &b);
+        wait_for(
+            &format!("v{victim} to catch up after its restart"),
+            Duration::from_secs(90),
+            &nodes,
+            || status(&urls[victim]).is_some_and(|(h, _)| h > target),
+        );
+        up.lock().unwrap()[victim] = true;
+
+        // Freeze another: the other three must keep finalizing without it.
+        let frozen = (victim + 1 + rng.below(VALIDATORS as u64 - 1) as usize) % VALIDATORS;
+        up.lock().unwrap()[frozen] = false;
+        let before = highest(&urls);
+        kill(nodes[frozen].pid(), Signal::SIGSTOP).unwrap();
+        let others: Vec<String> = (0..VALIDATORS)
+            .filter(|&k| k != frozen)
+            .map(|k| urls[k].clone())
+            .collect();
+        wait_for(
+            &format!("three validators to finalize while v{frozen} is frozen"),
+            Duration::from_secs(60),
+            &nodes,
+            || {
+                others
+                    .iter()
+                    .all(|u| status(u).is_some_and(|(h, _)| h >= before + 5))
+            },
+        );
+        kill(nodes[frozen].pid(), Signal::SIGCONT).unwrap();
+        let target = highest(&others);
+        wait_for(
+            &format!("v{frozen} to catch up after it thawed"),
+            Duration::from_secs(90),
+            &nodes,
+            || status(&urls[frozen]).is_some_and(|(h, _)| h >= target),
+        );
+        up.lock().unwrap()[frozen] = true;
+        eprintln!(
+            "round {round}: killed v{victim} for {down:?}, froze v{frozen}; height {}",
+            highest(&urls)
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    let finalized = pumper.join().unwrap();
+    assert!(
+        finalized.len() >= 10,
+        "only {} transfers finalized",
+        finalized.len()
+    );
+    let top = finalized.iter().map(|(_, h)| *h).max().unwrap();
+    wait_for(
+        "every node to pass the last transfer's height",
+        Duration::from_secs(60),
+        &nodes,
+        || {
+            urls.iter()
+                .all(|u| status(u).is_some_and(|(h, _)| h >= top))
+        },
+    );
+    for v in &mut nodes {
+        v.service.take().expect("running").kill();
+    }
+
+    // Same block and state root at every height, on every node; no finalized transfer lost.
+    let stores: Vec<Store> = nodes
+        .iter()
+        .map(|v| Store::open(v.dir.join(plexus_node::STATE_FILE)).unwrap())
+        .collect();
+    let common = stores
+        .iter()
+        .map(|s| s.committed_height().unwrap())
+        .min()
+        .unwrap();
+    assert!(common >= top);
+    for height in 0..=common {
+        let first = stores[0]
+            .block(height)
+            .unwrap()
+            .expect("block")
+            .header
+            .digest();
+        let root = stores[0].state_root(height).unwrap();
+        for (k, store) in stores.iter().enumerate().skip(1) {
+            assert_eq!(
+                store.block(height).unwrap().expect("block").header.digest(),
+                first,
+                "v{k} height {height}"
+            );
+            assert_eq!(
+                store.state_root(height).unwrap(),
+                root,
+                "v{k} root at {height}"
+            );
+        }
+    }
+    for (hash, height) in &finalized {
+        for (k, store) in stores.iter().enumerate() {
+            let tx = store
+                .tx(hash)
+                .unwrap()
+                .unwrap_or_else(|| panic!("v{k} lost finalized tx {hash}"));
+            assert_eq!(tx.height, *height, "tx {hash} moved on v{k}");
+        }
+    }
+    eprintln!(
+        "{} finalized transfers over {common} blocks: every node agrees on every block and root",
+        finalized.len()
+    );
+}
