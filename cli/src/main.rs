@@ -69,7 +69,8 @@ enum Command {
     /// Build a chain's genesis file from validator keys and balances; print its hash.
     #[command(subcommand)]
     Genesis(genesis::GenesisCommand),
-    /// Run a validator node (with no configuration: a one-validator devnet on 127.0.0.1).
+    /// Run a validator or (--full) a full node; with no configuration a one-validator
+    /// devnet on 127.0.0.1.
     Node(node::NodeArgs),
     /// Serve a language model over the OpenAI API and publish it on a subnet.
     Provider(Box<provider::ProviderArgs>),

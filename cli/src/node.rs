@@ -1,4 +1,4 @@
-//! `plexus node`: run a validator node and serve its HTTP API.
+//! `plexus node`: run a validator or a full node and serve its HTTP API.
 
 use std::sync::Arc;
 

@@ -127,6 +127,9 @@ pub struct NodeConfig {
     pub key: Keypair,
     /// Where it listens for peers, what it advertises and whom it dials first.
     pub p2p: P2pConfig,
+    /// Follow the validators as a full node (check certificates, execute, serve)
+    /// instead of voting; the key is then only its p2p identity.
+    pub full: bool,
     /// Mempool bounds.
     pub mempool: MempoolConfig,
     /// Most transactions in a block this node proposes.
@@ -142,6 +145,7 @@ impl NodeConfig {
             genesis,
             key,
             p2p: P2pConfig::default(),
+            full: false,
             mempool: MempoolConfig::default(),
             max_block_txs: DEFAULT_MAX_BLOCK_TXS,
         }

@@ -201,6 +201,9 @@ pub struct P2pConfig {
     pub profile: Profile,
     /// Dial and accept private IP addresses under the recommended profile (a LAN).
     pub allow_private_ips: bool,
+    /// Full nodes this node accepts and serves finalized blocks and certificates to,
+    /// by key (commonware's authenticated p2p only admits peers it tracks).
+    pub followers: Vec<AccountId>,
 }
 
 impl Default for P2pConfig {
@@ -211,6 +214,7 @@ impl Default for P2pConfig {
             bootstrappers: Vec::new(),
             profile: Profile::Recommended,
             allow_private_ips: false,
+            followers: Vec::new(),
         }
     }
 }

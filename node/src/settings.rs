@@ -11,7 +11,7 @@ use std::{
 
 use plexus_api::{ApiConfig, DataFiles};
 use plexus_ledger::{Genesis, GenesisError};
-use plexus_types::Hash;
+use plexus_types::{AccountId, Hash};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -59,6 +59,15 @@ pub struct NodeSettings {
     /// redial): for devnets and tests on one machine, never a public network.
     #[cfg_attr(feature = "clap", arg(long))]
     pub local_p2p: bool,
+    /// Run as a full node: follow the validators (dialed through --bootstrapper),
+    /// check every finality certificate, execute every block and serve the API,
+    /// without voting. Needs the chain's --genesis.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub full: bool,
+    /// A full node's key (plx1…) that may connect and fetch finalized blocks and
+    /// certificates from this node (repeat for more).
+    #[cfg_attr(feature = "clap", arg(long = "follower", value_name = "KEY"))]
+    pub followers: Vec<AccountId>,
     /// Refuse to start unless the genesis hashes to this (`plexus genesis show`
     /// prints it; compare it with the other operators' before starting).
     #[cfg_attr(feature = "clap", arg(long, value_name = "HASH"))]
@@ -98,6 +107,8 @@ impl Default for NodeSettings {
             allow_private_ips: false,
             local_p2p: false,
             genesis_hash: None,
+            full: false,
+            followers: Vec::new(),
             data_store: None,
             no_data_store: false,
             dev: false,
@@ -161,6 +172,9 @@ pub enum SettingsError {
         #[source]
         source: GenesisError,
     },
+    /// A full node was started with no genesis to follow.
+    #[error("a full node follows an existing chain: pass its --genesis file")]
+    FullNodeWithoutGenesis,
     /// The genesis is not the one the operators agreed on.
     #[error(
         "the genesis hashes to {actual}, not the --genesis-hash {expected}: compare genesis files with the other operators"
@@ -188,6 +202,9 @@ impl NodeSettings {
         };
         let genesis = match &self.genesis {
             Some(path) => Some(read_genesis(path)?),
+            None if self.full && !dir.join(crate::GENESIS_FILE).exists() => {
+                return Err(SettingsError::FullNodeWithoutGenesis);
+            }
             None => None,
         };
         let mut config = NodeConfig::load(&dir, genesis)?;
@@ -209,7 +226,9 @@ impl NodeSettings {
                 false => Profile::Recommended,
             },
             allow_private_ips: self.allow_private_ips,
+            followers: self.followers.clone(),
         };
+        config.full = self.full;
         config.p2p.check().map_err(NodeError::P2p)?;
         config.mempool = self.mempool;
         config.max_block_txs = self.max_block_txs;
@@ -249,6 +268,7 @@ impl NodeSettings {
         let json = serde_json::json!({
             "chain_id": config.genesis.chain_id,
             "validator": config.key.account(),
+            "role": if config.full { "full" } else { "validator" },
             "validators": config.genesis.validators.len(),
             "genesis_hash": config.genesis.hash(),
             "p2p": config.p2p.listen,
@@ -263,7 +283,8 @@ impl NodeSettings {
             format!("  faucet    {f} (development only: `plexus wallet faucet`)\n")
         });
         let text = format!(
-            "Plexus node running: chain {} with {} validator(s), genesis {}\n  API       http://{}/v1  (OpenAPI at /openapi.json, metrics at /metrics)\n  p2p       {} (dial {})\n  data      {}\n  datasets  {}\n{faucet}Stop with Ctrl-C.",
+            "Plexus {} node running: chain {} with {} validator(s), genesis {}\n  API       http://{}/v1  (OpenAPI at /openapi.json, metrics at /metrics)\n  p2p       {} (dial {})\n  data      {}\n  datasets  {}\n{faucet}Stop with Ctrl-C.",
+            if config.full { "full" } else { "validator" },
             config.genesis.chain_id,
             config.genesis.validators.len(),
             config.genesis.hash(),

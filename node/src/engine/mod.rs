@@ -51,7 +51,8 @@ use commonware_cryptography::{
     certificate::ConstantProvider, ed25519,
 };
 use commonware_p2p::{
-    Blocker, Ingress, Manager as _, Provider, Receiver, Sender, authenticated::discovery,
+    Blocker, Ingress, Manager as _, Provider, Receiver, Sender, TrackedPeers,
+    authenticated::discovery,
 };
 use commonware_parallel::Sequential;
 use commonware_runtime::{
@@ -63,7 +64,9 @@ use commonware_stream::{
     cups::{self, Cups},
     sake::{self, Sake},
 };
-use commonware_utils::{Hostname, NZDuration, NZU16, NZU32, NZU64, NZUsize, ordered::Set};
+use commonware_utils::{
+    Hostname, NZDuration, NZU16, NZU32, NZU64, NZUsize, ordered::Set, vec::NonEmptyVec,
+};
 use plexus_storage::Store;
 use plexus_types::{AccountId, finality::FinalityCertificate};
 use rand_core::CryptoRng;
@@ -272,8 +275,16 @@ where
     let signer = private_key(&config)?;
     let me = signer.public_key();
     let participants = validator_set(&genesis)?;
-    let scheme = Scheme::signer(&namespace(genesis.chain_id), participants.clone(), signer)
-        .ok_or(NodeError::NotAValidator(config.key.account()))?;
+    let namespace = namespace(genesis.chain_id);
+    // A validator signs votes; a full node only checks certificates.
+    let signing = match config.full {
+        true => None,
+        false => Some(
+            Scheme::signer(&namespace, participants.clone(), signer)
+                .ok_or(NodeError::NotAValidator(config.key.account()))?,
+        ),
+    };
+    let verifier = Scheme::verifier(&namespace, participants.clone());
     let leader = participants
         .iter()
         .next()
@@ -320,25 +331,12 @@ where
         metrics.clone(),
     );
 
-    // Blocks travel by buffered broadcast; missing ones are fetched by the resolver.
-    let (buffer, buffer_mailbox) = buffered::Engine::new(
-        context.child("buffer"),
-        buffered::Config {
-            public_key: me.clone(),
-            mailbox_size: MAILBOX_SIZE,
-            deque_size: 16,
-            priority: false,
-            codec_config: (),
-            peer_provider: peers.clone(),
-            strategy: Sequential,
-        },
-    );
-    buffer.start(channels.broadcast);
+    // Missing blocks and certificates are fetched by the resolver.
     let (resolver_rx, resolver) = marshal_resolver::init(
         context.child("backfill"),
         marshal_resolver::Config {
             public_key: me.clone(),
-            peer_provider: peers,
+            peer_provider: peers.clone(),
             blocker: blocker.clone(),
             mailbox_size: MAILBOX_SIZE,
             fetch_timeout: NZDuration!(FETCH_TIMEOUT),
@@ -375,7 +373,7 @@ where
             finalizations_by_height,
             finalized_blocks,
             marshal::Config {
-                provider: ConstantProvider::<Scheme, Epoch>::new(scheme.clone()),
+                provider: ConstantProvider::<Scheme, Epoch>::new(verifier),
                 epocher: epocher.clone(),
                 start: marshal::Start::Genesis(genesis_digested),
                 partition_prefix: format!("{partition}-marshal"),
@@ -394,47 +392,6 @@ where
         )
         .await;
 
-    let certificates = marshal_mailbox.clone();
-    let deferred = Deferred::new(
-        context.child("application"),
-        application,
-        marshal_mailbox,
-        epocher,
-    );
-    let consensus = simplex::Engine::new(
-        context.child("consensus"),
-        simplex::Config {
-            scheme,
-            elector: RoundRobin::<Sha256>::default(),
-            blocker,
-            automaton: deferred.clone(),
-            relay: deferred.clone(),
-            reporter: deferred,
-            track_historical_votes: false,
-            strategy: Sequential,
-            partition: format!("{partition}-simplex-epoch0"),
-            mailbox_size: MAILBOX_SIZE,
-            epoch: Epoch::zero(),
-            floor: Floor::Genesis(genesis_digest),
-            replay_buffer: REPLAY_BUFFER,
-            write_buffer: WRITE_BUFFER,
-            page_cache,
-            leader_timeout: timing.leader,
-            certification_timeout: timing.certification,
-            timeout_retry: timing.retry,
-            view_retention: VIEW_RETENTION,
-            skip: SkipPolicy::Enabled {
-                timeout: timing.skip,
-                budget: SkipBudget::Participants,
-            },
-            fetch_timeout: NZDuration!(FETCH_TIMEOUT),
-            fetch_retry_delay: FETCH_RETRY_DELAY,
-            forward: ForwardPolicy::SilentLeader,
-        },
-    );
-
-    // Start the finalizer and marshal before consensus, so replayed consensus events
-    // find their consumers running.
     let finalizer = finalizer::Finalizer {
         chain: chain.clone(),
         mempool: mempool.clone(),
@@ -445,20 +402,102 @@ where
     context
         .child("finalizer")
         .spawn(move |context| finalizer.run(context, updates));
-    marshal.start(
-        finalizer_mailbox.clone(),
-        buffer_mailbox,
-        (resolver_rx, resolver),
-    );
     let relay = admission.clone();
     context
         .child("gossip")
         .spawn(move |_| gossip::run(channels.transactions, gossip_receiver, relay));
-    consensus.start(channels.votes, channels.certificates, channels.resolver);
+    let certificates = marshal_mailbox.clone();
+    match signing {
+        Some(scheme) => {
+            // A validator: blocks travel by buffered broadcast, simplex orders them.
+            let (buffer, buffer_mailbox) = buffered::Engine::new(
+                context.child("buffer"),
+                buffered::Config {
+                    public_key: me.clone(),
+                    mailbox_size: MAILBOX_SIZE,
+                    deque_size: 16,
+                    priority: false,
+                    codec_config: (),
+                    peer_provider: peers,
+                    strategy: Sequential,
+                },
+            );
+            buffer.start(channels.broadcast);
+            let deferred = Deferred::new(
+                context.child("application"),
+                application,
+                marshal_mailbox,
+                epocher,
+            );
+            let consensus = simplex::Engine::new(
+                context.child("consensus"),
+                simplex::Config {
+                    scheme,
+                    elector: RoundRobin::<Sha256>::default(),
+                    blocker,
+                    automaton: deferred.clone(),
+                    relay: deferred.clone(),
+                    reporter: deferred,
+                    track_historical_votes: false,
+                    strategy: Sequential,
+                    partition: format!("{partition}-simplex-epoch0"),
+                    mailbox_size: MAILBOX_SIZE,
+                    epoch: Epoch::zero(),
+                    floor: Floor::Genesis(genesis_digest),
+                    replay_buffer: REPLAY_BUFFER,
+                    write_buffer: WRITE_BUFFER,
+                    page_cache,
+                    leader_timeout: timing.leader,
+                    certification_timeout: timing.certification,
+                    timeout_retry: timing.retry,
+                    view_retention: VIEW_RETENTION,
+                    skip: SkipPolicy::Enabled {
+                        timeout: timing.skip,
+                        budget: SkipBudget::Participants,
+                    },
+                    fetch_timeout: NZDuration!(FETCH_TIMEOUT),
+                    fetch_retry_delay: FETCH_RETRY_DELAY,
+                    forward: ForwardPolicy::SilentLeader,
+                },
+            );
+            // Start marshal before consensus, so replayed consensus events find
+            // their consumers running.
+            marshal.start(
+                finalizer_mailbox.clone(),
+                buffer_mailbox,
+                (resolver_rx, resolver),
+            );
+            consensus.start(channels.votes, channels.certificates, channels.resolver);
+        }
+        None => {
+            // A full node: no votes and no proposals. Marshal fetches each next
+            // finalization from the validators, checks its certificate and backfills
+            // the blocks; the finalizer executes them like a validator's.
+            drop(application);
+            for (name, (_, receiver)) in [
+                ("votes", channels.votes),
+                ("certificates", channels.certificates),
+                ("resolver", channels.resolver),
+                ("broadcast", channels.broadcast),
+            ] {
+                context.child(name).spawn(move |_| drain(receiver));
+            }
+            marshal.start_unbuffered(finalizer_mailbox.clone(), (resolver_rx, resolver));
+            let targets =
+                NonEmptyVec::try_from(participants.iter().cloned().collect::<Vec<_>>())
+                    .map_err(|_| NodeError::Genesis("the genesis has no validators".into()))?;
+            let (follow_chain, follow_marshal) = (chain.clone(), marshal_mailbox);
+            let tick = Duration::from_millis(interval_ms).min(FOLLOW_TICK);
+            context.child("follow").spawn(move |context| async move {
+                follow(context, follow_chain, follow_marshal, targets, tick).await
+            });
+        }
+    }
 
     info!(
         account = %config.key.account(),
         validators = participants.len(),
+        full = config.full,
         committed,
         "node started"
     );
@@ -477,6 +516,41 @@ where
             marshal: certificates,
         }),
     })
+}
+
+/// How often a full node asks for the next finalizations, at most.
+const FOLLOW_TICK: Duration = Duration::from_millis(250);
+/// Heights past its committed one a full node asks for at each tick: enough to catch
+/// up quickly (marshal repairs the blocks below a finalization it holds), few enough
+/// that the fetches for heights not finalized yet stay cheap for the validators.
+const FOLLOW_WINDOW: u64 = 16;
+
+/// Ask marshal, every `tick`, for the finalizations of the next heights from the
+/// validators; marshal keeps retrying each fetch until a validator has it.
+async fn follow<E: Clock>(
+    context: E,
+    chain: Arc<Chain>,
+    marshal: MarshalMailbox,
+    targets: NonEmptyVec<PublicKey>,
+    tick: Duration,
+) {
+    let mut hinted = 0;
+    loop {
+        let (committed, _) = chain.committed();
+        let top = committed + FOLLOW_WINDOW;
+        // The next height again (in case its fetch was retired), then the new ones.
+        marshal.hint_finalized(Height::new(committed + 1), targets.clone());
+        for height in (committed + 2).max(hinted + 1)..=top {
+            marshal.hint_finalized(Height::new(height), targets.clone());
+        }
+        hinted = hinted.max(top);
+        context.sleep(tick).await;
+    }
+}
+
+/// Read and drop what validators send on a channel a full node does not use.
+async fn drain<R: Receiver>(mut receiver: R) {
+    while receiver.recv().await.is_ok() {}
 }
 
 fn archive_config<C>(prefix: &str, page_cache: &CacheRef, codec_config: C) -> immutable::Config<C> {
@@ -504,7 +578,9 @@ fn archive_config<C>(prefix: &str, page_cache: &CacheRef, codec_config: C) -> im
 /// Start a node on authenticated p2p with discovery: it listens on
 /// `config.p2p.listen`, advertises `config.p2p.dialable()`, dials its bootstrappers and
 /// learns every other validator's signed address from the peers it meets. The genesis
-/// validators are the one tracked peer set (index 0).
+/// validators are the one tracked peer set (index 0), with the full nodes this node
+/// serves (`config.p2p.followers`) as secondary peers. With `config.full` it follows
+/// the validators as a full node instead of voting.
 pub async fn start<E>(context: E, config: NodeConfig) -> Result<NodeHandle, NodeError>
 where
     E: Spawner + Metrics + Clock + Storage + CryptoRng + rand_core::Rng + RuntimeNetwork + Resolver,
@@ -514,9 +590,15 @@ where
     let signer = private_key(&config)?;
     let me = signer.public_key();
     let participants = validator_set(&config.genesis)?;
-    if participants.position(&me).is_none() {
+    if !config.full && participants.position(&me).is_none() {
         return Err(NodeError::NotAValidator(config.key.account()));
     }
+    let followers = p2p_config
+        .followers
+        .iter()
+        .map(public_key)
+        .collect::<Result<Vec<_>, _>>()?;
+    let followers = Set::from_iter_dedup(followers);
     let bootstrappers = p2p_config
         .bootstrappers
         .iter()
@@ -524,6 +606,7 @@ where
         .map(|b| Ok((public_key(&b.key)?, ingress(&b.endpoint)?)))
         .collect::<Result<Vec<_>, NodeError>>()?;
     let validators = participants.len();
+    let set_size = validators + followers.len() + 1;
     let handshake = Cups::<_, ChaCha20Poly1305>::new(
         Sake {
             signer,
@@ -543,13 +626,15 @@ where
         p2p_config.listen,
         ingress(&p2p_config.dialable())?,
         bootstrappers,
-        NonZeroUsize::new(validators + 1).unwrap_or(NZUsize!(1)),
+        NonZeroUsize::new(set_size).unwrap_or(NZUsize!(1)),
         max_message_size(validators),
         MAILBOX_SIZE,
     );
     p2p.allow_private_ips = p2p_config.private_allowed();
     let (mut network, mut oracle) = discovery::Network::new(context.child("network"), p2p);
-    let _ = oracle.track(0, participants);
+    // Validators are the primary peers (dialed and gossiped); the full nodes this
+    // node serves are secondary (accepted, and served blocks and certificates).
+    let _ = oracle.track(0, TrackedPeers::new(participants, followers));
     let quota = channel_quota();
     let channels = Channels {
         votes: network.register(VOTES, quota),

@@ -1,16 +1,17 @@
-//! A real network on loopback: four `plexus node` processes built from a genesis made
-//! with `plexus genesis`, meeting through authenticated discovery from bootstrappers.
-//! While transfers flow, a random validator is SIGKILLed at a random moment and
-//! restarted, and another is frozen (SIGSTOP: it neither sends nor answers, as if cut
-//! off) and thawed. Every node must end with the same block and state root at every
-//! height, and every transfer seen finalized must be in every node's archive at the
-//! height it was seen at.
+//! A real network on loopback: four validator `plexus node` processes built from a
+//! genesis made with `plexus genesis`, meeting through authenticated discovery from
+//! bootstrappers, and a full node (`--full`) that follows them and takes every
+//! transaction. While transfers flow, a random validator is SIGKILLed at a random
+//! moment and restarted, and another is frozen (SIGSTOP: it neither sends nor
+//! answers, as if cut off) and thawed. Every node, the full node included, must end
+//! with the same block and state root at every height, and every transfer seen
+//! finalized must be in every node's archive at the height it was seen at.
 
 use std::{
     path::{Path, PathBuf},
     process::Command,
     sync::{
-        Arc, Mutex,
+        Arc,
         atomic::{AtomicBool, Ordering},
     },
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
@@ -27,6 +28,8 @@ use plexus_types::{Hash, Keypair, Payload, Transaction};
 use crate::support::{Service, free_port, json, ok};
 
 const VALIDATORS: usize = 4;
+/// The full node's index in the list of nodes.
+const FULL: usize = VALIDATORS;
 
 /// A small deterministic generator, so a failing seed can be replayed.
 struct SplitMix(u64);
@@ -45,7 +48,8 @@ impl SplitMix {
     }
 }
 
-struct Validator {
+/// One `plexus node` process: its folder, addresses and `KEY@P2P` bootstrapper.
+struct Node {
     dir: PathBuf,
     api: String,
     p2p: String,
@@ -53,7 +57,27 @@ struct Validator {
     service: Option<Service>,
 }
 
-impl Validator {
+impl Node {
+    /// Make its key (`plexus node --show-key`), as an operator would.
+    fn create(dir: PathBuf) -> Self {
+        let p2p = format!("127.0.0.1:{}", free_port());
+        let shown = json(&ok(Command::new(env!("CARGO_BIN_EXE_plexus"))
+            .args(["--json", "node", "--dir"])
+            .arg(&dir)
+            .args(["--p2p", &p2p, "--show-key"])));
+        Self {
+            dir,
+            api: format!("127.0.0.1:{}", free_port()),
+            p2p,
+            bootstrapper: shown["bootstrapper"].as_str().unwrap().to_owned(),
+            service: None,
+        }
+    }
+
+    fn key(&self) -> &str {
+        self.bootstrapper.split('@').next().unwrap()
+    }
+
     fn url(&self) -> String {
         format!("http://{}", self.api)
     }
@@ -65,6 +89,31 @@ impl Validator {
 
     fn log(&self) -> String {
         std::fs::read_to_string(self.dir.with_extension("log")).unwrap_or_default()
+    }
+
+    fn start(&mut self, genesis: &Path, hash: &str, bootstrappers: &[&str], extra: &[&str]) {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_plexus"));
+        cmd.args(["node", "--dir"])
+            .arg(&self.dir)
+            .arg("--genesis")
+            .arg(genesis)
+            .args([
+                "--genesis-hash",
+                hash,
+                "--api",
+                &self.api,
+                "--p2p",
+                &self.p2p,
+            ])
+            .args(["--local-p2p", "--no-data-store"])
+            .args(extra)
+            .env("PLEXUS_LOG", "warn,plexus=info");
+        for b in bootstrappers {
+            cmd.args(["--bootstrapper", b]);
+        }
+        let parent = self.dir.parent().expect("parent");
+        let name = self.dir.file_name().and_then(|n| n.to_str()).expect("name");
+        self.service = Some(Service::spawn(cmd, parent, name));
     }
 }
 
@@ -84,20 +133,17 @@ fn status(url: &str) -> Option<(u64, usize)> {
     ))
 }
 
-fn wait_for(what: &str, limit: Duration, nodes: &[Validator], mut done: impl FnMut() -> bool) {
+fn wait_for(what: &str, limit: Duration, nodes: &[Node], mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
     while !done() {
         if Instant::now() > deadline {
             let logs: Vec<String> = nodes
                 .iter()
-                .map(|v| {
-                    let log = v.log();
-                    let tail: Vec<&str> = log.lines().rev().take(15).collect();
-                    format!(
-                        "--- {}:\n{}",
-                        v.dir.display(),
-                        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-                    )
+                .map(|n| {
+                    let log = n.log();
+                    let lines: Vec<&str> = log.lines().collect();
+                    let tail = lines[lines.len().saturating_sub(15)..].join("\n");
+                    format!("--- {}:\n{tail}", n.dir.display())
                 })
                 .collect();
             panic!("timed out waiting for {what}\n{}", logs.join("\n"));
@@ -106,35 +152,21 @@ fn wait_for(what: &str, limit: Duration, nodes: &[Validator], mut done: impl FnM
     }
 }
 
-/// Send bursts of transfers from the faucet to whichever validators are marked up,
-/// until `stop`; record (hash, height) of each one seen finalized.
-fn pump(
-    urls: Vec<String>,
-    up: Arc<Mutex<Vec<bool>>>,
-    stop: Arc<AtomicBool>,
-    seed: u64,
-) -> Vec<(Hash, u64)> {
+/// Send bursts of transfers from the faucet through `url` until `stop`; record
+/// (hash, height) of each one seen finalized.
+fn pump(url: String, stop: Arc<AtomicBool>) -> Vec<(Hash, u64)> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async move {
         let faucet = dev_faucet();
-        let mut rng = SplitMix(seed);
+        let client = plexus_client::Client::new(&url)
+            .unwrap()
+            .with_timeout(Duration::from_secs(3));
         let mut finalized = Vec::new();
         let mut i = 0u64;
         while !stop.load(Ordering::Relaxed) {
-            let live: Vec<usize> = {
-                let up = up.lock().unwrap();
-                (0..urls.len()).filter(|&k| up[k]).collect()
-            };
-            let Some(&target) = live.get(rng.below(live.len().max(1) as u64) as usize) else {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            };
-            let client = plexus_client::Client::new(&urls[target])
-                .unwrap()
-                .with_timeout(Duration::from_secs(3));
             let (Ok(chain), Ok(nonce)) = (
                 client.chain().await,
                 client.next_nonce(&faucet.account()).await,
@@ -174,25 +206,8 @@ fn pump(
     })
 }
 
-fn start(v: &mut Validator, genesis: &Path, hash: &str, bootstrappers: &[String]) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_plexus"));
-    cmd.args(["node", "--dir"])
-        .arg(&v.dir)
-        .arg("--genesis")
-        .arg(genesis)
-        .args(["--genesis-hash", hash, "--api", &v.api, "--p2p", &v.p2p])
-        .args(["--local-p2p", "--no-data-store"])
-        .env("PLEXUS_LOG", "warn,plexus=info");
-    for b in bootstrappers {
-        cmd.args(["--bootstrapper", b]);
-    }
-    let parent = v.dir.parent().expect("parent");
-    let name = v.dir.file_name().and_then(|n| n.to_str()).expect("name");
-    v.service = Some(Service::spawn(cmd, parent, name));
-}
-
 #[test]
-fn four_validator_processes_survive_kills_and_a_frozen_peer_and_agree_on_every_state_root() {
+fn four_validators_and_a_full_node_survive_kills_and_a_frozen_peer_and_agree_on_every_state_root() {
     let seed = std::env::var("PLEXUS_NETWORK_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -207,41 +222,22 @@ fn four_validator_processes_survive_kills_and_a_frozen_peer_and_agree_on_every_s
     let root = tempfile::tempdir().unwrap();
     let exe = env!("CARGO_BIN_EXE_plexus");
 
-    // Each operator makes a key; one writes the genesis with everyone's keys.
-    let genesis = root.path().join("genesis.json");
-    let mut nodes: Vec<Validator> = (0..VALIDATORS)
-        .map(|i| {
-            let dir = root.path().join(format!("v{i}"));
-            let p2p = format!("127.0.0.1:{}", free_port());
-            let shown = json(&ok(Command::new(exe)
-                .args(["--json", "node", "--dir"])
-                .arg(&dir)
-                .args(["--p2p", &p2p, "--show-key"])));
-            Validator {
-                dir,
-                api: format!("127.0.0.1:{}", free_port()),
-                p2p,
-                bootstrapper: shown["bootstrapper"].as_str().unwrap().to_owned(),
-                service: None,
-            }
+    // Each operator makes a key; one writes the genesis with every validator's key
+    // and everyone checks its hash.
+    let mut nodes: Vec<Node> = (0..=VALIDATORS)
+        .map(|i| match i {
+            FULL => Node::create(root.path().join("full")),
+            i => Node::create(root.path().join(format!("v{i}"))),
         })
         .collect();
+    let genesis = root.path().join("genesis.json");
     ok(Command::new(exe)
-        .args([
-            "genesis",
-            "init",
-            "--chain-id",
-            "4242",
-            "--dev-faucet",
-            "--block-interval-ms",
-            "300",
-            "--file",
-        ])
+        .args(["genesis", "init", "--chain-id", "4242", "--dev-faucet"])
+        .args(["--block-interval-ms", "300", "--file"])
         .arg(&genesis));
-    for v in &nodes {
-        let key = v.bootstrapper.split('@').next().unwrap();
+    for node in &nodes[..VALIDATORS] {
         ok(Command::new(exe)
-            .args(["genesis", "add-validator", key, "--file"])
+            .args(["genesis", "add-validator", node.key(), "--file"])
             .arg(&genesis));
     }
     let shown = json(&ok(Command::new(exe)
@@ -250,32 +246,38 @@ fn four_validator_processes_survive_kills_and_a_frozen_peer_and_agree_on_every_s
     let hash = shown["hash"].as_str().unwrap().to_owned();
     assert_eq!(shown["validators"].as_array().unwrap().len(), VALIDATORS);
 
-    // Each dials the next two; discovery finds the rest.
-    let bootstrappers = |i: usize, nodes: &[Validator]| -> Vec<String> {
+    // Each validator dials the next two and serves the full node; discovery finds
+    // the rest. The full node dials two validators.
+    let bootstrappers: Vec<String> = nodes.iter().map(|n| n.bootstrapper.clone()).collect();
+    let dial = |i: usize| -> Vec<&str> {
         (1..=2)
-            .map(|d| nodes[(i + d) % VALIDATORS].bootstrapper.clone())
+            .map(|d| bootstrappers[(i + d) % VALIDATORS].as_str())
             .collect()
     };
-    for i in 0..VALIDATORS {
-        let b = bootstrappers(i, &nodes);
-        start(&mut nodes[i], &genesis, &hash, &b);
+    let full_key = nodes[FULL].key().to_owned();
+    let serve_full = ["--follower", full_key.as_str()];
+    for (i, node) in nodes[..VALIDATORS].iter_mut().enumerate() {
+        node.start(&genesis, &hash, &dial(i), &serve_full);
     }
-    let urls: Vec<String> = nodes.iter().map(Validator::url).collect();
+    nodes[FULL].start(&genesis, &hash, &dial(VALIDATORS - 1), &["--full"]);
+    let urls: Vec<String> = nodes.iter().map(Node::url).collect();
     wait_for(
-        "all four to finalize and see three peers",
+        "the validators to finalize and connect, and the full node to follow",
         Duration::from_secs(90),
         &nodes,
         || {
-            urls.iter()
-                .all(|u| status(u).is_some_and(|(h, peers)| h >= 2 && peers == VALIDATORS - 1))
+            urls[..VALIDATORS]
+                .iter()
+                .all(|u| status(u).is_some_and(|(h, peers)| h >= 2 && peers >= VALIDATORS - 1))
+                && status(&urls[FULL]).is_some_and(|(h, peers)| h >= 2 && peers >= 1)
         },
     );
 
-    let up = Arc::new(Mutex::new(vec![true; VALIDATORS]));
+    // Users talk to the full node only.
     let stop = Arc::new(AtomicBool::new(false));
     let pumper = {
-        let (urls, up, stop, seed) = (urls.clone(), up.clone(), stop.clone(), rng.next());
-        std::thread::spawn(move || pump(urls, up, stop, seed))
+        let (url, stop) = (urls[FULL].clone(), stop.clone());
+        std::thread::spawn(move || pump(url, stop))
     };
     let highest = |urls: &[String]| {
         urls.iter()
@@ -286,35 +288,31 @@ fn four_validator_processes_survive_kills_and_a_frozen_peer_and_agree_on_every_s
     };
 
     for round in 0..3 {
-        // SIGKILL a random validator at a random moment, restart it after a while.
+        // SIGKILL a random validator at a random moment; restart it after a while.
         let victim = rng.below(VALIDATORS as u64) as usize;
         std::thread::sleep(Duration::from_millis(500 + rng.below(2_500)));
-        up.lock().unwrap()[victim] = false;
         nodes[victim].service.take().expect("running").kill();
         let down = Duration::from_millis(500 + rng.below(2_500));
         std::thread::sleep(down);
         let target = highest(&urls);
-        let b = bootstrappers(victim, &nodes);
-        start(&mut nodes[victim], &genesis, &hash, &b);
+        nodes[victim].start(&genesis, &hash, &dial(victim), &serve_full);
         wait_for(
             &format!("v{victim} to catch up after its restart"),
             Duration::from_secs(90),
             &nodes,
             || status(&urls[victim]).is_some_and(|(h, _)| h > target),
         );
-        up.lock().unwrap()[victim] = true;
 
-        // Freeze another: the other three must keep finalizing without it.
+        // Freeze another: the other three (and the full node) go on without it.
         let frozen = (victim + 1 + rng.below(VALIDATORS as u64 - 1) as usize) % VALIDATORS;
-        up.lock().unwrap()[frozen] = false;
         let before = highest(&urls);
         kill(nodes[frozen].pid(), Signal::SIGSTOP).unwrap();
-        let others: Vec<String> = (0..VALIDATORS)
+        let others: Vec<String> = (0..=VALIDATORS)
             .filter(|&k| k != frozen)
             .map(|k| urls[k].clone())
             .collect();
         wait_for(
-            &format!("three validators to finalize while v{frozen} is frozen"),
+            &format!("the others to finalize while v{frozen} is frozen"),
             Duration::from_secs(60),
             &nodes,
             || {
@@ -331,7 +329,6 @@ fn four_validator_processes_survive_kills_and_a_frozen_peer_and_agree_on_every_s
             &nodes,
             || status(&urls[frozen]).is_some_and(|(h, _)| h >= target),
         );
-        up.lock().unwrap()[frozen] = true;
         eprintln!(
             "round {round}: killed v{victim} for {down:?}, froze v{frozen}; height {}",
             highest(&urls)
@@ -354,14 +351,15 @@ fn four_validator_processes_survive_kills_and_a_frozen_peer_and_agree_on_every_s
                 .all(|u| status(u).is_some_and(|(h, _)| h >= top))
         },
     );
-    for v in &mut nodes {
-        v.service.take().expect("running").kill();
+    for node in &mut nodes {
+        node.service.take().expect("running").kill();
     }
 
-    // Same block and state root at every height, on every node; no finalized transfer lost.
+    // The same block and state root at every height on every node, the full node
+    // included; no finalized transfer lost anywhere.
     let stores: Vec<Store> = nodes
         .iter()
-        .map(|v| Store::open(v.dir.join(plexus_node::STATE_FILE)).unwrap())
+        .map(|n| Store::open(n.dir.join(plexus_node::STATE_FILE)).unwrap())
         .collect();
     let common = stores
         .iter()
@@ -370,7 +368,7 @@ fn four_validator_processes_survive_kills_and_a_frozen_peer_and_agree_on_every_s
         .unwrap();
     assert!(common >= top);
     for height in 0..=common {
-        let first = stores[0]
+        let digest = stores[0]
             .block(height)
             .unwrap()
             .expect("block")
@@ -378,15 +376,12 @@ fn four_validator_processes_survive_kills_and_a_frozen_peer_and_agree_on_every_s
             .digest();
         let root = stores[0].state_root(height).unwrap();
         for (k, store) in stores.iter().enumerate().skip(1) {
-            assert_eq!(
-                store.block(height).unwrap().expect("block").header.digest(),
-                first,
-                "v{k} height {height}"
-            );
+            let block = store.block(height).unwrap().expect("block");
+            assert_eq!(block.header.digest(), digest, "node {k} block at {height}");
             assert_eq!(
                 store.state_root(height).unwrap(),
                 root,
-                "v{k} root at {height}"
+                "node {k} root at {height}"
             );
         }
     }
@@ -395,12 +390,12 @@ fn four_validator_processes_survive_kills_and_a_frozen_peer_and_agree_on_every_s
             let tx = store
                 .tx(hash)
                 .unwrap()
-                .unwrap_or_else(|| panic!("v{k} lost finalized tx {hash}"));
-            assert_eq!(tx.height, *height, "tx {hash} moved on v{k}");
+                .unwrap_or_else(|| panic!("node {k} lost finalized tx {hash}"));
+            assert_eq!(tx.height, *height, "tx {hash} moved on node {k}");
         }
     }
     eprintln!(
-        "{} finalized transfers over {common} blocks: every node agrees on every block and root",
+        "{} transfers through the full node finalized over {common} blocks: all five nodes agree on every block and root",
         finalized.len()
     );
 }
