@@ -31,6 +31,11 @@ pub(crate) struct DevnetArgs {
     /// CPU threads for the provider's generations and the validator's re-execution.
     #[arg(long, default_value_t = 1)]
     threads: u32,
+    /// Consensus validators, each its own `plexus node` process (on the ports after
+    /// the seven, two each). With more than one, a full node follows them on the node
+    /// ports and every other component reads from it.
+    #[arg(long, default_value_t = 1)]
+    validators: usize,
     /// The validator's probes from this JSONL corpus (`plexus validator --corpus`)
     /// instead of its private corpus drawn from the public data set.
     #[arg(long, value_name = "FILE")]
@@ -46,6 +51,7 @@ pub(crate) async fn run(ctx: &Context, args: &DevnetArgs) -> anyhow::Result<()> 
         dir: dir.clone(),
         port_base: args.port_base,
         threads: args.threads,
+        validators: args.validators,
         validator_corpus: args
             .validator_corpus
             .as_ref()

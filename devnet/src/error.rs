@@ -11,6 +11,25 @@ pub enum DevnetError {
         /// The highest valid base.
         max: u16,
     },
+    /// Too few or too many validators asked for.
+    #[error("--validators must be between 1 and {max}")]
+    Validators {
+        /// The most allowed.
+        max: usize,
+    },
+    /// A devnet's genesis lists another number of validators than asked for.
+    #[error(
+        "{} lists {listed} validator(s), not {asked}: start with --validators {listed}, or use another --dir",
+        genesis.display()
+    )]
+    ValidatorCount {
+        /// The genesis file.
+        genesis: PathBuf,
+        /// How many it lists.
+        listed: usize,
+        /// How many were asked for.
+        asked: usize,
+    },
     /// The `plexus` executable could not be run.
     #[error("cannot run {}", exe.display())]
     Run {
@@ -49,7 +68,7 @@ pub enum DevnetError {
     #[error("cannot start the {name}")]
     Spawn {
         /// The component.
-        name: &'static str,
+        name: String,
         /// Why.
         #[source]
         source: std::io::Error,
@@ -68,7 +87,7 @@ pub enum DevnetError {
     #[error("the {name} exited ({status}): see {}", log.display())]
     Exited {
         /// The component.
-        name: &'static str,
+        name: String,
         /// How it exited.
         status: ExitStatus,
         /// Its log file.

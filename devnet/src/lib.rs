@@ -1,4 +1,4 @@
-//! Start a whole local network on loopback: node, relay, provider, issuer, validator and a funded proxy.
+//! Start a whole local network on loopback: node (or several validators and a full node), relay, provider, issuer, validator and a funded proxy.
 //!
 //! This crate owns the orchestration behind `plexus devnet`: the seven consecutive ports,
 //! the children (each a `plexus` subcommand of the executable named in [`Config`], with
@@ -28,6 +28,8 @@ pub use error::DevnetError;
 
 /// The password of every devnet wallet (development only; printed).
 pub const DEVNET_PASSWORD: &str = "devnet";
+/// Most validators a devnet starts.
+pub const MAX_VALIDATORS: usize = 16;
 
 /// How to start a devnet.
 #[derive(Debug, Clone)]
@@ -41,6 +43,9 @@ pub struct Config {
     pub threads: u32,
     /// The validator's operator corpus (`--corpus`), if not its private default.
     pub validator_corpus: Option<PathBuf>,
+    /// Consensus validators, each its own `plexus node` process. With more than one,
+    /// a full node follows them on the node ports and everything else reads from it.
+    pub validators: usize,
     /// The `plexus` executable every child and setup step runs.
     pub exe: PathBuf,
     /// The models folder the children see (`PLEXUS_MODELS`).
@@ -69,8 +74,19 @@ pub struct Ports {
 impl Ports {
     /// Seven consecutive ports from `base`, which must lie in 1024..=65528.
     pub fn from_base(base: u16) -> Result<Self, DevnetError> {
-        if !(1024..=u16::MAX - 7).contains(&base) {
-            return Err(DevnetError::PortBase { max: u16::MAX - 7 });
+        Self::with_validators(base, 1)
+    }
+
+    /// The seven ports from `base`, and two more (API, p2p) per validator when there
+    /// are several; all must fit below 65536.
+    pub fn with_validators(base: u16, validators: usize) -> Result<Self, DevnetError> {
+        let extra = match validators {
+            0 | 1 => 0,
+            n => u16::try_from(2 * n).unwrap_or(u16::MAX),
+        };
+        let max = (u16::MAX - 7).saturating_sub(extra);
+        if !(1024..=max).contains(&base) {
+            return Err(DevnetError::PortBase { max });
         }
         Ok(Self {
             api: base,
@@ -81,6 +97,15 @@ impl Ports {
             proxy: base + 5,
             provider_api: base + 6,
         })
+    }
+
+    /// Validator `k`'s API and p2p ports, in a devnet of several validators.
+    pub fn validator(&self, k: usize) -> (u16, u16) {
+        let offset = u16::try_from(7 + 2 * k).unwrap_or(u16::MAX);
+        (
+            self.api.saturating_add(offset),
+            self.api.saturating_add(offset + 1),
+        )
     }
 }
 
@@ -126,7 +151,7 @@ impl Ready {
          \x20 provider   {provider}/v1   (plain OpenAI API, for its operator)\n\
          \x20 relay      {relay}\n\
          \x20 proxy      {proxy}/v1   (OpenAI API over the private path, funded)\n\
-         \x20 subnet     {netuid} (inference), validator and issuer on hotkey devnet/validator\n\n\
+         \x20 subnet     {netuid} (inference), validator and issuer on hotkey devnet/validator\n{network}\n\
          Try, in another terminal:\n\
          \x20 export PLEXUS_HOME={dir} PLEXUS_WALLETS={dir}/wallets PLEXUS_NODE={node} PLEXUS_RELAY={relay} PLEXUS_PASSWORD={DEVNET_PASSWORD} PLEXUS_MODELS={models}\n\
          \x20 plexus chat --name user                 # a private chat, history encrypted on this machine\n\
@@ -141,6 +166,13 @@ impl Ready {
             proxy = url(p.proxy),
             netuid = self.netuid,
             models = config.models.display(),
+            network = match config.validators {
+                1 => String::new(),
+                n => format!(
+                    "\x20 consensus  {n} validator processes (APIs from {}, two ports each); the node URL is a full node following them\n",
+                    url(p.validator(0).0)
+                ),
+            },
         )
     }
 }
@@ -150,7 +182,7 @@ impl Ready {
 pub struct Devnet {
     config: Config,
     ports: Ports,
-    children: Vec<(&'static str, Child)>,
+    children: Vec<(String, Child)>,
     http: reqwest::Client,
 }
 
@@ -171,7 +203,12 @@ fn args(parts: &[&str]) -> Vec<String> {
 impl Devnet {
     /// A devnet with no child yet; fails on a port base too close to 65535.
     pub fn new(config: Config) -> Result<Self, DevnetError> {
-        let ports = Ports::from_base(config.port_base)?;
+        if !(1..=MAX_VALIDATORS).contains(&config.validators) {
+            return Err(DevnetError::Validators {
+                max: MAX_VALIDATORS,
+            });
+        }
+        let ports = Ports::with_validators(config.port_base, config.validators)?;
         Ok(Self {
             config,
             ports,
@@ -233,7 +270,7 @@ impl Devnet {
     }
 
     /// Start a long-running `plexus ARGS` with its output in `logs/NAME.log`.
-    fn spawn(&mut self, name: &'static str, args: &[String]) -> Result<(), DevnetError> {
+    fn spawn(&mut self, name: &str, args: &[String]) -> Result<(), DevnetError> {
         let logs = self.config.dir.join("logs");
         let path = logs.join(format!("{name}.log"));
         let log_error = |source| DevnetError::Log {
@@ -255,8 +292,11 @@ impl Devnet {
             // the children in order.
             .process_group(0)
             .spawn()
-            .map_err(|source| DevnetError::Spawn { name, source })?;
-        self.children.push((name, child));
+            .map_err(|source| DevnetError::Spawn {
+                name: name.to_owned(),
+                source,
+            })?;
+        self.children.push((name.to_owned(), child));
         Ok(())
     }
 
@@ -304,7 +344,7 @@ impl Devnet {
         for (name, child) in &mut self.children {
             if let Ok(Some(status)) = child.try_wait() {
                 return Err(DevnetError::Exited {
-                    name,
+                    name: name.clone(),
                     status,
                     log: self.config.dir.join("logs").join(format!("{name}.log")),
                 });
@@ -325,7 +365,7 @@ impl Devnet {
 
     /// Stop the children, newest first: SIGTERM, then SIGKILL after 10 s. Returns the
     /// names of those that had to be killed.
-    pub async fn stop(&mut self) -> Vec<&'static str> {
+    pub async fn stop(&mut self) -> Vec<String> {
         let mut killed = Vec::new();
         while let Some((name, mut child)) = self.children.pop() {
             if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
@@ -350,7 +390,7 @@ impl Devnet {
         &mut self,
         shutdown: impl Fn() -> F,
         ready: impl FnOnce(&Config, &Ready) -> Result<(), E>,
-    ) -> (Result<(), E>, Vec<&'static str>)
+    ) -> (Result<(), E>, Vec<String>)
     where
         E: From<DevnetError>,
         F: std::future::Future<Output = ()>,
@@ -375,15 +415,43 @@ impl Devnet {
     /// On an error the children started so far keep running until [`Devnet::stop`].
     pub async fn start(&mut self) -> Result<Ready, DevnetError> {
         let p = self.ports;
-        let node_dir = self.config.dir.join("node").display().to_string();
-        let (api, p2p) = (
-            format!("127.0.0.1:{}", p.api),
-            format!("127.0.0.1:{}", p.p2p),
-        );
-        self.spawn(
-            "node",
-            &args(&["node", "--dir", &node_dir, "--api", &api, "--p2p", &p2p]),
-        )?;
+        // A one-validator devnet keeps its genesis in the node's folder; a network's
+        // is DIR/genesis.json. Refuse to resume one as the other.
+        let network_genesis = self.config.dir.join("genesis.json");
+        let lone_state = self.config.dir.join("node").join("state.redb");
+        let asked = self.config.validators;
+        if network_genesis.exists() {
+            let file = network_genesis.display().to_string();
+            let shown = self.cli(&["genesis", "show", "--file", &file]).await?;
+            let listed = shown["validators"].as_array().map_or(0, Vec::len);
+            if listed != asked {
+                return Err(DevnetError::ValidatorCount {
+                    genesis: network_genesis,
+                    listed,
+                    asked,
+                });
+            }
+        } else if asked > 1 && lone_state.exists() {
+            return Err(DevnetError::ValidatorCount {
+                genesis: self.config.dir.join("node").join("genesis.json"),
+                listed: 1,
+                asked,
+            });
+        }
+        match self.config.validators {
+            1 => {
+                let node_dir = self.config.dir.join("node").display().to_string();
+                let (api, p2p) = (
+                    format!("127.0.0.1:{}", p.api),
+                    format!("127.0.0.1:{}", p.p2p),
+                );
+                self.spawn(
+                    "node",
+                    &args(&["node", "--dir", &node_dir, "--api", &api, "--p2p", &p2p]),
+                )?;
+            }
+            n => self.start_network(n).await?,
+        }
         let chain = format!("{}/v1/chain", url(p.api));
         self.wait_answers("the node", Duration::from_secs(60), chain)
             .await?;
@@ -417,6 +485,106 @@ impl Devnet {
             netuid: setup.netuid,
             faucet_mnemonic: setup.faucet_mnemonic,
         })
+    }
+
+    /// `n` validator processes from a genesis with their keys (made with `plexus
+    /// genesis` on the first start), and a full node on the node ports that follows
+    /// them and serves everyone else.
+    async fn start_network(&mut self, n: usize) -> Result<(), DevnetError> {
+        let dir = self.config.dir.clone();
+        let genesis = dir.join("genesis.json");
+        let genesis_arg = genesis.display().to_string();
+        let full_dir = dir.join("node").display().to_string();
+        let full_p2p = format!("127.0.0.1:{}", self.ports.p2p);
+        let mut validators = Vec::new();
+        for k in 0..n {
+            let (api, p2p) = self.ports.validator(k);
+            let folder = dir.join("validators").join(format!("v{k}"));
+            let folder = folder.display().to_string();
+            let p2p = format!("127.0.0.1:{p2p}");
+            let shown = self
+                .cli(&["node", "--dir", &folder, "--p2p", &p2p, "--show-key"])
+                .await?;
+            let bootstrapper = shown["bootstrapper"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let key = shown["public_key"].as_str().unwrap_or_default().to_owned();
+            validators.push((folder, format!("127.0.0.1:{api}"), p2p, key, bootstrapper));
+        }
+        // Checked against `n` in `start`.
+        if !genesis.exists() {
+            self.cli(&[
+                "genesis",
+                "init",
+                "--file",
+                &genesis_arg,
+                "--chain-id",
+                "1337",
+                "--dev-faucet",
+            ])
+            .await?;
+            for (_, _, _, key, _) in &validators {
+                self.cli(&["genesis", "add-validator", key, "--file", &genesis_arg])
+                    .await?;
+            }
+        }
+        let full_key = self
+            .cli(&[
+                "node",
+                "--dir",
+                &full_dir,
+                "--genesis",
+                &genesis_arg,
+                "--full",
+                "--show-key",
+            ])
+            .await?["public_key"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        for (k, (folder, api, p2p, _, _)) in validators.iter().enumerate() {
+            let next = &validators[(k + 1) % n].4;
+            self.spawn(
+                &format!("validator-node-{k}"),
+                &args(&[
+                    "node",
+                    "--dir",
+                    folder,
+                    "--genesis",
+                    &genesis_arg,
+                    "--api",
+                    api,
+                    "--p2p",
+                    p2p,
+                    "--local-p2p",
+                    "--bootstrapper",
+                    next,
+                    "--follower",
+                    &full_key,
+                    "--no-data-store",
+                ]),
+            )?;
+        }
+        let api = format!("127.0.0.1:{}", self.ports.api);
+        let mut full = args(&[
+            "node",
+            "--dir",
+            &full_dir,
+            "--genesis",
+            &genesis_arg,
+            "--full",
+            "--api",
+            &api,
+            "--p2p",
+            &full_p2p,
+            "--local-p2p",
+        ]);
+        for (_, _, _, _, bootstrapper) in validators.iter().take(2) {
+            full.push("--bootstrapper".into());
+            full.push(bootstrapper.clone());
+        }
+        self.spawn("node", &full)
     }
 
     fn start_provider_and_relay(&mut self, netuid: &str) -> Result<(), DevnetError> {
@@ -576,6 +744,19 @@ mod tests {
                 "--port-base must be between 1024 and 65528"
             );
         }
+    }
+
+    #[test]
+    fn validator_ports_follow_the_seven_two_by_two_and_must_fit() {
+        let p = Ports::with_validators(7070, 4).expect("fits");
+        assert_eq!(p.validator(0), (7077, 7078));
+        assert_eq!(p.validator(3), (7083, 7084));
+        assert!(Ports::with_validators(u16::MAX - 7 - 8, 4).is_ok());
+        let err = Ports::with_validators(u16::MAX - 7 - 7, 4).expect_err("too high");
+        assert_eq!(
+            err.to_string(),
+            format!("--port-base must be between 1024 and {}", u16::MAX - 15)
+        );
     }
 
     #[test]
