@@ -13,7 +13,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::{
-    collections::HashMap,
+    collections::BTreeMap,
     path::Path,
     process::{Child, Command, Stdio},
     sync::{Arc, Mutex},
@@ -142,7 +142,7 @@ async fn measure(network: &Network, senders: &[Keypair], window: Duration) -> Me
     let chain = first.chain().await.unwrap();
 
     // When each transfer's block reached validator 0's block stream.
-    let finalized: Arc<Mutex<HashMap<Hash, Instant>>> = Arc::default();
+    let finalized: Arc<Mutex<BTreeMap<Hash, Instant>>> = Arc::default();
     let mut stream = first.subscribe_blocks().await.unwrap();
     let seen = finalized.clone();
     let watcher = tokio::spawn(async move {
