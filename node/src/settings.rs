@@ -309,3 +309,73 @@ fn read_genesis(path: &Path) -> Result<Genesis, SettingsError> {
         source,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use plexus_types::Keypair;
+
+    use super::*;
+
+    /// Settings for a node in `dir` with the genesis in `file`.
+    fn settings(dir: &Path, file: &Path) -> NodeSettings {
+        NodeSettings {
+            dir: Some(dir.to_path_buf()),
+            genesis: Some(file.to_path_buf()),
+            ..NodeSettings::default()
+        }
+    }
+
+    #[test]
+    fn a_node_refuses_a_genesis_that_does_not_hash_to_the_one_the_operators_agreed_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("genesis.json");
+        let key = Keypair::from_label("operator");
+        let agreed = Genesis::development(key.account());
+        // The file one operator was handed has one more funded account.
+        let mut tampered = agreed.clone();
+        tampered
+            .add_account(Keypair::from_label("attacker").account(), 1)
+            .unwrap();
+        std::fs::write(&file, tampered.to_json()).unwrap();
+        let mut node = settings(&dir.path().join("node"), &file);
+        node.genesis_hash = Some(agreed.hash());
+        match node.node_config() {
+            Err(SettingsError::GenesisHash { expected, actual }) => {
+                assert_eq!((expected, actual), (agreed.hash(), tampered.hash()));
+            }
+            other => panic!("expected a hash mismatch, got {other:?}"),
+        }
+        std::fs::write(&file, agreed.to_json()).unwrap();
+        assert!(node.node_config().is_ok());
+    }
+
+    #[test]
+    fn a_loopback_bootstrapper_needs_the_local_profile_or_private_addresses_allowed() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("genesis.json");
+        let peer = Keypair::from_label("peer").account();
+        std::fs::write(&file, Genesis::development(peer).to_json()).unwrap();
+        let mut node = settings(&dir.path().join("node"), &file);
+        node.bootstrappers = vec![format!("{peer}@127.0.0.1:30301").parse().unwrap()];
+        assert!(matches!(
+            node.node_config(),
+            Err(SettingsError::Node(NodeError::P2p(
+                crate::AddressError::Private(_)
+            )))
+        ));
+        node.local_p2p = true;
+        assert!(node.node_config().is_ok());
+    }
+
+    #[test]
+    fn a_full_node_without_a_genesis_is_refused_with_advice() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = NodeSettings {
+            dir: Some(dir.path().to_path_buf()),
+            full: true,
+            ..NodeSettings::default()
+        };
+        let error = node.node_config().unwrap_err();
+        assert!(error.to_string().contains("--genesis"), "{error}");
+    }
+}
