@@ -84,6 +84,9 @@ pub struct ApiOptions {
     /// Serve a chain whose faucet is the published development key on a non-loopback
     /// address anyway (`plexus node --dev`): anyone who reaches it can drain the faucet.
     pub dev: bool,
+    /// A second listener serving only `/metrics` and `/healthz`, for a scraper on a
+    /// private network.
+    pub metrics: Option<SocketAddr>,
 }
 
 impl std::fmt::Debug for ApiOptions {
@@ -114,6 +117,10 @@ pub enum ServeError {
     /// The API server stopped with an error.
     #[error("the API server failed")]
     Serve(#[source] std::io::Error),
+    /// The node halted (a finalized block could not be committed); the process
+    /// stops so a supervisor sees it, with the reason.
+    #[error("the node halted: {0}")]
+    Halted(String),
     /// The chain's faucet is the published development key and the API would be
     /// reachable beyond this machine.
     #[error(
@@ -178,14 +185,80 @@ where
     let local = listener
         .local_addr()
         .map_err(|source| ServeError::Bind { addr, source })?;
+    let metrics = match options.metrics {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|source| ServeError::Bind { addr, source })?,
+        ),
+        None => None,
+    };
     on_listening(local);
+    if let Some(listener) = metrics {
+        let handle = handle.clone();
+        let router = axum::Router::new()
+            .route(
+                "/metrics",
+                axum::routing::get(move || {
+                    let handle = handle.clone();
+                    async move { handle.metrics() }
+                }),
+            )
+            .merge(plexus_serve::health::routes(Arc::new(|| Ok(()))));
+        let limits = plexus_serve::Limits {
+            header_timeout: options.limits.header_timeout,
+            max_connections: 64,
+            max_connections_per_peer: plexus_serve::DEFAULT_MAX_CONNECTIONS_PER_PEER,
+            body_limit: 1024,
+            body_timeout: None,
+        };
+        tokio::spawn(plexus_serve::serve(
+            listener,
+            router,
+            limits,
+            std::future::pending(),
+        ));
+    }
+    let halted = Arc::new(std::sync::Mutex::new(None));
+    let stop = {
+        let (handle, halted) = (handle.clone(), halted.clone());
+        async move {
+            tokio::select! {
+                () = shutdown => {}
+                reason = until_halted(&handle) => {
+                    *halted.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(reason);
+                }
+            }
+        }
+    };
     let mut state = ApiState::with_config(Arc::new(handle), options.limits);
     if let Some(files) = options.data_files {
         state = state.with_data_files(files);
     }
-    plexus_api::serve(listener, state, shutdown)
+    plexus_api::serve(listener, state, stop)
         .await
-        .map_err(ServeError::Serve)
+        .map_err(ServeError::Serve)?;
+    let reason = halted
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    match reason {
+        Some(reason) => Err(ServeError::Halted(reason)),
+        None => Ok(()),
+    }
+}
+
+/// How often the API checks whether the node halted.
+const HALT_POLL: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Resolve with the reason once the node halts.
+async fn until_halted(handle: &NodeHandle) -> String {
+    loop {
+        if let Some(reason) = handle.status().halted {
+            return reason;
+        }
+        tokio::time::sleep(HALT_POLL).await;
+    }
 }
 
 #[cfg(test)]
@@ -240,6 +313,7 @@ mod tests {
             data_files: None,
             limits: ApiConfig::default(),
             dev: false,
+            metrics: None,
         };
         let refused = serve_api(config(dir.path()), options.clone(), |_| {}, async {});
         assert!(
@@ -265,11 +339,15 @@ mod tests {
     #[test]
     fn serve_api_serves_the_nodes_status_until_shut_down() {
         let dir = tempfile::tempdir().expect("temp dir");
+        let metrics = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port");
         let options = ApiOptions {
             listen: "127.0.0.1:0".parse().expect("address"),
             data_files: None,
             limits: ApiConfig::default(),
             dev: false,
+            metrics: Some(metrics),
         };
         let (listening, bound) = mpsc::channel();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -288,8 +366,43 @@ mod tests {
             serde_json::from_str(&get(addr, "/v1/status")).expect("a status");
         assert_eq!(status.node.validators, 1);
         assert_eq!(status.node.halted, None);
+        let scraped = get(metrics, "/metrics");
+        assert!(scraped.contains("plexus_finalized_height"), "{scraped}");
+        assert!(get(metrics, "/healthz").contains("ok"));
         stop.send(()).expect("node runs");
         node.join().expect("no panic").expect("a clean stop");
+    }
+
+    #[test]
+    fn a_node_that_halts_stops_serving_and_reports_why() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let options = ApiOptions {
+            listen: "127.0.0.1:0".parse().expect("address"),
+            data_files: None,
+            limits: ApiConfig::default(),
+            dev: false,
+            metrics: None,
+        };
+        let (failed_tx, failed_rx) = mpsc::channel();
+        crate::run_blocking(config(dir.path()), move |handle| async move {
+            let halting = handle.clone();
+            let on_listening = move |_| {
+                halting
+                    .inner
+                    .status
+                    .set_halted("block 7 does not commit: state root differs".into());
+            };
+            let result = serve(handle, options, on_listening, std::future::pending()).await;
+            failed_tx.send(result).expect("test waits");
+        })
+        .expect("the node runs");
+        let result = failed_rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("stopped");
+        assert!(
+            matches!(&result, Err(ServeError::Halted(reason)) if reason.contains("state root differs")),
+            "{result:?}"
+        );
     }
 
     #[test]
@@ -302,6 +415,7 @@ mod tests {
             data_files: None,
             limits: ApiConfig::default(),
             dev: false,
+            metrics: None,
         };
         let result = serve_api(
             config(dir.path()),

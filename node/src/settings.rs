@@ -38,6 +38,10 @@ pub struct NodeSettings {
     /// Where to serve the HTTP API (loopback by default) [default: 127.0.0.1:7070].
     #[cfg_attr(feature = "clap", arg(long))]
     pub api: SocketAddr,
+    /// Also serve `/metrics` (and `/healthz`) on this address, for a scraper on a
+    /// private network [default: not served].
+    #[cfg_attr(feature = "clap", arg(long, value_name = "ADDR"))]
+    pub metrics_listen: Option<SocketAddr>,
     /// Where to listen for peers [default: 127.0.0.1:30300].
     #[cfg_attr(feature = "clap", arg(long))]
     pub p2p: SocketAddr,
@@ -101,6 +105,7 @@ impl Default for NodeSettings {
             dir: None,
             genesis: None,
             api: SocketAddr::from(([127, 0, 0, 1], 7070)),
+            metrics_listen: None,
             p2p: P2pConfig::default().listen,
             external_address: None,
             bootstrappers: Vec::new(),
@@ -251,6 +256,7 @@ impl NodeSettings {
             data_files,
             limits,
             dev: self.dev,
+            metrics: self.metrics_listen,
         }
     }
 }
