@@ -12,11 +12,14 @@
 //! of every height. [`Store::commit_block`] advances all of it in one durable write
 //! transaction; [`Store::root_with`] computes the root of unfinalized blocks without
 //! writing. [`proof`] holds what a light client needs to check a [`StateProof`], and
-//! uses no database.
+//! uses no database. [`Store::state_chunk`] and [`Store::restore`] serve and rebuild
+//! the state at a height in proven chunks (state sync).
 
 pub mod proof;
 #[cfg(feature = "db")]
 mod store;
+#[cfg(feature = "db")]
+mod sync;
 #[cfg(feature = "db")]
 mod tables;
 #[cfg(feature = "db")]
@@ -25,3 +28,5 @@ mod tree;
 pub use proof::{ProofError, StateProof, verify_proof};
 #[cfg(feature = "db")]
 pub use store::{Committed, IndexedTx, MAX_BLOCKS_PER_RANGE, Snapshot, StorageError, Store};
+#[cfg(feature = "db")]
+pub use sync::{MAX_CHUNK_ENTRIES, Restore, StateChunk};

@@ -6,7 +6,7 @@ use std::{
     collections::VecDeque,
     ops::{Bound, RangeBounds},
     path::Path,
-    sync::{Mutex, PoisonError, RwLock},
+    sync::{Arc, Mutex, PoisonError, RwLock},
 };
 
 use jmt::{RootHash, storage::TreeUpdateBatch};
@@ -21,7 +21,9 @@ use thiserror::Error;
 
 use crate::{
     proof::{StateProof, encode_proof, key_hash},
-    tables::{self, BLOCK_TXS, HEADERS, HEIGHTS, LATEST, META, NODES, ROOTS, TX_INDEX, VALUES},
+    tables::{
+        self, BLOCK_TXS, HEADERS, HEIGHTS, KEYS, LATEST, META, NODES, ROOTS, TX_INDEX, VALUES,
+    },
     tree::TreeView,
 };
 
@@ -166,8 +168,8 @@ pub struct IndexedTx {
 /// about as large as the nodes its writes touch, ~15 MB for 10k writes) so that the
 /// commit of the same writes skips recomputing them.
 pub struct Store {
-    db: Database,
-    tip: RwLock<Option<Committed>>,
+    pub(crate) db: Arc<Database>,
+    pub(crate) tip: RwLock<Option<Committed>>,
     prepared: Mutex<VecDeque<Prepared>>,
 }
 
@@ -209,6 +211,16 @@ impl Store {
             txn.open_table(HEIGHTS)?;
             txn.open_table(TX_INDEX)?;
             txn.open_table(ROOTS)?;
+            let mut keys = txn.open_table(KEYS)?;
+            // A file from before the preimage table: record the live keys' preimages
+            // (enough to serve state sync from now on).
+            if keys.first()?.is_none() {
+                for entry in txn.open_table(LATEST)?.iter()? {
+                    let (key, _) = entry?;
+                    keys.insert(&key_hash(key.value()).0, key.value())?;
+                }
+            }
+            drop(keys);
             let mut meta = txn.open_table(META)?;
             let schema = meta.get(tables::META_SCHEMA)?.map(|v| v.value());
             match schema {
@@ -227,7 +239,7 @@ impl Store {
         txn.commit()?;
         let tip = read_tip(&db.begin_read()?)?;
         Ok(Self {
-            db,
+            db: Arc::new(db),
             tip: RwLock::new(tip),
             prepared: Mutex::new(VecDeque::new()),
         })
@@ -629,12 +641,18 @@ fn stage(
         )?;
     }
 
-    // The latest state.
+    // The latest state, and the preimage of every key hash the tree holds.
     let mut latest = txn.open_table(LATEST)?;
+    let mut keys = txn.open_table(KEYS)?;
     for (key, value) in writes {
         match value {
-            Some(value) => latest.insert(key.as_slice(), value.as_slice())?,
-            None => latest.remove(key.as_slice())?,
+            Some(value) => {
+                latest.insert(key.as_slice(), value.as_slice())?;
+                keys.insert(&key_hash(key).0, key.as_slice())?;
+            }
+            None => {
+                latest.remove(key.as_slice())?;
+            }
         };
     }
 

@@ -10,6 +10,7 @@
 //! | `block_heights` | block digest | height |
 //! | `tx_index` | transaction hash | (height, index) |
 //! | `state_roots` | height | state root after that block |
+//! | `state_keys` | sha256(key) | state key (the preimage, for state sync) |
 //! | `meta` | name | u64 (`schema`, `committed_height`) |
 //!
 //! Versions of the tree are block heights. Every version is kept: nodes and value
@@ -43,6 +44,9 @@ pub(crate) const ROOTS: TableDefinition<'static, u64, &[u8; 32]> =
     TableDefinition::new("state_roots");
 /// Named counters.
 pub(crate) const META: TableDefinition<'static, &str, u64> = TableDefinition::new("meta");
+/// Preimages of the tree's key hashes: state sync serves leaves with their keys.
+pub(crate) const KEYS: TableDefinition<'static, &[u8; 32], &[u8]> =
+    TableDefinition::new("state_keys");
 
 /// `meta` entry: the layout version of this file.
 pub(crate) const META_SCHEMA: &str = "schema";
