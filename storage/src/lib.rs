@@ -29,4 +29,4 @@ pub use proof::{ProofError, StateProof, verify_proof};
 #[cfg(feature = "db")]
 pub use store::{Committed, IndexedTx, MAX_BLOCKS_PER_RANGE, Snapshot, StorageError, Store};
 #[cfg(feature = "db")]
-pub use sync::{MAX_CHUNK_ENTRIES, Restore, StateChunk};
+pub use sync::{Entries, MAX_CHUNK_ENTRIES, Restore, StateChunk};
