@@ -46,6 +46,13 @@ pub trait Backend: Send + Sync + 'static {
         let _ = height;
         Box::pin(async { None })
     }
+    /// The same certificate in commonware's encoding, for a node that syncs its
+    /// state to `height` and starts consensus's block follower there. The default
+    /// holds none.
+    fn finalization_raw(&self, height: u64) -> BoxFuture<'static, Option<Vec<u8>>> {
+        let _ = height;
+        Box::pin(async { None })
+    }
 }
 
 /// A dataset store as the API serves it: data tasks' published datasets and training

@@ -47,6 +47,8 @@ use crate::{routes, wire};
         routes::proofs::endpoint,
         routes::proofs::issuer,
         routes::proofs::issuer_key_record,
+        routes::blocks::finalization_raw,
+        routes::state::chunks,
         routes::node::status,
         routes::node::healthz,
         routes::node::readyz,
@@ -118,6 +120,7 @@ use crate::{routes, wire};
         (name = "credits", description = "Credit issuers, deposits and settled token nonces"),
         (name = "blocks", description = "Finalized blocks"),
         (name = "proofs", description = "Merkle proofs against a header's state root"),
+        (name = "state", description = "The state tree in proven chunks, for state sync"),
         (name = "node", description = "Status, events, metrics and this document"),
     )
 )]

@@ -19,7 +19,7 @@ use tower_http::{
 
 use crate::{
     error::BodyLimit,
-    routes::{blocks, chain, credits, data, node, proofs, transactions},
+    routes::{blocks, chain, credits, data, node, proofs, state, transactions},
     state::{ApiState, Cors, RequestLabels, RouteLabels},
 };
 
@@ -98,6 +98,8 @@ fn build() -> Routes {
     .get("/v1/blocks/latest", blocks::latest)
     .get("/v1/blocks/{id}", blocks::get)
     .get("/v1/blocks/{id}/finalization", blocks::finalization)
+    .get("/v1/blocks/{id}/finalization/raw", blocks::finalization_raw)
+    .get("/v1/state/chunks", state::chunks)
     .get("/v1/proofs/account/{address}", proofs::account)
     .get("/v1/proofs/stake/{hotkey}/{coldkey}", proofs::stake)
     .get(

@@ -19,6 +19,7 @@ mod provider;
 mod proxy;
 mod relay;
 mod sim;
+mod state_sync;
 mod validator;
 mod wallet;
 

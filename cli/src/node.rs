@@ -24,7 +24,7 @@ pub(crate) fn run(ctx: &Context, flags: &NodeArgs) -> anyhow::Result<()> {
     let Some((args, ctx)) = ctx.service(&flags.settings, |_| None)? else {
         return Ok(());
     };
-    let (dir, config) = args.node_config()?;
+    let (dir, mut config) = args.node_config()?;
     if flags.show_key {
         let (key, p2p) = (config.key.account(), config.p2p.dialable());
         let bootstrapper = format!("{key}@{p2p}");
@@ -34,6 +34,20 @@ pub(crate) fn run(ctx: &Context, flags: &NodeArgs) -> anyhow::Result<()> {
             format!("{key}\np2p {p2p}\nothers bootstrap from it with --bootstrapper {bootstrapper}")
         });
         return Ok(());
+    }
+    if let Some(url) = &args.state_sync {
+        let synced = crate::runtime()?.block_on(crate::state_sync::sync(
+            &config.data_dir,
+            &config.genesis,
+            url,
+        ))?;
+        if let Some(s) = synced {
+            eprintln!(
+                "state synced from {url}: height {}, {} entries in {} chunks, {:.1} s",
+                s.height, s.entries, s.chunks, s.seconds
+            );
+            config.floor = Some(std::fs::read(dir.join(plexus_node::FLOOR_FILE))?);
+        }
     }
     let data_files = match args.no_data_store {
         true => None,

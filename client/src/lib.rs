@@ -51,8 +51,8 @@ pub use plexus_api::wire;
 use wire::{
     Account, BlockEvent, BlockPage, BlockView, Chain, DataTaskAt, DataTasks, DepositAt, Deposits,
     ErrorBody, FinalizationView, Hotkey, IssuerAt, Issuers, LaggedEvent, Metagraph, NonceStatus,
-    OwnedHotkeys, ProofResponse, Stakes, Status, SubmitRequest, SubmitResponse, SubnetAt, Subnets,
-    Supply, TransactionView, TxStatus, Weights,
+    OwnedHotkeys, ProofResponse, RawFinalization, Stakes, StateChunk, Status, SubmitRequest,
+    SubmitResponse, SubnetAt, Subnets, Supply, TransactionView, TxStatus, Weights,
 };
 
 /// How long an ordinary request may take by default.
@@ -469,6 +469,32 @@ impl Client {
     pub async fn finalization(&self, height: u64) -> Result<FinalizationView, ClientError> {
         self.get(&["v1", "blocks", &height.to_string(), "finalization"], &[])
             .await
+    }
+
+    /// The finality certificate of the block at `height` in commonware's encoding,
+    /// unverified (a syncing node checks it against the genesis validators).
+    pub async fn finalization_raw(&self, height: u64) -> Result<RawFinalization, ClientError> {
+        self.get(
+            &["v1", "blocks", &height.to_string(), "finalization", "raw"],
+            &[],
+        )
+        .await
+    }
+
+    /// The next `limit` leaves of the state tree at `height` after the key hash
+    /// `after`, with their range proof, unverified (`plexus_storage::Restore` checks
+    /// them against a certified root).
+    pub async fn state_chunk(
+        &self,
+        height: u64,
+        after: Option<[u8; 32]>,
+        limit: usize,
+    ) -> Result<StateChunk, ClientError> {
+        let mut query = vec![("height", height.to_string()), ("limit", limit.to_string())];
+        if let Some(after) = after {
+            query.push(("after", hex::encode(after)));
+        }
+        self.get(&["v1", "state", "chunks"], &query).await
     }
 
     /// The header at `height`, checked against its finality certificate: a quorum of

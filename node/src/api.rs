@@ -70,6 +70,11 @@ impl Backend for NodeHandle {
         let handle = self.clone();
         Box::pin(async move { handle.finalization(height).await })
     }
+
+    fn finalization_raw(&self, height: u64) -> BoxFuture<'static, Option<Vec<u8>>> {
+        let handle = self.clone();
+        Box::pin(async move { handle.finalization_raw(height).await })
+    }
 }
 
 /// What [`serve_api`] serves besides the chain.

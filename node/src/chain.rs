@@ -154,6 +154,30 @@ pub struct Chain {
     commit_lock: RwLock<()>,
 }
 
+/// The genesis block of `genesis` (its state root that of the genesis writes on an
+/// empty tree) and those writes. `consensus` is the header's consensus context.
+pub fn genesis_block(
+    genesis: &Genesis,
+    consensus: Vec<u8>,
+) -> Result<(Block, WriteSet), ChainError> {
+    let writes =
+        plexus_ledger::genesis::writes(genesis).map_err(|e| ChainError::Genesis(e.to_string()))?;
+    let block = Block {
+        header: BlockHeader {
+            chain_id: genesis.chain_id,
+            height: 0,
+            parent: Hash::ZERO,
+            timestamp_ms: genesis.genesis_time_ms,
+            proposer: AccountId::default(),
+            tx_root: tx_root(&[]),
+            state_root: Store::genesis_root(&writes)?,
+            consensus,
+        },
+        txs: Vec::new(),
+    };
+    Ok((block, writes))
+}
+
 impl Chain {
     /// Open the chain over `store`, committing the genesis block and state on first
     /// use. `consensus` is the genesis header's consensus context.
@@ -162,27 +186,11 @@ impl Chain {
         genesis: &Genesis,
         consensus: Vec<u8>,
     ) -> Result<(Self, Block), ChainError> {
-        let writes = plexus_ledger::genesis::writes(genesis)
-            .map_err(|e| ChainError::Genesis(e.to_string()))?;
-        let genesis_block = Block {
-            header: BlockHeader {
-                chain_id: genesis.chain_id,
-                height: 0,
-                parent: Hash::ZERO,
-                timestamp_ms: genesis.genesis_time_ms,
-                proposer: AccountId::default(),
-                tx_root: tx_root(&[]),
-                state_root: Hash::ZERO,
-                consensus,
-            },
-            txs: Vec::new(),
-        };
+        let (expected, writes) = genesis_block(genesis, consensus)?;
         let genesis_block = match store.block(0)? {
             Some(stored) => {
                 // The whole genesis, accounts included, must match: its root is the
                 // root of its writes on an empty tree.
-                let mut expected = genesis_block;
-                expected.header.state_root = Store::genesis_root(&writes)?;
                 if stored.digest() != expected.digest() {
                     return Err(ChainError::GenesisMismatch {
                         stored: stored.digest(),
@@ -192,10 +200,8 @@ impl Chain {
                 stored
             }
             None => {
-                let mut block = genesis_block;
-                block.header.state_root = store.root_with(&writes)?;
-                store.commit_genesis(&block, &writes)?;
-                block
+                store.commit_genesis(&expected, &writes)?;
+                expected
             }
         };
         let chain = Self {

@@ -74,6 +74,9 @@ pub const GENESIS_FILE: &str = "genesis.json";
 pub const STATE_FILE: &str = "state.redb";
 /// Folder in the data directory for consensus journals and block archives.
 pub const CONSENSUS_DIR: &str = "consensus";
+/// File in the data directory holding the finalization (commonware's encoding) of
+/// the height a state sync started from, when the node's state was synced.
+pub const FLOOR_FILE: &str = "floor.bin";
 /// Most transactions a proposer puts in one block.
 pub const DEFAULT_MAX_BLOCK_TXS: usize = 5_000;
 /// Finalized blocks buffered for each subscriber before it starts missing some.
@@ -102,6 +105,9 @@ pub enum NodeError {
     /// This node's key is not among the genesis validators.
     #[error("this node's key {0} is not a genesis validator")]
     NotAValidator(AccountId),
+    /// The finalization a synced state starts from does not check out.
+    #[error("state sync floor: {0}")]
+    Floor(String),
     /// A p2p address or bootstrapper cannot be used.
     #[error("the p2p settings cannot be used")]
     P2p(#[from] AddressError),
@@ -130,6 +136,9 @@ pub struct NodeConfig {
     /// Follow the validators as a full node (check certificates, execute, serve)
     /// instead of voting; the key is then only its p2p identity.
     pub full: bool,
+    /// The finalization of the height the state was synced at ([`FLOOR_FILE`]):
+    /// marshal starts there instead of at genesis.
+    pub floor: Option<Vec<u8>>,
     /// Mempool bounds.
     pub mempool: MempoolConfig,
     /// Most transactions in a block this node proposes.
@@ -146,6 +155,7 @@ impl NodeConfig {
             key,
             p2p: P2pConfig::default(),
             full: false,
+            floor: None,
             mempool: MempoolConfig::default(),
             max_block_txs: DEFAULT_MAX_BLOCK_TXS,
         }
@@ -172,7 +182,14 @@ impl NodeConfig {
             .validate()
             .map_err(|e| NodeError::Genesis(e.to_string()))?;
         write_atomically(&genesis_path, genesis.to_json().as_bytes())?;
-        Ok(Self::new(data_dir, genesis, key))
+        let floor_path = data_dir.join(FLOOR_FILE);
+        let floor = match floor_path.exists() {
+            true => Some(fs::read(&floor_path).map_err(io_error(&floor_path))?),
+            false => None,
+        };
+        let mut config = Self::new(data_dir, genesis, key);
+        config.floor = floor;
+        Ok(config)
     }
 }
 
@@ -452,6 +469,12 @@ impl NodeHandle {
         height: u64,
     ) -> Option<plexus_types::finality::FinalityCertificate> {
         engine::certificate(&self.inner.marshal, height).await
+    }
+
+    /// The finalization of the block at `height` in commonware's encoding (what a
+    /// node syncing its state to that height starts from).
+    pub async fn finalization_raw(&self, height: u64) -> Option<Vec<u8>> {
+        engine::finalization_bytes(&self.inner.marshal, height).await
     }
 
     /// The reporter marshal hands finalized blocks to. Exposed so tests can deliver a

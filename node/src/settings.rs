@@ -68,6 +68,12 @@ pub struct NodeSettings {
     /// without voting. Needs the chain's --genesis.
     #[cfg_attr(feature = "clap", arg(long))]
     pub full: bool,
+    /// On the first start (no state in --dir yet), take the state at the tip of this
+    /// node API instead of replaying every block: the header's finality certificate,
+    /// the floor and every chunk of the state are checked against the genesis
+    /// validators and the certified root, so the API is trusted for availability only.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "URL"))]
+    pub state_sync: Option<String>,
     /// A full node's key (plx1…) that may connect and fetch finalized blocks and
     /// certificates from this node (repeat for more).
     #[cfg_attr(feature = "clap", arg(long = "follower", value_name = "KEY"))]
@@ -113,6 +119,7 @@ impl Default for NodeSettings {
             local_p2p: false,
             genesis_hash: None,
             full: false,
+            state_sync: None,
             followers: Vec::new(),
             data_store: None,
             no_data_store: false,

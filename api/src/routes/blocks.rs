@@ -9,7 +9,7 @@ use super::{parse_hash, read, truncate};
 use crate::{
     error::{ApiError, ApiPath, ApiQuery},
     state::ApiState,
-    wire::{BlockPage, BlockSummary, BlockView, ErrorBody, FinalizationView},
+    wire::{BlockPage, BlockSummary, BlockView, ErrorBody, FinalizationView, RawFinalization},
 };
 
 /// Blocks per page when `limit` is absent.
@@ -180,4 +180,40 @@ pub(crate) async fn list(
     })
     .await
     .map(Json)
+}
+
+/// The certificate that finalized a block, in commonware's encoding: what a node
+/// syncing its state to this block starts its block follower from.
+#[utoipa::path(
+    get,
+    path = "/v1/blocks/{id}/finalization/raw",
+    tag = "blocks",
+    params(("id" = String, Path, description = "A height, or a block digest (64 hex characters)")),
+    responses(
+        (status = 200, description = "The encoded finalization", body = RawFinalization),
+        (status = 400, description = "Not a height or digest", body = ErrorBody),
+        (status = 404, description = "No such block (`unknown_block`), or no certificate held for it (`no_certificate`)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn finalization_raw(
+    State(state): State<ApiState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<RawFinalization>, ApiError> {
+    let block = find_block(&state, &id).await?;
+    let height = block.header.height;
+    let raw = state
+        .backend()
+        .finalization_raw(height)
+        .await
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "no_certificate",
+                format!("this node holds no finality certificate for block {height}"),
+            )
+        })?;
+    Ok(Json(RawFinalization {
+        height,
+        digest: block.header.digest(),
+        raw: hex::encode(raw),
+    }))
 }

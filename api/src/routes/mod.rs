@@ -6,6 +6,7 @@ pub(crate) mod credits;
 pub(crate) mod data;
 pub(crate) mod node;
 pub(crate) mod proofs;
+pub(crate) mod state;
 pub(crate) mod transactions;
 
 use std::sync::Arc;

@@ -8,6 +8,20 @@ use utoipa::ToSchema;
 
 use super::{WireError, hex, hex_decode};
 
+/// `GET /v1/blocks/{id}/finalization/raw`: the certificate in commonware's encoding,
+/// the floor a node syncing its state to this block starts from (it checks the
+/// signatures itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RawFinalization {
+    /// The block's height.
+    pub height: u64,
+    /// Its header digest, hex.
+    #[schema(value_type = String)]
+    pub digest: Hash,
+    /// commonware's `simplex::types::Finalization`, encoded, hex.
+    pub raw: String,
+}
+
 /// `GET /v1/blocks/{id}/finalization`: a block's header digest and the certificate
 /// that finalized it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

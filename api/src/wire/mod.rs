@@ -18,10 +18,13 @@ mod credits;
 mod data;
 mod node;
 mod proofs;
+mod state;
 mod text;
 mod transactions;
 
-pub use blocks::{BlockPage, BlockSummary, BlockView, FinalizationView, Header, TxSummary};
+pub use blocks::{
+    BlockPage, BlockSummary, BlockView, FinalizationView, Header, RawFinalization, TxSummary,
+};
 pub use chain::{
     Account, Chain, Hotkey, Metagraph, Neuron, OwnedHotkeys, PendingCommit, Registration, RowEntry,
     Stake, Stakes, Subnet, SubnetAt, Subnets, Supply, Validator, Weights,
@@ -35,6 +38,7 @@ pub use data::{
 };
 pub use node::{BlockEvent, LaggedEvent, NodeStatus, Status, Tip};
 pub use proofs::{Proof, ProofResponse};
+pub use state::StateChunk;
 pub use transactions::{SubmitRequest, SubmitResponse, TransactionView, TxStatus};
 
 use serde::{Deserialize, Serialize};

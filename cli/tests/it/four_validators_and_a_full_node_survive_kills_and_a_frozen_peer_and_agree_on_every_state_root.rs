@@ -8,24 +8,20 @@
 //! finalized must be in every node's archive at the height it was seen at.
 
 use std::{
-    path::{Path, PathBuf},
     process::Command,
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
     },
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use nix::{
-    sys::signal::{Signal, kill},
-    unistd::Pid,
-};
+use nix::sys::signal::{Signal, kill};
 use plexus_ledger::genesis::dev_faucet;
 use plexus_storage::Store;
 use plexus_types::{Hash, Keypair, Payload, Transaction};
 
-use crate::support::{Service, free_port, json, ok};
+use crate::support::{Node, json, ok, status, wait_for};
 
 const VALIDATORS: usize = 4;
 /// The full node's index in the list of nodes.
@@ -45,110 +41,6 @@ impl SplitMix {
 
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
-    }
-}
-
-/// One `plexus node` process: its folder, addresses and `KEY@P2P` bootstrapper.
-struct Node {
-    dir: PathBuf,
-    api: String,
-    p2p: String,
-    bootstrapper: String,
-    service: Option<Service>,
-}
-
-impl Node {
-    /// Make its key (`plexus node --show-key`), as an operator would.
-    fn create(dir: PathBuf) -> Self {
-        let p2p = format!("127.0.0.1:{}", free_port());
-        let shown = json(&ok(Command::new(env!("CARGO_BIN_EXE_plexus"))
-            .args(["--json", "node", "--dir"])
-            .arg(&dir)
-            .args(["--p2p", &p2p, "--show-key"])));
-        Self {
-            dir,
-            api: format!("127.0.0.1:{}", free_port()),
-            p2p,
-            bootstrapper: shown["bootstrapper"].as_str().unwrap().to_owned(),
-            service: None,
-        }
-    }
-
-    fn key(&self) -> &str {
-        self.bootstrapper.split('@').next().unwrap()
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.api)
-    }
-
-    fn pid(&self) -> Pid {
-        let service = self.service.as_ref().expect("running");
-        Pid::from_raw(i32::try_from(service.pid()).expect("pid"))
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.with_extension("log")).unwrap_or_default()
-    }
-
-    fn start(&mut self, genesis: &Path, hash: &str, bootstrappers: &[&str], extra: &[&str]) {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_plexus"));
-        cmd.args(["node", "--dir"])
-            .arg(&self.dir)
-            .arg("--genesis")
-            .arg(genesis)
-            .args([
-                "--genesis-hash",
-                hash,
-                "--api",
-                &self.api,
-                "--p2p",
-                &self.p2p,
-            ])
-            .args(["--local-p2p", "--no-data-store"])
-            .args(extra)
-            .env("PLEXUS_LOG", "warn,plexus=info");
-        for b in bootstrappers {
-            cmd.args(["--bootstrapper", b]);
-        }
-        let parent = self.dir.parent().expect("parent");
-        let name = self.dir.file_name().and_then(|n| n.to_str()).expect("name");
-        self.service = Some(Service::spawn(cmd, parent, name));
-    }
-}
-
-/// The finalized height and connected peers `url` reports, if it answers.
-fn status(url: &str) -> Option<(u64, usize)> {
-    let body = reqwest::blocking::Client::new()
-        .get(format!("{url}/v1/status"))
-        .timeout(Duration::from_secs(2))
-        .send()
-        .ok()?
-        .json::<serde_json::Value>()
-        .ok()?;
-    let node = &body["node"];
-    Some((
-        node["finalized_height"].as_u64()?,
-        usize::try_from(node["peers"].as_u64()?).ok()?,
-    ))
-}
-
-fn wait_for(what: &str, limit: Duration, nodes: &[Node], mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !done() {
-        if Instant::now() > deadline {
-            let logs: Vec<String> = nodes
-                .iter()
-                .map(|n| {
-                    let log = n.log();
-                    let lines: Vec<&str> = log.lines().collect();
-                    let tail = lines[lines.len().saturating_sub(15)..].join("\n");
-                    format!("--- {}:\n{tail}", n.dir.display())
-                })
-                .collect();
-            panic!("timed out waiting for {what}\n{}", logs.join("\n"));
-        }
-        std::thread::sleep(Duration::from_millis(200));
     }
 }
 

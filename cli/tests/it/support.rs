@@ -1,6 +1,12 @@
 //! Helpers: run the binary, parse its JSON.
 
-use std::{path::PathBuf, process::Command};
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use nix::unistd::Pid;
 
 /// The workspace root.
 pub(crate) fn workspace() -> PathBuf {
@@ -625,8 +631,6 @@ async fn forward(
         .unwrap()
 }
 
-use std::{path::Path, time::Duration};
-
 use serde_json::Value;
 
 /// `plexus devnet` as a child process; SIGINT on drop, so it stops its children.
@@ -740,4 +744,120 @@ fn free_base() -> u16 {
         .map(|i| 20_000 + (start.wrapping_add(i * 97)) % 40_000)
         .find(|&base| (0..7).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok()))
         .expect("seven consecutive free ports")
+}
+
+/// One `plexus node` process of a multi-node network: its folder, addresses and
+/// `KEY@P2P` bootstrapper.
+pub(crate) struct Node {
+    pub(crate) dir: PathBuf,
+    pub(crate) api: String,
+    pub(crate) p2p: String,
+    pub(crate) bootstrapper: String,
+    pub(crate) service: Option<Service>,
+}
+
+impl Node {
+    /// Make its key (`plexus node --show-key`), as an operator would.
+    pub(crate) fn create(dir: PathBuf) -> Self {
+        let p2p = format!("127.0.0.1:{}", free_port());
+        let shown = json(&ok(Command::new(env!("CARGO_BIN_EXE_plexus"))
+            .args(["--json", "node", "--dir"])
+            .arg(&dir)
+            .args(["--p2p", &p2p, "--show-key"])));
+        Self {
+            dir,
+            api: format!("127.0.0.1:{}", free_port()),
+            p2p,
+            bootstrapper: shown["bootstrapper"].as_str().unwrap().to_owned(),
+            service: None,
+        }
+    }
+
+    pub(crate) fn key(&self) -> &str {
+        self.bootstrapper.split('@').next().unwrap()
+    }
+
+    pub(crate) fn url(&self) -> String {
+        format!("http://{}", self.api)
+    }
+
+    pub(crate) fn pid(&self) -> Pid {
+        let service = self.service.as_ref().expect("running");
+        Pid::from_raw(i32::try_from(service.pid()).expect("pid"))
+    }
+
+    pub(crate) fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.with_extension("log")).unwrap_or_default()
+    }
+
+    pub(crate) fn start(
+        &mut self,
+        genesis: &Path,
+        hash: &str,
+        bootstrappers: &[&str],
+        extra: &[&str],
+    ) {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_plexus"));
+        cmd.args(["node", "--dir"])
+            .arg(&self.dir)
+            .arg("--genesis")
+            .arg(genesis)
+            .args([
+                "--genesis-hash",
+                hash,
+                "--api",
+                &self.api,
+                "--p2p",
+                &self.p2p,
+            ])
+            .args(["--local-p2p", "--no-data-store"])
+            .args(extra)
+            .env("PLEXUS_LOG", "warn,plexus=info");
+        for b in bootstrappers {
+            cmd.args(["--bootstrapper", b]);
+        }
+        let parent = self.dir.parent().expect("parent");
+        let name = self.dir.file_name().and_then(|n| n.to_str()).expect("name");
+        self.service = Some(Service::spawn(cmd, parent, name));
+    }
+}
+
+/// The finalized height and connected peers `url` reports, if it answers.
+pub(crate) fn status(url: &str) -> Option<(u64, usize)> {
+    let body = reqwest::blocking::Client::new()
+        .get(format!("{url}/v1/status"))
+        .timeout(Duration::from_secs(2))
+        .send()
+        .ok()?
+        .json::<serde_json::Value>()
+        .ok()?;
+    let node = &body["node"];
+    Some((
+        node["finalized_height"].as_u64()?,
+        usize::try_from(node["peers"].as_u64()?).ok()?,
+    ))
+}
+
+pub(crate) fn wait_for(
+    what: &str,
+    limit: Duration,
+    nodes: &[Node],
+    mut done: impl FnMut() -> bool,
+) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        if Instant::now() > deadline {
+            let logs: Vec<String> = nodes
+                .iter()
+                .map(|n| {
+                    let log = n.log();
+                    let lines: Vec<&str> = log.lines().collect();
+                    let tail = lines[lines.len().saturating_sub(15)..].join("\n");
+                    format!("--- {}:\n{tail}", n.dir.display())
+                })
+                .collect();
+            panic!("timed out waiting for {what}\n{}", logs.join("\n"));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }

@@ -145,6 +145,37 @@ pub(crate) async fn certificate(
         .map(|f| certificate_parts(&f))
 }
 
+/// The finalization marshal stored for `height`, in commonware's encoding: what a
+/// node starting from a synced state needs as its floor.
+pub(crate) async fn finalization_bytes(marshal: &MarshalMailbox, height: u64) -> Option<Vec<u8>> {
+    use commonware_codec::Encode as _;
+    marshal
+        .get_finalization(Height::new(height))
+        .await
+        .map(|f| f.encode().to_vec())
+}
+
+/// Decode a finalization in commonware's encoding and check it as a light client
+/// does: a quorum of `genesis`'s validators signed its payload, which must be
+/// `digest` when given (the header of the block a state was synced at). The floor a
+/// synced node starts marshal from.
+pub fn check_floor(
+    bytes: &[u8],
+    genesis: &plexus_ledger::Genesis,
+    digest: Option<&plexus_types::Hash>,
+) -> Result<Finalization, NodeError> {
+    use commonware_codec::Decode as _;
+    let cfg = <Scheme as commonware_cryptography::certificate::Verifier>::certificate_codec_config_unbounded();
+    let finalization = Finalization::decode_cfg(bytes.to_vec(), &cfg)
+        .map_err(|e| NodeError::Floor(format!("undecodable finalization: {e}")))?;
+    let validators: Vec<_> = genesis.validators.iter().map(|v| v.public_key).collect();
+    let parts = certificate_parts(&finalization);
+    let digest = digest.copied().unwrap_or(parts.payload);
+    plexus_types::finality::verify_finality(genesis.chain_id, &validators, &digest, &parts)
+        .map_err(|e| NodeError::Floor(e.to_string()))?;
+    Ok(finalization)
+}
+
 /// A finalization as a light client checks it ([`plexus_types::finality`]): the
 /// proposal's parts and each signer's index and signature.
 pub fn certificate_parts(finalization: &Finalization) -> FinalityCertificate {
@@ -179,6 +210,19 @@ pub fn validator_set(genesis: &plexus_ledger::Genesis) -> Result<Set<PublicKey>,
         .map(|v| public_key(&v.public_key))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Set::from_iter_dedup(keys))
+}
+
+/// The genesis block every node of `genesis`'s chain starts from (the first
+/// validator's consensus context in its header): what a node syncing its state
+/// records as block 0.
+pub fn genesis_block(genesis: &plexus_ledger::Genesis) -> Result<plexus_types::Block, NodeError> {
+    let leader = validator_set(genesis)?
+        .iter()
+        .next()
+        .cloned()
+        .ok_or_else(|| NodeError::Genesis("the genesis has no validators".into()))?;
+    let consensus = block::encode_context(&block::genesis_context(leader));
+    Ok(crate::chain::genesis_block(genesis, consensus)?.0)
 }
 
 /// The consensus public key of an account.
@@ -366,7 +410,22 @@ where
     .await
     .map_err(|e| NodeError::Runtime(format!("blocks archive: {e}")))?;
     let epocher = FixedEpocher::new(EPOCH_LENGTH);
-    let genesis_digested = Digested::precomputed(genesis_block, genesis_digest);
+    // A node whose state was synced at a height starts marshal from that height's
+    // finalization: it never fetches the blocks below.
+    let start = match &config.floor {
+        Some(bytes) => {
+            let floor = check_floor(bytes, &genesis, None)?;
+            let digest = block::from_digest(&floor.proposal.payload);
+            let height = chain.store().height_of(&digest)?.ok_or_else(|| {
+                NodeError::Floor(format!(
+                    "the floor finalizes block {digest}, which the store does not hold"
+                ))
+            })?;
+            info!(height, "starting from a synced state");
+            marshal::Start::Floor(floor)
+        }
+        None => marshal::Start::Genesis(Digested::precomputed(genesis_block, genesis_digest)),
+    };
     let (marshal, marshal_mailbox, _floor) =
         MarshalActor::<_, Standard<ConsensusBlock>, _, _, _, _, _>::init(
             context.child("marshal"),
@@ -375,7 +434,7 @@ where
             marshal::Config {
                 provider: ConstantProvider::<Scheme, Epoch>::new(verifier),
                 epocher: epocher.clone(),
-                start: marshal::Start::Genesis(genesis_digested),
+                start,
                 partition_prefix: format!("{partition}-marshal"),
                 mailbox_size: MAILBOX_SIZE,
                 view_retention: VIEW_RETENTION,
