@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use anyhow::Context as _;
 use clap::Args;
 use plexus_node::{NodeSettings, ServeError};
 use plexus_serve::{settings::Layered, shutdown_signal};
@@ -18,9 +19,53 @@ pub(crate) struct NodeArgs {
     /// `--bootstrapper` value other nodes reach it with, and exit.
     #[arg(long)]
     show_key: bool,
+    #[command(subcommand)]
+    command: Option<NodeCommand>,
+}
+
+/// `plexus node …` commands beside running one.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum NodeCommand {
+    /// Write the state at the tip of a node's API to a file, checked against the
+    /// genesis validators' certificates on the way; `plexus node --state-sync FILE`
+    /// starts a new node from it (a backup that needs no trust).
+    Snapshot {
+        /// The node API to read (any node: a validator or a full node).
+        #[arg(long)]
+        from: String,
+        /// The chain's genesis file.
+        #[arg(long)]
+        genesis: std::path::PathBuf,
+        /// Where to write the snapshot.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 pub(crate) fn run(ctx: &Context, flags: &NodeArgs) -> anyhow::Result<()> {
+    if let Some(NodeCommand::Snapshot { from, genesis, out }) = &flags.command {
+        let text = std::fs::read_to_string(genesis)
+            .with_context(|| format!("cannot read {}", genesis.display()))?;
+        let genesis = plexus_ledger::Genesis::from_json(&text)
+            .with_context(|| format!("{} is not a genesis", genesis.display()))?;
+        let taken = crate::runtime()?.block_on(crate::state_sync::snapshot(&genesis, from, out))?;
+        let value = json!({
+            "snapshot": out, "height": taken.height, "entries": taken.entries,
+            "chunks": taken.chunks, "seconds": taken.seconds,
+        });
+        output::print(ctx, &value, || {
+            format!(
+                "{}: the state at height {} ({} entries in {} chunks, {:.1} s); start a node from it with --state-sync {}",
+                out.display(),
+                taken.height,
+                taken.entries,
+                taken.chunks,
+                taken.seconds,
+                out.display()
+            )
+        });
+        return Ok(());
+    }
     let Some((args, ctx)) = ctx.service(&flags.settings, |_| None)? else {
         return Ok(());
     };

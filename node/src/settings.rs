@@ -69,10 +69,11 @@ pub struct NodeSettings {
     #[cfg_attr(feature = "clap", arg(long))]
     pub full: bool,
     /// On the first start (no state in --dir yet), take the state at the tip of this
-    /// node API instead of replaying every block: the header's finality certificate,
-    /// the floor and every chunk of the state are checked against the genesis
-    /// validators and the certified root, so the API is trusted for availability only.
-    #[cfg_attr(feature = "clap", arg(long, value_name = "URL"))]
+    /// node API, or from this snapshot file (`plexus node snapshot`), instead of
+    /// replaying every block: the block's finality certificate and every chunk of the
+    /// state are checked against the genesis validators and the certified root, so
+    /// the source is trusted for availability only.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "URL|FILE"))]
     pub state_sync: Option<String>,
     /// A full node's key (plx1…) that may connect and fetch finalized blocks and
     /// certificates from this node (repeat for more).

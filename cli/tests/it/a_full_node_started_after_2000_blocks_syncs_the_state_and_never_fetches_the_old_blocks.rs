@@ -3,6 +3,8 @@
 //! chunk checked against a certified root, then follows the chain from there. It
 //! serves a balance proof that verifies against a header certified by the genesis
 //! validators, and its archive holds no block between genesis and the sync height.
+//! A snapshot of the full node (`plexus node snapshot`) then starts a third node the
+//! same way, from the file.
 
 use std::{process::Command, time::Duration};
 
@@ -20,6 +22,7 @@ fn a_full_node_started_after_2000_blocks_syncs_the_state_and_never_fetches_the_o
     let mut nodes = vec![
         Node::create(root.path().join("validator")),
         Node::create(root.path().join("full")),
+        Node::create(root.path().join("restored")),
     ];
     let genesis = root.path().join("genesis.json");
     ok(Command::new(exe)
@@ -35,8 +38,13 @@ fn a_full_node_started_after_2000_blocks_syncs_the_state_and_never_fetches_the_o
         .as_str()
         .unwrap()
         .to_owned();
-    let full_key = nodes[1].key().to_owned();
-    nodes[0].start(&genesis, &hash, &[], &["--follower", &full_key]);
+    let (full_key, restored_key) = (nodes[1].key().to_owned(), nodes[2].key().to_owned());
+    nodes[0].start(
+        &genesis,
+        &hash,
+        &[],
+        &["--follower", &full_key, "--follower", &restored_key],
+    );
     let validator = nodes[0].url();
 
     // Accounts funded early, so the state the full node syncs holds them.
@@ -130,19 +138,53 @@ fn a_full_node_started_after_2000_blocks_syncs_the_state_and_never_fetches_the_o
         }
     });
 
-    // The full node's archive: genesis, then nothing until the sync height.
-    nodes[1].service.take().unwrap().kill();
-    let store = Store::open(nodes[1].dir.join(plexus_node::STATE_FILE)).unwrap();
-    assert!(store.block(0).unwrap().is_some());
-    for height in 1..synced_at {
-        assert!(
-            store.block(height).unwrap().is_none(),
-            "the full node holds block {height}, below its sync height {synced_at}"
+    // A backup: a snapshot of the full node, restored into a third node.
+    let snapshot = root.path().join("snapshot.jsonl");
+    let taken = json(&ok(Command::new(exe)
+        .args(["--json", "node", "snapshot", "--from", &full, "--genesis"])
+        .arg(&genesis)
+        .arg("--out")
+        .arg(&snapshot)));
+    let snapshot_at = taken["height"].as_u64().unwrap();
+    assert!(snapshot_at > synced_at);
+    let snapshot_arg = snapshot.display().to_string();
+    nodes[2].start(
+        &genesis,
+        &hash,
+        &[bootstrapper.as_str()],
+        &["--full", "--state-sync", &snapshot_arg],
+    );
+    let restored = nodes[2].url();
+    wait_for(
+        "the restored node to follow past its snapshot",
+        Duration::from_secs(120),
+        &nodes,
+        || status(&restored).is_some_and(|(h, _)| h >= snapshot_at + 10),
+    );
+
+    // Each archive: genesis, then nothing until the height its state came from.
+    for (node, from) in [(1, synced_at), (2, snapshot_at)] {
+        nodes[node].service.take().unwrap().kill();
+        let store = Store::open(nodes[node].dir.join(plexus_node::STATE_FILE)).unwrap();
+        assert!(store.block(0).unwrap().is_some());
+        for height in 1..from {
+            assert!(
+                store.block(height).unwrap().is_none(),
+                "node {node} holds block {height}, below the height {from} it synced at"
+            );
+        }
+        assert!(store.block(from + 1).unwrap().is_some());
+        let top = store.committed_height().unwrap();
+        // The block after the sync height, executed on the synced state, has the
+        // validator's root.
+        let header = runtime.block_on(client.block(from + 1)).unwrap().header;
+        assert_eq!(
+            store.state_root(from + 1).unwrap(),
+            Some(header.state_root),
+            "node {node} diverged right after its sync height"
+        );
+        eprintln!(
+            "node {node} started from height {from} (validator at {target}); followed to {top}"
         );
     }
-    assert!(store.block(synced_at + 1).unwrap().is_some());
-    eprintln!(
-        "synced at height {synced_at} (validator at {target}); followed to {}",
-        store.committed_height().unwrap()
-    );
 }
