@@ -28,7 +28,7 @@ pub(crate) fn free_port() -> u16 {
 /// stops it.
 pub(crate) fn start_node(dir: &std::path::Path) -> (SocketAddr, oneshot::Sender<()>) {
     let mut config = NodeConfig::load(dir, None).unwrap();
-    config.listen = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    config.p2p.listen = SocketAddr::from(([127, 0, 0, 1], free_port()));
     let (stop, stopped) = oneshot::channel::<()>();
     let (bound_tx, bound_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -37,6 +37,7 @@ pub(crate) fn start_node(dir: &std::path::Path) -> (SocketAddr, oneshot::Sender<
             data_files: None,
             limits: plexus_api::ApiConfig::default(),
             dev: false,
+            metrics: None,
         };
         plexus_node::serve_api(
             config,

@@ -46,7 +46,7 @@ fn free_port() -> u16 {
 /// its own runtime); the API's address and the sender that stops it.
 fn start_node(dir: &std::path::Path) -> (SocketAddr, oneshot::Sender<()>) {
     let mut config = NodeConfig::load(dir, None).unwrap();
-    config.listen = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    config.p2p.listen = SocketAddr::from(([127, 0, 0, 1], free_port()));
     let (stop, stopped) = oneshot::channel::<()>();
     let (bound_tx, bound_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -55,6 +55,7 @@ fn start_node(dir: &std::path::Path) -> (SocketAddr, oneshot::Sender<()>) {
             data_files: None,
             limits: plexus_api::ApiConfig::default(),
             dev: false,
+            metrics: None,
         };
         let on_listening = move |addr| {
             let _ = bound_tx.send(addr);
