@@ -200,6 +200,12 @@ impl From<StorageError> for ApiError {
                 "unknown_height",
                 format!("height {height} is not committed yet (the tip is {committed})"),
             ),
+            StorageError::Pruned { height, oldest } => Self::not_found(
+                "pruned_height",
+                format!(
+                    "height {height} is pruned on this node, which keeps heights from {oldest}: ask an archive node"
+                ),
+            ),
             other => Self::internal(other),
         }
     }

@@ -77,6 +77,9 @@ pub const CONSENSUS_DIR: &str = "consensus";
 /// File in the data directory holding the finalization (commonware's encoding) of
 /// the height a state sync started from, when the node's state was synced.
 pub const FLOOR_FILE: &str = "floor.bin";
+/// The fewest heights `--prune` may keep: enough for peers catching up through
+/// marshal and for clients proving against a recent header.
+pub const MIN_PRUNE_KEEP: u64 = 256;
 /// Most transactions a proposer puts in one block.
 pub const DEFAULT_MAX_BLOCK_TXS: usize = 5_000;
 /// Finalized blocks buffered for each subscriber before it starts missing some.
@@ -139,6 +142,9 @@ pub struct NodeConfig {
     /// The finalization of the height the state was synced at ([`FLOOR_FILE`]):
     /// marshal starts there instead of at genesis.
     pub floor: Option<Vec<u8>>,
+    /// Keep only this many recent heights of state and blocks (at least
+    /// [`MIN_PRUNE_KEEP`]); `None`: an archive node.
+    pub prune: Option<u64>,
     /// Mempool bounds.
     pub mempool: MempoolConfig,
     /// Most transactions in a block this node proposes.
@@ -156,6 +162,7 @@ impl NodeConfig {
             p2p: P2pConfig::default(),
             full: false,
             floor: None,
+            prune: None,
             mempool: MempoolConfig::default(),
             max_block_txs: DEFAULT_MAX_BLOCK_TXS,
         }

@@ -75,6 +75,10 @@ pub struct NodeSettings {
     /// the source is trusted for availability only.
     #[cfg_attr(feature = "clap", arg(long, value_name = "URL|FILE"))]
     pub state_sync: Option<String>,
+    /// Keep only the last N heights of state versions and blocks (at least 256),
+    /// pruning older ones as the chain grows [default: keep everything (archive)].
+    #[cfg_attr(feature = "clap", arg(long, value_name = "N"))]
+    pub prune: Option<u64>,
     /// A full node's key (plx1…) that may connect and fetch finalized blocks and
     /// certificates from this node (repeat for more).
     #[cfg_attr(feature = "clap", arg(long = "follower", value_name = "KEY"))]
@@ -121,6 +125,7 @@ impl Default for NodeSettings {
             genesis_hash: None,
             full: false,
             state_sync: None,
+            prune: None,
             followers: Vec::new(),
             data_store: None,
             no_data_store: false,
@@ -185,6 +190,9 @@ pub enum SettingsError {
         #[source]
         source: GenesisError,
     },
+    /// `--prune` keeps too few heights.
+    #[error("--prune {0} keeps too few heights: keep at least {min}", min = crate::MIN_PRUNE_KEEP)]
+    PruneTooShort(u64),
     /// A full node was started with no genesis to follow.
     #[error("a full node follows an existing chain: pass its --genesis file")]
     FullNodeWithoutGenesis,
@@ -242,6 +250,12 @@ impl NodeSettings {
             followers: self.followers.clone(),
         };
         config.full = self.full;
+        if let Some(keep) = self.prune
+            && keep < crate::MIN_PRUNE_KEEP
+        {
+            return Err(SettingsError::PruneTooShort(keep));
+        }
+        config.prune = self.prune;
         config.p2p.check().map_err(NodeError::P2p)?;
         config.mempool = self.mempool;
         config.max_block_txs = self.max_block_txs;

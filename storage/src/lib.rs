@@ -17,6 +17,8 @@
 
 pub mod proof;
 #[cfg(feature = "db")]
+mod prune;
+#[cfg(feature = "db")]
 mod store;
 #[cfg(feature = "db")]
 mod sync;
@@ -26,6 +28,8 @@ mod tables;
 mod tree;
 
 pub use proof::{ProofError, StateProof, verify_proof};
+#[cfg(feature = "db")]
+pub use prune::Pruned;
 #[cfg(feature = "db")]
 pub use store::{Committed, IndexedTx, MAX_BLOCKS_PER_RANGE, Snapshot, StorageError, Store};
 #[cfg(feature = "db")]

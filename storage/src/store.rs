@@ -22,7 +22,8 @@ use thiserror::Error;
 use crate::{
     proof::{StateProof, encode_proof, key_hash},
     tables::{
-        self, BLOCK_TXS, HEADERS, HEIGHTS, KEYS, LATEST, META, NODES, ROOTS, TX_INDEX, VALUES,
+        self, BLOCK_TXS, HEADERS, HEIGHTS, KEYS, LATEST, META, NODES, ROOTS, STALE_NODES,
+        STALE_VALUES, TX_INDEX, VALUES,
     },
     tree::TreeView,
 };
@@ -97,6 +98,14 @@ pub enum StorageError {
     /// A genesis commit was asked for a block that is not at height 0.
     #[error("a genesis block must have height 0, not {0}")]
     NotGenesis(u64),
+    /// The height asked about was pruned away.
+    #[error("height {height} is pruned: this node keeps heights from {oldest}")]
+    Pruned {
+        /// The height asked about.
+        height: u64,
+        /// The first height kept.
+        oldest: u64,
+    },
     /// The height asked about is above the committed height.
     #[error("height {height} is not committed (committed: {committed:?})")]
     NotCommitted {
@@ -211,6 +220,8 @@ impl Store {
             txn.open_table(HEIGHTS)?;
             txn.open_table(TX_INDEX)?;
             txn.open_table(ROOTS)?;
+            txn.open_table(STALE_NODES)?;
+            txn.open_table(STALE_VALUES)?;
             let mut keys = txn.open_table(KEYS)?;
             // A file from before the preimage table: record the live keys' preimages
             // (enough to serve state sync from now on).
@@ -374,7 +385,9 @@ impl Store {
     /// The value under `key` as of the committed `height`.
     pub fn get_at(&self, key: &[u8], height: u64) -> Result<Option<Vec<u8>>, StorageError> {
         let txn = self.db.begin_read()?;
-        check_committed(height, read_committed(&txn.open_table(META)?)?)?;
+        let meta = txn.open_table(META)?;
+        check_committed(height, read_committed(&meta)?)?;
+        check_kept(height, &meta)?;
         let low = tables::value_key(key_hash(key), 0);
         let high = tables::value_key(key_hash(key), height);
         let values = txn.open_table(VALUES)?;
@@ -402,6 +415,7 @@ impl Store {
             }
         };
         check_committed(height, committed)?;
+        check_kept(height, &txn.open_table(META)?)?;
         let root = read_root(&txn.open_table(ROOTS)?, height)?;
         let view = TreeView {
             nodes: txn.open_table(NODES)?,
@@ -633,8 +647,30 @@ fn stage(
         let node = borsh::to_vec(node).map_err(|e| StorageError::Tree(e.into()))?;
         nodes.insert(key.as_slice(), node.as_slice())?;
     }
+    // What this version replaced, so pruning can delete exactly that later.
+    let mut stale_nodes = txn.open_table(STALE_NODES)?;
+    for stale in &batch.stale_node_index_batch {
+        let key = tables::node_key(&stale.node_key).map_err(|e| StorageError::Tree(e.into()))?;
+        stale_nodes.insert(
+            tables::stale_key(stale.stale_since_version, &key).as_slice(),
+            [].as_slice(),
+        )?;
+    }
+    let mut stale_values = txn.open_table(STALE_VALUES)?;
     for ((version, key_hash), value) in batch.node_batch.values() {
         let key = tables::value_key(*key_hash, *version);
+        let first = tables::value_key(*key_hash, 0);
+        let previous = values
+            .range(first.as_slice()..key.as_slice())?
+            .next_back()
+            .transpose()?
+            .map(|(k, _)| k.value().to_vec());
+        if let Some(previous) = previous {
+            stale_values.insert(
+                tables::stale_key(*version, &previous).as_slice(),
+                [].as_slice(),
+            )?;
+        }
         values.insert(
             key.as_slice(),
             tables::encode_value(value.as_deref()).as_slice(),
@@ -712,6 +748,18 @@ fn check_committed(height: u64, committed: Option<u64>) -> Result<(), StorageErr
     match committed {
         Some(committed) if height <= committed => Ok(()),
         _ => Err(StorageError::NotCommitted { height, committed }),
+    }
+}
+
+/// Fail when `height` was pruned away.
+pub(crate) fn check_kept(
+    height: u64,
+    meta: &impl ReadableTable<&'static str, u64>,
+) -> Result<(), StorageError> {
+    let oldest = meta.get(tables::META_OLDEST)?.map_or(0, |v| v.value());
+    match height < oldest {
+        true => Err(StorageError::Pruned { height, oldest }),
+        false => Ok(()),
     }
 }
 

@@ -83,6 +83,7 @@ impl Store {
         if committed.is_none_or(|c| height > c) {
             return Err(StorageError::NotCommitted { height, committed });
         }
+        crate::store::check_kept(height, &txn.open_table(META)?)?;
         let root = txn
             .open_table(ROOTS)?
             .get(height)?

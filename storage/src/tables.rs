@@ -11,10 +11,14 @@
 //! | `tx_index` | transaction hash | (height, index) |
 //! | `state_roots` | height | state root after that block |
 //! | `state_keys` | sha256(key) | state key (the preimage, for state sync) |
+//! | `stale_nodes` | version it went stale at (u64 BE) ‖ `jmt_nodes` key | empty |
+//! | `stale_values` | version it went stale at (u64 BE) ‖ `jmt_values` key | empty |
 //! | `meta` | name | u64 (`schema`, `committed_height`) |
 //!
-//! Versions of the tree are block heights. Every version is kept: nodes and value
-//! history are never pruned, so reads and proofs work at any committed height.
+//! Versions of the tree are block heights. Every version is kept unless the node
+//! prunes ([`crate::Store::prune`]): the stale tables say which nodes and value
+//! entries a version replaced, so pruning up to a height deletes exactly what no
+//! kept version reads, and `meta`'s `oldest_height` records the first kept height.
 
 use jmt::{KeyHash, Version, storage::NodeKey};
 use redb::TableDefinition;
@@ -52,6 +56,22 @@ pub(crate) const KEYS: TableDefinition<'static, &[u8; 32], &[u8]> =
 pub(crate) const META_SCHEMA: &str = "schema";
 /// `meta` entry: the last committed height (absent before genesis).
 pub(crate) const META_COMMITTED: &str = "committed_height";
+/// `meta` entry: the first height whose state and block are kept (absent: 0).
+pub(crate) const META_OLDEST: &str = "oldest_height";
+/// Tree nodes by the version that replaced them.
+pub(crate) const STALE_NODES: TableDefinition<'static, &[u8], &[u8]> =
+    TableDefinition::new("stale_nodes");
+/// Value-history entries by the version that replaced them.
+pub(crate) const STALE_VALUES: TableDefinition<'static, &[u8], &[u8]> =
+    TableDefinition::new("stale_values");
+
+/// A stale-table key: the version something went stale at, then its own key.
+pub(crate) fn stale_key(since: Version, key: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + key.len());
+    out.extend_from_slice(&since.to_be_bytes());
+    out.extend_from_slice(key);
+    out
+}
 /// The layout version this code writes.
 pub(crate) const SCHEMA_VERSION: u64 = 1;
 

@@ -80,6 +80,13 @@ async fn find_block(state: &ApiState, id: &str) -> Result<Block, ApiError> {
     };
     read(state, move |store| {
         let (block, what) = match parsed {
+            Id::Height(h) if h > 0 && h < store.oldest_height()? => {
+                return Err(plexus_storage::StorageError::Pruned {
+                    height: h,
+                    oldest: store.oldest_height()?,
+                }
+                .into());
+            }
             Id::Height(h) => (store.block(h)?, format!("at height {h}")),
             Id::Digest(d) => (store.block_by_digest(&d)?, format!("with digest {d}")),
         };

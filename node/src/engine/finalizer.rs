@@ -50,9 +50,41 @@ pub(crate) struct Finalizer {
     pub(crate) events: broadcast::Sender<FinalizedBlock>,
     pub(crate) status: Arc<StatusCell>,
     pub(crate) metrics: Arc<NodeMetrics>,
+    /// Keep this many heights of state and blocks (`--prune`), pruning the store and
+    /// marshal's archives every [`PRUNE_EVERY`] blocks; `None` keeps everything.
+    pub(crate) prune: Option<(u64, super::MarshalMailbox)>,
 }
 
+/// Blocks between two prunes.
+pub(crate) const PRUNE_EVERY: u64 = 64;
+
 impl Finalizer {
+    /// With pruning on, every [`PRUNE_EVERY`] heights drop what is older than the
+    /// kept window from the store and from marshal's archives. A failed prune only
+    /// costs disk: it is logged and retried at the next turn.
+    fn prune(&self, height: u64) {
+        let Some((keep, marshal)) = &self.prune else {
+            return;
+        };
+        if height % PRUNE_EVERY != 0 || height <= *keep {
+            return;
+        }
+        let keep_from = height - keep;
+        match self.chain.store().prune(keep_from) {
+            Ok(done) => {
+                marshal.prune(commonware_consensus::types::Height::new(keep_from));
+                debug!(
+                    keep_from,
+                    nodes = done.nodes,
+                    values = done.values,
+                    blocks = done.blocks,
+                    "pruned"
+                );
+            }
+            Err(error) => tracing::warn!(%error, keep_from, "pruning failed"),
+        }
+    }
+
     /// Process updates until the channel closes or a block cannot be committed.
     ///
     /// A block is acknowledged only after its commit is durable; a redelivered block
@@ -96,6 +128,7 @@ impl Finalizer {
                                 %root,
                                 "finalized block"
                             );
+                            self.prune(height);
                             // No subscriber is fine.
                             let _ = self.events.send(FinalizedBlock {
                                 height,

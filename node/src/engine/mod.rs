@@ -457,6 +457,7 @@ where
         events: events.clone(),
         status: status.clone(),
         metrics: metrics.clone(),
+        prune: config.prune.map(|keep| (keep, marshal_mailbox.clone())),
     };
     context
         .child("finalizer")
