@@ -66,7 +66,7 @@ impl Finalizer {
         let Some((keep, marshal)) = &self.prune else {
             return;
         };
-        if height % PRUNE_EVERY != 0 || height <= *keep {
+        if !height.is_multiple_of(PRUNE_EVERY) || height <= *keep {
             return;
         }
         let keep_from = height - keep;
