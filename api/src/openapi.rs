@@ -49,6 +49,7 @@ use crate::{routes, wire};
         routes::proofs::issuer_key_record,
         routes::blocks::finalization_raw,
         routes::state::chunks,
+        routes::chain::history,
         routes::node::status,
         routes::node::healthz,
         routes::node::readyz,

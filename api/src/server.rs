@@ -80,6 +80,7 @@ fn build() -> Routes {
     .get("/v1/subnets", chain::subnets)
     .get("/v1/subnets/{netuid}", chain::subnet)
     .get("/v1/subnets/{netuid}/metagraph", chain::metagraph)
+    .get("/v1/subnets/{netuid}/history", chain::history)
     .get("/v1/subnets/{netuid}/weights/{uid}", chain::weights)
     .get("/v1/supply", chain::supply)
     .get("/v1/chain", chain::chain)

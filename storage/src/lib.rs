@@ -31,6 +31,8 @@ pub use proof::{ProofError, StateProof, verify_proof};
 #[cfg(feature = "db")]
 pub use prune::Pruned;
 #[cfg(feature = "db")]
-pub use store::{Committed, IndexedTx, MAX_BLOCKS_PER_RANGE, Snapshot, StorageError, Store};
+pub use store::{
+    Committed, IndexedTx, MAX_BLOCKS_PER_RANGE, Snapshot, StateAt, StorageError, Store,
+};
 #[cfg(feature = "db")]
 pub use sync::{Entries, MAX_CHUNK_ENTRIES, Restore, StateChunk};

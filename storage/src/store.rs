@@ -549,6 +549,62 @@ impl StateReader for Snapshot {
     }
 }
 
+/// The committed state as of one height, read through one read transaction: what
+/// the ledger's queries see at that height (a metagraph after a past epoch, say).
+pub struct StateAt {
+    values: ReadOnlyTable<&'static [u8], &'static [u8]>,
+    height: u64,
+}
+
+impl std::fmt::Debug for StateAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateAt")
+            .field("height", &self.height)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StateAt {
+    /// The height it reads.
+    pub fn height(&self) -> u64 {
+        self.height
+    }
+}
+
+impl Store {
+    /// The state as of the committed, unpruned `height`.
+    pub fn at(&self, height: u64) -> Result<StateAt, StorageError> {
+        let txn = self.db.begin_read()?;
+        let meta = txn.open_table(META)?;
+        check_committed(height, read_committed(&meta)?)?;
+        check_kept(height, &meta)?;
+        Ok(StateAt {
+            values: txn.open_table(VALUES)?,
+            height,
+        })
+    }
+}
+
+impl StateReader for StateAt {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let read = || -> Result<Option<Vec<u8>>, StorageError> {
+            let low = tables::value_key(key_hash(key), 0);
+            let high = tables::value_key(key_hash(key), self.height);
+            let Some(entry) = self
+                .values
+                .range(low.as_slice()..=high.as_slice())?
+                .next_back()
+            else {
+                return Ok(None);
+            };
+            let (_, bytes) = entry?;
+            tables::decode_value(bytes.value())
+                .ok_or_else(|| StorageError::Corrupt("undecodable value history entry".into()))
+        };
+        Ok(read()?)
+    }
+}
+
 /// What [`stage`] did inside the write transaction.
 enum Staged {
     /// The block is already committed with this root; nothing was written.

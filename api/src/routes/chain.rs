@@ -3,15 +3,24 @@
 use axum::{Json, extract::State};
 use plexus_ledger::query;
 
-use super::{Latest, parse_account, parse_netuid, parse_uid, read_latest};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::{Latest, parse_account, parse_netuid, parse_uid, read, read_latest};
 use crate::{
-    error::{ApiError, ApiPath},
+    error::{ApiError, ApiPath, ApiQuery},
     state::ApiState,
     wire::{
-        Account, Chain, ErrorBody, Hotkey, Metagraph, OwnedHotkeys, PendingCommit, RowEntry, Stake,
-        Stakes, SubnetAt, Subnets, Supply, Validator, Weights,
+        Account, Chain, EpochNeuron, EpochResult, ErrorBody, Hotkey, Metagraph, OwnedHotkeys,
+        PendingCommit, RowEntry, Stake, Stakes, SubnetAt, SubnetHistory, Subnets, Supply,
+        Validator, Weights,
     },
 };
+
+/// Epochs per history page when `limit` is absent.
+const DEFAULT_EPOCHS: usize = 32;
+/// Most epochs per history page.
+const MAX_EPOCHS: usize = 128;
 
 /// An account's balance and next nonce.
 #[utoipa::path(
@@ -202,6 +211,98 @@ pub(crate) async fn metagraph(
             height,
             query::metagraph(&snap, netuid)?,
         ))
+    })
+    .await
+    .map(Json)
+}
+
+/// `?before=&limit=`.
+#[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HistoryQuery {
+    /// Only epochs that ran below this height (the next page: the last epoch's
+    /// `height`); the newest epochs when absent.
+    before: Option<u64>,
+    /// Epochs, 1 to 128 (32 when absent).
+    limit: Option<usize>,
+}
+
+/// A subnet's past epochs, newest first: emission and every UID's incentive,
+/// dividends, trust and emission, read from the state at each epoch's block (so a
+/// node serves what it keeps: everything on an archive node).
+#[utoipa::path(
+    get,
+    path = "/v1/subnets/{netuid}/history",
+    tag = "subnets",
+    params(("netuid" = u16, Path, description = "The subnet id"), HistoryQuery),
+    responses(
+        (status = 200, description = "Past epochs, newest first", body = SubnetHistory),
+        (status = 400, description = "Not a netuid, or `limit` out of range", body = ErrorBody),
+        (status = 404, description = "No such subnet (`unknown_subnet`)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn history(
+    State(state): State<ApiState>,
+    ApiPath(netuid): ApiPath<String>,
+    ApiQuery(query): ApiQuery<HistoryQuery>,
+) -> Result<Json<SubnetHistory>, ApiError> {
+    let netuid = parse_netuid(&netuid)?;
+    let limit = query.limit.unwrap_or(DEFAULT_EPOCHS);
+    if !(1..=MAX_EPOCHS).contains(&limit) {
+        return Err(ApiError::invalid(
+            "invalid_limit",
+            format!("limit must be between 1 and {MAX_EPOCHS}"),
+        ));
+    }
+    read(&state, move |store| {
+        let committed = store.committed_height().ok_or_else(ApiError::not_ready)?;
+        let oldest = store.oldest_height()?;
+        let start = match query.before {
+            Some(before) => before.saturating_sub(1).min(committed),
+            None => committed,
+        };
+        let mut epochs = Vec::new();
+        // The subnet as of `start` names the block its last epoch ran in; the state
+        // just below that block names the one before, and so on.
+        let mut at = start;
+        if at < oldest {
+            // Everything asked for is pruned here.
+            return Ok(SubnetHistory {
+                netuid,
+                oldest_height: oldest,
+                epochs,
+            });
+        }
+        let first = query::subnet(&store.at(at)?, netuid, at)?
+            .ok_or(query::QueryError::UnknownSubnet(netuid))?;
+        let (mut ran, mut index) = (first.last_epoch_block, first.epoch_index);
+        while epochs.len() < limit && index > 0 && ran >= oldest && ran <= at {
+            let state = store.at(ran)?;
+            let Some(subnet) = query::subnet(&state, netuid, ran)? else {
+                break;
+            };
+            let metagraph = query::metagraph(&state, netuid)?;
+            epochs.push(EpochResult {
+                epoch: subnet.epoch_index.saturating_sub(1),
+                height: ran,
+                emission: subnet.last_epoch_emission,
+                neurons: metagraph.neurons.iter().map(EpochNeuron::from).collect(),
+            });
+            if ran == 0 || ran - 1 < oldest {
+                break;
+            }
+            at = ran - 1;
+            match query::subnet(&store.at(at)?, netuid, at)? {
+                Some(before) => (ran, index) = (before.last_epoch_block, before.epoch_index),
+                None => break,
+            }
+        }
+        Ok(SubnetHistory {
+            netuid,
+            oldest_height: oldest,
+            epochs,
+        })
     })
     .await
     .map(Json)

@@ -434,3 +434,63 @@ impl Chain {
         }
     }
 }
+
+/// `GET /v1/subnets/{netuid}/history`: the results of past epochs, newest first,
+/// read from the versioned state at each epoch's block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SubnetHistory {
+    /// The subnet.
+    pub netuid: Netuid,
+    /// The oldest height this node keeps (0 on an archive node): epochs before it
+    /// are not served here.
+    pub oldest_height: u64,
+    /// Past epochs, newest first.
+    pub epochs: Vec<EpochResult>,
+}
+
+/// One epoch's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EpochResult {
+    /// The epoch's index on the subnet.
+    pub epoch: u64,
+    /// The block it ran in.
+    pub height: u64,
+    /// Emission it paid, in base units.
+    pub emission: Amount,
+    /// Every UID's scores after it.
+    pub neurons: Vec<EpochNeuron>,
+}
+
+/// A UID's scores after one epoch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EpochNeuron {
+    /// The UID.
+    pub uid: Uid,
+    /// Its hotkey then.
+    #[schema(value_type = String)]
+    pub hotkey: AccountId,
+    /// Incentive (u16 proportion).
+    pub incentive: u16,
+    /// Dividends (u16 proportion).
+    pub dividends: u16,
+    /// Trust (u16 proportion).
+    pub trust: u16,
+    /// Validator trust (u16 proportion).
+    pub validator_trust: u16,
+    /// Base units it earned in the epoch.
+    pub emission: Amount,
+}
+
+impl From<&NeuronView> for EpochNeuron {
+    fn from(n: &NeuronView) -> Self {
+        Self {
+            uid: n.uid,
+            hotkey: n.hotkey,
+            incentive: n.incentive,
+            dividends: n.dividends,
+            trust: n.trust,
+            validator_trust: n.validator_trust,
+            emission: n.emission,
+        }
+    }
+}

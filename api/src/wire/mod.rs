@@ -26,8 +26,9 @@ pub use blocks::{
     BlockPage, BlockSummary, BlockView, FinalizationView, Header, RawFinalization, TxSummary,
 };
 pub use chain::{
-    Account, Chain, Hotkey, Metagraph, Neuron, OwnedHotkeys, PendingCommit, Registration, RowEntry,
-    Stake, Stakes, Subnet, SubnetAt, Subnets, Supply, Validator, Weights,
+    Account, Chain, EpochNeuron, EpochResult, Hotkey, Metagraph, Neuron, OwnedHotkeys,
+    PendingCommit, Registration, RowEntry, Stake, Stakes, Subnet, SubnetAt, SubnetHistory, Subnets,
+    Supply, Validator, Weights,
 };
 pub use credits::{
     Deposit, DepositAt, Deposits, IssuerAt, IssuerInfo, IssuerKeyInfo, Issuers, NonceStatus,

@@ -173,3 +173,70 @@ async fn chain_and_status_describe_the_chain_and_its_tip() {
     );
     assert!(body["node"]["halted"].is_null());
 }
+
+#[tokio::test]
+async fn a_subnets_history_lists_its_past_epochs_newest_first_from_the_versioned_state() {
+    let chain = TestChain::new();
+    let state = chain.state();
+    chain.setup_subnet();
+    chain.produce_blocks(45);
+
+    let (status, subnet) = get(&state, "/v1/subnets/1").await;
+    assert_eq!(status, StatusCode::OK, "{subnet}");
+    let (status, history) = get(&state, "/v1/subnets/1/history").await;
+    assert_eq!(status, StatusCode::OK, "{history}");
+    assert_eq!(history["oldest_height"], 0);
+    let epochs = history["epochs"].as_array().unwrap();
+    assert!(epochs.len() >= 3, "{history}");
+    // The newest is the subnet's last epoch.
+    assert_eq!(epochs[0]["height"], subnet["subnet"]["last_epoch_block"]);
+    assert_eq!(
+        epochs[0]["emission"],
+        subnet["subnet"]["last_epoch_emission"]
+    );
+    assert_eq!(
+        epochs[0]["epoch"].as_u64().unwrap() + 1,
+        subnet["subnet"]["epoch_index"].as_u64().unwrap()
+    );
+    for pair in epochs.windows(2) {
+        assert_eq!(
+            pair[0]["epoch"].as_u64().unwrap(),
+            pair[1]["epoch"].as_u64().unwrap() + 1
+        );
+        assert!(pair[0]["height"].as_u64() > pair[1]["height"].as_u64());
+    }
+    assert_eq!(epochs[0]["neurons"][0]["uid"], 0);
+    assert!(!epochs[0]["neurons"][0]["incentive"].is_null());
+
+    // The next page starts below the last epoch shown.
+    let last = epochs.last().unwrap()["height"].as_u64().unwrap();
+    let (_, page) = get(
+        &state,
+        &format!(
+            "/v1/subnets/1/history?before={}&limit=1",
+            epochs[0]["height"]
+        ),
+    )
+    .await;
+    assert_eq!(page["epochs"].as_array().unwrap().len(), 1);
+    assert_eq!(page["epochs"][0], epochs[1]);
+    let (_, older) = get(&state, &format!("/v1/subnets/1/history?before={last}")).await;
+    assert!(
+        older["epochs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["height"].as_u64() < Some(last))
+    );
+
+    let (status, body) = get(&state, "/v1/subnets/9/history").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::NOT_FOUND, "unknown_subnet")
+    );
+    let (status, body) = get(&state, "/v1/subnets/1/history?limit=0").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "invalid_limit")
+    );
+}

@@ -110,6 +110,10 @@ export interface Subnet {
   last_epoch_block: number; epoch_index: number; next_epoch_block: number; last_epoch_emission: number;
 }
 export interface Metagraph { height: number; netuid: number; neurons: Neuron[] }
+export interface EpochNeuron { uid: number; hotkey: string; incentive: number; dividends: number; trust: number; validator_trust: number; emission: number }
+export interface EpochResult { epoch: number; height: number; emission: number; neurons: EpochNeuron[] }
+/** `GET /v1/subnets/{netuid}/history`: past epochs, newest first, from the chain's versioned state. */
+export interface SubnetHistory { netuid: number; oldest_height: number; epochs: EpochResult[] }
 export interface Supply {
   height: number; genesis: number; emitted: number; burned: number; total_issuance: number; total_stake: number;
   data_escrow: number; credit_escrow: number; cap: number;

@@ -335,7 +335,7 @@ export async function subnet(netuid: string): Promise<HTMLElement> {
     h(
       'div',
       { class: 'charts' },
-      emissionOverTime(sn),
+      ...(await overTime(sn, ns)),
       barChart('Emission per neuron (PLX, last epoch)', ns.map((n) => ({ label: uid(n), value: n.emission / 1e9 }))),
       barChart('Incentive', ns.map((n) => ({ label: uid(n), value: u16(n.incentive) }))),
       barChart('Dividends', ns.map((n) => ({ label: uid(n), value: u16(n.dividends) }))),
@@ -395,39 +395,36 @@ async function weightsSection(netuid: number, ns: api.Neuron[]): Promise<HTMLEle
   );
 }
 
-interface EpochPoint {
-  epoch: number;
-  emission: number;
-}
-
 /**
- * Emission per epoch: the epochs this browser has seen (kept in localStorage, per
- * chain and subnet), updated live from the node's block events while the page is open.
+ * Emission per epoch and the leading UIDs' incentive per epoch, from the node's
+ * subnet history (what the chain's state says each epoch paid, not what this browser
+ * happened to see), extended live from the node's block events while the page is open.
  */
-function emissionOverTime(sn: api.Subnet): HTMLElement {
-  const key = `plexus.emission.${location.host}.${sn.netuid}`;
-  let series: EpochPoint[] = [];
-  try {
-    series = JSON.parse(localStorage.getItem(key) ?? '[]') as EpochPoint[];
-  } catch {
-    series = [];
-  }
-  const add = (p: EpochPoint) => {
-    series = [...series.filter((x) => x.epoch !== p.epoch), p].sort((a, b) => a.epoch - b.epoch).slice(-200);
-    localStorage.setItem(key, JSON.stringify(series));
-  };
-  if (sn.epoch_index > 0) add({ epoch: sn.epoch_index - 1, emission: sn.last_epoch_emission / 1e9 });
-  const title = 'Emission per epoch (PLX; live, and the epochs this browser saw)';
-  const draw = () => lineChart(title, series.map((p) => ({ x: p.epoch, y: p.emission })));
+async function overTime(sn: api.Subnet, ns: api.Neuron[]): Promise<HTMLElement[]> {
+  const history = await api.get<api.SubnetHistory>(`/v1/subnets/${sn.netuid}/history?limit=128`).catch(() => undefined);
+  const epochs = [...(history?.epochs ?? [])].reverse();
+  let series = epochs.map((e) => ({ x: e.epoch, y: e.emission / 1e9 }));
+  const note = history && history.oldest_height > 0 ? ` from block ${history.oldest_height}` : '';
+  const title = `Emission per epoch (PLX, chain history${note}, live)`;
+  const draw = () => lineChart(title, series);
   const box = h('div', { class: 'live-chart' }, draw());
   follow(box, (block) => {
     for (const ev of block.events) {
       if (ev.type === 'epoch_run' && ev.netuid === sn.netuid) {
         const paid = ['owner_cut', 'miners', 'validators'].reduce((sum, k) => sum + Number(ev[k] ?? 0), 0);
-        add({ epoch: Number(ev.epoch ?? 0), emission: paid / 1e9 });
+        const epoch = Number(ev.epoch ?? 0);
+        series = [...series.filter((p) => p.x !== epoch), { x: epoch, y: paid / 1e9 }].sort((a, b) => a.x - b.x);
         box.replaceChildren(draw());
       }
     }
   });
-  return box;
+  // The three UIDs with the most incentive now, each over the epochs served.
+  const leaders = [...ns].sort((a, b) => b.incentive - a.incentive).slice(0, 3).filter((n) => n.incentive > 0);
+  const incentive = leaders.map((n) =>
+    lineChart(
+      `Incentive of UID ${n.uid} per epoch`,
+      epochs.map((e) => ({ x: e.epoch, y: u16(e.neurons.find((m) => m.uid === n.uid)?.incentive ?? 0) })),
+    ),
+  );
+  return [box, ...incentive];
 }
