@@ -5,7 +5,10 @@
 //! possibly unfinalized parent's post-state, verifiers re-execute them, and finalized
 //! blocks are committed durably to the [`plexus_storage::Store`] in height order
 //! before consensus is told they are processed. One validator on 127.0.0.1 and many
-//! validators run the same code path; only the genesis differs.
+//! validators run the same code path; only the genesis differs. A full node
+//! ([`NodeConfig::full`]) runs the same chain and marshal without voting, and a node
+//! whose state was synced ([`NodeConfig::floor`]) starts marshal at that height. Peers
+//! meet by authenticated discovery ([`p2p`]).
 //!
 //! Binaries call [`serve_api`] (the node and its HTTP API, with the [`NodeHandle`] as
 //! the API's backend) or [`run_blocking`]; libraries and tests call [`start`]

@@ -17,7 +17,9 @@
 //! [`RESOLVER`] for simplex, [`BROADCAST`] for blocks, [`BACKFILL`] for marshal's
 //! resolver, [`TRANSACTIONS`] to relay admitted transactions to the next leaders. Marshal keeps two immutable archives: finalizations by height and
 //! finalized blocks. The validator set comes from the genesis and is fixed; epochs are
-//! one long epoch for now (see [`EPOCH_LENGTH`], [`validator_set`]).
+//! one long epoch for now (see [`EPOCH_LENGTH`], [`validator_set`]). A full node runs
+//! marshal alone (`start_unbuffered`), asking the validators for each next
+//! finalization; a synced node starts marshal from a floor finalization.
 
 mod app;
 pub mod block;
