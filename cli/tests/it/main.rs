@@ -1,6 +1,7 @@
 //! The `plexus` binary, driven as a user would drive it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod partition;
 mod support;
 
 mod a_balance_is_proven_against_a_header_a_validator_quorum_finalized;
@@ -17,7 +18,7 @@ mod a_purchase_is_not_issued_through_the_request_relay_at_the_moment_of_payment;
 mod a_validator_probe_and_a_user_chat_look_the_same_to_the_provider;
 mod contributors_earn_for_verified_synthetic_data_from_the_command_line;
 mod every_service_starts_from_a_toml_file_alone;
-mod four_validators_and_a_full_node_survive_kills_and_a_frozen_peer_and_agree_on_every_state_root;
+mod four_validators_and_a_full_node_survive_kills_freezes_and_partitions_and_agree_on_every_state_root;
 mod plexus_data_refuses_malformed_input_with_clear_errors;
 mod plexus_data_score_json_matches_sdmetrics_0_32_0;
 mod sim_yuma_reproduces_the_ledger_golden_vectors;

@@ -2,10 +2,11 @@
 //! genesis made with `plexus genesis`, meeting through authenticated discovery from
 //! bootstrappers, and a full node (`--full`) that follows them and takes every
 //! transaction. While transfers flow, a random validator is SIGKILLed at a random
-//! moment and restarted, and another is frozen (SIGSTOP: it neither sends nor
-//! answers, as if cut off) and thawed. Every node, the full node included, must end
-//! with the same block and state root at every height, and every transfer seen
-//! finalized must be in every node's archive at the height it was seen at.
+//! moment and restarted, another is frozen (SIGSTOP) and thawed, and another is
+//! partitioned away (every connection to or from it cut while it keeps running,
+//! `partition.rs`) and healed. Every node, the full node included, must end with the
+//! same block and state root at every height, and every transfer seen finalized must
+//! be in every node's archive at the height it was seen at.
 
 use std::{
     process::Command,
@@ -21,7 +22,10 @@ use plexus_ledger::genesis::dev_faucet;
 use plexus_storage::Store;
 use plexus_types::{Hash, Keypair, Payload, Transaction};
 
-use crate::support::{Node, json, ok, status, wait_for};
+use crate::{
+    partition::Partition,
+    support::{Node, json, ok, status, wait_for},
+};
 
 const VALIDATORS: usize = 4;
 /// The full node's index in the list of nodes.
@@ -99,7 +103,8 @@ fn pump(url: String, stop: Arc<AtomicBool>) -> Vec<(Hash, u64)> {
 }
 
 #[test]
-fn four_validators_and_a_full_node_survive_kills_and_a_frozen_peer_and_agree_on_every_state_root() {
+fn four_validators_and_a_full_node_survive_kills_freezes_and_partitions_and_agree_on_every_state_root()
+ {
     let seed = std::env::var("PLEXUS_NETWORK_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -138,20 +143,47 @@ fn four_validators_and_a_full_node_survive_kills_and_a_frozen_peer_and_agree_on_
     let hash = shown["hash"].as_str().unwrap().to_owned();
     assert_eq!(shown["validators"].as_array().unwrap().len(), VALIDATORS);
 
-    // Each validator dials the next two and serves the full node; discovery finds
-    // the rest. The full node dials two validators.
-    let bootstrappers: Vec<String> = nodes.iter().map(|n| n.bootstrapper.clone()).collect();
+    // Every node advertises a forwarder in front of its listener, so the test can
+    // partition it. Each validator dials the next two and serves the full node;
+    // discovery finds the rest. The full node dials two validators.
+    let partition = Partition::new(
+        &nodes
+            .iter()
+            .map(|n| n.p2p.parse().unwrap())
+            .collect::<Vec<_>>(),
+    );
+    let bootstrappers: Vec<String> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("{}@{}", n.key(), partition.address(i)))
+        .collect();
+    let advertised: Vec<String> = (0..nodes.len()).map(|i| partition.address(i)).collect();
     let dial = |i: usize| -> Vec<&str> {
         (1..=2)
             .map(|d| bootstrappers[(i + d) % VALIDATORS].as_str())
             .collect()
     };
     let full_key = nodes[FULL].key().to_owned();
-    let serve_full = ["--follower", full_key.as_str()];
-    for (i, node) in nodes[..VALIDATORS].iter_mut().enumerate() {
-        node.start(&genesis, &hash, &dial(i), &serve_full);
+    let serve_full = |i: usize| -> Vec<&str> {
+        vec![
+            "--follower",
+            full_key.as_str(),
+            "--external-address",
+            advertised[i].as_str(),
+        ]
+    };
+    let start = |nodes: &mut Vec<Node>, i: usize| {
+        let extra = match i {
+            FULL => vec!["--full", "--external-address", advertised[FULL].as_str()],
+            i => serve_full(i),
+        };
+        let dial_from = if i == FULL { VALIDATORS - 1 } else { i };
+        nodes[i].start(&genesis, &hash, &dial(dial_from), &extra);
+        partition.set_pid(i, nodes[i].service.as_ref().expect("started").pid());
+    };
+    for i in 0..=VALIDATORS {
+        start(&mut nodes, i);
     }
-    nodes[FULL].start(&genesis, &hash, &dial(VALIDATORS - 1), &["--full"]);
     let urls: Vec<String> = nodes.iter().map(Node::url).collect();
     wait_for(
         "the validators to finalize and connect, and the full node to follow",
@@ -187,7 +219,7 @@ fn four_validators_and_a_full_node_survive_kills_and_a_frozen_peer_and_agree_on_
         let down = Duration::from_millis(500 + rng.below(2_500));
         std::thread::sleep(down);
         let target = highest(&urls);
-        nodes[victim].start(&genesis, &hash, &dial(victim), &serve_full);
+        start(&mut nodes, victim);
         wait_for(
             &format!("v{victim} to catch up after its restart"),
             Duration::from_secs(90),
@@ -221,8 +253,40 @@ fn four_validators_and_a_full_node_survive_kills_and_a_frozen_peer_and_agree_on_
             &nodes,
             || status(&urls[frozen]).is_some_and(|(h, _)| h >= target),
         );
+
+        // Partition a third away: it keeps running (its API answers) but finalizes
+        // nothing while the others go on; once healed it catches up.
+        let cut = (frozen + 1 + rng.below(VALIDATORS as u64 - 1) as usize) % VALIDATORS;
+        let before = highest(&urls);
+        partition.cut(cut);
+        let rest: Vec<String> = (0..=VALIDATORS)
+            .filter(|&k| k != cut)
+            .map(|k| urls[k].clone())
+            .collect();
+        wait_for(
+            &format!("the others to finalize while v{cut} is partitioned away"),
+            Duration::from_secs(60),
+            &nodes,
+            || {
+                rest.iter()
+                    .all(|u| status(u).is_some_and(|(h, _)| h >= before + 5))
+            },
+        );
+        let (isolated, _) = status(&urls[cut]).expect("a partitioned node still answers");
+        assert!(
+            isolated + 3 < highest(&rest),
+            "v{cut} kept finalizing ({isolated}) while partitioned away"
+        );
+        partition.heal();
+        let target = highest(&rest);
+        wait_for(
+            &format!("v{cut} to catch up after the partition healed"),
+            Duration::from_secs(90),
+            &nodes,
+            || status(&urls[cut]).is_some_and(|(h, _)| h >= target),
+        );
         eprintln!(
-            "round {round}: killed v{victim} for {down:?}, froze v{frozen}; height {}",
+            "round {round}: killed v{victim} for {down:?}, froze v{frozen}, partitioned v{cut} (stuck at {isolated}); height {}",
             highest(&urls)
         );
     }
