@@ -388,15 +388,7 @@ impl Store {
         let meta = txn.open_table(META)?;
         check_committed(height, read_committed(&meta)?)?;
         check_kept(height, &meta)?;
-        let low = tables::value_key(key_hash(key), 0);
-        let high = tables::value_key(key_hash(key), height);
-        let values = txn.open_table(VALUES)?;
-        let Some(entry) = values.range(low.as_slice()..=high.as_slice())?.next_back() else {
-            return Ok(None);
-        };
-        let (_, bytes) = entry?;
-        tables::decode_value(bytes.value())
-            .ok_or_else(|| StorageError::Corrupt("undecodable value history entry".into()))
+        tables::value_as_of(&txn.open_table(VALUES)?, key_hash(key), height)
     }
 
     /// An inclusion proof (the key has a value) or exclusion proof (it has none) for
@@ -587,21 +579,11 @@ impl Store {
 
 impl StateReader for StateAt {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        let read = || -> Result<Option<Vec<u8>>, StorageError> {
-            let low = tables::value_key(key_hash(key), 0);
-            let high = tables::value_key(key_hash(key), self.height);
-            let Some(entry) = self
-                .values
-                .range(low.as_slice()..=high.as_slice())?
-                .next_back()
-            else {
-                return Ok(None);
-            };
-            let (_, bytes) = entry?;
-            tables::decode_value(bytes.value())
-                .ok_or_else(|| StorageError::Corrupt("undecodable value history entry".into()))
-        };
-        Ok(read()?)
+        Ok(tables::value_as_of(
+            &self.values,
+            key_hash(key),
+            self.height,
+        )?)
     }
 }
 
@@ -634,7 +616,7 @@ fn stage(
     let digest = block.digest();
     let mut meta = txn.open_table(META)?;
     let committed = read_committed(&meta)?;
-    let mut headers = txn.open_table(HEADERS)?;
+    let headers = txn.open_table(HEADERS)?;
 
     if let Some(committed) = committed.filter(|&c| height <= c) {
         let stored = read_header(&headers, height)?.ok_or_else(|| {
@@ -749,16 +731,8 @@ fn stage(
     }
 
     // The block archive.
-    headers.insert(height, block.header.encode().as_slice())?;
-    txn.open_table(HEIGHTS)?.insert(&digest.0, height)?;
-    let mut block_txs = txn.open_table(BLOCK_TXS)?;
-    let mut tx_index = txn.open_table(TX_INDEX)?;
-    for (index, tx) in block.txs.iter().enumerate() {
-        let index = u32::try_from(index)
-            .map_err(|_| StorageError::Corrupt("more than u32::MAX transactions".into()))?;
-        block_txs.insert((height, index), tx.encode().as_slice())?;
-        tx_index.insert(&tx.hash().0, (height, index))?;
-    }
+    drop(headers);
+    archive_block(txn, block)?;
 
     // The commit metadata.
     txn.open_table(ROOTS)?.insert(height, &root.0)?;
@@ -768,6 +742,23 @@ fn stage(
         root,
         digest,
     }))
+}
+
+/// Archive `block`: its header, digest index, transactions and transaction index.
+pub(crate) fn archive_block(txn: &WriteTransaction, block: &Block) -> Result<(), StorageError> {
+    let height = block.header.height;
+    txn.open_table(HEADERS)?
+        .insert(height, block.header.encode().as_slice())?;
+    txn.open_table(HEIGHTS)?.insert(&block.digest().0, height)?;
+    let mut block_txs = txn.open_table(BLOCK_TXS)?;
+    let mut tx_index = txn.open_table(TX_INDEX)?;
+    for (index, tx) in block.txs.iter().enumerate() {
+        let index = u32::try_from(index)
+            .map_err(|_| StorageError::Corrupt("more than u32::MAX transactions".into()))?;
+        block_txs.insert((height, index), tx.encode().as_slice())?;
+        tx_index.insert(&tx.hash().0, (height, index))?;
+    }
+    Ok(())
 }
 
 /// Remove and return the prepared update for `writes` on the committed height `base`.

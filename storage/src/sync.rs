@@ -18,7 +18,7 @@ use jmt::{
     restore::{JellyfishMerkleRestore, StateSnapshotReceiver as _},
     storage::{NodeBatch, TreeWriter},
 };
-use plexus_types::{Block, Encode, Hash};
+use plexus_types::{Block, Hash};
 use redb::{Database, Durability, ReadableDatabase};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -26,9 +26,7 @@ use sha2::Sha256;
 use crate::{
     Committed, StorageError, Store,
     proof::key_hash,
-    tables::{
-        self, BLOCK_TXS, HEADERS, HEIGHTS, KEYS, LATEST, META, NODES, ROOTS, TX_INDEX, VALUES,
-    },
+    tables::{self, KEYS, LATEST, META, NODES, ROOTS, VALUES},
     tree::TreeView,
 };
 
@@ -283,21 +281,11 @@ impl Restore<'_> {
                     computed: Hash(restored.0),
                 });
             }
-            let mut headers = txn.open_table(HEADERS)?;
-            let mut heights = txn.open_table(HEIGHTS)?;
+            drop(view);
             let mut roots = txn.open_table(ROOTS)?;
             for b in [genesis, block] {
-                headers.insert(b.header.height, b.header.encode().as_slice())?;
-                heights.insert(&b.digest().0, b.header.height)?;
+                crate::store::archive_block(&txn, b)?;
                 roots.insert(b.header.height, &b.header.state_root.0)?;
-            }
-            let mut block_txs = txn.open_table(BLOCK_TXS)?;
-            let mut tx_index = txn.open_table(TX_INDEX)?;
-            for (index, tx) in block.txs.iter().enumerate() {
-                let index = u32::try_from(index)
-                    .map_err(|_| StorageError::Corrupt("more than u32::MAX transactions".into()))?;
-                block_txs.insert((height, index), tx.encode().as_slice())?;
-                tx_index.insert(&tx.hash().0, (height, index))?;
             }
             txn.open_table(META)?
                 .insert(tables::META_COMMITTED, height)?;

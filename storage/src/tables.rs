@@ -91,6 +91,23 @@ pub(crate) fn value_key(key_hash: KeyHash, version: Version) -> [u8; 40] {
     out
 }
 
+/// The value `key_hash` held as of `version` in the value history: `Ok(None)` when
+/// it held none (never written, or deleted), `Err` when the entry does not decode.
+pub(crate) fn value_as_of(
+    values: &impl redb::ReadableTable<&'static [u8], &'static [u8]>,
+    key_hash: KeyHash,
+    version: Version,
+) -> Result<Option<Vec<u8>>, crate::StorageError> {
+    let low = value_key(key_hash, 0);
+    let high = value_key(key_hash, version);
+    let Some(entry) = values.range(low.as_slice()..=high.as_slice())?.next_back() else {
+        return Ok(None);
+    };
+    let (_, bytes) = entry?;
+    decode_value(bytes.value())
+        .ok_or_else(|| crate::StorageError::Corrupt("undecodable value history entry".into()))
+}
+
 /// Encode a value-history entry.
 pub(crate) fn encode_value(value: Option<&[u8]>) -> Vec<u8> {
     match value {

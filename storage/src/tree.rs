@@ -40,20 +40,7 @@ where
         max_version: Version,
         key_hash: KeyHash,
     ) -> anyhow::Result<Option<OwnedValue>> {
-        let low = tables::value_key(key_hash, 0);
-        let high = tables::value_key(key_hash, max_version);
-        let Some(entry) = self
-            .values
-            .range(low.as_slice()..=high.as_slice())?
-            .next_back()
-        else {
-            return Ok(None);
-        };
-        let (_, bytes) = entry?;
-        match tables::decode_value(bytes.value()) {
-            Some(value) => Ok(value),
-            None => bail!("undecodable value history entry"),
-        }
+        Ok(tables::value_as_of(&self.values, key_hash, max_version)?)
     }
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {

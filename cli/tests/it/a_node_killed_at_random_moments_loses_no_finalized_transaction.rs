@@ -8,27 +8,14 @@ use std::{
         Arc,
         atomic::{AtomicBool, Ordering},
     },
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 
 use plexus_ledger::{BlockEnv, execute_block, genesis::dev_faucet};
 use plexus_storage::Store;
 use plexus_types::{Hash, Keypair, Payload, Transaction};
 
-use crate::support::NodeProcess;
-
-/// A small deterministic generator, so a failing seed can be replayed.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
+use crate::support::{NodeProcess, SplitMix};
 
 /// Send transfers from the faucet until `stop`, recording (hash, height) of each one seen finalized.
 fn pump(url: String, stop: Arc<AtomicBool>, seed: u64) -> Vec<(Hash, u64)> {
@@ -96,17 +83,7 @@ fn pump(url: String, stop: Arc<AtomicBool>, seed: u64) -> Vec<(Hash, u64)> {
 
 #[test]
 fn a_node_killed_at_random_moments_loses_no_finalized_transaction() {
-    let seed = std::env::var("PLEXUS_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-        });
-    eprintln!("crash test seed {seed} (set PLEXUS_CRASH_SEED to replay)");
-    let mut rng = SplitMix(seed);
+    let mut rng = SplitMix::from_env("PLEXUS_CRASH_SEED");
     let dir = tempfile::tempdir().unwrap();
     let mut finalized: Vec<(Hash, u64)> = Vec::new();
 

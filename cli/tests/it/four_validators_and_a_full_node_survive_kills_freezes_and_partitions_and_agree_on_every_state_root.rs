@@ -14,7 +14,7 @@ use std::{
         Arc,
         atomic::{AtomicBool, Ordering},
     },
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 
 use nix::sys::signal::{Signal, kill};
@@ -24,29 +24,12 @@ use plexus_types::{Hash, Keypair, Payload, Transaction};
 
 use crate::{
     partition::Partition,
-    support::{Node, json, ok, status, wait_for},
+    support::{Node, SplitMix, json, ok, status, wait_for},
 };
 
 const VALIDATORS: usize = 4;
 /// The full node's index in the list of nodes.
 const FULL: usize = VALIDATORS;
-
-/// A small deterministic generator, so a failing seed can be replayed.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// Send bursts of transfers from the faucet through `url` until `stop`; record
 /// (hash, height) of each one seen finalized.
@@ -105,17 +88,7 @@ fn pump(url: String, stop: Arc<AtomicBool>) -> Vec<(Hash, u64)> {
 #[test]
 fn four_validators_and_a_full_node_survive_kills_freezes_and_partitions_and_agree_on_every_state_root()
  {
-    let seed = std::env::var("PLEXUS_NETWORK_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-        });
-    eprintln!("network test seed {seed} (set PLEXUS_NETWORK_SEED to replay)");
-    let mut rng = SplitMix(seed);
+    let mut rng = SplitMix::from_env("PLEXUS_NETWORK_SEED");
     let root = tempfile::tempdir().unwrap();
     let exe = env!("CARGO_BIN_EXE_plexus");
 

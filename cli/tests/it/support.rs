@@ -861,3 +861,37 @@ pub(crate) fn wait_for(
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+/// A small deterministic generator for randomized tests, so a failing seed can be
+/// replayed.
+pub(crate) struct SplitMix(u64);
+
+impl SplitMix {
+    /// Seeded from the environment variable `var` when set, else from the clock; the
+    /// seed is printed with the variable to set to replay it.
+    pub(crate) fn from_env(var: &str) -> Self {
+        let seed = std::env::var(var)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos() as u64)
+            });
+        eprintln!("seed {seed} (set {var} to replay)");
+        Self(seed)
+    }
+
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number below `n`.
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
