@@ -254,7 +254,20 @@ impl Genesis {
 
     /// Parse a genesis JSON document.
     pub fn from_json(text: &str) -> Result<Self, GenesisError> {
-        serde_json::from_str(text).map_err(|e| GenesisError::Json(e.to_string()))
+        serde_json::from_str(text).map_err(|e| {
+            // Genesis files from before addresses became configuration.
+            let old = serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| {
+                v["validators"]
+                    .as_array()
+                    .is_some_and(|vs| vs.iter().any(|v| v.get("address").is_some()))
+            });
+            match old {
+                true => GenesisError::Json(format!(
+                    "{e}: validator addresses are no longer part of a genesis (each node sets its own with --p2p, --external-address and --bootstrapper); a genesis without them starts a new chain"
+                )),
+                false => GenesisError::Json(e.to_string()),
+            }
+        })
     }
 
     /// The genesis as pretty JSON.
@@ -467,6 +480,6 @@ mod tests {
     fn a_genesis_that_still_names_validator_addresses_is_refused_with_the_field() {
         let json = r#"{"chain_id":1,"validators":[{"public_key":"plx1tru888rp462sxckd9z9aclqfq48k8xjrw44vvfjr77m2kvawp9jsnrdcl5","address":"127.0.0.1:30300"}]}"#;
         let error = Genesis::from_json(json).unwrap_err().to_string();
-        assert!(error.contains("address"), "{error}");
+        assert!(error.contains("no longer part of a genesis"), "{error}");
     }
 }

@@ -18,9 +18,9 @@ use crate::{
 };
 
 /// Epochs per history page when `limit` is absent.
-const DEFAULT_EPOCHS: usize = 32;
-/// Most epochs per history page.
-const MAX_EPOCHS: usize = 128;
+const DEFAULT_EPOCHS: usize = 16;
+/// Most epochs per history page: each reads a metagraph from the versioned state.
+const MAX_EPOCHS: usize = 64;
 
 /// An account's balance and next nonce.
 #[utoipa::path(
@@ -224,7 +224,7 @@ pub(crate) struct HistoryQuery {
     /// Only epochs that ran below this height (the next page: the last epoch's
     /// `height`); the newest epochs when absent.
     before: Option<u64>,
-    /// Epochs, 1 to 128 (32 when absent).
+    /// Epochs, 1 to 64 (16 when absent).
     limit: Option<usize>,
 }
 

@@ -401,7 +401,7 @@ async function weightsSection(netuid: number, ns: api.Neuron[]): Promise<HTMLEle
  * happened to see), extended live from the node's block events while the page is open.
  */
 async function overTime(sn: api.Subnet, ns: api.Neuron[]): Promise<HTMLElement[]> {
-  const history = await api.get<api.SubnetHistory>(`/v1/subnets/${sn.netuid}/history?limit=128`).catch(() => undefined);
+  const history = await api.get<api.SubnetHistory>(`/v1/subnets/${sn.netuid}/history?limit=64`).catch(() => undefined);
   const epochs = [...(history?.epochs ?? [])].reverse();
   let series = epochs.map((e) => ({ x: e.epoch, y: e.emission / 1e9 }));
   const note = history && history.oldest_height > 0 ? ` from block ${history.oldest_height}` : '';
