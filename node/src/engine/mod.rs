@@ -386,7 +386,12 @@ where
             blocker: blocker.clone(),
             mailbox_size: MAILBOX_SIZE,
             fetch_timeout: NZDuration!(FETCH_TIMEOUT),
-            fetch_retry_delay: FETCH_RETRY_DELAY,
+            // A full node at the tip waits for heights not finalized yet: it asks
+            // again at most four times a block interval.
+            fetch_retry_delay: match config.full {
+                true => FETCH_RETRY_DELAY.max(Duration::from_millis(interval_ms / 4)),
+                false => FETCH_RETRY_DELAY,
+            },
             priority_requests: false,
             priority_responses: false,
         },
@@ -582,13 +587,15 @@ where
 
 /// How often a full node asks for the next finalizations, at most.
 const FOLLOW_TICK: Duration = Duration::from_millis(250);
-/// Heights past its committed one a full node asks for at each tick: enough to catch
-/// up quickly (marshal repairs the blocks below a finalization it holds), few enough
-/// that the fetches for heights not finalized yet stay cheap for the validators.
-const FOLLOW_WINDOW: u64 = 16;
+/// Most heights past its committed one a full node asks for at once (while catching
+/// up; marshal repairs the blocks below a finalization it holds).
+const FOLLOW_WINDOW: u64 = 64;
 
 /// Ask marshal, every `tick`, for the finalizations of the next heights from the
-/// validators; marshal keeps retrying each fetch until a validator has it.
+/// validators; marshal retries each fetch until a validator has it. The window of
+/// heights asked for doubles while every height asked for arrives within a tick (the
+/// node is behind) and shrinks to what arrived otherwise, so a node at the tip keeps
+/// one or two fetches open instead of polling for heights not finalized yet.
 async fn follow<E: Clock>(
     context: E,
     chain: Arc<Chain>,
@@ -596,17 +603,19 @@ async fn follow<E: Clock>(
     targets: NonEmptyVec<PublicKey>,
     tick: Duration,
 ) {
-    let mut hinted = 0;
+    let mut window = 1;
     loop {
         let (committed, _) = chain.committed();
-        let top = committed + FOLLOW_WINDOW;
-        // The next height again (in case its fetch was retired), then the new ones.
-        marshal.hint_finalized(Height::new(committed + 1), targets.clone());
-        for height in (committed + 2).max(hinted + 1)..=top {
+        // Asking again for a height being fetched from the same targets is a no-op.
+        for height in committed + 1..=committed + window {
             marshal.hint_finalized(Height::new(height), targets.clone());
         }
-        hinted = hinted.max(top);
         context.sleep(tick).await;
+        let progress = chain.committed().0.saturating_sub(committed);
+        window = match progress >= window {
+            true => (window * 2).min(FOLLOW_WINDOW),
+            false => progress.max(1),
+        };
     }
 }
 
