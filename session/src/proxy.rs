@@ -90,12 +90,31 @@ pub fn router_with(session: Arc<Session>, options: ProxyOptions) -> Router {
     let guard = Arc::new(Guard::new(options));
     Router::new()
         .route("/v1/models", get(models))
+        .route("/v1/models/{id}", get(model))
         .route("/v1/chat/completions", post(forward_chat))
         .route("/v1/completions", post(forward_completions))
         .route("/v1/embeddings", post(forward_embeddings))
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(wrong_method)
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn_with_state(guard, guarded))
         .with_state(session)
+}
+
+/// Any other path: the OpenAI error shape, as clients parse it.
+async fn unknown_route(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    let message = format!("unknown route {method} {}", uri.path());
+    openai_error(StatusCode::NOT_FOUND, "unknown_route", &message)
+}
+
+/// A known path with another method.
+async fn wrong_method(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    let message = format!("{} does not take {method}", uri.path());
+    openai_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        &message,
+    )
 }
 
 /// The checks every request passes before it can reach the private path.
@@ -269,6 +288,29 @@ async fn models(State(session): State<Arc<Session>>) -> Response {
     }
 }
 
+/// `GET /v1/models/{id}`: one model the chain's providers serve.
+async fn model(
+    State(session): State<Arc<Session>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    match session.models().await {
+        Ok(models) if models.contains(&id) => {
+            Json(json!({"id": id, "object": "model", "created": 0, "owned_by": "plexus"}))
+                .into_response()
+        }
+        Ok(_) => openai_error(
+            StatusCode::NOT_FOUND,
+            "model_not_found",
+            &format!("no provider on chain serves the model {id:?}"),
+        ),
+        Err(e) => openai_error(
+            StatusCode::BAD_GATEWAY,
+            "chain_unavailable",
+            &plexus_types::error_chain(&e),
+        ),
+    }
+}
+
 async fn forward_chat(State(s): State<Arc<Session>>, body: Bytes) -> Response {
     forward(s, "/v1/chat/completions", body).await
 }
@@ -388,6 +430,38 @@ mod tests {
 
     async fn status(router: Router, request: Request<Body>) -> StatusCode {
         router.oneshot(request).await.unwrap().status()
+    }
+
+    /// Status and JSON body of a GET from the local machine.
+    async fn get_json(router: Router, path: &str, method: &str) -> (StatusCode, serde_json::Value) {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "127.0.0.1:8088")
+            .body(Body::empty())
+            .unwrap();
+        let response = router.oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        (status, serde_json::from_slice(&body).unwrap())
+    }
+
+    #[tokio::test]
+    async fn unknown_routes_wrong_methods_and_one_model_answer_in_the_openai_error_shape() {
+        let dir = tempfile::tempdir().unwrap();
+        let (status, body) = get_json(proxy(&dir), "/v1/assistants", "GET").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(body["error"]["code"], "unknown_route");
+        assert_eq!(body["error"]["type"], "invalid_request_error");
+        let (status, body) = get_json(proxy(&dir), "/v1/chat/completions", "GET").await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(body["error"]["code"], "method_not_allowed");
+        // The chain is unreachable here: a model lookup says so, in the same shape.
+        let (status, body) = get_json(proxy(&dir), "/v1/models/SmolLM2-135M-Instruct", "GET").await;
+        assert_eq!(status, StatusCode::BAD_GATEWAY);
+        assert_eq!(body["error"]["code"], "chain_unavailable");
     }
 
     #[tokio::test]
