@@ -1,9 +1,12 @@
 //! The OpenAI API's JSON shapes, as far as the provider speaks them: models, chat
 //! completions, completions and embeddings, streamed and not, and error objects.
 //!
-//! Requests accept and ignore fields the provider has no use for (`user`,
-//! `logit_bias`, ...), as OpenAI-compatible servers do; fields that would change the
-//! answer and are not supported (`n` > 1, tools) are refused by the [`router`](crate::router).
+//! Requests accept and ignore metadata the provider has no use for (`user`,
+//! `metadata`, `store`); a field that would change the answer and is not served
+//! (`n` > 1, tools, `response_format`, `logprobs`, penalties, `logit_bias`, …, see
+//! [`unhonoured`]) is refused by the [`router`](crate::router) with a 400 naming it,
+//! never silently dropped; its neutral value (`logprobs: false`, `presence_penalty:
+//! 0`, …) is accepted.
 
 use serde::{Deserialize, Serialize};
 
@@ -366,4 +369,167 @@ pub struct ErrorObject {
     pub param: Option<String>,
     /// A stable machine code, e.g. `model_not_found`.
     pub code: Option<String>,
+}
+
+/// Which route a body was sent to, for [`unhonoured`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `POST /v1/chat/completions`.
+    Chat,
+    /// `POST /v1/completions`.
+    Completions,
+}
+
+/// The first field of `body` this provider cannot honour with a value that would
+/// change the answer, and why: clients get a 400 naming it rather than an answer
+/// that silently ignored what they asked for. Neutral values (`logprobs: false`,
+/// `presence_penalty: 0`, `response_format: {"type": "text"}`, …) and metadata
+/// (`user`, `metadata`, `store`) are accepted.
+pub fn unhonoured(body: &serde_json::Value, route: Route) -> Option<(&'static str, &'static str)> {
+    use serde_json::Value;
+    let neutral_number = |v: &Value| v.is_null() || v.as_f64() == Some(0.0);
+    /// A field, whether a value of it is neutral, and why another is refused.
+    type Check<'a> = (&'static str, &'a dyn Fn(&Value) -> bool, &'static str);
+    let checks: &[Check<'_>] = &[
+        (
+            "response_format",
+            &|v: &Value| v.is_null() || v.get("type").and_then(Value::as_str) == Some("text"),
+            "structured output (json_object, json_schema) is not served yet",
+        ),
+        (
+            "logprobs",
+            &|v: &Value| v.is_null() || *v == Value::Bool(false) || v.as_u64() == Some(0),
+            "logprobs are not served yet",
+        ),
+        (
+            "top_logprobs",
+            &neutral_number,
+            "logprobs are not served yet",
+        ),
+        (
+            "presence_penalty",
+            &neutral_number,
+            "presence_penalty is not served yet",
+        ),
+        (
+            "frequency_penalty",
+            &neutral_number,
+            "frequency_penalty is not served yet",
+        ),
+        (
+            "logit_bias",
+            &|v: &Value| v.is_null() || v.as_object().is_some_and(serde_json::Map::is_empty),
+            "logit_bias is not served yet",
+        ),
+        ("top_k", &Value::is_null, "top_k is not served yet"),
+        ("min_p", &Value::is_null, "min_p is not served yet"),
+        (
+            "repeat_penalty",
+            &Value::is_null,
+            "repeat_penalty is not served yet",
+        ),
+        (
+            "tool_choice",
+            &|v: &Value| v.is_null() || matches!(v.as_str(), Some("none" | "auto")),
+            "tools are not served",
+        ),
+        (
+            "functions",
+            &Value::is_null,
+            "functions (tools) are not served",
+        ),
+        (
+            "function_call",
+            &|v: &Value| v.is_null() || matches!(v.as_str(), Some("none" | "auto")),
+            "functions (tools) are not served",
+        ),
+        (
+            "best_of",
+            &|v: &Value| v.is_null() || v.as_u64() == Some(1),
+            "only best_of = 1 is served",
+        ),
+        (
+            "suffix",
+            &|v: &Value| v.is_null() || v.as_str() == Some(""),
+            "suffix (insertion) is not served",
+        ),
+        (
+            "prediction",
+            &Value::is_null,
+            "predicted outputs are not served",
+        ),
+        ("audio", &Value::is_null, "audio is not served"),
+        (
+            "modalities",
+            &|v: &Value| {
+                v.is_null()
+                    || v.as_array()
+                        .is_some_and(|m| m.iter().all(|m| m.as_str() == Some("text")))
+            },
+            "only text is served",
+        ),
+    ];
+    let only_completions = ["best_of", "suffix"];
+    let only_chat = [
+        "response_format",
+        "tool_choice",
+        "functions",
+        "function_call",
+        "prediction",
+        "audio",
+        "modalities",
+        "top_logprobs",
+    ];
+    checks.iter().find_map(|(field, neutral, why)| {
+        let applies = match route {
+            Route::Chat => !only_completions.contains(field),
+            Route::Completions => !only_chat.contains(field),
+        };
+        let value = body.get(*field)?;
+        (applies && !neutral(value)).then_some((*field, *why))
+    })
+}
+
+#[cfg(test)]
+mod unhonoured_tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_field_that_would_change_the_answer_is_named_and_neutral_values_pass() {
+        for (body, field) in [
+            (
+                json!({"response_format": {"type": "json_object"}}),
+                "response_format",
+            ),
+            (json!({"logprobs": true, "top_logprobs": 5}), "logprobs"),
+            (json!({"presence_penalty": 0.5}), "presence_penalty"),
+            (json!({"logit_bias": {"50256": -100}}), "logit_bias"),
+            (json!({"tool_choice": "required"}), "tool_choice"),
+            (json!({"top_k": 40}), "top_k"),
+        ] {
+            assert_eq!(
+                unhonoured(&body, Route::Chat).map(|(f, _)| f),
+                Some(field),
+                "{body}"
+            );
+        }
+        let neutral = json!({
+            "response_format": {"type": "text"}, "logprobs": false, "presence_penalty": 0,
+            "frequency_penalty": 0.0, "logit_bias": {}, "tool_choice": "none",
+            "parallel_tool_calls": true, "user": "u-1", "metadata": {"k": "v"}, "store": false,
+            "modalities": ["text"], "top_k": null,
+        });
+        assert_eq!(unhonoured(&neutral, Route::Chat), None);
+        assert_eq!(
+            unhonoured(&json!({"best_of": 3}), Route::Completions).map(|(f, _)| f),
+            Some("best_of")
+        );
+        assert_eq!(
+            unhonoured(&json!({"logprobs": 2}), Route::Completions).map(|(f, _)| f),
+            Some("logprobs")
+        );
+        assert_eq!(unhonoured(&json!({"best_of": 3}), Route::Chat), None);
+    }
 }

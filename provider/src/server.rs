@@ -315,6 +315,15 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ProviderError> {
     serde_json::from_slice(body).map_err(|e| ProviderError::BadJson(e.to_string()))
 }
 
+/// Refuse a request that asks for something the engine would silently not do.
+fn refuse_unhonoured(body: &[u8], route: crate::openai::Route) -> Result<(), ProviderError> {
+    let value: serde_json::Value = parse(body)?;
+    match crate::openai::unhonoured(&value, route) {
+        Some((field, why)) => Err(ProviderError::invalid(field, why)),
+        None => Ok(()),
+    }
+}
+
 /// A request parsed and checked exactly as its route serves it: what the engine will
 /// run, and the work the private path charges for it.
 pub(crate) struct Prepared {
@@ -840,6 +849,7 @@ impl Inner {
     ) -> Result<Prepared, ProviderError> {
         let request: ChatRequest = parse(body)?;
         self.check_model(&request.model)?;
+        refuse_unhonoured(body, crate::openai::Route::Chat)?;
         if request.tools.as_ref().is_some_and(|t| !t.is_null()) {
             return Err(ProviderError::invalid("tools", "tools are not served"));
         }
@@ -870,6 +880,7 @@ impl Inner {
     fn prepare_completion(&self, body: &[u8]) -> Result<Prepared, ProviderError> {
         let request: CompletionRequest = parse(body)?;
         self.check_model(&request.model)?;
+        refuse_unhonoured(body, crate::openai::Route::Completions)?;
         if request.echo == Some(true) {
             return Err(ProviderError::invalid("echo", "echo is not served"));
         }
