@@ -106,7 +106,7 @@ pub struct Generation {
     /// Sampler seed.
     #[serde(default)]
     pub seed: Option<i64>,
-    /// Stop strings (at most 4).
+    /// Stop strings (at most 16).
     #[serde(default)]
     pub stop: Option<OneOrMany>,
     /// Stream server-sent events.

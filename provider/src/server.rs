@@ -47,8 +47,9 @@ use crate::{
     },
 };
 
-/// Most stop strings per request, as OpenAI allows.
-const MAX_STOP: usize = 4;
+/// Most stop strings per request: more than OpenAI's 4, as llama.cpp's server and
+/// vLLM take (agents and LangChain send more).
+const MAX_STOP: usize = 16;
 /// Longest stop string, in bytes.
 const MAX_STOP_BYTES: usize = 256;
 /// Most messages in one chat request.

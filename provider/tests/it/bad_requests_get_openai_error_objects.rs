@@ -38,8 +38,16 @@ async fn out_of_range_sampling_values_name_the_field() {
         ("max_tokens", serde_json::json!(0)),
         ("max_tokens", serde_json::json!(1_000_000)),
         ("n", serde_json::json!(2)),
-        ("stop", serde_json::json!(["a", "b", "c", "d", "e"])),
+        ("stop", serde_json::json!(vec!["s"; 17])),
         ("stop", serde_json::json!([""])),
+        // Asked for, and not served: refused by name, never silently ignored.
+        (
+            "response_format",
+            serde_json::json!({"type": "json_schema", "json_schema": {"name": "x", "schema": {}}}),
+        ),
+        ("logprobs", serde_json::json!(true)),
+        ("presence_penalty", serde_json::json!(1.0)),
+        ("logit_bias", serde_json::json!({"1": 5})),
     ] {
         let mut request = chat(false);
         request[field] = value;
