@@ -116,7 +116,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use plexus_ledger::store::WriteSet;
-    use plexus_types::{AccountId, Block, BlockHeader, Hash};
+    use plexus_types::{Block, Hash};
     use redb::ReadableTableMetadata as _;
 
     use super::*;
@@ -149,19 +149,7 @@ mod tests {
 
     fn commit(store: &Store, h: u64, parent: Hash) -> Block {
         let w = writes(h);
-        let block = Block {
-            header: BlockHeader {
-                chain_id: 1,
-                height: h,
-                parent,
-                timestamp_ms: h,
-                proposer: AccountId::default(),
-                tx_root: Hash::ZERO,
-                state_root: store.root_with(&w).unwrap(),
-                consensus: Vec::new(),
-            },
-            txs: Vec::new(),
-        };
+        let block = crate::store::tests::block(h, parent, store.root_with(&w).unwrap());
         store.commit_block(&block, &w).unwrap();
         block
     }

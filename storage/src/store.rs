@@ -877,12 +877,13 @@ fn read_block(txn: &ReadTransaction, height: u64) -> Result<Option<Block>, Stora
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use plexus_types::{AccountId, BlockHeader};
 
     use super::*;
 
-    fn block(height: u64, parent: Hash, root: Hash) -> Block {
+    /// An empty block at `height` on `parent` claiming `root` (the storage tests').
+    pub(crate) fn block(height: u64, parent: Hash, root: Hash) -> Block {
         Block {
             header: BlockHeader {
                 chain_id: 1,

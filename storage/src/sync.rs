@@ -393,26 +393,9 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use plexus_ledger::store::WriteSet;
-    use plexus_types::{AccountId, BlockHeader};
 
     use super::*;
-    use crate::verify_proof;
-
-    fn block(height: u64, parent: Hash, root: Hash) -> Block {
-        Block {
-            header: BlockHeader {
-                chain_id: 1,
-                height,
-                parent,
-                timestamp_ms: height,
-                proposer: AccountId::default(),
-                tx_root: Hash::ZERO,
-                state_root: root,
-                consensus: Vec::new(),
-            },
-            txs: Vec::new(),
-        }
-    }
+    use crate::{store::tests::block, verify_proof};
 
     /// A store with `n` keys at genesis, then some changed and deleted over 3 blocks.
     fn source(dir: &std::path::Path, n: u32) -> (Store, Vec<Block>) {
