@@ -543,47 +543,33 @@ impl Devnet {
             .as_str()
             .unwrap_or_default()
             .to_owned();
+        // `plexus node` on one genesis, loopback addresses, the local p2p profile.
+        let node = |dir: &str, api: &str, p2p: &str, rest: &[&str]| {
+            let mut all = vec!["node", "--dir", dir, "--genesis", &genesis_arg];
+            all.extend(["--api", api, "--p2p", p2p, "--local-p2p"]);
+            all.extend(rest);
+            args(&all)
+        };
         for (k, (folder, api, p2p, _, _)) in validators.iter().enumerate() {
             let next = &validators[(k + 1) % n].4;
+            let rest = [
+                "--bootstrapper",
+                next,
+                "--follower",
+                &full_key,
+                "--no-data-store",
+            ];
             self.spawn(
                 &format!("validator-node-{k}"),
-                &args(&[
-                    "node",
-                    "--dir",
-                    folder,
-                    "--genesis",
-                    &genesis_arg,
-                    "--api",
-                    api,
-                    "--p2p",
-                    p2p,
-                    "--local-p2p",
-                    "--bootstrapper",
-                    next,
-                    "--follower",
-                    &full_key,
-                    "--no-data-store",
-                ]),
+                &node(folder, api, p2p, &rest),
             )?;
         }
         let api = format!("127.0.0.1:{}", self.ports.api);
-        let mut full = args(&[
-            "node",
-            "--dir",
-            &full_dir,
-            "--genesis",
-            &genesis_arg,
-            "--full",
-            "--api",
-            &api,
-            "--p2p",
-            &full_p2p,
-            "--local-p2p",
-        ]);
+        let mut rest = vec!["--full"];
         for (_, _, _, _, bootstrapper) in validators.iter().take(2) {
-            full.push("--bootstrapper".into());
-            full.push(bootstrapper.clone());
+            rest.extend(["--bootstrapper", bootstrapper.as_str()]);
         }
+        let full = node(&full_dir, &api, &full_p2p, &rest);
         self.spawn("node", &full)
     }
 

@@ -230,13 +230,11 @@ impl Genesis {
         if self.accounts.iter().any(|a| a.address == address) {
             return Err(GenesisError::DuplicateAccount(address));
         }
-        let total = self
-            .accounts
+        self.accounts
             .iter()
             .try_fold(balance, |sum, a| sum.checked_add(a.balance))
             .filter(|total| *total <= SUPPLY_CAP)
             .ok_or(GenesisError::AboveSupplyCap)?;
-        debug_assert!(total <= SUPPLY_CAP);
         self.accounts.push(GenesisAccount { address, balance });
         Ok(())
     }

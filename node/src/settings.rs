@@ -293,12 +293,13 @@ impl NodeSettings {
         data_store: Option<&str>,
     ) -> (serde_json::Value, String) {
         let faucet = config.genesis.params.faucet;
+        let genesis_hash = config.genesis.hash();
         let json = serde_json::json!({
             "chain_id": config.genesis.chain_id,
             "validator": config.key.account(),
             "role": if config.full { "full" } else { "validator" },
             "validators": config.genesis.validators.len(),
-            "genesis_hash": config.genesis.hash(),
+            "genesis_hash": genesis_hash,
             "p2p": config.p2p.listen,
             "external_address": config.p2p.dialable().to_string(),
             "bootstrappers": config.p2p.bootstrappers,
@@ -315,7 +316,7 @@ impl NodeSettings {
             if config.full { "full" } else { "validator" },
             config.genesis.chain_id,
             config.genesis.validators.len(),
-            config.genesis.hash(),
+            genesis_hash,
             self.api,
             config.p2p.listen,
             config.p2p.dialable(),

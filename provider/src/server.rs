@@ -316,10 +316,19 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ProviderError> {
     serde_json::from_slice(body).map_err(|e| ProviderError::BadJson(e.to_string()))
 }
 
-/// Refuse a request that asks for something the engine would silently not do.
-fn refuse_unhonoured(body: &[u8], route: crate::openai::Route) -> Result<(), ProviderError> {
+/// The body parsed once, as JSON and as the route's request type.
+fn parse_both<T: DeserializeOwned>(body: &[u8]) -> Result<(T, serde_json::Value), ProviderError> {
     let value: serde_json::Value = parse(body)?;
-    match crate::openai::unhonoured(&value, route) {
+    let typed = T::deserialize(&value).map_err(|e| ProviderError::BadJson(e.to_string()))?;
+    Ok((typed, value))
+}
+
+/// Refuse a request that asks for something the engine would silently not do.
+fn refuse_unhonoured(
+    value: &serde_json::Value,
+    route: crate::openai::Route,
+) -> Result<(), ProviderError> {
+    match crate::openai::unhonoured(value, route) {
         Some((field, why)) => Err(ProviderError::invalid(field, why)),
         None => Ok(()),
     }
@@ -848,9 +857,9 @@ impl Inner {
         body: &[u8],
         default_max_tokens: u32,
     ) -> Result<Prepared, ProviderError> {
-        let request: ChatRequest = parse(body)?;
+        let (request, value): (ChatRequest, _) = parse_both(body)?;
         self.check_model(&request.model)?;
-        refuse_unhonoured(body, crate::openai::Route::Chat)?;
+        refuse_unhonoured(&value, crate::openai::Route::Chat)?;
         if request.tools.as_ref().is_some_and(|t| !t.is_null()) {
             return Err(ProviderError::invalid("tools", "tools are not served"));
         }
@@ -879,9 +888,9 @@ impl Inner {
     }
 
     fn prepare_completion(&self, body: &[u8]) -> Result<Prepared, ProviderError> {
-        let request: CompletionRequest = parse(body)?;
+        let (request, value): (CompletionRequest, _) = parse_both(body)?;
         self.check_model(&request.model)?;
-        refuse_unhonoured(body, crate::openai::Route::Completions)?;
+        refuse_unhonoured(&value, crate::openai::Route::Completions)?;
         if request.echo == Some(true) {
             return Err(ProviderError::invalid("echo", "echo is not served"));
         }

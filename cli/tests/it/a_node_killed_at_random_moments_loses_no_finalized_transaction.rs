@@ -13,9 +13,9 @@ use std::{
 
 use plexus_ledger::{BlockEnv, execute_block, genesis::dev_faucet};
 use plexus_storage::Store;
-use plexus_types::{Hash, Keypair, Payload, Transaction};
+use plexus_types::Hash;
 
-use crate::support::{NodeProcess, SplitMix};
+use crate::support::{NodeProcess, SplitMix, faucet_burst};
 
 /// Send transfers from the faucet until `stop`, recording (hash, height) of each one seen finalized.
 fn pump(url: String, stop: Arc<AtomicBool>, seed: u64) -> Vec<(Hash, u64)> {
@@ -43,20 +43,7 @@ fn pump(url: String, stop: Arc<AtomicBool>, seed: u64) -> Vec<(Hash, u64)> {
             };
             // A burst of transfers with consecutive nonces, then wait for all of them.
             let mut hashes = Vec::new();
-            for k in 0..8u64 {
-                i += 1;
-                let to = Keypair::from_label(&format!("recipient-{}", i % 50)).account();
-                let tx = Transaction {
-                    chain_id: chain.chain_id,
-                    sender: faucet.account(),
-                    nonce: nonce + k,
-                    fee: chain.params.min_fee,
-                    payload: Payload::Transfer {
-                        to,
-                        amount: 1_000 + i % 1_000,
-                    },
-                }
-                .sign(&faucet);
+            for tx in faucet_burst(&chain, nonce, 8, &mut i, 50) {
                 match client.submit(&tx).await {
                     Ok(hash) => hashes.push(hash),
                     Err(e) => {

@@ -20,11 +20,11 @@ use std::{
 use nix::sys::signal::{Signal, kill};
 use plexus_ledger::genesis::dev_faucet;
 use plexus_storage::Store;
-use plexus_types::{Hash, Keypair, Payload, Transaction};
+use plexus_types::Hash;
 
 use crate::{
     partition::Partition,
-    support::{Node, SplitMix, json, ok, status, wait_for},
+    support::{Node, SplitMix, faucet_burst, json, ok, status, wait_for},
 };
 
 const VALIDATORS: usize = 4;
@@ -54,19 +54,7 @@ fn pump(url: String, stop: Arc<AtomicBool>) -> Vec<(Hash, u64)> {
                 continue;
             };
             let mut hashes = Vec::new();
-            for k in 0..6u64 {
-                i += 1;
-                let tx = Transaction {
-                    chain_id: chain.chain_id,
-                    sender: faucet.account(),
-                    nonce: nonce + k,
-                    fee: chain.params.min_fee,
-                    payload: Payload::Transfer {
-                        to: Keypair::from_label(&format!("recipient-{}", i % 40)).account(),
-                        amount: 1_000 + i % 1_000,
-                    },
-                }
-                .sign(&faucet);
+            for tx in faucet_burst(&chain, nonce, 6, &mut i, 40) {
                 match client.submit(&tx).await {
                     Ok(hash) => hashes.push(hash),
                     Err(_) => break,

@@ -895,3 +895,34 @@ impl SplitMix {
         self.next() % n
     }
 }
+
+/// `count` faucet transfers with consecutive nonces from `nonce`, each of 1,000 to
+/// 1,999 base units to one of `recipients` labelled accounts; `counter` numbers them
+/// across bursts.
+pub(crate) fn faucet_burst(
+    chain: &plexus_client::wire::Chain,
+    nonce: u64,
+    count: u64,
+    counter: &mut u64,
+    recipients: u64,
+) -> Vec<plexus_types::SignedTransaction> {
+    let faucet = plexus_ledger::genesis::dev_faucet();
+    (0..count)
+        .map(|k| {
+            *counter += 1;
+            let to =
+                plexus_types::Keypair::from_label(&format!("recipient-{}", *counter % recipients));
+            plexus_types::Transaction {
+                chain_id: chain.chain_id,
+                sender: faucet.account(),
+                nonce: nonce + k,
+                fee: chain.params.min_fee,
+                payload: plexus_types::Payload::Transfer {
+                    to: to.account(),
+                    amount: 1_000 + *counter % 1_000,
+                },
+            }
+            .sign(&faucet)
+        })
+        .collect()
+}
