@@ -20,7 +20,7 @@ use crate::{
     sig, staking,
     state::StateError,
     store::{Overlay, StateReader, WriteSet},
-    subnets, weights,
+    subnets, validators, weights,
 };
 
 /// What the block being applied says about itself.
@@ -140,6 +140,18 @@ fn check_stateless(config: &ChainConfig, tx: &SignedTransaction) -> Result<(), T
         } => credits::check_buy(*credits, *denomination),
         Payload::SettleCredits { tokens, .. } => credits::check_settle(tokens),
         Payload::RefundCredits { .. } => Ok(()),
+        Payload::Bond {
+            consensus_key,
+            amount,
+        } => {
+            validators::check_amount(*amount)?;
+            validators::check_key(consensus_key)
+        }
+        Payload::Unbond { amount } => validators::check_amount(*amount),
+        Payload::RotateConsensusKey { new_key } => validators::check_key(new_key),
+        Payload::ReportDoubleSign { evidence } => {
+            validators::check_evidence(config.chain_id, evidence)
+        }
     }
 }
 
@@ -202,6 +214,7 @@ fn execute<R: StateReader>(
         Payload::Transfer { amount, .. } => (*amount, "amount + fee"),
         Payload::AddStake { amount, .. } => (*amount, "stake amount + fee"),
         Payload::CreateSubnet { .. } => (params.subnet_lock_cost, "subnet lock cost + fee"),
+        Payload::Bond { amount, .. } => (*amount, "bond + fee"),
         Payload::CreateDataTask { bounty, .. } => (*bounty, "bounty + fee"),
         Payload::BuyCredits { credits, .. } => (
             credits::bundle_price(params, *credits).ok_or(TxError::Overflow("bundle price"))?,
@@ -307,6 +320,13 @@ fn execute<R: StateReader>(
         Payload::RefundCredits { deposit } => {
             credits::refund(cx, *deposit)?;
         }
+        Payload::Bond {
+            consensus_key,
+            amount,
+        } => validators::bond(cx, consensus_key, *amount)?,
+        Payload::Unbond { amount } => validators::unbond(cx, *amount)?,
+        Payload::RotateConsensusKey { new_key } => validators::rotate(cx, new_key)?,
+        Payload::ReportDoubleSign { evidence } => validators::report(cx, evidence)?,
     }
     accounts::charge_fee_and_bump_nonce(&mut cx.state, &sender, cx.fee)
 }
@@ -411,11 +431,22 @@ pub fn execute_block<R: StateReader>(
             },
         )?;
     }
-    emission::end_block(&mut ov, env.height, &mut events).map_err(BlockError::Hook)?;
+    end_block(&mut ov, &config, env.height, &mut events)?;
     Ok(BlockOutput {
         writes: ov.into_writes(),
         events,
     })
+}
+
+/// End of block: the epochs due at `height` (subnets, then the consensus set).
+fn end_block<R: StateReader>(
+    ov: &mut Overlay<R>,
+    config: &ChainConfig,
+    height: u64,
+    events: &mut Vec<Event>,
+) -> Result<(), BlockError> {
+    emission::end_block(ov, height, events).map_err(BlockError::Hook)?;
+    validators::end_block(ov, &config.params, height, events).map_err(BlockError::Hook)
 }
 
 /// Propose a block: take candidates in order, include each that applies (up to
@@ -450,7 +481,7 @@ pub fn build_block<R: StateReader>(
             }
         }
     }
-    emission::end_block(&mut ov, env.height, &mut events).map_err(BlockError::Hook)?;
+    end_block(&mut ov, &config, env.height, &mut events)?;
     Ok(BuiltBlock {
         output: BlockOutput {
             writes: ov.into_writes(),

@@ -492,6 +492,60 @@ pub enum TxError {
         /// What could not be paid.
         short: Amount,
     },
+    /// The chain keeps its genesis validators for good: nobody bonds.
+    #[error(
+        "this chain's validator set is fixed by its genesis (consensus epoch length 0): bonding, unbonding and key rotation are off"
+    )]
+    FixedValidatorSet,
+    /// A consensus key is not an ed25519 public key.
+    #[error("consensus key {0} is not an ed25519 public key")]
+    BadConsensusKey(AccountId),
+    /// Another operator bonded for this consensus key (or is rotating to it).
+    #[error("consensus key {key} belongs to validator operator {operator}: use a key of your own")]
+    ConsensusKeyTaken {
+        /// The key.
+        key: AccountId,
+        /// Its operator.
+        operator: AccountId,
+    },
+    /// A bond names another key than the operator's.
+    #[error("this operator votes with {expected}, not {key}: bond for that key, or rotate first")]
+    BondKeyMismatch {
+        /// The key in the transaction.
+        key: AccountId,
+        /// The operator's key.
+        expected: AccountId,
+    },
+    /// The sender never bonded.
+    #[error("{0} has no validator bond: send a bond first")]
+    NotAValidatorOperator(AccountId),
+    /// Unbonding more than is bonded.
+    #[error("cannot unbond {} PLX of a {} PLX bond", format_plx(*amount), format_plx(*bond))]
+    InsufficientBond {
+        /// What is bonded.
+        bond: Amount,
+        /// What the transaction unbonds.
+        amount: Amount,
+    },
+    /// Too many unbonding entries are open.
+    #[error("at most {0} unbondings may be open at once: wait for one to be released")]
+    TooManyUnbondings(usize),
+    /// The validator was slashed for a double sign.
+    #[error(
+        "validator operator {0} was slashed for signing twice and may not bond, rotate or be slashed again"
+    )]
+    ValidatorSlashed(AccountId),
+    /// Double-sign evidence that proves nothing.
+    #[error("invalid double-sign evidence: {0}")]
+    InvalidEvidence(String),
+    /// The evidence's signer was not a validator in its epoch.
+    #[error("{key} was not in the validator set of consensus epoch {epoch}")]
+    NotInValidatorSet {
+        /// The signer.
+        key: AccountId,
+        /// The epoch of the evidence.
+        epoch: u64,
+    },
     /// The ledger could not read its own state (an operator problem, not the sender's).
     #[error("internal state error: {0}")]
     State(#[from] StateError),
@@ -569,6 +623,16 @@ impl TxError {
             TxError::NotRefundable { .. } => "not_refundable",
             TxError::RefundNotOpen { .. } => "refund_not_open",
             TxError::FreeTxRateLimited { .. } => "free_tx_rate_limited",
+            TxError::FixedValidatorSet => "fixed_validator_set",
+            TxError::BadConsensusKey(_) => "bad_consensus_key",
+            TxError::ConsensusKeyTaken { .. } => "consensus_key_taken",
+            TxError::BondKeyMismatch { .. } => "bond_key_mismatch",
+            TxError::NotAValidatorOperator(_) => "not_a_validator_operator",
+            TxError::InsufficientBond { .. } => "insufficient_bond",
+            TxError::TooManyUnbondings(_) => "too_many_unbondings",
+            TxError::ValidatorSlashed(_) => "validator_slashed",
+            TxError::InvalidEvidence(_) => "invalid_evidence",
+            TxError::NotInValidatorSet { .. } => "not_in_validator_set",
             TxError::State(_) => "internal",
         }
     }

@@ -234,6 +234,62 @@ pub enum Event {
         /// Base units returned.
         amount: Amount,
     },
+    /// An operator bonded for a consensus key.
+    Bonded {
+        /// The operator.
+        operator: AccountId,
+        /// The consensus key.
+        consensus_key: AccountId,
+        /// Base units bonded now.
+        amount: Amount,
+        /// The operator's bond after it.
+        bond: Amount,
+    },
+    /// Part of a bond stopped counting and returns at `release_height`.
+    Unbonding {
+        /// The operator.
+        operator: AccountId,
+        /// Base units.
+        amount: Amount,
+        /// The height it returns to the balance.
+        release_height: u64,
+    },
+    /// An unbonded amount returned to its operator's balance.
+    BondReleased {
+        /// The operator.
+        operator: AccountId,
+        /// Base units.
+        amount: Amount,
+    },
+    /// An operator's consensus key changes at the next epoch boundary.
+    ConsensusKeyRotating {
+        /// The operator.
+        operator: AccountId,
+        /// The new key.
+        new_key: AccountId,
+    },
+    /// A validator was proven to sign twice: its bond was cut and it leaves the set.
+    ValidatorSlashed {
+        /// The operator.
+        operator: AccountId,
+        /// The key that signed twice.
+        consensus_key: AccountId,
+        /// The epoch of the double sign.
+        epoch: u64,
+        /// The view of the double sign.
+        view: u64,
+        /// Base units burned.
+        burned: Amount,
+    },
+    /// The validator set of the next consensus epoch was chosen.
+    ValidatorSetChosen {
+        /// The epoch it votes in.
+        epoch: u64,
+        /// Its consensus keys, sorted.
+        validators: Vec<AccountId>,
+        /// Whether too few were eligible and the current set was kept.
+        kept: bool,
+    },
 }
 
 /// A block the node committed, with the events its execution emitted: what the node

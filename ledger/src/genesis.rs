@@ -95,8 +95,12 @@ pub struct GenesisAccount {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenesisValidator {
-    /// Its consensus public key (ed25519).
+    /// Its consensus public key (ed25519), also its operator account.
     pub public_key: AccountId,
+    /// What it has bonded from the start, in base units (part of the genesis
+    /// supply). A chain whose set follows stake needs at least the minimum bond.
+    #[serde(default)]
+    pub bond: Amount,
 }
 
 impl Value for Vec<GenesisValidator> {
@@ -104,12 +108,14 @@ impl Value for Vec<GenesisValidator> {
         out.put_len(self.len());
         for v in self {
             v.public_key.encode_to(out);
+            out.put_u64(v.bond);
         }
     }
     fn take(r: &mut Reader<'_>) -> Result<Self, CodecError> {
         r.list(MAX_VALIDATORS, "validators", |r| {
             Ok(GenesisValidator {
                 public_key: AccountId::decode_from(r)?,
+                bond: r.u64("bond")?,
             })
         })
     }
@@ -190,6 +196,7 @@ impl Genesis {
             }],
             validators: vec![GenesisValidator {
                 public_key: validator_key,
+                bond: 0,
             }],
             subnets: Vec::new(),
         }
@@ -220,7 +227,11 @@ impl Genesis {
         if self.validators.len() >= MAX_VALIDATORS {
             return Err(GenesisError::BadParams("more than 1024 validators"));
         }
-        self.validators.push(GenesisValidator { public_key });
+        let bond = match self.params.consensus.epoch_length {
+            0 => 0,
+            _ => self.params.consensus.min_bond,
+        };
+        self.validators.push(GenesisValidator { public_key, bond });
         Ok(())
     }
 
@@ -321,7 +332,14 @@ impl Genesis {
             if !is_ed25519_point(&v.public_key) {
                 return Err(GenesisError::BadValidatorKey(v.public_key));
             }
+            total = total
+                .checked_add(v.bond)
+                .ok_or(GenesisError::AboveSupplyCap)?;
         }
+        if total > SUPPLY_CAP {
+            return Err(GenesisError::AboveSupplyCap);
+        }
+        self.validate_consensus()?;
         if self.subnets.len() > usize::from(p.max_subnets) {
             return Err(GenesisError::BadParams(
                 "more genesis subnets than max_subnets",
@@ -334,6 +352,50 @@ impl Genesis {
                     reason: e.to_string(),
                 }
             })?;
+        }
+        Ok(())
+    }
+}
+
+impl Genesis {
+    /// The consensus parameters: a fixed set needs nothing; a set that follows
+    /// stake needs epochs of at least two blocks, a sane size range that the genesis
+    /// set fits, and genesis bonds of at least the minimum.
+    fn validate_consensus(&self) -> Result<(), GenesisError> {
+        let c = &self.params.consensus;
+        if c.epoch_length == 0 {
+            return Ok(());
+        }
+        if c.epoch_length < 2 {
+            return Err(GenesisError::BadParams(
+                "consensus.epoch_length must be 0 (a fixed set) or at least 2",
+            ));
+        }
+        if c.min_validators == 0 || c.min_validators > c.max_validators {
+            return Err(GenesisError::BadParams(
+                "consensus.min_validators must be at least 1 and at most max_validators",
+            ));
+        }
+        if usize::from(c.max_validators) > MAX_VALIDATORS {
+            return Err(GenesisError::BadParams(
+                "consensus.max_validators must be at most 1024",
+            ));
+        }
+        if c.slash_bps > 10_000 {
+            return Err(GenesisError::BadParams(
+                "consensus.slash_bps must be at most 10000",
+            ));
+        }
+        let n = self.validators.len();
+        if n < usize::from(c.min_validators) || n > usize::from(c.max_validators) {
+            return Err(GenesisError::BadParams(
+                "the genesis validators must number between consensus.min_validators and max_validators",
+            ));
+        }
+        if self.validators.iter().any(|v| v.bond < c.min_bond.max(1)) {
+            return Err(GenesisError::BadParams(
+                "every genesis validator must bond at least consensus.min_bond",
+            ));
         }
         Ok(())
     }
@@ -355,7 +417,8 @@ pub fn writes(genesis: &Genesis) -> Result<WriteSet, GenesisError> {
     };
     state::put(&mut ov, params::keys::config_key(), &config);
     state::put(&mut ov, validators_key(), &genesis.validators);
-    let mut total: Amount = 0;
+    crate::validators::genesis(&mut ov, genesis);
+    let mut total: Amount = genesis.validators.iter().map(|v| v.bond).sum();
     for a in &genesis.accounts {
         accounts::put_account(
             &mut ov,

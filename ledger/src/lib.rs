@@ -22,6 +22,7 @@
 //! | `0x06` | data | data tasks, their contributions and the bounty escrow |
 //! | `0x07` | credits | issuers and their keys, deposits, the credit escrow, settled nonces, buyers per key |
 //! | `0x08` | fees | fee-free transactions used per sender in the current window |
+//! | `0x09` | validators | bonds and keys per operator; the consensus set per epoch; releases per height |
 //!
 //! Entry points: [`check_transaction`] (mempool), [`apply_transaction`],
 //! [`execute_block`] (verify a block), [`build_block`] (propose one),
@@ -47,6 +48,7 @@ pub mod staking;
 pub mod state;
 pub mod store;
 pub mod subnets;
+pub mod validators;
 pub mod weights;
 pub mod yuma;
 

@@ -90,16 +90,169 @@ fn varint(mut value: u64, out: &mut Vec<u8>) {
 
 /// The bytes each signer of `cert` signed on chain `chain_id`.
 pub fn finalize_message(chain_id: u64, cert: &FinalityCertificate) -> Vec<u8> {
+    vote_message(
+        chain_id,
+        VoteKind::Finalize,
+        cert.epoch,
+        cert.view,
+        cert.parent_view,
+        &cert.payload,
+    )
+}
+
+/// The bytes a validator signs when it votes `kind` for `payload` proposed at
+/// (`epoch`, `view`) on a parent at `parent_view`, on chain `chain_id`.
+pub fn vote_message(
+    chain_id: u64,
+    kind: VoteKind,
+    epoch: u64,
+    view: u64,
+    parent_view: u64,
+    payload: &Hash,
+) -> Vec<u8> {
     let mut namespace = consensus_namespace(chain_id);
-    namespace.extend_from_slice(b"_FINALIZE");
+    namespace.extend_from_slice(match kind {
+        VoteKind::Notarize => b"_NOTARIZE",
+        VoteKind::Finalize => b"_FINALIZE",
+    });
     let mut out = Vec::with_capacity(namespace.len() + 64);
     varint(namespace.len() as u64, &mut out);
     out.extend_from_slice(&namespace);
-    varint(cert.epoch, &mut out);
-    varint(cert.view, &mut out);
-    varint(cert.parent_view, &mut out);
-    out.extend_from_slice(&cert.payload.0);
+    varint(epoch, &mut out);
+    varint(view, &mut out);
+    varint(parent_view, &mut out);
+    out.extend_from_slice(&payload.0);
     out
+}
+
+/// Which simplex vote a validator signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VoteKind {
+    /// A vote to notarize a proposal.
+    Notarize,
+    /// A vote to finalize a proposal.
+    Finalize,
+}
+
+/// One signed vote of a [`DoubleSign`]: what was voted for and the signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedVote {
+    /// The parent's view the proposal named.
+    pub parent_view: u64,
+    /// The proposal's payload (a block header's digest).
+    pub payload: Hash,
+    /// The validator's ed25519 signature over [`vote_message`].
+    pub signature: Signature,
+}
+
+/// Evidence that a validator signed two different proposals of one kind in one
+/// round: what commonware's simplex reports as a conflicting notarize or finalize,
+/// in a form the ledger checks without consensus code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoubleSign {
+    /// Which vote was signed twice.
+    pub kind: VoteKind,
+    /// The consensus epoch of the round.
+    pub epoch: u64,
+    /// The view of the round.
+    pub view: u64,
+    /// The signer's consensus key.
+    pub signer: AccountId,
+    /// One vote.
+    pub first: SignedVote,
+    /// A different vote in the same round.
+    pub second: SignedVote,
+}
+
+/// Why a [`DoubleSign`] proves nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum EvidenceError {
+    /// Both votes are for the same proposal.
+    #[error("the two votes are for the same proposal")]
+    SameProposal,
+    /// A signature does not verify under the signer's key.
+    #[error("vote signature {0} does not verify under the signer's key")]
+    BadSignature(u8),
+}
+
+impl DoubleSign {
+    /// Check that both votes are signed by [`signer`](Self::signer) on chain
+    /// `chain_id`, in the same round, for different proposals.
+    pub fn verify(&self, chain_id: u64) -> Result<(), EvidenceError> {
+        if self.first.parent_view == self.second.parent_view
+            && self.first.payload == self.second.payload
+        {
+            return Err(EvidenceError::SameProposal);
+        }
+        for (i, vote) in [(1, &self.first), (2, &self.second)] {
+            let message = vote_message(
+                chain_id,
+                self.kind,
+                self.epoch,
+                self.view,
+                vote.parent_view,
+                &vote.payload,
+            );
+            self.signer
+                .verify(&message, &vote.signature)
+                .map_err(|_| EvidenceError::BadSignature(i))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::Encode for DoubleSign {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        use crate::codec::WriteExt as _;
+        out.put_u8(match self.kind {
+            VoteKind::Notarize => 0,
+            VoteKind::Finalize => 1,
+        });
+        out.put_u64(self.epoch);
+        out.put_u64(self.view);
+        self.signer.encode_to(out);
+        for vote in [&self.first, &self.second] {
+            out.put_u64(vote.parent_view);
+            vote.payload.encode_to(out);
+            vote.signature.encode_to(out);
+        }
+    }
+}
+
+impl crate::Decode for DoubleSign {
+    fn decode_from(r: &mut crate::codec::Reader<'_>) -> Result<Self, crate::CodecError> {
+        let kind = match r.u8("vote kind")? {
+            0 => VoteKind::Notarize,
+            1 => VoteKind::Finalize,
+            tag => {
+                return Err(crate::CodecError::UnknownTag {
+                    field: "vote kind",
+                    tag,
+                });
+            }
+        };
+        let epoch = r.u64("epoch")?;
+        let view = r.u64("view")?;
+        let signer = AccountId::decode_from(r)?;
+        let mut vote = || -> Result<SignedVote, crate::CodecError> {
+            Ok(SignedVote {
+                parent_view: r.u64("parent view")?,
+                payload: Hash::decode_from(r)?,
+                signature: Signature::decode_from(r)?,
+            })
+        };
+        let first = vote()?;
+        let second = vote()?;
+        Ok(Self {
+            kind,
+            epoch,
+            view,
+            signer,
+            first,
+            second,
+        })
+    }
 }
 
 /// Check that `cert` finalizes the header with digest `header` on chain `chain_id`,

@@ -208,6 +208,34 @@ pub enum Payload {
         /// The deposit id.
         deposit: u64,
     },
+    /// Bond `amount` from the signer's balance to run a consensus validator with
+    /// `consensus_key` (the signer is the validator's operator). The first bond names
+    /// the key; later bonds must name the same one. The bonded set with the most stake
+    /// is chosen at each consensus epoch boundary.
+    Bond {
+        /// The ed25519 key the validator votes with.
+        consensus_key: AccountId,
+        /// Base units moved from the balance into the bond.
+        amount: Amount,
+    },
+    /// Start unbonding `amount` of the signer's validator bond: it stops counting at
+    /// the next epoch boundary and returns to the balance after the unbonding delay,
+    /// slashable until then.
+    Unbond {
+        /// Base units to unbond.
+        amount: Amount,
+    },
+    /// Replace the signer's validator consensus key from the next consensus epoch.
+    RotateConsensusKey {
+        /// The new ed25519 key, used by no other validator.
+        new_key: AccountId,
+    },
+    /// Report a validator that signed two different proposals in one round: its bond
+    /// is slashed and it leaves the set at the next epoch boundary.
+    ReportDoubleSign {
+        /// The two conflicting votes.
+        evidence: crate::finality::DoubleSign,
+    },
 }
 
 impl Payload {
@@ -233,6 +261,10 @@ impl Payload {
             Payload::BuyCredits { .. } => "buy_credits",
             Payload::SettleCredits { .. } => "settle_credits",
             Payload::RefundCredits { .. } => "refund_credits",
+            Payload::Bond { .. } => "bond",
+            Payload::Unbond { .. } => "unbond",
+            Payload::RotateConsensusKey { .. } => "rotate_consensus_key",
+            Payload::ReportDoubleSign { .. } => "report_double_sign",
         }
     }
 
@@ -257,6 +289,10 @@ impl Payload {
             Payload::BuyCredits { .. } => 16,
             Payload::SettleCredits { .. } => 17,
             Payload::RefundCredits { .. } => 18,
+            Payload::Bond { .. } => 19,
+            Payload::Unbond { .. } => 20,
+            Payload::RotateConsensusKey { .. } => 21,
+            Payload::ReportDoubleSign { .. } => 22,
         }
     }
 }
@@ -410,6 +446,16 @@ impl Encode for Payload {
                 tokens.iter().for_each(|t| out.put_bytes(t));
             }
             Payload::RefundCredits { deposit } => out.put_u64(*deposit),
+            Payload::Bond {
+                consensus_key,
+                amount,
+            } => {
+                consensus_key.encode_to(out);
+                out.put_u64(*amount);
+            }
+            Payload::Unbond { amount } => out.put_u64(*amount),
+            Payload::RotateConsensusKey { new_key } => new_key.encode_to(out),
+            Payload::ReportDoubleSign { evidence } => evidence.encode_to(out),
         }
     }
 }
@@ -523,6 +569,19 @@ impl Decode for Payload {
             },
             18 => Payload::RefundCredits {
                 deposit: r.u64("deposit")?,
+            },
+            19 => Payload::Bond {
+                consensus_key: AccountId::decode_from(r)?,
+                amount: r.u64("amount")?,
+            },
+            20 => Payload::Unbond {
+                amount: r.u64("amount")?,
+            },
+            21 => Payload::RotateConsensusKey {
+                new_key: AccountId::decode_from(r)?,
+            },
+            22 => Payload::ReportDoubleSign {
+                evidence: crate::finality::DoubleSign::decode_from(r)?,
             },
             tag => {
                 return Err(CodecError::UnknownTag {

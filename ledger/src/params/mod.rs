@@ -70,6 +70,45 @@ pub struct ChainParams {
     pub free_tx_quota: u32,
     /// Blocks per fee-free quota window.
     pub free_tx_window: u64,
+    /// How the consensus validator set follows bonded stake.
+    pub consensus: ConsensusParams,
+}
+
+/// How the consensus validator set follows bonded stake ([`crate::validators`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsensusParams {
+    /// Blocks per consensus epoch; the set for epoch `e + 1` is chosen at the last
+    /// block of epoch `e`. Zero keeps the genesis validators for the whole chain (and
+    /// refuses bonding).
+    pub epoch_length: u64,
+    /// Fewest validators a set may have: a boundary that would choose fewer keeps
+    /// the current set.
+    pub min_validators: u16,
+    /// Most validators a set may have: the largest bonds win, ties broken by key.
+    pub max_validators: u16,
+    /// Least bond that makes a validator eligible, in base units.
+    pub min_bond: Amount,
+    /// Blocks an unbonded amount stays slashable before it returns to the balance.
+    pub unbonding_delay: u64,
+    /// Share of bond (and of what is unbonding) a proven double sign burns, out of
+    /// 10,000.
+    pub slash_bps: u16,
+}
+
+impl Default for ConsensusParams {
+    /// A fixed genesis set; when enabled, 1 to 100 validators bonding at least
+    /// 1,000 PLX, a 1,000-block unbonding delay and a 5 % slash.
+    fn default() -> Self {
+        Self {
+            epoch_length: 0,
+            min_validators: 1,
+            max_validators: 100,
+            min_bond: 1_000 * PLX,
+            unbonding_delay: 1_000,
+            slash_bps: 500,
+        }
+    }
 }
 
 impl Default for ChainParams {
@@ -90,6 +129,7 @@ impl Default for ChainParams {
             credit_settle_window: DEFAULT_CREDIT_SETTLE_WINDOW,
             free_tx_quota: DEFAULT_FREE_TX_QUOTA,
             free_tx_window: DEFAULT_FREE_TX_WINDOW,
+            consensus: ConsensusParams::default(),
         }
     }
 }
@@ -141,6 +181,13 @@ impl Encode for ChainConfig {
         out.put_u64(p.credit_settle_window);
         out.put_u32(p.free_tx_quota);
         out.put_u64(p.free_tx_window);
+        let c = &p.consensus;
+        out.put_u64(c.epoch_length);
+        out.put_u16(c.min_validators);
+        out.put_u16(c.max_validators);
+        out.put_u64(c.min_bond);
+        out.put_u64(c.unbonding_delay);
+        out.put_u16(c.slash_bps);
     }
 }
 
@@ -163,6 +210,14 @@ impl Decode for ChainConfig {
                 credit_settle_window: r.u64("credit settle window")?,
                 free_tx_quota: r.u32("free tx quota")?,
                 free_tx_window: r.u64("free tx window")?,
+                consensus: ConsensusParams {
+                    epoch_length: r.u64("epoch length")?,
+                    min_validators: r.u16("min validators")?,
+                    max_validators: r.u16("max validators")?,
+                    min_bond: r.u64("min bond")?,
+                    unbonding_delay: r.u64("unbonding delay")?,
+                    slash_bps: r.u16("slash bps")?,
+                },
             },
         })
     }
@@ -185,7 +240,7 @@ mod tests {
             params: ChainParams::default(),
         };
         let bytes = config.to_bytes();
-        assert_eq!(bytes.len(), 8 * 10 + 4 + 2 * 3 + 1);
+        assert_eq!(bytes.len(), 8 * 13 + 4 + 2 * 6 + 1);
         assert_eq!(ChainConfig::from_bytes(&bytes).unwrap(), config);
         assert_eq!(&bytes[..8], &7u64.to_le_bytes());
     }

@@ -198,6 +198,18 @@ pub(crate) fn total_held(store: &MemStore) -> u128 {
             let cold = AccountId(k[34..66].try_into().unwrap());
             total += u128::from(staking::stake(store, &hot, &cold).unwrap());
         }
+        if k.len() == 34 && k[0] == 0x09 && k[1] == 0x00 {
+            let operator = AccountId(k[2..34].try_into().unwrap());
+            let v = plexus_ledger::validators::validator(store, &operator)
+                .unwrap()
+                .unwrap();
+            total += u128::from(v.bond);
+            total += v
+                .unbonding
+                .iter()
+                .map(|(_, a)| u128::from(*a))
+                .sum::<u128>();
+        }
     }
     for s in query::subnets(store, 0).unwrap() {
         total += u128::from(s.pending_emission);

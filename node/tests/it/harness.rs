@@ -40,6 +40,7 @@ pub(crate) fn genesis(validators: &[Keypair], users: &[Keypair]) -> Genesis {
         .iter()
         .map(|k| GenesisValidator {
             public_key: k.account(),
+            bond: 0,
         })
         .collect();
     genesis.accounts = users

@@ -1,5 +1,6 @@
 //! Every decodable type round-trips, has a pinned encoding, and rejects hostile bytes.
 
+use plexus_types::finality::{DoubleSign, SignedVote, VoteKind};
 use plexus_types::{
     AccountId, Block, BlockHeader, Decode, Encode, Endpoint, Hash, Hyperparams, Keypair, Mechanism,
     Payload, SignedTransaction, Transaction,
@@ -160,6 +161,41 @@ fn payload() -> impl Strategy<Value = Payload> {
             }
         }),
         any::<u64>().prop_map(|deposit| Payload::RefundCredits { deposit }),
+        (account(), any::<u64>()).prop_map(|(consensus_key, amount)| Payload::Bond {
+            consensus_key,
+            amount
+        }),
+        any::<u64>().prop_map(|amount| Payload::Unbond { amount }),
+        account().prop_map(|new_key| Payload::RotateConsensusKey { new_key }),
+        (
+            any::<bool>(),
+            any::<u64>(),
+            any::<u64>(),
+            account(),
+            any::<[u8; 32]>(),
+            any::<u64>()
+        )
+            .prop_map(|(finalize, epoch, view, signer, payload, parent_view)| {
+                let vote = |byte: u8| SignedVote {
+                    parent_view,
+                    payload: Hash(payload),
+                    signature: plexus_types::Signature([byte; 64]),
+                };
+                Payload::ReportDoubleSign {
+                    evidence: DoubleSign {
+                        kind: if finalize {
+                            VoteKind::Finalize
+                        } else {
+                            VoteKind::Notarize
+                        },
+                        epoch,
+                        view,
+                        signer,
+                        first: vote(1),
+                        second: vote(2),
+                    },
+                }
+            }),
     ]
 }
 
