@@ -138,7 +138,16 @@ fn decode(served: &plexus_client::wire::StateChunk) -> anyhow::Result<StateChunk
 async fn certified_tip(source: &mut Source, genesis: &Genesis) -> anyhow::Result<(Block, Vec<u8>)> {
     let (block, floor) = source.tip().await?;
     let height = block.header.height;
-    plexus_node::engine::check_floor(&floor, genesis, Some(&block.header.digest()))
+    let genesis_set = |epoch: u64| {
+        (epoch == 0 || genesis.params.consensus.epoch_length == 0)
+            .then(|| genesis.validators.iter().map(|v| v.public_key).collect())
+    };
+    plexus_node::engine::check_floor(
+        &floor,
+        genesis.chain_id,
+        genesis_set,
+        Some(&block.header.digest()),
+    )
         .with_context(|| format!("the block at {height} is not certified"))?;
     if tx_root(&block.txs) != block.header.tx_root {
         bail!("the transactions served for block {height} are not the certified ones");

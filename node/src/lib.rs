@@ -310,6 +310,29 @@ pub(crate) struct Admission {
 }
 
 impl Admission {
+    /// The nonce after `sender`'s committed and queued transactions, and the least
+    /// fee of `payload`: what a transaction this node signs itself carries.
+    pub(crate) fn next_nonce_and_fee(
+        &self,
+        sender: &AccountId,
+        payload: &plexus_types::Payload,
+    ) -> (u64, plexus_types::Amount) {
+        let store = self.chain.store();
+        let committed = plexus_ledger::query::account(store.as_ref(), sender).map_or(0, |a| a.nonce);
+        let fee = plexus_ledger::query::chain(store.as_ref())
+            .map_or(0, |c| c.params.min_fee_for(payload));
+        let queued = self
+            .mempool
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .sender_txs(sender)
+            .iter()
+            .map(|tx| tx.tx.nonce + 1)
+            .max()
+            .unwrap_or(0);
+        (committed.max(queued), fee)
+    }
+
     /// Check `tx` against the latest committed state and queue it.
     ///
     /// A fee-free transaction that admission refuses costs its sender nothing, so a

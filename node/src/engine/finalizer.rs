@@ -53,6 +53,10 @@ pub(crate) struct Finalizer {
     /// Keep this many heights of state and blocks (`--prune`), pruning the store and
     /// marshal's archives every [`PRUNE_EVERY`] blocks; `None` keeps everything.
     pub(crate) prune: Option<(u64, super::MarshalMailbox)>,
+    /// Told the height of every committed block that ends a consensus epoch.
+    pub(crate) boundaries: mpsc::UnboundedSender<u64>,
+    /// The chain's consensus epochs.
+    pub(crate) epocher: commonware_consensus::types::FixedEpocher,
 }
 
 /// Blocks between two prunes.
@@ -82,6 +86,18 @@ impl Finalizer {
                 );
             }
             Err(error) => tracing::warn!(%error, keep_from, "pruning failed"),
+        }
+    }
+
+    /// Tell the orchestrator when `height` ends its epoch.
+    fn boundary(&self, height: u64) {
+        use commonware_consensus::types::Epocher as _;
+        let last = self
+            .epocher
+            .containing(commonware_consensus::types::Height::new(height))
+            .is_some_and(|info| info.last().get() == height);
+        if last {
+            let _ = self.boundaries.unbounded_send(height);
         }
     }
 
@@ -129,6 +145,7 @@ impl Finalizer {
                                 "finalized block"
                             );
                             self.prune(height);
+                            self.boundary(height);
                             // No subscriber is fine.
                             let _ = self.events.send(FinalizedBlock {
                                 height,

@@ -23,6 +23,7 @@
 
 mod app;
 pub mod block;
+pub mod epochs;
 mod finalizer;
 mod gossip;
 mod metrics;
@@ -41,19 +42,14 @@ use commonware_consensus::{
         resolver::p2p as marshal_resolver,
         standard::{Deferred, Standard},
     },
-    simplex::{
-        self,
-        config::{Floor, ForwardPolicy, SkipBudget, SkipPolicy},
-        elector::RoundRobin,
-    },
-    types::{Epoch, FixedEpocher, Height, ViewDelta},
+    simplex,
+    types::{Height, ViewDelta},
 };
 use commonware_cryptography::{
-    ChaCha20Poly1305, Digested, Digestible as _, Sha256, Signer as _,
-    certificate::ConstantProvider, ed25519,
+    ChaCha20Poly1305, Digested, Digestible as _, Signer as _, ed25519,
 };
 use commonware_p2p::{
-    Blocker, Ingress, Manager as _, Provider, Receiver, Sender, TrackedPeers,
+    Blocker, Ingress, Manager, Receiver, Sender,
     authenticated::discovery,
 };
 use commonware_parallel::Sequential;
@@ -158,22 +154,28 @@ pub(crate) async fn finalization_bytes(marshal: &MarshalMailbox, height: u64) ->
 }
 
 /// Decode a finalization in commonware's encoding and check it as a light client
-/// does: a quorum of `genesis`'s validators signed its payload, which must be
-/// `digest` when given (the header of the block a state was synced at). The floor a
-/// synced node starts marshal from.
+/// does: a quorum of its epoch's validators (`validators(epoch)`, the sets the chain
+/// chose) signed its payload, which must be `digest` when given (the header of the
+/// block a state was synced at). The floor a synced node starts marshal from.
 pub fn check_floor(
     bytes: &[u8],
-    genesis: &plexus_ledger::Genesis,
+    chain_id: u64,
+    validators: impl Fn(u64) -> Option<Vec<AccountId>>,
     digest: Option<&plexus_types::Hash>,
 ) -> Result<Finalization, NodeError> {
     use commonware_codec::Decode as _;
     let cfg = <Scheme as commonware_cryptography::certificate::Verifier>::certificate_codec_config_unbounded();
     let finalization = Finalization::decode_cfg(bytes.to_vec(), &cfg)
         .map_err(|e| NodeError::Floor(format!("undecodable finalization: {e}")))?;
-    let validators: Vec<_> = genesis.validators.iter().map(|v| v.public_key).collect();
     let parts = certificate_parts(&finalization);
+    let validators = validators(parts.epoch).ok_or_else(|| {
+        NodeError::Floor(format!(
+            "the validator set of consensus epoch {} is unknown",
+            parts.epoch
+        ))
+    })?;
     let digest = digest.copied().unwrap_or(parts.payload);
-    plexus_types::finality::verify_finality(genesis.chain_id, &validators, &digest, &parts)
+    plexus_types::finality::verify_finality(chain_id, &validators, &digest, &parts)
         .map_err(|e| NodeError::Floor(e.to_string()))?;
     Ok(finalization)
 }
@@ -257,7 +259,7 @@ pub struct Channels<S, R> {
 
 /// Timeouts derived from the block interval: a leader waits out the interval before
 /// proposing, so every timeout allows for it.
-struct Timing {
+pub(crate) struct Timing {
     leader: Duration,
     certification: Duration,
     retry: Duration,
@@ -315,23 +317,20 @@ where
     S: Sender<PublicKey = PublicKey>,
     R: Receiver<PublicKey = PublicKey>,
     B: Blocker<PublicKey = PublicKey>,
-    P: Provider<PublicKey = PublicKey>,
+    P: Manager<PublicKey = PublicKey>,
 {
     let genesis = Arc::new(config.genesis.clone());
     let signer = private_key(&config)?;
     let me = signer.public_key();
-    let participants = validator_set(&genesis)?;
+    let genesis_set = validator_set(&genesis)?;
+    let fixed = genesis.params.consensus.epoch_length == 0;
+    // On a chain with a fixed set only its validators vote; where the set follows
+    // stake, any key may run as a validator and votes in the epochs it was chosen for.
+    if !config.full && fixed && genesis_set.position(&me).is_none() {
+        return Err(NodeError::NotAValidator(config.key.account()));
+    }
     let namespace = namespace(genesis.chain_id);
-    // A validator signs votes; a full node only checks certificates.
-    let signing = match config.full {
-        true => None,
-        false => Some(
-            Scheme::signer(&namespace, participants.clone(), signer)
-                .ok_or(NodeError::NotAValidator(config.key.account()))?,
-        ),
-    };
-    let verifier = Scheme::verifier(&namespace, participants.clone());
-    let leader = participants
+    let leader = genesis_set
         .iter()
         .next()
         .cloned()
@@ -416,12 +415,20 @@ where
     )
     .await
     .map_err(|e| NodeError::Runtime(format!("blocks archive: {e}")))?;
-    let epocher = FixedEpocher::new(EPOCH_LENGTH);
+    let epocher = epochs::epocher(genesis.params.consensus.epoch_length);
+    let sets = epochs::Sets::new(
+        namespace.clone(),
+        chain.clone(),
+        &genesis,
+        (!config.full).then_some(signer),
+    );
     // A node whose state was synced at a height starts marshal from that height's
     // finalization: it never fetches the blocks below.
+    let mut synced_floor = None;
     let start = match &config.floor {
         Some(bytes) => {
-            let floor = check_floor(bytes, &genesis, None)?;
+            let floor = check_floor(bytes, genesis.chain_id, |e| sets.keys(e), None)?;
+            synced_floor = Some(floor.clone());
             let digest = block::from_digest(&floor.proposal.payload);
             let height = chain.store().height_of(&digest)?.ok_or_else(|| {
                 NodeError::Floor(format!(
@@ -439,7 +446,7 @@ where
             finalizations_by_height,
             finalized_blocks,
             marshal::Config {
-                provider: ConstantProvider::<Scheme, Epoch>::new(verifier),
+                provider: sets.clone(),
                 epocher: epocher.clone(),
                 start,
                 partition_prefix: format!("{partition}-marshal"),
@@ -458,6 +465,7 @@ where
         )
         .await;
 
+    let (boundaries_sender, boundaries) = futures::channel::mpsc::unbounded();
     let finalizer = finalizer::Finalizer {
         chain: chain.clone(),
         mempool: mempool.clone(),
@@ -465,6 +473,8 @@ where
         status: status.clone(),
         metrics: metrics.clone(),
         prune: config.prune.map(|keep| (keep, marshal_mailbox.clone())),
+        boundaries: boundaries_sender,
+        epocher: epocher.clone(),
     };
     context
         .child("finalizer")
@@ -474,9 +484,17 @@ where
         .child("gossip")
         .spawn(move |_| gossip::run(channels.transactions, gossip_receiver, relay));
     let certificates = marshal_mailbox.clone();
-    match signing {
-        Some(scheme) => {
-            // A validator: blocks travel by buffered broadcast, simplex orders them.
+    let (evidence_sender, evidence) = futures::channel::mpsc::unbounded();
+    let followers = config
+        .p2p
+        .followers
+        .iter()
+        .map(public_key)
+        .collect::<Result<Vec<_>, _>>()?;
+    let application = match config.full {
+        false => {
+            // A validator (in this epoch's set or not): blocks travel by buffered
+            // broadcast, each epoch's simplex orders them.
             let (buffer, buffer_mailbox) = buffered::Engine::new(
                 context.child("buffer"),
                 buffered::Config {
@@ -485,7 +503,7 @@ where
                     deque_size: 16,
                     priority: false,
                     codec_config: (),
-                    peer_provider: peers,
+                    peer_provider: peers.clone(),
                     strategy: Sequential,
                 },
             );
@@ -493,39 +511,8 @@ where
             let deferred = Deferred::new(
                 context.child("application"),
                 application,
-                marshal_mailbox,
-                epocher,
-            );
-            let consensus = simplex::Engine::new(
-                context.child("consensus"),
-                simplex::Config {
-                    scheme,
-                    elector: RoundRobin::<Sha256>::default(),
-                    blocker,
-                    automaton: deferred.clone(),
-                    relay: deferred.clone(),
-                    reporter: deferred,
-                    track_historical_votes: false,
-                    strategy: Sequential,
-                    partition: format!("{partition}-simplex-epoch0"),
-                    mailbox_size: MAILBOX_SIZE,
-                    epoch: Epoch::zero(),
-                    floor: Floor::Genesis(genesis_digest),
-                    replay_buffer: REPLAY_BUFFER,
-                    write_buffer: WRITE_BUFFER,
-                    page_cache,
-                    leader_timeout: timing.leader,
-                    certification_timeout: timing.certification,
-                    timeout_retry: timing.retry,
-                    view_retention: VIEW_RETENTION,
-                    skip: SkipPolicy::Enabled {
-                        timeout: timing.skip,
-                        budget: SkipBudget::Participants,
-                    },
-                    fetch_timeout: NZDuration!(FETCH_TIMEOUT),
-                    fetch_retry_delay: FETCH_RETRY_DELAY,
-                    forward: ForwardPolicy::SilentLeader,
-                },
+                marshal_mailbox.clone(),
+                epocher.clone(),
             );
             // Start marshal before consensus, so replayed consensus events find
             // their consumers running.
@@ -534,36 +521,57 @@ where
                 buffer_mailbox,
                 (resolver_rx, resolver),
             );
-            consensus.start(channels.votes, channels.certificates, channels.resolver);
+            let (key, admission, gossip) =
+                (config.key.clone(), admission.clone(), gossip_sender.clone());
+            let chain_id = genesis.chain_id;
+            context.child("evidence").spawn(move |_| {
+                epochs::report_evidence(key, chain_id, admission, gossip, evidence)
+            });
+            Some(deferred)
         }
-        None => {
+        true => {
             // A full node: no votes and no proposals. Marshal fetches each next
             // finalization from the validators, checks its certificate and backfills
             // the blocks; the finalizer executes them like a validator's.
             drop(application);
-            for (name, (_, receiver)) in [
-                ("votes", channels.votes),
-                ("certificates", channels.certificates),
-                ("resolver", channels.resolver),
-                ("broadcast", channels.broadcast),
-            ] {
-                context.child(name).spawn(move |_| drain(receiver));
-            }
+            drop(evidence);
+            let (_, receiver) = channels.broadcast;
+            context.child("broadcast").spawn(move |_| drain(receiver));
             marshal.start_unbuffered(finalizer_mailbox.clone(), (resolver_rx, resolver));
-            let targets =
-                NonEmptyVec::try_from(participants.iter().cloned().collect::<Vec<_>>())
-                    .map_err(|_| NodeError::Genesis("the genesis has no validators".into()))?;
-            let (follow_chain, follow_marshal) = (chain.clone(), marshal_mailbox);
-            let tick = Duration::from_millis(interval_ms).min(FOLLOW_TICK);
-            context.child("follow").spawn(move |context| async move {
-                follow(context, follow_chain, follow_marshal, targets, tick).await
-            });
+            None
         }
-    }
+    };
+    let orchestrator = epochs::Orchestrator {
+        context: context.child("epochs"),
+        chain: chain.clone(),
+        sets,
+        epocher,
+        marshal: marshal_mailbox,
+        application,
+        blocker,
+        manager: peers,
+        me: (!config.full).then_some(me),
+        followers,
+        genesis_digest,
+        floor: synced_floor,
+        partition,
+        page_cache,
+        timing,
+        tick: Duration::from_millis(interval_ms).min(FOLLOW_TICK),
+        evidence: evidence_sender,
+    };
+    context.child("orchestrator").spawn(move |_| {
+        orchestrator.run(
+            channels.votes,
+            channels.certificates,
+            channels.resolver,
+            boundaries,
+        )
+    });
 
     info!(
         account = %config.key.account(),
-        validators = participants.len(),
+        genesis_validators = genesis_set.len(),
         full = config.full,
         committed,
         "node started"
@@ -661,23 +669,25 @@ where
     let signer = private_key(&config)?;
     let me = signer.public_key();
     let participants = validator_set(&config.genesis)?;
-    if !config.full && participants.position(&me).is_none() {
+    if !config.full
+        && config.genesis.params.consensus.epoch_length == 0
+        && participants.position(&me).is_none()
+    {
         return Err(NodeError::NotAValidator(config.key.account()));
     }
-    let followers = p2p_config
-        .followers
-        .iter()
-        .map(public_key)
-        .collect::<Result<Vec<_>, _>>()?;
-    let followers = Set::from_iter_dedup(followers);
+    let followers = p2p_config.followers.len();
     let bootstrappers = p2p_config
         .bootstrappers
         .iter()
         .filter(|b| b.key != config.key.account())
         .map(|b| Ok((public_key(&b.key)?, ingress(&b.endpoint)?)))
         .collect::<Result<Vec<_>, NodeError>>()?;
-    let validators = participants.len();
-    let set_size = validators + followers.len() + 1;
+    // Sets change by epoch: room for the largest set the chain allows.
+    let validators = match config.genesis.params.consensus.epoch_length {
+        0 => participants.len(),
+        _ => usize::from(config.genesis.params.consensus.max_validators).max(participants.len()),
+    };
+    let set_size = validators + followers + 1;
     let handshake = Cups::<_, ChaCha20Poly1305>::new(
         Sake {
             signer,
@@ -702,10 +712,10 @@ where
         MAILBOX_SIZE,
     );
     p2p.allow_private_ips = p2p_config.private_allowed();
-    let (mut network, mut oracle) = discovery::Network::new(context.child("network"), p2p);
-    // Validators are the primary peers (dialed and gossiped); the full nodes this
-    // node serves are secondary (accepted, and served blocks and certificates).
-    let _ = oracle.track(0, TrackedPeers::new(participants, followers));
+    // Each epoch's validators are the primary peers (dialed and gossiped); the full
+    // nodes this node serves and bonded validators are secondary (accepted, and served
+    // blocks and certificates). The epoch orchestrator tracks them as epochs change.
+    let (mut network, oracle) = discovery::Network::new(context.child("network"), p2p);
     let quota = channel_quota();
     let channels = Channels {
         votes: network.register(VOTES, quota),
