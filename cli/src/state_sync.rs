@@ -148,7 +148,7 @@ async fn certified_tip(source: &mut Source, genesis: &Genesis) -> anyhow::Result
         genesis_set,
         Some(&block.header.digest()),
     )
-        .with_context(|| format!("the block at {height} is not certified"))?;
+    .with_context(|| format!("the block at {height} is not certified"))?;
     if tx_root(&block.txs) != block.header.tx_root {
         bail!("the transactions served for block {height} are not the certified ones");
     }

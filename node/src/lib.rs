@@ -318,7 +318,8 @@ impl Admission {
         payload: &plexus_types::Payload,
     ) -> (u64, plexus_types::Amount) {
         let store = self.chain.store();
-        let committed = plexus_ledger::query::account(store.as_ref(), sender).map_or(0, |a| a.nonce);
+        let committed =
+            plexus_ledger::query::account(store.as_ref(), sender).map_or(0, |a| a.nonce);
         let fee = plexus_ledger::query::chain(store.as_ref())
             .map_or(0, |c| c.params.min_fee_for(payload));
         let queued = self

@@ -45,9 +45,7 @@ use commonware_p2p::{
     Manager, Receiver, Sender, TrackedPeers,
     utils::mux::{Builder as _, MuxHandle, Muxer},
 };
-use commonware_runtime::{
-    Clock, Handle, Metrics, Spawner, Storage, buffer::paged::CacheRef,
-};
+use commonware_runtime::{Clock, Handle, Metrics, Spawner, Storage, buffer::paged::CacheRef};
 use commonware_utils::{NZDuration, ordered::Set, vec::NonEmptyVec};
 use futures::{StreamExt as _, channel::mpsc};
 use plexus_ledger::validators;
@@ -67,9 +65,11 @@ use crate::{Admission, chain::Chain};
 /// The epochs of a chain: `length` heights each, or one endless epoch for a chain
 /// whose genesis fixes the set (epoch length 0).
 pub fn epocher(length: u64) -> FixedEpocher {
-    FixedEpocher::new(std::num::NonZeroU64::new(length.max(2)).filter(|_| length != 0).unwrap_or(
-        super::EPOCH_LENGTH,
-    ))
+    FixedEpocher::new(
+        std::num::NonZeroU64::new(length.max(2))
+            .filter(|_| length != 0)
+            .unwrap_or(super::EPOCH_LENGTH),
+    )
 }
 
 /// The validator sets of every epoch, read from the committed state.
@@ -344,9 +344,14 @@ where
     E: Spawner + Metrics + Clock + Storage + CryptoRng + rand_core::Rng,
     B: commonware_p2p::Blocker<PublicKey = PublicKey>,
     M: Manager<PublicKey = PublicKey>,
-    A: commonware_consensus::CertifiableAutomaton<Context = super::ConsensusContext, Digest = Digest>
-        + commonware_consensus::Relay<Digest = Digest, PublicKey = PublicKey, Plan = simplex::Plan<PublicKey>>
-        + Reporter<Activity = Activity<Scheme, Digest>>
+    A: commonware_consensus::CertifiableAutomaton<
+            Context = super::ConsensusContext,
+            Digest = Digest,
+        > + commonware_consensus::Relay<
+            Digest = Digest,
+            PublicKey = PublicKey,
+            Plan = simplex::Plan<PublicKey>,
+        > + Reporter<Activity = Activity<Scheme, Digest>>
         + Clone,
 {
     /// Run epoch after epoch: enter the epoch of the next height to commit, and the
@@ -399,7 +404,8 @@ where
         S: Sender<PublicKey = PublicKey>,
         R: Receiver<PublicKey = PublicKey>,
     {
-        let backup = |(name, backup_name): (&'static str, &'static str), (sender, receiver): (S, R)| {
+        let backup = |(name, backup_name): (&'static str, &'static str),
+                      (sender, receiver): (S, R)| {
             let (mux, handle, mut backups) =
                 Muxer::builder(self.context.child(name), sender, receiver)
                     .with_backup()
@@ -407,26 +413,25 @@ where
             mux.start();
             let (marshal, epocher, current) =
                 (self.marshal.clone(), self.epocher.clone(), current.clone());
-            self.context
-                .child(backup_name)
-                .spawn(move |_| async move {
-                    while let Some((theirs, (from, _))) = backups.recv().await {
-                        let ours = current.load(Ordering::Relaxed);
-                        if theirs <= ours {
-                            continue;
-                        }
-                        // The network moved past our epoch: fetch its last block's
-                        // finalization from a peer that is already ahead.
-                        if let Some(last) = epocher.last(Epoch::new(ours)) {
-                            marshal.hint_finalized(last, NonEmptyVec::new(from));
-                        }
+            self.context.child(backup_name).spawn(move |_| async move {
+                while let Some((theirs, (from, _))) = backups.recv().await {
+                    let ours = current.load(Ordering::Relaxed);
+                    if theirs <= ours {
+                        continue;
                     }
-                });
+                    // The network moved past our epoch: fetch its last block's
+                    // finalization from a peer that is already ahead.
+                    if let Some(last) = epocher.last(Epoch::new(ours)) {
+                        marshal.hint_finalized(last, NonEmptyVec::new(from));
+                    }
+                }
+            });
             handle
         };
         let votes = backup(("votes_mux", "votes_backup"), votes);
         let certificates = backup(("certificates_mux", "certificates_backup"), certificates);
-        let (mux, resolver) = Muxer::new(self.context.child("resolver_mux"), resolver.0, resolver.1);
+        let (mux, resolver) =
+            Muxer::new(self.context.child("resolver_mux"), resolver.0, resolver.1);
         mux.start();
         Muxed {
             votes,
@@ -442,7 +447,10 @@ where
         muxed: &mut Muxed<S>,
     ) -> Option<Active> {
         let Some(participants) = self.sets.participants(epoch) else {
-            warn!(epoch, "the validator set of this epoch is unknown; waiting for its boundary");
+            warn!(
+                epoch,
+                "the validator set of this epoch is unknown; waiting for its boundary"
+            );
             return None;
         };
         let secondary = self.secondary_peers();
@@ -453,7 +461,12 @@ where
             .me
             .as_ref()
             .is_some_and(|me| participants.position(me).is_some());
-        info!(epoch, validators = participants.len(), member, "entering consensus epoch");
+        info!(
+            epoch,
+            validators = participants.len(),
+            member,
+            "entering consensus epoch"
+        );
         if let (Some(application), true) = (&self.application, member) {
             let application = application.clone();
             let voting = self
@@ -474,15 +487,16 @@ where
         Some(Active(handle))
     }
 
-    /// Every bonded operator's key and the followers: peers to accept and serve
-    /// besides the set (a validator that bonded syncs before its first epoch).
+    /// Every bonded or unbonding operator's key and the followers: peers to accept
+    /// and serve besides the set (a validator that bonded syncs before its first
+    /// epoch; one that unbonds keeps following while it is still slashable).
     fn secondary_peers(&self) -> Set<PublicKey> {
         let store = self.chain.store();
         let mut keys: Vec<PublicKey> = self.followers.clone();
         if let Ok(operators) = validators::operators(store.as_ref()) {
             for operator in operators {
                 if let Ok(Some(record)) = validators::validator(store.as_ref(), &operator)
-                    && record.bond > 0
+                    && (record.bond > 0 || !record.unbonding.is_empty())
                     && !record.slashed
                     && let Ok(key) = public_key(&record.consensus_key)
                 {
@@ -503,7 +517,9 @@ where
         match self.chain.store().block(boundary) {
             Ok(Some(block)) => {
                 let block = ConsensusBlock::new(block).ok()?;
-                Some(Floor::Genesis(commonware_cryptography::Digestible::digest(&block)))
+                Some(Floor::Genesis(commonware_cryptography::Digestible::digest(
+                    &block,
+                )))
             }
             _ => self
                 .floor
@@ -540,7 +556,9 @@ where
         };
         let timing = &self.timing;
         let engine = simplex::Engine::new(
-            self.context.child("consensus").with_attribute("epoch", epoch),
+            self.context
+                .child("consensus")
+                .with_attribute("epoch", epoch),
             simplex::Config {
                 scheme: scheme.as_ref().clone(),
                 elector: RoundRobin::<Sha256>::default(),

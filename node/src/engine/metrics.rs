@@ -14,7 +14,13 @@ pub struct NodeMetrics {
     pub(crate) verify_duration: Timed,
     pub(crate) finalize_duration: Timed,
     encode: Box<dyn Fn() -> String + Send + Sync>,
+    /// The last connected-peers count and when (wall clock) it was taken.
+    peers: std::sync::Mutex<Option<(std::time::Instant, usize)>>,
 }
+
+/// How long a connected-peers count is reused: counting encodes the runtime's whole
+/// registry, far too much work for every status request.
+const PEERS_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl std::fmt::Debug for NodeMetrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -47,6 +53,7 @@ impl NodeMetrics {
                 "Time to commit a finalized block durably, in seconds",
             ),
             encode: Box::new(move || encoder.encode()),
+            peers: std::sync::Mutex::new(None),
         }
     }
 
@@ -64,8 +71,20 @@ impl NodeMetrics {
     /// `directory_connected` gauges of commonware's peer tracker (each the time the
     /// peer became active; removed when it disconnects). None on a p2p without a
     /// tracker, such as the simulated one.
+    /// Counted at most once per [`PEERS_TTL`].
     pub fn connected_peers(&self) -> usize {
-        connected_peers(&self.encode())
+        let mut cached = self
+            .peers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match *cached {
+            Some((at, count)) if at.elapsed() < PEERS_TTL => count,
+            _ => {
+                let count = connected_peers(&self.encode());
+                *cached = Some((std::time::Instant::now(), count));
+                count
+            }
+        }
     }
 
     /// Every metric of the runtime, in the Prometheus text format.

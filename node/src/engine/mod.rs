@@ -45,13 +45,8 @@ use commonware_consensus::{
     simplex,
     types::{Height, ViewDelta},
 };
-use commonware_cryptography::{
-    ChaCha20Poly1305, Digested, Digestible as _, Signer as _, ed25519,
-};
-use commonware_p2p::{
-    Blocker, Ingress, Manager, Receiver, Sender,
-    authenticated::discovery,
-};
+use commonware_cryptography::{ChaCha20Poly1305, Digested, Digestible as _, Signer as _, ed25519};
+use commonware_p2p::{Blocker, Ingress, Manager, Receiver, Sender, authenticated::discovery};
 use commonware_parallel::Sequential;
 use commonware_runtime::{
     Clock, Metrics, Network as RuntimeNetwork, Quota, Resolver, Runner as _, Spawner, Storage,
