@@ -47,6 +47,7 @@ use crate::{routes, wire};
         routes::proofs::endpoint,
         routes::proofs::issuer,
         routes::proofs::issuer_key_record,
+        routes::proofs::validator_set,
         routes::blocks::finalization_raw,
         routes::state::chunks,
         routes::chain::history,

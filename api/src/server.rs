@@ -110,6 +110,7 @@ fn build() -> Routes {
     .get("/v1/proofs/endpoint/{netuid}/{uid}", proofs::endpoint)
     .get("/v1/proofs/issuer/{hotkey}", proofs::issuer)
     .get("/v1/proofs/issuer-key/{key_id}", proofs::issuer_key_record)
+    .get("/v1/proofs/validator-set/{epoch}", proofs::validator_set)
     .get("/v1/status", node::status)
     .get("/healthz", node::healthz)
     .get("/readyz", node::readyz)

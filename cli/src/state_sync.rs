@@ -3,8 +3,9 @@
 //! to a file (a backup that restores the same way).
 //!
 //! The node API at URL (or the file) is trusted for nothing but availability: the
-//! finalization marshal will start from must carry a quorum of the genesis
-//! validators' signatures over the block's header, the block's transactions must
+//! finalization marshal will start from must carry a quorum of the signatures of its
+//! epoch's validators (followed from the genesis set through certified hand-overs)
+//! over the block's header, the block's transactions must
 //! hash to its `tx_root`, and every chunk of the state tree is checked against the
 //! header's state root before it is written (`plexus_storage::Restore`). The state is
 //! rebuilt in a file of its own and moved into place only once its root matched; the
@@ -132,20 +133,35 @@ fn decode(served: &plexus_client::wire::StateChunk) -> anyhow::Result<StateChunk
     })
 }
 
-/// The tip of `source`, checked: its finalization carries a quorum of `genesis`'s
-/// validators' signatures over the block's header, and its transactions hash to the
-/// header's `tx_root`.
+/// The tip of `source`, checked: its finalization carries a quorum of the signatures
+/// of its epoch's validators over the block's header (the set followed from the
+/// genesis through certified hand-overs, `Client::validator_set`), and its
+/// transactions hash to the header's `tx_root`.
 async fn certified_tip(source: &mut Source, genesis: &Genesis) -> anyhow::Result<(Block, Vec<u8>)> {
     let (block, floor) = source.tip().await?;
     let height = block.header.height;
-    let genesis_set = |epoch: u64| {
-        (epoch == 0 || genesis.params.consensus.epoch_length == 0)
-            .then(|| genesis.validators.iter().map(|v| v.public_key).collect())
+    let epoch = height
+        .checked_div(genesis.params.consensus.epoch_length)
+        .unwrap_or(0);
+    let set = match source {
+        Source::Api(client) => client
+            .validator_set(
+                &plexus_client::trust::TrustAnchor::from_genesis(genesis),
+                epoch,
+            )
+            .await
+            .with_context(|| format!("following the validator set to epoch {epoch}"))?,
+        Source::File(_) if epoch == 0 || genesis.params.consensus.epoch_length == 0 => {
+            genesis.validators.iter().map(|v| v.public_key).collect()
+        }
+        Source::File(_) => bail!(
+            "the snapshot was taken in consensus epoch {epoch}, and a snapshot file carries no hand-over proofs of the validator sets since the genesis: sync from a node's API instead"
+        ),
     };
     plexus_node::engine::check_floor(
         &floor,
         genesis.chain_id,
-        genesis_set,
+        |e| (e == epoch).then(|| set.clone()),
         Some(&block.header.digest()),
     )
     .with_context(|| format!("the block at {height} is not certified"))?;

@@ -526,6 +526,91 @@ impl Client {
         Ok(header)
     }
 
+    /// The validator set of consensus epoch `epoch`, trusting only `anchor` (the
+    /// genesis set): walk
+    /// the hand-overs from epoch 1 on. Each epoch's set is proven under the state
+    /// root of the block that chose it (the last block of the epoch before), and that
+    /// block's header is checked against its finality certificate signed by a quorum
+    /// of the previous set. On a chain whose genesis fixes the set, every epoch's set
+    /// is the genesis one.
+    pub async fn validator_set(
+        &self,
+        anchor: &trust::TrustAnchor,
+        epoch: u64,
+    ) -> Result<Vec<AccountId>, ClientError> {
+        let mut set = anchor.validators.clone();
+        set.sort_unstable();
+        let length = anchor.epoch_length;
+        if length == 0 {
+            return Ok(set);
+        }
+        for e in 1..=epoch {
+            set = self.hand_over(anchor.chain_id, length, e, &set).await?;
+        }
+        Ok(set)
+    }
+
+    /// The set of epoch `epoch`, given the set of the epoch before (`previous`).
+    async fn hand_over(
+        &self,
+        chain_id: u64,
+        length: u64,
+        epoch: u64,
+        previous: &[AccountId],
+    ) -> Result<Vec<AccountId>, ClientError> {
+        let invalid = |reason: String| ClientError::ProofInvalid(reason);
+        let boundary = epoch
+            .checked_mul(length)
+            .map(|h| h - 1)
+            .ok_or_else(|| invalid(format!("epoch {epoch} is past the last height")))?;
+        let path = ["v1", "proofs", "validator-set", &epoch.to_string()];
+        let response: ProofResponse = self.get(&path, &[]).await?;
+        let key = plexus_ledger::validators::keys::set_key(epoch);
+        let (proof, header) = check(&response, &key, None)?;
+        if header.height != boundary {
+            return Err(invalid(format!(
+                "the set of epoch {epoch} was proven at height {}, not at its boundary {boundary}",
+                header.height
+            )));
+        }
+        let served = self.finalization(boundary).await?;
+        plexus_types::finality::verify_finality(
+            chain_id,
+            previous,
+            &header.digest(),
+            &served.certificate,
+        )
+        .map_err(|e| invalid(format!("boundary block {boundary}: {e}")))?;
+        let mut state = MemStore::new();
+        state.commit([(proof.key, proof.value)].into_iter().collect());
+        plexus_ledger::validators::set(&state, epoch)
+            .map_err(|e| invalid(format!("the proven set does not decode: {e}")))?
+            .ok_or_else(|| invalid(format!("the boundary state has no set for epoch {epoch}")))
+    }
+
+    /// The header at `height`, checked against its finality certificate under the
+    /// validator set of its epoch, which [`Client::validator_set`] follows from
+    /// `anchor` through certified hand-overs.
+    pub async fn certified_header_following(
+        &self,
+        height: u64,
+        anchor: &trust::TrustAnchor,
+    ) -> Result<BlockHeader, ClientError> {
+        let served = self.finalization(height).await?;
+        // A block is finalized in the epoch that contains it: a certificate naming
+        // an older epoch would let that epoch's (since unbonded) set vouch for it.
+        let epoch = height.checked_div(anchor.epoch_length).unwrap_or(0);
+        if served.certificate.epoch != epoch {
+            return Err(ClientError::ProofInvalid(format!(
+                "block {height} belongs to consensus epoch {epoch}, but its certificate names epoch {}",
+                served.certificate.epoch
+            )));
+        }
+        let validators = self.validator_set(anchor, epoch).await?;
+        self.certified_header(height, anchor.chain_id, &validators)
+            .await
+    }
+
     /// A page of block summaries from `from` (the last `limit` blocks when `None`),
     /// `limit` from 1 to 100 (20 when `None`).
     pub async fn blocks(

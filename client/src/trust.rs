@@ -29,8 +29,13 @@ const MAX_ANCHOR_BYTES: u64 = 1 << 20;
 pub struct TrustAnchor {
     /// The chain id every finality certificate signs for.
     pub chain_id: u64,
-    /// The validator set whose quorum finalizes blocks.
+    /// The genesis validator set, whose quorum finalizes the blocks of epoch 0.
     pub validators: Vec<AccountId>,
+    /// Blocks per consensus epoch; 0 when the genesis set finalizes every block. The
+    /// set of a later epoch is followed from the genesis one through certified
+    /// hand-overs ([`Client::validator_set`]).
+    #[serde(default)]
+    pub epoch_length: u64,
 }
 
 /// Why a trust anchor could not be had.
@@ -69,6 +74,7 @@ impl TrustAnchor {
         Self {
             chain_id: genesis.chain_id,
             validators: genesis.validators.iter().map(|v| v.public_key).collect(),
+            epoch_length: genesis.params.consensus.epoch_length,
         }
     }
 
@@ -79,6 +85,7 @@ impl TrustAnchor {
         Ok(Self {
             chain_id: chain.chain_id,
             validators: chain.validators.iter().map(|v| v.public_key).collect(),
+            epoch_length: chain.params.consensus.epoch_length,
         })
     }
 
@@ -130,11 +137,10 @@ fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 impl Client {
     /// The header of the node's finalized tip, checked against its finality
-    /// certificate under `anchor`.
+    /// certificate under the set of its epoch, followed from `anchor`.
     pub async fn certified_tip(&self, anchor: &TrustAnchor) -> Result<BlockHeader, ClientError> {
         let tip = self.status().await?.node.finalized_height;
-        self.certified_header(tip, anchor.chain_id, &anchor.validators)
-            .await
+        self.certified_header_following(tip, anchor).await
     }
 
     /// What `hotkey` serves on `netuid` at the `trusted` header: its UID proven by a

@@ -411,6 +411,7 @@ mod tests {
         let anchor = plexus_client::trust::TrustAnchor {
             chain_id: 1,
             validators: Vec::new(),
+            epoch_length: 0,
         };
         let session = Session::new(client, "http://127.0.0.1:9".into(), store, anchor);
         router(Arc::new(session), DEFAULT_MAX_BODY)
@@ -583,6 +584,7 @@ mod tests {
             let anchor = plexus_client::trust::TrustAnchor {
                 chain_id: 1,
                 validators: Vec::new(),
+                epoch_length: 0,
             };
             let session = Session::new(client, "http://127.0.0.1:9".into(), store, anchor);
             router_with(

@@ -195,3 +195,58 @@ pub(crate) async fn issuer_key_record(
     let key_id = parse_hash(&key_id)?;
     prove(&state, issuer_key_record_key(&key_id), at.height).await
 }
+
+/// Prove the consensus validator set of an epoch under the state root of the block
+/// that chose it: the last block of the epoch before (block 0 for epoch 0). That
+/// block's finality certificate is signed by the previous epoch's set, so a light
+/// client that trusts the genesis set walks the hand-overs epoch by epoch.
+#[utoipa::path(
+    get,
+    path = "/v1/proofs/validator-set/{epoch}",
+    tag = "proofs",
+    params(("epoch" = u64, Path, description = "The consensus epoch")),
+    responses(
+        (status = 200, description = "Proof of the key `set_key(epoch)` (`[0x09, 0x03] ‖ epoch`) at the block that chose the set", body = ProofResponse),
+        (status = 400, description = "Not an epoch", body = ErrorBody),
+        (status = 404, description = "The set is not chosen yet, or this chain's set is fixed past epoch 0 (`unknown_epoch`), or its block was pruned", body = ErrorBody),
+    )
+)]
+pub(crate) async fn validator_set(
+    State(state): State<ApiState>,
+    ApiPath(epoch): ApiPath<String>,
+) -> Result<Json<ProofResponse>, ApiError> {
+    let epoch: u64 = epoch.parse().map_err(|_| {
+        ApiError::invalid("invalid_epoch", format!("{epoch:?} is not an epoch number"))
+    })?;
+    let height = read(&state, move |store| {
+        let config = plexus_ledger::query::chain(store)?;
+        let length = config.params.consensus.epoch_length;
+        let unknown = || {
+            ApiError::not_found(
+                "unknown_epoch",
+                format!("the validator set of epoch {epoch} is not chosen yet"),
+            )
+        };
+        let height = match (epoch, length) {
+            (0, _) => 0,
+            (_, 0) => {
+                return Err(ApiError::not_found(
+                    "unknown_epoch",
+                    "this chain keeps its genesis validators: only epoch 0 has a set",
+                ));
+            }
+            (e, l) => e.checked_mul(l).map(|h| h - 1).ok_or_else(unknown)?,
+        };
+        match store.committed_height() {
+            Some(committed) if committed >= height => Ok(height),
+            _ => Err(unknown()),
+        }
+    })
+    .await?;
+    prove(
+        &state,
+        plexus_ledger::validators::keys::set_key(epoch),
+        Some(height),
+    )
+    .await
+}

@@ -22,7 +22,7 @@ use plexus_ledger::{BlockEnv, Genesis, execute_block, genesis, query};
 use plexus_storage::Store;
 use plexus_types::{
     AccountId, Amount, Block, BlockHeader, Hash, Keypair, Payload, SignedTransaction, Transaction,
-    block::tx_root,
+    block::tx_root, finality::FinalityCertificate,
 };
 use serde_json::Value;
 use tempfile::TempDir;
@@ -50,6 +50,10 @@ struct Inner {
     genesis: Genesis,
     /// Serialises block production.
     producing: Mutex<()>,
+    /// Keys that sign each block's finality certificate (those in the set of the
+    /// block's epoch, as a real quorum would); none when certificates are off.
+    signers: Vec<Keypair>,
+    certificates: Mutex<std::collections::BTreeMap<u64, FinalityCertificate>>,
 }
 
 /// A backend over a real store and the real ledger. Cheap to clone.
@@ -85,6 +89,43 @@ impl TestChain {
         Self::from_genesis(buffer, Genesis::development(validator().account()))
     }
 
+    /// A chain started by `genesis` whose blocks carry finality certificates signed
+    /// by the members of `keys` in each block's epoch set.
+    pub fn certified(genesis: Genesis, keys: Vec<Keypair>) -> Self {
+        let mut chain = Self::from_genesis(SUBSCRIBER_BUFFER, genesis);
+        Arc::get_mut(&mut chain.inner).expect("fresh").signers = keys;
+        chain.commit_genesis();
+        chain
+    }
+
+    /// The certificate a quorum of `height`'s epoch set signs over `header`.
+    fn certify(&self, header: &BlockHeader) -> Option<FinalityCertificate> {
+        if self.inner.signers.is_empty() {
+            return None;
+        }
+        let length = self.inner.genesis.params.consensus.epoch_length;
+        let epoch = header.height.checked_div(length).unwrap_or(0);
+        let set = plexus_ledger::validators::set(self.inner.store.as_ref(), epoch)
+            .expect("reads")
+            .expect("the set of a committed block's epoch");
+        let mut certificate = FinalityCertificate {
+            epoch,
+            view: header.height,
+            parent_view: header.height.saturating_sub(1),
+            payload: header.digest(),
+            signers: Vec::new(),
+            signatures: Vec::new(),
+        };
+        let message = plexus_types::finality::finalize_message(self.chain_id(), &certificate);
+        for (index, member) in set.iter().enumerate() {
+            if let Some(key) = self.inner.signers.iter().find(|k| k.account() == *member) {
+                certificate.signers.push(index as u32);
+                certificate.signatures.push(key.sign(&message));
+            }
+        }
+        Some(certificate)
+    }
+
     fn from_genesis(buffer: usize, genesis: Genesis) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path().join("state.redb")).expect("open store");
@@ -97,6 +138,8 @@ impl TestChain {
                 events,
                 genesis,
                 producing: Mutex::new(()),
+                signers: Vec::new(),
+                certificates: Mutex::default(),
             }),
         }
     }
@@ -122,6 +165,21 @@ impl TestChain {
         store
             .commit_genesis(&block, &writes)
             .expect("commit genesis");
+    }
+
+    /// The genesis the chain started from.
+    pub fn genesis(&self) -> &Genesis {
+        &self.inner.genesis
+    }
+
+    /// The store, as the API reads it.
+    pub fn store_handle(&self) -> Arc<Store> {
+        Arc::clone(&self.inner.store)
+    }
+
+    /// Queue `tx` as the API would, panicking if admission refuses it.
+    pub fn submit_now(&self, tx: SignedTransaction) {
+        Backend::submit(self, tx).expect("admitted");
     }
 
     /// The chain id.
@@ -206,6 +264,13 @@ impl TestChain {
             txs,
         };
         store.commit_block(&block, &output.writes).expect("commit");
+        if let Some(certificate) = self.certify(&block.header) {
+            self.inner
+                .certificates
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(height, certificate);
+        }
         let finalized = FinalizedBlock {
             height,
             digest: block.digest(),
@@ -267,6 +332,20 @@ impl Backend for TestChain {
 
     fn subscribe(&self) -> broadcast::Receiver<FinalizedBlock> {
         self.inner.events.subscribe()
+    }
+
+    fn finalization(
+        &self,
+        height: u64,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Option<FinalityCertificate>> + Send + 'static>> {
+        let certificate = self
+            .inner
+            .certificates
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&height)
+            .cloned();
+        Box::pin(async move { certificate })
     }
 
     fn status(&self) -> NodeStatus {

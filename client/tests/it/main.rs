@@ -10,6 +10,7 @@ mod support;
 
 mod node;
 
+mod a_light_client_follows_the_validator_set_through_certified_hand_overs;
 mod a_lying_node_is_caught_by_verified_reads;
 mod errors_carry_the_api_code_and_say_what_to_do_next;
 mod every_route_has_a_typed_method;
