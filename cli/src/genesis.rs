@@ -35,6 +35,22 @@ pub(crate) enum GenesisCommand {
         /// chains only) with 1,000,000 PLX and let it mint (`plexus wallet faucet`).
         #[arg(long)]
         dev_faucet: bool,
+        /// Blocks per consensus epoch: the validator set follows bonded stake,
+        /// chosen at the end of each epoch (`plexus consensus bond`). Left out, the
+        /// genesis validators are the set for good.
+        #[arg(long)]
+        epoch_length: Option<u64>,
+        /// Least bond of a validator, in PLX (with --epoch-length; genesis validators
+        /// are bonded this much).
+        #[arg(long, value_parser = parse_plx_arg)]
+        min_bond: Option<u64>,
+        /// Fewest and most validators in a set (with --epoch-length), e.g. `4..100`.
+        #[arg(long, value_parser = parse_range)]
+        validators: Option<(u16, u16)>,
+        /// Blocks an unbonded amount stays slashable before it is paid back (with
+        /// --epoch-length).
+        #[arg(long)]
+        unbonding_delay: Option<u64>,
         /// Replace an existing file.
         #[arg(long)]
         force: bool,
@@ -73,6 +89,10 @@ pub(crate) fn run(ctx: &Context, command: GenesisCommand) -> anyhow::Result<()> 
             chain_id,
             block_interval_ms,
             dev_faucet: with_faucet,
+            epoch_length,
+            min_bond,
+            validators,
+            unbonding_delay,
             force,
         } => {
             if file.exists() && !force {
@@ -84,6 +104,19 @@ pub(crate) fn run(ctx: &Context, command: GenesisCommand) -> anyhow::Result<()> 
             let mut params = ChainParams::default();
             if let Some(ms) = block_interval_ms {
                 params.block_interval_ms = ms;
+            }
+            let consensus = &mut params.consensus;
+            if let Some(length) = epoch_length {
+                consensus.epoch_length = length;
+            }
+            if let Some(bond) = min_bond {
+                consensus.min_bond = bond;
+            }
+            if let Some((min, max)) = validators {
+                (consensus.min_validators, consensus.max_validators) = (min, max);
+            }
+            if let Some(delay) = unbonding_delay {
+                consensus.unbonding_delay = delay;
             }
             let mut genesis = Genesis::empty(chain_id, params);
             if with_faucet {
@@ -185,4 +218,17 @@ fn show(ctx: &Context, file: &Path, genesis: &Genesis) {
         text.push_str("Compare the hash with every other operator, then start with `plexus node --genesis FILE --genesis-hash HASH`.");
         text
     });
+}
+
+/// `MIN..MAX`, e.g. `4..100`.
+fn parse_range(text: &str) -> Result<(u16, u16), String> {
+    let (min, max) = text
+        .split_once("..")
+        .ok_or_else(|| format!("{text:?} is not MIN..MAX"))?;
+    let parse = |s: &str| s.trim().parse::<u16>().map_err(|e| format!("{s:?}: {e}"));
+    let (min, max) = (parse(min)?, parse(max)?);
+    match min >= 1 && min <= max {
+        true => Ok((min, max)),
+        false => Err(format!("{text:?}: need 1 <= MIN <= MAX")),
+    }
 }

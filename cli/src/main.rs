@@ -7,6 +7,7 @@
 
 mod chain;
 mod chat;
+mod consensus;
 mod context;
 mod credits;
 mod data;
@@ -65,6 +66,9 @@ enum Command {
     /// Commit, reveal and set a validator's weights.
     #[command(subcommand)]
     Weights(chain::WeightsCommand),
+    /// Bond, unbond and rotate a consensus validator's key; show the validator set.
+    #[command(subcommand)]
+    Consensus(consensus::ConsensusCommand),
     /// Data tasks: post, generate, score, submit, validate, download.
     #[command(subcommand)]
     Data(data::DataCommand),
@@ -141,6 +145,7 @@ async fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Subnet(cmd) => chain::run_subnet(ctx, cmd).await,
         Command::Stake(cmd) => chain::run_stake(ctx, cmd).await,
         Command::Weights(cmd) => chain::run_weights(ctx, cmd).await,
+        Command::Consensus(cmd) => consensus::run(ctx, cmd).await,
         Command::Data(cmd) => data::run(ctx, cmd).await,
         Command::Devnet(args) => devnet::run(ctx, &args).await,
         // Started by `main` before any runtime exists.

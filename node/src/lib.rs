@@ -206,16 +206,21 @@ impl NodeConfig {
 /// Read the hex seed in `path`, or create one from the OS's randomness.
 fn load_or_create_key(path: &Path) -> Result<Keypair, NodeError> {
     if path.exists() {
-        let text = fs::read_to_string(path).map_err(io_error(path))?;
-        let mut seed = [0u8; 32];
-        hex::decode_to_slice(text.trim(), &mut seed)
-            .map_err(|_| NodeError::BadKey(path.to_path_buf()))?;
-        return Ok(Keypair::from_seed(seed));
+        return read_key(path);
     }
     let key = Keypair::generate(&mut rand::rng());
     let text = format!("{}\n", hex::encode(key.secret_bytes()));
     write_atomically(path, text.as_bytes())?;
     Ok(key)
+}
+
+/// Read a node key file ([`KEY_FILE`]: the hex seed of its ed25519 key).
+pub fn read_key(path: &Path) -> Result<Keypair, NodeError> {
+    let text = fs::read_to_string(path).map_err(io_error(path))?;
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(text.trim(), &mut seed)
+        .map_err(|_| NodeError::BadKey(path.to_path_buf()))?;
+    Ok(Keypair::from_seed(seed))
 }
 
 /// Create `path` and its parents if missing.
