@@ -127,7 +127,7 @@ async fn a_node_that_hands_over_to_a_set_of_its_own_is_caught() {
 }
 
 /// A router that serves the real chain, with one route replaced.
-fn lying(chain: TestChain, lie: Router) -> Router {
+fn lying(chain: &TestChain, lie: Router) -> Router {
     lie.fallback_service(plexus_api::router(chain.state()))
 }
 
@@ -150,7 +150,7 @@ async fn a_node_that_serves_another_epochs_hand_over_is_caught() {
             async move { Json(swapped) }
         }),
     );
-    let server = Server::start_router(lying(chain.clone(), router)).await;
+    let server = Server::start_router(lying(&chain, router)).await;
     let err = server
         .client()
         .validator_set(&anchor(&chain), 2)
@@ -198,7 +198,7 @@ async fn a_late_block_vouched_for_by_the_genesis_keys_is_refused() {
             async move { Json(view) }
         }),
     );
-    let server = Server::start_router(lying(chain.clone(), router)).await;
+    let server = Server::start_router(lying(&chain, router)).await;
     let err = server
         .client()
         .certified_header_following(tip, &anchor(&chain))

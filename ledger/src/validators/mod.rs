@@ -102,7 +102,7 @@ pub fn epoch_of(params: &ConsensusParams, height: u64) -> u64 {
 /// Whether `height` is the last block of its consensus epoch (where the next
 /// epoch's set is chosen).
 pub fn is_boundary(params: &ConsensusParams, height: u64) -> bool {
-    params.epoch_length != 0 && (height + 1) % params.epoch_length == 0
+    params.epoch_length != 0 && (height + 1).is_multiple_of(params.epoch_length)
 }
 
 /// An operator's record, if it ever bonded.

@@ -137,7 +137,7 @@ async fn wait_for(context: &deterministic::Context, nodes: &[&NodeHandle], heigh
         }
         context.sleep(Duration::from_millis(50)).await;
         ticks += 1;
-        if std::env::var_os("PLEXUS_SIM_TRACE").is_some() && ticks % 100 == 0 {
+        if std::env::var_os("PLEXUS_SIM_TRACE").is_some() && ticks.is_multiple_of(100) {
             let heights: Vec<u64> = nodes.iter().map(|n| n.status().finalized_height).collect();
             eprintln!("t={}s heights={heights:?}", ticks / 20);
         }
