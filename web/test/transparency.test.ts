@@ -196,3 +196,65 @@ describe('key transparency', () => {
     expect(() => transparency.decodeEndpoint(Uint8Array.of(...value, 0))).toThrow(/trailing/);
   });
 });
+
+// A chain whose validator set follows stake (test/vectors.json `hand_over`: epochs of
+// four blocks; a newcomer bonds in epoch 0, a genesis validator unbonds in epoch 1):
+// the browser trusts the genesis set only and follows each hand-over.
+const ho = (vectorsJson as unknown as { hand_over: Record<string, any> }).hand_over;
+
+function handOverNode(rewrite: (path: string, body: any) => any = (_p, b) => b) {
+  const answers: Record<string, unknown> = {
+    '/v1/chain': ho.chain,
+    '/v1/status': { node: { finalized_height: ho.height }, tip: null, version: 'test' },
+    [`/v1/blocks/${ho.height}`]: ho.block,
+    [`/v1/blocks/${ho.height}/finalization`]: ho.finalization,
+  };
+  for (const step of ho.hand_overs) {
+    answers[`/v1/proofs/validator-set/${step.epoch}`] = step.proof;
+    answers[`/v1/blocks/${step.proof.header.height}/finalization`] = step.finalization;
+  }
+  return async <T>(path: string): Promise<T> => {
+    if (!(path in answers)) throw new Error(`not served: ${path}`);
+    return rewrite(path, structuredClone(answers[path])) as T;
+  };
+}
+
+describe('validator sets followed through certified hand-overs', () => {
+  beforeEach(() => transparency.forgetFollowedSets());
+
+  it('each epoch set is followed from the genesis set and certifies the tip', async () => {
+    const anchor = transparency.anchorOf(ho.chain);
+    expect(anchor.epochLength).toBe(4n);
+    for (const step of ho.hand_overs) {
+      expect(await transparency.validatorSet(anchor, BigInt(step.epoch), handOverNode())).toEqual(step.set);
+    }
+    const header = await transparency.certifiedTip(anchor, handOverNode());
+    expect(header.height).toBe(ho.height);
+    // The genesis set alone does not certify a block of a later epoch.
+    const fixed = { ...anchor, epochLength: 0n };
+    await expect(transparency.certifiedTip(fixed, handOverNode())).rejects.toThrow(/epoch/);
+  });
+
+  it('a node that serves another epoch\'s hand-over is caught', async () => {
+    const [first] = ho.hand_overs;
+    const lying = handOverNode((path, body) => (path === '/v1/proofs/validator-set/2' ? structuredClone(first.proof) : body));
+    await expect(transparency.validatorSet(transparency.anchorOf(ho.chain), 2n, lying)).rejects.toThrow(/boundary/);
+  });
+
+  it('a node that hands over to a set of its own is caught', async () => {
+    // Its own keys sign the boundary block: the genesis set never did.
+    const lying = handOverNode((path, body) => {
+      if (path.endsWith('/finalization')) body.certificate.signatures = body.certificate.signatures.map(() => 'ab'.repeat(64));
+      return body;
+    });
+    await expect(transparency.validatorSet(transparency.anchorOf(ho.chain), 1n, lying)).rejects.toThrow();
+  });
+
+  it('a late block vouched for under an older epoch is refused', async () => {
+    const lying = handOverNode((path, body) => {
+      if (path === `/v1/blocks/${ho.height}/finalization`) body.certificate.epoch = 0;
+      return body;
+    });
+    await expect(transparency.certifiedTip(transparency.anchorOf(ho.chain), lying)).rejects.toThrow(/belongs to consensus epoch 2/);
+  });
+});

@@ -166,7 +166,121 @@ async fn rust_vectors() -> Value {
             "response": absent,
         },
         "endpoint_proof": endpoint_proof().await,
+        "hand_over": hand_over().await,
     })
+}
+
+/// Epochs of this many blocks in the hand-over vector.
+const HAND_OVER_EPOCH: u64 = 4;
+
+/// A chain whose set changes (three genesis validators; a newcomer bonds in epoch 0
+/// and one genesis validator unbonds in epoch 1), served to epoch 2: the chain, every
+/// hand-over (the set proof at each boundary and the boundary's certificate), and the
+/// tip with its certificate.
+async fn hand_over() -> Value {
+    let keys: Vec<Keypair> = (0..3).map(|i| key(&format!("hand-over validator {i}"))).collect();
+    let newcomer = key("hand-over newcomer");
+    let mut genesis = plexus_ledger::Genesis::development(validator().account());
+    genesis.params.consensus = plexus_ledger::params::ConsensusParams {
+        epoch_length: HAND_OVER_EPOCH,
+        min_validators: 1,
+        max_validators: 8,
+        min_bond: 100 * PLX,
+        unbonding_delay: 2,
+        slash_bps: 0,
+    };
+    genesis.validators = keys
+        .iter()
+        .map(|k| plexus_ledger::genesis::GenesisValidator {
+            public_key: k.account(),
+            bond: 100 * PLX,
+        })
+        .collect();
+    let mut signers = keys.clone();
+    signers.push(newcomer.clone());
+    let chain = TestChain::certified(genesis, signers);
+    let state = chain.state();
+    chain.submit_now(chain.transfer(&chain.faucet(), newcomer.account(), 1_000 * PLX));
+    chain.submit_now(chain.tx(
+        &chain.faucet(),
+        Payload::Transfer {
+            to: keys[0].account(),
+            amount: 10 * PLX,
+        },
+        1,
+    ));
+    chain.produce_block();
+    chain.submit_now(chain.tx(
+        &newcomer,
+        Payload::Bond {
+            consensus_key: newcomer.account(),
+            amount: 500 * PLX,
+        },
+        0,
+    ));
+    chain.produce_blocks(3);
+    chain.submit_now(chain.tx(&keys[0], Payload::Unbond { amount: 100 * PLX }, 0));
+    chain.produce_blocks(6);
+    let tip = chain.store_handle().committed_height().unwrap();
+    let fetch = |path: String| {
+        let state = state.clone();
+        async move {
+            let (status, body) = get(&state, &path).await;
+            assert_eq!(status, StatusCode::OK, "{path}: {body}");
+            body
+        }
+    };
+    let mut hand_overs = Vec::new();
+    for epoch in 1..=tip / HAND_OVER_EPOCH {
+        let boundary = epoch * HAND_OVER_EPOCH - 1;
+        let set: Vec<String> = plexus_ledger::validators::set(chain.store_handle().as_ref(), epoch)
+            .unwrap()
+            .unwrap()
+            .iter()
+            .map(|k| hex::encode(k.0))
+            .collect();
+        hand_overs.push(json!({
+            "epoch": epoch,
+            "proof": fetch(format!("/v1/proofs/validator-set/{epoch}")).await,
+            "finalization": fetch(format!("/v1/blocks/{boundary}/finalization")).await,
+            "set": set,
+        }));
+    }
+    json!({
+        "chain": fetch("/v1/chain".into()).await,
+        "height": tip,
+        "block": fetch(format!("/v1/blocks/{tip}")).await,
+        "finalization": fetch(format!("/v1/blocks/{tip}/finalization")).await,
+        "hand_overs": hand_overs,
+    })
+}
+
+/// Check the pinned hand-over vector with the Rust verifiers: each boundary header is
+/// finalized by the set before, and proves the next set under its root.
+fn check_hand_over(pinned: &Value) {
+    let chain_id = pinned["chain"]["chain_id"].as_u64().unwrap();
+    let mut set: Vec<AccountId> = pinned["chain"]["validators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| AccountId::parse(v["public_key"].as_str().unwrap()).unwrap())
+        .collect();
+    for step in pinned["hand_overs"].as_array().unwrap() {
+        let response: ProofResponse = serde_json::from_value(step["proof"].clone()).unwrap();
+        let header = BlockHeader::try_from(&response.header).unwrap();
+        let finalization: plexus_api::wire::FinalizationView =
+            serde_json::from_value(step["finalization"].clone()).unwrap();
+        verify_finality(chain_id, &set, &header.digest(), &finalization.certificate).unwrap();
+        let proof = StateProof::try_from(&response.proof).unwrap();
+        verify_proof(&header.state_root, &proof).unwrap();
+        let value = proof.value.expect("a set");
+        set = value[4..]
+            .chunks(32)
+            .map(|k| AccountId(k.try_into().unwrap()))
+            .collect();
+        let pinned_set: Vec<String> = serde_json::from_value(step["set"].clone()).unwrap();
+        assert_eq!(set.iter().map(|k| hex::encode(k.0)).collect::<Vec<_>>(), pinned_set);
+    }
 }
 
 /// A provider serving the `private` vectors' OHTTP key on subnet 1, as a node serves
@@ -606,4 +720,5 @@ async fn the_pinned_web_vectors_are_what_the_rust_crates_produce() {
     check_proof(&pinned["account_proof"]);
     check_proof(&pinned["absent_proof"]);
     check_endpoint_proof(&pinned["endpoint_proof"]);
+    check_hand_over(&pinned["hand_over"]);
 }

@@ -23,10 +23,15 @@ import { type KeyConfig, decodeKeyList } from './ohttp';
 import * as priv from './private';
 import { decodeSparseProof, verifySparse } from './proof';
 
-/** The chain this browser trusts: its id and its validators' keys (hex, sorted). */
+/**
+ * The chain this browser trusts: its id, its genesis validators' keys (hex, sorted), and
+ * its consensus epoch length (0n or absent: the genesis set finalizes every block; else
+ * later sets are followed from it through certified hand-overs, `validatorSet`).
+ */
 export interface TrustAnchor {
   chainId: bigint;
   validators: string[];
+  epochLength?: bigint;
 }
 
 /** Where the pinned anchor lives in localStorage. */
@@ -76,19 +81,21 @@ export class AnchorMismatchError extends Error {}
 const sortedKeys = (validators: string[]) => [...new Set(validators.map((v) => hex(parseAddress(v))))].sort();
 
 /** The anchor of the chain a node serves (`/v1/chain`), as it says: pin it before trusting it. */
-export function anchorOf(chain: { chain_id: number | string; validators: { public_key: string }[] }): TrustAnchor {
-  return { chainId: BigInt(chain.chain_id), validators: sortedKeys(chain.validators.map((v) => v.public_key)) };
+export function anchorOf(chain: { chain_id: number | string; validators: { public_key: string }[]; params?: unknown }): TrustAnchor {
+  const consensus = (chain.params as { consensus?: { epoch_length?: number | string } } | undefined)?.consensus;
+  return { chainId: BigInt(chain.chain_id), validators: sortedKeys(chain.validators.map((v) => v.public_key)), epochLength: BigInt(consensus?.epoch_length ?? 0) };
 }
 
-/** The anchor built into this copy of the app, if any: `{"chain_id": …, "validators": ["plx1…", …]}`. */
+/** The anchor built into this copy of the app, if any: `{"chain_id": …, "validators": ["plx1…", …], "epoch_length": …}`. */
 export function configuredAnchor(): TrustAnchor | undefined {
   const text = (import.meta.env?.VITE_PLEXUS_TRUST_ANCHOR as string | undefined)?.trim();
   if (!text) return undefined;
-  const parsed = JSON.parse(text) as { chain_id: number | string; validators: string[] };
-  return { chainId: BigInt(parsed.chain_id), validators: sortedKeys(parsed.validators) };
+  const parsed = JSON.parse(text) as { chain_id: number | string; validators: string[]; epoch_length?: number | string };
+  return { chainId: BigInt(parsed.chain_id), validators: sortedKeys(parsed.validators), epochLength: BigInt(parsed.epoch_length ?? 0) };
 }
 
-const sameAnchor = (a: TrustAnchor, b: TrustAnchor) => a.chainId === b.chainId && JSON.stringify(a.validators) === JSON.stringify(b.validators);
+const sameAnchor = (a: TrustAnchor, b: TrustAnchor) =>
+  a.chainId === b.chainId && JSON.stringify(a.validators) === JSON.stringify(b.validators) && (a.epochLength ?? 0n) === (b.epochLength ?? 0n);
 
 /**
  * The anchor to check finality against: `configured` when given; else the one pinned in
@@ -99,13 +106,13 @@ export function pinnedAnchor(served: TrustAnchor, storage: Storage, configured?:
   if (configured) return { anchor: configured, firstSeen: false };
   const stored = storage.getItem(ANCHOR_KEY);
   if (stored === null) {
-    storage.setItem(ANCHOR_KEY, JSON.stringify({ chain_id: served.chainId.toString(), validators: served.validators }));
+    storage.setItem(ANCHOR_KEY, JSON.stringify({ chain_id: served.chainId.toString(), validators: served.validators, epoch_length: (served.epochLength ?? 0n).toString() }));
     return { anchor: served, firstSeen: true };
   }
   let pinned: TrustAnchor;
   try {
-    const p = JSON.parse(stored) as { chain_id: string; validators: string[] };
-    pinned = { chainId: BigInt(p.chain_id), validators: sortedKeys(p.validators) };
+    const p = JSON.parse(stored) as { chain_id: string; validators: string[]; epoch_length?: string };
+    pinned = { chainId: BigInt(p.chain_id), validators: sortedKeys(p.validators), epochLength: BigInt(p.epoch_length ?? 0) };
   } catch {
     throw new AnchorMismatchError('the chain pinned in this browser does not read back: forget it in Settings only if you know why');
   }
@@ -122,8 +129,8 @@ export function storedAnchor(storage: Storage = localStorage): TrustAnchor | und
   const stored = storage.getItem(ANCHOR_KEY);
   if (stored === null) return undefined;
   try {
-    const p = JSON.parse(stored) as { chain_id: string; validators: string[] };
-    return { chainId: BigInt(p.chain_id), validators: p.validators };
+    const p = JSON.parse(stored) as { chain_id: string; validators: string[]; epoch_length?: string };
+    return { chainId: BigInt(p.chain_id), validators: p.validators, epochLength: BigInt(p.epoch_length ?? 0) };
   } catch {
     return undefined;
   }
@@ -163,10 +170,81 @@ export async function certifiedTip(anchor: TrustAnchor, get: NonNullable<Deps['g
     const { header } = await get<{ header: Header }>(`/v1/blocks/${height}`);
     if (header.height !== height) throw new Error(`asked for block ${height}, the node served block ${header.height}`);
     if (BigInt(header.chain_id) !== anchor.chainId) throw new Error(`block ${height} is of chain ${header.chain_id}, not ${anchor.chainId}`);
-    verifyFinality(anchor.chainId, anchor.validators, headerDigest(header), certificate);
+    const validators = await validatorsFor(anchor, height, certificate, get);
+    verifyFinality(anchor.chainId, validators, headerDigest(header), certificate);
     return header;
   }
   throw new Error(`the node holds no finality certificate for the ${CERTIFICATE_SEARCH} blocks up to ${tip}`);
+}
+
+/** Sets already followed, by anchor and epoch (each was checked hand-over by hand-over). */
+const followedSets = new Map<string, string[]>();
+
+/** Forget the followed sets (tests; a pinned chain forgotten in Settings). */
+export function forgetFollowedSets(): void {
+  followedSets.clear();
+}
+
+/** `set_key`: [0x09, 0x03] ‖ epoch (u64 BE). */
+export function validatorSetKey(epoch: bigint): Uint8Array {
+  const out = new Uint8Array(10);
+  out[0] = 0x09;
+  out[1] = 0x03;
+  new DataView(out.buffer).setBigUint64(2, epoch, false);
+  return out;
+}
+
+/** Decode the ledger's `Vec<AccountId>`: a u32-LE count, then 32-byte keys (hex). */
+export function decodeKeyListValue(bytes: Uint8Array): string[] {
+  const r = reader(bytes, 'validator set');
+  const n = r.u32('count');
+  if (n > 1024) throw new Error('the proven validator set has more than 1,024 keys');
+  const keys: string[] = [];
+  for (let i = 0; i < n; i++) keys.push(hex(r.take(32, 'key')));
+  r.end();
+  return keys;
+}
+
+/**
+ * The validator set of consensus epoch `epoch`, trusting only `anchor`'s genesis set:
+ * the set of epoch e is proven (`/v1/proofs/validator-set/{e}`) under the state root
+ * of the last block of epoch e − 1, whose header a quorum of epoch e − 1's set
+ * finalized; walked from the genesis set, one hand-over per epoch.
+ */
+export async function validatorSet(anchor: TrustAnchor, epoch: bigint, get: NonNullable<Deps['get']>): Promise<string[]> {
+  const length = anchor.epochLength ?? 0n;
+  if (length === 0n || epoch === 0n) return anchor.validators;
+  const id = (e: bigint) => `${anchor.chainId}:${length}:${anchor.validators.join(',')}:${e}`;
+  let e = epoch;
+  while (e > 0n && !followedSets.has(id(e))) e--;
+  let set = e === 0n ? anchor.validators : (followedSets.get(id(e)) as string[]);
+  for (e += 1n; e <= epoch; e++) {
+    const boundary = e * length - 1n;
+    const response = await get<api.ProofResponse>(`/v1/proofs/validator-set/${e}`);
+    const header = response.header;
+    if (BigInt(header.height) !== boundary) throw new Error(`the validator set of epoch ${e} was proven at height ${header.height}, not at its boundary ${boundary}`);
+    if (BigInt(header.chain_id) !== anchor.chainId) throw new Error(`block ${boundary} is of chain ${header.chain_id}, not ${anchor.chainId}`);
+    const { certificate } = await get<{ certificate: Certificate }>(`/v1/blocks/${boundary}/finalization`);
+    if (BigInt(certificate.epoch) !== e - 1n) throw new Error(`the certificate of boundary block ${boundary} names epoch ${certificate.epoch}, not ${e - 1n}`);
+    verifyFinality(anchor.chainId, set, headerDigest(header), certificate);
+    const value = checkProof(response, validatorSetKey(e), header);
+    if (value === null) throw new Error(`the boundary state holds no validator set for epoch ${e}`);
+    set = decodeKeyListValue(value);
+    followedSets.set(id(e), set);
+  }
+  return set;
+}
+
+/**
+ * The set a certificate of the block at `height` must be signed by: its epoch's, and
+ * the certificate must name that epoch (the genesis keys, long unbonded, could
+ * otherwise vouch for a late block as if in epoch 0).
+ */
+export async function validatorsFor(anchor: TrustAnchor, height: number, certificate: Certificate, get: NonNullable<Deps['get']>): Promise<string[]> {
+  const length = anchor.epochLength ?? 0n;
+  const epoch = length === 0n ? 0n : BigInt(height) / length;
+  if (BigInt(certificate.epoch) !== epoch) throw new Error(`block ${height} belongs to consensus epoch ${epoch}, but its certificate names epoch ${certificate.epoch}`);
+  return validatorSet(anchor, epoch, get);
 }
 
 const u16be = (n: number) => Uint8Array.of((n >> 8) & 0xff, n & 0xff);

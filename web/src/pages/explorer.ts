@@ -9,7 +9,7 @@ import { formatPlx, headerDigest } from '../lib/codec';
 import { type Certificate, verifyFinality } from '../lib/finality';
 import { isAddress } from '../lib/keys';
 import { verifyAccountProof } from '../lib/proof';
-import { anchorOf, configuredAnchor, pinnedAnchor } from '../lib/transparency';
+import { anchorOf, configuredAnchor, pinnedAnchor, validatorsFor } from '../lib/transparency';
 
 const plx = (n: number) => `${formatPlx(BigInt(n))} PLX`;
 const u16 = (v: number) => v / 65535;
@@ -295,7 +295,8 @@ export async function verifyBalance(address: string) {
     break;
   }
   if (!certificate) throw new Error(`the node holds no finality certificate for the last 16 blocks up to ${response.proof.height}`);
-  const finality = verifyFinality(anchor.chainId, anchor.validators, headerDigest(response.header), certificate);
+  const validators = await validatorsFor(anchor, response.proof.height, certificate, api.get);
+  const finality = verifyFinality(anchor.chainId, validators, headerDigest(response.header), certificate);
   return { ...verifyAccountProof(address, response, certificate.payload), finality, genesis: chain.genesis_digest, firstSeen };
 }
 
