@@ -29,6 +29,29 @@ use tempfile::TempDir;
 use tokio::sync::broadcast;
 use tower::ServiceExt as _;
 
+/// A development genesis whose validator set follows stake: `keys` bonded 100 PLX
+/// each, epochs of `epoch_length` blocks, sets of 1 to 8 bonding at least 100 PLX, a
+/// 2-block unbonding delay and no slash.
+pub fn staking_genesis(keys: &[Keypair], epoch_length: u64) -> Genesis {
+    let mut genesis = Genesis::development(validator().account());
+    genesis.params.consensus = plexus_ledger::params::ConsensusParams {
+        epoch_length,
+        min_validators: 1,
+        max_validators: 8,
+        min_bond: 100 * plexus_types::PLX,
+        unbonding_delay: 2,
+        slash_bps: 0,
+    };
+    genesis.validators = keys
+        .iter()
+        .map(|k| plexus_ledger::genesis::GenesisValidator {
+            public_key: k.account(),
+            bond: 100 * plexus_types::PLX,
+        })
+        .collect();
+    genesis
+}
+
 /// Finalized blocks buffered per subscriber in tests.
 pub const SUBSCRIBER_BUFFER: usize = 16;
 

@@ -14,7 +14,7 @@
 use std::path::PathBuf;
 
 use axum::http::StatusCode;
-use plexus_api::wire::ProofResponse;
+use plexus_api::{ApiState, wire::ProofResponse};
 use plexus_ledger::{
     MemStore, account_key,
     credits::keys::{issuer_key, issuer_key_record_key},
@@ -37,7 +37,7 @@ use plexus_types::{
 };
 use serde_json::{Value, json};
 
-use crate::support::{TestChain, get, key, validator};
+use crate::support::{TestChain, get, key, staking_genesis, validator};
 
 fn vectors_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../web/test/vectors.json")
@@ -170,6 +170,13 @@ async fn rust_vectors() -> Value {
     })
 }
 
+/// The body of `GET path`, which must answer 200.
+async fn fetch_ok(state: &ApiState, path: String) -> Value {
+    let (status, body) = get(state, &path).await;
+    assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    body
+}
+
 /// Epochs of this many blocks in the hand-over vector.
 const HAND_OVER_EPOCH: u64 = 4;
 
@@ -178,24 +185,11 @@ const HAND_OVER_EPOCH: u64 = 4;
 /// hand-over (the set proof at each boundary and the boundary's certificate), and the
 /// tip with its certificate.
 async fn hand_over() -> Value {
-    let keys: Vec<Keypair> = (0..3).map(|i| key(&format!("hand-over validator {i}"))).collect();
-    let newcomer = key("hand-over newcomer");
-    let mut genesis = plexus_ledger::Genesis::development(validator().account());
-    genesis.params.consensus = plexus_ledger::params::ConsensusParams {
-        epoch_length: HAND_OVER_EPOCH,
-        min_validators: 1,
-        max_validators: 8,
-        min_bond: 100 * PLX,
-        unbonding_delay: 2,
-        slash_bps: 0,
-    };
-    genesis.validators = keys
-        .iter()
-        .map(|k| plexus_ledger::genesis::GenesisValidator {
-            public_key: k.account(),
-            bond: 100 * PLX,
-        })
+    let keys: Vec<Keypair> = (0..3)
+        .map(|i| key(&format!("hand-over validator {i}")))
         .collect();
+    let newcomer = key("hand-over newcomer");
+    let genesis = staking_genesis(&keys, HAND_OVER_EPOCH);
     let mut signers = keys.clone();
     signers.push(newcomer.clone());
     let chain = TestChain::certified(genesis, signers);
@@ -222,14 +216,7 @@ async fn hand_over() -> Value {
     chain.submit_now(chain.tx(&keys[0], Payload::Unbond { amount: 100 * PLX }, 0));
     chain.produce_blocks(6);
     let tip = chain.store_handle().committed_height().unwrap();
-    let fetch = |path: String| {
-        let state = state.clone();
-        async move {
-            let (status, body) = get(&state, &path).await;
-            assert_eq!(status, StatusCode::OK, "{path}: {body}");
-            body
-        }
-    };
+    let fetch = |path: String| fetch_ok(&state, path);
     let mut hand_overs = Vec::new();
     for epoch in 1..=tip / HAND_OVER_EPOCH {
         let boundary = epoch * HAND_OVER_EPOCH - 1;
@@ -279,7 +266,10 @@ fn check_hand_over(pinned: &Value) {
             .map(|k| AccountId(k.try_into().unwrap()))
             .collect();
         let pinned_set: Vec<String> = serde_json::from_value(step["set"].clone()).unwrap();
-        assert_eq!(set.iter().map(|k| hex::encode(k.0)).collect::<Vec<_>>(), pinned_set);
+        assert_eq!(
+            set.iter().map(|k| hex::encode(k.0)).collect::<Vec<_>>(),
+            pinned_set
+        );
     }
 }
 
@@ -349,14 +339,7 @@ async fn endpoint_proof() -> Value {
     let signature = validator().sign(&finalize_message(chain.chain_id(), &certificate));
     certificate.signatures.push(signature);
     let hotkey = setup.hotkey.account();
-    let fetch = |path: String| {
-        let state = state.clone();
-        async move {
-            let (status, body) = get(&state, &path).await;
-            assert_eq!(status, StatusCode::OK, "{path}: {body}");
-            body
-        }
-    };
+    let fetch = |path: String| fetch_ok(&state, path);
     let netuid = setup.netuid;
     let height = tip.height;
     json!({

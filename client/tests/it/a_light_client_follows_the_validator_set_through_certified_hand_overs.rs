@@ -7,36 +7,19 @@
 use axum::{Json, Router, extract::Path, routing::get};
 use plexus_api::wire::{FinalizationView, Header, Proof, ProofResponse};
 use plexus_client::{ClientError, trust::TrustAnchor};
-use plexus_ledger::{Genesis, genesis::GenesisValidator, params::ConsensusParams, validators};
+use plexus_ledger::{Genesis, validators};
 use plexus_types::{AccountId, Keypair, PLX, Payload};
 
 use crate::{
     node::Server,
-    support::{TestChain, key, validator},
+    support::{TestChain, key, staking_genesis},
 };
 
 const EPOCH: u64 = 4;
 
-/// A chain of epochs of four blocks whose genesis set is `keys`, with a fifth key
-/// funded to bond.
+/// A chain of epochs of four blocks whose genesis set is `keys`.
 fn genesis(keys: &[Keypair]) -> Genesis {
-    let mut g = Genesis::development(validator().account());
-    g.params.consensus = ConsensusParams {
-        epoch_length: EPOCH,
-        min_validators: 1,
-        max_validators: 8,
-        min_bond: 100 * PLX,
-        unbonding_delay: 2,
-        slash_bps: 0,
-    };
-    g.validators = keys
-        .iter()
-        .map(|k| GenesisValidator {
-            public_key: k.account(),
-            bond: 100 * PLX,
-        })
-        .collect();
-    g
+    staking_genesis(keys, EPOCH)
 }
 
 fn keys(label: &str) -> Vec<Keypair> {
