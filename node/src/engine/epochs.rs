@@ -5,15 +5,15 @@
 //!   set of epoch `e` is what the ledger wrote at the last block of epoch `e − 1`
 //!   ([`plexus_ledger::validators`]), so a certificate of any epoch is checked against
 //!   the set that epoch really had.
-//! - [`Orchestrator`] enters an epoch: it tracks the epoch's peers, then either runs
+//! - `Orchestrator` enters an epoch: it tracks the epoch's peers, then either runs
 //!   simplex for it (this node's key is in the set) or follows the validators as a
 //!   full node does. When the finalizer commits the last block of the epoch, it stops
 //!   that instance and enters the next one, whose floor is that block. Votes,
 //!   certificates and simplex's resolver are multiplexed by epoch; a message from a
 //!   later epoch means the network moved on, and marshal is asked for the boundary
 //!   finalization from its sender.
-//! - [`WithEvidence`] passes simplex's activity on and turns its reports of conflicting
-//!   votes into [`DoubleSign`] evidence, which [`report_evidence`] submits as a
+//! - `WithEvidence` passes simplex's activity on and turns its reports of conflicting
+//!   votes into [`DoubleSign`] evidence, which `report_evidence` submits as a
 //!   `ReportDoubleSign` transaction from this node's account.
 
 use std::{

@@ -71,7 +71,7 @@ impl NodeMetrics {
     /// `directory_connected` gauges of commonware's peer tracker (each the time the
     /// peer became active; removed when it disconnects). None on a p2p without a
     /// tracker, such as the simulated one.
-    /// Counted at most once per [`PEERS_TTL`].
+    /// Counted at most once a second (counting encodes the whole registry).
     pub fn connected_peers(&self) -> usize {
         let mut cached = self
             .peers
