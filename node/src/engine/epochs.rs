@@ -296,6 +296,9 @@ pub(crate) async fn report_evidence(
     }
 }
 
+/// Most bonded operators tracked as secondary peers (besides the followers).
+pub const MAX_SECONDARY_OPERATORS: usize = 256;
+
 /// What the orchestrator runs each epoch with.
 pub(crate) struct Orchestrator<E, B, M, A> {
     pub(crate) context: E,
@@ -487,12 +490,14 @@ where
         Some(Active(handle))
     }
 
-    /// Every bonded or unbonding operator's key and the followers: peers to accept
-    /// and serve besides the set (a validator that bonded syncs before its first
-    /// epoch; one that unbonds keeps following while it is still slashable).
+    /// The followers and the bonded or unbonding operators' keys, largest bond
+    /// first, at most [`MAX_SECONDARY_OPERATORS`]: peers to accept and serve besides
+    /// the set (a validator that bonded syncs before its first epoch; one that unbonds
+    /// keeps following while it is still slashable). Anyone may bond a little, so
+    /// the list is capped to fit the p2p's tracked-set size.
     fn secondary_peers(&self) -> Set<PublicKey> {
         let store = self.chain.store();
-        let mut keys: Vec<PublicKey> = self.followers.clone();
+        let mut bonded = Vec::new();
         if let Ok(operators) = validators::operators(store.as_ref()) {
             for operator in operators {
                 if let Ok(Some(record)) = validators::validator(store.as_ref(), &operator)
@@ -500,10 +505,19 @@ where
                     && !record.slashed
                     && let Ok(key) = public_key(&record.consensus_key)
                 {
-                    keys.push(key);
+                    let unbonding: u64 = record.unbonding.iter().map(|(_, a)| *a).sum();
+                    bonded.push((record.bond.saturating_add(unbonding), key));
                 }
             }
         }
+        bonded.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let mut keys: Vec<PublicKey> = self.followers.clone();
+        keys.extend(
+            bonded
+                .into_iter()
+                .take(MAX_SECONDARY_OPERATORS)
+                .map(|(_, key)| key),
+        );
         Set::from_iter_dedup(keys)
     }
 

@@ -15,11 +15,14 @@
 //!
 //! p2p channels (each with a per-peer [`channel_quota`]): [`VOTES`], [`CERTIFICATES`],
 //! [`RESOLVER`] for simplex, [`BROADCAST`] for blocks, [`BACKFILL`] for marshal's
-//! resolver, [`TRANSACTIONS`] to relay admitted transactions to the next leaders. Marshal keeps two immutable archives: finalizations by height and
-//! finalized blocks. The validator set comes from the genesis and is fixed; epochs are
-//! one long epoch for now (see [`EPOCH_LENGTH`], [`validator_set`]). A full node runs
-//! marshal alone (`start_unbuffered`), asking the validators for each next
-//! finalization; a synced node starts marshal from a floor finalization.
+//! resolver, [`TRANSACTIONS`] to relay admitted transactions to the next leaders.
+//! Marshal keeps two immutable archives: finalizations by height and finalized blocks.
+//! The validator set of each consensus epoch is the one the ledger chose from bonded
+//! stake ([`epochs`]: an epoch-scoped certificate provider and one simplex instance per
+//! epoch); a chain whose genesis fixes the set runs one endless epoch
+//! ([`EPOCH_LENGTH`]). A full node runs marshal alone (`start_unbuffered`), asking the
+//! validators for each next finalization; a synced node starts marshal from a floor
+//! finalization.
 
 mod app;
 pub mod block;
@@ -100,9 +103,8 @@ pub const BACKFILL: u64 = 4;
 /// p2p channel for relaying transactions between validators.
 pub const TRANSACTIONS: u64 = 5;
 
-/// Heights per consensus epoch. One epoch spans the whole chain while the validator
-/// set is fixed by the genesis; per-epoch sets from stake will shorten it and run one
-/// simplex instance per epoch (as commonware's `examples/reshare`).
+/// Heights of the one epoch of a chain whose genesis fixes the validator set
+/// (consensus epoch length 0): it spans the whole chain.
 pub const EPOCH_LENGTH: NonZeroU64 = NZU64!(u64::MAX);
 
 /// Messages per second each peer may send on each channel (a realistic bound: far
@@ -677,12 +679,16 @@ where
         .filter(|b| b.key != config.key.account())
         .map(|b| Ok((public_key(&b.key)?, ingress(&b.endpoint)?)))
         .collect::<Result<Vec<_>, NodeError>>()?;
-    // Sets change by epoch: room for the largest set the chain allows.
-    let validators = match config.genesis.params.consensus.epoch_length {
-        0 => participants.len(),
-        _ => usize::from(config.genesis.params.consensus.max_validators).max(participants.len()),
+    // Sets change by epoch: room for the largest set the chain allows, and for the
+    // bonded operators tracked beside it.
+    let (validators, operators) = match config.genesis.params.consensus.epoch_length {
+        0 => (participants.len(), 0),
+        _ => (
+            usize::from(config.genesis.params.consensus.max_validators).max(participants.len()),
+            epochs::MAX_SECONDARY_OPERATORS,
+        ),
     };
-    let set_size = validators + followers + 1;
+    let set_size = validators + operators + followers + 1;
     let handshake = Cups::<_, ChaCha20Poly1305>::new(
         Sake {
             signer,
