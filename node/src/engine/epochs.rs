@@ -490,8 +490,9 @@ where
         Some(Active(handle))
     }
 
-    /// The followers and the bonded or unbonding operators' keys, largest bond
-    /// first, at most [`MAX_SECONDARY_OPERATORS`]: peers to accept and serve besides
+    /// The followers and the bonded or unbonding operators' keys (and the keys they
+    /// rotate to), largest bond first, at most [`MAX_SECONDARY_OPERATORS`]: peers to
+    /// accept and serve besides
     /// the set (a validator that bonded syncs before its first epoch; one that unbonds
     /// keeps following while it is still slashable). Anyone may bond a little, so
     /// the list is capped to fit the p2p's tracked-set size.
@@ -506,7 +507,13 @@ where
                     && let Ok(key) = public_key(&record.consensus_key)
                 {
                     let unbonding: u64 = record.unbonding.iter().map(|(_, a)| *a).sum();
-                    bonded.push((record.bond.saturating_add(unbonding), key));
+                    let weight = record.bond.saturating_add(unbonding);
+                    // A key being rotated to votes from the next boundary: its node
+                    // syncs before then.
+                    if let Some(next) = record.next_key.as_ref().and_then(|k| public_key(k).ok()) {
+                        bonded.push((weight, next));
+                    }
+                    bonded.push((weight, key));
                 }
             }
         }
