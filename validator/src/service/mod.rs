@@ -314,6 +314,73 @@ impl Ending {
     }
 }
 
+/// Teacher-force `tokens` after `messages` through `engine` and judge; when the
+/// provider said the answer `ended` by itself, also whether the model would end it
+/// there. An end that fails is tried once more one token later, after the token the
+/// model prefers there: the validator scores the answer's text re-tokenised, and an
+/// honest answer's last characters can tokenise differently from how they were
+/// generated (a devnet's honest greedy answer failed the 4-nat end margin so, and its
+/// provider served nothing for the penalty's 8 rounds). A cheat that cuts an answer
+/// short gains one token at most from this.
+pub async fn reexecute<E: Reexecutor + ?Sized>(
+    engine: &E,
+    messages: &[Message],
+    mut tokens: Vec<u32>,
+    temperature: f32,
+    verify: &VerifyPolicy,
+    ended: bool,
+) -> Verdict {
+    let ends = if ended {
+        engine.end_tokens()
+    } else {
+        Vec::new()
+    };
+    let Some(&end) = ends.first() else {
+        return match engine.score_tokens(messages, tokens, temperature).await {
+            Ok(scores) => judge(&scores, verify),
+            Err(e) => unchecked(&e, verify),
+        };
+    };
+    tokens.push(end);
+    let scores = match engine
+        .score_tokens(messages, tokens.clone(), temperature)
+        .await
+    {
+        Ok(scores) => scores,
+        Err(e) => return unchecked(&e, verify),
+    };
+    let verdict = judge_ended(&scores, &ends, verify);
+    let Some(last) = scores.last().filter(|_| verdict.ends_there == Some(false)) else {
+        return verdict;
+    };
+    // One token of slack: the model's preferred token, then the end.
+    let preferred = last.argmax;
+    if let Some(forced) = tokens.last_mut() {
+        *forced = preferred;
+    }
+    tokens.push(end);
+    let later = match engine.score_tokens(messages, tokens, temperature).await {
+        Ok(later) => later,
+        Err(_) => return verdict,
+    };
+    let ends_later = later.last().is_some_and(|l| {
+        judge_ended(std::slice::from_ref(l), &ends, verify).ends_there == Some(true)
+    });
+    if !ends_later {
+        return verdict;
+    }
+    let head = judge(&scores[..scores.len() - 1], verify);
+    Verdict {
+        ends_there: Some(true),
+        ..head
+    }
+}
+
+fn unchecked(error: &str, verify: &VerifyPolicy) -> Verdict {
+    tracing::warn!(%error, "re-execution failed; the answer counts as unchecked");
+    judge(&[], verify)
+}
+
 /// The validator actor.
 pub struct Validator<T, E> {
     config: Config,
@@ -645,31 +712,12 @@ impl<T: Transport, E: Reexecutor> Validator<T, E> {
     async fn reexecute(
         &self,
         messages: &[Message],
-        mut tokens: Vec<u32>,
+        tokens: Vec<u32>,
         temperature: f32,
         verify: &VerifyPolicy,
         ended: bool,
     ) -> Verdict {
-        let ends = if ended {
-            self.engine.end_tokens()
-        } else {
-            Vec::new()
-        };
-        if let Some(end) = ends.first() {
-            tokens.push(*end);
-        }
-        match self
-            .engine
-            .score_tokens(messages, tokens, temperature)
-            .await
-        {
-            Ok(scores) if !ends.is_empty() => judge_ended(&scores, &ends, verify),
-            Ok(scores) => judge(&scores, verify),
-            Err(e) => {
-                tracing::warn!(error = %e, "re-execution failed; the answer counts as unchecked");
-                judge(&[], verify)
-            }
-        }
+        reexecute(&self.engine, messages, tokens, temperature, verify, ended).await
     }
 
     /// Reveal the pending commit once its reveal epoch (the one after its commit)
@@ -774,5 +822,98 @@ impl<T: Transport, E: Reexecutor> Validator<T, E> {
                 None
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// An engine that answers each `score_tokens` with the next scripted scores and
+    /// records the tokens it was asked to score.
+    struct Scripted {
+        answers: Mutex<Vec<Vec<TokenScore>>>,
+        asked: Mutex<Vec<Vec<u32>>>,
+    }
+
+    impl Reexecutor for Scripted {
+        fn tokenize(&self, _: &str) -> Vec<u32> {
+            Vec::new()
+        }
+        fn end_tokens(&self) -> Vec<u32> {
+            vec![2, 0]
+        }
+        fn score_tokens(
+            &self,
+            _: &[Message],
+            tokens: Vec<u32>,
+            _: f32,
+        ) -> BoxFuture<'_, Result<Vec<TokenScore>, String>> {
+            self.asked.lock().unwrap().push(tokens);
+            let next = self.answers.lock().unwrap().remove(0);
+            Box::pin(async move { Ok(next) })
+        }
+    }
+
+    fn argmax() -> TokenScore {
+        TokenScore {
+            token: 5,
+            argmax: 5,
+            is_argmax: true,
+            logprob_margin: 0.0,
+            rank: 0.0,
+            rank_variance: 0.0,
+        }
+    }
+
+    /// The forced end token where the model prefers token 9 by `margin` nats.
+    fn end(margin: f32) -> TokenScore {
+        TokenScore {
+            token: 2,
+            argmax: 9,
+            is_argmax: false,
+            logprob_margin: margin,
+            ..argmax()
+        }
+    }
+
+    fn engine(answers: Vec<Vec<TokenScore>>) -> Scripted {
+        Scripted {
+            answers: Mutex::new(answers),
+            asked: Mutex::new(Vec::new()),
+        }
+    }
+
+    async fn run(engine: &Scripted) -> Verdict {
+        reexecute(engine, &[], vec![5; 3], 1.0, &VerifyPolicy::default(), true).await
+    }
+
+    #[tokio::test]
+    async fn an_end_the_model_reaches_one_token_later_passes_and_a_cut_short_answer_does_not() {
+        // Honest, re-tokenised: the model wants token 9 (a newline, say), then ends.
+        let honest = engine(vec![
+            vec![argmax(), argmax(), argmax(), end(6.0)],
+            vec![argmax(), argmax(), argmax(), argmax(), end(0.5)],
+        ]);
+        let v = run(&honest).await;
+        assert!(v.accepted, "{v:?}");
+        assert_eq!((v.passed, v.ends_there), (3, Some(true)));
+        assert_eq!(honest.asked.lock().unwrap()[1], vec![5, 5, 5, 9, 2]);
+
+        // Cut short: one more token does not bring the end either.
+        let cut = engine(vec![
+            vec![argmax(), argmax(), argmax(), end(6.0)],
+            vec![argmax(), argmax(), argmax(), argmax(), end(7.0)],
+        ]);
+        let v = run(&cut).await;
+        assert!(!v.accepted);
+        assert_eq!(v.ends_there, Some(false));
+
+        // An end the model makes at once costs one re-execution.
+        let prompt = engine(vec![vec![argmax(), argmax(), argmax(), end(1.0)]]);
+        assert!(run(&prompt).await.accepted);
+        assert_eq!(prompt.asked.lock().unwrap().len(), 1);
     }
 }
