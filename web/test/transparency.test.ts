@@ -255,6 +255,6 @@ describe('validator sets followed through certified hand-overs', () => {
       if (path === `/v1/blocks/${ho.height}/finalization`) body.certificate.epoch = 0;
       return body;
     });
-    await expect(transparency.certifiedTip(transparency.anchorOf(ho.chain), lying)).rejects.toThrow(/belongs to consensus epoch 2/);
+    await expect(transparency.certifiedTip(transparency.anchorOf(ho.chain), lying)).rejects.toThrow(new RegExp(`belongs to consensus epoch ${Math.floor(ho.height / 4)}`));
   });
 });

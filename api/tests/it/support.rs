@@ -52,6 +52,42 @@ pub fn staking_genesis(keys: &[Keypair], epoch_length: u64) -> Genesis {
     genesis
 }
 
+/// A certified chain of `epoch_length`-block epochs whose set changes: three genesis
+/// validators; a newcomer bonds in epoch 0 and the first genesis validator unbonds in
+/// epoch 1; 13 blocks in all. The genesis keys and the newcomer come back with it.
+pub fn changing_set(epoch_length: u64) -> (TestChain, Vec<Keypair>, Keypair) {
+    let genesis_keys: Vec<Keypair> = (0..3)
+        .map(|i| key(&format!("genesis validator {i}")))
+        .collect();
+    let newcomer = key("newcomer");
+    let mut all = genesis_keys.clone();
+    all.push(newcomer.clone());
+    let chain = TestChain::certified(staking_genesis(&genesis_keys, epoch_length), all);
+    let faucet = chain.faucet();
+    chain.submit_now(chain.transfer(&faucet, newcomer.account(), 1_000 * plexus_types::PLX));
+    chain.produce_block();
+    for (i, k) in genesis_keys.iter().enumerate() {
+        let payload = Payload::Transfer {
+            to: k.account(),
+            amount: 10 * plexus_types::PLX,
+        };
+        chain.submit_now(chain.tx(&faucet, payload, i as u64));
+    }
+    chain.produce_block();
+    let bond = Payload::Bond {
+        consensus_key: newcomer.account(),
+        amount: 500 * plexus_types::PLX,
+    };
+    chain.submit_now(chain.tx(&newcomer, bond, 0));
+    chain.produce_blocks(3);
+    let unbond = Payload::Unbond {
+        amount: 100 * plexus_types::PLX,
+    };
+    chain.submit_now(chain.tx(&genesis_keys[0], unbond, 0));
+    chain.produce_blocks(8);
+    (chain, genesis_keys, newcomer)
+}
+
 /// Finalized blocks buffered per subscriber in tests.
 pub const SUBSCRIBER_BUFFER: usize = 16;
 

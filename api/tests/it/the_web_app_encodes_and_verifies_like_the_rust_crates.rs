@@ -37,7 +37,7 @@ use plexus_types::{
 };
 use serde_json::{Value, json};
 
-use crate::support::{TestChain, get, key, staking_genesis, validator};
+use crate::support::{TestChain, changing_set, get, key, validator};
 
 fn vectors_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../web/test/vectors.json")
@@ -180,41 +180,14 @@ async fn fetch_ok(state: &ApiState, path: String) -> Value {
 /// Epochs of this many blocks in the hand-over vector.
 const HAND_OVER_EPOCH: u64 = 4;
 
-/// A chain whose set changes (three genesis validators; a newcomer bonds in epoch 0
-/// and one genesis validator unbonds in epoch 1), served to epoch 2: the chain, every
+/// A chain whose set changes (`support::changing_set`: three genesis validators; a
+/// newcomer bonds in epoch 0 and one genesis validator unbonds in epoch 1), served to
+/// epoch 3: the chain, every
 /// hand-over (the set proof at each boundary and the boundary's certificate), and the
 /// tip with its certificate.
 async fn hand_over() -> Value {
-    let keys: Vec<Keypair> = (0..3)
-        .map(|i| key(&format!("hand-over validator {i}")))
-        .collect();
-    let newcomer = key("hand-over newcomer");
-    let genesis = staking_genesis(&keys, HAND_OVER_EPOCH);
-    let mut signers = keys.clone();
-    signers.push(newcomer.clone());
-    let chain = TestChain::certified(genesis, signers);
+    let (chain, _, _) = changing_set(HAND_OVER_EPOCH);
     let state = chain.state();
-    chain.submit_now(chain.transfer(&chain.faucet(), newcomer.account(), 1_000 * PLX));
-    chain.submit_now(chain.tx(
-        &chain.faucet(),
-        Payload::Transfer {
-            to: keys[0].account(),
-            amount: 10 * PLX,
-        },
-        1,
-    ));
-    chain.produce_block();
-    chain.submit_now(chain.tx(
-        &newcomer,
-        Payload::Bond {
-            consensus_key: newcomer.account(),
-            amount: 500 * PLX,
-        },
-        0,
-    ));
-    chain.produce_blocks(3);
-    chain.submit_now(chain.tx(&keys[0], Payload::Unbond { amount: 100 * PLX }, 0));
-    chain.produce_blocks(6);
     let tip = chain.store_handle().committed_height().unwrap();
     let fetch = |path: String| fetch_ok(&state, path);
     let mut hand_overs = Vec::new();

@@ -8,11 +8,11 @@ use axum::{Json, Router, extract::Path, routing::get};
 use plexus_api::wire::{FinalizationView, Header, Proof, ProofResponse};
 use plexus_client::{ClientError, trust::TrustAnchor};
 use plexus_ledger::{Genesis, validators};
-use plexus_types::{AccountId, Keypair, PLX, Payload};
+use plexus_types::{AccountId, Keypair};
 
 use crate::{
     node::Server,
-    support::{TestChain, key, staking_genesis},
+    support::{TestChain, changing_set, key, staking_genesis},
 };
 
 const EPOCH: u64 = 4;
@@ -26,37 +26,8 @@ fn keys(label: &str) -> Vec<Keypair> {
     (0..3).map(|i| key(&format!("{label} {i}"))).collect()
 }
 
-/// A chain whose set changes: a newcomer bonds in epoch 0, a genesis validator
-/// unbonds in epoch 1; it ends in epoch 3.
 fn changing_chain() -> (TestChain, Vec<Keypair>, Keypair) {
-    let genesis_keys = keys("genesis validator");
-    let newcomer = key("newcomer");
-    let mut all = genesis_keys.clone();
-    all.push(newcomer.clone());
-    let chain = TestChain::certified(genesis(&genesis_keys), all);
-    let faucet = chain.faucet();
-    chain.submit_now(chain.transfer(&faucet, newcomer.account(), 1_000 * PLX));
-    chain.produce_block();
-    for (i, k) in genesis_keys.iter().enumerate() {
-        let payload = Payload::Transfer {
-            to: k.account(),
-            amount: 10 * PLX,
-        };
-        chain.submit_now(chain.tx(&faucet, payload, i as u64));
-    }
-    chain.produce_block();
-    chain.submit_now(chain.tx(
-        &newcomer,
-        Payload::Bond {
-            consensus_key: newcomer.account(),
-            amount: 500 * PLX,
-        },
-        0,
-    ));
-    chain.produce_blocks(3);
-    chain.submit_now(chain.tx(&genesis_keys[0], Payload::Unbond { amount: 100 * PLX }, 0));
-    chain.produce_blocks(8);
-    (chain, genesis_keys, newcomer)
+    changing_set(EPOCH)
 }
 
 fn anchor(chain: &TestChain) -> TrustAnchor {
