@@ -11,7 +11,7 @@ use std::{process::Command, time::Duration};
 use plexus_storage::Store;
 use plexus_types::{AccountId, Keypair, PLX, Payload, Transaction};
 
-use crate::support::{Node, json, ok, status, wait_for};
+use crate::support::{Node, genesis_file, json, ok, status, wait_for};
 
 const SYNC_AFTER: u64 = 2_000;
 
@@ -24,20 +24,17 @@ fn a_full_node_started_after_2000_blocks_syncs_the_state_and_never_fetches_the_o
         Node::create(root.path().join("full")),
         Node::create(root.path().join("restored")),
     ];
-    let genesis = root.path().join("genesis.json");
-    ok(Command::new(exe)
-        .args(["genesis", "init", "--chain-id", "77", "--dev-faucet"])
-        .args(["--block-interval-ms", "10", "--file"])
-        .arg(&genesis));
-    ok(Command::new(exe)
-        .args(["genesis", "add-validator", nodes[0].key(), "--file"])
-        .arg(&genesis));
-    let hash = json(&ok(Command::new(exe)
-        .args(["--json", "genesis", "show", "--file"])
-        .arg(&genesis)))["hash"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (genesis, hash) = genesis_file(
+        root.path(),
+        &[
+            "--chain-id",
+            "77",
+            "--dev-faucet",
+            "--block-interval-ms",
+            "10",
+        ],
+        &[nodes[0].key()],
+    );
     let (full_key, restored_key) = (nodes[1].key().to_owned(), nodes[2].key().to_owned());
     nodes[0].start(
         &genesis,

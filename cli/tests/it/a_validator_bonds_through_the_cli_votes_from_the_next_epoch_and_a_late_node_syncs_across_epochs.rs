@@ -9,7 +9,7 @@ use std::{process::Command, time::Duration};
 
 use plexus_types::{PLX, Payload, Transaction};
 
-use crate::support::{Node, json, ok, status, wait_for};
+use crate::support::{Node, genesis_file, json, ok, status, wait_for};
 
 const EPOCH: u64 = 10;
 
@@ -23,21 +23,23 @@ fn a_validator_bonds_through_the_cli_votes_from_the_next_epoch_and_a_late_node_s
         Node::create(root.path().join("newcomer")),
         Node::create(root.path().join("late")),
     ];
-    let genesis = root.path().join("genesis.json");
-    ok(Command::new(exe)
-        .args(["genesis", "init", "--chain-id", "78", "--dev-faucet"])
-        .args(["--block-interval-ms", "50", "--epoch-length", "10"])
-        .args(["--min-bond", "100", "--validators", "1..4", "--file"])
-        .arg(&genesis));
-    ok(Command::new(exe)
-        .args(["genesis", "add-validator", nodes[0].key(), "--file"])
-        .arg(&genesis));
-    let hash = json(&ok(Command::new(exe)
-        .args(["--json", "genesis", "show", "--file"])
-        .arg(&genesis)))["hash"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (genesis, hash) = genesis_file(
+        root.path(),
+        &[
+            "--chain-id",
+            "78",
+            "--dev-faucet",
+            "--block-interval-ms",
+            "50",
+            "--epoch-length",
+            "10",
+            "--min-bond",
+            "100",
+            "--validators",
+            "1..4",
+        ],
+        &[nodes[0].key()],
+    );
     let late_key = nodes[2].key().to_owned();
     nodes[0].start(&genesis, &hash, &[], &["--follower", &late_key]);
     let first = nodes[0].url();

@@ -822,6 +822,31 @@ impl Node {
     }
 }
 
+/// Write `root/genesis.json` as operators do (`plexus genesis init` with `init`, then
+/// `add-validator` for each of `validators`) and return it with the hash they compare
+/// (`plexus genesis show`).
+pub(crate) fn genesis_file(root: &Path, init: &[&str], validators: &[&str]) -> (PathBuf, String) {
+    let exe = env!("CARGO_BIN_EXE_plexus");
+    let genesis = root.join("genesis.json");
+    ok(Command::new(exe)
+        .args(["genesis", "init"])
+        .args(init)
+        .arg("--file")
+        .arg(&genesis));
+    for key in validators {
+        ok(Command::new(exe)
+            .args(["genesis", "add-validator", key, "--file"])
+            .arg(&genesis));
+    }
+    let hash = json(&ok(Command::new(exe)
+        .args(["--json", "genesis", "show", "--file"])
+        .arg(&genesis)))["hash"]
+        .as_str()
+        .expect("a hash")
+        .to_owned();
+    (genesis, hash)
+}
+
 /// The finalized height and connected peers `url` reports, if it answers.
 pub(crate) fn status(url: &str) -> Option<(u64, usize)> {
     let body = reqwest::blocking::Client::new()
