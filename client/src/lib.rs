@@ -506,6 +506,14 @@ impl Client {
         chain_id: u64,
         validators: &[AccountId],
     ) -> Result<BlockHeader, ClientError> {
+        let header = self.header_at(height).await?;
+        let served = self.finalization(height).await?;
+        check_certificate(chain_id, validators, &header, &served.certificate)?;
+        Ok(header)
+    }
+
+    /// The header the node serves at `height`, unverified but for its height.
+    async fn header_at(&self, height: u64) -> Result<BlockHeader, ClientError> {
         let invalid = |reason: String| ClientError::ProofInvalid(reason);
         let block = self.block(height).await?;
         let header = BlockHeader::try_from(&block.header).map_err(|e| invalid(e.to_string()))?;
@@ -515,14 +523,6 @@ impl Client {
                 header.height
             )));
         }
-        let served = self.finalization(height).await?;
-        plexus_types::finality::verify_finality(
-            chain_id,
-            validators,
-            &header.digest(),
-            &served.certificate,
-        )
-        .map_err(|e| invalid(format!("block {height}: {e}")))?;
         Ok(header)
     }
 
@@ -566,25 +566,19 @@ impl Client {
         let path = ["v1", "proofs", "validator-set", &epoch.to_string()];
         let response: ProofResponse = self.get(&path, &[]).await?;
         let key = plexus_ledger::validators::keys::set_key(epoch);
-        let (proof, header) = check(&response, &key, None)?;
-        if header.height != boundary {
+        let proven = verify(&response, &key, None, "validator set", |state| {
+            plexus_ledger::validators::set(state, epoch)
+        })?;
+        if proven.header.height != boundary {
             return Err(invalid(format!(
                 "the set of epoch {epoch} was proven at height {}, not at its boundary {boundary}",
-                header.height
+                proven.header.height
             )));
         }
         let served = self.finalization(boundary).await?;
-        plexus_types::finality::verify_finality(
-            chain_id,
-            previous,
-            &header.digest(),
-            &served.certificate,
-        )
-        .map_err(|e| invalid(format!("boundary block {boundary}: {e}")))?;
-        let mut state = MemStore::new();
-        state.commit([(proof.key, proof.value)].into_iter().collect());
-        plexus_ledger::validators::set(&state, epoch)
-            .map_err(|e| invalid(format!("the proven set does not decode: {e}")))?
+        check_certificate(chain_id, previous, &proven.header, &served.certificate)?;
+        proven
+            .value
             .ok_or_else(|| invalid(format!("the boundary state has no set for epoch {epoch}")))
     }
 
@@ -600,15 +594,11 @@ impl Client {
         // A block is finalized in the epoch that contains it: a certificate naming
         // an older epoch would let that epoch's (since unbonded) set vouch for it.
         let epoch = height.checked_div(anchor.epoch_length).unwrap_or(0);
-        if served.certificate.epoch != epoch {
-            return Err(ClientError::ProofInvalid(format!(
-                "block {height} belongs to consensus epoch {epoch}, but its certificate names epoch {}",
-                served.certificate.epoch
-            )));
-        }
+        check_epoch(height, &served.certificate, epoch)?;
         let validators = self.validator_set(anchor, epoch).await?;
-        self.certified_header(height, anchor.chain_id, &validators)
-            .await
+        let header = self.header_at(height).await?;
+        check_certificate(anchor.chain_id, &validators, &header, &served.certificate)?;
+        Ok(header)
     }
 
     /// A page of block summaries from `from` (the last `limit` blocks when `None`),
@@ -954,6 +944,33 @@ fn verify_account(
             })
         },
     )
+}
+
+/// Check that the certificate of the block at `height` names consensus epoch `epoch`.
+fn check_epoch(
+    height: u64,
+    certificate: &plexus_types::finality::FinalityCertificate,
+    epoch: u64,
+) -> Result<(), ClientError> {
+    match certificate.epoch == epoch {
+        true => Ok(()),
+        false => Err(ClientError::ProofInvalid(format!(
+            "block {height} belongs to consensus epoch {epoch}, but its certificate names epoch {}",
+            certificate.epoch
+        ))),
+    }
+}
+
+/// Check that `certificate` finalizes `header` under a quorum of `validators` on chain
+/// `chain_id`.
+fn check_certificate(
+    chain_id: u64,
+    validators: &[AccountId],
+    header: &BlockHeader,
+    certificate: &plexus_types::finality::FinalityCertificate,
+) -> Result<(), ClientError> {
+    plexus_types::finality::verify_finality(chain_id, validators, &header.digest(), certificate)
+        .map_err(|e| ClientError::ProofInvalid(format!("block {}: {e}", header.height)))
 }
 
 /// [`check`] a served proof, then read the proven `what` out of a state holding only
