@@ -576,6 +576,7 @@ impl Client {
             )));
         }
         let served = self.finalization(boundary).await?;
+        check_epoch(boundary, &served.certificate, epoch - 1)?;
         check_certificate(chain_id, previous, &proven.header, &served.certificate)?;
         proven
             .value
