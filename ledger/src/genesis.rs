@@ -402,7 +402,7 @@ impl Genesis {
 }
 
 /// Whether `key` decodes as an ed25519 public key (a point on the curve).
-fn is_ed25519_point(key: &AccountId) -> bool {
+pub(crate) fn is_ed25519_point(key: &AccountId) -> bool {
     ed25519_dalek::VerifyingKey::from_bytes(&key.0).is_ok()
 }
 

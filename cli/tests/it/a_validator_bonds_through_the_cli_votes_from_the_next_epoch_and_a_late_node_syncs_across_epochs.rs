@@ -7,7 +7,7 @@
 
 use std::{process::Command, time::Duration};
 
-use plexus_types::{PLX, Payload, Transaction};
+use plexus_types::{PLX, Payload};
 
 use crate::support::{Node, genesis_file, json, ok, status, wait_for};
 
@@ -65,27 +65,14 @@ fn a_validator_bonds_through_the_cli_votes_from_the_next_epoch_and_a_late_node_s
         .unwrap();
     let client = plexus_client::Client::new(&first).unwrap();
     let newcomer = plexus_types::AccountId::parse(nodes[1].key()).unwrap();
-    runtime.block_on(async {
-        let chain = client.chain().await.unwrap();
-        let faucet = plexus_ledger::genesis::dev_faucet();
-        let nonce = client.next_nonce(&faucet.account()).await.unwrap();
-        let tx = Transaction {
-            chain_id: chain.chain_id,
-            sender: faucet.account(),
-            nonce,
-            fee: chain.params.min_fee,
-            payload: Payload::Transfer {
-                to: newcomer,
-                amount: 500 * PLX,
-            },
-        }
-        .sign(&faucet);
-        let hash = client.submit(&tx).await.unwrap();
-        client
-            .wait_for_tx(&hash, Duration::from_secs(30))
-            .await
-            .unwrap();
-    });
+    let fund = Payload::Transfer {
+        to: newcomer,
+        amount: 500 * PLX,
+    };
+    let faucet = plexus_ledger::genesis::dev_faucet();
+    runtime
+        .block_on(client.send_tx(&faucet, fund, None, Duration::from_secs(30)))
+        .unwrap();
     let wallets = root.path().join("wallets");
     let bonded = ok(Command::new(exe)
         .arg("--wallets")
