@@ -75,7 +75,7 @@ pub const KEY_FILE: &str = "node.key";
 pub const GENESIS_FILE: &str = "genesis.json";
 /// The redb state file in the data directory.
 pub const STATE_FILE: &str = "state.redb";
-/// Folder in the data directory for consensus journals and block archives.
+/// Folder in the data directory for consensus journals and the finality certificates.
 pub const CONSENSUS_DIR: &str = "consensus";
 /// File in the data directory holding the finalization (commonware's encoding) of
 /// the height a state sync started from, when the node's state was synced.

@@ -13,8 +13,12 @@
 //! transaction; [`Store::root_with`] computes the root of unfinalized blocks without
 //! writing. [`proof`] holds what a light client needs to check a [`StateProof`], and
 //! uses no database. [`Store::state_chunk`] and [`Store::restore`] serve and rebuild
-//! the state at a height in proven chunks (state sync).
+//! the state at a height in proven chunks (state sync). [`Store::hold_finalized`] keeps a
+//! finalized block until its state commits, which moves it into the archive: the node
+//! gives consensus this one block store, so a block is stored once.
 
+#[cfg(feature = "db")]
+mod finalized;
 pub mod proof;
 #[cfg(feature = "db")]
 mod prune;
@@ -27,6 +31,8 @@ mod tables;
 #[cfg(feature = "db")]
 mod tree;
 
+#[cfg(feature = "db")]
+pub use finalized::FinalizedRanges;
 pub use proof::{ProofError, StateProof, verify_proof};
 #[cfg(feature = "db")]
 pub use prune::Pruned;

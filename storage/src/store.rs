@@ -20,6 +20,7 @@ use redb::{
 use thiserror::Error;
 
 use crate::{
+    finalized::{self, HELD, HELD_DIGESTS, Held},
     proof::{StateProof, encode_proof, key_hash},
     tables::{
         self, BLOCK_TXS, HEADERS, HEIGHTS, KEYS, LATEST, META, NODES, ROOTS, STALE_NODES,
@@ -180,6 +181,8 @@ pub struct Store {
     pub(crate) db: Arc<Database>,
     pub(crate) tip: RwLock<Option<Committed>>,
     prepared: Mutex<VecDeque<Prepared>>,
+    /// Heights of the finalized blocks held until their state commits.
+    pub(crate) held: Mutex<Held>,
 }
 
 impl std::fmt::Debug for Store {
@@ -222,6 +225,8 @@ impl Store {
             txn.open_table(ROOTS)?;
             txn.open_table(STALE_NODES)?;
             txn.open_table(STALE_VALUES)?;
+            txn.open_table(HELD)?;
+            txn.open_table(HELD_DIGESTS)?;
             let mut keys = txn.open_table(KEYS)?;
             // A file from before the preimage table: record the live keys' preimages
             // (enough to serve state sync from now on).
@@ -248,11 +253,15 @@ impl Store {
             }
         }
         txn.commit()?;
-        let tip = read_tip(&db.begin_read()?)?;
+        let read = db.begin_read()?;
+        let tip = read_tip(&read)?;
+        let held = Held::load(&read)?;
+        drop(read);
         Ok(Self {
             db: Arc::new(db),
             tip: RwLock::new(tip),
             prepared: Mutex::new(VecDeque::new()),
+            held: Mutex::new(held),
         })
     }
 
@@ -359,6 +368,8 @@ impl Store {
             if current.is_none_or(|current| current.height < tip.height) {
                 *current = Some(tip);
             }
+            drop(current);
+            self.released_through(tip.height);
         }
         Ok(staged.root())
     }
@@ -730,9 +741,10 @@ fn stage(
         };
     }
 
-    // The block archive.
+    // The block archive, which takes over the block from the held ones.
     drop(headers);
     archive_block(txn, block)?;
+    finalized::release(txn, height, &digest)?;
 
     // The commit metadata.
     txn.open_table(ROOTS)?.insert(height, &root.0)?;
@@ -868,7 +880,10 @@ fn read_txs(
     Ok(txs)
 }
 
-fn read_block(txn: &ReadTransaction, height: u64) -> Result<Option<Block>, StorageError> {
+pub(crate) fn read_block(
+    txn: &ReadTransaction,
+    height: u64,
+) -> Result<Option<Block>, StorageError> {
     let Some(header) = read_header(&txn.open_table(HEADERS)?, height)? else {
         return Ok(None);
     };

@@ -289,8 +289,15 @@ impl Restore<'_> {
             }
             txn.open_table(META)?
                 .insert(tables::META_COMMITTED, height)?;
+            // Blocks consensus held for the heights now committed are archived or
+            // never will be: drop them.
+            txn.open_table(crate::finalized::HELD)?
+                .retain(|h, _| h > height)?;
+            txn.open_table(crate::finalized::HELD_DIGESTS)?
+                .retain(|_, h| h > height)?;
         }
         txn.commit()?;
+        store.released_through(height);
         let tip = Committed {
             height,
             root,
@@ -445,9 +452,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (from, blocks) = source(dir.path(), 500);
         let to = Store::open(dir.path().join("synced.redb")).unwrap();
+        // Consensus may hold finalized blocks around the synced height already.
+        to.hold_finalized(&blocks[1]).unwrap();
+        to.hold_finalized(&blocks[3]).unwrap();
         // An older height than the tip, in small chunks.
         let tip = sync(&from, &to, 2, &blocks, 37);
         assert_eq!(tip.height, 2);
+        assert_eq!(
+            to.held_count(),
+            1,
+            "only the block above the synced height stays held"
+        );
+        assert_eq!(to.finalized_ranges().unwrap().ranges(), &[(0, 0), (2, 3)]);
+        assert_eq!(to.finalized_block(1).unwrap(), None);
         assert_eq!(Some(tip.root), from.state_root(2).unwrap());
         for i in [0u32, 3, 6, 7, 499] {
             let key = format!("key {i}").into_bytes();

@@ -64,8 +64,9 @@ pub(crate) const PRUNE_EVERY: u64 = 64;
 
 impl Finalizer {
     /// With pruning on, every [`PRUNE_EVERY`] heights drop what is older than the
-    /// kept window from the store and from marshal's archives. A failed prune only
-    /// costs disk: it is logged and retried at the next turn.
+    /// kept window from the store (which holds the blocks) and tell marshal the new
+    /// floor. A failed prune only costs disk: it is logged and retried at the next
+    /// turn.
     fn prune(&self, height: u64) {
         let Some((keep, marshal)) = &self.prune else {
             return;

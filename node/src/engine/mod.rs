@@ -16,7 +16,9 @@
 //! p2p channels (each with a per-peer [`channel_quota`]): [`VOTES`], [`CERTIFICATES`],
 //! [`RESOLVER`] for simplex, [`BROADCAST`] for blocks, [`BACKFILL`] for marshal's
 //! resolver, [`TRANSACTIONS`] to relay admitted transactions to the next leaders.
-//! Marshal keeps two immutable archives: finalizations by height and finalized blocks.
+//! Marshal keeps finalizations by height in an immutable archive, and its finalized
+//! blocks in the chain's store ([`blocks`]): a block is stored once, held until its
+//! state commits and archived with it.
 //! The validator set of each consensus epoch is the one the ledger chose from bonded
 //! stake ([`epochs`]: an epoch-scoped certificate provider and one simplex instance per
 //! epoch); a chain whose genesis fixes the set runs one endless epoch
@@ -26,6 +28,7 @@
 
 mod app;
 pub mod block;
+mod blocks;
 pub mod epochs;
 mod finalizer;
 mod gossip;
@@ -394,7 +397,7 @@ where
         channels.backfill,
     );
 
-    // Marshal: finalizations by height and finalized blocks, in immutable archives.
+    // Marshal: finalizations by height in an immutable archive.
     let page_cache = CacheRef::new(PAGE_SIZE, PAGE_CACHE_PAGES);
     let finalizations_by_height = immutable::Archive::init(
         context.child("finalizations_by_height"),
@@ -406,12 +409,10 @@ where
     )
     .await
     .map_err(|e| NodeError::Runtime(format!("finalizations archive: {e}")))?;
-    let finalized_blocks = immutable::Archive::init(
-        context.child("finalized_blocks"),
-        archive_config(&format!("{partition}-blocks"), &page_cache, ()),
-    )
-    .await
-    .map_err(|e| NodeError::Runtime(format!("blocks archive: {e}")))?;
+    // Finalized blocks live in the store alone: held until their state commits, then
+    // archived. Nodes from before kept a second copy in a marshal archive: remove it.
+    remove_legacy_block_archive(&context, &partition).await;
+    let finalized_blocks = blocks::StoreBlocks::new(chain.store().clone());
     let epocher = epochs::epocher(genesis.params.consensus.epoch_length);
     let sets = epochs::Sets::new(
         namespace.clone(),
@@ -627,6 +628,25 @@ async fn follow<E: Clock>(
 /// Read and drop what validators send on a channel a full node does not use.
 async fn drain<R: Receiver>(mut receiver: R) {
     while receiver.recv().await.is_ok() {}
+}
+
+/// Remove the finalized-block archive marshal kept beside the store before blocks
+/// moved into the store. Nothing to do on a node that never had one.
+async fn remove_legacy_block_archive<E: Storage>(context: &E, partition: &str) {
+    for suffix in [
+        "metadata",
+        "freezer-table",
+        "freezer-key",
+        "freezer-value",
+        "ordinal",
+    ] {
+        let name = format!("{partition}-blocks-{suffix}");
+        match context.remove(&name, None).await {
+            Ok(()) => info!(partition = name, "removed the legacy block archive"),
+            Err(commonware_runtime::Error::PartitionMissing(_)) => {}
+            Err(e) => warn!(partition = name, error = %e, "cannot remove the legacy block archive"),
+        }
+    }
 }
 
 fn archive_config<C>(prefix: &str, page_cache: &CacheRef, codec_config: C) -> immutable::Config<C> {

@@ -110,4 +110,43 @@ fn a_development_node_on_the_tokio_runtime_finalizes_blocks_and_resumes_after_a_
     assert!(from >= reached);
     assert!(reached_again >= reached + 2);
     assert!(started.elapsed() < Duration::from_secs(60));
+    each_finalized_block_is_stored_once(dir.path(), reached_again);
+}
+
+/// The node's finalized blocks are in its store alone: consensus keeps no archive of
+/// blocks beside it, and the store holds every committed block exactly in its archive.
+fn each_finalized_block_is_stored_once(data_dir: &std::path::Path, committed: u64) {
+    let partitions: Vec<String> = std::fs::read_dir(data_dir.join("consensus"))
+        .expect("consensus storage")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert!(
+        partitions.iter().any(|p| p.contains("-finalizations-")),
+        "consensus keeps its certificates: {partitions:?}"
+    );
+    assert!(
+        !partitions.iter().any(|p| p.contains("-blocks-")),
+        "consensus keeps no second copy of the blocks: {partitions:?}"
+    );
+    let store = plexus_storage::Store::open(data_dir.join(plexus_node::STATE_FILE))
+        .expect("the stopped node's store opens");
+    let tip = store.committed_height().expect("committed");
+    assert!(tip >= committed);
+    for height in 0..=tip {
+        assert!(
+            store.block(height).expect("reads").is_some(),
+            "block {height} is archived"
+        );
+    }
+    // Blocks finalized but not yet committed when the node stopped are held, above the
+    // tip only.
+    let ranges = store.finalized_ranges().expect("ranges");
+    assert_eq!(ranges.ranges()[0], (0, tip));
+    assert_eq!(ranges.last(), Some(tip + store.held_count() as u64));
 }
