@@ -16,7 +16,8 @@
 //! p2p channels (each with a per-peer [`channel_quota`]): [`VOTES`], [`CERTIFICATES`],
 //! [`RESOLVER`] for simplex, [`BROADCAST`] for blocks, [`BACKFILL`] for marshal's
 //! resolver, [`TRANSACTIONS`] to relay admitted transactions to the next leaders.
-//! Marshal keeps finalizations by height in an immutable archive, and its finalized
+//! Marshal keeps finalizations by height in an archive ([`certificates`]: prunable on
+//! nodes that prune), and its finalized
 //! blocks in the chain's store ([`blocks`]): a block is stored once, held until its
 //! state commits and archived with it.
 //! The validator set of each consensus epoch is the one the ledger chose from bonded
@@ -29,6 +30,7 @@
 mod app;
 pub mod block;
 mod blocks;
+mod certificates;
 pub mod epochs;
 mod finalizer;
 mod gossip;
@@ -58,7 +60,10 @@ use commonware_runtime::{
     Clock, Metrics, Network as RuntimeNetwork, Quota, Resolver, Runner as _, Spawner, Storage,
     Supervisor as _, buffer::paged::CacheRef, tokio as tokio_runtime,
 };
-use commonware_storage::archive::immutable;
+use commonware_storage::{
+    archive::{immutable, prunable},
+    translator::EightCap,
+};
 use commonware_stream::{
     cups::{self, Cups},
     sake::{self, Sake},
@@ -289,6 +294,9 @@ const REPLAY_BUFFER: NonZeroUsize = NZUsize!(1024 * 1024);
 const WRITE_BUFFER: NonZeroUsize = NZUsize!(64 * 1024);
 const IMMUTABLE_ITEMS_PER_SECTION: NonZeroU64 = NZU64!(65_536);
 const PRUNABLE_ITEMS_PER_SECTION: NonZeroU64 = NZU64!(4_096);
+/// A pruning node's certificate archive drops whole sections: one per prune turn
+/// ([`finalizer::PRUNE_EVERY`] heights).
+const PRUNED_CERTIFICATES_PER_SECTION: NonZeroU64 = NZU64!(finalizer::PRUNE_EVERY);
 const FREEZER_TABLE_INITIAL_SIZE: u32 = 4_096;
 const FREEZER_TABLE_RESIZE_FREQUENCY: u8 = 4;
 const FREEZER_TABLE_RESIZE_CHUNK_SIZE: u32 = 4_096;
@@ -397,18 +405,11 @@ where
         channels.backfill,
     );
 
-    // Marshal: finalizations by height in an immutable archive.
+    // Marshal: finalizations by height, in an immutable archive, or in a prunable one
+    // when the node prunes. A data folder keeps the kind it was created with.
     let page_cache = CacheRef::new(PAGE_SIZE, PAGE_CACHE_PAGES);
-    let finalizations_by_height = immutable::Archive::init(
-        context.child("finalizations_by_height"),
-        archive_config(
-            &format!("{partition}-finalizations"),
-            &page_cache,
-            <Scheme as commonware_cryptography::certificate::Verifier>::certificate_codec_config_unbounded(),
-        ),
-    )
-    .await
-    .map_err(|e| NodeError::Runtime(format!("finalizations archive: {e}")))?;
+    let finalizations_by_height =
+        finalizations_archive(&context, &partition, &page_cache, config.prune.is_some()).await?;
     // Finalized blocks live in the store alone: held until their state commits, then
     // archived. Nodes from before kept a second copy in a marshal archive: remove it.
     remove_legacy_block_archive(&context, &partition).await;
@@ -628,6 +629,64 @@ async fn follow<E: Clock>(
 /// Read and drop what validators send on a channel a full node does not use.
 async fn drain<R: Receiver>(mut receiver: R) {
     while receiver.recv().await.is_ok() {}
+}
+
+/// Open marshal's certificate store under `partition`: the prunable archive when the
+/// folder has one or when a new folder is for a pruning node, else the immutable one.
+async fn finalizations_archive<E>(
+    context: &E,
+    partition: &str,
+    page_cache: &CacheRef,
+    prune: bool,
+) -> Result<certificates::Finalizations<E>, NodeError>
+where
+    E: Storage + Metrics + Clock,
+{
+    let codec = <Scheme as commonware_cryptography::certificate::Verifier>::certificate_codec_config_unbounded();
+    let archive = format!("{partition}-finalizations");
+    let pruned = format!("{partition}-finalizations-pruned");
+    let exists = |name: String| async move {
+        context
+            .scan(&name)
+            .await
+            .is_ok_and(|blobs| !blobs.is_empty())
+    };
+    let has_archive = exists(format!("{archive}-freezer-table")).await;
+    let has_pruned = exists(format!("{pruned}-key")).await;
+    if has_pruned || (prune && !has_archive) {
+        let archive = prunable::Archive::init(
+            context.child("finalizations_by_height"),
+            prunable::Config {
+                translator: EightCap,
+                metadata_partition: format!("{pruned}-metadata"),
+                key_partition: format!("{pruned}-key"),
+                key_page_cache: page_cache.clone(),
+                value_partition: format!("{pruned}-value"),
+                compression: None,
+                codec_config: codec,
+                items_per_section: PRUNED_CERTIFICATES_PER_SECTION,
+                key_write_buffer: WRITE_BUFFER,
+                value_write_buffer: WRITE_BUFFER,
+                replay_buffer: REPLAY_BUFFER,
+            },
+        )
+        .await
+        .map_err(|e| NodeError::Runtime(format!("finalizations archive: {e}")))?;
+        return Ok(certificates::Finalizations::Pruned(archive));
+    }
+    if prune {
+        warn!(
+            "this data folder was created by a node that keeps every height: its finality \
+             certificates stay unpruned"
+        );
+    }
+    let archive = immutable::Archive::init(
+        context.child("finalizations_by_height"),
+        archive_config(&archive, page_cache, codec),
+    )
+    .await
+    .map_err(|e| NodeError::Runtime(format!("finalizations archive: {e}")))?;
+    Ok(certificates::Finalizations::Archive(archive))
 }
 
 /// Remove the finalized-block archive marshal kept beside the store before blocks
