@@ -114,6 +114,43 @@ pub struct Sampling {
     pub seed: u64,
     /// Strings that end the completion (not included in the output).
     pub stop: Vec<String>,
+    /// Keep only the `top_k` most likely tokens before sampling (0: all).
+    #[serde(default)]
+    pub top_k: u32,
+    /// Drop tokens less likely than `min_p` times the most likely one (0: none).
+    #[serde(default)]
+    pub min_p: f32,
+    /// OpenAI's presence penalty in [-2, 2]: subtracted once from the logit of every
+    /// token already generated (0: off).
+    #[serde(default)]
+    pub presence_penalty: f32,
+    /// OpenAI's frequency penalty in [-2, 2]: subtracted from a token's logit once per
+    /// time it was generated (0: off).
+    #[serde(default)]
+    pub frequency_penalty: f32,
+    /// llama.cpp's repeat penalty over the last [`REPEAT_PENALTY_LAST_N`] generated
+    /// tokens, in (0, 10] (1: off).
+    #[serde(default = "no_repeat_penalty")]
+    pub repeat_penalty: f32,
+    /// Added to these tokens' logits before sampling, each in [-100, 100]: -100 bans
+    /// a token, 100 all but forces it (OpenAI's `logit_bias`).
+    #[serde(default)]
+    pub logit_bias: Vec<(u32, f32)>,
+    /// Report the log-probability of every generated token and of this many most
+    /// likely alternatives at its place (at most [`MAX_TOP_LOGPROBS`]); `None`: off.
+    #[serde(default)]
+    pub logprobs: Option<u8>,
+}
+
+/// Generated tokens the repeat penalty looks back over (llama.cpp's default).
+pub const REPEAT_PENALTY_LAST_N: u32 = 64;
+/// Most alternatives [`Sampling::logprobs`] may ask for per token (OpenAI's limit).
+pub const MAX_TOP_LOGPROBS: u8 = 20;
+/// Most tokens one [`Sampling::logit_bias`] may name.
+pub const MAX_LOGIT_BIAS: usize = 1_024;
+
+fn no_repeat_penalty() -> f32 {
+    1.0
 }
 
 impl Default for Sampling {
@@ -124,6 +161,13 @@ impl Default for Sampling {
             top_p: 1.0,
             seed: 0,
             stop: Vec::new(),
+            top_k: 0,
+            min_p: 0.0,
+            presence_penalty: 0.0,
+            frequency_penalty: 0.0,
+            repeat_penalty: 1.0,
+            logit_bias: Vec::new(),
+            logprobs: None,
         }
     }
 }
@@ -133,6 +177,101 @@ impl Sampling {
     pub fn is_greedy(&self) -> bool {
         self.temperature <= 0.0
     }
+
+    /// Whether any penalty or bias changes the model's own distribution: such an
+    /// answer is not the model's plain greedy or sampled one.
+    pub fn reshapes_distribution(&self) -> bool {
+        self.presence_penalty != 0.0
+            || self.frequency_penalty != 0.0
+            || self.repeat_penalty != 1.0
+            || !self.logit_bias.is_empty()
+    }
+
+    /// Check the penalty, bias, truncation and logprobs values, naming the field at
+    /// fault.
+    pub fn check(&self) -> Result<(), SamplingError> {
+        let bad = |field, message: String| Err(SamplingError { field, message });
+        if !(self.min_p.is_finite() && (0.0..=1.0).contains(&self.min_p)) {
+            return bad("min_p", "min_p must be in [0, 1]".into());
+        }
+        for (field, value) in [
+            ("presence_penalty", self.presence_penalty),
+            ("frequency_penalty", self.frequency_penalty),
+        ] {
+            if !(value.is_finite() && (-2.0..=2.0).contains(&value)) {
+                return bad(field, format!("{field} must be in [-2, 2]"));
+            }
+        }
+        if !(self.repeat_penalty.is_finite()
+            && self.repeat_penalty > 0.0
+            && self.repeat_penalty <= 10.0)
+        {
+            return bad("repeat_penalty", "repeat_penalty must be in (0, 10]".into());
+        }
+        if self.logit_bias.len() > MAX_LOGIT_BIAS {
+            return bad(
+                "logit_bias",
+                format!(
+                    "logit_bias names {} tokens; at most {MAX_LOGIT_BIAS} are served",
+                    self.logit_bias.len()
+                ),
+            );
+        }
+        if let Some(&(token, bias)) = self
+            .logit_bias
+            .iter()
+            .find(|(_, bias)| !(bias.is_finite() && (-100.0..=100.0).contains(bias)))
+        {
+            return bad(
+                "logit_bias",
+                format!("logit_bias of token {token} is {bias}; it must be in [-100, 100]"),
+            );
+        }
+        if self.logprobs.is_some_and(|k| k > MAX_TOP_LOGPROBS) {
+            return bad(
+                "top_logprobs",
+                format!("top_logprobs must be at most {MAX_TOP_LOGPROBS}"),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// A sampling value out of its range: the field, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{message}")]
+pub struct SamplingError {
+    /// The field at fault, by its OpenAI name.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl From<SamplingError> for EngineError {
+    fn from(error: SamplingError) -> Self {
+        EngineError::InvalidRequest(error.message)
+    }
+}
+
+/// The log-probability of one generated token under the model (its raw logits, before
+/// penalties, bias, temperature or truncation), with the most likely alternatives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenLogprob {
+    /// The token.
+    pub token: TopLogprob,
+    /// The most likely tokens at its place, most likely first.
+    pub top: Vec<TopLogprob>,
+}
+
+/// A token and its log-probability.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopLogprob {
+    /// Token id (`None` from an upstream server, which reports tokens as text).
+    pub id: Option<u32>,
+    /// The bytes the token stands for (not always whole UTF-8 characters).
+    pub bytes: Vec<u8>,
+    /// Natural log of its probability.
+    pub logprob: f32,
 }
 
 /// One generation request.
@@ -164,7 +303,7 @@ pub struct Usage {
 }
 
 /// One item of a generation stream.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Output {
     /// Newly generated text. `tokens` are the engine's token ids behind it (empty for
     /// an upstream engine, which does not report them).
@@ -173,6 +312,9 @@ pub enum Output {
         text: String,
         /// Token ids that produced it.
         tokens: Vec<u32>,
+        /// One entry per token when [`Sampling::logprobs`] asked for them, else empty.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        logprobs: Vec<TokenLogprob>,
     },
     /// The last item of every successful generation.
     Finished {

@@ -21,13 +21,13 @@ use llama_cpp_2::{
     model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel, params::LlamaModelParams},
     sampling::LlamaSampler,
     send_logs_to_tracing,
-    token::LlamaToken,
+    token::{LlamaToken, logit_bias::LlamaLogitBias},
 };
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
     EngineError, EngineInfo, FinishReason, Generation, GenerationRequest, ModelInfo, Output,
-    Prompt, Sampling, Usage,
+    Prompt, Sampling, TokenLogprob, TopLogprob, Usage,
     models::weights_hash,
     text::{Step, TextStream},
 };
@@ -420,22 +420,101 @@ fn check_sampling(sampling: &Sampling, context_length: u32) -> Result<(), Engine
     if !(sampling.top_p > 0.0 && sampling.top_p <= 1.0) {
         return bad("top_p must be in (0, 1]".into());
     }
-    Ok(())
+    Ok(sampling.check()?)
 }
 
-fn sampler(sampling: &Sampling) -> LlamaSampler {
+/// llama.cpp's sampler chain for `sampling`, the order llama-server uses: bias,
+/// penalties, then greedy, or top-k, top-p, min-p, temperature and a seeded draw.
+/// A plain greedy request is llama.cpp's greedy sampler alone.
+fn sampler(sampling: &Sampling, n_vocab: i32) -> Result<LlamaSampler, EngineError> {
+    let mut chain = Vec::new();
+    if !sampling.logit_bias.is_empty() {
+        let mut biases = Vec::with_capacity(sampling.logit_bias.len());
+        for &(token, bias) in &sampling.logit_bias {
+            if i64::from(token) >= i64::from(n_vocab) {
+                return Err(EngineError::InvalidRequest(format!(
+                    "logit_bias names token {token}, outside the vocabulary of {n_vocab}"
+                )));
+            }
+            biases.push(LlamaLogitBias::new(LlamaToken(token as i32), bias));
+        }
+        chain.push(LlamaSampler::logit_bias(n_vocab, &biases));
+    }
+    if sampling.presence_penalty != 0.0
+        || sampling.frequency_penalty != 0.0
+        || sampling.repeat_penalty != 1.0
+    {
+        chain.push(LlamaSampler::penalties(
+            n_vocab,
+            crate::REPEAT_PENALTY_LAST_N as i32,
+            sampling.repeat_penalty,
+            sampling.frequency_penalty,
+            sampling.presence_penalty,
+        ));
+    }
     if sampling.is_greedy() {
-        return LlamaSampler::greedy();
+        if chain.is_empty() {
+            return Ok(LlamaSampler::greedy());
+        }
+        chain.push(LlamaSampler::greedy());
+        return Ok(LlamaSampler::chain_simple(chain));
     }
     // Fold the 64-bit seed into llama.cpp's 32-bit one.
     let seed = (sampling.seed ^ (sampling.seed >> 32)) as u32;
-    let mut chain = Vec::new();
+    if sampling.top_k > 0 {
+        chain.push(LlamaSampler::top_k(
+            i32::try_from(sampling.top_k).unwrap_or(i32::MAX),
+        ));
+    }
     if sampling.top_p < 1.0 {
         chain.push(LlamaSampler::top_p(sampling.top_p, 1));
     }
+    if sampling.min_p > 0.0 {
+        chain.push(LlamaSampler::min_p(sampling.min_p, 1));
+    }
     chain.push(LlamaSampler::temp(sampling.temperature));
     chain.push(LlamaSampler::dist(seed));
-    LlamaSampler::chain_simple(chain)
+    Ok(LlamaSampler::chain_simple(chain))
+}
+
+/// The log-probability of `chosen` under `logits` (log-softmax), and the `top` most
+/// likely tokens, most likely first (ties by lower id).
+fn logprobs_at(
+    logits: &[f32],
+    chosen: u32,
+    top: usize,
+    piece: impl Fn(u32) -> Vec<u8>,
+) -> TokenLogprob {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let sum: f64 = logits
+        .iter()
+        .map(|&l| (f64::from(l) - f64::from(max)).exp())
+        .sum();
+    let lse = f64::from(max) + sum.ln();
+    let logprob = |l: f32| (f64::from(l) - lse) as f32;
+    // The `top` largest logits, kept sorted in a small buffer.
+    let mut best: Vec<(u32, f32)> = Vec::with_capacity(top + 1);
+    if top > 0 {
+        for (id, &l) in logits.iter().enumerate() {
+            if best.len() == top && best.last().is_some_and(|&(_, worst)| l <= worst) {
+                continue;
+            }
+            let at = best.partition_point(|&(_, b)| b >= l);
+            best.insert(at, (id as u32, l));
+            best.truncate(top);
+        }
+    }
+    let entry = |id: u32| TopLogprob {
+        id: Some(id),
+        bytes: piece(id),
+        logprob: logits
+            .get(id as usize)
+            .map_or(f32::NEG_INFINITY, |&l| logprob(l)),
+    };
+    TokenLogprob {
+        token: entry(chosen),
+        top: best.into_iter().map(|(id, _)| entry(id)).collect(),
+    }
 }
 
 /// Evaluate `tokens` starting at position `start`, in batches; logits are kept for
@@ -492,19 +571,24 @@ fn generate(
     eval(ctx, &mut batch, &prompt, 0, false, |_, _, _| Ok(()))?;
 
     let vocab = model.vocab();
-    let mut sampler = sampler(&request.sampling);
+    let mut sampler = sampler(&request.sampling, model.n_vocab())?;
     let mut text = TextStream::new(&request.sampling.stop);
     let mut pending: Vec<u32> = Vec::new();
+    let mut pending_logprobs: Vec<TokenLogprob> = Vec::new();
+    let piece_of = |id: u32| {
+        let mut bytes = Vec::new();
+        vocab.token_to_piece_into(LlamaToken(id as i32), &mut bytes, false, None);
+        bytes
+    };
     let mut pos = prompt.len();
     let mut generated: u32 = 0;
     let mut piece = Vec::with_capacity(32);
-    let send = |text: String, tokens: &mut Vec<u32>| -> bool {
-        if text.is_empty() {
-            return true; // the tokens travel with the next non-empty piece
-        }
+    // Text with the tokens (and their log-probabilities) behind it since the last send.
+    let send = |text: String, tokens: &mut Vec<u32>, logprobs: &mut Vec<TokenLogprob>| -> bool {
         tx.blocking_send(Ok(Output::Text {
             text,
             tokens: std::mem::take(tokens),
+            logprobs: std::mem::take(logprobs),
         }))
         .is_ok()
     };
@@ -513,34 +597,38 @@ fn generate(
         if tx.is_closed() {
             return Ok(()); // cancelled
         }
-        let token = sampler.sample(ctx, batch.n_tokens() - 1);
+        let at = batch.n_tokens() - 1;
+        let token = sampler.sample(ctx, at);
         if vocab.is_eog(token) {
             let rest = text.finish();
             if !rest.is_empty() || !pending.is_empty() {
-                let _ = tx.blocking_send(Ok(Output::Text {
-                    text: rest,
-                    tokens: std::mem::take(&mut pending),
-                }));
+                send(rest, &mut pending, &mut pending_logprobs);
             }
             return finish(FinishReason::Stop, generated);
         }
         generated += 1;
         pending.push(token_id(token));
+        if let Some(top) = request.sampling.logprobs {
+            pending_logprobs.push(logprobs_at(
+                ctx.get_logits_ith(at),
+                token_id(token),
+                usize::from(top),
+                piece_of,
+            ));
+        }
         piece.clear();
         vocab.token_to_piece_into(token, &mut piece, false, None);
         match text.push(&piece) {
             Step::Emit(out) => {
-                if !send(out, &mut pending) {
+                // Empty text waits: its tokens travel with the next non-empty piece.
+                if !out.is_empty() && !send(out, &mut pending, &mut pending_logprobs) {
                     return Ok(());
                 }
             }
             Step::Stop(out) => {
                 // The tokens of the stop string are reported (they were generated),
                 // its text is not.
-                let _ = tx.blocking_send(Ok(Output::Text {
-                    text: out,
-                    tokens: std::mem::take(&mut pending),
-                }));
+                send(out, &mut pending, &mut pending_logprobs);
                 return finish(FinishReason::Stop, generated);
             }
         }
@@ -548,10 +636,7 @@ fn generate(
         if generated >= request.sampling.max_tokens || pos >= settings.context_length as usize {
             let rest = text.finish();
             if !rest.is_empty() || !pending.is_empty() {
-                let _ = tx.blocking_send(Ok(Output::Text {
-                    text: rest,
-                    tokens: std::mem::take(&mut pending),
-                }));
+                send(rest, &mut pending, &mut pending_logprobs);
             }
             return finish(FinishReason::Length, generated);
         }

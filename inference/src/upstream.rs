@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::{
     Embedder, Embeddings, EngineError, EngineInfo, FinishReason, Generation, GenerationRequest,
-    ModelInfo, Output, Prompt, Usage,
+    ModelInfo, Output, Prompt, TokenLogprob, TopLogprob, Usage,
 };
 
 /// Largest single SSE line accepted from an upstream server.
@@ -165,6 +165,39 @@ impl UpstreamEngine {
         if !s.stop.is_empty() {
             body["stop"] = json!(s.stop);
         }
+        // Penalties and truncation: OpenAI's fields, and the extensions llama.cpp's
+        // server, vLLM and Ollama's OpenAI endpoint take, only where they are not neutral.
+        for (field, value, neutral) in [
+            ("presence_penalty", s.presence_penalty, 0.0),
+            ("frequency_penalty", s.frequency_penalty, 0.0),
+            ("repeat_penalty", s.repeat_penalty, 1.0),
+            ("min_p", s.min_p, 0.0),
+        ] {
+            if value != neutral {
+                body[field] = json!(value);
+            }
+        }
+        if s.top_k > 0 {
+            body["top_k"] = json!(s.top_k);
+        }
+        if !s.logit_bias.is_empty() {
+            let bias: serde_json::Map<String, Value> = s
+                .logit_bias
+                .iter()
+                .map(|(token, bias)| (token.to_string(), json!(bias)))
+                .collect();
+            body["logit_bias"] = Value::Object(bias);
+        }
+        let chat = matches!(request.prompt, Prompt::Chat(_));
+        match (s.logprobs, chat) {
+            (Some(top), true) => {
+                body["logprobs"] = json!(true);
+                body["top_logprobs"] = json!(top);
+            }
+            // The legacy completions API: the number of alternatives, 0 for none.
+            (Some(top), false) => body["logprobs"] = json!(top),
+            (None, _) => {}
+        }
         match &request.prompt {
             Prompt::Chat(messages) => {
                 body["messages"] = json!(
@@ -218,6 +251,9 @@ impl crate::Engine for UpstreamEngine {
     }
 
     fn generate(&self, request: GenerationRequest) -> Generation {
+        if let Err(error) = request.sampling.check() {
+            return Box::pin(futures::stream::once(async move { Err(error.into()) }));
+        }
         let (url, body) = self.body(&request);
         let send = self.request(self.http.post(url)).json(&body).send();
         let state = SseState::Connecting(Box::pin(async move {
@@ -397,13 +433,15 @@ impl ChunkParser {
             .or_else(|| choice.get("text"))
             .and_then(Value::as_str)
             .unwrap_or_default();
-        if text.is_empty() {
+        let logprobs = logprobs_of(choice);
+        if text.is_empty() && logprobs.is_empty() {
             return None;
         }
         self.pieces += 1;
         Some(Ok(Output::Text {
             text: text.to_string(),
             tokens: Vec::new(),
+            logprobs,
         }))
     }
 
@@ -495,9 +533,116 @@ impl Embedder for UpstreamEngine {
     }
 }
 
+/// The log-probabilities a streamed choice carries: chat's `logprobs.content` (token,
+/// bytes, logprob, top_logprobs) or the legacy completions API's parallel arrays.
+fn logprobs_of(choice: &Value) -> Vec<TokenLogprob> {
+    let entry = |token: &str, bytes: Option<&Value>, logprob: Option<f64>| TopLogprob {
+        id: None,
+        bytes: bytes
+            .and_then(Value::as_array)
+            .map(|b| {
+                b.iter()
+                    .filter_map(|x| x.as_u64())
+                    .map(|x| x as u8)
+                    .collect()
+            })
+            .unwrap_or_else(|| token.as_bytes().to_vec()),
+        logprob: logprob.map_or(f32::NEG_INFINITY, |l| l as f32),
+    };
+    if let Some(content) = choice
+        .pointer("/logprobs/content")
+        .and_then(Value::as_array)
+    {
+        return content
+            .iter()
+            .map(|t| {
+                let token = t.get("token").and_then(Value::as_str).unwrap_or_default();
+                TokenLogprob {
+                    token: entry(
+                        token,
+                        t.get("bytes"),
+                        t.get("logprob").and_then(Value::as_f64),
+                    ),
+                    top: t
+                        .get("top_logprobs")
+                        .and_then(Value::as_array)
+                        .map(|top| {
+                            top.iter()
+                                .map(|a| {
+                                    let token =
+                                        a.get("token").and_then(Value::as_str).unwrap_or_default();
+                                    entry(
+                                        token,
+                                        a.get("bytes"),
+                                        a.get("logprob").and_then(Value::as_f64),
+                                    )
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                }
+            })
+            .collect();
+    }
+    let (Some(tokens), Some(logprobs)) = (
+        choice.pointer("/logprobs/tokens").and_then(Value::as_array),
+        choice
+            .pointer("/logprobs/token_logprobs")
+            .and_then(Value::as_array),
+    ) else {
+        return Vec::new();
+    };
+    let tops = choice
+        .pointer("/logprobs/top_logprobs")
+        .and_then(Value::as_array);
+    tokens
+        .iter()
+        .zip(logprobs)
+        .enumerate()
+        .map(|(i, (token, logprob))| {
+            let token = token.as_str().unwrap_or_default();
+            let mut top: Vec<TopLogprob> = tops
+                .and_then(|t| t.get(i))
+                .and_then(Value::as_object)
+                .map(|alternatives| {
+                    alternatives
+                        .iter()
+                        .map(|(t, l)| entry(t, None, l.as_f64()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            top.sort_by(|a, b| b.logprob.total_cmp(&a.logprob));
+            TokenLogprob {
+                token: entry(token, None, logprob.as_f64()),
+                top,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logprobs_of_chat_and_completion_chunks_are_read_most_likely_first() {
+        let mut p = ChunkParser::default();
+        let chat = r#"data: {"choices":[{"index":0,"delta":{"content":"Hi"},"logprobs":{"content":[{"token":"Hi","logprob":-0.25,"bytes":[72,105],"top_logprobs":[{"token":"Hi","logprob":-0.25,"bytes":[72,105]},{"token":"Hello","logprob":-1.5,"bytes":[72,101,108,108,111]}]}]}}]}"#;
+        let Some(Ok(Output::Text { logprobs, .. })) = p.line(chat) else {
+            panic!("a text chunk");
+        };
+        assert_eq!(logprobs.len(), 1);
+        assert_eq!(logprobs[0].token.bytes, b"Hi");
+        assert_eq!(logprobs[0].token.logprob, -0.25);
+        assert_eq!(logprobs[0].top[1].bytes, b"Hello");
+        let text = r#"data: {"choices":[{"index":0,"text":" a","logprobs":{"tokens":[" a"],"token_logprobs":[-0.5],"top_logprobs":[{" b":-2.0," a":-0.5}]}}]}"#;
+        let Some(Ok(Output::Text { logprobs, .. })) = p.line(text) else {
+            panic!("a text chunk");
+        };
+        assert_eq!(logprobs[0].token.bytes, b" a");
+        let top: Vec<_> = logprobs[0].top.iter().map(|t| t.logprob).collect();
+        assert_eq!(top, vec![-0.5, -2.0]);
+    }
 
     #[test]
     fn chat_and_text_chunks_become_outputs() {
@@ -513,7 +658,8 @@ mod tests {
             out,
             Output::Text {
                 text: "Hi".into(),
-                tokens: vec![]
+                tokens: vec![],
+                logprobs: vec![],
             }
         );
         let out = p
@@ -536,6 +682,67 @@ mod tests {
                 }
             }
         );
+    }
+
+    #[test]
+    fn penalties_bias_truncation_and_logprobs_are_forwarded_and_neutral_values_are_not() {
+        let engine = UpstreamEngine::new(UpstreamConfig::new(
+            "http://127.0.0.1:1",
+            "m",
+            Hash([0; 32]),
+            2048,
+        ))
+        .unwrap();
+        let chat = |sampling| GenerationRequest {
+            prompt: Prompt::Chat(vec![crate::ChatMessage {
+                role: crate::Role::User,
+                content: "hi".into(),
+            }]),
+            sampling,
+        };
+        let plain = engine.body(&chat(crate::Sampling::default())).1;
+        for field in [
+            "presence_penalty",
+            "frequency_penalty",
+            "repeat_penalty",
+            "min_p",
+            "top_k",
+            "logit_bias",
+            "logprobs",
+            "top_logprobs",
+        ] {
+            assert!(
+                plain.get(field).is_none(),
+                "{field} sent at its neutral value"
+            );
+        }
+        let shaped = crate::Sampling {
+            presence_penalty: 0.5,
+            frequency_penalty: -0.5,
+            repeat_penalty: 1.1,
+            min_p: 0.05,
+            top_k: 40,
+            logit_bias: vec![(50_256, -100.0)],
+            logprobs: Some(3),
+            ..crate::Sampling::default()
+        };
+        let body = engine.body(&chat(shaped.clone())).1;
+        assert_eq!(body["presence_penalty"], json!(0.5));
+        assert_eq!(body["frequency_penalty"], json!(-0.5));
+        assert_eq!(body["top_k"], json!(40));
+        assert_eq!(body["logit_bias"], json!({"50256": -100.0}));
+        assert_eq!(
+            (body["logprobs"].clone(), body["top_logprobs"].clone()),
+            (json!(true), json!(3))
+        );
+        // The legacy completions API counts alternatives in `logprobs`.
+        let text = engine
+            .body(&GenerationRequest {
+                prompt: Prompt::Text("hi".into()),
+                sampling: shaped,
+            })
+            .1;
+        assert_eq!(text["logprobs"], json!(3));
     }
 
     #[test]

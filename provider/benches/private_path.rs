@@ -45,6 +45,7 @@ impl Engine for Instant1 {
             Ok(Output::Text {
                 text: "ok".into(),
                 tokens: vec![1],
+                logprobs: Vec::new(),
             }),
             Ok(Output::Finished {
                 reason: FinishReason::Stop,

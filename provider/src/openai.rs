@@ -2,11 +2,12 @@
 //! completions, completions and embeddings, streamed and not, and error objects.
 //!
 //! Requests accept and ignore metadata the provider has no use for (`user`,
-//! `metadata`, `store`); a field that would change the answer and is not served
-//! (`n` > 1, tools, `response_format`, `logprobs`, penalties, `logit_bias`, …, see
+//! `metadata`, `store`); penalties, `logit_bias`, `top_k`/`min_p`/`repeat_penalty` and
+//! `logprobs` go to the engine; a field that would change the answer and is not served
+//! (`n` > 1, tools, `response_format`, …, see
 //! [`unhonoured`]) is refused by the [`router`](crate::router) with a 400 naming it,
-//! never silently dropped; its neutral value (`logprobs: false`, `presence_penalty:
-//! 0`, …) is accepted.
+//! never silently dropped; its neutral value (`response_format: {"type": "text"}`,
+//! `tool_choice: "none"`, …) is accepted.
 
 use serde::{Deserialize, Serialize};
 
@@ -118,6 +119,31 @@ pub struct Generation {
     /// Number of choices; only 1 is served.
     #[serde(default)]
     pub n: Option<u32>,
+    /// OpenAI's presence penalty, in [-2, 2].
+    #[serde(default)]
+    pub presence_penalty: Option<f32>,
+    /// OpenAI's frequency penalty, in [-2, 2].
+    #[serde(default)]
+    pub frequency_penalty: Option<f32>,
+    /// Token id (as a decimal string) to a bias in [-100, 100].
+    #[serde(default)]
+    pub logit_bias: Option<std::collections::BTreeMap<String, f32>>,
+    /// llama.cpp and vLLM's extension: keep the k most likely tokens.
+    #[serde(default)]
+    pub top_k: Option<u32>,
+    /// llama.cpp and vLLM's extension: drop tokens below this fraction of the best.
+    #[serde(default)]
+    pub min_p: Option<f32>,
+    /// llama.cpp's extension: penalty on recently generated tokens (1: off).
+    #[serde(default)]
+    pub repeat_penalty: Option<f32>,
+    /// Chat: `true` to report token log-probabilities. Completions: how many
+    /// alternatives to report with each token.
+    #[serde(default)]
+    pub logprobs: Option<serde_json::Value>,
+    /// Chat: how many alternatives to report with each token (needs `logprobs`).
+    #[serde(default)]
+    pub top_logprobs: Option<u32>,
 }
 
 /// `POST /v1/chat/completions`.
@@ -207,7 +233,7 @@ pub struct ChatChoice {
     pub message: AnswerMessage,
     /// `stop` or `length`.
     pub finish_reason: String,
-    /// Not served: always `null`.
+    /// With `logprobs`: each token's log-probability; else `null`.
     pub logprobs: Option<serde_json::Value>,
 }
 
@@ -250,7 +276,7 @@ pub struct ChunkChoice {
     pub delta: Delta,
     /// Set in the last content chunk.
     pub finish_reason: Option<String>,
-    /// Not served: always `null`.
+    /// With `logprobs`: the log-probabilities of this chunk's tokens; else `null`.
     pub logprobs: Option<serde_json::Value>,
 }
 
@@ -283,7 +309,7 @@ pub struct CompletionChoice {
     pub index: u32,
     /// `stop` or `length`; `null` in streamed chunks before the last.
     pub finish_reason: Option<String>,
-    /// Not served: always `null`.
+    /// With `logprobs`: the log-probabilities of its tokens; else `null`.
     pub logprobs: Option<serde_json::Value>,
 }
 
@@ -371,6 +397,59 @@ pub struct ErrorObject {
     pub code: Option<String>,
 }
 
+/// A token's text for the API: its bytes, lossily as UTF-8 (a token may hold part of
+/// a character; `bytes` has the exact ones).
+fn token_text(token: &plexus_inference::TopLogprob) -> String {
+    String::from_utf8_lossy(&token.bytes).into_owned()
+}
+
+/// Chat's `logprobs` object for these tokens: `{"content": [{token, logprob, bytes,
+/// top_logprobs}]}`.
+pub fn chat_logprobs(tokens: &[plexus_inference::TokenLogprob]) -> serde_json::Value {
+    let entry = |t: &plexus_inference::TopLogprob| serde_json::json!({ "token": token_text(t), "logprob": t.logprob, "bytes": t.bytes });
+    let content: Vec<_> = tokens
+        .iter()
+        .map(|t| {
+            let mut e = entry(&t.token);
+            e["top_logprobs"] = t.top.iter().map(entry).collect();
+            e
+        })
+        .collect();
+    serde_json::json!({ "content": content })
+}
+
+/// The completions API's `logprobs` object for these tokens, whose text starts at
+/// character `offset` of the answer: parallel `tokens`, `token_logprobs`,
+/// `top_logprobs` (token → logprob) and `text_offset`.
+pub fn completion_logprobs(
+    tokens: &[plexus_inference::TokenLogprob],
+    mut offset: usize,
+) -> serde_json::Value {
+    let mut texts = Vec::with_capacity(tokens.len());
+    let mut offsets = Vec::with_capacity(tokens.len());
+    for t in tokens {
+        let text = token_text(&t.token);
+        offsets.push(offset);
+        offset += text.chars().count();
+        texts.push(text);
+    }
+    let top: Vec<serde_json::Map<String, serde_json::Value>> = tokens
+        .iter()
+        .map(|t| {
+            t.top
+                .iter()
+                .map(|a| (token_text(a), serde_json::json!(a.logprob)))
+                .collect()
+        })
+        .collect();
+    serde_json::json!({
+        "tokens": texts,
+        "token_logprobs": tokens.iter().map(|t| t.token.logprob).collect::<Vec<_>>(),
+        "top_logprobs": top,
+        "text_offset": offsets,
+    })
+}
+
 /// Which route a body was sent to, for [`unhonoured`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
@@ -387,7 +466,6 @@ pub enum Route {
 /// (`user`, `metadata`, `store`) are accepted.
 pub fn unhonoured(body: &serde_json::Value, route: Route) -> Option<(&'static str, &'static str)> {
     use serde_json::Value;
-    let neutral_number = |v: &Value| v.is_null() || v.as_f64() == Some(0.0);
     /// A field, whether a value of it is neutral, and why another is refused.
     type Check<'a> = (&'static str, &'a dyn Fn(&Value) -> bool, &'static str);
     let checks: &[Check<'_>] = &[
@@ -395,38 +473,6 @@ pub fn unhonoured(body: &serde_json::Value, route: Route) -> Option<(&'static st
             "response_format",
             &|v: &Value| v.is_null() || v.get("type").and_then(Value::as_str) == Some("text"),
             "structured output (json_object, json_schema) is not served yet",
-        ),
-        (
-            "logprobs",
-            &|v: &Value| v.is_null() || *v == Value::Bool(false) || v.as_u64() == Some(0),
-            "logprobs are not served yet",
-        ),
-        (
-            "top_logprobs",
-            &neutral_number,
-            "logprobs are not served yet",
-        ),
-        (
-            "presence_penalty",
-            &neutral_number,
-            "presence_penalty is not served yet",
-        ),
-        (
-            "frequency_penalty",
-            &neutral_number,
-            "frequency_penalty is not served yet",
-        ),
-        (
-            "logit_bias",
-            &|v: &Value| v.is_null() || v.as_object().is_some_and(serde_json::Map::is_empty),
-            "logit_bias is not served yet",
-        ),
-        ("top_k", &Value::is_null, "top_k is not served yet"),
-        ("min_p", &Value::is_null, "min_p is not served yet"),
-        (
-            "repeat_penalty",
-            &Value::is_null,
-            "repeat_penalty is not served yet",
         ),
         (
             "tool_choice",
@@ -478,7 +524,6 @@ pub fn unhonoured(body: &serde_json::Value, route: Route) -> Option<(&'static st
         "prediction",
         "audio",
         "modalities",
-        "top_logprobs",
     ];
     checks.iter().find_map(|(field, neutral, why)| {
         let applies = match route {
@@ -503,11 +548,8 @@ mod unhonoured_tests {
                 json!({"response_format": {"type": "json_object"}}),
                 "response_format",
             ),
-            (json!({"logprobs": true, "top_logprobs": 5}), "logprobs"),
-            (json!({"presence_penalty": 0.5}), "presence_penalty"),
-            (json!({"logit_bias": {"50256": -100}}), "logit_bias"),
             (json!({"tool_choice": "required"}), "tool_choice"),
-            (json!({"top_k": 40}), "top_k"),
+            (json!({"functions": []}), "functions"),
         ] {
             assert_eq!(
                 unhonoured(&body, Route::Chat).map(|(f, _)| f),
@@ -526,9 +568,15 @@ mod unhonoured_tests {
             unhonoured(&json!({"best_of": 3}), Route::Completions).map(|(f, _)| f),
             Some("best_of")
         );
+        // Served now: penalties, bias, truncation and logprobs pass to the engine.
+        let served = json!({
+            "logprobs": true, "top_logprobs": 5, "presence_penalty": 0.5,
+            "logit_bias": {"50256": -100}, "top_k": 40, "min_p": 0.1, "repeat_penalty": 1.1,
+        });
+        assert_eq!(unhonoured(&served, Route::Chat), None);
         assert_eq!(
-            unhonoured(&json!({"logprobs": 2}), Route::Completions).map(|(f, _)| f),
-            Some("logprobs")
+            unhonoured(&json!({"logprobs": 2}), Route::Completions),
+            None
         );
         assert_eq!(unhonoured(&json!({"best_of": 3}), Route::Chat), None);
     }

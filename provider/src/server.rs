@@ -25,7 +25,7 @@ use base64::Engine as _;
 use futures::StreamExt;
 use plexus_inference::{
     ChatMessage, Embedder, Engine, FinishReason, Generation, GenerationRequest, Output, Prompt,
-    Role, Sampling, Usage as EngineUsage,
+    Role, Sampling, TokenLogprob, Usage as EngineUsage,
 };
 use plexus_types::credits::{
     CHAT_PATH, COMPLETIONS_PATH, DEFAULT_COMPLETION_MAX_TOKENS, EMBEDDINGS_PATH, MODELS_PATH, Work,
@@ -468,7 +468,7 @@ impl Provider {
                 },
                 Some(ticket),
             ) => {
-                let frame = Frame::new(inner, format, include_usage);
+                let frame = Frame::new(inner, format, include_usage, sampling.logprobs.is_some());
                 let request = GenerationRequest { prompt, sampling };
                 respond(self.clone(), frame, stream, request, ticket, deadline).await
             }
@@ -550,6 +550,7 @@ impl Inner {
         &self,
         s: &OpenAiGeneration,
         default_max_tokens: u32,
+        format: Format,
     ) -> Result<Sampling, ProviderError> {
         if s.n.is_some_and(|n| n != 1) {
             return Err(ProviderError::invalid("n", "only n = 1 is served"));
@@ -605,13 +606,93 @@ impl Inner {
                 u64::from_le_bytes(seed)
             }
         };
-        Ok(Sampling {
+        let logit_bias = s
+            .logit_bias
+            .iter()
+            .flatten()
+            .map(|(token, &bias)| {
+                token.trim().parse::<u32>().map(|t| (t, bias)).map_err(|_| {
+                    ProviderError::invalid(
+                        "logit_bias",
+                        format!("logit_bias keys are token ids; '{token}' is not one"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let sampling = Sampling {
             max_tokens,
             temperature,
             top_p,
             seed,
             stop,
-        })
+            top_k: s.top_k.unwrap_or(0),
+            min_p: s.min_p.unwrap_or(0.0),
+            presence_penalty: s.presence_penalty.unwrap_or(0.0),
+            frequency_penalty: s.frequency_penalty.unwrap_or(0.0),
+            repeat_penalty: s.repeat_penalty.unwrap_or(1.0),
+            logit_bias,
+            logprobs: logprobs(s, format)?,
+        };
+        sampling
+            .check()
+            .map_err(|e| ProviderError::invalid(e.field, e.message))?;
+        Ok(sampling)
+    }
+}
+
+/// How many alternatives per token a request asks logprobs for, if any: chat sends
+/// `logprobs: true` and `top_logprobs: k`; the completions API sends `logprobs: k`.
+fn logprobs(s: &OpenAiGeneration, format: Format) -> Result<Option<u8>, ProviderError> {
+    use serde_json::Value;
+    let top = |k: u64, field| {
+        u8::try_from(k)
+            .ok()
+            .filter(|&k| k <= plexus_inference::MAX_TOP_LOGPROBS)
+            .ok_or_else(|| {
+                ProviderError::invalid(
+                    field,
+                    format!(
+                        "{field} must be at most {}",
+                        plexus_inference::MAX_TOP_LOGPROBS
+                    ),
+                )
+            })
+    };
+    match format {
+        Format::Chat => {
+            let on = match &s.logprobs {
+                None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+                Some(Value::Bool(true)) => true,
+                Some(_) => {
+                    return Err(ProviderError::invalid(
+                        "logprobs",
+                        "logprobs must be true or false",
+                    ));
+                }
+            };
+            match (on, s.top_logprobs) {
+                (true, k) => Ok(Some(top(u64::from(k.unwrap_or(0)), "top_logprobs")?)),
+                (false, None | Some(0)) => Ok(None),
+                (false, Some(_)) => Err(ProviderError::invalid(
+                    "top_logprobs",
+                    "top_logprobs needs logprobs: true",
+                )),
+            }
+        }
+        Format::Text => match &s.logprobs {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(k)) => match k.as_u64() {
+                Some(k) => Ok(Some(top(k, "logprobs")?)),
+                None => Err(ProviderError::invalid(
+                    "logprobs",
+                    "logprobs is the number of alternatives per token",
+                )),
+            },
+            Some(_) => Err(ProviderError::invalid(
+                "logprobs",
+                "logprobs is the number of alternatives per token",
+            )),
+        },
     }
 }
 
@@ -665,6 +746,15 @@ enum Format {
     Text,
 }
 
+/// One streamed choice: whether it opens the role, new text, the finish, and the
+/// `logprobs` field.
+type ChunkParts = (
+    bool,
+    Option<String>,
+    Option<FinishReason>,
+    Option<serde_json::Value>,
+);
+
 /// What every event of one answer shares.
 struct Frame {
     format: Format,
@@ -673,10 +763,12 @@ struct Frame {
     model: String,
     fingerprint: String,
     include_usage: bool,
+    /// Whether the request asked for token log-probabilities.
+    logprobs: bool,
 }
 
 impl Frame {
-    fn new(p: &Inner, format: Format, include_usage: bool) -> Self {
+    fn new(p: &Inner, format: Format, include_usage: bool, logprobs: bool) -> Self {
         let prefix = match format {
             Format::Chat => "chatcmpl",
             Format::Text => "cmpl",
@@ -688,16 +780,33 @@ impl Frame {
             model: p.engine.model().id.clone(),
             fingerprint: p.fingerprint.clone(),
             include_usage,
+            logprobs,
         }
+    }
+
+    /// The `logprobs` field of a choice holding these tokens, whose text starts at
+    /// character `offset` of the answer; `null` unless the request asked.
+    fn logprobs_field(&self, tokens: &[TokenLogprob], offset: usize) -> Option<serde_json::Value> {
+        self.logprobs.then(|| match self.format {
+            Format::Chat => crate::openai::chat_logprobs(tokens),
+            Format::Text => crate::openai::completion_logprobs(tokens, offset),
+        })
     }
 
     fn usage_field(&self) -> Option<Option<Usage>> {
         self.include_usage.then_some(None)
     }
 
-    /// One streamed chunk: new text, a role opening, or the finish.
-    fn chunk(&self, role: bool, text: Option<String>, finish: Option<FinishReason>) -> String {
-        self.event(Some((role, text, finish)), self.usage_field())
+    /// One streamed chunk: new text (with its tokens' log-probabilities when asked), a
+    /// role opening, or the finish.
+    fn chunk(
+        &self,
+        role: bool,
+        text: Option<String>,
+        finish: Option<FinishReason>,
+        logprobs: Option<serde_json::Value>,
+    ) -> String {
+        self.event(Some((role, text, finish, logprobs)), self.usage_field())
     }
 
     /// The last chunk with `include_usage`: no choices, the counts.
@@ -706,11 +815,7 @@ impl Frame {
     }
 
     /// A streamed event with at most one choice (role opening, text, finish).
-    fn event(
-        &self,
-        choice: Option<(bool, Option<String>, Option<FinishReason>)>,
-        usage: Option<Option<Usage>>,
-    ) -> String {
+    fn event(&self, choice: Option<ChunkParts>, usage: Option<Option<Usage>>) -> String {
         let json = match self.format {
             Format::Chat => serde_json::to_string(&ChatChunk {
                 id: self.id.clone(),
@@ -720,14 +825,14 @@ impl Frame {
                 system_fingerprint: self.fingerprint.clone(),
                 choices: choice
                     .into_iter()
-                    .map(|(role, text, finish)| ChunkChoice {
+                    .map(|(role, text, finish, logprobs)| ChunkChoice {
                         index: 0,
                         delta: Delta {
                             role: role.then(|| "assistant".to_owned()),
                             content: text,
                         },
                         finish_reason: finish.map(|f| finish_name(f).to_owned()),
-                        logprobs: None,
+                        logprobs,
                     })
                     .collect(),
                 usage,
@@ -740,11 +845,11 @@ impl Frame {
                 system_fingerprint: self.fingerprint.clone(),
                 choices: choice
                     .into_iter()
-                    .map(|(_, text, finish)| CompletionChoice {
+                    .map(|(_, text, finish, logprobs)| CompletionChoice {
                         text: text.unwrap_or_default(),
                         index: 0,
                         finish_reason: finish.map(|f| finish_name(f).to_owned()),
-                        logprobs: None,
+                        logprobs,
                     })
                     .collect(),
                 usage,
@@ -754,8 +859,15 @@ impl Frame {
     }
 
     /// The whole answer of a non-streamed request.
-    fn answer(&self, text: String, finish: FinishReason, usage: EngineUsage) -> Response {
+    fn answer(
+        &self,
+        text: String,
+        tokens: &[TokenLogprob],
+        finish: FinishReason,
+        usage: EngineUsage,
+    ) -> Response {
         let finish_reason = finish_name(finish).to_owned();
+        let logprobs = self.logprobs_field(tokens, 0);
         match self.format {
             Format::Chat => Json(ChatResponse {
                 id: self.id.clone(),
@@ -770,7 +882,7 @@ impl Frame {
                         content: text,
                     },
                     finish_reason,
-                    logprobs: None,
+                    logprobs,
                 }],
                 usage: usage.into(),
             })
@@ -785,7 +897,7 @@ impl Frame {
                     text,
                     index: 0,
                     finish_reason: Some(finish_reason),
-                    logprobs: None,
+                    logprobs,
                 }],
                 usage: Some(Some(usage.into())),
             })
@@ -871,7 +983,7 @@ impl Inner {
         }
         let mut generation = request.generation;
         generation.max_tokens = request.max_completion_tokens.or(generation.max_tokens);
-        let sampling = self.sampling(&generation, default_max_tokens)?;
+        let sampling = self.sampling(&generation, default_max_tokens, Format::Chat)?;
         let messages = request
             .messages
             .into_iter()
@@ -902,7 +1014,11 @@ impl Inner {
             ));
         }
         let prompt = prompts.pop().unwrap_or_default();
-        let sampling = self.sampling(&request.generation, DEFAULT_COMPLETION_MAX_TOKENS)?;
+        let sampling = self.sampling(
+            &request.generation,
+            DEFAULT_COMPLETION_MAX_TOKENS,
+            Format::Text,
+        )?;
         Ok(self.generate(
             Format::Text,
             &request.generation,
@@ -1011,8 +1127,8 @@ async fn respond(
         let events = ReceiverStream::new(rx).map(Ok::<_, Infallible>);
         return Ok(Sse::new(events).into_response());
     }
-    let (text, reason, usage) = collect(&p, ticket, generation, deadline).await?;
-    Ok(frame.answer(text, reason, usage))
+    let (text, logprobs, reason, usage) = collect(&p, ticket, generation, deadline).await?;
+    Ok(frame.answer(text, &logprobs, reason, usage))
 }
 
 /// Record a finished generation's tokens and speed.
@@ -1036,19 +1152,27 @@ async fn collect(
     ticket: Ticket,
     mut generation: Generation,
     deadline: Instant,
-) -> Result<(String, FinishReason, EngineUsage), ProviderError> {
+) -> Result<(String, Vec<TokenLogprob>, FinishReason, EngineUsage), ProviderError> {
     let started = Instant::now();
     let mut text = String::new();
+    let mut logprobs = Vec::new();
     loop {
         let next = tokio::time::timeout_at(deadline, generation.next())
             .await
             .map_err(|_| ProviderError::Timeout(p.inner.config.request_timeout))?;
         match next {
-            Some(Ok(Output::Text { text: piece, .. })) => text.push_str(&piece),
+            Some(Ok(Output::Text {
+                text: piece,
+                logprobs: tokens,
+                ..
+            })) => {
+                text.push_str(&piece);
+                logprobs.extend(tokens);
+            }
             Some(Ok(Output::Finished { reason, usage })) => {
                 drop(ticket);
                 record(&p.inner, usage, started.elapsed());
-                return Ok((text, reason, usage));
+                return Ok((text, logprobs, reason, usage));
             }
             Some(Err(e)) => return Err(e.into()),
             None => return Err(unfinished()),
@@ -1072,17 +1196,27 @@ async fn drive(
         let tx = tx.clone();
         async move { tx.send(Event::default().data(data)).await.is_ok() }
     };
-    if !send(frame.chunk(true, Some(String::new()), None)).await {
+    if !send(frame.chunk(true, Some(String::new()), None, None)).await {
         return;
     }
+    // Characters sent so far: the completions API's `text_offset`.
+    let mut offset = 0;
     loop {
         let next = tokio::select! {
             () = tx.closed() => return,
             next = tokio::time::timeout_at(deadline, generation.next()) => next,
         };
         let error = match next {
-            Ok(Some(Ok(Output::Text { text, .. }))) => {
-                if !text.is_empty() && !send(frame.chunk(false, Some(text), None)).await {
+            Ok(Some(Ok(Output::Text { text, logprobs, .. }))) => {
+                if text.is_empty() && logprobs.is_empty() {
+                    continue;
+                }
+                let logprobs_field = frame.logprobs_field(&logprobs, offset);
+                offset += logprobs
+                    .iter()
+                    .map(|t| String::from_utf8_lossy(&t.token.bytes).chars().count())
+                    .sum::<usize>();
+                if !send(frame.chunk(false, Some(text), None, logprobs_field)).await {
                     return;
                 }
                 continue;
@@ -1090,7 +1224,7 @@ async fn drive(
             Ok(Some(Ok(Output::Finished { reason, usage }))) => {
                 drop(ticket);
                 record(&p.inner, usage, started.elapsed());
-                if send(frame.chunk(false, None, Some(reason))).await
+                if send(frame.chunk(false, None, Some(reason), None)).await
                     && (!frame.include_usage || send(frame.usage_chunk(usage)).await)
                 {
                     send("[DONE]".to_owned()).await;

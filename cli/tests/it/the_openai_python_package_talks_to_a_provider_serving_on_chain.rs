@@ -108,6 +108,72 @@ fn the_openai_python_package_talks_to_a_provider_serving_on_chain() {
     assert_eq!(seen["embeddings"]["dims"], 384);
     let cosine = seen["embeddings"]["cosine"].as_f64().unwrap();
     assert!((cosine - 0.755337).abs() < 1e-4, "{cosine}");
+    // Log-probabilities: one finite, non-positive value per generated token, the
+    // greedy token ranked first among three alternatives, and the tokens spelling the
+    // answer; streamed, the same values chunk by chunk.
+    let logprobs = &seen["logprobs"];
+    let tokens = logprobs["tokens"].as_array().unwrap();
+    assert_eq!(
+        tokens.len() as u64,
+        logprobs["completion_tokens"].as_u64().unwrap(),
+        "{logprobs}"
+    );
+    let mut spelled = String::new();
+    for token in tokens {
+        let lp = token["logprob"].as_f64().unwrap();
+        assert!(lp.is_finite() && lp <= 0.0, "{token}");
+        let top = token["top"].as_array().unwrap();
+        assert_eq!(top.len(), 3, "{token}");
+        assert_eq!(
+            top[0]["token"], token["token"],
+            "greedy takes the most likely"
+        );
+        assert!(
+            top.windows(2)
+                .all(|w| w[0]["logprob"].as_f64() >= w[1]["logprob"].as_f64())
+        );
+        let mass: f64 = top
+            .iter()
+            .map(|a| a["logprob"].as_f64().unwrap().exp())
+            .sum();
+        assert!(mass <= 1.0 + 1e-4, "{token}");
+        spelled.push_str(token["token"].as_str().unwrap());
+    }
+    assert_eq!(spelled, logprobs["content"].as_str().unwrap());
+    let streamed: Vec<f64> = seen["streamed_logprobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let whole: Vec<f64> = tokens
+        .iter()
+        .map(|t| t["logprob"].as_f64().unwrap())
+        .collect();
+    assert_eq!(streamed, whole);
+    let completion = &seen["completion_logprobs"];
+    let texts = completion["tokens"].as_array().unwrap();
+    assert_eq!(
+        texts.len(),
+        completion["token_logprobs"].as_array().unwrap().len()
+    );
+    assert_eq!(
+        texts
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect::<String>(),
+        completion["text"].as_str().unwrap()
+    );
+    assert_eq!(completion["text_offset"][0], 0);
+    assert!(
+        completion["top"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t.as_object().unwrap().len() == 2)
+    );
+    // Penalties reach the sampler.
+    assert_ne!(seen["penalised"], seen["plain"], "{seen}");
     assert_eq!(seen["unknown_model_error"]["status"], 404);
     assert_eq!(seen["unknown_model_error"]["code"], "model_not_found");
 }

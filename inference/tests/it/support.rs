@@ -68,6 +68,7 @@ pub(crate) fn greedy(prompt: Prompt, max_tokens: u32) -> GenerationRequest {
 pub(crate) struct Collected {
     pub(crate) text: String,
     pub(crate) tokens: Vec<u32>,
+    pub(crate) logprobs: Vec<plexus_inference::TokenLogprob>,
     pub(crate) reason: FinishReason,
     pub(crate) usage: Usage,
 }
@@ -76,20 +77,24 @@ pub(crate) struct Collected {
 pub(crate) async fn collect(mut generation: Generation) -> Collected {
     let mut text = String::new();
     let mut tokens = Vec::new();
+    let mut logprobs = Vec::new();
     while let Some(item) = generation.next().await {
         match item.unwrap() {
             Output::Text {
                 text: t,
                 tokens: ts,
+                logprobs: lp,
             } => {
                 text.push_str(&t);
                 tokens.extend(ts);
+                logprobs.extend(lp);
             }
             Output::Finished { reason, usage } => {
                 assert!(generation.next().await.is_none(), "items after Finished");
                 return Collected {
                     text,
                     tokens,
+                    logprobs,
                     reason,
                     usage,
                 };

@@ -45,9 +45,15 @@ async fn out_of_range_sampling_values_name_the_field() {
             "response_format",
             serde_json::json!({"type": "json_schema", "json_schema": {"name": "x", "schema": {}}}),
         ),
-        ("logprobs", serde_json::json!(true)),
-        ("presence_penalty", serde_json::json!(1.0)),
-        ("logit_bias", serde_json::json!({"1": 5})),
+        // Served, but out of range.
+        ("logprobs", serde_json::json!(3)),
+        ("top_logprobs", serde_json::json!(5)),
+        ("presence_penalty", serde_json::json!(2.5)),
+        ("frequency_penalty", serde_json::json!(-3)),
+        ("repeat_penalty", serde_json::json!(0)),
+        ("min_p", serde_json::json!(1.5)),
+        ("logit_bias", serde_json::json!({"one": 5})),
+        ("logit_bias", serde_json::json!({"1": 500})),
     ] {
         let mut request = chat(false);
         request[field] = value;

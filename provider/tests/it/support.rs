@@ -75,6 +75,7 @@ impl Engine for Scripted {
                 let out = Output::Text {
                     text: piece,
                     tokens: vec![sent],
+                    logprobs: Vec::new(),
                 };
                 if tx.send(Ok(out)).await.is_err() {
                     cancelled.fetch_add(1, Ordering::SeqCst);

@@ -60,6 +60,7 @@ pub(crate) async fn answer(engine: &LlamaEngine, prompt: Prompt, max_tokens: u32
             Output::Text {
                 text: t,
                 tokens: ts,
+                ..
             } => {
                 text.push_str(&t);
                 tokens.extend(ts);

@@ -42,6 +42,48 @@ out["stream"] = {"content": "".join(pieces), "chunks": len(pieces), "finish_reas
 r = client.completions.create(model=chat_model, prompt="The sky is", temperature=0, max_tokens=8)
 out["completion"] = {"text": r.choices[0].text, "usage": r.usage.model_dump()}
 
+# Log-probabilities, whole and streamed, as evaluators read them.
+r = client.chat.completions.create(
+    model=chat_model, messages=messages, temperature=0, max_tokens=12, logprobs=True, top_logprobs=3,
+)
+out["logprobs"] = {
+    "content": r.choices[0].message.content,
+    "completion_tokens": r.usage.completion_tokens,
+    "tokens": [
+        {"token": t.token, "logprob": t.logprob, "bytes": t.bytes,
+         "top": [{"token": a.token, "logprob": a.logprob} for a in t.top_logprobs]}
+        for t in r.choices[0].logprobs.content
+    ],
+}
+stream = client.chat.completions.create(
+    model=chat_model, messages=messages, temperature=0, max_tokens=12, logprobs=True, stream=True,
+)
+streamed = []
+for chunk in stream:
+    if chunk.choices and chunk.choices[0].logprobs and chunk.choices[0].logprobs.content:
+        streamed.extend(t.logprob for t in chunk.choices[0].logprobs.content)
+out["streamed_logprobs"] = streamed
+r = client.completions.create(model=chat_model, prompt="The sky is", temperature=0, max_tokens=8, logprobs=2)
+out["completion_logprobs"] = {
+    "text": r.choices[0].text,
+    "tokens": r.choices[0].logprobs.tokens,
+    "token_logprobs": r.choices[0].logprobs.token_logprobs,
+    "top": r.choices[0].logprobs.top_logprobs,
+    "text_offset": r.choices[0].logprobs.text_offset,
+}
+
+# Penalties change a repetitive greedy answer; the SDK sends them as OpenAI defines them.
+repetitive = [{"role": "user", "content": "Write the word cat ten times, separated by spaces."}]
+plain = client.chat.completions.create(
+    model=chat_model, messages=repetitive, temperature=0, max_tokens=24,
+)
+r = client.chat.completions.create(
+    model=chat_model, messages=repetitive, temperature=0, max_tokens=24,
+    frequency_penalty=2.0, presence_penalty=2.0,
+)
+out["penalised"] = r.choices[0].message.content
+out["plain"] = plain.choices[0].message.content
+
 if len(out["models"]) > 1:
     sentences = ["A man is eating food.", "A man is eating a piece of bread."]
     e = client.embeddings.create(model=out["models"][1], input=sentences)
