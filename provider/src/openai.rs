@@ -3,8 +3,8 @@
 //!
 //! Requests accept and ignore metadata the provider has no use for (`user`,
 //! `metadata`, `store`); penalties, `logit_bias`, `top_k`/`min_p`/`repeat_penalty` and
-//! `logprobs` go to the engine; a field that would change the answer and is not served
-//! (`n` > 1, tools, `response_format`, …, see
+//! `logprobs` go to the engine, `n` (up to 8) choices run one after the other; a field
+//! that would change the answer and is not served (tools, `response_format`, …, see
 //! [`unhonoured`]) is refused by the [`router`](crate::router) with a 400 naming it,
 //! never silently dropped; its neutral value (`response_format: {"type": "text"}`,
 //! `tool_choice: "none"`, …) is accepted.
@@ -116,7 +116,7 @@ pub struct Generation {
     /// Streaming options.
     #[serde(default)]
     pub stream_options: Option<StreamOptions>,
-    /// Number of choices; only 1 is served.
+    /// Number of choices, 1 to 8.
     #[serde(default)]
     pub n: Option<u32>,
     /// OpenAI's presence penalty, in [-2, 2].
@@ -227,7 +227,7 @@ pub struct AnswerMessage {
 /// One choice of a chat answer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChatChoice {
-    /// Always 0.
+    /// Which choice (0 to `n` − 1).
     pub index: u32,
     /// The answer.
     pub message: AnswerMessage,
@@ -250,7 +250,7 @@ pub struct ChatResponse {
     pub model: String,
     /// Engine, version, quantization, kernel level and weights hash.
     pub system_fingerprint: String,
-    /// One choice.
+    /// The choices, in index order.
     pub choices: Vec<ChatChoice>,
     /// Token counts.
     pub usage: Usage,
@@ -270,7 +270,7 @@ pub struct Delta {
 /// One choice of a streamed chat chunk.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChunkChoice {
-    /// Always 0.
+    /// Which choice (0 to `n` − 1).
     pub index: u32,
     /// What is new.
     pub delta: Delta,
@@ -305,7 +305,7 @@ pub struct ChatChunk {
 pub struct CompletionChoice {
     /// The text (new text, when streamed).
     pub text: String,
-    /// Always 0.
+    /// Which choice (0 to `n` − 1).
     pub index: u32,
     /// `stop` or `length`; `null` in streamed chunks before the last.
     pub finish_reason: Option<String>,

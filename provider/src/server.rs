@@ -47,6 +47,8 @@ use crate::{
     },
 };
 
+/// Most choices (`n`) one request may ask for.
+const MAX_CHOICES: u32 = 8;
 /// Most stop strings per request: more than OpenAI's 4, as llama.cpp's server and
 /// vLLM take (agents and LangChain send more).
 const MAX_STOP: usize = 16;
@@ -360,6 +362,8 @@ enum Job {
         include_usage: bool,
         prompt: Prompt,
         sampling: Sampling,
+        /// How many choices (`n`).
+        choices: u32,
     },
     /// Embed texts.
     Embed {
@@ -465,12 +469,13 @@ impl Provider {
                     include_usage,
                     prompt,
                     sampling,
+                    choices,
                 },
                 Some(ticket),
             ) => {
                 let frame = Frame::new(inner, format, include_usage, sampling.logprobs.is_some());
-                let request = GenerationRequest { prompt, sampling };
-                respond(self.clone(), frame, stream, request, ticket, deadline).await
+                let requests = choice_requests(GenerationRequest { prompt, sampling }, choices);
+                respond(self.clone(), frame, stream, requests, ticket, deadline).await
             }
             (
                 Job::Embed {
@@ -552,8 +557,11 @@ impl Inner {
         default_max_tokens: u32,
         format: Format,
     ) -> Result<Sampling, ProviderError> {
-        if s.n.is_some_and(|n| n != 1) {
-            return Err(ProviderError::invalid("n", "only n = 1 is served"));
+        if s.n.is_some_and(|n| n == 0 || n > MAX_CHOICES) {
+            return Err(ProviderError::invalid(
+                "n",
+                format!("n must be between 1 and {MAX_CHOICES}"),
+            ));
         }
         let cap = self
             .config
@@ -746,14 +754,22 @@ enum Format {
     Text,
 }
 
-/// One streamed choice: whether it opens the role, new text, the finish, and the
-/// `logprobs` field.
-type ChunkParts = (
-    bool,
-    Option<String>,
-    Option<FinishReason>,
-    Option<serde_json::Value>,
-);
+/// One streamed choice: its index, whether it opens the role, new text, the finish,
+/// and the `logprobs` field.
+struct Piece {
+    index: u32,
+    role: bool,
+    text: Option<String>,
+    finish: Option<FinishReason>,
+    logprobs: Option<serde_json::Value>,
+}
+
+/// One finished choice of a whole answer.
+struct Answered {
+    text: String,
+    logprobs: Vec<TokenLogprob>,
+    finish: FinishReason,
+}
 
 /// What every event of one answer shares.
 struct Frame {
@@ -797,16 +813,10 @@ impl Frame {
         self.include_usage.then_some(None)
     }
 
-    /// One streamed chunk: new text (with its tokens' log-probabilities when asked), a
-    /// role opening, or the finish.
-    fn chunk(
-        &self,
-        role: bool,
-        text: Option<String>,
-        finish: Option<FinishReason>,
-        logprobs: Option<serde_json::Value>,
-    ) -> String {
-        self.event(Some((role, text, finish, logprobs)), self.usage_field())
+    /// One streamed chunk of one choice: new text (with its tokens'
+    /// log-probabilities when asked), a role opening, or the finish.
+    fn chunk(&self, piece: Piece) -> String {
+        self.event(Some(piece), self.usage_field())
     }
 
     /// The last chunk with `include_usage`: no choices, the counts.
@@ -815,7 +825,7 @@ impl Frame {
     }
 
     /// A streamed event with at most one choice (role opening, text, finish).
-    fn event(&self, choice: Option<ChunkParts>, usage: Option<Option<Usage>>) -> String {
+    fn event(&self, piece: Option<Piece>, usage: Option<Option<Usage>>) -> String {
         let json = match self.format {
             Format::Chat => serde_json::to_string(&ChatChunk {
                 id: self.id.clone(),
@@ -823,16 +833,16 @@ impl Frame {
                 created: self.created,
                 model: self.model.clone(),
                 system_fingerprint: self.fingerprint.clone(),
-                choices: choice
+                choices: piece
                     .into_iter()
-                    .map(|(role, text, finish, logprobs)| ChunkChoice {
-                        index: 0,
+                    .map(|p| ChunkChoice {
+                        index: p.index,
                         delta: Delta {
-                            role: role.then(|| "assistant".to_owned()),
-                            content: text,
+                            role: p.role.then(|| "assistant".to_owned()),
+                            content: p.text,
                         },
-                        finish_reason: finish.map(|f| finish_name(f).to_owned()),
-                        logprobs,
+                        finish_reason: p.finish.map(|f| finish_name(f).to_owned()),
+                        logprobs: p.logprobs,
                     })
                     .collect(),
                 usage,
@@ -843,13 +853,13 @@ impl Frame {
                 created: self.created,
                 model: self.model.clone(),
                 system_fingerprint: self.fingerprint.clone(),
-                choices: choice
+                choices: piece
                     .into_iter()
-                    .map(|(_, text, finish, logprobs)| CompletionChoice {
-                        text: text.unwrap_or_default(),
-                        index: 0,
-                        finish_reason: finish.map(|f| finish_name(f).to_owned()),
-                        logprobs,
+                    .map(|p| CompletionChoice {
+                        text: p.text.unwrap_or_default(),
+                        index: p.index,
+                        finish_reason: p.finish.map(|f| finish_name(f).to_owned()),
+                        logprobs: p.logprobs,
                     })
                     .collect(),
                 usage,
@@ -858,16 +868,8 @@ impl Frame {
         json.unwrap_or_default()
     }
 
-    /// The whole answer of a non-streamed request.
-    fn answer(
-        &self,
-        text: String,
-        tokens: &[TokenLogprob],
-        finish: FinishReason,
-        usage: EngineUsage,
-    ) -> Response {
-        let finish_reason = finish_name(finish).to_owned();
-        let logprobs = self.logprobs_field(tokens, 0);
+    /// The whole answer of a non-streamed request: its choices in order.
+    fn answer(&self, choices: Vec<Answered>, usage: EngineUsage) -> Response {
         match self.format {
             Format::Chat => Json(ChatResponse {
                 id: self.id.clone(),
@@ -875,15 +877,18 @@ impl Frame {
                 created: self.created,
                 model: self.model.clone(),
                 system_fingerprint: self.fingerprint.clone(),
-                choices: vec![ChatChoice {
-                    index: 0,
-                    message: AnswerMessage {
-                        role: "assistant".to_owned(),
-                        content: text,
-                    },
-                    finish_reason,
-                    logprobs,
-                }],
+                choices: (0u32..)
+                    .zip(choices)
+                    .map(|(index, c)| ChatChoice {
+                        index,
+                        logprobs: self.logprobs_field(&c.logprobs, 0),
+                        message: AnswerMessage {
+                            role: "assistant".to_owned(),
+                            content: c.text,
+                        },
+                        finish_reason: finish_name(c.finish).to_owned(),
+                    })
+                    .collect(),
                 usage: usage.into(),
             })
             .into_response(),
@@ -893,12 +898,15 @@ impl Frame {
                 created: self.created,
                 model: self.model.clone(),
                 system_fingerprint: self.fingerprint.clone(),
-                choices: vec![CompletionChoice {
-                    text,
-                    index: 0,
-                    finish_reason: Some(finish_reason),
-                    logprobs,
-                }],
+                choices: (0u32..)
+                    .zip(choices)
+                    .map(|(index, c)| CompletionChoice {
+                        index,
+                        logprobs: self.logprobs_field(&c.logprobs, 0),
+                        text: c.text,
+                        finish_reason: Some(finish_name(c.finish).to_owned()),
+                    })
+                    .collect(),
                 usage: Some(Some(usage.into())),
             })
             .into_response(),
@@ -1037,8 +1045,10 @@ impl Inner {
         sampling: Sampling,
         body: &[u8],
     ) -> Prepared {
+        // Every choice is a whole answer: n choices cost n answers.
+        let choices = asked.n.unwrap_or(1).max(1);
         let work = Work {
-            output_tokens: u64::from(sampling.max_tokens),
+            output_tokens: u64::from(sampling.max_tokens) * u64::from(choices),
             body_bytes: body_bytes(body),
             ..Work::default()
         };
@@ -1053,6 +1063,7 @@ impl Inner {
                 include_usage,
                 prompt,
                 sampling,
+                choices,
             },
             work,
         }
@@ -1110,25 +1121,54 @@ impl Inner {
     }
 }
 
-/// Start the engine holding `ticket` and answer: streamed as server-sent events, or
-/// collected into one JSON object.
+/// The requests behind an answer's `choices`: the same prompt, each with its own
+/// seed, so sampled choices differ (greedy ones repeat, as OpenAI's do).
+fn choice_requests(request: GenerationRequest, choices: u32) -> Vec<GenerationRequest> {
+    (0..choices.max(1))
+        .map(|i| {
+            let mut request = request.clone();
+            request.sampling.seed = request.sampling.seed.wrapping_add(u64::from(i));
+            request
+        })
+        .collect()
+}
+
+/// Run the engine holding `ticket`, one choice after the other, and answer: streamed
+/// as server-sent events, or collected into one JSON object. The usage counts the
+/// prompt once and the tokens of every choice.
 async fn respond(
     p: Provider,
     frame: Frame,
     stream: bool,
-    request: GenerationRequest,
+    requests: Vec<GenerationRequest>,
     ticket: Ticket,
     deadline: Instant,
 ) -> Result<Response, ProviderError> {
-    let generation = p.inner.engine.generate(request);
     if stream {
         let (tx, rx) = mpsc::channel(STREAM_BUFFER);
-        tokio::spawn(drive(p, frame, ticket, generation, deadline, tx));
+        tokio::spawn(drive(p, frame, ticket, requests, deadline, tx));
         let events = ReceiverStream::new(rx).map(Ok::<_, Infallible>);
         return Ok(Sse::new(events).into_response());
     }
-    let (text, logprobs, reason, usage) = collect(&p, ticket, generation, deadline).await?;
-    Ok(frame.answer(text, &logprobs, reason, usage))
+    let started = Instant::now();
+    let mut answered = Vec::with_capacity(requests.len());
+    let mut total = EngineUsage::default();
+    for request in requests {
+        let (answer, usage) = collect(&p, p.inner.engine.generate(request), deadline).await?;
+        add_usage(&mut total, usage);
+        answered.push(answer);
+    }
+    drop(ticket);
+    record(&p.inner, total, started.elapsed());
+    Ok(frame.answer(answered, total))
+}
+
+/// Count one more choice: the prompt once, the completions of all.
+fn add_usage(total: &mut EngineUsage, usage: EngineUsage) {
+    total.prompt_tokens = usage.prompt_tokens;
+    total.completion_tokens = total
+        .completion_tokens
+        .saturating_add(usage.completion_tokens);
 }
 
 /// Record a finished generation's tokens and speed.
@@ -1149,11 +1189,9 @@ fn record(p: &Inner, usage: EngineUsage, took: Duration) {
 
 async fn collect(
     p: &Provider,
-    ticket: Ticket,
     mut generation: Generation,
     deadline: Instant,
-) -> Result<(String, Vec<TokenLogprob>, FinishReason, EngineUsage), ProviderError> {
-    let started = Instant::now();
+) -> Result<(Answered, EngineUsage), ProviderError> {
     let mut text = String::new();
     let mut logprobs = Vec::new();
     loop {
@@ -1170,9 +1208,12 @@ async fn collect(
                 logprobs.extend(tokens);
             }
             Some(Ok(Output::Finished { reason, usage })) => {
-                drop(ticket);
-                record(&p.inner, usage, started.elapsed());
-                return Ok((text, logprobs, reason, usage));
+                let answer = Answered {
+                    text,
+                    logprobs,
+                    finish: reason,
+                };
+                return Ok((answer, usage));
             }
             Some(Err(e)) => return Err(e.into()),
             None => return Err(unfinished()),
@@ -1180,14 +1221,14 @@ async fn collect(
     }
 }
 
-/// Feed one streamed answer to its client. Returns when the answer is complete, the
-/// deadline passes or the client goes away; dropping `generation` then stops the
-/// engine, and dropping `ticket` frees the slot.
+/// Feed one streamed answer to its client, choice after choice. Returns when the
+/// answer is complete, the deadline passes or the client goes away; dropping the
+/// running generation then stops the engine, and dropping `ticket` frees the slot.
 async fn drive(
     p: Provider,
     frame: Frame,
     ticket: Ticket,
-    mut generation: Generation,
+    requests: Vec<GenerationRequest>,
     deadline: Instant,
     tx: mpsc::Sender<Event>,
 ) {
@@ -1196,55 +1237,83 @@ async fn drive(
         let tx = tx.clone();
         async move { tx.send(Event::default().data(data)).await.is_ok() }
     };
-    if !send(frame.chunk(true, Some(String::new()), None, None)).await {
-        return;
-    }
-    // Characters sent so far: the completions API's `text_offset`.
-    let mut offset = 0;
-    loop {
-        let next = tokio::select! {
-            () = tx.closed() => return,
-            next = tokio::time::timeout_at(deadline, generation.next()) => next,
+    let mut total = EngineUsage::default();
+    for (index, request) in (0u32..).zip(requests) {
+        let opening = Piece {
+            index,
+            role: true,
+            text: Some(String::new()),
+            finish: None,
+            logprobs: None,
         };
-        let error = match next {
-            Ok(Some(Ok(Output::Text { text, logprobs, .. }))) => {
-                if text.is_empty() && logprobs.is_empty() {
-                    continue;
-                }
-                let logprobs_field = frame.logprobs_field(&logprobs, offset);
-                offset += logprobs
-                    .iter()
-                    .map(|t| String::from_utf8_lossy(&t.token.bytes).chars().count())
-                    .sum::<usize>();
-                if !send(frame.chunk(false, Some(text), None, logprobs_field)).await {
-                    return;
-                }
-                continue;
-            }
-            Ok(Some(Ok(Output::Finished { reason, usage }))) => {
-                drop(ticket);
-                record(&p.inner, usage, started.elapsed());
-                if send(frame.chunk(false, None, Some(reason), None)).await
-                    && (!frame.include_usage || send(frame.usage_chunk(usage)).await)
-                {
-                    send("[DONE]".to_owned()).await;
-                }
-                return;
-            }
-            Ok(Some(Err(e))) => ProviderError::from(e),
-            Ok(None) => unfinished(),
-            Err(_) => ProviderError::Timeout(p.inner.config.request_timeout),
-        };
-        // Headers are gone: the error travels as one last event, as OpenAI does.
-        if error.status().is_server_error() {
-            tracing::warn!(%error, "provider: a streamed answer failed");
+        if !send(frame.chunk(opening)).await {
+            return;
         }
-        let body = serde_json::to_string(&ErrorResponse {
-            error: error.object(),
-        })
-        .unwrap_or_default();
-        send(body).await;
-        return;
+        let mut generation = p.inner.engine.generate(request);
+        // Characters of this choice sent so far: the completions API's `text_offset`.
+        let mut offset = 0;
+        let error = loop {
+            let next = tokio::select! {
+                () = tx.closed() => return,
+                next = tokio::time::timeout_at(deadline, generation.next()) => next,
+            };
+            match next {
+                Ok(Some(Ok(Output::Text { text, logprobs, .. }))) => {
+                    if text.is_empty() && logprobs.is_empty() {
+                        continue;
+                    }
+                    let field = frame.logprobs_field(&logprobs, offset);
+                    offset += logprobs
+                        .iter()
+                        .map(|t| String::from_utf8_lossy(&t.token.bytes).chars().count())
+                        .sum::<usize>();
+                    let piece = Piece {
+                        index,
+                        role: false,
+                        text: Some(text),
+                        finish: None,
+                        logprobs: field,
+                    };
+                    if !send(frame.chunk(piece)).await {
+                        return;
+                    }
+                }
+                Ok(Some(Ok(Output::Finished { reason, usage }))) => {
+                    add_usage(&mut total, usage);
+                    let piece = Piece {
+                        index,
+                        role: false,
+                        text: None,
+                        finish: Some(reason),
+                        logprobs: None,
+                    };
+                    if !send(frame.chunk(piece)).await {
+                        return;
+                    }
+                    break None;
+                }
+                Ok(Some(Err(e))) => break Some(ProviderError::from(e)),
+                Ok(None) => break Some(unfinished()),
+                Err(_) => break Some(ProviderError::Timeout(p.inner.config.request_timeout)),
+            }
+        };
+        if let Some(error) = error {
+            // Headers are gone: the error travels as one last event, as OpenAI does.
+            if error.status().is_server_error() {
+                tracing::warn!(%error, "provider: a streamed answer failed");
+            }
+            let body = serde_json::to_string(&ErrorResponse {
+                error: error.object(),
+            })
+            .unwrap_or_default();
+            send(body).await;
+            return;
+        }
+    }
+    drop(ticket);
+    record(&p.inner, total, started.elapsed());
+    if !frame.include_usage || send(frame.usage_chunk(total)).await {
+        send("[DONE]".to_owned()).await;
     }
 }
 

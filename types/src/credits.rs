@@ -145,11 +145,14 @@ pub fn work_for(path: &str, body: &[u8]) -> Work {
         body_bytes,
         ..Work::default()
     };
+    // Every choice (`n`) is a whole answer.
+    let choices = limit("n").unwrap_or(1).max(1);
     match route {
         MODELS_PATH => work.free = true,
         COMPLETIONS_PATH => {
-            work.output_tokens =
-                limit("max_tokens").unwrap_or(u64::from(DEFAULT_COMPLETION_MAX_TOKENS));
+            work.output_tokens = limit("max_tokens")
+                .unwrap_or(u64::from(DEFAULT_COMPLETION_MAX_TOKENS))
+                .saturating_mul(choices);
         }
         EMBEDDINGS_PATH => {
             let input = json.as_ref().and_then(|v| v.get("input"));
@@ -163,7 +166,8 @@ pub fn work_for(path: &str, body: &[u8]) -> Work {
         _ => {
             work.output_tokens = limit("max_completion_tokens")
                 .or_else(|| limit("max_tokens"))
-                .unwrap_or(u64::from(DEFAULT_CHAT_MAX_TOKENS));
+                .unwrap_or(u64::from(DEFAULT_CHAT_MAX_TOKENS))
+                .saturating_mul(choices);
         }
     }
     work

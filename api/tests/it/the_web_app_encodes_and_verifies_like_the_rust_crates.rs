@@ -604,6 +604,10 @@ fn pricing() -> Value {
         (CHAT_PATH, r#"{"max_tokens":-5}"#),
         (CHAT_PATH, r#"{"max_tokens":1.5}"#),
         (CHAT_PATH, r#"[512]"#),
+        (CHAT_PATH, r#"{"max_tokens":100,"n":4}"#),
+        (CHAT_PATH, r#"{"n":0}"#),
+        (CHAT_PATH, r#"{"n":"two","max_tokens":300}"#),
+        (COMPLETIONS_PATH, r#"{"max_tokens":16,"n":8}"#),
         (
             COMPLETIONS_PATH,
             r#"{"max_completion_tokens":1,"max_tokens":4096}"#,

@@ -172,6 +172,29 @@ fn the_openai_python_package_talks_to_a_provider_serving_on_chain() {
             .iter()
             .all(|t| t.as_object().unwrap().len() == 2)
     );
+    // n = 3: three indexed choices, sampled with their own seeds, streamed the same.
+    let choices = &seen["choices"];
+    assert_eq!(
+        choices["indexes"],
+        serde_json::json!([0, 1, 2]),
+        "{choices}"
+    );
+    let contents: Vec<&str> = choices["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert!(contents.iter().all(|c| !c.is_empty()));
+    assert!(
+        contents.windows(2).any(|w| w[0] != w[1]),
+        "sampled choices differ: {contents:?}"
+    );
+    assert_eq!(seen["streamed_choices"]["contents"], choices["contents"]);
+    assert_eq!(
+        seen["streamed_choices"]["finished"],
+        serde_json::json!([0, 1, 2])
+    );
     // Penalties reach the sampler.
     assert_ne!(seen["penalised"], seen["plain"], "{seen}");
     assert_eq!(seen["unknown_model_error"]["status"], 404);

@@ -1,7 +1,8 @@
 //! Finding 2: the price is read from the request the engine runs. A text completion
 //! naming `max_completion_tokens` (which completions ignore), 2,048 embedding inputs,
-//! a 100 KB prompt, or a chat naming no limit on a provider whose default is long, each
-//! for one credit, is refused before any work; paid in full, each is served.
+//! a 100 KB prompt, four choices (`n`), or a chat naming no limit on a provider whose
+//! default is long, each for one credit, is refused before any work; paid in full, each
+//! is served.
 
 use std::time::Duration;
 
@@ -32,10 +33,16 @@ async fn underpriced_requests_are_refused_and_the_same_requests_paid_in_full_are
         "model": MODEL, "max_tokens": 1,
         "messages": [{"role": "user", "content": "x".repeat(100_000)}],
     });
+    // Four choices of 300 tokens are four answers, not one.
+    let choices = json!({
+        "model": MODEL, "max_tokens": 300, "n": 4,
+        "messages": [{"role": "user", "content": "hi"}],
+    });
     let cases = [
         ("/v1/completions", completion),
         ("/v1/embeddings", embeddings),
         ("/v1/chat/completions", long_prompt),
+        ("/v1/chat/completions", choices),
     ];
     for (path, body) in &cases {
         let (status, answer) = p.send(path, body, tokens(1)).await;

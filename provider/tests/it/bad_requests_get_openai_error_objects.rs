@@ -37,7 +37,8 @@ async fn out_of_range_sampling_values_name_the_field() {
         ("top_p", serde_json::json!(0)),
         ("max_tokens", serde_json::json!(0)),
         ("max_tokens", serde_json::json!(1_000_000)),
-        ("n", serde_json::json!(2)),
+        ("n", serde_json::json!(9)),
+        ("n", serde_json::json!(0)),
         ("stop", serde_json::json!(vec!["s"; 17])),
         ("stop", serde_json::json!([""])),
         // Asked for, and not served: refused by name, never silently ignored.

@@ -282,13 +282,15 @@ export function creditsFor(body: string, path = '/v1/chat/completions'): number 
   };
   let output = 0;
   let inputs = 0;
+  // Every choice (`n`) is a whole answer.
+  const choices = Math.max(1, limit('n') ?? 1);
   if (route === '/v1/completions') {
-    output = limit('max_tokens') ?? DEFAULT_COMPLETION_MAX_TOKENS;
+    output = (limit('max_tokens') ?? DEFAULT_COMPLETION_MAX_TOKENS) * choices;
   } else if (route === '/v1/embeddings') {
     const input = field('input');
     inputs = Array.isArray(input) ? input.length : 1;
   } else {
-    output = limit('max_completion_tokens') ?? limit('max_tokens') ?? DEFAULT_CHAT_MAX_TOKENS;
+    output = (limit('max_completion_tokens') ?? limit('max_tokens') ?? DEFAULT_CHAT_MAX_TOKENS) * choices;
   }
   const bytes = new TextEncoder().encode(body).length;
   const credits =

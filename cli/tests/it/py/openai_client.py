@@ -84,6 +84,30 @@ r = client.chat.completions.create(
 out["penalised"] = r.choices[0].message.content
 out["plain"] = plain.choices[0].message.content
 
+# Several choices, whole and streamed: each its own sampled answer.
+r = client.chat.completions.create(
+    model=chat_model, messages=messages, temperature=1.0, max_tokens=12, n=3, seed=11,
+)
+out["choices"] = {
+    "indexes": [c.index for c in r.choices],
+    "contents": [c.message.content for c in r.choices],
+    "completion_tokens": r.usage.completion_tokens,
+}
+stream = client.chat.completions.create(
+    model=chat_model, messages=messages, temperature=1.0, max_tokens=12, n=3, seed=11, stream=True,
+)
+by_index = {}
+finished = {}
+for chunk in stream:
+    for choice in chunk.choices:
+        by_index.setdefault(choice.index, []).append(choice.delta.content or "")
+        if choice.finish_reason:
+            finished[choice.index] = choice.finish_reason
+out["streamed_choices"] = {
+    "contents": ["".join(by_index[i]) for i in sorted(by_index)],
+    "finished": sorted(finished),
+}
+
 if len(out["models"]) > 1:
     sentences = ["A man is eating food.", "A man is eating a piece of bread."]
     e = client.embeddings.create(model=out["models"][1], input=sentences)
