@@ -474,7 +474,7 @@ impl Provider {
                 Some(ticket),
             ) => {
                 let frame = Frame::new(inner, format, include_usage, sampling.logprobs.is_some());
-                let requests = choice_requests(GenerationRequest { prompt, sampling }, choices);
+                let requests = choice_requests(&GenerationRequest { prompt, sampling }, choices);
                 respond(self.clone(), frame, stream, requests, ticket, deadline).await
             }
             (
@@ -1123,7 +1123,7 @@ impl Inner {
 
 /// The requests behind an answer's `choices`: the same prompt, each with its own
 /// seed, so sampled choices differ (greedy ones repeat, as OpenAI's do).
-fn choice_requests(request: GenerationRequest, choices: u32) -> Vec<GenerationRequest> {
+fn choice_requests(request: &GenerationRequest, choices: u32) -> Vec<GenerationRequest> {
     (0..choices.max(1))
         .map(|i| {
             let mut request = request.clone();
