@@ -184,14 +184,68 @@ pub struct CompletionRequest {
 pub struct EmbeddingRequest {
     /// The model id.
     pub model: String,
-    /// Texts to embed (token-id arrays are not served).
-    pub input: OneOrMany,
+    /// Texts to embed, or token-id arrays in OpenAI's `cl100k_base` (what
+    /// tiktoken-based clients send).
+    pub input: EmbeddingInput,
     /// `float` (default) or `base64` (little-endian f32, what the `openai` package asks for).
     #[serde(default)]
     pub encoding_format: Option<String>,
     /// Truncating dimensions is not served.
     #[serde(default)]
     pub dimensions: Option<u32>,
+}
+
+/// What `/v1/embeddings` takes: one text, several, one token-id array or several.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum EmbeddingInput {
+    /// One text.
+    One(String),
+    /// Several texts.
+    Many(Vec<String>),
+    /// One input as token ids.
+    Tokens(Vec<u32>),
+    /// Several inputs as token ids.
+    TokenLists(Vec<Vec<u32>>),
+}
+
+/// Why token ids cannot be read back as text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("input[{input}] holds token {token}, which is not a cl100k_base token")]
+pub struct NotATokenError {
+    /// Which input.
+    pub input: usize,
+    /// The first id that is no token.
+    pub token: u32,
+}
+
+impl EmbeddingInput {
+    /// The texts, in order. Token ids are read as OpenAI's `cl100k_base`: OpenAI
+    /// clients that send ids (LangChain's `OpenAIEmbeddings` splits long texts with
+    /// tiktoken) tokenize for OpenAI's embedding models, whose vocabulary that is; the
+    /// text they stand for is what this provider's own model then reads.
+    pub fn into_texts(self) -> Result<Vec<String>, NotATokenError> {
+        let lists = match self {
+            Self::One(text) => return Ok(vec![text]),
+            Self::Many(texts) => return Ok(texts),
+            Self::Tokens(ids) => vec![ids],
+            Self::TokenLists(lists) => lists,
+        };
+        let bpe = tiktoken_rs::cl100k_base_singleton();
+        lists
+            .into_iter()
+            .enumerate()
+            .map(|(input, ids)| {
+                // Any id the encoding knows, special ones included; bytes that end
+                // mid-character become U+FFFD rather than an error.
+                let bytes = bpe.decode_bytes(&ids).map_err(|e| NotATokenError {
+                    input,
+                    token: e.token,
+                })?;
+                Ok(String::from_utf8_lossy(&bytes).into_owned())
+            })
+            .collect()
+    }
 }
 
 /// Token counts, as OpenAI reports them.

@@ -1092,7 +1092,10 @@ impl Inner {
                 ));
             }
         };
-        let inputs = request.input.into_vec();
+        let inputs = request
+            .input
+            .into_texts()
+            .map_err(|e| ProviderError::invalid("input", e.to_string()))?;
         if inputs.is_empty() || inputs.len() > MAX_EMBEDDING_INPUTS {
             return Err(ProviderError::invalid(
                 "input",

@@ -129,8 +129,9 @@ impl Work {
 /// The work a request to `path` with `body` asks for, read the way the provider reads
 /// the request: on chat completions the output limit is `max_completion_tokens` when it
 /// is a whole number, else `max_tokens`, else [`DEFAULT_CHAT_MAX_TOKENS`]; on text
-/// completions `max_tokens`, else [`DEFAULT_COMPLETION_MAX_TOKENS`]; on embeddings the
-/// number of inputs. A body the provider would refuse costs what this reading gives;
+/// completions `max_tokens`, else [`DEFAULT_COMPLETION_MAX_TOKENS`], either times the
+/// number of choices `n`; on embeddings the number of inputs (an array of token ids is
+/// one). A body the provider would refuse costs what this reading gives;
 /// the provider refuses it before spending anything.
 pub fn work_for(path: &str, body: &[u8]) -> Work {
     let route = path.split('?').next().unwrap_or_default();
@@ -157,6 +158,12 @@ pub fn work_for(path: &str, body: &[u8]) -> Work {
         EMBEDDINGS_PATH => {
             let input = json.as_ref().and_then(|v| v.get("input"));
             work.embedding_inputs = match input {
+                // One input as token ids.
+                Some(serde_json::Value::Array(inputs))
+                    if inputs.first().is_some_and(serde_json::Value::is_number) =>
+                {
+                    1
+                }
                 Some(serde_json::Value::Array(inputs)) => {
                     u64::try_from(inputs.len()).unwrap_or(u64::MAX)
                 }

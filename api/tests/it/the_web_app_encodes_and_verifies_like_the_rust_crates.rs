@@ -615,6 +615,9 @@ fn pricing() -> Value {
         (COMPLETIONS_PATH, r#"{"prompt":"hi"}"#),
         (EMBEDDINGS_PATH, r#"{"input":"one"}"#),
         (EMBEDDINGS_PATH, r#"{"input":["a","b"]}"#),
+        (EMBEDDINGS_PATH, r#"{"input":[9906,1917,0,0,0]}"#),
+        (EMBEDDINGS_PATH, r#"{"input":[[9906],[1917,0]]}"#),
+        (EMBEDDINGS_PATH, r#"{"input":[]}"#),
         (MODELS_PATH, ""),
     ]
     .into_iter()

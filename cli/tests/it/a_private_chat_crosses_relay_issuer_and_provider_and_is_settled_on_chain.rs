@@ -16,7 +16,7 @@ use std::{
 use serde_json::Value;
 
 use crate::support::{
-    PrivateNet, Service, free_port, json, ok, python_venv, wait_until, workspace,
+    PrivateNet, Service, clients_venv, free_port, json, ok, wait_until, workspace,
 };
 
 /// A TCP forwarder that records what passes in each direction.
@@ -85,7 +85,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 
 #[test]
 fn a_private_chat_crosses_relay_issuer_and_provider_and_is_settled_on_chain() {
-    let python = python_venv("openai-3.57.0-venv", &["openai==3.57.0"]);
+    let (python, _) = clients_venv();
     // The provider publishes a URL that leads through a tap.
     let mut provider_tap = None;
     let net = PrivateNet::start(|port| {
@@ -103,7 +103,7 @@ fn a_private_chat_crosses_relay_issuer_and_provider_and_is_settled_on_chain() {
     let relay_tap = Tap::start(relay_port);
 
     // A user buys credits and chats.
-    let alice_address = net.user("alice", 10, 10, &relay_tap.url());
+    let alice_address = net.user("alice", 110, 100, &relay_tap.url());
     let store = net.net.wallets.join("alice").join("credits.enc");
     let backup = std::fs::read(&store).unwrap();
     let prompt = "What is the capital of France?";
@@ -121,7 +121,7 @@ fn a_private_chat_crosses_relay_issuer_and_provider_and_is_settled_on_chain() {
         .args(["--relay", &relay_tap.url()])));
     let answer = said["answer"].as_str().unwrap().to_owned();
     assert!(answer.contains("Paris"), "{said}");
-    assert_eq!(said["credits"], 9);
+    assert_eq!(said["credits"], 99);
 
     // A store restored from a backup holds the token just spent: the provider refuses
     // it (409) and the turn is paid again with another.
@@ -130,7 +130,7 @@ fn a_private_chat_crosses_relay_issuer_and_provider_and_is_settled_on_chain() {
         .args(["--json", "chat", "--name", "alice", "--max-tokens", "24"])
         .args(["--message", prompt, "--relay", &relay_tap.url()])));
     assert_eq!(again["answer"], said["answer"]);
-    assert_eq!(again["credits"], 8, "the spent token is dropped: {again}");
+    assert_eq!(again["credits"], 98, "the spent token is dropped: {again}");
 
     // Any OpenAI client becomes private through `plexus proxy`.
     let proxy_port = free_port();
@@ -177,12 +177,23 @@ fn a_private_chat_crosses_relay_issuer_and_provider_and_is_settled_on_chain() {
     assert_eq!(seen["stream"]["usage"], chat[0]["usage"]);
     assert!(!seen["completion"]["text"].as_str().unwrap().is_empty());
     assert_eq!(seen["unknown_model_error"]["code"], "model_not_found");
-    // 2 chat turns + 2 chats + 1 stream + 1 completion, one credit each, and the
-    // token spent twice.
+    // Logprobs, penalties and several choices work privately too.
+    assert_eq!(
+        seen["logprobs"]["tokens"].as_array().unwrap().len() as u64,
+        seen["logprobs"]["completion_tokens"].as_u64().unwrap(),
+        "{seen}"
+    );
+    assert_eq!(seen["choices"]["indexes"], serde_json::json!([0, 1, 2]));
+    assert_eq!(
+        seen["streamed_choices"]["contents"],
+        seen["choices"]["contents"]
+    );
+    // 2 chat turns + 2 chats + 1 stream + 1 completion + 7 for logprobs, penalties
+    // and choices (each under 512 tokens: one credit), and the token spent twice.
     let balance = json(&ok(
         cli().args(["--json", "credits", "balance", "--name", "alice"])
     ));
-    assert_eq!(balance["credits"], 4, "{balance}");
+    assert_eq!(balance["credits"], 87, "{balance}");
 
     // The provider settles what it redeemed; the chain shows it against the escrow.
     wait_until(
@@ -190,15 +201,15 @@ fn a_private_chat_crosses_relay_issuer_and_provider_and_is_settled_on_chain() {
         Duration::from_secs(60),
         || {
             let issuers = json(&ok(cli().args(["--json", "credits", "issuers"])));
-            issuers["issuers"][0]["keys"][0]["tokens_settled"].as_u64() == Some(6)
+            issuers["issuers"][0]["keys"][0]["tokens_settled"].as_u64() == Some(13)
         },
         &|| provider.log(),
     );
     let issuers = json(&ok(cli().args(["--json", "credits", "issuers"])));
     let key = &issuers["issuers"][0]["keys"][0];
     let price = issuers["credit_price"].as_u64().unwrap();
-    assert_eq!(key["deposited"].as_u64(), Some(10 * price));
-    assert_eq!(key["settled"].as_u64(), Some(6 * price));
+    assert_eq!(key["deposited"].as_u64(), Some(100 * price));
+    assert_eq!(key["settled"].as_u64(), Some(13 * price));
 
     // What each party saw. The relay: neither the prompt nor the answer, in either
     // direction. The provider: requests from the relay only, with no wallet id and no

@@ -190,6 +190,42 @@ impl ProviderProcess {
 pub(crate) use plexus_testing::default_model;
 
 /// A Python venv under the target directory with `packages` installed from PyPI.
+/// The real clients people point at an OpenAI endpoint, pinned, in one venv that every
+/// client test shares (one install per run).
+pub(crate) const CLIENT_PACKAGES: &[&str] = &["openai==3.57.0", "langchain-openai==1.8.1"];
+
+/// The shared venv with [`CLIENT_PACKAGES`], and the `TIKTOKEN_CACHE_DIR` holding
+/// OpenAI's `cl100k_base` file that tiktoken would otherwise download (this machine
+/// reaches no blob store): the same bytes `tiktoken-rs` vendors, which the provider
+/// decodes token-id inputs with.
+pub(crate) fn clients_venv() -> (PathBuf, PathBuf) {
+    let python = python_venv("clients-venv", CLIENT_PACKAGES);
+    let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("tiktoken-cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    // tiktoken names its cache entry by the sha1 of the file's URL.
+    let entry = cache.join("9b5ad71b2ce5302211f9c61530b329a4922fc6a4");
+    if !entry.is_file() {
+        let home = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+            .unwrap();
+        let vendored = std::fs::read_dir(home.join("registry/src"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|index| {
+                index
+                    .path()
+                    .join("tiktoken-rs-0.12.0/assets/cl100k_base.tiktoken")
+            })
+            .find(|path| path.is_file())
+            .expect("tiktoken-rs 0.12.0 is in cargo's registry (a provider dependency)");
+        let tmp = cache.join(format!("entry.{}", std::process::id()));
+        std::fs::copy(vendored, &tmp).unwrap();
+        std::fs::rename(tmp, &entry).unwrap();
+    }
+    (python, cache)
+}
+
 pub(crate) fn python_venv(name: &str, packages: &[&str]) -> PathBuf {
     plexus_testing::python_venv(
         std::path::Path::new(env!("CARGO_TARGET_TMPDIR")),

@@ -7,10 +7,7 @@ use std::{io::Read as _, process::Command};
 
 use serde_json::Value;
 
-use crate::support::{LocalNet, ProviderProcess, default_model, ok, python_venv, workspace};
-
-/// The `openai` release the test installs from PyPI.
-const OPENAI: &str = "openai==3.57.0";
+use crate::support::{LocalNet, ProviderProcess, clients_venv, default_model, ok, workspace};
 
 fn blake3_of(path: &std::path::Path) -> String {
     let mut file = std::fs::File::open(path).unwrap();
@@ -29,7 +26,7 @@ fn blake3_of(path: &std::path::Path) -> String {
 #[test]
 fn the_openai_python_package_talks_to_a_provider_serving_on_chain() {
     let model = default_model();
-    let python = python_venv("openai-3.57.0-venv", &[OPENAI]);
+    let (python, _) = clients_venv();
     let net = LocalNet::start();
     let cli = || net.cli();
     ok(cli().args(["wallet", "create", "--name", "op", "--hotkey", "provider"]));

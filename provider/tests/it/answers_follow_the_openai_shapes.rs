@@ -146,6 +146,39 @@ async fn embeddings_come_as_floats_or_as_little_endian_base64() {
 }
 
 #[tokio::test]
+async fn token_id_embedding_inputs_are_read_as_the_cl100k_text_they_spell() {
+    let (_, app) = provider(
+        Scripted::new(vec![], Duration::ZERO),
+        ProviderConfig::default(),
+    );
+    // "Hello world" in cl100k_base, as LangChain's OpenAIEmbeddings sends it: the
+    // vector of the text itself (the test embedder's first component is its length).
+    for input in [
+        serde_json::json!([9906, 1917]),
+        serde_json::json!([[9906, 1917], [9906]]),
+    ] {
+        let request = serde_json::json!({"model": EMBED_MODEL, "input": input});
+        let (status, body) = call_json(&app, post("/v1/embeddings", &request)).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["data"][0]["embedding"][0], 11.0, "{body}");
+    }
+    for input in [
+        serde_json::json!([9906, 4_000_000]),
+        serde_json::json!([[9906], []]),
+        serde_json::json!([[9906], "mixed"]),
+    ] {
+        let request = serde_json::json!({"model": EMBED_MODEL, "input": input});
+        let (status, body) = call_json(&app, post("/v1/embeddings", &request)).await;
+        assert_eq!(status, 400, "{input}: {body}");
+        assert_eq!(
+            body["error"]["param"].as_str().unwrap_or("input"),
+            "input",
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn metrics_count_requests_and_tokens() {
     let (p, app) = provider(
         Scripted::new(vec!["a", "b"], Duration::ZERO),

@@ -288,7 +288,8 @@ export function creditsFor(body: string, path = '/v1/chat/completions'): number 
     output = (limit('max_tokens') ?? DEFAULT_COMPLETION_MAX_TOKENS) * choices;
   } else if (route === '/v1/embeddings') {
     const input = field('input');
-    inputs = Array.isArray(input) ? input.length : 1;
+    // An array of numbers is one input as token ids.
+    inputs = Array.isArray(input) && typeof input[0] !== 'number' ? input.length : 1;
   } else {
     output = (limit('max_completion_tokens') ?? limit('max_tokens') ?? DEFAULT_CHAT_MAX_TOKENS) * choices;
   }
