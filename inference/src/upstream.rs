@@ -24,8 +24,11 @@ const MAX_LINE: usize = 1 << 20;
 pub struct UpstreamConfig {
     /// Base URL, with or without the `/v1` suffix, e.g. `http://127.0.0.1:8000`.
     pub base_url: String,
-    /// The model name the upstream server knows (also the id clients ask for).
+    /// The model name the upstream server knows.
     pub model_id: String,
+    /// The id clients ask for, when it is not the upstream's name (vLLM's
+    /// `--served-model-name`).
+    pub served_id: Option<String>,
     /// blake3 of the weights file, as declared by the operator.
     pub weights_hash: Hash,
     /// Context length of the upstream model.
@@ -50,6 +53,7 @@ impl UpstreamConfig {
         Self {
             base_url: base_url.into(),
             model_id: model_id.into(),
+            served_id: None,
             weights_hash,
             context_length,
             api_key: None,
@@ -69,6 +73,8 @@ impl UpstreamConfig {
 #[derive(Debug, Clone)]
 pub struct UpstreamEngine {
     info: ModelInfo,
+    /// The model name requests to the upstream carry.
+    upstream_model: String,
     /// `.../v1`, without a trailing slash.
     api: String,
     api_key: Option<String>,
@@ -91,11 +97,12 @@ impl UpstreamEngine {
             .map_err(|e| EngineError::Upstream(format!("cannot build an HTTP client: {e}")))?;
         Ok(Self {
             info: ModelInfo {
-                id: config.model_id,
+                id: config.served_id.unwrap_or_else(|| config.model_id.clone()),
                 weights_hash: config.weights_hash,
                 context_length: config.context_length,
                 engine: config.engine,
             },
+            upstream_model: config.model_id,
             api,
             api_key: config.api_key,
             timeout: config.timeout,
@@ -108,10 +115,10 @@ impl UpstreamEngine {
     pub async fn connect(config: UpstreamConfig) -> Result<Self, EngineError> {
         let engine = Self::new(config)?;
         let models = engine.list_models().await?;
-        if !models.contains(&engine.info.id) {
+        if !models.contains(&engine.upstream_model) {
             return Err(EngineError::Upstream(format!(
                 "the server does not serve {} (it lists: {})",
-                engine.info.id,
+                engine.upstream_model,
                 models.join(", ")
             )));
         }
@@ -152,7 +159,7 @@ impl UpstreamEngine {
     fn body(&self, request: &GenerationRequest) -> (String, Value) {
         let s = &request.sampling;
         let mut body = json!({
-            "model": self.info.id,
+            "model": self.upstream_model,
             "max_tokens": s.max_tokens,
             "temperature": s.temperature,
             "top_p": s.top_p,
@@ -487,7 +494,7 @@ impl Embedder for UpstreamEngine {
             prompt_tokens: u32,
         }
         let count = inputs.len();
-        let body = json!({ "model": self.info.id, "input": inputs });
+        let body = json!({ "model": self.upstream_model, "input": inputs });
         let send = self
             .request(self.http.post(format!("{}/embeddings", self.api)))
             .json(&body)

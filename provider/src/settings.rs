@@ -55,6 +55,17 @@ pub struct ProviderSettings {
     /// Context length of the upstream model [default: 4096].
     #[cfg_attr(feature = "clap", arg(long))]
     pub upstream_context: u32,
+    /// Key the upstream server requires, sent as `Authorization: Bearer KEY`. Prefer
+    /// the environment variable or the config file to the flag.
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, env = "PLEXUS_UPSTREAM_API_KEY", hide_env_values = true)
+    )]
+    pub upstream_api_key: Option<String>,
+    /// The model id clients ask for and the chain shows (default: the GGUF file's
+    /// name without its quantization, or the upstream's model name).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub served_model_name: Option<String>,
     /// Where to serve the OpenAI API [default: 127.0.0.1:8080].
     #[cfg_attr(feature = "clap", arg(long))]
     pub listen: SocketAddr,
@@ -85,7 +96,7 @@ pub struct ProviderSettings {
     /// someone else) [default: plexus].
     #[cfg_attr(feature = "clap", arg(long))]
     pub operator: String,
-    /// CPU threads per generation [default: 1].
+    /// CPU threads per generation [default: this machine's physical cores].
     #[cfg_attr(feature = "clap", arg(long))]
     pub threads: u32,
     /// Generations running at once [default: 1].
@@ -132,6 +143,8 @@ impl Default for ProviderSettings {
             upstream_model: None,
             weights_hash: None,
             upstream_context: 4096,
+            upstream_api_key: None,
+            served_model_name: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
             api_listen: None,
@@ -140,7 +153,7 @@ impl Default for ProviderSettings {
             name: "default".into(),
             hotkey: "default".into(),
             operator: provider.operator,
-            threads: 1,
+            threads: u32::try_from(num_cpus::get_physical().max(1)).unwrap_or(1),
             slots: 1,
             context: None,
             queue: provider.queue,
@@ -197,8 +210,10 @@ impl ProviderSettings {
             let (Some(model), Some(hash)) = (&self.upstream_model, self.weights_hash) else {
                 return Err(LoadError::UpstreamIncomplete);
             };
-            let config =
+            let mut config =
                 UpstreamConfig::new(url.clone(), model.clone(), hash, self.upstream_context);
+            config.api_key.clone_from(&self.upstream_api_key);
+            config.served_id.clone_from(&self.served_model_name);
             let engine =
                 UpstreamEngine::connect(config)
                     .await
@@ -216,6 +231,7 @@ impl ProviderSettings {
             threads: self.threads,
             slots: self.slots,
             context_length: Some(self.context.unwrap_or(DEFAULT_CONTEXT)),
+            model_id: self.served_model_name.clone(),
             ..LlamaConfig::default()
         };
         let shown = loading(&path);

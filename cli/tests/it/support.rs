@@ -134,7 +134,7 @@ pub(crate) struct ProviderProcess {
 impl ProviderProcess {
     /// Start `plexus provider` with `args` (plus `--listen` and `--api-listen` on free
     /// ports), logging to `dir/provider.log`, and wait until its plain API serves
-    /// `/v1/models`.
+    /// `/v1/models` (or refuses it for want of the API key it requires).
     pub(crate) fn start(mut cmd: Command, dir: &std::path::Path, args: &[&str]) -> Self {
         let listen = format!("127.0.0.1:{}", free_port());
         let api_listen = format!("127.0.0.1:{}", free_port());
@@ -155,7 +155,8 @@ impl ProviderProcess {
             if http
                 .get(format!("{}/v1/models", provider.api_url))
                 .send()
-                .is_ok_and(|r| r.status().is_success())
+                // Serving: the models, or a 401 from a provider that requires a key.
+                .is_ok_and(|r| r.status().is_success() || r.status().as_u16() == 401)
             {
                 return provider;
             }
