@@ -92,13 +92,17 @@ pub struct ChatMessage {
     pub content: String,
 }
 
-/// What to continue: a chat (rendered with the model's own template) or raw text.
+/// What to continue: a chat (rendered with the model's own template), raw text, or
+/// token ids.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Prompt {
     /// A conversation; the engine appends the assistant turn's opening.
     Chat(Vec<ChatMessage>),
     /// Plain text completion.
     Text(String),
+    /// Token ids in the model's own vocabulary, continued as they are (the completions
+    /// API's token-array prompt, as llama.cpp's server and vLLM read it).
+    Tokens(Vec<u32>),
 }
 
 /// How to pick tokens.

@@ -364,6 +364,9 @@ fn render(
 ) -> Result<String, EngineError> {
     match prompt {
         Prompt::Text(text) => Ok(text.clone()),
+        Prompt::Tokens(_) => Err(EngineError::InvalidRequest(
+            "a token-id prompt is not rendered as text".into(),
+        )),
         Prompt::Chat(messages) => {
             let template = template.ok_or_else(|| {
                 EngineError::InvalidRequest(
@@ -388,8 +391,21 @@ fn prompt_tokens(
     settings: &WorkerSettings,
     prompt: &Prompt,
 ) -> Result<Vec<LlamaToken>, EngineError> {
-    let text = render(model, settings.chat_template.clone(), prompt)?;
-    let tokens = tokenize(model, &text);
+    let tokens = match prompt {
+        Prompt::Tokens(ids) => {
+            let n_vocab = i64::from(model.n_vocab());
+            if let Some(&bad) = ids.iter().find(|&&id| i64::from(id) >= n_vocab) {
+                return Err(EngineError::InvalidRequest(format!(
+                    "prompt token {bad} is outside the vocabulary of {n_vocab}"
+                )));
+            }
+            ids.iter().map(|&id| LlamaToken(id as i32)).collect()
+        }
+        _ => tokenize(
+            model,
+            &render(model, settings.chat_template.clone(), prompt)?,
+        ),
+    };
     if tokens.is_empty() {
         return Err(EngineError::InvalidRequest("the prompt is empty".into()));
     }

@@ -219,6 +219,10 @@ impl UpstreamEngine {
                 body["prompt"] = json!(text);
                 (format!("{}/completions", self.api), body)
             }
+            Prompt::Tokens(ids) => {
+                body["prompt"] = json!(ids);
+                (format!("{}/completions", self.api), body)
+            }
         }
     }
 }

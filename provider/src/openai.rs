@@ -169,8 +169,9 @@ pub struct ChatRequest {
 pub struct CompletionRequest {
     /// The model id.
     pub model: String,
-    /// The text to continue (one string, or a list of exactly one).
-    pub prompt: OneOrMany,
+    /// What to continue: one string or token-id array (in the model's own vocabulary),
+    /// or a list of exactly one.
+    pub prompt: EmbeddingInput,
     /// Echo the prompt back; not served.
     #[serde(default)]
     pub echo: Option<bool>,
@@ -195,7 +196,8 @@ pub struct EmbeddingRequest {
     pub dimensions: Option<u32>,
 }
 
-/// What `/v1/embeddings` takes: one text, several, one token-id array or several.
+/// What `/v1/embeddings` takes (and the completions API's `prompt`): one text,
+/// several, one token-id array or several.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum EmbeddingInput {

@@ -42,7 +42,7 @@ use crate::{
     openai::{
         AnswerMessage, ChatChoice, ChatChunk, ChatRequest, ChatResponse, ChunkChoice,
         CompletionChoice, CompletionRequest, CompletionResponse, Content, Delta, Embedding,
-        EmbeddingRequest, EmbeddingResponse, EmbeddingUsage, ErrorResponse,
+        EmbeddingInput, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage, ErrorResponse,
         Generation as OpenAiGeneration, Model, ModelList, OneOrMany, RequestMessage, Usage, Vector,
     },
 };
@@ -1014,26 +1014,28 @@ impl Inner {
         if request.echo == Some(true) {
             return Err(ProviderError::invalid("echo", "echo is not served"));
         }
-        let mut prompts = request.prompt.into_vec();
-        if prompts.len() != 1 {
-            return Err(ProviderError::invalid(
-                "prompt",
-                "send one prompt per request",
-            ));
+        // Token ids are the model's own (llama.cpp's server and vLLM read them so).
+        let one = || ProviderError::invalid("prompt", "send one prompt per request");
+        let prompt = match request.prompt {
+            EmbeddingInput::One(text) => Prompt::Text(text),
+            EmbeddingInput::Many(mut texts) if texts.len() == 1 => {
+                Prompt::Text(texts.pop().unwrap_or_default())
+            }
+            EmbeddingInput::Tokens(ids) => Prompt::Tokens(ids),
+            EmbeddingInput::TokenLists(mut lists) if lists.len() == 1 => {
+                Prompt::Tokens(lists.pop().unwrap_or_default())
+            }
+            _ => return Err(one()),
+        };
+        if matches!(&prompt, Prompt::Tokens(ids) if ids.is_empty()) {
+            return Err(ProviderError::invalid("prompt", "the prompt is empty"));
         }
-        let prompt = prompts.pop().unwrap_or_default();
         let sampling = self.sampling(
             &request.generation,
             DEFAULT_COMPLETION_MAX_TOKENS,
             Format::Text,
         )?;
-        Ok(self.generate(
-            Format::Text,
-            &request.generation,
-            Prompt::Text(prompt),
-            sampling,
-            body,
-        ))
+        Ok(self.generate(Format::Text, &request.generation, prompt, sampling, body))
     }
 
     /// A generation job and what it costs: up to `sampling.max_tokens` out, the body in.

@@ -131,3 +131,16 @@ async fn out_of_range_sampling_values_are_refused_with_the_field_named() {
     // The engine keeps serving.
     assert!(!run(&engine, greedy(chat("Hi"), 4)).await.tokens.is_empty());
 }
+
+#[tokio::test]
+async fn a_token_id_prompt_continues_like_the_text_it_tokenizes_to() {
+    use plexus_inference::Prompt;
+    let engine = engine(512);
+    let text = run(&engine, greedy(Prompt::Text("The sky is".into()), 8)).await;
+    let ids = engine.tokenize("The sky is");
+    let tokens = run(&engine, greedy(Prompt::Tokens(ids), 8)).await;
+    assert_eq!(tokens.tokens, text.tokens);
+    assert_eq!(tokens.usage, text.usage);
+    let why = refusal(&engine, greedy(Prompt::Tokens(vec![1, u32::MAX]), 4)).await;
+    assert!(why.contains("vocabulary"), "{why}");
+}

@@ -146,6 +146,31 @@ async fn embeddings_come_as_floats_or_as_little_endian_base64() {
 }
 
 #[tokio::test]
+async fn a_token_id_prompt_is_served_and_several_prompts_are_refused() {
+    let (_, app) = provider(
+        Scripted::new(vec!["x", "y"], Duration::ZERO),
+        ProviderConfig::default(),
+    );
+    for prompt in [serde_json::json!([1, 2, 3]), serde_json::json!([[1, 2, 3]])] {
+        let request = serde_json::json!({"model": MODEL, "prompt": prompt, "max_tokens": 5});
+        let (status, body) = call_json(&app, post("/v1/completions", &request)).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["choices"][0]["text"], "xy");
+    }
+    for prompt in [
+        serde_json::json!([[1], [2]]),
+        serde_json::json!(["a", "b"]),
+        serde_json::json!([]),
+        serde_json::json!([[]]),
+    ] {
+        let request = serde_json::json!({"model": MODEL, "prompt": prompt, "max_tokens": 5});
+        let (status, body) = call_json(&app, post("/v1/completions", &request)).await;
+        assert_eq!(status, 400, "{prompt}: {body}");
+        assert_eq!(body["error"]["param"], "prompt", "{body}");
+    }
+}
+
+#[tokio::test]
 async fn token_id_embedding_inputs_are_read_as_the_cl100k_text_they_spell() {
     let (_, app) = provider(
         Scripted::new(vec![], Duration::ZERO),
