@@ -358,7 +358,24 @@ async fn forward(session: Arc<Session>, path: &str, body: Bytes) -> Response {
             );
         }
     };
-    match session.send(&provider, path, body.to_vec(), stream).await {
+    // A relay or gateway at its rate limit is paced: wait and try again a few times
+    // (the tokens were kept), then tell the client to retry, as OpenAI's 429 does.
+    let mut answer = session.send(&provider, path, body.to_vec(), stream).await;
+    for wait in RATE_LIMIT_BACKOFF {
+        if !answer.as_ref().is_err_and(is_rate_limited) {
+            break;
+        }
+        tokio::time::sleep(wait).await;
+        answer = session.send(&provider, path, body.to_vec(), stream).await;
+    }
+    match answer {
+        Ok(Answer::Whole(r)) if r.status == 429 => {
+            let mut response = plain(r.status, r.content_type, Body::from(r.body));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, RETRY_AFTER_SECS.into());
+            response
+        }
         Ok(Answer::Whole(r)) => plain(r.status, r.content_type, Body::from(r.body)),
         Ok(Answer::Streamed(r)) => {
             if r.head.status != 200 {
@@ -378,18 +395,98 @@ async fn forward(session: Arc<Session>, path: &str, body: Bytes) -> Response {
                 Body::from_stream(stream),
             )
         }
-        Err(e) => openai_error(
-            StatusCode::BAD_GATEWAY,
-            "private_path_failed",
-            &plexus_types::error_chain(&e),
-        ),
+        Err(e) => failure(&e),
     }
+}
+
+/// Waits before asking again when the relay or gateway is at its rate limit.
+const RATE_LIMIT_BACKOFF: [std::time::Duration; 2] = [
+    std::time::Duration::from_millis(500),
+    std::time::Duration::from_millis(1_500),
+];
+/// `Retry-After` of a rate-limited answer, in seconds.
+const RETRY_AFTER_SECS: u16 = 2;
+
+/// Whether the relay or the gateway refused the request for its rate or capacity
+/// (429 or 503 on the outer request): nothing was spent, a later try may pass.
+fn is_rate_limited(error: &crate::SendError) -> bool {
+    matches!(
+        error,
+        crate::SendError::Private {
+            source: plexus_client::private::PrivateError::Refused {
+                status: 429 | 503,
+                ..
+            },
+            ..
+        }
+    )
+}
+
+/// The answer for a request the private path could not carry: a 429 with
+/// `Retry-After` (which the OpenAI SDKs retry) when the relay or gateway is at its rate
+/// limit, else a 502.
+fn failure(error: &crate::SendError) -> Response {
+    let message = plexus_types::error_chain(error);
+    if is_rate_limited(error) {
+        let mut response = openai_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limit_exceeded",
+            &message,
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, RETRY_AFTER_SECS.into());
+        return response;
+    }
+    openai_error(StatusCode::BAD_GATEWAY, "private_path_failed", &message)
 }
 
 fn plain(status: u16, content_type: Option<String>, body: Body) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
     let ct = content_type.unwrap_or_else(|| "application/json".into());
     (status, [(header::CONTENT_TYPE, ct)], body).into_response()
+}
+
+#[cfg(test)]
+mod rate_limit_tests {
+    use plexus_client::private::PrivateError;
+
+    use super::*;
+    use crate::SendError;
+
+    fn refused(status: u16) -> SendError {
+        SendError::Private {
+            relay: "http://127.0.0.1:1".into(),
+            source: PrivateError::Refused {
+                url: "http://127.0.0.1:1/v1/relay/x".into(),
+                status,
+                body: "{}".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_relay_at_its_rate_limit_is_a_429_with_retry_after_and_other_failures_a_502() {
+        for status in [429, 503] {
+            let response = failure(&refused(status));
+            assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+            assert_eq!(response.headers()[header::RETRY_AFTER], "2");
+        }
+        for error in [
+            refused(400),
+            SendError::Private {
+                relay: "http://127.0.0.1:1".into(),
+                source: PrivateError::Unreachable {
+                    url: "http://127.0.0.1:1".into(),
+                    reason: "connection refused".into(),
+                },
+            },
+        ] {
+            let response = failure(&error);
+            assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+            assert!(response.headers().get(header::RETRY_AFTER).is_none());
+        }
+    }
 }
 
 #[cfg(test)]
