@@ -695,15 +695,20 @@ mod tests {
         );
     }
 
-    #[test]
-    fn penalties_bias_truncation_and_logprobs_are_forwarded_and_neutral_values_are_not() {
-        let engine = UpstreamEngine::new(UpstreamConfig::new(
+    /// An engine for a server nobody listens on: enough to build request bodies.
+    fn offline_engine() -> UpstreamEngine {
+        UpstreamEngine::new(UpstreamConfig::new(
             "http://127.0.0.1:1",
             "m",
             Hash([0; 32]),
             2048,
         ))
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn penalties_bias_truncation_and_logprobs_are_forwarded_and_neutral_values_are_not() {
+        let engine = offline_engine();
         let chat = |sampling| GenerationRequest {
             prompt: Prompt::Chat(vec![crate::ChatMessage {
                 role: crate::Role::User,
@@ -758,13 +763,7 @@ mod tests {
 
     #[test]
     fn a_seed_beyond_the_signed_range_reaches_the_upstream_as_the_same_bits_signed() {
-        let engine = UpstreamEngine::new(UpstreamConfig::new(
-            "http://127.0.0.1:1",
-            "m",
-            Hash([0; 32]),
-            2048,
-        ))
-        .unwrap();
+        let engine = offline_engine();
         for seed in [0, 3, i64::MAX as u64, i64::MAX as u64 + 1, u64::MAX] {
             let request = GenerationRequest {
                 prompt: Prompt::Text("hi".into()),

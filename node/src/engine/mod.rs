@@ -16,10 +16,9 @@
 //! p2p channels (each with a per-peer [`channel_quota`]): [`VOTES`], [`CERTIFICATES`],
 //! [`RESOLVER`] for simplex, [`BROADCAST`] for blocks, [`BACKFILL`] for marshal's
 //! resolver, [`TRANSACTIONS`] to relay admitted transactions to the next leaders.
-//! Marshal keeps finalizations by height in an archive ([`certificates`]: prunable on
-//! nodes that prune), and its finalized
-//! blocks in the chain's store ([`blocks`]): a block is stored once, held until its
-//! state commits and archived with it.
+//! Marshal keeps finalizations by height in an archive (`certificates`: prunable on
+//! nodes that prune), and its finalized blocks in the chain's store (`blocks`): a block
+//! is stored once, held until its state commits and archived with it.
 //! The validator set of each consensus epoch is the one the ledger chose from bonded
 //! stake ([`epochs`]: an epoch-scoped certificate provider and one simplex instance per
 //! epoch); a chain whose genesis fixes the set runs one endless epoch

@@ -3,6 +3,22 @@ use plexus_types::Hash;
 
 use crate::support::{block, commit, next_block, open, transfer, writes};
 
+/// `block` reads back by its height and its digest as a finalized block.
+fn finalized_reads_give(store: &Store, block: &plexus_types::Block) {
+    let height = block.header.height;
+    assert_eq!(
+        store.finalized_block(height).expect("reads").as_ref(),
+        Some(block)
+    );
+    assert_eq!(
+        store
+            .finalized_block_by_digest(&block.digest())
+            .expect("reads")
+            .as_ref(),
+        Some(block)
+    );
+}
+
 /// The writes of height `h` in these tests.
 fn writes_at(h: u64) -> plexus_ledger::store::WriteSet {
     writes(&[("h", Some(&h.to_string()))])
@@ -16,13 +32,7 @@ fn a_held_block_reads_back_until_its_commit_moves_it_and_then_it_is_archived_onc
 
     store.hold_finalized(&b1).expect("held");
     assert_eq!(store.held_count(), 1);
-    assert_eq!(store.finalized_block(1).expect("reads"), Some(b1.clone()));
-    assert_eq!(
-        store
-            .finalized_block_by_digest(&b1.digest())
-            .expect("reads"),
-        Some(b1.clone())
-    );
+    finalized_reads_give(&store, &b1);
     // Held is not committed: the archive's own reads do not see it yet.
     assert_eq!(store.block(1).expect("reads"), None);
     assert_eq!(store.tx(&b1.txs[0].hash()).expect("reads"), None);
@@ -34,13 +44,7 @@ fn a_held_block_reads_back_until_its_commit_moves_it_and_then_it_is_archived_onc
     store.commit_block(&b1, &writes_at(1)).expect("commit");
     assert_eq!(store.held_count(), 0, "the commit took the block over");
     assert_eq!(store.block(1).expect("reads"), Some(b1.clone()));
-    assert_eq!(store.finalized_block(1).expect("reads"), Some(b1.clone()));
-    assert_eq!(
-        store
-            .finalized_block_by_digest(&b1.digest())
-            .expect("reads"),
-        Some(b1.clone())
-    );
+    finalized_reads_give(&store, &b1);
     assert_eq!(
         store.finalized_ranges().expect("ranges").ranges(),
         &[(0, 1)]
