@@ -77,7 +77,13 @@ impl Partition {
         state.cut = Some(index);
         let pid = state.pids[index];
         state.pipes.retain(|pipe| {
-            let involved = pipe.target == index || (pid.is_some() && pipe.client_pid == pid);
+            // A dialer whose owner was not found when its connection was accepted (a
+            // busy machine, a process restarted in between) is looked up again now.
+            let client_pid = pipe.client_pid.or_else(|| {
+                let peer = pipe.streams[0].peer_addr().ok()?;
+                owner(peer, &pid.into_iter().collect::<Vec<_>>())
+            });
+            let involved = pipe.target == index || (pid.is_some() && client_pid == pid);
             if involved {
                 for stream in &pipe.streams {
                     let _ = stream.shutdown(Shutdown::Both);
