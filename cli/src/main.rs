@@ -14,6 +14,7 @@ mod data;
 mod devnet;
 mod genesis;
 mod issuer;
+mod models;
 mod node;
 mod output;
 mod provider;
@@ -83,6 +84,9 @@ enum Command {
     Node(node::NodeArgs),
     /// Serve a language model over the OpenAI API and publish it on a subnet.
     Provider(Box<provider::ProviderArgs>),
+    /// List, install and hash the models a provider serves.
+    #[command(subcommand)]
+    Models(models::ModelsCommand),
     /// Run a validator's credit issuer: publish its keys, sign tokens for paid deposits.
     Issuer(issuer::IssuerArgs),
     /// Buy private-inference credits and see what is left.
@@ -159,6 +163,7 @@ async fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Validator(args) => validator::run(ctx, &args).await,
         Command::Sim(cmd) => sim::run(ctx, cmd),
         Command::Genesis(cmd) => genesis::run(ctx, cmd),
+        Command::Models(cmd) => models::run(ctx, cmd),
     }
 }
 

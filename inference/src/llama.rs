@@ -765,7 +765,7 @@ fn score_position(logits: &[f32], token: u32, temperature: f32) -> TokenScore {
 }
 
 /// `SmolLM2-135M-Instruct.Q4_1.gguf` -> `SmolLM2-135M-Instruct`.
-fn model_id_from_path(path: &Path) -> String {
+pub(crate) fn model_id_from_path(path: &Path) -> String {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -776,7 +776,7 @@ fn model_id_from_path(path: &Path) -> String {
     }
 }
 
-fn quant_from_name(part: &str) -> Option<String> {
+pub(crate) fn quant_from_name(part: &str) -> Option<String> {
     let upper = part.to_ascii_uppercase();
     let known = ["Q", "IQ", "F16", "F32", "BF16", "TQ", "MXFP4"];
     (known.iter().any(|k| upper.starts_with(k)) && upper.chars().any(|c| c.is_ascii_digit()))

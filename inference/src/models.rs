@@ -211,6 +211,134 @@ fn collect(
     Ok(())
 }
 
+/// What kind of model an installed entry is.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// A GGUF chat model for the built-in llama.cpp engine.
+    Chat,
+    /// A sentence-transformers embedding model (safetensors).
+    Embedding,
+}
+
+/// One model installed under a models folder.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InstalledModel {
+    /// The id a provider serves it as (`plexus provider --model NAME`).
+    pub name: String,
+    /// Chat (GGUF) or embedding.
+    pub kind: ModelKind,
+    /// The quantization a GGUF file's name declares, e.g. `Q4_1`.
+    pub quantization: Option<String>,
+    /// The weights file (GGUF) or the model's folder (embedding).
+    pub path: PathBuf,
+    /// Size of the weights, in bytes.
+    pub bytes: u64,
+}
+
+/// The first bytes of every GGUF file.
+const GGUF_MAGIC: &[u8; 4] = b"GGUF";
+
+/// The models installed in `dir`, by name then file: each GGUF file in a folder of
+/// its own (several quantizations of one model are several entries), and each folder
+/// holding a sentence-transformers model. A missing folder holds none.
+pub fn list_installed(dir: &Path) -> Result<Vec<InstalledModel>, EngineError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(load_error(dir, e.to_string())),
+    };
+    let mut found = Vec::new();
+    for entry in entries {
+        let folder = entry.map_err(|e| load_error(dir, e.to_string()))?.path();
+        if !folder.is_dir() {
+            continue;
+        }
+        if folder.join("model.safetensors").is_file() && folder.join("config.json").is_file() {
+            let bytes = fs::metadata(folder.join("model.safetensors")).map_or(0, |m| m.len());
+            found.push(InstalledModel {
+                name: folder
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                kind: ModelKind::Embedding,
+                quantization: None,
+                path: folder,
+                bytes,
+            });
+            continue;
+        }
+        let mut ggufs = Vec::new();
+        collect(
+            &folder,
+            &|p: &Path| {
+                p.extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("gguf"))
+            },
+            0,
+            &mut ggufs,
+        )
+        .map_err(|e| load_error(&folder, e.to_string()))?;
+        for file in ggufs {
+            let quantization = file
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .and_then(|s| s.rsplit_once('.'))
+                .and_then(|(_, q)| crate::llama::quant_from_name(q));
+            found.push(InstalledModel {
+                name: crate::llama::model_id_from_path(&file),
+                kind: ModelKind::Chat,
+                quantization,
+                bytes: fs::metadata(&file).map_or(0, |m| m.len()),
+                path: file,
+            });
+        }
+    }
+    found.sort_by(|a, b| (&a.name, &a.path).cmp(&(&b.name, &b.path)));
+    Ok(found)
+}
+
+/// Install the GGUF file `source` into `dir` as `dir/NAME/FILE` (NAME is its model id,
+/// the file name without the quantization), hard-linked when the two share a disk and
+/// copied otherwise, and return the installed path. Refuses a file that is not GGUF,
+/// and a different file already installed under that name; installing the same file
+/// again does nothing.
+pub fn install_gguf(source: &Path, dir: &Path) -> Result<PathBuf, EngineError> {
+    let mut magic = [0u8; 4];
+    fs::File::open(source)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .map_err(|e| load_error(source, e.to_string()))?;
+    if &magic != GGUF_MAGIC {
+        return Err(load_error(
+            source,
+            "not a GGUF file (it does not start with GGUF)",
+        ));
+    }
+    let file_name = source
+        .file_name()
+        .ok_or_else(|| load_error(source, "no file name"))?;
+    let folder = dir.join(crate::llama::model_id_from_path(source));
+    let target = folder.join(file_name);
+    if target.exists() {
+        if weights_hash(&target)? == weights_hash(source)? {
+            return Ok(target);
+        }
+        return Err(load_error(
+            &target,
+            "a different file is installed under this name; remove it first",
+        ));
+    }
+    fs::create_dir_all(&folder).map_err(|e| load_error(&folder, e.to_string()))?;
+    // Into a temporary name first, so a half-copied file is never found as a model.
+    let partial = folder.join(format!(".{}.partial", file_name.to_string_lossy()));
+    let _ = fs::remove_file(&partial);
+    if fs::hard_link(source, &partial).is_err() {
+        fs::copy(source, &partial).map_err(|e| load_error(&partial, e.to_string()))?;
+    }
+    fs::rename(&partial, &target).map_err(|e| load_error(&target, e.to_string()))?;
+    Ok(target)
+}
+
 /// blake3 of the file at `path`, read in 1 MiB pieces: a model's identity on chain.
 pub fn weights_hash(path: &Path) -> Result<Hash, EngineError> {
     let mut file = fs::File::open(path).map_err(|e| load_error(path, e.to_string()))?;
