@@ -777,8 +777,11 @@ pub(crate) fn port_of(url: &str) -> u16 {
 /// The first of seven consecutive free loopback ports.
 fn free_base() -> u16 {
     let start = free_port();
+    // Below Linux's ephemeral range (32768 and up): a devnet starts its services one
+    // after the other, and a port checked free here must not be taken meanwhile as the
+    // source port of some other test's connection or by another test's free_port().
     (0..400u16)
-        .map(|i| 20_000 + (start.wrapping_add(i * 97)) % 40_000)
+        .map(|i| 20_000 + (start.wrapping_add(i * 97)) % 12_000)
         .find(|&base| (0..7).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok()))
         .expect("seven consecutive free ports")
 }
