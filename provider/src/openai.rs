@@ -171,7 +171,7 @@ pub struct CompletionRequest {
     pub model: String,
     /// What to continue: one string or token-id array (in the model's own vocabulary),
     /// or a list of exactly one.
-    pub prompt: EmbeddingInput,
+    pub prompt: TextsOrTokens,
     /// Echo the prompt back; not served.
     #[serde(default)]
     pub echo: Option<bool>,
@@ -187,7 +187,7 @@ pub struct EmbeddingRequest {
     pub model: String,
     /// Texts to embed, or token-id arrays in OpenAI's `cl100k_base` (what
     /// tiktoken-based clients send).
-    pub input: EmbeddingInput,
+    pub input: TextsOrTokens,
     /// `float` (default) or `base64` (little-endian f32, what the `openai` package asks for).
     #[serde(default)]
     pub encoding_format: Option<String>,
@@ -196,11 +196,11 @@ pub struct EmbeddingRequest {
     pub dimensions: Option<u32>,
 }
 
-/// What `/v1/embeddings` takes (and the completions API's `prompt`): one text,
-/// several, one token-id array or several.
+/// Texts or token ids, as the embeddings API's `input` and the completions API's
+/// `prompt` take them: one text, several, one token-id array or several.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum EmbeddingInput {
+pub enum TextsOrTokens {
     /// One text.
     One(String),
     /// Several texts.
@@ -221,7 +221,7 @@ pub struct NotATokenError {
     pub token: u32,
 }
 
-impl EmbeddingInput {
+impl TextsOrTokens {
     /// The texts, in order. Token ids are read as OpenAI's `cl100k_base`: OpenAI
     /// clients that send ids (LangChain's `OpenAIEmbeddings` splits long texts with
     /// tiktoken) tokenize for OpenAI's embedding models, whose vocabulary that is; the

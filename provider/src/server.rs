@@ -42,8 +42,9 @@ use crate::{
     openai::{
         AnswerMessage, ChatChoice, ChatChunk, ChatRequest, ChatResponse, ChunkChoice,
         CompletionChoice, CompletionRequest, CompletionResponse, Content, Delta, Embedding,
-        EmbeddingInput, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage, ErrorResponse,
-        Generation as OpenAiGeneration, Model, ModelList, OneOrMany, RequestMessage, Usage, Vector,
+        EmbeddingRequest, EmbeddingResponse, EmbeddingUsage, ErrorResponse,
+        Generation as OpenAiGeneration, Model, ModelList, OneOrMany, RequestMessage, TextsOrTokens,
+        Usage, Vector,
     },
 };
 
@@ -1017,12 +1018,12 @@ impl Inner {
         // Token ids are the model's own (llama.cpp's server and vLLM read them so).
         let one = || ProviderError::invalid("prompt", "send one prompt per request");
         let prompt = match request.prompt {
-            EmbeddingInput::One(text) => Prompt::Text(text),
-            EmbeddingInput::Many(mut texts) if texts.len() == 1 => {
+            TextsOrTokens::One(text) => Prompt::Text(text),
+            TextsOrTokens::Many(mut texts) if texts.len() == 1 => {
                 Prompt::Text(texts.pop().unwrap_or_default())
             }
-            EmbeddingInput::Tokens(ids) => Prompt::Tokens(ids),
-            EmbeddingInput::TokenLists(mut lists) if lists.len() == 1 => {
+            TextsOrTokens::Tokens(ids) => Prompt::Tokens(ids),
+            TextsOrTokens::TokenLists(mut lists) if lists.len() == 1 => {
                 Prompt::Tokens(lists.pop().unwrap_or_default())
             }
             _ => return Err(one()),

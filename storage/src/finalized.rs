@@ -13,7 +13,11 @@ use std::collections::BTreeSet;
 use plexus_types::{Block, Encode as _, Hash};
 use redb::{Durability, ReadableDatabase as _, ReadableTable as _, TableDefinition};
 
-use crate::{StorageError, Store, store::read_block, tables::HEADERS};
+use crate::{
+    StorageError, Store,
+    store::read_block,
+    tables::{HEADERS, HEIGHTS},
+};
 
 /// Finalized blocks not committed yet, by height: the encoded block.
 pub(crate) const HELD: TableDefinition<'static, u64, &[u8]> =
@@ -134,10 +138,7 @@ impl Store {
     /// commit).
     pub fn hold_finalized(&self, block: &Block) -> Result<(), StorageError> {
         let height = block.header.height;
-        let mut held = self
-            .held
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut held = self.held();
         if held.0.contains(&height) || self.committed_height().is_some_and(|c| height <= c) {
             return Ok(());
         }
@@ -177,10 +178,10 @@ impl Store {
 
     /// The finalized block with this digest: archived, or held.
     pub fn finalized_block_by_digest(&self, digest: &Hash) -> Result<Option<Block>, StorageError> {
-        if let Some(block) = self.block_by_digest(digest)? {
-            return Ok(Some(block));
-        }
         let txn = self.db.begin_read()?;
+        if let Some(height) = txn.open_table(HEIGHTS)?.get(&digest.0)?.map(|h| h.value()) {
+            return read_block(&txn, height);
+        }
         let Some(height) = txn
             .open_table(HELD_DIGESTS)?
             .get(&digest.0)?
@@ -197,12 +198,7 @@ impl Store {
     pub fn finalized_ranges(&self) -> Result<FinalizedRanges, StorageError> {
         // The held set first: a commit updates the tip before it releases a height,
         // so a height is never missed between the two reads.
-        let held = self
-            .held
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .0
-            .clone();
+        let held = self.held().0.clone();
         let mut ranges = FinalizedRanges::default();
         if let Some(committed) = self.committed_height() {
             let txn = self.db.begin_read()?;
@@ -230,19 +226,20 @@ impl Store {
 
     /// How many finalized blocks are held, waiting for their state to commit.
     pub fn held_count(&self) -> usize {
+        self.held().0.len()
+    }
+
+    /// The held heights (the set only changes by whole heights: a poisoned lock still
+    /// holds a valid one).
+    fn held(&self) -> std::sync::MutexGuard<'_, Held> {
         self.held
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .0
-            .len()
     }
 
     /// Forget held heights at or below `height` once a commit made them archived.
     pub(crate) fn released_through(&self, height: u64) {
-        let mut held = self
-            .held
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut held = self.held();
         held.0 = held.0.split_off(&(height.saturating_add(1)));
     }
 }
